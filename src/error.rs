@@ -1,0 +1,45 @@
+//! The library's top-level error and the exit codes the CLI maps it to.
+
+use crate::clv::ClvError;
+use crate::features::FeatureError;
+use crate::ingest::IngestError;
+use crate::io::IoError;
+
+/// Exit code for bad input: too many rejects, a missing file or column, an invalid config.
+pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code for drift above the configured threshold.
+pub const EXIT_DRIFT: u8 = 3;
+/// Exit code for anything else.
+pub const EXIT_FAILURE: u8 = 1;
+
+/// Any error of a bullseye stage.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error(transparent)]
+    Features(#[from] FeatureError),
+    #[error(transparent)]
+    Clv(#[from] ClvError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    /// The process exit code for this error (documented in the README).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Ingest(IngestError::Io(_)) => EXIT_FAILURE,
+            Error::Ingest(_) | Error::Usage(_) => EXIT_BAD_INPUT,
+            Error::Io(IoError::Read { .. }) | Error::Io(IoError::UnknownFormat { .. }) => {
+                EXIT_BAD_INPUT
+            }
+            Error::Io(_) => EXIT_FAILURE,
+            Error::Features(FeatureError::Polars(_)) => EXIT_FAILURE,
+            Error::Features(_) => EXIT_BAD_INPUT,
+            Error::Clv(_) => EXIT_FAILURE,
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! Ingest: the user's files → the canonical tables of DESIGN.md, validated.
+//!
+//! Shaped as "read as text, then validate in one lazy query" so that every problem can name its
+//! file, line, column and value, and so that CSV (any delimiter, with or without header) and
+//! Parquet sources go through the same rules and give the same table. Data problems are
+//! diagnostics, not early returns: a table comes back with its good rows and its rejects, and
+//! only the caller decides (from `max_reject_rate`) whether the run fails.
+
+mod config;
+mod read;
+mod schema;
+mod summary;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+pub use config::{
+    ColumnRef, Delimiter, IngestConfig, IngestSettings, SourceFormat, SourceSpec,
+    DEFAULT_MAX_REJECT_RATE,
+};
+pub use read::{read_raw, RawTable};
+pub use schema::{ColumnSpec, ColumnType, TableKind};
+pub use summary::{IngestSummary, TableSummary};
+pub use validate::{reason, validate, Validated};
+
+use crate::io::{self, IoError};
+
+/// Errors of the ingest layer.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("`{path}`: no such file (the {table} table)")]
+    MissingFile { table: TableKind, path: PathBuf },
+    #[error("cannot read `{path}`: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{path}`: cannot parse: {}", first_line(source))]
+    Polars {
+        path: PathBuf,
+        #[source]
+        source: PolarsError,
+    },
+    #[error(
+        "`{path}`: missing column `{column}` for {table}.{canonical} (found columns: {}); map it under [sources.{table}.columns] in the config",
+        found.join(", ")
+    )]
+    MissingColumn {
+        table: TableKind,
+        path: PathBuf,
+        column: String,
+        canonical: String,
+        found: Vec<String>,
+    },
+    #[error("invalid config: {message}")]
+    Config { message: String },
+    #[error("invalid config `{path}`: {message}")]
+    ConfigFile { path: PathBuf, message: String },
+    #[error("no source for the {table} table: give `--{table} FILE` or `[sources.{table}] path` in the config")]
+    NoSource { table: TableKind },
+    #[error(
+        "{table}: {rejected} of {rows_in} rows rejected ({:.1}%), above the limit of {:.1}% (`--max-reject-rate`); most frequent reasons: {top}; first: {example}; every reject is listed in `{rejects_path}`",
+        100.0 * *rejected as f64 / (*rows_in).max(1) as f64,
+        100.0 * max_rate
+    )]
+    TooManyRejects {
+        table: TableKind,
+        rejected: usize,
+        rows_in: usize,
+        max_rate: f64,
+        top: String,
+        example: String,
+        rejects_path: PathBuf,
+    },
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
+
+/// polars errors can carry a whole query plan; the first line is the message.
+pub(crate) fn first_line(e: &PolarsError) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_string()
+}
+
+/// What to ingest: the config, the per-table files named on the command line (they override the
+/// config's paths), the as-of date and the reject threshold.
+#[derive(Debug, Clone, Default)]
+pub struct IngestRequest {
+    pub config: IngestConfig,
+    pub files: BTreeMap<TableKind, PathBuf>,
+    pub as_of: Option<NaiveDate>,
+    pub max_reject_rate: Option<f64>,
+}
+
+impl IngestRequest {
+    /// The tables this request names, in canonical order.
+    pub fn tables(&self) -> Vec<TableKind> {
+        TableKind::ALL
+            .into_iter()
+            .filter(|t| self.path(*t).is_some())
+            .collect()
+    }
+
+    /// The file of a table: the command line's, else the config's.
+    pub fn path(&self, table: TableKind) -> Option<PathBuf> {
+        self.files
+            .get(&table)
+            .cloned()
+            .or_else(|| self.config.source(table).path)
+    }
+
+    pub fn as_of(&self) -> Option<NaiveDate> {
+        self.as_of.or(self.config.ingest.as_of)
+    }
+
+    pub fn max_reject_rate(&self) -> f64 {
+        self.max_reject_rate
+            .or(self.config.ingest.max_reject_rate)
+            .unwrap_or(DEFAULT_MAX_REJECT_RATE)
+    }
+
+    /// Reads and validates one table (no threshold check).
+    pub fn load(&self, table: TableKind) -> Result<Validated, IngestError> {
+        let path = self.path(table).ok_or(IngestError::NoSource { table })?;
+        load_table(table, &path, &self.config.source(table), self.as_of())
+    }
+}
+
+/// Reads and validates one table from a file.
+pub fn load_table(
+    table: TableKind,
+    path: &Path,
+    spec: &SourceSpec,
+    as_of: Option<NaiveDate>,
+) -> Result<Validated, IngestError> {
+    let raw = read_raw(path, spec, table)?;
+    validate(raw, table, spec, as_of)
+}
+
+/// The validated tables of one ingest.
+#[derive(Debug)]
+pub struct Ingested {
+    pub tables: BTreeMap<TableKind, Validated>,
+}
+
+impl Ingested {
+    pub fn summary(&self) -> IngestSummary {
+        IngestSummary {
+            tables: self
+                .tables
+                .iter()
+                .map(|(t, v)| (t.name().to_string(), v.summary.clone()))
+                .collect(),
+        }
+    }
+
+    pub fn frame(&self, table: TableKind) -> Option<&DataFrame> {
+        self.tables.get(&table).map(|v| &v.frame)
+    }
+}
+
+/// Reads and validates every table the request names.
+pub fn ingest(request: &IngestRequest) -> Result<Ingested, IngestError> {
+    let mut tables = BTreeMap::new();
+    for table in request.tables() {
+        tables.insert(table, request.load(table)?);
+    }
+    Ok(Ingested { tables })
+}
+
+/// Fails when a table's share of rejected rows is above `max_rate`, naming the most frequent
+/// reasons and the first rejected row.
+pub fn check_reject_rate(
+    validated: &Validated,
+    max_rate: f64,
+    rejects_path: &Path,
+) -> Result<(), IngestError> {
+    let s = &validated.summary;
+    if s.reject_rate() <= max_rate {
+        return Ok(());
+    }
+    let top = s
+        .top_reasons(3)
+        .iter()
+        .map(|(r, n)| format!("{r} ({n})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(IngestError::TooManyRejects {
+        table: validated.table,
+        rejected: s.rows_rejected,
+        rows_in: s.rows_in,
+        max_rate,
+        top,
+        example: first_reject(&validated.rejects).unwrap_or_default(),
+        rejects_path: rejects_path.to_path_buf(),
+    })
+}
+
+/// `file` line N, column `c`: expected …, found `v`.
+fn first_reject(rejects: &DataFrame) -> Option<String> {
+    let get = |name: &str| -> Option<String> {
+        let c = rejects.column(name).ok()?;
+        let v = c.get(0).ok()?;
+        Some(match v {
+            AnyValue::Null => String::new(),
+            AnyValue::String(s) => s.to_string(),
+            AnyValue::StringOwned(s) => s.to_string(),
+            other => other.to_string(),
+        })
+    };
+    if rejects.height() == 0 {
+        return None;
+    }
+    Some(format!(
+        "`{}` line {}, column `{}`: {}: expected {}, found `{}`",
+        get("file")?,
+        get("line")?,
+        get("source_column")?,
+        get("reason")?,
+        get("expected")?,
+        get("value")?,
+    ))
+}
+
+/// Where ingest writes a table's rejects.
+pub fn rejects_path(out_dir: &Path, table: TableKind) -> PathBuf {
+    out_dir.join("rejects").join(format!("{table}.csv"))
+}
+
+/// Writes every table's rejects (a header-only file when there are none) under `out/rejects/`.
+pub fn write_rejects(out_dir: &Path, ingested: &mut Ingested) -> Result<(), IngestError> {
+    for (table, v) in ingested.tables.iter_mut() {
+        io::write_table(&rejects_path(out_dir, *table), &mut v.rejects)?;
+    }
+    Ok(())
+}
+
+/// Writes every table as `out/<table>.parquet`.
+pub fn write_tables(out_dir: &Path, ingested: &mut Ingested) -> Result<(), IngestError> {
+    for (table, v) in ingested.tables.iter_mut() {
+        io::write_table(&out_dir.join(format!("{table}.parquet")), &mut v.frame)?;
+    }
+    Ok(())
+}
+
+/// The `ingest` command: validates every table, writes the rejects and `ingest.json`, fails past
+/// the reject threshold (leaving the tables unwritten), else writes `OUT/<table>.parquet` and
+/// returns the tables.
+pub fn run(request: &IngestRequest, out_dir: &Path) -> Result<Ingested, IngestError> {
+    let mut ingested = ingest(request)?;
+    write_rejects(out_dir, &mut ingested)?;
+    io::write_json_atomic(&out_dir.join("ingest.json"), &ingested.summary())?;
+    for (table, v) in &ingested.tables {
+        check_reject_rate(v, request.max_reject_rate(), &rejects_path(out_dir, *table))?;
+    }
+    write_tables(out_dir, &mut ingested)?;
+    Ok(ingested)
+}

@@ -1,0 +1,55 @@
+//! File plumbing shared by every stage: atomic writes and reading/writing tables by extension.
+//!
+//! Stages never open files themselves: the commands and the run orchestration call these helpers
+//! at the edges, so every output in the project goes through one atomic-rename path.
+
+mod atomic;
+mod table;
+
+pub use atomic::{write_atomic, write_json_atomic, write_string_atomic};
+pub use table::{read_table, write_table, TableFormat};
+
+use std::path::PathBuf;
+
+/// Errors of the file layer.
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    #[error("cannot read `{path}`: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write `{path}`: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{path}`: {}", source.to_string().lines().next().unwrap_or_default())]
+    Polars {
+        path: PathBuf,
+        #[source]
+        source: polars::error::PolarsError,
+    },
+    #[error("`{path}`: unknown table format (expected a `.csv` or `.parquet` file name)")]
+    UnknownFormat { path: PathBuf },
+    #[error("`{path}`: not the expected JSON: {source}")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// Reads a JSON file into a value, naming the file and the problem on failure.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T, IoError> {
+    let text = std::fs::read_to_string(path).map_err(|source| IoError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| IoError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,21 @@
+//! Bullseye: a campaign-targeting and predictive-response engine.
+//!
+//! The library is a pipeline of stages, each a module with a typed input and output:
+//! `ingest` (files → validated canonical tables), `features` (tables → one numeric row per
+//! customer as of a date), then segments, models, CLV, scoring and selection. `io` holds the
+//! file plumbing (atomic writes); `run` strings stages together for the CLI's `quickstart` and
+//! `run` commands. Stages below `ingest` take values and return values; only `ingest`, `io` and
+//! `run` touch the file system. See ARCHITECTURE.md for the map.
+
+pub mod clv;
+pub mod error;
+pub mod features;
+pub mod ingest;
+pub mod io;
+pub mod models;
+pub mod run;
+pub mod segment;
+pub mod select;
+pub mod types;
+
+pub use error::Error;

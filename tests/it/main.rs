@@ -1,0 +1,8 @@
+//! One integration-test binary: each module drives one command of the real `bullseye` executable
+//! in a temporary folder.
+
+mod clv;
+mod features;
+mod ingest;
+mod quickstart;
+mod support;
