@@ -1,0 +1,58 @@
+"""Shared benchmark plumbing: run a command, measure wall time and peak memory (ru_maxrss of the
+child, via wait4), alternate implementations, report medians."""
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SHARED = os.path.join(ROOT, "..", "shared")
+
+
+def bullseye_binary():
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    path = os.path.join(target, "release", "bullseye")
+    if not os.path.exists(path):
+        subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True)
+    return path
+
+
+def ensure_data(data_dir, customers, avg_orders=20, seed=42):
+    """Generates the synthetic data set once (../shared/bench/gen_transactions.py)."""
+    out = os.path.join(data_dir, f"syn{customers}")
+    if not os.path.exists(os.path.join(out, "params.json")):
+        gen = os.path.join(SHARED, "bench", "gen_transactions.py")
+        subprocess.run([sys.executable, gen, "--customers", str(customers), "--avg-orders",
+                        str(avg_orders), "--seed", str(seed), "--out", out], check=True)
+    return out
+
+
+def measure(cmd, env=None):
+    """(wall seconds, peak RSS in MiB) of one run; raises on failure."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
+    return wall, usage.ru_maxrss / 1024.0
+
+
+def alternate(impls, rounds):
+    """Runs {name: cmd} round-robin `rounds` times; returns {name: (median wall, median RSS)}."""
+    runs = {name: [] for name in impls}
+    for r in range(rounds):
+        for name, cmd in impls.items():
+            wall, rss = measure(cmd)
+            runs[name].append((wall, rss))
+            print(f"  round {r + 1} {name:<10} {wall:8.2f} s {rss:9.0f} MiB", flush=True)
+    return {n: (statistics.median(w for w, _ in v), statistics.median(m for _, m in v)) for n, v in runs.items()}
+
+
+def python():
+    return os.environ.get("BENCH_PYTHON", shutil.which("python3") or sys.executable)

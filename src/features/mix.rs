@@ -1,0 +1,143 @@
+//! The `mix` family: what, where and how a customer buys (category, channel, payment shares,
+//! returns and discounts). Levels are the most important ones overall (by spend, or by line count
+//! for payment methods), capped, with the rest pooled as `other`; a caller can fix the levels
+//! (a model's training levels) so the schema is the same at every date.
+
+use polars::prelude::*;
+
+use super::purchase::fixed_point;
+use super::{FeatureError, FeatureParams};
+
+/// Whether the transactions carry any column the mix family uses beyond amounts.
+pub(super) fn available(transactions: &DataFrame) -> bool {
+    ["category", "channel", "payment_method", "discount"]
+        .iter()
+        .any(|c| transactions.column(c).is_ok())
+}
+
+/// Lower-case ASCII letters, digits and underscores: safe in column names and in SQL.
+pub(crate) fn sanitize(level: &str) -> String {
+    let mut s: String = level
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    while s.contains("__") {
+        s = s.replace("__", "_");
+    }
+    let s = s.trim_matches('_').to_string();
+    if s.is_empty() {
+        "blank".to_string()
+    } else {
+        s
+    }
+}
+
+/// The kept levels of a categorical column: fixed by the caller, else the top `cap` by `weight`
+/// (ties by level name).
+fn levels(
+    lines: &LazyFrame,
+    column: &str,
+    weight: Expr,
+    params: &FeatureParams,
+) -> PolarsResult<Vec<String>> {
+    if let Some(fixed) = params.levels.get(column) {
+        return Ok(fixed.clone());
+    }
+    let top = lines
+        .clone()
+        .filter(col(column).is_not_null())
+        .group_by([col(column)])
+        .agg([weight.alias("w")])
+        .sort_by_exprs(
+            [col("w"), col(column)],
+            SortMultipleOptions::default().with_order_descending_multi([true, false]),
+        )
+        .limit(params.level_cap as IdxSize)
+        .collect()?;
+    Ok(top
+        .column(column)?
+        .str()?
+        .no_null_iter()
+        .map(str::to_string)
+        .collect())
+}
+
+/// Shares per kept level plus `other`, weighted by `weight` per line, over the customer's total.
+fn shares(column: &str, prefix: &str, levels: &[String], weight: Expr, out: &mut Vec<Expr>) {
+    let total = weight.clone().sum();
+    let share = |mask: Expr| {
+        let part = when(mask).then(weight.clone()).otherwise(lit(0.0)).sum();
+        when(total.clone().gt(lit(0.0)))
+            .then(part / total.clone())
+            .otherwise(lit(0.0))
+    };
+    let mut known = lit(false);
+    for level in levels {
+        let is = col(column).eq(lit(level.as_str())).fill_null(lit(false));
+        known = known.or(is.clone());
+        out.push(share(is).alias(format!("{prefix}_{}", sanitize(level))));
+    }
+    out.push(share(known.not()).alias(format!("{prefix}_other")));
+}
+
+pub(super) fn build(lines: LazyFrame, params: &FeatureParams) -> Result<DataFrame, FeatureError> {
+    let schema = lines.clone().collect_schema()?;
+    let has = |c: &str| schema.contains(c);
+    // One per order line (amount is a required column, never null).
+    let line = col("amount").is_not_null().cast(DataType::Float64);
+    // Positive spend in exact fixed-point units (order-independent sums, like the rfm family).
+    let spend = fixed_point(col("amount"))
+        .clip_min(lit(0i64))
+        .cast(DataType::Float64);
+    let mut aggs = vec![f64c_mean(col("amount").lt(lit(0.0))).alias("returns_rate")];
+    if has("category") {
+        let lv = levels(&lines, "category", col("amount").sum(), params)?;
+        aggs.push(
+            col("category")
+                .drop_nulls()
+                .n_unique()
+                .cast(DataType::Float64)
+                .alias("n_categories"),
+        );
+        shares("category", "share_category", &lv, spend.clone(), &mut aggs);
+    }
+    if has("channel") {
+        let lv = levels(&lines, "channel", col("amount").sum(), params)?;
+        let n = col("channel").drop_nulls().n_unique();
+        aggs.push(n.clone().cast(DataType::Float64).alias("n_channels"));
+        aggs.push(n.gt(lit(1)).cast(DataType::Float64).alias("multichannel"));
+        shares("channel", "share_channel", &lv, spend, &mut aggs);
+    }
+    if has("discount") {
+        aggs.push(
+            f64c_mean(col("discount").fill_null(lit(0.0)).gt(lit(0.0))).alias("discount_share"),
+        );
+    }
+    if has("payment_method") {
+        let lv = levels(&lines, "payment_method", len(), params)?;
+        shares("payment_method", "share_payment", &lv, line, &mut aggs);
+    }
+    Ok(lines
+        .group_by([col("customer_id")])
+        .agg(aggs)
+        .sort(["customer_id"], SortMultipleOptions::default())
+        .collect()?)
+}
+
+fn f64c_mean(mask: Expr) -> Expr {
+    mask.cast(DataType::Float64).mean()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize;
+
+    #[test]
+    fn level_names_are_safe_column_names() {
+        assert_eq!(sanitize("Home & Garden"), "home_garden");
+        assert_eq!(sanitize("  Web "), "web");
+        assert_eq!(sanitize("€"), "blank");
+    }
+}

@@ -1,0 +1,237 @@
+//! Features: purchase histories (and customer attributes) → one row of named numbers per
+//! customer, as of a date.
+//!
+//! "As of D" means the observation ends at the end of day D: rows dated after D are filtered out
+//! first, and every duration is measured to D, so the same code builds training rows at past
+//! dates and scoring rows today without leaking the future. Each family is a handful of polars
+//! expressions evaluated in a group-by over the whole table (never a per-customer loop); the
+//! families are declarative enough to print as SQL later. The output is a polars frame with
+//! `customer_id` first, then `Float64` columns in catalogue order, rows sorted by id.
+
+mod attributes;
+mod catalog;
+mod matrix;
+mod mix;
+mod purchase;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+pub use catalog::{render_catalog, FeatureDoc, CATALOG};
+pub use matrix::to_matrix;
+
+/// A family of features, switchable on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Family {
+    Rfm,
+    Btyd,
+    Windows,
+    Cycle,
+    Mix,
+    Attributes,
+}
+
+impl Family {
+    pub const ALL: [Family; 6] = [
+        Family::Rfm,
+        Family::Btyd,
+        Family::Windows,
+        Family::Cycle,
+        Family::Mix,
+        Family::Attributes,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Rfm => "rfm",
+            Family::Btyd => "btyd",
+            Family::Windows => "windows",
+            Family::Cycle => "cycle",
+            Family::Mix => "mix",
+            Family::Attributes => "attributes",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Family, FeatureError> {
+        Family::ALL
+            .into_iter()
+            .find(|f| f.name() == name.trim())
+            .ok_or_else(|| FeatureError::UnknownFamily(name.trim().to_string()))
+    }
+}
+
+/// The unit of the `btyd` durations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    #[default]
+    Days,
+    Weeks,
+}
+
+impl TimeUnit {
+    /// Days per unit.
+    pub fn days(self) -> f64 {
+        match self {
+            TimeUnit::Days => 1.0,
+            TimeUnit::Weeks => 7.0,
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<TimeUnit, FeatureError> {
+        match s {
+            "days" | "day" | "d" => Ok(TimeUnit::Days),
+            "weeks" | "week" | "w" => Ok(TimeUnit::Weeks),
+            other => Err(FeatureError::UnknownTimeUnit(other.to_string())),
+        }
+    }
+}
+
+/// Errors of the feature builders.
+#[derive(Debug, thiserror::Error)]
+pub enum FeatureError {
+    #[error(
+        "unknown feature family `{0}` (expected rfm, btyd, windows, cycle, mix or attributes)"
+    )]
+    UnknownFamily(String),
+    #[error("unknown time unit `{0}` (expected days or weeks)")]
+    UnknownTimeUnit(String),
+    #[error("feature family `{family}` needs the `{column}` column, which the {table} table does not have")]
+    MissingColumn {
+        family: &'static str,
+        table: &'static str,
+        column: &'static str,
+    },
+    #[error("customer attribute `{0}` has the name of a feature; rename it in the config")]
+    NameClash(String),
+    #[error("no customer has a purchase on or before {as_of}")]
+    NoCustomers { as_of: NaiveDate },
+    #[error("building features: {}", .0.to_string().lines().next().unwrap_or_default())]
+    Polars(#[from] PolarsError),
+}
+
+/// What to build.
+#[derive(Debug, Clone)]
+pub struct FeatureParams {
+    /// Families to build; `None` = every family the available columns allow.
+    pub families: Option<Vec<Family>>,
+    pub time_unit: TimeUnit,
+    /// Most levels kept per categorical column (the rest pooled as `other`).
+    pub level_cap: usize,
+    /// Fixed levels per categorical column (e.g. a model's training levels), overriding the
+    /// levels found in the data so that schemas agree across dates.
+    pub levels: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for FeatureParams {
+    fn default() -> Self {
+        FeatureParams {
+            families: None,
+            time_unit: TimeUnit::Days,
+            level_cap: 10,
+            levels: BTreeMap::new(),
+        }
+    }
+}
+
+impl FeatureParams {
+    /// The families to build given the columns at hand: the requested ones (an error when one
+    /// lacks its columns), or every family that can be built.
+    pub fn resolve_families(
+        &self,
+        transactions: &DataFrame,
+        customers: Option<&DataFrame>,
+    ) -> Result<Vec<Family>, FeatureError> {
+        let has_mix = mix::available(transactions);
+        match &self.families {
+            None => Ok(Family::ALL
+                .into_iter()
+                .filter(|f| match f {
+                    Family::Mix => has_mix,
+                    Family::Attributes => customers.is_some(),
+                    _ => true,
+                })
+                .collect()),
+            Some(list) => {
+                for f in list {
+                    match f {
+                        Family::Mix if !has_mix => {
+                            return Err(FeatureError::MissingColumn {
+                                family: "mix",
+                                table: "transactions",
+                                column: "category",
+                            })
+                        }
+                        Family::Attributes if customers.is_none() => {
+                            return Err(FeatureError::MissingColumn {
+                                family: "attributes",
+                                table: "customers",
+                                column: "customer_id",
+                            })
+                        }
+                        _ => {}
+                    }
+                }
+                let mut v = list.clone();
+                v.sort();
+                v.dedup();
+                Ok(v)
+            }
+        }
+    }
+}
+
+/// Builds one row per customer with at least one purchase on or before `as_of`.
+///
+/// `transactions` and `customers` are canonical tables from ingest.
+pub fn build(
+    transactions: &DataFrame,
+    customers: Option<&DataFrame>,
+    as_of: NaiveDate,
+    params: &FeatureParams,
+) -> Result<DataFrame, FeatureError> {
+    let families = params.resolve_families(transactions, customers)?;
+    let lines = transactions
+        .clone()
+        .lazy()
+        .filter(col("order_date").lt_eq(lit(as_of)));
+    let mut out = purchase::build(lines.clone(), as_of, &families, params.time_unit)?;
+    if out.height() == 0 {
+        return Err(FeatureError::NoCustomers { as_of });
+    }
+    if families.contains(&Family::Mix) {
+        let m = mix::build(lines, params)?;
+        out = join_on_id(out, m)?;
+    }
+    if let (true, Some(c)) = (families.contains(&Family::Attributes), customers) {
+        let a = attributes::build(&out, c, as_of, params)?;
+        out = join_on_id(out, a)?;
+    }
+    Ok(out)
+}
+
+/// Left-joins `right` onto `left` by customer id, keeping `left`'s row order.
+fn join_on_id(left: DataFrame, right: DataFrame) -> PolarsResult<DataFrame> {
+    left.lazy()
+        .join(
+            right.lazy(),
+            [col("customer_id")],
+            [col("customer_id")],
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
+        )
+        .collect()
+}
+
+/// Days since 1970-01-01, the integer polars stores a `Date` as.
+pub fn epoch_day(d: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    (d - epoch).num_days() as i32
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,152 @@
+//! The purchase-history families (rfm, btyd, windows, cycle), from one daily table.
+//!
+//! Lines are first summed per customer and day (a day is one purchase occasion, as in the CLV
+//! literature), then one group-by per customer computes every family at once.
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::{epoch_day, Family, FeatureError, TimeUnit};
+
+/// Amounts are summed exactly as integers in units of 1/10,000 of the currency, so sums (and
+/// every feature built on them) do not depend on row order, as floating-point sums would.
+pub(super) const FIXED_POINT_SCALE: f64 = 10_000.0;
+
+pub(super) fn fixed_point(amount: Expr) -> Expr {
+    (amount * lit(FIXED_POINT_SCALE))
+        .round(0, RoundMode::default())
+        .cast(DataType::Int64)
+}
+
+pub(super) fn from_fixed(sum: Expr) -> Expr {
+    sum.cast(DataType::Float64) / lit(FIXED_POINT_SCALE)
+}
+
+fn f64c(e: Expr) -> Expr {
+    e.cast(DataType::Float64)
+}
+
+/// Spend and occasions in the window of `days` days ending on the as-of day.
+fn window(as_of_day: i32, days: i32) -> (Expr, Expr) {
+    let inside = col("day").gt(lit(as_of_day - days));
+    (
+        col("day")
+            .filter(inside.clone())
+            .count()
+            .alias(format!("occasions_{days}d")),
+        from_fixed(col("day_total").filter(inside).sum()).alias(format!("spend_{days}d")),
+    )
+}
+
+pub(super) fn build(
+    lines: LazyFrame,
+    as_of: NaiveDate,
+    families: &[Family],
+    unit: TimeUnit,
+) -> Result<DataFrame, FeatureError> {
+    let as_of_day = epoch_day(as_of);
+    let daily = lines
+        .group_by([
+            col("customer_id"),
+            col("order_date").cast(DataType::Int32).alias("day"),
+        ])
+        .agg([fixed_point(col("amount")).sum().alias("day_total")])
+        .sort(["customer_id", "day"], SortMultipleOptions::default())
+        .with_column(
+            (col("day") - col("day").shift(lit(1)).over([col("customer_id")])?)
+                .cast(DataType::Float64)
+                .alias("gap"),
+        );
+
+    let (o30, s30) = window(as_of_day, 30);
+    let (o90, s90) = window(as_of_day, 90);
+    let (o365, s365) = window(as_of_day, 365);
+    let previous_90 = col("day")
+        .gt(lit(as_of_day - 180))
+        .and(col("day").lt_eq(lit(as_of_day - 90)));
+    let per_customer = daily.group_by([col("customer_id")]).agg([
+        len().alias("n_days"),
+        col("day").min().alias("first_day"),
+        col("day").max().alias("last_day"),
+        from_fixed(col("day_total").sum()).alias("monetary_total"),
+        (from_fixed(
+            col("day_total")
+                .filter(col("day").gt(col("day").min()))
+                .sum(),
+        ) / (len() - lit(1)).cast(DataType::Float64))
+        .alias("repeat_mean"),
+        o30,
+        s30,
+        o90,
+        s90,
+        o365,
+        s365,
+        from_fixed(col("day_total").filter(previous_90).sum()).alias("spend_prev_90d"),
+        col("gap").mean().alias("gap_mean"),
+        col("gap").median().alias("gap_median"),
+        col("gap").std(0).alias("gap_std"),
+    ]);
+
+    let n = f64c(col("n_days"));
+    let recency = f64c(lit(as_of_day) - col("last_day"));
+    let tenure = f64c(lit(as_of_day) - col("first_day"));
+    let unit_days = lit(unit.days());
+    let has_gap = col("n_days").gt(lit(1));
+    let zero_unless_gap = |e: Expr| {
+        when(has_gap.clone())
+            .then(e.fill_null(lit(0.0)))
+            .otherwise(lit(0.0))
+    };
+    let mut columns = vec![col("customer_id")];
+    for family in families {
+        match family {
+            Family::Rfm => columns.extend([
+                recency.clone().alias("recency_days"),
+                n.clone().alias("frequency"),
+                col("monetary_total"),
+                (col("monetary_total") / n.clone()).alias("monetary_avg"),
+                tenure.clone().alias("tenure_days"),
+            ]),
+            Family::Btyd => columns.extend([
+                (n.clone() - lit(1.0)).alias("btyd_frequency"),
+                (f64c(col("last_day") - col("first_day")) / unit_days.clone())
+                    .alias("btyd_recency"),
+                (tenure.clone() / unit_days.clone()).alias("btyd_t"),
+                when(col("n_days").gt(lit(1)))
+                    .then(col("repeat_mean"))
+                    .otherwise(lit(0.0))
+                    .alias("btyd_monetary_value"),
+            ]),
+            Family::Windows => {
+                let recent = col("spend_90d");
+                let previous = col("spend_prev_90d");
+                let denom = recent.clone().abs() + previous.clone().abs();
+                columns.extend([
+                    f64c(col("occasions_30d")),
+                    f64c(col("spend_30d")),
+                    f64c(col("occasions_90d")),
+                    f64c(col("spend_90d")),
+                    f64c(col("occasions_365d")),
+                    f64c(col("spend_365d")),
+                    when(denom.clone().gt(lit(0.0)))
+                        .then((recent - previous) / denom)
+                        .otherwise(lit(0.0))
+                        .alias("trend_90d"),
+                ])
+            }
+            Family::Cycle => columns.extend([
+                f64c(has_gap.clone()).alias("cycle_defined"),
+                zero_unless_gap(col("gap_mean")).alias("cycle_mean_gap_days"),
+                zero_unless_gap(col("gap_median")).alias("cycle_median_gap_days"),
+                zero_unless_gap(col("gap_std")).alias("cycle_std_gap_days"),
+                zero_unless_gap(recency.clone() / col("gap_mean")).alias("overdue_ratio"),
+            ]),
+            Family::Mix | Family::Attributes => {}
+        }
+    }
+    let out = per_customer
+        .select(columns)
+        .sort(["customer_id"], SortMultipleOptions::default())
+        .collect()?;
+    Ok(out)
+}

@@ -1,0 +1,95 @@
+//! Strings the stages together for the commands that read files: load and check the inputs, call
+//! the pure stages, write the outputs atomically. The quickstart lives here too.
+
+pub mod clv;
+mod quickstart;
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use polars::prelude::DataFrame;
+
+use crate::features::{self, FeatureParams};
+use crate::ingest::{self, IngestRequest, TableKind, Validated};
+use crate::{io, Error};
+
+pub use quickstart::quickstart;
+
+/// Loads one table through ingest's validation. Rejects are written under `rejects_dir` when
+/// there are any, and the threshold applies: past it the load fails (exit code 2).
+pub fn load_checked(
+    request: &IngestRequest,
+    table: TableKind,
+    rejects_dir: &Path,
+    warnings: &mut String,
+) -> Result<Validated, Error> {
+    let mut v = request.load(table)?;
+    if v.summary.rows_rejected > 0 {
+        let path = ingest::rejects_path(rejects_dir, table);
+        io::write_table(&path, &mut v.rejects)?;
+        warnings.push_str(&format!(
+            "warning: {table}: {} of {} rows rejected ({}); see {}\n",
+            v.summary.rows_rejected,
+            v.summary.rows_in,
+            v.summary
+                .top_reasons(3)
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            path.display()
+        ));
+        ingest::check_reject_rate(&v, request.max_reject_rate(), &path)?;
+    }
+    Ok(v)
+}
+
+/// What `features` built.
+#[derive(Debug)]
+pub struct FeaturesBuilt {
+    pub rows: usize,
+    pub columns: usize,
+    pub warnings: String,
+}
+
+/// The `features` command: load transactions (and customers when given), build, write `out`.
+pub fn features(
+    request: &IngestRequest,
+    as_of: NaiveDate,
+    params: &FeatureParams,
+    out: &Path,
+) -> Result<FeaturesBuilt, Error> {
+    let rejects_dir = out.parent().unwrap_or_else(|| Path::new("."));
+    let mut warnings = String::new();
+    let tx = load_checked(request, TableKind::Transactions, rejects_dir, &mut warnings)?;
+    let customers = match request.path(TableKind::Customers) {
+        Some(_) => Some(load_checked(
+            request,
+            TableKind::Customers,
+            rejects_dir,
+            &mut warnings,
+        )?),
+        None => None,
+    };
+    let mut df = build_features(
+        &tx.frame,
+        customers.as_ref().map(|c| &c.frame),
+        as_of,
+        params,
+    )?;
+    io::write_table(out, &mut df)?;
+    Ok(FeaturesBuilt {
+        rows: df.height(),
+        columns: df.width() - 1,
+        warnings,
+    })
+}
+
+fn build_features(
+    tx: &DataFrame,
+    customers: Option<&DataFrame>,
+    as_of: NaiveDate,
+    params: &FeatureParams,
+) -> Result<DataFrame, Error> {
+    Ok(features::build(tx, customers, as_of, params)?)
+}
