@@ -1,0 +1,650 @@
+//! Design-matrix preparation: fit on training rows, apply to any rows by column name.
+//!
+//! Rules (all decided at fit time and stored in [`Preprocessing`]):
+//! - numeric column: `(x - mean) / std` with the population std (ddof 0, as scikit-learn's
+//!   `StandardScaler`); a std of 0 (constant column) or a column with fewer than one finite value
+//!   uses std = 1 so the column passes through centred instead of dividing by zero.
+//! - missing numeric values (NaN) are imputed with the training mean (standardized value 0). When the
+//!   training column had at least one NaN an indicator feature `<name>_missing` (1 for NaN, else 0)
+//!   follows it; without training NaNs no indicator exists and a NaN at scoring is imputed silently.
+//!   ±infinity is an error, never imputed.
+//! - categorical column: one-hot over the most frequent training levels up to `level_cap` (ties broken
+//!   by level name, ascending); remaining training levels pool into `<name>=other`. The `other`
+//!   feature exists only when some training level was pooled; a level unseen at training maps to
+//!   `other` (all zeros in that block when no `other` feature exists), or is an error under `strict`.
+//!   A kept level literally named `other` absorbs the pooled levels. Empty strings are a level.
+
+use std::collections::HashMap;
+
+use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::models::error::{ModelsError, Result};
+use crate::types::FeatureMatrix;
+
+/// Version of the serialized [`Preprocessing`] layout.
+pub const PREPROCESSING_SCHEMA_VERSION: u32 = 1;
+
+/// Name of the pooled level.
+pub const OTHER_LEVEL: &str = "other";
+
+/// Categorical columns, stored column by column (`values[j][i]` = row `i` of column `names[j]`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CategoricalColumns {
+    /// Column names.
+    pub names: Vec<String>,
+    /// One vector of levels per column, each as long as the table.
+    pub values: Vec<Vec<String>>,
+}
+
+/// A borrowed input table: numeric and categorical columns with names.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelInput<'a> {
+    /// Numeric column names, one per column of `numeric`.
+    pub numeric_names: &'a [String],
+    /// Rows × numeric columns; NaN marks a missing value.
+    pub numeric: ArrayView2<'a, f64>,
+    /// Categorical columns (may be empty).
+    pub categorical: &'a CategoricalColumns,
+}
+
+impl<'a> ModelInput<'a> {
+    /// Build an input from the shared numeric table plus categorical columns.
+    pub fn new(numeric: &'a FeatureMatrix, categorical: &'a CategoricalColumns) -> Self {
+        Self {
+            numeric_names: &numeric.columns,
+            numeric: numeric.values.view(),
+            categorical,
+        }
+    }
+
+    /// Number of rows, checked to agree between the numeric and categorical parts.
+    pub fn n_rows(&self) -> Result<usize> {
+        if self.numeric_names.len() != self.numeric.ncols() {
+            return Err(ModelsError::LengthMismatch {
+                what: "numeric column names vs matrix columns",
+                expected: self.numeric.ncols(),
+                found: self.numeric_names.len(),
+            });
+        }
+        if self.categorical.names.len() != self.categorical.values.len() {
+            return Err(ModelsError::LengthMismatch {
+                what: "categorical column names vs columns",
+                expected: self.categorical.values.len(),
+                found: self.categorical.names.len(),
+            });
+        }
+        // A numeric part without columns may be a (0, 0) placeholder: then the categorical
+        // columns carry the row count.
+        let n = if self.numeric.ncols() > 0 || self.categorical.values.is_empty() {
+            self.numeric.nrows()
+        } else {
+            self.categorical.values.first().map_or(0, Vec::len)
+        };
+        for col in &self.categorical.values {
+            if col.len() != n {
+                return Err(ModelsError::LengthMismatch {
+                    what: "categorical column length vs table rows",
+                    expected: n,
+                    found: col.len(),
+                });
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Hyperparameters of the preprocessing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreprocessParams {
+    /// Most one-hot levels kept per categorical column before pooling into `other` (default 20, ≥ 1).
+    pub level_cap: usize,
+    /// Unseen categorical levels at apply time are an error instead of `other` (default false).
+    pub strict: bool,
+}
+
+impl Default for PreprocessParams {
+    fn default() -> Self {
+        Self {
+            level_cap: 20,
+            strict: false,
+        }
+    }
+}
+
+impl PreprocessParams {
+    /// Validate: `level_cap >= 1`.
+    pub fn check(&self) -> Result<&Self> {
+        if self.level_cap == 0 {
+            return Err(ModelsError::InvalidParam {
+                name: "level_cap",
+                expected: "at least 1",
+                found: "0".into(),
+            });
+        }
+        Ok(self)
+    }
+
+    /// Fit the preprocessing on training rows.
+    pub fn fit(&self, input: &ModelInput<'_>) -> Result<Preprocessing> {
+        self.check()?;
+        let n = input.n_rows()?;
+        if n == 0 {
+            return Err(ModelsError::Empty {
+                what: "no training rows for the preprocessing",
+            });
+        }
+        check_unique(input.numeric_names.iter().chain(&input.categorical.names))?;
+        let numeric = input
+            .numeric_names
+            .iter()
+            .zip(input.numeric.axis_iter(Axis(1)))
+            .map(|(name, col)| fit_numeric(name, col))
+            .collect::<Result<Vec<_>>>()?;
+        let categorical = input
+            .categorical
+            .names
+            .iter()
+            .zip(&input.categorical.values)
+            .map(|(name, col)| fit_categorical(name, col, self.level_cap))
+            .collect();
+        Ok(Preprocessing {
+            schema_version: PREPROCESSING_SCHEMA_VERSION,
+            numeric,
+            categorical,
+            strict: self.strict,
+        })
+    }
+}
+
+/// Fitted transform of one numeric column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericTransform {
+    /// Source column name.
+    pub column: String,
+    /// Training mean over non-missing values (0 when none).
+    pub mean: f64,
+    /// Training population std, replaced by 1 when 0 or undefined.
+    pub std: f64,
+    /// Whether a `<column>_missing` indicator feature follows the standardized feature.
+    pub missing_indicator: bool,
+}
+
+/// Fitted transform of one categorical column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoricalTransform {
+    /// Source column name.
+    pub column: String,
+    /// Kept levels, in feature order (most frequent first, ties by name).
+    pub levels: Vec<String>,
+    /// Whether a pooled `<column>=other` feature follows the kept levels.
+    pub has_other: bool,
+}
+
+/// The fitted, serializable preprocessing: an ordered feature schema with its transforms.
+///
+/// Feature order: for each numeric column its standardized value then (if any) its missing
+/// indicator; then for each categorical column its kept levels then (if any) `other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preprocessing {
+    /// Layout version ([`PREPROCESSING_SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// Numeric transforms in feature order.
+    pub numeric: Vec<NumericTransform>,
+    /// Categorical transforms in feature order.
+    pub categorical: Vec<CategoricalTransform>,
+    /// Unseen levels are an error when true.
+    pub strict: bool,
+}
+
+/// How one design-matrix column is computed from the input table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "transform", rename_all = "snake_case")]
+pub enum FeatureTransform {
+    /// `(x − mean) / std`, NaN → 0.
+    Standardized {
+        /// Source column.
+        column: String,
+        /// Training mean.
+        mean: f64,
+        /// Training std (1 when it was 0).
+        std: f64,
+    },
+    /// 1 when the source value is NaN.
+    MissingIndicator {
+        /// Source column.
+        column: String,
+    },
+    /// 1 when the source level equals `level`.
+    OneHot {
+        /// Source column.
+        column: String,
+        /// The level.
+        level: String,
+    },
+    /// 1 for pooled and unseen levels.
+    Other {
+        /// Source column.
+        column: String,
+    },
+}
+
+/// One design-matrix column: its name and transform.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureSpec {
+    /// Feature name (`x`, `x_missing`, `c=level`, `c=other`).
+    pub name: String,
+    /// How it is computed.
+    pub transform: FeatureTransform,
+}
+
+/// Rows per parallel work item when applying the preprocessing.
+const APPLY_CHUNK: usize = 8192;
+
+impl Preprocessing {
+    /// The ordered feature schema: one entry per design-matrix column.
+    pub fn schema(&self) -> Vec<FeatureSpec> {
+        let mut specs = Vec::with_capacity(self.n_features());
+        for t in &self.numeric {
+            specs.push(FeatureSpec {
+                name: t.column.clone(),
+                transform: FeatureTransform::Standardized {
+                    column: t.column.clone(),
+                    mean: t.mean,
+                    std: t.std,
+                },
+            });
+            if t.missing_indicator {
+                specs.push(FeatureSpec {
+                    name: format!("{}_missing", t.column),
+                    transform: FeatureTransform::MissingIndicator {
+                        column: t.column.clone(),
+                    },
+                });
+            }
+        }
+        for t in &self.categorical {
+            for level in &t.levels {
+                specs.push(FeatureSpec {
+                    name: format!("{}={}", t.column, level),
+                    transform: FeatureTransform::OneHot {
+                        column: t.column.clone(),
+                        level: level.clone(),
+                    },
+                });
+            }
+            if t.has_other {
+                specs.push(FeatureSpec {
+                    name: format!("{}={}", t.column, OTHER_LEVEL),
+                    transform: FeatureTransform::Other {
+                        column: t.column.clone(),
+                    },
+                });
+            }
+        }
+        specs
+    }
+
+    /// Output feature names, in design-matrix column order.
+    pub fn feature_names(&self) -> Vec<String> {
+        self.schema().into_iter().map(|f| f.name).collect()
+    }
+
+    /// Number of output features.
+    pub fn n_features(&self) -> usize {
+        let num: usize = self
+            .numeric
+            .iter()
+            .map(|t| 1 + usize::from(t.missing_indicator))
+            .sum();
+        let cat: usize = self
+            .categorical
+            .iter()
+            .map(|t| t.levels.len() + usize::from(t.has_other))
+            .sum();
+        num + cat
+    }
+
+    /// Build the design matrix (rows × [`Self::n_features`]) for any table holding the training
+    /// columns, in any order (found by name); extra columns are ignored.
+    pub fn transform(&self, input: &ModelInput<'_>) -> Result<Array2<f64>> {
+        if self.schema_version != PREPROCESSING_SCHEMA_VERSION {
+            return Err(ModelsError::SchemaVersion {
+                expected: PREPROCESSING_SCHEMA_VERSION,
+                found: self.schema_version,
+            });
+        }
+        let n = input.n_rows()?;
+        let num_idx = self
+            .numeric
+            .iter()
+            .map(|t| find(input.numeric_names, &t.column))
+            .collect::<Result<Vec<_>>>()?;
+        let cat_codes = self
+            .categorical
+            .iter()
+            .map(|t| {
+                let j = find(&input.categorical.names, &t.column)?;
+                self.encode_levels(t, &input.categorical.values[j])
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // Infinity check up front so the parallel fill below cannot fail.
+        for (t, &j) in self.numeric.iter().zip(&num_idx) {
+            if let Some((row, &value)) = input
+                .numeric
+                .column(j)
+                .iter()
+                .enumerate()
+                .find(|(_, v)| v.is_infinite())
+            {
+                return Err(ModelsError::NonFinite {
+                    column: t.column.clone(),
+                    row,
+                    value,
+                });
+            }
+        }
+        let p = self.n_features();
+        let mut buf = vec![0.0; n * p];
+        buf.par_chunks_mut(APPLY_CHUNK * p.max(1))
+            .enumerate()
+            .for_each(|(c, block)| {
+                let start = c * APPLY_CHUNK;
+                for (r, row) in block.chunks_mut(p.max(1)).enumerate() {
+                    let i = start + r;
+                    let mut k = 0;
+                    for (t, &j) in self.numeric.iter().zip(&num_idx) {
+                        let v = input.numeric[[i, j]];
+                        let missing = v.is_nan();
+                        row[k] = if missing { 0.0 } else { (v - t.mean) / t.std };
+                        k += 1;
+                        if t.missing_indicator {
+                            row[k] = if missing { 1.0 } else { 0.0 };
+                            k += 1;
+                        }
+                    }
+                    for (t, codes) in self.categorical.iter().zip(&cat_codes) {
+                        if let Some(code) = codes[i] {
+                            row[k + code as usize] = 1.0;
+                        }
+                        k += t.levels.len() + usize::from(t.has_other);
+                    }
+                }
+            });
+        let out = Array2::from_shape_vec((n, p), buf).map_err(|e| ModelsError::Backend {
+            library: "ndarray",
+            message: e.to_string(),
+        })?;
+        Ok(out)
+    }
+
+    /// Map each row's level to its position in the column's one-hot block (`None` = all zeros).
+    fn encode_levels(
+        &self,
+        t: &CategoricalTransform,
+        values: &[String],
+    ) -> Result<Vec<Option<u32>>> {
+        let index: HashMap<&str, u32> = t
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(k, l)| (l.as_str(), k as u32))
+            .collect();
+        let other = if t.has_other {
+            Some(t.levels.len() as u32)
+        } else {
+            index.get(OTHER_LEVEL).copied()
+        };
+        values
+            .iter()
+            .map(|v| match index.get(v.as_str()) {
+                Some(&k) => Ok(Some(k)),
+                None if self.strict => Err(ModelsError::UnseenLevel {
+                    column: t.column.clone(),
+                    level: v.clone(),
+                }),
+                None => Ok(other),
+            })
+            .collect()
+    }
+}
+
+/// Position of `name` in `names`, or an error naming the missing column.
+fn find(names: &[String], name: &str) -> Result<usize> {
+    names
+        .iter()
+        .position(|c| c == name)
+        .ok_or_else(|| ModelsError::MissingColumn {
+            column: name.to_string(),
+        })
+}
+
+fn check_unique<'a>(names: impl Iterator<Item = &'a String>) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for name in names {
+        if !seen.insert(name.as_str()) {
+            return Err(ModelsError::DuplicateColumn {
+                column: name.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn fit_numeric(name: &str, col: ndarray::ArrayView1<'_, f64>) -> Result<NumericTransform> {
+    let mut count = 0usize;
+    let mut sum = 0.0;
+    let mut any_nan = false;
+    for (row, &v) in col.iter().enumerate() {
+        if v.is_nan() {
+            any_nan = true;
+        } else if v.is_infinite() {
+            return Err(ModelsError::NonFinite {
+                column: name.to_string(),
+                row,
+                value: v,
+            });
+        } else {
+            count += 1;
+            sum += v;
+        }
+    }
+    let mean = if count > 0 { sum / count as f64 } else { 0.0 };
+    // Two-pass variance: the one-pass formula loses digits on columns like amounts with large means.
+    let ss: f64 = col
+        .iter()
+        .filter(|v| !v.is_nan())
+        .map(|&v| (v - mean) * (v - mean))
+        .sum();
+    let std = if count > 0 {
+        (ss / count as f64).sqrt()
+    } else {
+        0.0
+    };
+    Ok(NumericTransform {
+        column: name.to_string(),
+        mean,
+        std: if std > 0.0 && std.is_finite() {
+            std
+        } else {
+            1.0
+        },
+        missing_indicator: any_nan,
+    })
+}
+
+fn fit_categorical(name: &str, col: &[String], cap: usize) -> CategoricalTransform {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for v in col {
+        *counts.entry(v.as_str()).or_insert(0) += 1;
+    }
+    let mut by_freq: Vec<(&str, usize)> = counts.into_iter().collect();
+    by_freq.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let pooled = by_freq.len() > cap;
+    let levels: Vec<String> = by_freq
+        .iter()
+        .take(cap)
+        .map(|(l, _)| (*l).to_string())
+        .collect();
+    let has_other = pooled && !levels.iter().any(|l| l == OTHER_LEVEL);
+    CategoricalTransform {
+        column: name.to_string(),
+        levels,
+        has_other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn standardizes_with_population_std_and_imputes_nan() {
+        let nn = names(&["a", "b", "c"]);
+        let x = array![[1.0, f64::NAN, 5.0], [2.0, 4.0, 5.0], [3.0, 6.0, 5.0]];
+        let cat = CategoricalColumns::default();
+        let input = ModelInput {
+            numeric_names: &nn,
+            numeric: x.view(),
+            categorical: &cat,
+        };
+        let p = PreprocessParams::default().fit(&input).unwrap();
+        assert_eq!(p.feature_names(), names(&["a", "b", "b_missing", "c"]));
+        // a: mean 2, population std sqrt(2/3).
+        let sd = (2.0f64 / 3.0).sqrt();
+        assert!((p.numeric[0].std - sd).abs() < 1e-15);
+        // b: mean over non-missing = 5, std 1; c: constant → std 1.
+        assert_eq!(p.numeric[1].mean, 5.0);
+        assert_eq!(p.numeric[2].std, 1.0);
+        let z = p.transform(&input).unwrap();
+        assert!((z[[0, 0]] + 1.0 / sd).abs() < 1e-12);
+        assert_eq!(z.row(0).to_vec()[1..].to_vec(), vec![0.0, 1.0, 0.0]);
+        assert_eq!(z.row(2).to_vec()[1..].to_vec(), vec![1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn one_hot_caps_levels_ties_by_name_and_pools_other() {
+        let cat = CategoricalColumns {
+            names: names(&["k"]),
+            values: vec![names(&["b", "a", "c", "c", "d", "a", "b", "e"])],
+        };
+        let nn: Vec<String> = vec![];
+        let x = Array2::<f64>::zeros((8, 0));
+        let input = ModelInput {
+            numeric_names: &nn,
+            numeric: x.view(),
+            categorical: &cat,
+        };
+        let params = PreprocessParams {
+            level_cap: 2,
+            strict: false,
+        };
+        let p = params.fit(&input).unwrap();
+        // a, b, c each twice: tie broken by name → a, b kept; c, d, e pooled.
+        assert_eq!(p.feature_names(), names(&["k=a", "k=b", "k=other"]));
+        assert_eq!(
+            p.schema()[2].transform,
+            FeatureTransform::Other { column: "k".into() }
+        );
+        assert_eq!(p.n_features(), 3);
+        let score = CategoricalColumns {
+            names: names(&["k"]),
+            values: vec![names(&["a", "zzz", "d"])],
+        };
+        let x3 = Array2::<f64>::zeros((3, 0));
+        let z = p
+            .transform(&ModelInput {
+                numeric_names: &nn,
+                numeric: x3.view(),
+                categorical: &score,
+            })
+            .unwrap();
+        assert_eq!(z, array![[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]);
+        let strict = Preprocessing {
+            strict: true,
+            ..p.clone()
+        };
+        let err = strict
+            .transform(&ModelInput {
+                numeric_names: &nn,
+                numeric: x3.view(),
+                categorical: &score,
+            })
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ModelsError::UnseenLevel {
+                column: "k".into(),
+                level: "zzz".into()
+            }
+        );
+    }
+
+    #[test]
+    fn columns_found_by_name_and_missing_column_named() {
+        let nn = names(&["a", "b"]);
+        let x = array![[1.0, 10.0], [3.0, 30.0]];
+        let cat = CategoricalColumns {
+            names: names(&["k"]),
+            values: vec![names(&["u", "v"])],
+        };
+        let input = ModelInput {
+            numeric_names: &nn,
+            numeric: x.view(),
+            categorical: &cat,
+        };
+        let p = PreprocessParams::default().fit(&input).unwrap();
+        let z = p.transform(&input).unwrap();
+        let swapped_names = names(&["b", "extra", "a"]);
+        let xs = array![[10.0, 7.0, 1.0], [30.0, 7.0, 3.0]];
+        let z2 = p
+            .transform(&ModelInput {
+                numeric_names: &swapped_names,
+                numeric: xs.view(),
+                categorical: &cat,
+            })
+            .unwrap();
+        assert_eq!(z, z2);
+        let only_b = names(&["b"]);
+        let xb = array![[10.0], [30.0]];
+        let err = p
+            .transform(&ModelInput {
+                numeric_names: &only_b,
+                numeric: xb.view(),
+                categorical: &cat,
+            })
+            .unwrap_err();
+        assert_eq!(err, ModelsError::MissingColumn { column: "a".into() });
+        let json = serde_json::to_string(&p).unwrap();
+        let back: Preprocessing = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, p);
+    }
+
+    #[test]
+    fn infinity_is_an_error_and_zero_cap_rejected() {
+        let nn = names(&["a"]);
+        let x = array![[1.0], [f64::INFINITY]];
+        let cat = CategoricalColumns::default();
+        let input = ModelInput {
+            numeric_names: &nn,
+            numeric: x.view(),
+            categorical: &cat,
+        };
+        assert!(matches!(
+            PreprocessParams::default().fit(&input),
+            Err(ModelsError::NonFinite { row: 1, .. })
+        ));
+        assert!(PreprocessParams {
+            level_cap: 0,
+            strict: false
+        }
+        .check()
+        .is_err());
+    }
+}

@@ -1,0 +1,176 @@
+//! Size and revenue summaries of clusters, segments and tiers.
+//!
+//! Revenue shares use the positive part of `monetary_total`, as in the Pareto table, so that
+//! the shares of a partition sum to 1 even when some customers are net negative.
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::FeatureMatrix;
+
+/// Size and revenue of one named group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    /// Group name (segment, tier, quadrant).
+    pub name: String,
+    /// Customers in the group.
+    pub customers: usize,
+    /// Share of all customers, 0–1.
+    pub customer_share: f64,
+    /// Share of positive revenue, 0–1 (0 when there is no positive revenue).
+    pub revenue_share: f64,
+}
+
+/// One cluster's profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterProfile {
+    /// Cluster index (row of the model's centroids).
+    pub cluster: usize,
+    /// Customers in the cluster.
+    pub customers: usize,
+    /// Share of all customers, 0–1.
+    pub customer_share: f64,
+    /// Share of positive revenue, 0–1.
+    pub revenue_share: f64,
+    /// Mean of every feature-matrix column over the cluster, original units, as
+    /// `(column, mean)` in matrix column order; NaN-free (an empty cluster has no profile).
+    pub means: Vec<(String, f64)>,
+}
+
+fn share(part: f64, total: f64) -> f64 {
+    if total > 0.0 {
+        part / total
+    } else {
+        0.0
+    }
+}
+
+/// Summaries of the groups named in `order` (groups absent from `order` are appended in
+/// first-seen order; groups in `order` with no customers are listed with zero size).
+pub fn group_summary(labels: &[&str], revenue: &[f64], order: &[&str]) -> Vec<GroupSummary> {
+    let mut names: Vec<String> = order.iter().map(|s| s.to_string()).collect();
+    for l in labels {
+        if !names.iter().any(|n| n == l) {
+            names.push(l.to_string());
+        }
+    }
+    let mut counts = vec![0usize; names.len()];
+    let mut rev = vec![0.0; names.len()];
+    for (l, r) in labels.iter().zip(revenue) {
+        if let Some(i) = names.iter().position(|n| n == l) {
+            counts[i] += 1;
+            rev[i] += r.max(0.0);
+        }
+    }
+    let n = labels.len() as f64;
+    let total: f64 = rev.iter().sum();
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| GroupSummary {
+            name,
+            customers: counts[i],
+            customer_share: share(counts[i] as f64, n),
+            revenue_share: share(rev[i], total),
+        })
+        .collect()
+}
+
+/// Profiles of clusters `0..k` from the labels and the original (untransformed) matrix;
+/// `labels` and `revenue` are aligned with the matrix rows (extra entries are ignored, labels
+/// `>= k` are skipped).
+pub fn cluster_profiles(
+    fm: &FeatureMatrix,
+    labels: &[usize],
+    k: usize,
+    revenue: &[f64],
+) -> Vec<ClusterProfile> {
+    let d = fm.columns.len();
+    let mut sums = vec![0.0; k * d];
+    let mut counts = vec![0usize; k];
+    let mut rev = vec![0.0; k];
+    for ((&c, r), row) in labels.iter().zip(revenue).zip(fm.values.rows()) {
+        if c >= k {
+            continue;
+        }
+        counts[c] += 1;
+        rev[c] += r.max(0.0);
+        for (s, v) in sums[c * d..(c + 1) * d].iter_mut().zip(row) {
+            *s += v;
+        }
+    }
+    let n = labels.len() as f64;
+    let total: f64 = rev.iter().sum();
+    (0..k)
+        .map(|c| ClusterProfile {
+            cluster: c,
+            customers: counts[c],
+            customer_share: share(counts[c] as f64, n),
+            revenue_share: share(rev[c], total),
+            means: fm
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(j, name)| {
+                    let m = if counts[c] > 0 {
+                        sums[c * d + j] / counts[c] as f64
+                    } else {
+                        0.0
+                    };
+                    (name.clone(), m)
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn group_summary_hand_computed() {
+        let s = group_summary(
+            &["a", "b", "a", "c"],
+            &[10.0, 30.0, -5.0, 0.0],
+            &["b", "a", "z"],
+        );
+        let got: Vec<(&str, usize, f64, f64)> = s
+            .iter()
+            .map(|g| {
+                (
+                    g.name.as_str(),
+                    g.customers,
+                    g.customer_share,
+                    g.revenue_share,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("b", 1, 0.25, 0.75),
+                ("a", 2, 0.5, 0.25),
+                ("z", 0, 0.0, 0.0),
+                ("c", 1, 0.25, 0.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn cluster_profile_means_in_original_units() {
+        let fm = FeatureMatrix {
+            ids: vec!["x".into(), "y".into(), "z".into()],
+            columns: vec!["monetary_total".into(), "frequency".into()],
+            values: array![[10.0, 1.0], [30.0, 3.0], [60.0, 2.0]],
+        };
+        let p = cluster_profiles(&fm, &[0, 0, 1], 2, &[10.0, 30.0, 60.0]);
+        assert_eq!(p[0].customers, 2);
+        assert_eq!(
+            p[0].means,
+            vec![("monetary_total".into(), 20.0), ("frequency".into(), 2.0)]
+        );
+        assert_eq!(p[0].revenue_share, 0.4);
+        assert_eq!(p[1].revenue_share, 0.6);
+    }
+}

@@ -1,0 +1,241 @@
+//! The selection pipeline: validate, apply rules, allocate, hold out control, report.
+
+use rayon::prelude::*;
+
+use crate::select::allocate::{allocate, Limits, Pool};
+use crate::select::control::{assign_control, fit_target};
+use crate::select::curve::profit_curve;
+use crate::select::rules::{ContactOption, Rules};
+use crate::select::{
+    AudienceRow, CampaignConfig, Candidate, ChannelCounts, ExclusionCounts, ExclusionReason,
+    ExclusionRow, Group, SelectError, Selection, Summary, SUMMARY_SCHEMA_VERSION,
+};
+
+fn validate(config: &CampaignConfig, candidates: &[Candidate]) -> Result<Vec<usize>, SelectError> {
+    let n_channels = config.channels.len();
+    for c in candidates {
+        for (field, found) in [("scores", c.scores.len()), ("consent", c.consent.len())] {
+            if found != n_channels {
+                return Err(SelectError::ChannelArity {
+                    customer_id: c.customer_id.clone(),
+                    field,
+                    expected: n_channels,
+                    found,
+                });
+            }
+        }
+        let bad_supp = match &c.suppression {
+            crate::select::Suppression::Channels(set) => {
+                set.iter().copied().find(|&i| i >= n_channels)
+            }
+            _ => None,
+        };
+        let bad_contact = c
+            .contacts
+            .iter()
+            .filter_map(|p| p.channel)
+            .find(|&i| i >= n_channels);
+        for (field, bad) in [("suppression", bad_supp), ("contacts", bad_contact)] {
+            if let Some(found) = bad {
+                return Err(SelectError::ChannelIndex {
+                    customer_id: c.customer_id.clone(),
+                    field,
+                    n_channels,
+                    found,
+                });
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.par_sort_unstable_by(|&a, &b| candidates[a].customer_id.cmp(&candidates[b].customer_id));
+    if let Some(w) = order
+        .windows(2)
+        .find(|w| candidates[w[0]].customer_id == candidates[w[1]].customer_id)
+    {
+        return Err(SelectError::DuplicateCustomer {
+            customer_id: candidates[w[0]].customer_id.clone(),
+        });
+    }
+    Ok(order)
+}
+
+/// Result of the rules for one candidate (in customer-id order).
+enum Status {
+    Excluded(ExclusionReason),
+    /// Index into the pool.
+    Pooled(usize),
+}
+
+fn scaled(limit: usize, f: f64) -> usize {
+    if limit == usize::MAX {
+        limit
+    } else {
+        (limit as f64 / (1.0 - f)).floor() as usize
+    }
+}
+
+/// Selects the audience. See the module documentation for the rules; the result does not depend
+/// on the order of `candidates`.
+pub fn select_audience(
+    config: &CampaignConfig,
+    candidates: &[Candidate],
+) -> Result<Selection, SelectError> {
+    config.check()?;
+    let order = validate(config, candidates)?;
+    let rules = Rules::new(config)?;
+    let camp = &config.campaign;
+    let f = camp.control_fraction;
+    let costs: Vec<f64> = config.channels.iter().map(|c| c.cost).collect();
+
+    // Rules and options, in id order; the pool holds customers with an option ≥ the floor.
+    let mut status = Vec::with_capacity(order.len());
+    let mut pool = Pool {
+        start: vec![0],
+        opts: Vec::new(),
+    };
+    let mut pool_cand: Vec<usize> = Vec::new();
+    let mut ranked: Vec<(f64, usize, ContactOption)> = Vec::new();
+    for &ci in &order {
+        let cand = &candidates[ci];
+        if let Some(r) = rules.rule_exclusion(cand) {
+            status.push(Status::Excluded(r));
+            continue;
+        }
+        let best = rules.options(cand, &mut pool.opts);
+        if let Some(b) = best {
+            ranked.push((b.key, ranked.len(), b));
+        }
+        if pool.opts.len() > *pool.start.last().unwrap_or(&0) {
+            pool.start.push(pool.opts.len());
+            status.push(Status::Pooled(pool_cand.len()));
+            pool_cand.push(ci);
+        } else {
+            status.push(Status::Excluded(ExclusionReason::Unprofitable));
+        }
+    }
+
+    let real = Limits {
+        budget: camp.budget,
+        capacity: config
+            .channels
+            .iter()
+            .map(|c| c.capacity.unwrap_or(usize::MAX))
+            .collect(),
+        max_audience: camp.max_audience.unwrap_or(usize::MAX),
+    };
+    let inflated = Limits {
+        budget: camp.budget / (1.0 - f),
+        capacity: real.capacity.iter().map(|&c| scaled(c, f)).collect(),
+        max_audience: scaled(real.max_audience, f),
+    };
+    let alloc = allocate(&pool, if f > 0.0 { &inflated } else { &real });
+
+    // Chosen set in rank order: key desc, then id (pool index follows id order).
+    let mut chosen: Vec<(usize, ContactOption)> = alloc
+        .choice
+        .iter()
+        .enumerate()
+        .filter_map(|(i, k)| k.map(|k| (i, pool.options(i)[k])))
+        .collect();
+    chosen.sort_by(|a, b| b.1.key.total_cmp(&a.1.key).then(a.0.cmp(&b.0)));
+    let mut is_control = vec![false; chosen.len()];
+    if f > 0.0 {
+        let channels: Vec<usize> = chosen.iter().map(|c| c.1.channel).collect();
+        let kept = fit_target(&channels, &costs, f, &real);
+        chosen = kept.iter().map(|&p| chosen[p]).collect();
+        let channels: Vec<usize> = chosen.iter().map(|c| c.1.channel).collect();
+        is_control = assign_control(&channels, costs.len(), f, camp.seed);
+    }
+
+    let mut in_audience = vec![false; pool.len()];
+    let mut audience = Vec::with_capacity(chosen.len());
+    for (pos, &(pi, o)) in chosen.iter().enumerate() {
+        in_audience[pi] = true;
+        let cand = &candidates[pool_cand[pi]];
+        audience.push(AudienceRow {
+            rank: pos + 1,
+            customer_id: cand.customer_id.clone(),
+            channel: config.channels[o.channel].name.clone(),
+            group: if is_control[pos] {
+                Group::Control
+            } else {
+                Group::Target
+            },
+            score: o.score,
+            expected_value: o.expected_value,
+            expected_profit: o.profit,
+            segment: cand.segment.clone(),
+        });
+    }
+
+    let mut exclusions = Vec::new();
+    let mut counts = ExclusionCounts::default();
+    for (k, s) in status.iter().enumerate() {
+        let reason = match *s {
+            Status::Excluded(r) => r,
+            Status::Pooled(pi) if !in_audience[pi] => ExclusionReason::OverBudget,
+            Status::Pooled(_) => continue,
+        };
+        counts.add(reason);
+        exclusions.push(ExclusionRow {
+            customer_id: candidates[order[k]].customer_id.clone(),
+            reason,
+        });
+    }
+
+    let mut per_channel: Vec<ChannelCounts> = config
+        .channels
+        .iter()
+        .map(|c| ChannelCounts {
+            channel: c.name.clone(),
+            target: 0,
+            control: 0,
+            target_cost: 0.0,
+        })
+        .collect();
+    let (mut responders, mut revenue, mut spent, mut control_responders) = (0.0, 0.0, 0.0, 0.0);
+    for (pos, &(_, o)) in chosen.iter().enumerate() {
+        let pc = &mut per_channel[o.channel];
+        if is_control[pos] {
+            pc.control += 1;
+            control_responders += o.score;
+        } else {
+            pc.target += 1;
+            pc.target_cost += o.cost;
+            responders += o.score;
+            revenue += o.expected_value;
+            spent += o.cost;
+        }
+    }
+    let control_size = is_control.iter().filter(|&&c| c).count();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let ranked_opts: Vec<ContactOption> = ranked.into_iter().map(|r| r.2).collect();
+    let summary = Summary {
+        schema_version: SUMMARY_SCHEMA_VERSION,
+        campaign: camp.name.clone(),
+        objective: camp.objective,
+        seed: camp.seed,
+        control_fraction: f,
+        budget: camp.budget,
+        spent,
+        candidates: candidates.len(),
+        audience_size: chosen.len(),
+        target_size: chosen.len() - control_size,
+        control_size,
+        channels: per_channel,
+        expected_responders: responders,
+        expected_revenue: revenue,
+        expected_profit: revenue - spent,
+        roi: (spent > 0.0).then(|| (revenue - spent) / spent),
+        control_expected_responders: control_responders,
+        budget_price: alloc.prices.lambda,
+        capacity_prices: alloc.prices.mu.clone(),
+        profit_curve: profit_curve(&ranked_opts, chosen.len()),
+        exclusions: counts,
+    };
+    Ok(Selection {
+        audience,
+        exclusions,
+        summary,
+    })
+}
