@@ -4,6 +4,9 @@ use crate::clv::ClvError;
 use crate::features::FeatureError;
 use crate::ingest::IngestError;
 use crate::io::IoError;
+use crate::models::ModelsError;
+use crate::segment::SegmentError;
+use crate::select::SelectError;
 
 /// Exit code for bad input: too many rejects, a missing file or column, an invalid config.
 pub const EXIT_BAD_INPUT: u8 = 2;
@@ -23,6 +26,12 @@ pub enum Error {
     Features(#[from] FeatureError),
     #[error(transparent)]
     Clv(#[from] ClvError),
+    #[error(transparent)]
+    Segment(#[from] SegmentError),
+    #[error(transparent)]
+    Models(#[from] ModelsError),
+    #[error(transparent)]
+    Select(#[from] SelectError),
     #[error("{0}")]
     Usage(String),
 }
@@ -40,6 +49,10 @@ impl Error {
             Error::Features(FeatureError::Polars(_)) => EXIT_FAILURE,
             Error::Features(_) => EXIT_BAD_INPUT,
             Error::Clv(_) => EXIT_FAILURE,
+            // Segment and selection errors are about their inputs: missing or non-finite
+            // columns, invalid configs, duplicate ids.
+            Error::Segment(_) | Error::Select(_) => EXIT_BAD_INPUT,
+            Error::Models(_) => EXIT_FAILURE,
         }
     }
 }

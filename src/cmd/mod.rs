@@ -5,6 +5,11 @@ mod clv;
 mod features;
 mod ingest;
 mod inputs;
+mod models;
+mod score;
+mod segment;
+mod select;
+mod train;
 mod quickstart;
 
 use clap::{Parser, Subcommand};
@@ -23,7 +28,12 @@ pub enum Command {
     Ingest(ingest::IngestArgs),
     Features(features::FeaturesArgs),
     Quickstart(quickstart::QuickstartArgs),
+    Segment(segment::SegmentArgs),
+    Train(train::TrainArgs),
+    Score(score::ScoreArgs),
+    Models(models::ModelsArgs),
     Clv(clv::ClvArgs),
+    Select(select::SelectArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -32,6 +42,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ingest(args) => ingest::run(args),
         Command::Features(args) => features::run(args),
         Command::Quickstart(args) => quickstart::run(args),
+        Command::Segment(args) => segment::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Score(args) => score::run(args),
+        Command::Models(args) => models::run(args),
         Command::Clv(args) => clv::run(args),
+        Command::Select(args) => select::run(args),
     }
 }

@@ -2,7 +2,10 @@
 //! the pure stages, write the outputs atomically. The quickstart lives here too.
 
 pub mod clv;
+pub mod models;
 mod quickstart;
+pub mod segment;
+pub mod select;
 
 use std::path::Path;
 

@@ -4,5 +4,8 @@
 mod clv;
 mod features;
 mod ingest;
+mod models;
 mod quickstart;
+mod segment;
+mod select;
 mod support;

@@ -1,0 +1,1 @@
+//! The `models` command's file plumbing.

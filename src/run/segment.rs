@@ -1,0 +1,1 @@
+//! The `segment` command's file plumbing.

@@ -1,0 +1,1 @@
+//! The `select` command's file plumbing.

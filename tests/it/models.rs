@@ -1,0 +1,1 @@
+//! `bullseye models` end to end.

@@ -1,0 +1,1 @@
+//! `bullseye segment` end to end.

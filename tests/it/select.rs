@@ -1,0 +1,1 @@
+//! `bullseye select` end to end.
