@@ -1,1 +1,86 @@
-//! The `segment` command's file plumbing.
+//! The `segment` command's file plumbing: features file → segmentation → segments file, report
+//! JSON beside it, and optionally the fitted clustering.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::features::{self, FeatureError};
+use crate::segment::{segment, segment_with_model, SegmentParams, Segmentation, SegmentationModel};
+use crate::{io, Error};
+
+/// The per-customer segment columns as a frame: `customer_id, rfm_r, rfm_f, rfm_m, rfm_cell,
+/// rfm_segment, value_tier, loyalty_grid[, cluster]`.
+pub fn segmentation_frame(s: &Segmentation) -> Result<DataFrame, Error> {
+    let n = s.ids.len();
+    let as_i32 = |v: &[u8]| v.iter().map(|x| i32::from(*x)).collect::<Vec<i32>>();
+    let mut columns = vec![
+        Column::new("customer_id".into(), &s.ids),
+        Column::new("rfm_r".into(), as_i32(&s.rfm_r)),
+        Column::new("rfm_f".into(), as_i32(&s.rfm_f)),
+        Column::new("rfm_m".into(), as_i32(&s.rfm_m)),
+        Column::new("rfm_cell".into(), &s.rfm_cell),
+        Column::new("rfm_segment".into(), &s.rfm_segment),
+        Column::new(
+            "value_tier".into(),
+            s.value_tier.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "loyalty_grid".into(),
+            s.loyalty_grid
+                .iter()
+                .map(|q| q.as_str())
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    if let Some(c) = &s.cluster {
+        columns.push(Column::new(
+            "cluster".into(),
+            c.iter().map(|k| *k as i32).collect::<Vec<i32>>(),
+        ));
+    }
+    Ok(DataFrame::new(n, columns).map_err(FeatureError::from)?)
+}
+
+/// Segments a features frame: fits clusters, or assigns them with `model` when given.
+pub fn segment_frame(
+    features_frame: &DataFrame,
+    params: &SegmentParams,
+    model: Option<&SegmentationModel>,
+) -> Result<Segmentation, Error> {
+    let fm = features::to_matrix(features_frame, "customer_id", None)?;
+    Ok(match model {
+        Some(m) => segment_with_model(&fm, params, m)?,
+        None => segment(&fm, params)?,
+    })
+}
+
+/// Where the report of a segments file goes: `segments.csv` → `segments.json`.
+pub fn report_path(out: &Path) -> PathBuf {
+    out.with_extension("json")
+}
+
+/// Writes the segments file, its report beside it and, when asked, `save_model/model.json`.
+pub fn write_segmentation(
+    out: &Path,
+    s: &Segmentation,
+    save_model: Option<&Path>,
+) -> Result<(), Error> {
+    let mut df = segmentation_frame(s)?;
+    io::write_table(out, &mut df)?;
+    io::write_json_atomic(&report_path(out), &s.report)?;
+    if let Some(dir) = save_model {
+        let model = s.model.as_ref().ok_or_else(|| {
+            Error::Usage("`--save-model` needs clustering; it was switched off".into())
+        })?;
+        io::write_json_atomic(&dir.join("model.json"), model)?;
+    }
+    Ok(())
+}
+
+/// Reads a fitted segmentation from `dir/model.json`.
+pub fn read_model(dir: &Path) -> Result<SegmentationModel, Error> {
+    let model: SegmentationModel = io::read_json(&dir.join("model.json"))?;
+    model.check()?;
+    Ok(model)
+}
