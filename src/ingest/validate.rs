@@ -20,6 +20,7 @@ const REASON: &str = "__reason";
 const COLUMN: &str = "__column";
 const VALUE: &str = "__value";
 const FIRST_SEEN: &str = "__first_seen";
+const BAD: &str = "__bad";
 const SAME_AS_EARLIER: &str = "__same_as_earlier";
 
 /// Why a row was rejected.
@@ -69,107 +70,204 @@ pub fn validate(
         .collect();
     let rows_in = raw.frame.height();
 
-    let mut parsed = Vec::with_capacity(mapped.len());
-    let mut reasons = Vec::with_capacity(mapped.len());
-    let mut columns = Vec::with_capacity(mapped.len());
-    let mut values = Vec::with_capacity(mapped.len());
-    for m in &mapped {
-        let text = cleaned(col(m.source.as_str()));
-        let (value, reason) = parse_column(text.clone(), m, table, date_format, as_of);
-        let reason_name = format!("__r_{}", m.canonical);
-        // Parsed values get a private name until the end: a canonical column often has the same
-        // name as its source column, which the reason expressions still read as text.
-        parsed.push(value.alias(format!("__p_{}", m.canonical)));
-        reasons.push(reason.clone().alias(reason_name.as_str()));
-        columns.push(
-            when(col(reason_name.as_str()).is_not_null())
-                .then(lit(m.canonical.clone()))
-                .otherwise(lit(NULL).cast(DataType::String)),
-        );
-        values.push(
-            when(col(reason_name.as_str()).is_not_null())
-                .then(text)
-                .otherwise(lit(NULL).cast(DataType::String)),
-        );
-    }
+    // Validation by exception. Phase A runs over every row but computes only cheap booleans
+    // (one "bad" flag per row); phase B computes the reasons, column names and values (strings)
+    // for the bad rows alone, which are few in any file worth loading. Each stage refers to the
+    // previous one by column name, so no parse runs twice.
+    let has_order_id = mapped.iter().any(|m| m.canonical == "order_id");
+    let stages = Stages::new(&raw, &mapped, table, date_format, as_of, true);
+    let extras = extra_columns(&raw_names_used(&mapped), &source_names, table, &mapped);
 
     // A row identical (in every source column) to an earlier one. With an order id this is the
     // same order line delivered twice; without one it may be two equal purchases on one day.
     let whole_row = as_struct(source_names.iter().map(|n| col(n.as_str())).collect());
-    let has_order_id = mapped.iter().any(|m| m.canonical == "order_id");
-    let first_seen = col(ROW)
-        .min()
-        .over([whole_row])
-        .map_err(|source| IngestError::Polars {
-            path: raw.path.clone(),
-            source,
-        })?;
-    let mut lf = raw
-        .frame
-        .clone()
-        .lazy()
-        .with_row_index(ROW, None)
-        .with_columns([first_seen.alias(FIRST_SEEN)])
-        .with_column(col(ROW).neq(col(FIRST_SEEN)).alias(SAME_AS_EARLIER))
-        .with_columns(parsed)
-        .with_columns(reasons);
-
-    let mut reason_exprs: Vec<Expr> = mapped
+    let mut bad = stages
+        .bad_flags
         .iter()
-        .map(|m| col(format!("__r_{}", m.canonical).as_str()))
-        .collect();
-    let first_line = raw.first_line as i64;
+        .cloned()
+        .reduce(|a, b| a.or(b))
+        .unwrap_or_else(|| lit(false));
     if has_order_id {
-        reason_exprs.push(
-            when(col(SAME_AS_EARLIER))
-                .then(lit(reason::DUPLICATE))
-                .otherwise(lit(NULL).cast(DataType::String)),
-        );
-        columns.push(
-            when(col(SAME_AS_EARLIER))
-                .then(lit("*"))
-                .otherwise(lit(NULL).cast(DataType::String)),
-        );
-        values.push(
-            when(col(SAME_AS_EARLIER))
-                .then(
-                    lit("same as line ")
-                        + (col(FIRST_SEEN).cast(DataType::Int64) + lit(first_line))
-                            .cast(DataType::String),
-                )
-                .otherwise(lit(NULL).cast(DataType::String)),
-        );
+        bad = bad.or(col(SAME_AS_EARLIER));
     }
-    lf = lf.with_columns([
-        coalesce(&reason_exprs).alias(REASON),
-        coalesce(&columns).alias(COLUMN),
-        coalesce(&values).alias(VALUE),
-    ]);
-
-    let all = lf.collect().map_err(|source| IngestError::Polars {
-        path: raw.path.clone(),
-        source,
-    })?;
+    let mut out_columns = vec![col(ROW), col(SAME_AS_EARLIER), bad.alias(BAD)];
+    out_columns.extend(
+        mapped
+            .iter()
+            .map(|m| col(format!("__p_{}", m.canonical)).alias(m.canonical.as_str())),
+    );
+    out_columns.extend(extras.iter().map(|e| col(e.as_str())));
     let polars_err = |source| IngestError::Polars {
         path: raw.path.clone(),
         source,
     };
-    let reason_col = all
-        .column(REASON)
-        .map_err(polars_err)?
-        .str()
+    let all = stages
+        .apply(
+            raw.frame
+                .clone()
+                .lazy()
+                .with_row_index(ROW, None)
+                .with_column(
+                    whole_row
+                        .clone()
+                        .is_first_distinct()
+                        .not()
+                        .alias(SAME_AS_EARLIER),
+                ),
+        )
+        .select(out_columns)
+        .collect()
         .map_err(polars_err)?;
-    let bad_mask = reason_col.is_not_null();
+    let bad_mask = all
+        .column(BAD)
+        .map_err(polars_err)?
+        .bool()
+        .map_err(polars_err)?
+        .clone();
     let good_mask = !&bad_mask;
 
+    // Phase B: the bad rows of the source, with their row numbers and duplicate flags.
+    let bad_rows = all.filter(&bad_mask).map_err(polars_err)?;
+    let first_line = raw.first_line as i64;
+    let mut rescued: Option<DataFrame> = None;
+    let rejects = if bad_rows.height() == 0 {
+        rejects_frame(&bad_rows, &raw, &mapped, date_format, as_of, None).map_err(polars_err)?
+    } else {
+        let rows = bad_rows
+            .column(ROW)
+            .map_err(polars_err)?
+            .idx()
+            .map_err(polars_err)?
+            .clone();
+        let mut subset = raw.frame.take(&rows).map_err(polars_err)?;
+        subset
+            .with_column(bad_rows.column(ROW).map_err(polars_err)?.clone())
+            .map_err(polars_err)?;
+        subset
+            .with_column(
+                bad_rows
+                    .column(SAME_AS_EARLIER)
+                    .map_err(polars_err)?
+                    .clone(),
+            )
+            .map_err(polars_err)?;
+        let phase_b = Stages::new(&raw, &mapped, table, date_format, as_of, false);
+        let mut reason_exprs = phase_b.reasons.clone();
+        let mut columns = phase_b.columns.clone();
+        let mut values = phase_b.values.clone();
+        if has_order_id {
+            reason_exprs.push(
+                when(col(SAME_AS_EARLIER))
+                    .then(lit(reason::DUPLICATE))
+                    .otherwise(null_reason()),
+            );
+            columns.push(
+                when(col(SAME_AS_EARLIER))
+                    .then(lit("*"))
+                    .otherwise(null_reason()),
+            );
+            values.push(
+                when(col(SAME_AS_EARLIER))
+                    .then(lit(""))
+                    .otherwise(null_reason()),
+            );
+        }
+        let mut detailed_columns = vec![
+            col(ROW),
+            col(SAME_AS_EARLIER),
+            coalesce(&reason_exprs).alias(REASON),
+            coalesce(&columns).alias(COLUMN),
+            coalesce(&values).alias(VALUE),
+        ];
+        detailed_columns.extend(
+            mapped
+                .iter()
+                .map(|m| col(format!("__p_{}", m.canonical)).alias(m.canonical.as_str())),
+        );
+        detailed_columns.extend(extras.iter().map(|e| col(e.as_str())));
+        let detailed = phase_b
+            .apply(subset.lazy())
+            .with_columns(phase_b.reason_columns.clone())
+            .select(detailed_columns)
+            .collect()
+            .map_err(polars_err)?;
+        // Rows that another ISO layout parses are good after all.
+        let rescued_mask = detailed.column(REASON).map_err(polars_err)?.is_null();
+        rescued = Some(detailed.filter(&rescued_mask).map_err(polars_err)?);
+        let detailed = detailed.filter(&!&rescued_mask).map_err(polars_err)?;
+        let rows = detailed
+            .column(ROW)
+            .map_err(polars_err)?
+            .idx()
+            .map_err(polars_err)?
+            .clone();
+        // Name the line of the first copy of a duplicate. A window over every column is
+        // costly, so it only runs when a duplicate exists.
+        let first_seen = if has_order_id
+            && bad_rows
+                .column(SAME_AS_EARLIER)
+                .map_err(polars_err)?
+                .bool()
+                .map_err(polars_err)?
+                .any()
+        {
+            let fs = raw
+                .frame
+                .clone()
+                .lazy()
+                .with_row_index(ROW, None)
+                .select([col(ROW)
+                    .min()
+                    .over([whole_row])
+                    .map_err(polars_err)?
+                    .alias(FIRST_SEEN)])
+                .collect()
+                .map_err(polars_err)?;
+            let fs = fs
+                .column(FIRST_SEEN)
+                .map_err(polars_err)?
+                .idx()
+                .map_err(polars_err)?
+                .clone();
+            Some(
+                fs.take(&rows)
+                    .map_err(polars_err)?
+                    .iter()
+                    .map(|v| v.map(|v| v as i64 + first_line))
+                    .collect::<Vec<_>>(),
+            )
+        } else {
+            None
+        };
+        rejects_frame(
+            &detailed,
+            &raw,
+            &mapped,
+            date_format,
+            as_of,
+            first_seen.as_deref(),
+        )
+        .map_err(polars_err)?
+    };
+
     // Kept rows: canonical columns in schema order, then the extras under their own names.
-    let extras = extra_columns(&raw_names_used(&mapped), &source_names, table, &mapped);
-    let mut keep: Vec<Expr> = mapped
-        .iter()
-        .map(|m| col(format!("__p_{}", m.canonical)).alias(m.canonical.as_str()))
-        .collect();
-    keep.extend(extras.iter().map(|s| col(s.as_str())));
-    let good = all.filter(&good_mask).map_err(polars_err)?;
+    let mut keep: Vec<PlSmallStr> = vec![ROW.into(), SAME_AS_EARLIER.into()];
+    keep.extend(
+        mapped
+            .iter()
+            .map(|m| PlSmallStr::from(m.canonical.as_str())),
+    );
+    keep.extend(extras.iter().map(|s| PlSmallStr::from(s.as_str())));
+    let mut good = all
+        .filter(&good_mask)
+        .and_then(|g| g.select(keep.clone()))
+        .map_err(polars_err)?;
+    if let Some(r) = rescued.filter(|r| r.height() > 0) {
+        good = good
+            .vstack(&r.select(keep.clone()).map_err(polars_err)?)
+            .and_then(|g| g.sort([ROW], SortMultipleOptions::default()))
+            .map_err(polars_err)?;
+    }
     let possible_duplicates = if has_order_id {
         0
     } else {
@@ -180,11 +278,8 @@ pub fn validate(
             .sum()
             .unwrap_or(0) as usize
     };
-    let frame = good.lazy().select(keep).collect().map_err(polars_err)?;
+    let frame = good.select(keep[2..].to_vec()).map_err(polars_err)?;
     let frame = type_extra_columns(frame, &extras).map_err(polars_err)?;
-
-    let bad = all.filter(&bad_mask).map_err(polars_err)?;
-    let rejects = rejects_frame(&bad, &raw, &mapped, date_format, as_of).map_err(polars_err)?;
 
     let summary = TableSummary::from_frames(
         table,
@@ -203,6 +298,124 @@ pub fn validate(
     })
 }
 
+/// The per-column expressions of validation, built once and applied to all rows (phase A) or to
+/// the bad rows only (phase B).
+struct Stages {
+    /// `__s_c`: the source text, trimmed.
+    stripped: Vec<Expr>,
+    /// `__t_c`: empty → null (flags lower-cased).
+    texts: Vec<Expr>,
+    /// `__p_c`: the parsed value.
+    parsed: Vec<Expr>,
+    /// Per column: is this row bad for this column (boolean, cheap).
+    bad_flags: Vec<Expr>,
+    /// `__r_c`: the reason string, or null (phase B).
+    reason_columns: Vec<Expr>,
+    /// References to the reason columns, the column names and the offending values.
+    reasons: Vec<Expr>,
+    columns: Vec<Expr>,
+    values: Vec<Expr>,
+}
+
+impl Stages {
+    fn new(
+        raw: &RawTable,
+        mapped: &[Mapped],
+        table: TableKind,
+        date_format: Option<&str>,
+        as_of: Option<NaiveDate>,
+        detect: bool,
+    ) -> Stages {
+        let mut st = Stages {
+            stripped: vec![],
+            texts: vec![],
+            parsed: vec![],
+            bad_flags: vec![],
+            reason_columns: vec![],
+            reasons: vec![],
+            columns: vec![],
+            values: vec![],
+        };
+        for m in mapped {
+            let name = |prefix: &str| format!("{prefix}{}", m.canonical);
+            let (s_name, t_name, p_name, r_name) =
+                (name("__s_"), name("__t_"), name("__p_"), name("__r_"));
+            st.stripped.push(
+                col(m.source.as_str())
+                    .str()
+                    .strip_chars(lit(NULL))
+                    .alias(s_name.as_str()),
+            );
+            let stripped = col(s_name.as_str());
+            let mut text = when(stripped.clone().eq(lit("")))
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(stripped);
+            if m.kind == ColumnType::Flag {
+                text = text.str().to_lowercase();
+            }
+            st.texts.push(text.alias(t_name.as_str()));
+            // Without a configured format, phase A parses with the one ISO layout detected from
+            // a sample; phase B tries every ISO layout on the rows that failed.
+            let parse_format = match (m.kind, date_format, detect) {
+                (ColumnType::Date, None, true) => Some(detect_iso_format(&raw.frame, &m.source)),
+                _ => date_format,
+            };
+            let (t, p) = (col(t_name.as_str()), col(p_name.as_str()));
+            st.parsed
+                .push(parse_value(t.clone(), m.kind, parse_format).alias(p_name.as_str()));
+            st.bad_flags
+                .push(bad_flag(t.clone(), p.clone(), m, table, as_of));
+            st.reason_columns
+                .push(reason_expr(t.clone(), p, m, table, as_of).alias(r_name.as_str()));
+            let r = col(r_name.as_str());
+            st.reasons.push(r.clone());
+            st.columns.push(
+                when(r.clone().is_not_null())
+                    .then(lit(m.canonical.clone()))
+                    .otherwise(null_reason()),
+            );
+            st.values
+                .push(when(r.is_not_null()).then(t).otherwise(null_reason()));
+        }
+        st
+    }
+
+    /// Adds the stripped, text and parsed columns.
+    fn apply(&self, lf: LazyFrame) -> LazyFrame {
+        lf.with_columns(self.stripped.clone())
+            .with_columns(self.texts.clone())
+            .with_columns(self.parsed.clone())
+    }
+}
+
+/// Whether a row is bad for this column: the boolean twin of [`reason_expr`], cheap enough for
+/// every row.
+fn bad_flag(
+    text: Expr,
+    value: Expr,
+    m: &Mapped,
+    table: TableKind,
+    as_of: Option<NaiveDate>,
+) -> Expr {
+    let unparsed = text.clone().is_not_null().and(value.clone().is_null());
+    let bad = match m.kind {
+        ColumnType::Id | ColumnType::Text => lit(false),
+        ColumnType::Number => unparsed.or(text.clone().is_not_null().and(value.is_finite().not())),
+        ColumnType::Flag => unparsed,
+        ColumnType::Date => match as_of {
+            Some(d) if table.event_date_columns().contains(&m.canonical.as_str()) => {
+                unparsed.or(value.gt(lit(d)).fill_null(lit(false)))
+            }
+            _ => unparsed,
+        },
+    };
+    if m.required {
+        bad.or(text.is_null())
+    } else {
+        bad
+    }
+}
+
 /// Trims surrounding whitespace; an empty field is a missing value.
 fn cleaned(e: Expr) -> Expr {
     let trimmed = e.str().strip_chars(lit(NULL));
@@ -215,73 +428,75 @@ fn null_reason() -> Expr {
     lit(NULL).cast(DataType::String)
 }
 
-/// The parsed value of a column and the reason (or null) its row is rejected.
-fn parse_column(
-    text: Expr,
-    m: &Mapped,
-    table: TableKind,
-    date_format: Option<&str>,
-    as_of: Option<NaiveDate>,
-) -> (Expr, Expr) {
-    let missing = if m.kind == ColumnType::Id {
-        reason::MISSING_CUSTOMER_ID
-    } else {
-        reason::MISSING_VALUE
-    };
-    let missing_reason = |r: Expr| {
-        if m.required {
-            when(text.clone().is_null()).then(lit(missing)).otherwise(r)
-        } else {
-            r
-        }
-    };
-    match m.kind {
-        ColumnType::Id | ColumnType::Text => (text.clone(), missing_reason(null_reason())),
-        ColumnType::Number => {
-            let value = text.clone().cast(DataType::Float64);
-            let bad = text
-                .clone()
-                .is_not_null()
-                .and(value.clone().is_null().or(value.clone().is_finite().not()));
-            let reason = when(bad)
-                .then(lit(reason::BAD_NUMBER))
-                .otherwise(null_reason());
-            (value, missing_reason(reason))
-        }
+/// The parsed value of a cleaned text column (flags arrive lower-cased).
+fn parse_value(text: Expr, kind: ColumnType, format: Option<&str>) -> Expr {
+    match kind {
+        ColumnType::Id | ColumnType::Text => text,
+        ColumnType::Number => text.cast(DataType::Float64),
         ColumnType::Flag => {
-            let lower = text.clone().str().to_lowercase();
             let any_of = |words: &[&str]| {
                 words
                     .iter()
-                    .map(|w| lower.clone().eq(lit(*w)))
+                    .map(|w| text.clone().eq(lit(*w)))
                     .reduce(|a, b| a.or(b))
                     .unwrap_or_else(|| lit(false))
             };
-            let value = when(any_of(&["1", "true", "yes", "y", "t"]))
+            when(any_of(&["1", "true", "yes", "y", "t"]))
                 .then(lit(1i32))
                 .when(any_of(&["0", "false", "no", "n", "f"]))
                 .then(lit(0i32))
-                .otherwise(lit(NULL).cast(DataType::Int32));
-            let reason = when(text.clone().is_not_null().and(value.clone().is_null()))
-                .then(lit(reason::BAD_FLAG))
-                .otherwise(null_reason());
-            (value, missing_reason(reason))
+                .otherwise(lit(NULL).cast(DataType::Int32))
         }
+        ColumnType::Date => parse_date(text, format),
+    }
+}
+
+/// Why a row is rejected for this column (null when the value is fine), from the cleaned text
+/// and the parsed value.
+fn reason_expr(
+    text: Expr,
+    value: Expr,
+    m: &Mapped,
+    table: TableKind,
+    as_of: Option<NaiveDate>,
+) -> Expr {
+    let unparsed = text.clone().is_not_null().and(value.clone().is_null());
+    let reason = match m.kind {
+        ColumnType::Id | ColumnType::Text => null_reason(),
+        ColumnType::Number => when(
+            unparsed.or(text
+                .clone()
+                .is_not_null()
+                .and(value.clone().is_finite().not())),
+        )
+        .then(lit(reason::BAD_NUMBER))
+        .otherwise(null_reason()),
+        ColumnType::Flag => when(unparsed)
+            .then(lit(reason::BAD_FLAG))
+            .otherwise(null_reason()),
         ColumnType::Date => {
-            let value = parse_date(text.clone(), date_format);
             let future = match as_of {
                 Some(d) if table.event_date_columns().contains(&m.canonical.as_str()) => {
-                    value.clone().gt(lit(d))
+                    value.gt(lit(d)).fill_null(lit(false))
                 }
                 _ => lit(false),
             };
-            let reason = when(text.clone().is_not_null().and(value.clone().is_null()))
+            when(unparsed)
                 .then(lit(reason::BAD_DATE))
                 .when(future)
                 .then(lit(reason::FUTURE_DATE))
-                .otherwise(null_reason());
-            (value, missing_reason(reason))
+                .otherwise(null_reason())
         }
+    };
+    if m.required {
+        let missing = if m.kind == ColumnType::Id {
+            reason::MISSING_CUSTOMER_ID
+        } else {
+            reason::MISSING_VALUE
+        };
+        when(text.is_null()).then(lit(missing)).otherwise(reason)
+    } else {
+        reason
     }
 }
 
@@ -294,8 +509,55 @@ fn strptime(format: &str) -> StrptimeOptions {
     }
 }
 
-/// Parses dates: the configured format, or ISO dates and datetimes (a trailing `Z` allowed).
-/// Datetimes keep their calendar day: features work at day resolution.
+/// The ISO layouts accepted without a configured format, most common first.
+const ISO_FORMATS: [&str; 7] = [
+    "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+];
+
+/// The ISO layout of a date column, from its first 1,000 non-empty values: the first layout that
+/// parses the most of them. Parsing every row with every layout would cost one pass per layout
+/// over millions of strings; a file mixing layouts gets its minority rows rejected as
+/// `bad_date` (loudly, never silently) and can set `date_format`.
+fn detect_iso_format(frame: &DataFrame, column: &str) -> &'static str {
+    let sample: Vec<String> = frame
+        .column(column)
+        .ok()
+        .and_then(|c| c.str().ok().cloned())
+        .map(|ca| {
+            ca.iter()
+                .flatten()
+                .map(|v| v.trim().trim_end_matches('Z').to_string())
+                .filter(|v| !v.is_empty())
+                .take(1_000)
+                .collect()
+        })
+        .unwrap_or_default();
+    let fits = |f: &str, v: &str| {
+        if f.contains("%H") {
+            chrono::NaiveDateTime::parse_from_str(v, f).is_ok()
+        } else {
+            NaiveDate::parse_from_str(v, f).is_ok()
+        }
+    };
+    ISO_FORMATS
+        .iter()
+        .map(|f| (sample.iter().filter(|v| fits(f, v)).count(), *f))
+        .fold(
+            (0, ISO_FORMATS[0]),
+            |best, cur| if cur.0 > best.0 { cur } else { best },
+        )
+        .1
+}
+
+/// Parses dates with one strftime format (a trailing `Z` of ISO datetimes allowed), or with
+/// every ISO layout when `format` is `None`. Datetimes keep their calendar day: features work at
+/// day resolution.
 fn parse_date(text: Expr, format: Option<&str>) -> Expr {
     let datetime = |e: Expr, f: &str| {
         e.str()
@@ -308,21 +570,24 @@ fn parse_date(text: Expr, format: Option<&str>) -> Expr {
             .dt()
             .date()
     };
-    match format {
-        Some(f) if f.contains("%H") || f.contains("%T") || f.contains("%s") => datetime(text, f),
-        Some(f) => text.str().to_date(strptime(f)),
-        None => {
-            let t = text.str().strip_suffix(lit("Z"));
-            coalesce(&[
-                t.clone().str().to_date(strptime("%Y-%m-%d")),
-                datetime(t.clone(), "%Y-%m-%dT%H:%M:%S"),
-                datetime(t.clone(), "%Y-%m-%d %H:%M:%S"),
-                datetime(t.clone(), "%Y-%m-%dT%H:%M:%S%.f"),
-                datetime(t.clone(), "%Y-%m-%d %H:%M:%S%.f"),
-                datetime(t.clone(), "%Y-%m-%dT%H:%M"),
-                datetime(t, "%Y-%m-%d %H:%M"),
-            ])
-        }
+    let Some(f) = format else {
+        // Every ISO layout: only ever run on the few rows the detected layout did not parse.
+        let text = text.str().strip_suffix(lit("Z"));
+        let tries: Vec<Expr> = ISO_FORMATS
+            .iter()
+            .map(|f| parse_date(text.clone(), Some(f)))
+            .collect();
+        return coalesce(&tries);
+    };
+    let text = if ISO_FORMATS.contains(&f) {
+        text.str().strip_suffix(lit("Z"))
+    } else {
+        text
+    };
+    if f.contains("%H") || f.contains("%T") || f.contains("%s") {
+        datetime(text, f)
+    } else {
+        text.str().to_date(strptime(f))
     }
 }
 
@@ -449,7 +714,24 @@ fn rejects_frame(
     mapped: &[Mapped],
     date_format: Option<&str>,
     as_of: Option<NaiveDate>,
+    first_seen_line: Option<&[Option<i64>]>,
 ) -> PolarsResult<DataFrame> {
+    let n = bad.height();
+    if n == 0 {
+        let string = |name: &str| Column::new_empty(name.into(), &DataType::String);
+        return DataFrame::new(
+            0,
+            vec![
+                string("file"),
+                Column::new_empty("line".into(), &DataType::Int64),
+                string("column"),
+                string("source_column"),
+                string("reason"),
+                string("value"),
+                string("expected"),
+            ],
+        );
+    }
     let expected: BTreeMap<&str, String> = mapped
         .iter()
         .map(|m| (m.canonical.as_str(), m.kind.expected(date_format)))
@@ -458,7 +740,6 @@ fn rejects_frame(
         .iter()
         .map(|m| (m.canonical.as_str(), m.source.as_str()))
         .collect();
-    let n = bad.height();
     let file = raw.path.display().to_string();
     let rows = bad.column(ROW)?.cast(&DataType::Int64)?;
     let line = rows
@@ -484,6 +765,19 @@ fn rejects_frame(
             })
         })
         .collect();
+    // Duplicates name the line of their first copy.
+    let values = bad.column(VALUE)?.str()?.clone();
+    let value_col: StringChunked = values
+        .iter()
+        .zip(reasons.iter())
+        .enumerate()
+        .map(
+            |(i, (v, r))| match (r, first_seen_line.and_then(|f| f.get(i).copied().flatten())) {
+                (Some(reason::DUPLICATE), Some(line)) => Some(format!("same as line {line}")),
+                _ => v.map(str::to_string),
+            },
+        )
+        .collect();
     DataFrame::new(
         n,
         vec![
@@ -494,7 +788,7 @@ fn rejects_frame(
                 .with_name("source_column".into())
                 .into_column(),
             bad.column(REASON)?.clone().with_name("reason".into()),
-            bad.column(VALUE)?.clone().with_name("value".into()),
+            value_col.with_name("value".into()).into_column(),
             expected_col.with_name("expected".into()).into_column(),
         ],
     )
