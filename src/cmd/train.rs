@@ -1,9 +1,362 @@
-use clap::Args;
+use std::path::PathBuf;
 
-/// (not wired yet)
+use bullseye::features::{FeatureParams, TimeUnit};
+use bullseye::ingest::TableKind;
+use bullseye::models::{
+    ClassifierParams, ForestParams, LogisticParams, ModelKind, PreprocessParams,
+};
+use bullseye::run::models::{
+    self as m, HoldoutChoice, Saved, TableSpec, TrainOptions, TreatmentSpec,
+};
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+
+use super::inputs::TableInputs;
+
+/// Train a response, churn or uplift model; metrics on a holdout, then register it.
 #[derive(Debug, Args)]
-pub struct TrainArgs {}
+pub struct TrainArgs {
+    #[command(subcommand)]
+    pub kind: TrainKind,
+}
 
-pub fn run(_args: TrainArgs) -> anyhow::Result<()> {
-    Err(bullseye::Error::Usage("`train` is not wired yet".into()).into())
+#[derive(Debug, Subcommand)]
+pub enum TrainKind {
+    Response(ResponseArgs),
+    Churn(ChurnArgs),
+    Uplift(UpliftArgs),
+}
+
+/// Where the training rows come from: campaign history (contacts + transactions), or a flat table.
+#[derive(Debug, Args)]
+pub struct RowSource {
+    #[command(flatten)]
+    pub inputs: TableInputs,
+    /// Campaign history: one row per contact (overrides the config's path)
+    #[arg(long, value_name = "FILE")]
+    pub contacts: Option<PathBuf>,
+    /// Train from a flat table (CSV or Parquet) instead of the campaign history
+    #[arg(long, value_name = "FILE", conflicts_with = "contacts")]
+    pub table: Option<PathBuf>,
+    /// 0/1 label column of the table [contacts: responded]
+    #[arg(long, value_name = "COL")]
+    pub label: Option<String>,
+    /// Numeric input columns of the table [default: every numeric column but the label, id,
+    /// treatment and holdout columns]
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Categorical input columns of the table (one-hot, capped levels)
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub categorical: Vec<String>,
+    /// Id column of the table (kept out of the inputs)
+    #[arg(long, value_name = "COL")]
+    pub id: Option<String>,
+}
+
+/// Learner, holdout and destination options shared by every kind.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Learner: logistic (L2, Newton) or forest (smartcore random forest)
+    #[arg(long, value_name = "TYPE", default_value = "logistic")]
+    pub model: String,
+    /// L2 penalty of the logistic model (1.0 = scikit-learn's C = 1)
+    #[arg(long, value_name = "X", default_value_t = 1.0)]
+    pub l2: f64,
+    /// Trees of the forest
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub trees: u16,
+    /// Holdout: time[:F] (latest contact dates, ~F of rows; default F = 0.2), fraction:F
+    /// (random) or column:COL (1 = holdout) [default: time for contacts, fraction:0.2 otherwise]
+    #[arg(long, value_name = "SPEC")]
+    pub holdout: Option<String>,
+    /// Seed of the random holdout and of the forest
+    #[arg(long, value_name = "N", default_value_t = 42)]
+    pub seed: u64,
+    /// Most one-hot levels per categorical column (model and feature builder)
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub level_cap: usize,
+    /// Keep the train-only fit instead of refitting on all rows after evaluation
+    #[arg(long)]
+    pub no_refit: bool,
+    /// Also write the training rows (source columns, model inputs, label, training-time score)
+    #[arg(long, value_name = "FILE")]
+    pub rows_out: Option<PathBuf>,
+    /// Write the model into this folder instead of registering it
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Model registry root (models/<kind>/<version>/)
+    #[arg(long, value_name = "DIR", default_value = m::DEFAULT_REGISTRY)]
+    pub registry: PathBuf,
+}
+
+/// Response model: P(respond) from the campaign history (features as of the day before each
+/// contact, label `responded`, control-group contacts left out) or from a flat table.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    bullseye train response --config notebooks-data/quickstart.toml\n  \
+    bullseye train response --table hillstrom.csv --label visit --features recency,history,mens,womens,newbie \
+--categorical zip_code,channel --holdout column:test --out model")]
+pub struct ResponseArgs {
+    #[command(flatten)]
+    pub source: RowSource,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Uplift model: a treated and a control model; score = p_treated − p_control.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    bullseye train uplift --config notebooks-data/quickstart.toml\n  \
+    bullseye train uplift --table hillstrom.csv --label visit --treatment-col segment --control-value 'No E-Mail' \
+--features recency,history --categorical zip_code,channel --holdout column:test --out uplift")]
+pub struct UpliftArgs {
+    #[command(flatten)]
+    pub source: RowSource,
+    /// Column telling treated from control rows [contacts: group]
+    #[arg(long, value_name = "COL")]
+    pub treatment_col: Option<String>,
+    /// Value of the treatment column that marks the control group [contacts: control]
+    #[arg(long, value_name = "V")]
+    pub control_value: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Churn model: features as of DATE − H, label 1 when the customer buys nothing in the H days
+/// after that (customers with a purchase on or before DATE − H).
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  \
+    bullseye train churn --config notebooks-data/quickstart.toml --as-of 1998-06-30 --horizon-days 90")]
+pub struct ChurnArgs {
+    #[command(flatten)]
+    pub inputs: TableInputs,
+    /// End of the observed future (YYYY-MM-DD); features are taken H days earlier
+    #[arg(long, value_name = "DATE")]
+    pub as_of: NaiveDate,
+    /// Days without a purchase that count as churn
+    #[arg(long, value_name = "H")]
+    pub horizon_days: u32,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+fn classifier(c: &Common) -> anyhow::Result<ClassifierParams> {
+    Ok(match c.model.as_str() {
+        "logistic" => ClassifierParams::Logistic(LogisticParams {
+            l2: c.l2,
+            ..LogisticParams::default()
+        }),
+        "forest" => ClassifierParams::Forest(ForestParams {
+            n_trees: c.trees,
+            seed: c.seed,
+            ..ForestParams::default()
+        }),
+        other => {
+            return Err(bullseye::Error::Usage(format!(
+                "unknown model type `{other}` (expected logistic or forest)"
+            ))
+            .into())
+        }
+    })
+}
+
+fn options(
+    c: &Common,
+    kind: ModelKind,
+    default_holdout: &str,
+    treatment: Option<TreatmentSpec>,
+) -> anyhow::Result<TrainOptions> {
+    Ok(TrainOptions {
+        kind,
+        classifier: classifier(c)?,
+        preprocess: PreprocessParams {
+            level_cap: c.level_cap,
+            strict: false,
+        },
+        holdout: HoldoutChoice::parse(c.holdout.as_deref().unwrap_or(default_holdout))?,
+        seed: c.seed,
+        refit: !c.no_refit,
+        treatment,
+    })
+}
+
+fn feature_params(c: &Common) -> FeatureParams {
+    FeatureParams {
+        level_cap: c.level_cap,
+        time_unit: TimeUnit::Days,
+        ..FeatureParams::default()
+    }
+}
+
+/// Rejected input rows go next to the model folder given, else under the working folder (never
+/// into the registry).
+fn rejects_dir(c: &Common) -> PathBuf {
+    c.out.clone().unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Rows from the flat table or the campaign history.
+fn rows(
+    s: &RowSource,
+    c: &Common,
+    exclude: Vec<String>,
+) -> anyhow::Result<(m::TrainingTable, bool)> {
+    if let Some(path) = &s.table {
+        let label = s.label.clone().ok_or_else(|| {
+            bullseye::Error::Usage("--table needs --label COL (the 0/1 label column)".into())
+        })?;
+        let mut text: Vec<&str> = s.categorical.iter().map(String::as_str).collect();
+        text.extend(s.id.as_deref());
+        let df = m::read_flat(path, &text)?;
+        let spec = TableSpec {
+            label,
+            features: s.features.clone(),
+            categorical: s.categorical.clone(),
+            exclude,
+            id: s.id.clone(),
+            source: path.display().to_string(),
+        };
+        return Ok((m::table_rows(&df, &spec)?, false));
+    }
+    let mut request = s.inputs.request()?;
+    if let Some(p) = &s.contacts {
+        request.files.insert(TableKind::Contacts, p.clone());
+    }
+    let h = m::load_history(&request, true, &rejects_dir(c))?;
+    eprint!("{}", h.warnings);
+    let contacts = h.contacts.as_ref().ok_or_else(|| {
+        bullseye::Error::Usage("no contacts table: give --contacts or --table".into())
+    })?;
+    let t = m::response_rows(
+        &h.transactions,
+        h.customers.as_ref(),
+        contacts,
+        &feature_params(c),
+    )?;
+    Ok((t, true))
+}
+
+fn holdout_column(c: &Common) -> Vec<String> {
+    match c.holdout.as_deref().and_then(|h| h.strip_prefix("column:")) {
+        Some(col) => vec![col.to_string()],
+        None => vec![],
+    }
+}
+
+fn finish(model: m::TrainedModel, c: &Common, table: &m::TrainingTable) -> anyhow::Result<()> {
+    let r = &model.report;
+    println!(
+        "{} {} model on {} rows from {} ({} features; label {}: {} positive)",
+        match r.kind {
+            ModelKind::Response => "response",
+            ModelKind::Churn => "churn",
+            ModelKind::Uplift => "uplift",
+        },
+        format!("{:?}", r.model_type).to_lowercase(),
+        r.rows,
+        r.source,
+        table.numeric_names.len() + table.categorical.names.len(),
+        r.label,
+        r.positives
+    );
+    println!(
+        "holdout: {} ({} rows)",
+        r.holdout.definition, r.holdout.rows
+    );
+    for n in &r.notes {
+        println!("note: {n}");
+    }
+    print!("{}", m::render_metrics(r));
+    if let Some(p) = &c.rows_out {
+        let scores = m::training_scores(&model, table)?;
+        m::write_rows(p, table, Some(&scores))?;
+        println!("wrote the training rows to {}", p.display());
+    }
+    match m::save_or_register(&model, c.out.as_deref(), &c.registry)? {
+        Saved::Dir(d) => println!("wrote {}", d.join("model.json").display()),
+        Saved::Registry(reg) => println!(
+            "{} {} ({})",
+            if reg.new {
+                "registered as"
+            } else {
+                "identical to the registered"
+            },
+            reg.version,
+            reg.dir.display()
+        ),
+    }
+    Ok(())
+}
+
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    match args.kind {
+        TrainKind::Response(a) => {
+            let exclude = holdout_column(&a.common);
+            let (mut t, from_contacts) = rows(&a.source, &a.common, exclude)?;
+            if from_contacts {
+                t = t.without_level("group", "control")?;
+            }
+            let default = if from_contacts {
+                "time"
+            } else {
+                "fraction:0.2"
+            };
+            let opts = options(&a.common, ModelKind::Response, default, None)?;
+            let model = m::train(&t, &opts)?;
+            finish(model, &a.common, &t)
+        }
+        TrainKind::Uplift(a) => {
+            let from_contacts = a.source.table.is_none();
+            let column = match (&a.treatment_col, from_contacts) {
+                (Some(c), _) => c.clone(),
+                (None, true) => "group".to_string(),
+                (None, false) => {
+                    return Err(bullseye::Error::Usage(
+                        "uplift from a table needs --treatment-col COL and --control-value V"
+                            .into(),
+                    )
+                    .into())
+                }
+            };
+            let control_value = match (&a.control_value, from_contacts) {
+                (Some(v), _) => v.clone(),
+                (None, true) => "control".to_string(),
+                (None, false) => {
+                    return Err(bullseye::Error::Usage(
+                        "uplift from a table needs --control-value V".into(),
+                    )
+                    .into())
+                }
+            };
+            let mut exclude = holdout_column(&a.common);
+            exclude.push(column.clone());
+            let (t, _) = rows(&a.source, &a.common, exclude)?;
+            let default = if from_contacts {
+                "time"
+            } else {
+                "fraction:0.2"
+            };
+            let treatment = TreatmentSpec {
+                column,
+                control_value,
+            };
+            let opts = options(&a.common, ModelKind::Uplift, default, Some(treatment))?;
+            let model = m::train(&t, &opts)?;
+            finish(model, &a.common, &t)
+        }
+        TrainKind::Churn(a) => {
+            let request = a.inputs.request()?;
+            let h = m::load_history(&request, false, &rejects_dir(&a.common))?;
+            eprint!("{}", h.warnings);
+            let t = m::churn_rows(
+                &h.transactions,
+                h.customers.as_ref(),
+                a.as_of,
+                a.horizon_days,
+                &feature_params(&a.common),
+            )?;
+            let opts = options(&a.common, ModelKind::Churn, "time", None)?;
+            let model = m::train(&t, &opts)?;
+            finish(model, &a.common, &t)
+        }
+    }
 }

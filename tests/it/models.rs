@@ -1,1 +1,471 @@
-//! `bullseye models` end to end.
+//! `bullseye train|score|models` end to end: point-in-time training rows, save → load → score,
+//! schema errors, the registry, and the published Hillstrom / CDNOW figures through the CLI.
+
+use polars::prelude::*;
+
+use crate::support::{assert_ok, check_golden, root, stderr, Sandbox};
+
+/// A tiny campaign history: 20 customers buy once in early January, again ON the first contact
+/// day (1000) and after it (500); they are contacted on 1997-02-01 and 1997-03-01.
+fn history_sandbox() -> Sandbox {
+    let sb = Sandbox::new(&[]);
+    let mut tx = String::from("customer_id,order_date,amount\n");
+    let mut contacts =
+        String::from("customer_id,campaign_id,contact_date,channel,group,responded\n");
+    for i in 0..20 {
+        let id = format!("c{i:02}");
+        tx.push_str(&format!("{id},1997-01-0{},{}\n", 1 + i % 5, 10 + i));
+        tx.push_str(&format!("{id},1997-02-01,1000\n"));
+        tx.push_str(&format!("{id},1997-02-10,500\n"));
+        contacts.push_str(&format!("{id},k1,1997-02-01,email,treatment,{}\n", i % 2));
+        contacts.push_str(&format!(
+            "{id},k2,1997-03-01,email,treatment,{}\n",
+            (i / 2) % 2
+        ));
+    }
+    std::fs::write(sb.path("tx.csv"), tx).unwrap();
+    std::fs::write(sb.path("contacts.csv"), contacts).unwrap();
+    sb
+}
+
+fn read_csv(sb: &Sandbox, rel: &str) -> DataFrame {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_schema_overwrite(Some(Arc::new(Schema::from_iter([Field::new(
+            "customer_id".into(),
+            DataType::String,
+        )]))))
+        .try_into_reader_with_file_path(Some(sb.path(rel)))
+        .unwrap()
+        .finish()
+        .unwrap()
+}
+
+fn f64s(df: &DataFrame, name: &str) -> Vec<f64> {
+    df.column(name)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect()
+}
+
+fn strs(df: &DataFrame, name: &str) -> Vec<String> {
+    df.column(name)
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .no_null_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn training_rows_are_point_in_time_and_scores_survive_save_and_load() {
+    let sb = history_sandbox();
+    let out = sb.run(&[
+        "train",
+        "response",
+        "--transactions",
+        "tx.csv",
+        "--contacts",
+        "contacts.csv",
+        "--out",
+        "model",
+        "--rows-out",
+        "rows.csv",
+    ]);
+    assert_ok(&out);
+    let rows = read_csv(&sb, "rows.csv");
+    assert_eq!(rows.height(), 40);
+    let ids = strs(&rows, "customer_id");
+    let dates = strs(&rows, "contact_date");
+    let freq = f64s(&rows, "frequency");
+    let money = f64s(&rows, "monetary_total");
+    let recency = f64s(&rows, "recency_days");
+    for r in 0..rows.height() {
+        let i: f64 = ids[r][1..].parse().unwrap();
+        if dates[r] == "1997-02-01" {
+            // The purchase on the contact day (1000) and the one after (500) are not in the row.
+            assert_eq!((freq[r], money[r]), (1.0, 10.0 + i), "row {r}");
+        } else {
+            assert_eq!(dates[r], "1997-03-01");
+            assert_eq!((freq[r], money[r]), (3.0, 1510.0 + i), "row {r}");
+            assert_eq!(recency[r], 18.0, "row {r}");
+        }
+    }
+    // Rows keep the contacts' order.
+    assert_eq!(ids[0], "c00");
+    assert_eq!(dates[1], "1997-03-01");
+    let m = sb.json("model/model.json");
+    assert_eq!(m["bullseye_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(m["training_data_hash"].as_str().unwrap().len(), 64);
+
+    // Save → load → score gives the training-time predictions bit for bit.
+    assert_ok(&sb.run(&[
+        "score",
+        "--model",
+        "model",
+        "--table",
+        "rows.csv",
+        "--id",
+        "customer_id",
+        "--out",
+        "scored.csv",
+    ]));
+    let scored = read_csv(&sb, "scored.csv");
+    assert_eq!(strs(&scored, "customer_id"), ids);
+    assert_eq!(f64s(&scored, "score"), f64s(&rows, "score"));
+
+    // Same inputs → identical bytes.
+    let first = sb.read("model/model.json");
+    let metrics = sb.read("model/metrics.json");
+    assert_ok(&sb.run(&[
+        "train",
+        "response",
+        "--transactions",
+        "tx.csv",
+        "--contacts",
+        "contacts.csv",
+        "--out",
+        "model",
+    ]));
+    assert_eq!(sb.read("model/model.json"), first);
+    assert_eq!(sb.read("model/metrics.json"), metrics);
+}
+
+/// A flat table where the label is 1 in most rows.
+fn flat_sandbox() -> Sandbox {
+    let sb = Sandbox::new(&[]);
+    let mut t = String::from("a,b,c,label,test\n");
+    for i in 0..400u32 {
+        let a = f64::from(i % 17) / 4.0;
+        let b = f64::from((i * 7) % 11);
+        let c = ["x", "y", "z"][(i % 3) as usize];
+        // label 1 unless a is small and the row is unlucky: ~80% ones.
+        let label = u32::from(!(a < 1.5 && i % 3 != 0));
+        t.push_str(&format!("{a},{b},{c},{label},{}\n", u32::from(i % 4 == 0)));
+    }
+    std::fs::write(sb.path("flat.csv"), t).unwrap();
+    std::fs::write(sb.path("narrow.csv"), "a,label,extra\n1,0,5\n2,1,6\n").unwrap();
+    sb
+}
+
+fn train_flat(sb: &Sandbox, l2: &str) {
+    assert_ok(&sb.run(&[
+        "train",
+        "response",
+        "--table",
+        "flat.csv",
+        "--label",
+        "label",
+        "--categorical",
+        "c",
+        "--holdout",
+        "column:test",
+        "--l2",
+        l2,
+    ]));
+}
+
+#[test]
+fn score_is_the_probability_of_label_one_even_when_one_is_the_majority() {
+    let sb = flat_sandbox();
+    train_flat(&sb, "1.0");
+    let m = sb.json("models/response/v0001/metrics.json");
+    let c = &m["metrics"]["classification"];
+    let base = c["base_rate"].as_f64().unwrap();
+    assert!(base > 0.6, "base rate {base}");
+    assert!(c["auc"].as_f64().unwrap() > 0.8, "{c}");
+    // Mean prediction tracks the share of ones, and the top decile is the most likely to be 1.
+    let deciles = c["deciles"].as_array().unwrap();
+    let mean_pred: f64 = deciles
+        .iter()
+        .map(|d| d["mean_predicted"].as_f64().unwrap() * d["rows"].as_f64().unwrap())
+        .sum::<f64>()
+        / c["n_rows"].as_f64().unwrap();
+    assert!((mean_pred - base).abs() < 0.1, "{mean_pred} vs {base}");
+    assert!(deciles[0]["observed_rate"].as_f64().unwrap() > 0.95);
+    // `test` was the holdout flag, `label` the label: neither is an input.
+    let model = sb.json("models/response/v0001/model.json");
+    let inputs: Vec<&str> = model["preprocessing"]["numeric"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["column"].as_str().unwrap())
+        .collect();
+    assert_eq!(inputs, ["a", "b"]);
+}
+
+#[test]
+fn a_missing_column_is_a_bad_input_error_naming_it() {
+    let sb = flat_sandbox();
+    train_flat(&sb, "1.0");
+    let out = sb.run(&[
+        "score",
+        "--model",
+        "response",
+        "--table",
+        "narrow.csv",
+        "--out",
+        "s.csv",
+    ]);
+    // No production model yet.
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("models promote response"));
+    let out = sb.run(&[
+        "score",
+        "--model",
+        "models/response/v0001",
+        "--table",
+        "narrow.csv",
+        "--out",
+        "s.csv",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    check_golden("models_missing_column.stderr", &stderr(&out));
+    assert!(!sb.path("s.csv").exists());
+
+    // An unseen level is fine by default and an error under --strict.
+    std::fs::write(sb.path("odd.csv"), "a,b,c\n1,2,w\n").unwrap();
+    let ok = sb.run(&[
+        "score",
+        "--model",
+        "models/response/v0001",
+        "--table",
+        "odd.csv",
+        "--out",
+        "s.csv",
+    ]);
+    assert_ok(&ok);
+    let strict = sb.run(&[
+        "score",
+        "--model",
+        "models/response/v0001",
+        "--table",
+        "odd.csv",
+        "--strict",
+        "--out",
+        "s.csv",
+    ]);
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(
+        stderr(&strict).contains("unseen level `w` in column `c`"),
+        "{}",
+        stderr(&strict)
+    );
+}
+
+#[test]
+fn promote_decides_which_version_scores_by_kind() {
+    let sb = flat_sandbox();
+    train_flat(&sb, "1.0");
+    train_flat(&sb, "50.0");
+    train_flat(&sb, "1.0"); // identical to v0001: not registered twice
+    let list = sb.run(&["models", "list"]);
+    assert_ok(&list);
+    let text = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(text.contains("v0002") && !text.contains("v0003"), "{text}");
+    let score = |model: &str, out: &str| {
+        assert_ok(&sb.run(&[
+            "score", "--model", model, "--table", "flat.csv", "--out", out,
+        ]));
+        sb.read(out)
+    };
+    let v1 = score("models/response/v0001", "v1.csv");
+    let v2 = score("models/response/v0002", "v2.csv");
+    assert_ne!(v1, v2);
+    for (version, expected) in [("v0002", &v2), ("v0001", &v1)] {
+        assert_ok(&sb.run(&["models", "promote", "response", version]));
+        assert_eq!(
+            sb.read("models/response/PRODUCTION"),
+            format!("{version}\n")
+        );
+        assert_eq!(&score("response", "prod.csv"), expected);
+    }
+    let list = sb.run(&["models", "list"]);
+    let text = String::from_utf8_lossy(&list.stdout).into_owned();
+    let prod_line = text.lines().find(|l| l.trim_end().ends_with('*')).unwrap();
+    assert!(prod_line.contains("v0001"), "{text}");
+    let diff = sb.run(&["models", "diff", "response", "v0001", "v0002"]);
+    assert_ok(&diff);
+    let d = String::from_utf8_lossy(&diff.stdout).into_owned();
+    assert!(d.contains("AUC") && d.contains("same holdout"), "{d}");
+    let show = sb.run(&["models", "show", "response/v0002"]);
+    assert_ok(&show);
+    let s = String::from_utf8_lossy(&show.stdout).into_owned();
+    assert!(s.contains("c=x") || s.contains("\"level\":\"x\""), "{s}");
+    let bad = sb.run(&["models", "promote", "response", "v0009"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+/// Hillstrom with an ordinal `history_segment_ord`, a `test` flag (row index % 5 == 0) and
+/// `no_visit` = 1 − visit; `emailed` leaves out the "No E-Mail" segment.
+fn hillstrom_sandbox() -> Sandbox {
+    let sb = Sandbox::new(&[]);
+    let path = root().join("notebooks-data/hillstrom.csv");
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(100_000))
+        .with_schema_overwrite(Some(Arc::new(Schema::from_iter([Field::new(
+            "zip_code".into(),
+            DataType::String,
+        )]))))
+        .try_into_reader_with_file_path(Some(path))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let mut all = df
+        .lazy()
+        .with_row_index("idx", None)
+        .with_columns([
+            col("history_segment")
+                .str()
+                .slice(lit(0), lit(1))
+                .cast(DataType::Float64)
+                .alias("history_segment_ord"),
+            (col("idx") % lit(5))
+                .eq(lit(0))
+                .cast(DataType::Int32)
+                .alias("test"),
+            (lit(1) - col("visit")).alias("no_visit"),
+        ])
+        .collect()
+        .unwrap();
+    let mut emailed = all
+        .clone()
+        .lazy()
+        .filter(col("segment").neq(lit("No E-Mail")))
+        .collect()
+        .unwrap();
+    let write = |df: &mut DataFrame, name: &str| {
+        let mut f = std::fs::File::create(sb.path(name)).unwrap();
+        CsvWriter::new(&mut f).finish(df).unwrap();
+    };
+    write(&mut all, "all.csv");
+    write(&mut emailed, "emailed.csv");
+    sb
+}
+
+const HILLSTROM_FEATURES: &str = "recency,history,mens,womens,newbie,history_segment_ord";
+
+fn hillstrom_metric(
+    sb: &Sandbox,
+    kind: &str,
+    table: &str,
+    label: &str,
+    extra: &[&str],
+) -> serde_json::Value {
+    let out_dir = format!("{kind}-{label}");
+    let mut args = vec![
+        "train",
+        kind,
+        "--table",
+        table,
+        "--label",
+        label,
+        "--features",
+        HILLSTROM_FEATURES,
+        "--categorical",
+        "zip_code,channel",
+        "--holdout",
+        "column:test",
+        "--out",
+        &out_dir,
+    ];
+    args.extend_from_slice(extra);
+    assert_ok(&sb.run(&args));
+    sb.json(&format!("{out_dir}/metrics.json"))["metrics"].clone()
+}
+
+#[test]
+fn hillstrom_response_and_uplift_reach_the_published_figures() {
+    let sb = hillstrom_sandbox();
+    let auc = |m: serde_json::Value| m["classification"]["auc"].as_f64().unwrap();
+    let visit = auc(hillstrom_metric(
+        &sb,
+        "response",
+        "emailed.csv",
+        "visit",
+        &[],
+    ));
+    let conversion = auc(hillstrom_metric(
+        &sb,
+        "response",
+        "emailed.csv",
+        "conversion",
+        &[],
+    ));
+    println!("hillstrom CLI AUC: visit {visit:.6}, conversion {conversion:.6}");
+    assert!(visit >= 0.613, "visit AUC {visit}");
+    assert!(conversion >= 0.582, "conversion AUC {conversion}");
+    // The same model on the flipped label: score = P(no visit), same ranking quality.
+    let m = hillstrom_metric(&sb, "response", "emailed.csv", "no_visit", &[]);
+    let flipped = auc(m.clone());
+    assert!((flipped - visit).abs() < 1e-3, "{flipped} vs {visit}");
+    assert!(m["classification"]["base_rate"].as_f64().unwrap() > 0.8);
+    assert!(
+        m["classification"]["deciles"][0]["mean_predicted"]
+            .as_f64()
+            .unwrap()
+            > 0.8
+    );
+
+    let u = hillstrom_metric(
+        &sb,
+        "uplift",
+        "all.csv",
+        "visit",
+        &["--treatment-col", "segment", "--control-value", "No E-Mail"],
+    );
+    let qini = u["uplift"]["qini_coefficient"].as_f64().unwrap();
+    println!("hillstrom CLI uplift Qini: {qini:.6}");
+    assert!(qini >= 0.040, "qini {qini}");
+    assert_ok(&sb.run(&[
+        "score",
+        "--model",
+        "uplift-visit",
+        "--table",
+        "all.csv",
+        "--out",
+        "u.csv",
+    ]));
+    let head = sb.read("u.csv");
+    assert!(
+        head.starts_with("row,score,p_treated,p_control\n0,"),
+        "{}",
+        &head[..80]
+    );
+}
+
+#[test]
+fn churn_on_cdnow_through_the_bundled_config() {
+    let sb = Sandbox::new(&[]);
+    let config = root().join("notebooks-data/quickstart.toml");
+    let out = sb.run(&[
+        "train",
+        "churn",
+        "--config",
+        config.to_str().unwrap(),
+        "--as-of",
+        "1998-06-30",
+        "--horizon-days",
+        "90",
+        "--out",
+        "churn",
+    ]);
+    assert_ok(&out);
+    let m = sb.json("churn/metrics.json");
+    let auc = m["metrics"]["classification"]["auc"].as_f64().unwrap();
+    println!("CDNOW churn AUC {auc:.4}");
+    assert!(auc > 0.5, "{auc}");
+    assert_eq!(m["window"][0], "1998-04-01");
+    assert!(m["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("fell back to a random fraction"));
+}

@@ -1,1 +1,0 @@
-//! The `models` command's file plumbing.

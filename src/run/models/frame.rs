@@ -1,0 +1,91 @@
+//! polars columns → the plain vectors the models module takes, with errors that name the column.
+
+use ndarray::Array2;
+use polars::prelude::*;
+
+use crate::features::FeatureError;
+use crate::Error;
+
+/// A polars failure while reshaping a frame (an internal error, exit 1).
+pub(crate) fn pe(e: PolarsError) -> Error {
+    Error::Features(FeatureError::Polars(e))
+}
+
+/// The columns of `names` that `df` lacks, in the given order.
+pub(crate) fn missing<'a>(
+    df: &DataFrame,
+    names: impl IntoIterator<Item = &'a String>,
+) -> Vec<String> {
+    names
+        .into_iter()
+        .filter(|n| df.column(n).is_err())
+        .cloned()
+        .collect()
+}
+
+/// `a`, `b` and `c` for messages.
+pub(crate) fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) fn is_numeric(dt: &DataType) -> bool {
+    dt.is_primitive_numeric() || dt.is_bool()
+}
+
+/// A numeric (or boolean) column as f64, nulls as NaN.
+pub(crate) fn numeric_column(df: &DataFrame, name: &str, what: &str) -> Result<Vec<f64>, Error> {
+    let c = df
+        .column(name)
+        .map_err(|_| Error::Usage(format!("{what} has no column `{name}`")))?;
+    if !is_numeric(c.dtype()) {
+        return Err(Error::Usage(format!(
+            "column `{name}` of {what} must be numeric, found {}",
+            c.dtype()
+        )));
+    }
+    let c = c.cast(&DataType::Float64).map_err(pe)?;
+    let ca = c.f64().map_err(pe)?;
+    Ok(ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+}
+
+/// Numeric columns as a row-major matrix (nulls as NaN).
+pub(crate) fn numeric_matrix(
+    df: &DataFrame,
+    names: &[String],
+    what: &str,
+) -> Result<Array2<f64>, Error> {
+    let mut m = Array2::<f64>::zeros((df.height(), names.len()));
+    for (j, name) in names.iter().enumerate() {
+        let v = numeric_column(df, name, what)?;
+        for (dst, x) in m.column_mut(j).iter_mut().zip(v) {
+            *dst = x;
+        }
+    }
+    Ok(m)
+}
+
+/// Any column as text (numbers and dates rendered), nulls as the empty string.
+pub(crate) fn text_column(df: &DataFrame, name: &str, what: &str) -> Result<Vec<String>, Error> {
+    let c = df
+        .column(name)
+        .map_err(|_| Error::Usage(format!("{what} has no column `{name}`")))?;
+    let c = c.cast(&DataType::String).map_err(pe)?;
+    let ca = c.str().map_err(pe)?;
+    Ok(ca.iter().map(|v| v.unwrap_or("").to_string()).collect())
+}
+
+/// A 0/1 label column: every value must be present.
+pub(crate) fn label_column(df: &DataFrame, name: &str, what: &str) -> Result<Vec<f64>, Error> {
+    let v = numeric_column(df, name, what)?;
+    let empty = v.iter().filter(|x| x.is_nan()).count();
+    if empty > 0 {
+        return Err(Error::Usage(format!(
+            "label `{name}` of {what} is empty in {empty} rows: expected 0 or 1 in every row"
+        )));
+    }
+    Ok(v)
+}

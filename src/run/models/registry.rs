@@ -1,0 +1,463 @@
+//! The model registry: `REGISTRY/<kind>/<version>/{model.json,metrics.json}` and a
+//! `REGISTRY/<kind>/PRODUCTION` file holding the version in production. Versions are `v0001`,
+//! `v0002`… in registration order; registering a model whose files are byte-identical to an
+//! existing version returns that version instead of a copy.
+
+use std::path::{Path, PathBuf};
+
+use super::fit::{TrainedModel, TrainingReport};
+use crate::io::{self, IoError};
+use crate::models::{FeatureTransform, ModelArtifact, ModelKind};
+use crate::Error;
+
+/// The registry root when none is given.
+pub const DEFAULT_REGISTRY: &str = "models";
+
+const MODEL_FILE: &str = "model.json";
+const METRICS_FILE: &str = "metrics.json";
+const PRODUCTION_FILE: &str = "PRODUCTION";
+
+pub(crate) fn kind_name(kind: ModelKind) -> &'static str {
+    match kind {
+        ModelKind::Response => "response",
+        ModelKind::Churn => "churn",
+        ModelKind::Uplift => "uplift",
+    }
+}
+
+pub(crate) fn parse_kind(s: &str) -> Option<ModelKind> {
+    match s {
+        "response" => Some(ModelKind::Response),
+        "churn" => Some(ModelKind::Churn),
+        "uplift" => Some(ModelKind::Uplift),
+        _ => None,
+    }
+}
+
+fn kind_or_usage(s: &str) -> Result<ModelKind, Error> {
+    parse_kind(s).ok_or_else(|| {
+        Error::Usage(format!(
+            "unknown model kind `{s}` (expected response, churn or uplift)"
+        ))
+    })
+}
+
+fn json_text<T: serde::Serialize>(path: &Path, v: &T) -> Result<String, Error> {
+    let mut s = serde_json::to_string_pretty(v).map_err(|source| IoError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// Writes `dir/model.json` and `dir/metrics.json` (atomically, pretty JSON).
+pub fn save(dir: &Path, model: &TrainedModel) -> Result<(), Error> {
+    io::write_json_atomic(&dir.join(MODEL_FILE), &model.artifact)?;
+    io::write_json_atomic(&dir.join(METRICS_FILE), &model.report)?;
+    Ok(())
+}
+
+/// Reads `dir/model.json` and checks its layout version.
+pub fn load(dir: &Path) -> Result<ModelArtifact, Error> {
+    let a: ModelArtifact = io::read_json(&dir.join(MODEL_FILE))?;
+    a.check_version()?;
+    Ok(a)
+}
+
+/// Reads `dir/metrics.json`.
+pub fn load_report(dir: &Path) -> Result<TrainingReport, Error> {
+    Ok(io::read_json(&dir.join(METRICS_FILE))?)
+}
+
+/// Versions of a kind, oldest first.
+fn versions(registry: &Path, kind: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(registry.join(kind))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().join(MODEL_FILE).is_file())
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn sequence(version: &str) -> Option<u32> {
+    version.strip_prefix('v')?.parse().ok()
+}
+
+/// Where [`register`] put a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Registered {
+    pub version: String,
+    pub dir: PathBuf,
+    /// False when an identical model was already registered under `version`.
+    pub new: bool,
+}
+
+/// Saves a model as the next version of its kind under `registry` (or finds it already there).
+pub fn register(registry: &Path, model: &TrainedModel) -> Result<Registered, Error> {
+    let kind = kind_name(model.artifact.kind);
+    let existing = versions(registry, kind);
+    let model_text = json_text(Path::new(MODEL_FILE), &model.artifact)?;
+    let metrics_text = json_text(Path::new(METRICS_FILE), &model.report)?;
+    for v in &existing {
+        let dir = registry.join(kind).join(v);
+        let same =
+            |f: &str, text: &str| std::fs::read_to_string(dir.join(f)).is_ok_and(|t| t == text);
+        if same(MODEL_FILE, &model_text) && same(METRICS_FILE, &metrics_text) {
+            return Ok(Registered {
+                version: v.clone(),
+                dir,
+                new: false,
+            });
+        }
+    }
+    let next = existing
+        .iter()
+        .filter_map(|v| sequence(v))
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let version = format!("v{next:04}");
+    let dir = registry.join(kind).join(&version);
+    io::write_string_atomic(&dir.join(MODEL_FILE), &model_text)?;
+    io::write_string_atomic(&dir.join(METRICS_FILE), &metrics_text)?;
+    Ok(Registered {
+        version,
+        dir,
+        new: true,
+    })
+}
+
+/// The version in production for a kind, if any.
+pub fn production(registry: &Path, kind: ModelKind) -> Result<Option<String>, Error> {
+    let path = registry.join(kind_name(kind)).join(PRODUCTION_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(s) => Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(IoError::Read { path, source }.into()),
+    }
+}
+
+fn version_dir(registry: &Path, kind: &str, version: &str) -> Result<PathBuf, Error> {
+    let dir = registry.join(kind).join(version);
+    if !dir.join(MODEL_FILE).is_file() {
+        let known = versions(registry, kind);
+        return Err(Error::Usage(format!(
+            "no model `{kind}/{version}` in `{}` (versions: {})",
+            registry.display(),
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        )));
+    }
+    Ok(dir)
+}
+
+/// Marks `version` as the production model of `kind`.
+pub fn promote(registry: &Path, kind: &str, version: &str) -> Result<PathBuf, Error> {
+    kind_or_usage(kind)?;
+    let dir = version_dir(registry, kind, version)?;
+    io::write_string_atomic(
+        &registry.join(kind).join(PRODUCTION_FILE),
+        &format!("{version}\n"),
+    )?;
+    Ok(dir)
+}
+
+/// A model folder from `--model`: an existing folder holding `model.json`, else `KIND` (its
+/// production version) or `KIND/VERSION` in the registry.
+pub fn resolve_model(spec: &str, registry: &Path) -> Result<PathBuf, Error> {
+    let direct = Path::new(spec);
+    if direct.join(MODEL_FILE).is_file() {
+        return Ok(direct.to_path_buf());
+    }
+    let (kind, version) = match spec.split_once('/') {
+        Some((k, v)) => (k, Some(v)),
+        None => (spec, None),
+    };
+    let Some(k) = parse_kind(kind) else {
+        return Err(Error::Usage(format!(
+            "no model at `{spec}`: expected a folder with {MODEL_FILE}, or response, churn or uplift (optionally /VERSION)"
+        )));
+    };
+    let version = match version {
+        Some(v) => v.to_string(),
+        None => production(registry, k)?.ok_or_else(|| {
+            Error::Usage(format!(
+                "no production `{kind}` model in `{}`: run `bullseye models promote {kind} VERSION`",
+                registry.display()
+            ))
+        })?,
+    };
+    version_dir(registry, kind, &version)
+}
+
+/// One registered version, for `models list`.
+#[derive(Debug, Clone)]
+pub struct ModelSummary {
+    pub kind: String,
+    pub version: String,
+    pub production: bool,
+    pub report: Option<TrainingReport>,
+}
+
+/// Every version of every kind in the registry.
+pub fn list(registry: &Path) -> Result<Vec<ModelSummary>, Error> {
+    let mut out = Vec::new();
+    for kind in ["response", "churn", "uplift"] {
+        let prod = parse_kind(kind)
+            .map(|k| production(registry, k))
+            .transpose()?
+            .flatten();
+        for v in versions(registry, kind) {
+            out.push(ModelSummary {
+                kind: kind.to_string(),
+                production: prod.as_deref() == Some(v.as_str()),
+                report: load_report(&registry.join(kind).join(&v)).ok(),
+                version: v,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map_or("-".into(), |x| format!("{x:.4}"))
+}
+
+/// The headline figure of a report: AUC, or the Qini coefficient of an uplift model.
+pub(crate) fn headline(r: &TrainingReport) -> String {
+    match (&r.metrics.classification, &r.metrics.uplift) {
+        (Some(c), _) => format!("AUC {:.4}", c.auc),
+        (None, Some(u)) => format!("Qini {:.4}", u.qini_coefficient),
+        _ => "-".into(),
+    }
+}
+
+/// `models list` as text.
+pub fn render_list(models: &[ModelSummary]) -> String {
+    if models.is_empty() {
+        return "no models registered\n".into();
+    }
+    let mut s = format!(
+        "{:<9} {:<8} {:<9} {:>8} {:<12} {}\n",
+        "kind", "version", "model", "rows", "holdout", "production"
+    );
+    for m in models {
+        let (model, rows, head) = match &m.report {
+            Some(r) => (
+                format!("{:?}", r.model_type).to_lowercase(),
+                r.rows.to_string(),
+                headline(r),
+            ),
+            None => ("?".into(), "?".into(), "-".into()),
+        };
+        s.push_str(&format!(
+            "{:<9} {:<8} {:<9} {:>8} {:<12} {}\n",
+            m.kind,
+            m.version,
+            model,
+            rows,
+            head,
+            if m.production { "*" } else { "" }
+        ));
+    }
+    s
+}
+
+/// `models show`: report, metrics by decile and the feature schema.
+pub fn render_report(r: &TrainingReport, a: &ModelArtifact) -> String {
+    let mut s = format!(
+        "{} model ({}), bullseye {}\n  source: {}\n  label: {} ({} of {} rows positive)\n",
+        kind_name(r.kind),
+        format!("{:?}", r.model_type).to_lowercase(),
+        r.bullseye_version,
+        r.source,
+        r.label,
+        r.positives,
+        r.rows
+    );
+    if let Some((a, b)) = &r.window {
+        s.push_str(&format!("  features as of: {a} to {b}\n"));
+    }
+    if let Some(t) = &r.treatment {
+        s.push_str(&format!("  treatment: {t}\n"));
+    }
+    s.push_str(&format!(
+        "  holdout: {} ({} rows, hash {})\n  training data hash: {}\n  refit on all rows: {}\n",
+        r.holdout.definition,
+        r.holdout.rows,
+        &r.holdout.hash[..12.min(r.holdout.hash.len())],
+        r.training_data_hash,
+        r.refit
+    ));
+    for n in &r.notes {
+        s.push_str(&format!("  note: {n}\n"));
+    }
+    s.push_str(&render_metrics(r));
+    let schema = a.preprocessing.schema();
+    s.push_str(&format!("\nschema ({} model features):\n", schema.len()));
+    for f in schema {
+        s.push_str(&format!("  {:<32} {}\n", f.name, describe(&f.transform)));
+    }
+    s
+}
+
+fn describe(t: &FeatureTransform) -> String {
+    match t {
+        FeatureTransform::Standardized { column, mean, std } => {
+            format!("({column} - {mean:.6}) / {std:.6}")
+        }
+        FeatureTransform::MissingIndicator { column } => format!("1 when {column} is missing"),
+        FeatureTransform::OneHot { column, level } => format!("1 when {column} = {level:?}"),
+        FeatureTransform::Other { column } => {
+            format!("1 when {column} is another level")
+        }
+    }
+}
+
+/// The holdout metrics as text.
+pub fn render_metrics(r: &TrainingReport) -> String {
+    let mut s = String::new();
+    if let Some(c) = &r.metrics.classification {
+        s.push_str(&format!(
+            "holdout metrics ({} rows, base rate {:.4}): AUC {:.4}  log loss {:.4}  Brier {:.4}  top-decile lift {:.2}\n",
+            c.n_rows, c.base_rate, c.auc, c.log_loss, c.brier, c.top_decile_lift
+        ));
+        s.push_str("  decile   rows   mean predicted   observed   cum. gain   lift\n");
+        for d in &c.deciles {
+            s.push_str(&format!(
+                "  {:>6} {:>6} {:>16.4} {:>10.4} {:>11.3} {:>6.2}\n",
+                d.decile, d.rows, d.mean_predicted, d.observed_rate, d.cumulative_gain, d.lift
+            ));
+        }
+    }
+    if let Some(u) = &r.metrics.uplift {
+        s.push_str(&format!(
+            "holdout uplift metrics ({} rows: {} treated, {} control): Qini coefficient {:.4}\n",
+            u.n_rows, u.n_treated, u.n_control, u.qini_coefficient
+        ));
+        s.push_str("  decile   treated   control   predicted uplift   observed uplift\n");
+        for d in &u.uplift_by_decile {
+            s.push_str(&format!(
+                "  {:>6} {:>9} {:>9} {:>18.4} {:>17}\n",
+                d.decile,
+                d.n_treated,
+                d.n_control,
+                d.mean_predicted_uplift,
+                fmt(d.uplift)
+            ));
+        }
+    }
+    s
+}
+
+/// `models show KIND[/VERSION]`: the version named, else production, else the latest.
+pub fn show(registry: &Path, spec: &str) -> Result<String, Error> {
+    let (kind, version) = match spec.split_once('/') {
+        Some((k, v)) => (k, Some(v.to_string())),
+        None => (spec, None),
+    };
+    let k = kind_or_usage(kind)?;
+    let version = match version {
+        Some(v) => v,
+        None => match production(registry, k)? {
+            Some(v) => v,
+            None => versions(registry, kind).pop().ok_or_else(|| {
+                Error::Usage(format!("no `{kind}` model in `{}`", registry.display()))
+            })?,
+        },
+    };
+    let dir = version_dir(registry, kind, &version)?;
+    let prod = production(registry, k)?.as_deref() == Some(version.as_str());
+    Ok(format!(
+        "{kind}/{version}{}\n{}",
+        if prod { " (production)" } else { "" },
+        render_report(&load_report(&dir)?, &load(&dir)?)
+    ))
+}
+
+/// `models diff KIND V1 V2`: metrics side by side, and whether the holdouts are the same.
+pub fn diff(registry: &Path, kind: &str, v1: &str, v2: &str) -> Result<String, Error> {
+    kind_or_usage(kind)?;
+    let a = load_report(&version_dir(registry, kind, v1)?)?;
+    let b = load_report(&version_dir(registry, kind, v2)?)?;
+    let mut rows: Vec<(&str, String, String)> = vec![
+        (
+            "model",
+            format!("{:?}", a.model_type).to_lowercase(),
+            format!("{:?}", b.model_type).to_lowercase(),
+        ),
+        ("rows", a.rows.to_string(), b.rows.to_string()),
+        (
+            "holdout rows",
+            a.holdout.rows.to_string(),
+            b.holdout.rows.to_string(),
+        ),
+    ];
+    let c = |r: &TrainingReport, f: fn(&crate::models::ClassificationMetrics) -> f64| {
+        fmt(r.metrics.classification.as_ref().map(f))
+    };
+    if a.metrics.classification.is_some() || b.metrics.classification.is_some() {
+        rows.push(("base rate", c(&a, |m| m.base_rate), c(&b, |m| m.base_rate)));
+        rows.push(("AUC", c(&a, |m| m.auc), c(&b, |m| m.auc)));
+        rows.push(("log loss", c(&a, |m| m.log_loss), c(&b, |m| m.log_loss)));
+        rows.push(("Brier", c(&a, |m| m.brier), c(&b, |m| m.brier)));
+        rows.push((
+            "top-decile lift",
+            c(&a, |m| m.top_decile_lift),
+            c(&b, |m| m.top_decile_lift),
+        ));
+    }
+    if a.metrics.uplift.is_some() || b.metrics.uplift.is_some() {
+        let q = |r: &TrainingReport| fmt(r.metrics.uplift.as_ref().map(|u| u.qini_coefficient));
+        rows.push(("Qini coefficient", q(&a), q(&b)));
+    }
+    let mut s = format!("{:<18} {:>12} {:>12}\n", kind, v1, v2);
+    for (name, x, y) in rows {
+        s.push_str(&format!("{name:<18} {x:>12} {y:>12}\n"));
+    }
+    if a.holdout.hash == b.holdout.hash {
+        s.push_str(&format!(
+            "same holdout ({}, {} rows): the metrics are directly comparable\n",
+            a.holdout.definition, a.holdout.rows
+        ));
+    } else {
+        s.push_str(&format!(
+            "the holdouts differ ({v1}: {}; {v2}: {}): compare the metrics with care\n",
+            a.holdout.definition, b.holdout.definition
+        ));
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_versions() {
+        for k in ["response", "churn", "uplift"] {
+            assert_eq!(parse_kind(k).map(kind_name), Some(k));
+        }
+        assert!(parse_kind("clv").is_none());
+        assert_eq!(sequence("v0012"), Some(12));
+        assert_eq!(sequence("latest"), None);
+    }
+
+    #[test]
+    fn resolve_refuses_unknown_specs() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = resolve_model("nothing-here", dir.path()).unwrap_err();
+        assert!(e.to_string().contains("no model at `nothing-here`"), "{e}");
+        let e = resolve_model("churn", dir.path()).unwrap_err();
+        assert!(e.to_string().contains("models promote churn"), "{e}");
+        assert_eq!(e.exit_code(), crate::error::EXIT_BAD_INPUT);
+    }
+}

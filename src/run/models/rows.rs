@@ -1,0 +1,509 @@
+//! Training rows: one row per contact with features as of the day before the contact, one row per
+//! customer for churn, or a flat table's rows as they are.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{Duration, NaiveDate};
+use ndarray::{Array1, Array2, Axis};
+use polars::prelude::*;
+
+use super::frame::{self, pe};
+use crate::features::{self, FeatureError, FeatureParams};
+use crate::models::{CategoricalColumns, ModelInput};
+use crate::Error;
+
+/// Row index column used while joining (never in an output).
+const ROW: &str = "__bullseye_row";
+
+/// A table ready for [`super::train`]: numeric and categorical model inputs, the 0/1 label and
+/// everything else of the source rows (`extra`, row-aligned) from which the treatment and holdout
+/// columns are taken by name.
+#[derive(Debug, Clone)]
+pub struct TrainingTable {
+    /// One id per row (customer id, or the 0-based row number of a flat table without ids).
+    pub ids: Vec<String>,
+    pub numeric_names: Vec<String>,
+    /// Rows × numeric inputs, NaN for missing.
+    pub numeric: Array2<f64>,
+    pub categorical: CategoricalColumns,
+    /// Name of the label column.
+    pub label: String,
+    pub labels: Array1<f64>,
+    /// Epoch day of each row's event (the contact date) for the time holdout; `None` when all rows
+    /// share one date (churn) or the table has no dates.
+    pub dates: Option<Vec<i64>>,
+    /// The source columns of each row (contacts, or the whole flat table).
+    pub extra: DataFrame,
+    /// Where the rows came from, for the report.
+    pub source: String,
+    /// First and last as-of day of the feature rows.
+    pub window: Option<(NaiveDate, NaiveDate)>,
+    /// Categorical levels fixed for the feature builder (empty for flat tables).
+    pub feature_levels: BTreeMap<String, Vec<String>>,
+    /// What was left out and why.
+    pub notes: Vec<String>,
+}
+
+impl TrainingTable {
+    /// The model input view of the table.
+    pub fn input(&self) -> ModelInput<'_> {
+        ModelInput {
+            numeric_names: &self.numeric_names,
+            numeric: self.numeric.view(),
+            categorical: &self.categorical,
+        }
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// The rows where `keep` is true.
+    pub fn retain(&self, keep: &[bool]) -> Result<TrainingTable, Error> {
+        let idx: Vec<usize> = (0..self.n_rows()).filter(|&i| keep[i]).collect();
+        let mask = BooleanChunked::from_slice("keep".into(), keep);
+        Ok(TrainingTable {
+            ids: idx.iter().map(|&i| self.ids[i].clone()).collect(),
+            numeric_names: self.numeric_names.clone(),
+            numeric: self.numeric.select(Axis(0), &idx),
+            categorical: CategoricalColumns {
+                names: self.categorical.names.clone(),
+                values: self
+                    .categorical
+                    .values
+                    .iter()
+                    .map(|c| idx.iter().map(|&i| c[i].clone()).collect())
+                    .collect(),
+            },
+            label: self.label.clone(),
+            labels: self.labels.select(Axis(0), &idx),
+            dates: self
+                .dates
+                .as_ref()
+                .map(|d| idx.iter().map(|&i| d[i]).collect()),
+            extra: self.extra.filter(&mask).map_err(pe)?,
+            source: self.source.clone(),
+            window: self.window,
+            feature_levels: self.feature_levels.clone(),
+            notes: self.notes.clone(),
+        })
+    }
+
+    /// Leaves out the rows whose `column` equals `value` (e.g. the control group of a response
+    /// model: they were never contacted). A table without the column is returned as is.
+    pub fn without_level(&self, column: &str, value: &str) -> Result<TrainingTable, Error> {
+        if self.extra.column(column).is_err() {
+            return Ok(self.clone());
+        }
+        let v = frame::text_column(&self.extra, column, "the training rows")?;
+        let keep: Vec<bool> = v.iter().map(|x| x != value).collect();
+        let dropped = keep.iter().filter(|k| !**k).count();
+        let mut t = self.retain(&keep)?;
+        if dropped > 0 {
+            t.notes.push(format!(
+                "left out {dropped} rows with {column} = {value} (not contacted)"
+            ));
+        }
+        Ok(t)
+    }
+}
+
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+}
+
+pub(crate) fn date_of(day: i64) -> NaiveDate {
+    epoch() + Duration::days(day)
+}
+
+/// The most frequent levels of a text column, ties by level; `weight` summed per level.
+fn top_levels(lf: LazyFrame, level: Expr, weight: Expr, cap: usize) -> PolarsResult<Vec<String>> {
+    let top = lf
+        .select([level.alias("level"), weight.alias("w")])
+        .filter(col("level").is_not_null().and(col("level").neq(lit(""))))
+        .group_by([col("level")])
+        .agg([col("w").sum()])
+        .sort_by_exprs(
+            [col("w"), col("level")],
+            SortMultipleOptions::default().with_order_descending_multi([true, false]),
+        )
+        .limit(cap as IdxSize)
+        .collect()?;
+    Ok(top
+        .column("level")?
+        .str()?
+        .no_null_iter()
+        .map(str::to_string)
+        .collect())
+}
+
+/// Levels of every categorical input of the feature builder, computed once over all customers and
+/// the purchases up to `last_as_of`, so every date's feature frame has the same columns. Levels the
+/// caller fixed in `params.levels` win.
+pub(crate) fn fixed_levels(
+    tx: &DataFrame,
+    customers: Option<&DataFrame>,
+    last_as_of: NaiveDate,
+    params: &FeatureParams,
+) -> Result<BTreeMap<String, Vec<String>>, Error> {
+    let mut levels = BTreeMap::new();
+    let lines = tx
+        .clone()
+        .lazy()
+        .filter(col("order_date").lt_eq(lit(last_as_of)));
+    for (name, weighted) in [
+        ("category", true),
+        ("channel", true),
+        ("payment_method", false),
+    ] {
+        if tx
+            .column(name)
+            .is_ok_and(|c| c.dtype() == &DataType::String)
+        {
+            let w = if weighted { col("amount") } else { lit(1.0) };
+            let l = top_levels(lines.clone(), col(name), w, params.level_cap).map_err(pe)?;
+            levels.insert(name.to_string(), l);
+        }
+    }
+    if let Some(c) = customers {
+        for field in c.schema().iter_fields() {
+            let name = field.name().as_str();
+            if name == "customer_id" || field.dtype() != &DataType::String {
+                continue;
+            }
+            let level = col(name).str().strip_chars(lit(NULL));
+            let l = top_levels(c.clone().lazy(), level, lit(1.0), params.level_cap).map_err(pe)?;
+            levels.insert(name.to_string(), l);
+        }
+    }
+    for (k, v) in &params.levels {
+        levels.insert(k.clone(), v.clone());
+    }
+    Ok(levels)
+}
+
+fn id_strings(df: &DataFrame) -> Result<Vec<String>, Error> {
+    frame::text_column(df, "customer_id", "the training rows")
+}
+
+/// One training row per contact: the features of the contacted customer as of the day before the
+/// contact date (a purchase on the contact day or later never enters the row), label `responded`.
+///
+/// `features::build` runs once per distinct contact date with the categorical levels fixed across
+/// dates, so every row has the same columns. Contacts of customers with no purchase before the
+/// contact day have no feature row and are left out (counted in `notes`). Rows keep the order of
+/// `contacts`; `extra` holds the contacts' own columns.
+pub fn response_rows(
+    tx: &DataFrame,
+    customers: Option<&DataFrame>,
+    contacts: &DataFrame,
+    params: &FeatureParams,
+) -> Result<TrainingTable, Error> {
+    let lack = frame::missing(
+        contacts,
+        &[
+            "customer_id".to_string(),
+            "contact_date".to_string(),
+            "responded".to_string(),
+        ],
+    );
+    if !lack.is_empty() {
+        return Err(Error::Usage(format!(
+            "the contacts table lacks {} (needed for training rows)",
+            frame::quoted(&lack)
+        )));
+    }
+    let day = || col("contact_date").cast(DataType::Int32);
+    let days: Vec<i32> = {
+        let d = contacts
+            .clone()
+            .lazy()
+            .select([day().alias("d")])
+            .filter(col("d").is_not_null())
+            .unique_stable(None, UniqueKeepStrategy::First)
+            .sort(["d"], SortMultipleOptions::default())
+            .collect()
+            .map_err(pe)?;
+        let ca = d.column("d").map_err(pe)?.i32().map_err(pe)?.clone();
+        ca.into_no_null_iter().collect()
+    };
+    let (Some(&first), Some(&last)) = (days.first(), days.last()) else {
+        return Err(Error::Usage("the contacts table has no rows".into()));
+    };
+    let as_of = |d: i32| date_of(i64::from(d) - 1);
+    let levels = fixed_levels(tx, customers, as_of(last), params)?;
+    let params = FeatureParams {
+        levels: levels.clone(),
+        ..params.clone()
+    };
+    let indexed = contacts
+        .clone()
+        .with_row_index(ROW.into(), None)
+        .map_err(pe)?;
+    let contact_columns: Vec<String> = contacts
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let mut feature_names: Option<Vec<String>> = None;
+    let mut parts: Vec<DataFrame> = Vec::new();
+    let mut skipped_days = 0usize;
+    for &d in &days {
+        let f = match features::build(tx, customers, as_of(d), &params) {
+            Ok(f) => f,
+            Err(FeatureError::NoCustomers { .. }) => {
+                skipped_days += 1;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let names: Vec<String> = f
+            .get_column_names()
+            .iter()
+            .filter(|c| c.as_str() != "customer_id")
+            .map(|c| c.to_string())
+            .collect();
+        match &feature_names {
+            None => {
+                if let Some(clash) = names.iter().find(|n| contact_columns.contains(n)) {
+                    return Err(Error::Usage(format!(
+                        "contacts column `{clash}` has the name of a feature; rename it in the config"
+                    )));
+                }
+                feature_names = Some(names);
+            }
+            Some(known) if *known != names => {
+                return Err(Error::Usage(format!(
+                    "the features as of {} have other columns than the earlier dates",
+                    as_of(d)
+                )))
+            }
+            Some(_) => {}
+        }
+        let part = indexed
+            .clone()
+            .lazy()
+            .filter(day().eq(lit(d)))
+            .join(
+                f.lazy(),
+                [col("customer_id")],
+                [col("customer_id")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .collect()
+            .map_err(pe)?;
+        parts.push(part);
+    }
+    let Some(feature_names) = feature_names else {
+        return Err(Error::Usage(format!(
+            "no contacted customer has a purchase before their contact day (contacts from {} to {})",
+            date_of(i64::from(first)),
+            date_of(i64::from(last))
+        )));
+    };
+    let mut parts = parts.into_iter();
+    let mut joined = parts.next().unwrap_or_default();
+    for p in parts {
+        joined.vstack_mut(&p).map_err(pe)?;
+    }
+    joined = joined
+        .sort([ROW], SortMultipleOptions::default())
+        .map_err(pe)?;
+    let dropped = contacts.height() - joined.height();
+    let mut notes = Vec::new();
+    if dropped > 0 {
+        notes.push(format!(
+            "left out {dropped} contacts of customers without a purchase before the contact day"
+        ));
+    }
+    if skipped_days > 0 {
+        notes.push(format!(
+            "{skipped_days} contact dates had no customer with an earlier purchase"
+        ));
+    }
+    if joined.height() == 0 {
+        return Err(Error::Usage(
+            "no contact has a customer with a purchase before the contact day".into(),
+        ));
+    }
+    let numeric = frame::numeric_matrix(&joined, &feature_names, "the feature rows")?;
+    let labels = frame::label_column(&joined, "responded", "the contacts table")?;
+    let dates: Vec<i64> = {
+        let c = joined
+            .column("contact_date")
+            .map_err(pe)?
+            .cast(&DataType::Int32)
+            .map_err(pe)?;
+        c.i32()
+            .map_err(pe)?
+            .iter()
+            .map(|v| i64::from(v.unwrap_or(0)))
+            .collect()
+    };
+    let extra = joined.select(contact_columns).map_err(pe)?;
+    Ok(TrainingTable {
+        ids: id_strings(&extra)?,
+        numeric_names: feature_names,
+        numeric,
+        categorical: CategoricalColumns::default(),
+        label: "responded".into(),
+        labels: Array1::from(labels),
+        dates: Some(dates),
+        extra,
+        source: "contacts".into(),
+        window: Some((as_of(first), as_of(last))),
+        feature_levels: levels,
+        notes,
+    })
+}
+
+/// One row per customer with a purchase on or before `as_of − horizon_days`: features as of that
+/// day, label 1 when the customer makes no purchase in the `horizon_days` days after it.
+pub fn churn_rows(
+    tx: &DataFrame,
+    customers: Option<&DataFrame>,
+    as_of: NaiveDate,
+    horizon_days: u32,
+    params: &FeatureParams,
+) -> Result<TrainingTable, Error> {
+    if horizon_days == 0 {
+        return Err(Error::Usage("--horizon-days must be at least 1".into()));
+    }
+    let start = as_of - Duration::days(i64::from(horizon_days));
+    let levels = fixed_levels(tx, customers, start, params)?;
+    let params = FeatureParams {
+        levels: levels.clone(),
+        ..params.clone()
+    };
+    let f = features::build(tx, customers, start, &params)?;
+    let names: Vec<String> = f
+        .get_column_names()
+        .iter()
+        .filter(|c| c.as_str() != "customer_id")
+        .map(|c| c.to_string())
+        .collect();
+    let buyers: HashSet<String> = {
+        let b = tx
+            .clone()
+            .lazy()
+            .filter(
+                col("order_date")
+                    .gt(lit(start))
+                    .and(col("order_date").lt_eq(lit(as_of))),
+            )
+            .select([col("customer_id")])
+            .unique(None, UniqueKeepStrategy::First)
+            .collect()
+            .map_err(pe)?;
+        id_strings(&b)?.into_iter().collect()
+    };
+    let ids = id_strings(&f)?;
+    let labels: Array1<f64> = ids
+        .iter()
+        .map(|id| if buyers.contains(id) { 0.0 } else { 1.0 })
+        .collect();
+    let numeric = frame::numeric_matrix(&f, &names, "the feature rows")?;
+    let extra = f.select(["customer_id"]).map_err(pe)?;
+    Ok(TrainingTable {
+        ids,
+        numeric_names: names,
+        numeric,
+        categorical: CategoricalColumns::default(),
+        label: format!(
+            "churned (no purchase {} to {as_of})",
+            start + Duration::days(1)
+        ),
+        labels,
+        dates: None,
+        extra,
+        source: format!("transactions, features as of {start}"),
+        window: Some((start, start)),
+        feature_levels: levels,
+        notes: Vec::new(),
+    })
+}
+
+/// Which columns of a flat table are what.
+#[derive(Debug, Clone, Default)]
+pub struct TableSpec {
+    /// The 0/1 label column.
+    pub label: String,
+    /// Numeric inputs; `None` = every numeric column except the label, the id, the categorical
+    /// columns and `exclude`.
+    pub features: Option<Vec<String>>,
+    /// Categorical inputs (one-hot by the model's preprocessing).
+    pub categorical: Vec<String>,
+    /// Columns never used as inputs (treatment, holdout flag…).
+    pub exclude: Vec<String>,
+    /// Id column (else rows are numbered from 0).
+    pub id: Option<String>,
+    /// Name of the table, for messages and the report.
+    pub source: String,
+}
+
+/// A flat table's rows as training rows: columns found by name.
+pub fn table_rows(df: &DataFrame, spec: &TableSpec) -> Result<TrainingTable, Error> {
+    let mut wanted: Vec<String> = vec![spec.label.clone()];
+    wanted.extend(spec.features.iter().flatten().cloned());
+    wanted.extend(spec.categorical.iter().cloned());
+    wanted.extend(spec.exclude.iter().cloned());
+    wanted.extend(spec.id.iter().cloned());
+    let lack = frame::missing(df, &wanted);
+    if !lack.is_empty() {
+        return Err(Error::Usage(format!(
+            "`{}` lacks the column(s) {}",
+            spec.source,
+            frame::quoted(&lack)
+        )));
+    }
+    let numeric_names: Vec<String> = match &spec.features {
+        Some(f) => f.clone(),
+        None => df
+            .columns()
+            .iter()
+            .filter(|c| frame::is_numeric(c.dtype()))
+            .map(|c| c.name().to_string())
+            .filter(|n| {
+                *n != spec.label
+                    && Some(n) != spec.id.as_ref()
+                    && !spec.categorical.contains(n)
+                    && !spec.exclude.contains(n)
+            })
+            .collect(),
+    };
+    if numeric_names.is_empty() && spec.categorical.is_empty() {
+        return Err(Error::Usage(format!(
+            "`{}` has no input column: name them with --features/--categorical",
+            spec.source
+        )));
+    }
+    let what = format!("`{}`", spec.source);
+    let numeric = frame::numeric_matrix(df, &numeric_names, &what)?;
+    let categorical = CategoricalColumns {
+        names: spec.categorical.clone(),
+        values: spec
+            .categorical
+            .iter()
+            .map(|c| frame::text_column(df, c, &what))
+            .collect::<Result<_, _>>()?,
+    };
+    let labels = frame::label_column(df, &spec.label, &what)?;
+    let ids = match &spec.id {
+        Some(id) => frame::text_column(df, id, &what)?,
+        None => (0..df.height()).map(|i| i.to_string()).collect(),
+    };
+    Ok(TrainingTable {
+        ids,
+        numeric_names,
+        numeric,
+        categorical,
+        label: spec.label.clone(),
+        labels: Array1::from(labels),
+        dates: None,
+        extra: df.clone(),
+        source: spec.source.clone(),
+        window: None,
+        feature_levels: BTreeMap::new(),
+        notes: Vec::new(),
+    })
+}

@@ -1,0 +1,225 @@
+//! Scoring a table with a saved model, and the drift of the table against the training data.
+
+use std::path::Path;
+
+use ndarray::Array2;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::frame::{self, pe};
+use super::input_error;
+use crate::io;
+use crate::models::drift::psi;
+use crate::models::{ArtifactModel, CategoricalColumns, ModelArtifact, ModelInput};
+use crate::Error;
+
+/// PSI of one input column against its training distribution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureDrift {
+    pub name: String,
+    /// `None` when the column has no non-missing value.
+    pub psi: Option<f64>,
+}
+
+/// Population stability of a scored table: per numeric input, in the model's schema order, and
+/// for the score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftReport {
+    pub rows: usize,
+    pub features: Vec<FeatureDrift>,
+    pub score_psi: Option<f64>,
+}
+
+impl DriftReport {
+    /// The `k` features with the largest PSI, largest first (ties by name).
+    pub fn largest(&self, k: usize) -> Vec<&FeatureDrift> {
+        let mut v: Vec<&FeatureDrift> = self.features.iter().filter(|f| f.psi.is_some()).collect();
+        v.sort_by(|a, b| {
+            b.psi
+                .unwrap_or(0.0)
+                .total_cmp(&a.psi.unwrap_or(0.0))
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        v.truncate(k);
+        v
+    }
+
+    /// The largest PSI over the features and the score.
+    pub fn max_psi(&self) -> f64 {
+        self.features
+            .iter()
+            .filter_map(|f| f.psi)
+            .chain(self.score_psi)
+            .fold(0.0, f64::max)
+    }
+}
+
+/// The input columns a model needs from a frame, found by name.
+struct Inputs {
+    names: Vec<String>,
+    numeric: Array2<f64>,
+    categorical: CategoricalColumns,
+}
+
+impl Inputs {
+    fn view(&self) -> ModelInput<'_> {
+        ModelInput {
+            numeric_names: &self.names,
+            numeric: self.numeric.view(),
+            categorical: &self.categorical,
+        }
+    }
+}
+
+fn inputs(a: &ModelArtifact, df: &DataFrame) -> Result<Inputs, Error> {
+    let names: Vec<String> = a
+        .preprocessing
+        .numeric
+        .iter()
+        .map(|t| t.column.clone())
+        .collect();
+    let cats: Vec<String> = a
+        .preprocessing
+        .categorical
+        .iter()
+        .map(|t| t.column.clone())
+        .collect();
+    let lack = frame::missing(df, names.iter().chain(&cats));
+    if !lack.is_empty() {
+        return Err(Error::Usage(format!(
+            "the input lacks {} of the model's {} input columns: {}",
+            lack.len(),
+            names.len() + cats.len(),
+            frame::quoted(&lack)
+        )));
+    }
+    Ok(Inputs {
+        numeric: frame::numeric_matrix(df, &names, "the input")?,
+        categorical: CategoricalColumns {
+            values: cats
+                .iter()
+                .map(|c| frame::text_column(df, c, "the input"))
+                .collect::<Result<_, _>>()?,
+            names: cats,
+        },
+        names,
+    })
+}
+
+fn drift_of(a: &ModelArtifact, x: &Inputs, scores: &[f64]) -> Result<DriftReport, Error> {
+    let input = x.view();
+    let features = a
+        .drift
+        .features
+        .iter()
+        .map(|d| {
+            let j = input
+                .numeric_names
+                .iter()
+                .position(|c| c == &d.name)
+                .ok_or_else(|| Error::Usage(format!("the input lacks `{}`", d.name)))?;
+            Ok(FeatureDrift {
+                name: d.name.clone(),
+                psi: psi(&d.shares, input.numeric.column(j), &d.edges).ok(),
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let s = ndarray::ArrayView1::from(scores);
+    Ok(DriftReport {
+        rows: scores.len(),
+        features,
+        score_psi: psi(&a.drift.scores.shares, s, &a.drift.scores.edges).ok(),
+    })
+}
+
+/// Scores every row of `df`: `id_col` (or a 0-based `row`), `score` = P(label = 1) (uplift for
+/// uplift models, then also `p_treated` and `p_control`); plus the PSI of each input and of the
+/// score against the training distributions. Columns are found by name and extra columns ignored;
+/// a missing column is a bad-input error naming every missing column, and with `strict` so is a
+/// categorical level the model never saw.
+pub fn score_frame(
+    a: &ModelArtifact,
+    df: &DataFrame,
+    id_col: Option<&str>,
+    strict: bool,
+) -> Result<(DataFrame, DriftReport), Error> {
+    a.check_version()?;
+    let x = inputs(a, df)?;
+    let mut pre = a.preprocessing.clone();
+    pre.strict = pre.strict || strict;
+    let design = pre.transform(&x.view()).map_err(input_error)?;
+    let n = df.height();
+    let mut columns: Vec<Column> = Vec::new();
+    match id_col {
+        Some(id) => columns.push(Column::new(
+            id.into(),
+            frame::text_column(df, id, "the input")?,
+        )),
+        None => columns.push(Column::new("row".into(), (0..n as i64).collect::<Vec<_>>())),
+    }
+    let scores: Vec<f64> = match &a.model {
+        ArtifactModel::Single { .. } => a.score_matrix(design.view())?.to_vec(),
+        ArtifactModel::Uplift { model } => {
+            let u = model.predict(design.view())?;
+            columns.push(Column::new("p_treated".into(), u.p_treated.to_vec()));
+            columns.push(Column::new("p_control".into(), u.p_control.to_vec()));
+            u.uplift.to_vec()
+        }
+    };
+    columns.insert(1, Column::new("score".into(), scores.clone()));
+    let out = DataFrame::new(n, columns).map_err(pe)?;
+    let drift = drift_of(a, &x, &scores)?;
+    Ok((out, drift))
+}
+
+/// PSI of each numeric input and of the score for a table, without writing scores (the weekly
+/// drift check).
+pub fn drift_report(a: &ModelArtifact, df: &DataFrame) -> Result<DriftReport, Error> {
+    Ok(score_frame(a, df, None, false)?.1)
+}
+
+/// Reads `input`, scores it, writes `out`; errors about the input name the file.
+pub fn score_file(
+    a: &ModelArtifact,
+    input: &Path,
+    id_col: Option<&str>,
+    strict: bool,
+    out: &Path,
+) -> Result<(usize, DriftReport), Error> {
+    let mut strings: Vec<&str> = a
+        .preprocessing
+        .categorical
+        .iter()
+        .map(|t| t.column.as_str())
+        .collect();
+    strings.extend(id_col);
+    let df = io::read_table(input, &strings)?;
+    let (mut scored, drift) = score_frame(a, &df, id_col, strict).map_err(|e| match e {
+        Error::Usage(m) => Error::Usage(format!("`{}`: {m}", input.display())),
+        other => other,
+    })?;
+    io::write_table(out, &mut scored)?;
+    Ok((scored.height(), drift))
+}
+
+/// The largest PSIs as text (`> 0.25` major shift, `> 0.1` moderate).
+pub fn render_drift(d: &DriftReport, k: usize) -> String {
+    let label = |p: f64| {
+        if p > 0.25 {
+            "  major shift"
+        } else if p > 0.1 {
+            "  moderate shift"
+        } else {
+            ""
+        }
+    };
+    let mut s = match d.score_psi {
+        Some(p) => format!("drift (PSI vs training): score {p:.4}{}\n", label(p)),
+        None => "drift (PSI vs training): score -\n".to_string(),
+    };
+    for f in d.largest(k) {
+        let p = f.psi.unwrap_or(0.0);
+        s.push_str(&format!("  {:<32} {p:.4}{}\n", f.name, label(p)));
+    }
+    s
+}
