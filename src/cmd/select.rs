@@ -1,9 +1,77 @@
+use std::path::PathBuf;
+
+use bullseye::ingest::{IngestConfig, IngestRequest, TableKind};
+use bullseye::run::select::{self as select_run, SelectRequest};
+use bullseye::select::render_summary;
 use clap::Args;
 
-/// (not wired yet)
+/// Choose a campaign's audience: eligibility rules, the most profitable customers within the
+/// budget and channel capacities, and a seeded control group.
+///
+/// Writes DIR/audience.csv (rank, customer_id, channel, group, score, expected_value,
+/// expected_profit[, segment]), DIR/excluded.csv (customer_id, reason) and DIR/summary.json, and
+/// prints the summary.
 #[derive(Debug, Args)]
-pub struct SelectArgs {}
+#[command(
+    after_help = "Example:\n  bullseye select --scores scores.csv --config notebooks-data/quickstart.toml \\\n      --campaign notebooks-data/campaigns/spring-email.toml --out out/spring-email"
+)]
+pub struct SelectArgs {
+    /// Scores table (CSV or Parquet): `customer_id` plus the campaign's score columns, and
+    /// optionally its value (`value_column`) and segment columns
+    #[arg(long, value_name = "FILE")]
+    pub scores: PathBuf,
+    /// Customer attributes holding the consent flags (`consent_column`); a scored customer
+    /// missing from this table has no consent
+    #[arg(long, value_name = "FILE")]
+    pub customers: Option<PathBuf>,
+    /// Ingest config; its `[sources.customers]` is used when --customers is not given
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Campaign file (TOML): budget, objective, channels, eligibility, suppression, contact policy
+    #[arg(long, value_name = "FILE")]
+    pub campaign: PathBuf,
+    /// Output folder
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Segment column of the scores table to copy into the audience (when the campaign has no
+    /// `[eligibility]`, whose `segment_column` is used otherwise)
+    #[arg(long, value_name = "NAME")]
+    pub segment_column: Option<String>,
+    /// Seed of the control draw (overrides `campaign.seed`)
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Fail when the customers table, a suppression list or the contact history rejects more
+    /// than this share of its rows [default: 0.01]
+    #[arg(long, value_name = "RATE")]
+    pub max_reject_rate: Option<f64>,
+}
 
-pub fn run(_args: SelectArgs) -> anyhow::Result<()> {
-    Err(bullseye::Error::Usage("`select` is not wired yet".into()).into())
+pub fn run(args: SelectArgs) -> anyhow::Result<()> {
+    let config = match &args.config {
+        Some(p) => IngestConfig::from_file(p).map_err(bullseye::Error::from)?,
+        None => IngestConfig::default(),
+    };
+    let mut ingest = IngestRequest {
+        config,
+        max_reject_rate: args.max_reject_rate,
+        ..IngestRequest::default()
+    };
+    if let Some(c) = &args.customers {
+        ingest.files.insert(TableKind::Customers, c.clone());
+    }
+    let request = SelectRequest {
+        scores: args.scores,
+        campaign: args.campaign,
+        ingest,
+        out: args.out,
+        segment_column: args.segment_column,
+        seed: args.seed,
+    };
+    let outcome = select_run::select(&request)?;
+    eprint!("{}", outcome.warnings);
+    print!("{}", render_summary(&outcome.selection.summary));
+    for p in &outcome.written {
+        println!("wrote {}", p.display());
+    }
+    Ok(())
 }

@@ -1,1 +1,663 @@
-//! The `select` command's file plumbing.
+//! The `select` command's file plumbing: read the campaign, the scores, the consent columns, the
+//! suppression lists and the contact history; resolve them into [`Candidate`]s; call the pure
+//! selector ([`crate::select::select_audience`]); write the audience, the summary and the
+//! exclusions atomically.
+//!
+//! Resolution rules (documented in the README):
+//! - Every row of the scores table is one candidate (`customer_id`, read as a string). Score,
+//!   value and segment columns are looked up by the names the campaign gives.
+//! - Consent: a channel's `consent_column` is read from the customers table when one is given
+//!   (flags parsed by ingest), else from the scores table. A scored customer absent from the
+//!   customers table, or whose flag is empty, has **no consent** on that channel.
+//! - Suppressions (`[suppression] files`) and the contact history (`[contact_policy] history`)
+//!   are relative to the campaign file's folder and read through ingest's validation, so bad rows
+//!   are written to `DIR/rejects/` and counted against `--max-reject-rate`, never dropped
+//!   silently. A suppression with an empty channel suppresses every channel; one naming a channel
+//!   the campaign does not use is ignored; suppressed ids that were not scored are ignored.
+//! - Contacts dated after `as_of` are kept by ingest (no as-of check) and ignored by the rules.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::ingest::{self, IngestRequest, SourceSpec, TableKind, Validated};
+use crate::select::{
+    select_audience, CampaignConfig, Candidate, Group, PastContact, SelectError, Selection,
+    Suppression,
+};
+use crate::{io, Error};
+
+/// Id column of the scores table.
+pub const ID_COLUMN: &str = "customer_id";
+
+/// A side table the campaign names (a suppression list or the contact history), validated.
+#[derive(Debug)]
+pub struct SideTable {
+    /// Suppressions or contacts.
+    pub table: TableKind,
+    /// The file, resolved against the campaign's folder.
+    pub path: PathBuf,
+    /// Kept rows, rejects and counts.
+    pub validated: Validated,
+}
+
+/// What [`select_from_frames`] returns: the selection and the side tables it read (whose rejects
+/// the caller writes with [`write_side_rejects`]).
+#[derive(Debug)]
+pub struct Selected {
+    pub selection: Selection,
+    pub side_tables: Vec<SideTable>,
+    /// The segment column carried into the audience, if any.
+    pub segment_column: Option<String>,
+}
+
+/// Everything the `select` command needs.
+#[derive(Debug, Clone)]
+pub struct SelectRequest {
+    /// Scores table (CSV or Parquet) with `customer_id` and the campaign's columns.
+    pub scores: PathBuf,
+    /// Campaign TOML.
+    pub campaign: PathBuf,
+    /// Source of the customers table (consent flags), if any: `--customers` and/or `--config`.
+    pub ingest: IngestRequest,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Segment column to carry into the audience when the campaign has no `[eligibility]`.
+    pub segment_column: Option<String>,
+    /// Overrides `campaign.seed`.
+    pub seed: Option<u64>,
+}
+
+/// What the `select` command did.
+#[derive(Debug)]
+pub struct SelectOutcome {
+    pub selection: Selection,
+    /// Reject warnings of the customers table and the side tables (one line each).
+    pub warnings: String,
+    /// The files written.
+    pub written: Vec<PathBuf>,
+}
+
+fn usage(msg: String) -> Error {
+    Error::Usage(msg)
+}
+
+fn polars_err(what: &str) -> impl Fn(PolarsError) -> Error + '_ {
+    move |e| {
+        usage(format!(
+            "{what}: {}",
+            e.to_string().lines().next().unwrap_or_default()
+        ))
+    }
+}
+
+fn invalid(key: String, expected: String, found: String) -> Error {
+    Error::Select(SelectError::InvalidConfig {
+        key,
+        expected,
+        found,
+    })
+}
+
+/// Reads and checks a campaign file. Errors name the file; TOML errors are put on one line.
+pub fn load_campaign(path: &Path) -> Result<CampaignConfig, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| io::IoError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    CampaignConfig::from_toml_str(&text).map_err(|e| match e {
+        SelectError::Toml { message } => Error::Select(SelectError::Toml {
+            message: format!("`{}`: {}", path.display(), one_line_toml(&message)),
+        }),
+        other => Error::Select(other),
+    })
+}
+
+/// A toml error on one line: the position line and the message, without the source excerpt
+/// (`10 | sede = 8` and the caret line).
+fn one_line_toml(message: &str) -> String {
+    let excerpt = |l: &str| {
+        let t = l.trim_start();
+        t.starts_with('|')
+            || t.split_once(" |")
+                .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()))
+    };
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !excerpt(l))
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// The segment column of a campaign: `[eligibility] segment_column` when the campaign has an
+/// eligibility table, else `flag` (the command's `--segment-column`). Both given and different
+/// is an error, because the filters and the audience must use the same labels.
+pub fn segment_column(
+    config: &CampaignConfig,
+    flag: Option<&str>,
+) -> Result<Option<String>, Error> {
+    match (&config.eligibility, flag) {
+        (Some(e), Some(f)) if e.segment_column != f => Err(invalid(
+            "eligibility.segment_column".into(),
+            format!("the same column as --segment-column `{f}`"),
+            format!("{:?}", e.segment_column),
+        )),
+        (Some(e), _) => Ok(Some(e.segment_column.clone())),
+        (None, f) => Ok(f.map(str::to_string)),
+    }
+}
+
+fn column_names(df: &DataFrame) -> String {
+    df.get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn require_column<'a>(
+    df: &'a DataFrame,
+    name: &str,
+    key: &str,
+    table: &str,
+) -> Result<&'a Column, Error> {
+    df.column(name).map_err(|_| {
+        invalid(
+            key.to_string(),
+            format!("a column of the {table} (columns: {})", column_names(df)),
+            format!("{name:?}"),
+        )
+    })
+}
+
+/// A numeric column as `Option<f64>` per row (null and non-finite → None).
+fn numeric(df: &DataFrame, name: &str, key: &str, table: &str) -> Result<Vec<Option<f64>>, Error> {
+    let col = require_column(df, name, key, table)?;
+    let dt = col.dtype();
+    if !(dt.is_primitive_numeric() || dt.is_bool() || dt == &DataType::Null) {
+        return Err(invalid(
+            key.to_string(),
+            format!("a numeric column `{name}` in the {table}"),
+            format!("type {dt}"),
+        ));
+    }
+    let cast = col
+        .cast(&DataType::Float64)
+        .map_err(polars_err(&format!("{table} column `{name}`")))?;
+    let ca = cast
+        .f64()
+        .map_err(polars_err(&format!("{table} column `{name}`")))?;
+    Ok(ca.iter().map(|v| v.filter(|x| x.is_finite())).collect())
+}
+
+/// A column as text per row (numbers are rendered; null → None).
+fn text(df: &DataFrame, name: &str, key: &str, table: &str) -> Result<Vec<Option<String>>, Error> {
+    let col = require_column(df, name, key, table)?;
+    let cast = col
+        .cast(&DataType::String)
+        .map_err(polars_err(&format!("{table} column `{name}`")))?;
+    let ca = cast
+        .str()
+        .map_err(polars_err(&format!("{table} column `{name}`")))?;
+    Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+/// A 0/1 consent column: 1 → true, 0 or empty → false, anything else is an error.
+fn consent_flags(df: &DataFrame, name: &str, key: &str, table: &str) -> Result<Vec<bool>, Error> {
+    let values = numeric(df, name, key, table)?;
+    values
+        .into_iter()
+        .map(|v| match v {
+            Some(1.0) => Ok(true),
+            Some(0.0) => Ok(false),
+            None => Ok(false),
+            Some(x) => Err(invalid(
+                key.to_string(),
+                format!("0/1 values in the {table} column `{name}`"),
+                x.to_string(),
+            )),
+        })
+        .collect()
+}
+
+fn date_of(days: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(days as i64)
+}
+
+/// Reads the campaign's suppression files and contact history (relative to `campaign_dir`)
+/// through ingest's validation.
+pub fn load_side_tables(
+    config: &CampaignConfig,
+    campaign_dir: &Path,
+) -> Result<Vec<SideTable>, Error> {
+    let mut files: Vec<(TableKind, PathBuf)> = Vec::new();
+    if let Some(s) = &config.suppression {
+        for f in &s.files {
+            files.push((TableKind::Suppressions, campaign_dir.join(f)));
+        }
+    }
+    if let Some(p) = &config.contact_policy {
+        files.push((TableKind::Contacts, campaign_dir.join(&p.history)));
+    }
+    files
+        .into_iter()
+        .map(|(table, path)| {
+            let validated = ingest::load_table(table, &path, &SourceSpec::default(), None)?;
+            Ok(SideTable {
+                table,
+                path,
+                validated,
+            })
+        })
+        .collect()
+}
+
+/// Suppression state per customer id, from the validated suppression tables.
+fn suppressions(
+    config: &CampaignConfig,
+    side: &[SideTable],
+) -> Result<HashMap<String, Suppression>, Error> {
+    let mut out: HashMap<String, Suppression> = HashMap::new();
+    for t in side.iter().filter(|t| t.table == TableKind::Suppressions) {
+        let df = &t.validated.frame;
+        let what = format!("`{}`", t.path.display());
+        let ids = df
+            .column("customer_id")
+            .and_then(|c| c.str().cloned())
+            .map_err(polars_err(&what))?;
+        let channels: Vec<Option<String>> = match df.column("channel") {
+            Ok(c) => c
+                .str()
+                .map_err(polars_err(&what))?
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect(),
+            Err(_) => vec![None; df.height()],
+        };
+        for (id, ch) in ids.iter().zip(channels) {
+            let Some(id) = id else { continue };
+            let entry = out.entry(id.to_string()).or_default();
+            match ch.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                None => *entry = Suppression::AllChannels,
+                Some(name) => {
+                    let Some(i) = config.channels.iter().position(|c| c.name == name) else {
+                        continue;
+                    };
+                    match entry {
+                        Suppression::AllChannels => {}
+                        Suppression::None => *entry = Suppression::Channels(BTreeSet::from([i])),
+                        Suppression::Channels(set) => {
+                            set.insert(i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Past contacts per customer id, from the validated contact history.
+fn contacts(
+    config: &CampaignConfig,
+    side: &[SideTable],
+) -> Result<HashMap<String, Vec<PastContact>>, Error> {
+    let mut out: HashMap<String, Vec<PastContact>> = HashMap::new();
+    for t in side.iter().filter(|t| t.table == TableKind::Contacts) {
+        let df = &t.validated.frame;
+        let what = format!("`{}`", t.path.display());
+        let ids = df
+            .column("customer_id")
+            .and_then(|c| c.str().cloned())
+            .map_err(polars_err(&what))?;
+        let days = df
+            .column("contact_date")
+            .and_then(|c| c.cast(&DataType::Int32))
+            .map_err(polars_err(&what))?;
+        let days = days.i32().map_err(polars_err(&what))?;
+        let channels = df
+            .column("channel")
+            .and_then(|c| c.str().cloned())
+            .map_err(polars_err(&what))?;
+        for ((id, d), ch) in ids.iter().zip(days.iter()).zip(channels.iter()) {
+            let (Some(id), Some(d)) = (id, d) else {
+                continue;
+            };
+            let channel = ch.and_then(|c| config.channels.iter().position(|x| x.name == c));
+            out.entry(id.to_string()).or_default().push(PastContact {
+                date: date_of(d),
+                channel,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Resolves the scores table, the customers table (consent) and the side tables into candidates,
+/// one per row of `scores`, in the scores table's order.
+pub fn candidates(
+    config: &CampaignConfig,
+    scores: &DataFrame,
+    customers: Option<&DataFrame>,
+    side: &[SideTable],
+    segment_column: Option<&str>,
+) -> Result<Vec<Candidate>, Error> {
+    const SCORES: &str = "scores table";
+    let ids = text(scores, ID_COLUMN, "--scores", SCORES)?;
+    if let Some(row) = ids.iter().position(Option::is_none) {
+        return Err(usage(format!(
+            "scores table: expected a customer_id on every row, found an empty one on data row {}",
+            row + 1
+        )));
+    }
+    let ids: Vec<String> = ids.into_iter().flatten().collect();
+    let n = ids.len();
+
+    let score_cols: Vec<Vec<Option<f64>>> = config
+        .channels
+        .iter()
+        .enumerate()
+        .map(|(i, ch)| {
+            numeric(
+                scores,
+                &ch.score_column,
+                &format!("channel[{i}].score_column"),
+                SCORES,
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    let values = match &config.campaign.value_column {
+        Some(c) => numeric(scores, c, "campaign.value_column", SCORES)?,
+        None => vec![None; n],
+    };
+    let segments = match segment_column {
+        Some(c) => text(
+            scores,
+            c,
+            if config.eligibility.is_some() {
+                "eligibility.segment_column"
+            } else {
+                "--segment-column"
+            },
+            SCORES,
+        )?,
+        None => vec![None; n],
+    };
+
+    // Consent: from the customers table when given (missing customer → no consent), else from the
+    // scores table.
+    let customer_row: Option<HashMap<String, usize>> = match customers {
+        Some(c) => {
+            let cid = text(c, "customer_id", "--customers", "customers table")?;
+            Some(
+                // Reversed so that the first row of a repeated id wins.
+                cid.into_iter()
+                    .enumerate()
+                    .rev()
+                    .filter_map(|(i, id)| id.map(|id| (id, i)))
+                    .collect(),
+            )
+        }
+        None => None,
+    };
+    let mut consent_cols: Vec<Option<Vec<bool>>> = Vec::with_capacity(config.channels.len());
+    for (i, ch) in config.channels.iter().enumerate() {
+        let Some(col) = &ch.consent_column else {
+            consent_cols.push(None);
+            continue;
+        };
+        let key = format!("channel[{i}].consent_column");
+        let flags = match (customers, &customer_row) {
+            (Some(c), Some(rows)) => {
+                let by_row = consent_flags(c, col, &key, "customers table")?;
+                ids.iter()
+                    .map(|id| rows.get(id).map(|&r| by_row[r]).unwrap_or(false))
+                    .collect()
+            }
+            _ => {
+                if scores.column(col).is_err() {
+                    return Err(invalid(
+                        key,
+                        format!(
+                            "a column of the customers table (--customers or the config's [sources.customers]) or of the scores table (columns: {})",
+                            column_names(scores)
+                        ),
+                        format!("{col:?}"),
+                    ));
+                }
+                consent_flags(scores, col, &key, SCORES)?
+            }
+        };
+        consent_cols.push(Some(flags));
+    }
+
+    let mut supp = suppressions(config, side)?;
+    let mut hist = contacts(config, side)?;
+    let mut out = Vec::with_capacity(n);
+    for (r, id) in ids.into_iter().enumerate() {
+        out.push(Candidate {
+            scores: score_cols.iter().map(|c| c[r]).collect(),
+            value: values[r],
+            segment: segments[r].clone(),
+            consent: consent_cols
+                .iter()
+                .map(|c| c.as_ref().map(|v| v[r]))
+                .collect(),
+            suppression: supp.remove(&id).unwrap_or_default(),
+            contacts: hist.remove(&id).unwrap_or_default(),
+            customer_id: id,
+        });
+    }
+    Ok(out)
+}
+
+/// Selects the audience from in-memory tables: `scores` (`customer_id` + the campaign's score,
+/// value and segment columns), `customers` (consent flags, as ingest returns them), and the
+/// campaign's side files read from `campaign_dir`. `segment_column`: see [`segment_column`].
+pub fn select_from_frames(
+    config: &CampaignConfig,
+    campaign_dir: &Path,
+    scores: &DataFrame,
+    customers: Option<&DataFrame>,
+    segment_column: Option<&str>,
+) -> Result<Selected, Error> {
+    let side_tables = load_side_tables(config, campaign_dir)?;
+    let cands = candidates(config, scores, customers, &side_tables, segment_column)?;
+    let selection = select_audience(config, &cands)?;
+    Ok(Selected {
+        selection,
+        side_tables,
+        segment_column: segment_column.map(str::to_string),
+    })
+}
+
+/// Where the rejects of side table number `k` go: `DIR/rejects/<table>.csv` for the first table
+/// of a kind, `<table>-2.csv`, … for further suppression files.
+fn side_rejects_path(dir: &Path, table: TableKind, nth: usize) -> PathBuf {
+    if nth == 0 {
+        ingest::rejects_path(dir, table)
+    } else {
+        dir.join("rejects")
+            .join(format!("{}-{}.csv", table.name(), nth + 1))
+    }
+}
+
+/// Writes the rejects of the side tables under `dir/rejects/`, returns one warning line per
+/// table with rejects, and fails past `max_reject_rate` (exit code 2).
+pub fn write_side_rejects(
+    dir: &Path,
+    side: &mut [SideTable],
+    max_reject_rate: f64,
+) -> Result<String, Error> {
+    let mut warnings = String::new();
+    let mut seen: HashMap<TableKind, usize> = HashMap::new();
+    for t in side.iter_mut() {
+        let nth = seen.entry(t.table).or_insert(0);
+        let path = side_rejects_path(dir, t.table, *nth);
+        *nth += 1;
+        let s = &t.validated.summary;
+        if s.rows_rejected == 0 {
+            continue;
+        }
+        io::write_table(&path, &mut t.validated.rejects)?;
+        warnings.push_str(&format!(
+            "warning: {} `{}`: {} of {} rows rejected ({}); see {}\n",
+            t.table,
+            t.path.display(),
+            s.rows_rejected,
+            s.rows_in,
+            s.top_reasons(3)
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            path.display()
+        ));
+        ingest::check_reject_rate(&t.validated, max_reject_rate, &path)?;
+    }
+    Ok(warnings)
+}
+
+/// The audience as a table: `rank, customer_id, channel, group, score, expected_value,
+/// expected_profit` and, when `segment_column` is given, that column.
+pub fn audience_frame(sel: &Selection, segment_column: Option<&str>) -> Result<DataFrame, Error> {
+    let a = &sel.audience;
+    let mut cols = vec![
+        Column::new(
+            "rank".into(),
+            a.iter().map(|r| r.rank as u64).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "customer_id".into(),
+            a.iter().map(|r| r.customer_id.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "channel".into(),
+            a.iter().map(|r| r.channel.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "group".into(),
+            a.iter()
+                .map(|r| match r.group {
+                    Group::Target => "target",
+                    Group::Control => "control",
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "score".into(),
+            a.iter().map(|r| r.score).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "expected_value".into(),
+            a.iter().map(|r| r.expected_value).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "expected_profit".into(),
+            a.iter().map(|r| r.expected_profit).collect::<Vec<_>>(),
+        ),
+    ];
+    if let Some(name) = segment_column {
+        if cols.iter().any(|c| c.name().as_str() == name) {
+            return Err(usage(format!(
+                "segment column `{name}`: expected a name other than the audience's own columns"
+            )));
+        }
+        cols.push(Column::new(
+            name.into(),
+            a.iter().map(|r| r.segment.as_deref()).collect::<Vec<_>>(),
+        ));
+    }
+    DataFrame::new(a.len(), cols).map_err(polars_err("audience"))
+}
+
+/// The exclusions as a table: `customer_id, reason`, by customer id.
+pub fn excluded_frame(sel: &Selection) -> Result<DataFrame, Error> {
+    let e = &sel.exclusions;
+    DataFrame::new(
+        e.len(),
+        vec![
+            Column::new(
+                "customer_id".into(),
+                e.iter().map(|r| r.customer_id.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "reason".into(),
+                e.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>(),
+            ),
+        ],
+    )
+    .map_err(polars_err("exclusions"))
+}
+
+/// Writes `dir/audience.csv`, `dir/excluded.csv` and `dir/summary.json`, each atomically.
+pub fn write_selection(
+    dir: &Path,
+    sel: &Selection,
+    segment_column: Option<&str>,
+) -> Result<Vec<PathBuf>, Error> {
+    let audience = dir.join("audience.csv");
+    let excluded = dir.join("excluded.csv");
+    let summary = dir.join("summary.json");
+    io::write_table(&audience, &mut audience_frame(sel, segment_column)?)?;
+    io::write_table(&excluded, &mut excluded_frame(sel)?)?;
+    io::write_json_atomic(&summary, &sel.summary)?;
+    Ok(vec![audience, excluded, summary])
+}
+
+/// The `select` command: load everything, select, write the rejects (failing past the
+/// threshold), then the outputs.
+pub fn select(request: &SelectRequest) -> Result<SelectOutcome, Error> {
+    let mut config = load_campaign(&request.campaign)?;
+    if let Some(seed) = request.seed {
+        config.campaign.seed = seed;
+    }
+    let campaign_dir = request
+        .campaign
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let seg = segment_column(&config, request.segment_column.as_deref())?;
+    let scores = io::read_table(&request.scores, &[ID_COLUMN])?;
+    if scores.column(ID_COLUMN).is_err() {
+        return Err(usage(format!(
+            "`{}`: missing column `{ID_COLUMN}` (found columns: {})",
+            request.scores.display(),
+            column_names(&scores)
+        )));
+    }
+    let mut warnings = String::new();
+    let customers = match request.ingest.path(TableKind::Customers) {
+        Some(_) => Some(
+            super::load_checked(
+                &request.ingest,
+                TableKind::Customers,
+                &request.out,
+                &mut warnings,
+            )?
+            .frame,
+        ),
+        None => None,
+    };
+    let mut selected = select_from_frames(
+        &config,
+        campaign_dir,
+        &scores,
+        customers.as_ref(),
+        seg.as_deref(),
+    )?;
+    warnings.push_str(&write_side_rejects(
+        &request.out,
+        &mut selected.side_tables,
+        request.ingest.max_reject_rate(),
+    )?);
+    let written = write_selection(&request.out, &selected.selection, seg.as_deref())?;
+    Ok(SelectOutcome {
+        selection: selected.selection,
+        warnings,
+        written,
+    })
+}
