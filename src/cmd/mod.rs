@@ -6,11 +6,11 @@ mod features;
 mod ingest;
 mod inputs;
 mod models;
+mod quickstart;
 mod score;
 mod segment;
 mod select;
 mod train;
-mod quickstart;
 
 use clap::{Parser, Subcommand};
 

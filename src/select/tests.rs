@@ -591,7 +591,6 @@ proptest! {
     }
 }
 
-
 /// Exact optimum with per-channel capacities by enumeration (tiny n only); budget not binding.
 fn brute_force_with_capacity(options: &[Vec<(usize, f64)>], capacity: &[usize]) -> f64 {
     fn go(i: usize, options: &[Vec<(usize, f64)>], left: &mut Vec<usize>) -> f64 {
@@ -785,4 +784,3 @@ fn exact_two_channel_capacity(cands: &[Candidate], caps: [usize; 2]) -> f64 {
     }
     dp.into_iter().fold(f64::NEG_INFINITY, f64::max)
 }
-
