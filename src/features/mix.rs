@@ -65,21 +65,41 @@ fn levels(
 }
 
 /// Shares per kept level plus `other`, weighted by `weight` per line, over the customer's total.
-fn shares(column: &str, prefix: &str, levels: &[String], weight: Expr, out: &mut Vec<Expr>) {
-    let total = weight.clone().sum();
-    let share = |mask: Expr| {
-        let part = when(mask).then(weight.clone()).otherwise(lit(0.0)).sum();
-        when(total.clone().gt(lit(0.0)))
-            .then(part / total.clone())
-            .otherwise(lit(0.0))
+/// The weighted parts become plain columns of the lines (`flat`) so the group-by only sums
+/// columns; the shares are ratios of those sums (`ratios`).
+struct Shares {
+    flat: Vec<Expr>,
+    sums: Vec<Expr>,
+    ratios: Vec<Expr>,
+}
+
+fn shares(column: &str, prefix: &str, levels: &[String], weight: Expr, out: &mut Shares) {
+    let total = format!("__{prefix}_total");
+    out.flat.push(weight.clone().alias(total.as_str()));
+    out.sums.push(col(total.as_str()).sum());
+    let mut push = |mask: Expr, name: String| {
+        let part = format!("__{name}");
+        out.flat.push(
+            when(mask)
+                .then(weight.clone())
+                .otherwise(lit(0.0))
+                .alias(part.as_str()),
+        );
+        out.sums.push(col(part.as_str()).sum());
+        out.ratios.push(
+            when(col(total.as_str()).gt(lit(0.0)))
+                .then(col(part.as_str()) / col(total.as_str()))
+                .otherwise(lit(0.0))
+                .alias(name),
+        );
     };
     let mut known = lit(false);
     for level in levels {
         let is = col(column).eq(lit(level.as_str())).fill_null(lit(false));
         known = known.or(is.clone());
-        out.push(share(is).alias(format!("{prefix}_{}", sanitize(level))));
+        push(is, format!("{prefix}_{}", sanitize(level)));
     }
-    out.push(share(known.not()).alias(format!("{prefix}_other")));
+    push(known.not(), format!("{prefix}_other"));
 }
 
 pub(super) fn build(lines: LazyFrame, params: &FeatureParams) -> Result<DataFrame, FeatureError> {
@@ -91,7 +111,16 @@ pub(super) fn build(lines: LazyFrame, params: &FeatureParams) -> Result<DataFram
     let spend = fixed_point(col("amount"))
         .clip_min(lit(0i64))
         .cast(DataType::Float64);
-    let mut aggs = vec![f64c_mean(col("amount").lt(lit(0.0))).alias("returns_rate")];
+    let mut sh = Shares {
+        flat: vec![col("amount")
+            .lt(lit(0.0))
+            .cast(DataType::Float64)
+            .alias("__returned")],
+        sums: vec![],
+        ratios: vec![],
+    };
+    let mut aggs = vec![col("__returned").mean().alias("returns_rate")];
+    let mut order = vec![col("customer_id"), col("returns_rate")];
     if has("category") {
         let lv = levels(&lines, "category", col("amount").sum(), params)?;
         aggs.push(
@@ -101,33 +130,55 @@ pub(super) fn build(lines: LazyFrame, params: &FeatureParams) -> Result<DataFram
                 .cast(DataType::Float64)
                 .alias("n_categories"),
         );
-        shares("category", "share_category", &lv, spend.clone(), &mut aggs);
+        order.push(col("n_categories"));
+        let first = sh.ratios.len();
+        shares("category", "share_category", &lv, spend.clone(), &mut sh);
+        order.extend(sh.ratios[first..].iter().map(output_name));
     }
     if has("channel") {
         let lv = levels(&lines, "channel", col("amount").sum(), params)?;
         let n = col("channel").drop_nulls().n_unique();
         aggs.push(n.clone().cast(DataType::Float64).alias("n_channels"));
         aggs.push(n.gt(lit(1)).cast(DataType::Float64).alias("multichannel"));
-        shares("channel", "share_channel", &lv, spend, &mut aggs);
+        order.extend([col("n_channels"), col("multichannel")]);
+        let first = sh.ratios.len();
+        shares("channel", "share_channel", &lv, spend, &mut sh);
+        order.extend(sh.ratios[first..].iter().map(output_name));
     }
     if has("discount") {
-        aggs.push(
-            f64c_mean(col("discount").fill_null(lit(0.0)).gt(lit(0.0))).alias("discount_share"),
+        sh.flat.push(
+            col("discount")
+                .fill_null(lit(0.0))
+                .gt(lit(0.0))
+                .cast(DataType::Float64)
+                .alias("__discounted"),
         );
+        aggs.push(col("__discounted").mean().alias("discount_share"));
+        order.push(col("discount_share"));
     }
     if has("payment_method") {
         let lv = levels(&lines, "payment_method", len(), params)?;
-        shares("payment_method", "share_payment", &lv, line, &mut aggs);
+        let first = sh.ratios.len();
+        shares("payment_method", "share_payment", &lv, line, &mut sh);
+        order.extend(sh.ratios[first..].iter().map(output_name));
     }
+    aggs.extend(sh.sums);
     Ok(lines
+        .with_columns(sh.flat)
         .group_by([col("customer_id")])
         .agg(aggs)
+        .with_columns(sh.ratios)
+        .select(order)
         .sort(["customer_id"], SortMultipleOptions::default())
         .collect()?)
 }
 
-fn f64c_mean(mask: Expr) -> Expr {
-    mask.cast(DataType::Float64).mean()
+/// The output column an aliased expression produces.
+fn output_name(e: &Expr) -> Expr {
+    match e {
+        Expr::Alias(_, name) => col(name.clone()),
+        other => other.clone(),
+    }
 }
 
 #[cfg(test)]

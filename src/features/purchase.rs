@@ -26,17 +26,8 @@ fn f64c(e: Expr) -> Expr {
     e.cast(DataType::Float64)
 }
 
-/// Spend and occasions in the window of `days` days ending on the as-of day.
-fn window(as_of_day: i32, days: i32) -> (Expr, Expr) {
-    let inside = col("day").gt(lit(as_of_day - days));
-    (
-        col("day")
-            .filter(inside.clone())
-            .count()
-            .alias(format!("occasions_{days}d")),
-        from_fixed(col("day_total").filter(inside).sum()).alias(format!("spend_{days}d")),
-    )
-}
+/// Window lengths of the `windows` family, in days.
+const WINDOWS: [i32; 3] = [30, 90, 365];
 
 pub(super) fn build(
     lines: LazyFrame,
@@ -45,47 +36,89 @@ pub(super) fn build(
     unit: TimeUnit,
 ) -> Result<DataFrame, FeatureError> {
     let as_of_day = epoch_day(as_of);
-    let daily = lines
+    let cycle = families.contains(&Family::Cycle);
+    let mut daily = lines
         .group_by([
             col("customer_id"),
             col("order_date").cast(DataType::Int32).alias("day"),
         ])
-        .agg([fixed_point(col("amount")).sum().alias("day_total")])
-        .sort(["customer_id", "day"], SortMultipleOptions::default())
-        .with_column(
-            (col("day") - col("day").shift(lit(1)).over([col("customer_id")])?)
-                .cast(DataType::Float64)
-                .alias("gap"),
+        .agg([fixed_point(col("amount")).sum().alias("day_total")]);
+    // Window memberships become plain columns of the daily table so the per-customer group-by
+    // only sums columns (filters inside an aggregation are much slower in polars).
+    let mut flat = Vec::new();
+    for w in WINDOWS {
+        let inside = col("day").gt(lit(as_of_day - w));
+        flat.push(
+            inside
+                .clone()
+                .cast(DataType::Int64)
+                .alias(format!("in_{w}")),
         );
-
-    let (o30, s30) = window(as_of_day, 30);
-    let (o90, s90) = window(as_of_day, 90);
-    let (o365, s365) = window(as_of_day, 365);
+        flat.push(
+            when(inside)
+                .then(col("day_total"))
+                .otherwise(lit(0i64))
+                .alias(format!("spend_in_{w}")),
+        );
+    }
     let previous_90 = col("day")
         .gt(lit(as_of_day - 180))
         .and(col("day").lt_eq(lit(as_of_day - 90)));
-    let per_customer = daily.group_by([col("customer_id")]).agg([
+    flat.push(
+        when(previous_90)
+            .then(col("day_total"))
+            .otherwise(lit(0i64))
+            .alias("spend_prev_in"),
+    );
+    daily = daily.with_columns(flat);
+    if cycle {
+        // Gaps need each customer's days in order; only the cycle family pays for the sort.
+        daily = daily
+            .sort(["customer_id", "day"], SortMultipleOptions::default())
+            .with_column(
+                (col("day") - col("day").shift(lit(1)).over([col("customer_id")])?)
+                    .cast(DataType::Float64)
+                    .alias("gap"),
+            );
+    }
+
+    let mut aggs = vec![
         len().alias("n_days"),
         col("day").min().alias("first_day"),
         col("day").max().alias("last_day"),
-        from_fixed(col("day_total").sum()).alias("monetary_total"),
-        (from_fixed(
-            col("day_total")
-                .filter(col("day").gt(col("day").min()))
-                .sum(),
-        ) / (len() - lit(1)).cast(DataType::Float64))
-        .alias("repeat_mean"),
-        o30,
-        s30,
-        o90,
-        s90,
-        o365,
-        s365,
-        from_fixed(col("day_total").filter(previous_90).sum()).alias("spend_prev_90d"),
-        col("gap").mean().alias("gap_mean"),
-        col("gap").median().alias("gap_median"),
-        col("gap").std(0).alias("gap_std"),
-    ]);
+        col("day_total").sum().alias("total_fp"),
+        // The first day's total, to leave it out of the repeat mean.
+        col("day_total")
+            .get(col("day").arg_min(), false)
+            .alias("first_total_fp"),
+        from_fixed(col("spend_prev_in").sum()).alias("spend_prev_90d"),
+    ];
+    for w in WINDOWS {
+        aggs.push(
+            col(format!("in_{w}").as_str())
+                .sum()
+                .alias(format!("occasions_{w}d")),
+        );
+        aggs.push(
+            from_fixed(col(format!("spend_in_{w}").as_str()).sum()).alias(format!("spend_{w}d")),
+        );
+    }
+    if cycle {
+        aggs.extend([
+            col("gap").mean().alias("gap_mean"),
+            col("gap").median().alias("gap_median"),
+            col("gap").std(0).alias("gap_std"),
+        ]);
+    }
+    let per_customer = daily
+        .group_by([col("customer_id")])
+        .agg(aggs)
+        .with_columns([
+            from_fixed(col("total_fp")).alias("monetary_total"),
+            (from_fixed(col("total_fp") - col("first_total_fp"))
+                / (col("n_days") - lit(1)).cast(DataType::Float64))
+            .alias("repeat_mean"),
+        ]);
 
     let n = f64c(col("n_days"));
     let recency = f64c(lit(as_of_day) - col("last_day"));
