@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use super::levels::top_levels;
 use super::mix::sanitize;
 use super::{epoch_day, FeatureError, FeatureParams, CATALOG};
 
@@ -59,7 +60,12 @@ pub(super) fn build(
             DataType::String => {
                 let levels = match params.levels.get(name) {
                     Some(l) => l.clone(),
-                    None => top_levels(&joined, name, params.level_cap)?,
+                    None => top_levels(
+                        joined.clone().lazy(),
+                        col(name).str().strip_chars(lit(NULL)),
+                        lit(1.0),
+                        params.level_cap,
+                    )?,
                 };
                 onehot.push((name.to_string(), levels));
             }
@@ -136,28 +142,4 @@ fn check_name(name: &str) -> Result<(), FeatureError> {
         return Err(FeatureError::NameClash(name.to_string()));
     }
     Ok(())
-}
-
-/// The most frequent non-empty values (ties by value), at most `cap`.
-fn top_levels(df: &DataFrame, column: &str, cap: usize) -> PolarsResult<Vec<String>> {
-    let c = col(column).str().strip_chars(lit(NULL));
-    let top = df
-        .clone()
-        .lazy()
-        .select([c.alias("level")])
-        .filter(col("level").is_not_null().and(col("level").neq(lit(""))))
-        .group_by([col("level")])
-        .agg([len().alias("n")])
-        .sort_by_exprs(
-            [col("n"), col("level")],
-            SortMultipleOptions::default().with_order_descending_multi([true, false]),
-        )
-        .limit(cap as IdxSize)
-        .collect()?;
-    Ok(top
-        .column("level")?
-        .str()?
-        .no_null_iter()
-        .map(str::to_string)
-        .collect())
 }

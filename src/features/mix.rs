@@ -5,6 +5,7 @@
 
 use polars::prelude::*;
 
+use super::levels::top_levels;
 use super::purchase::fixed_point;
 use super::{FeatureError, FeatureParams};
 
@@ -42,26 +43,10 @@ fn levels(
     weight: Expr,
     params: &FeatureParams,
 ) -> PolarsResult<Vec<String>> {
-    if let Some(fixed) = params.levels.get(column) {
-        return Ok(fixed.clone());
+    match params.levels.get(column) {
+        Some(fixed) => Ok(fixed.clone()),
+        None => top_levels(lines.clone(), col(column), weight, params.level_cap),
     }
-    let top = lines
-        .clone()
-        .filter(col(column).is_not_null())
-        .group_by([col(column)])
-        .agg([weight.alias("w")])
-        .sort_by_exprs(
-            [col("w"), col(column)],
-            SortMultipleOptions::default().with_order_descending_multi([true, false]),
-        )
-        .limit(params.level_cap as IdxSize)
-        .collect()?;
-    Ok(top
-        .column(column)?
-        .str()?
-        .no_null_iter()
-        .map(str::to_string)
-        .collect())
 }
 
 /// Shares per kept level plus `other`, weighted by `weight` per line, over the customer's total.
@@ -122,7 +107,7 @@ pub(super) fn build(lines: LazyFrame, params: &FeatureParams) -> Result<DataFram
     let mut aggs = vec![col("__returned").mean().alias("returns_rate")];
     let mut order = vec![col("customer_id"), col("returns_rate")];
     if has("category") {
-        let lv = levels(&lines, "category", col("amount").sum(), params)?;
+        let lv = levels(&lines, "category", col("amount"), params)?;
         aggs.push(
             col("category")
                 .drop_nulls()
@@ -136,7 +121,7 @@ pub(super) fn build(lines: LazyFrame, params: &FeatureParams) -> Result<DataFram
         order.extend(sh.ratios[first..].iter().map(output_name));
     }
     if has("channel") {
-        let lv = levels(&lines, "channel", col("amount").sum(), params)?;
+        let lv = levels(&lines, "channel", col("amount"), params)?;
         let n = col("channel").drop_nulls().n_unique();
         aggs.push(n.clone().cast(DataType::Float64).alias("n_channels"));
         aggs.push(n.gt(lit(1)).cast(DataType::Float64).alias("multichannel"));
@@ -157,7 +142,7 @@ pub(super) fn build(lines: LazyFrame, params: &FeatureParams) -> Result<DataFram
         order.push(col("discount_share"));
     }
     if has("payment_method") {
-        let lv = levels(&lines, "payment_method", len(), params)?;
+        let lv = levels(&lines, "payment_method", lit(1.0), params)?;
         let first = sh.ratios.len();
         shares("payment_method", "share_payment", &lv, line, &mut sh);
         order.extend(sh.ratios[first..].iter().map(output_name));

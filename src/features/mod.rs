@@ -10,6 +10,7 @@
 
 mod attributes;
 mod catalog;
+mod levels;
 mod matrix;
 mod mix;
 mod purchase;
@@ -20,6 +21,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 pub use catalog::{render_catalog, FeatureDoc, CATALOG};
+pub use levels::top_levels;
 pub use matrix::to_matrix;
 
 /// A family of features, switchable on its own.

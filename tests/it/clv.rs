@@ -2,20 +2,11 @@
 
 use polars::prelude::*;
 
-use crate::support::{assert_ok, root, Sandbox};
+use crate::support::{assert_ok, write_cdnow_sample_config, Sandbox};
 
 fn sample_sandbox() -> Sandbox {
     let sb = Sandbox::new(&[]);
-    let sample = root().join("notebooks-data/CDNOW_sample.txt");
-    std::fs::write(
-        sb.path("sample.toml"),
-        format!(
-            "[sources.transactions]\npath = {:?}\ndelimiter = \"whitespace\"\nheader = false\ndate_format = \"%Y%m%d\"\n\
-             [sources.transactions.columns]\ncustomer_id = 1\norder_date = 3\nquantity = 4\namount = 5\n",
-            sample.to_str().unwrap()
-        ),
-    )
-    .unwrap();
+    write_cdnow_sample_config(&sb);
     sb
 }
 

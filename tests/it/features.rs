@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::support::{assert_ok, root, Sandbox};
+use crate::support::{assert_ok, root, write_cdnow_sample_config, Sandbox};
 
 /// lifetimes' summary, computed the plain way: per customer, sum amounts per day; frequency =
 /// days − 1, recency = last − first, T = as-of − first (in weeks), monetary = mean of the repeat
@@ -140,16 +140,7 @@ fn btyd_matches_lifetimes_on_cdnow_master() {
 #[test]
 fn btyd_reproduces_the_published_sample_summary() {
     let sb = Sandbox::new(&[]);
-    let sample = root().join("notebooks-data/CDNOW_sample.txt");
-    std::fs::write(
-        sb.path("sample.toml"),
-        format!(
-            "[sources.transactions]\npath = {:?}\ndelimiter = \"whitespace\"\nheader = false\ndate_format = \"%Y%m%d\"\n\
-             [sources.transactions.columns]\ncustomer_id = 1\norder_date = 3\nquantity = 4\namount = 5\n",
-            sample.to_str().unwrap()
-        ),
-    )
-    .unwrap();
+    write_cdnow_sample_config(&sb);
     let out = sb.run(&[
         "features",
         "--config",

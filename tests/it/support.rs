@@ -85,3 +85,18 @@ pub fn check_golden(name: &str, actual: &str) {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Writes `sample.toml` into the sandbox: the headerless CDNOW sample (`customer_id sample_id
+/// date cds dollars`) mapped by position.
+pub fn write_cdnow_sample_config(sb: &Sandbox) {
+    let sample = root().join("notebooks-data/CDNOW_sample.txt");
+    std::fs::write(
+        sb.path("sample.toml"),
+        format!(
+            "[sources.transactions]\npath = {:?}\ndelimiter = \"whitespace\"\nheader = false\ndate_format = \"%Y%m%d\"\n\
+             [sources.transactions.columns]\ncustomer_id = 1\norder_date = 3\nquantity = 4\namount = 5\n",
+            sample.to_str().expect("utf-8 path")
+        ),
+    )
+    .expect("write sample.toml");
+}

@@ -8,7 +8,7 @@ use ndarray::{Array1, Array2, Axis};
 use polars::prelude::*;
 
 use super::frame::{self, pe};
-use crate::features::{self, FeatureError, FeatureParams};
+use crate::features::{self, top_levels, FeatureError, FeatureParams};
 use crate::models::{CategoricalColumns, ModelInput};
 use crate::Error;
 
@@ -114,27 +114,6 @@ fn epoch() -> NaiveDate {
 
 pub(crate) fn date_of(day: i64) -> NaiveDate {
     epoch() + Duration::days(day)
-}
-
-/// The most frequent levels of a text column, ties by level; `weight` summed per level.
-fn top_levels(lf: LazyFrame, level: Expr, weight: Expr, cap: usize) -> PolarsResult<Vec<String>> {
-    let top = lf
-        .select([level.alias("level"), weight.alias("w")])
-        .filter(col("level").is_not_null().and(col("level").neq(lit(""))))
-        .group_by([col("level")])
-        .agg([col("w").sum()])
-        .sort_by_exprs(
-            [col("w"), col("level")],
-            SortMultipleOptions::default().with_order_descending_multi([true, false]),
-        )
-        .limit(cap as IdxSize)
-        .collect()?;
-    Ok(top
-        .column("level")?
-        .str()?
-        .no_null_iter()
-        .map(str::to_string)
-        .collect())
 }
 
 /// Levels of every categorical input of the feature builder, computed once over all customers and
