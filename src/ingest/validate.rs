@@ -793,3 +793,96 @@ fn rejects_frame(
         ],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::config::SourceSpec;
+    use crate::ingest::read::read_raw;
+
+    /// Validates `csv` as a transactions file; returns (kept rows, reasons of the rejects).
+    fn check(csv: &str, spec: SourceSpec, as_of: Option<&str>) -> (usize, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, csv).unwrap();
+        let raw = read_raw(&path, &spec, TableKind::Transactions).unwrap();
+        let as_of = as_of.map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap());
+        let v = validate(raw, TableKind::Transactions, &spec, as_of).unwrap();
+        assert_eq!(
+            v.summary.rows_in,
+            v.summary.rows_kept + v.summary.rows_rejected
+        );
+        let reasons = v
+            .rejects
+            .column("reason")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|r| r.unwrap().to_string())
+            .collect();
+        (v.frame.height(), reasons)
+    }
+
+    const HEADER: &str = "customer_id,order_date,amount\n";
+
+    #[test]
+    fn each_rule_names_its_reason() {
+        for (row, reason) in [
+            (",2024-01-01,1", "missing_customer_id"),
+            ("  ,2024-01-01,1", "missing_customer_id"),
+            ("a,,1", "missing_value"),
+            ("a,2024-01-01,", "missing_value"),
+            ("a,2024-02-30,1", "bad_date"),
+            ("a,01/02/2024,1", "bad_date"),
+            ("a,2024-01-01,1.2.3", "bad_number"),
+            ("a,2024-01-01,inf", "bad_number"),
+            ("a,2024-03-01,1", "future_date"),
+        ] {
+            let csv = format!("{HEADER}b,2024-01-01,5\n{row}\n");
+            let (kept, reasons) = check(&csv, SourceSpec::default(), Some("2024-02-01"));
+            assert_eq!(kept, 1, "{row}");
+            assert_eq!(reasons, [reason], "{row}");
+        }
+    }
+
+    #[test]
+    fn returns_zero_amounts_datetimes_and_padded_values_are_kept() {
+        let csv = format!(
+            "{HEADER}a,2024-01-01,-3\na,2024-01-02,0\n a ,2024-01-03T10:00:00, 7.5 \na,2024-01-04 23:59:59.5,1\n"
+        );
+        let (kept, reasons) = check(&csv, SourceSpec::default(), None);
+        assert_eq!((kept, reasons.len()), (4, 0));
+    }
+
+    #[test]
+    fn duplicates_are_rejected_only_with_an_order_id() {
+        let with_id = "order_id,customer_id,order_date,amount\n1,a,2024-01-01,5\n1,a,2024-01-01,5\n2,a,2024-01-01,5\n";
+        assert_eq!(
+            check(with_id, SourceSpec::default(), None),
+            (2, vec!["duplicate".to_string()])
+        );
+        let without = format!("{HEADER}a,2024-01-01,5\na,2024-01-01,5\n");
+        assert_eq!(check(&without, SourceSpec::default(), None), (2, vec![]));
+    }
+
+    #[test]
+    fn a_configured_date_format_is_used() {
+        let spec = SourceSpec {
+            date_format: Some("%d/%m/%Y".into()),
+            ..SourceSpec::default()
+        };
+        let csv = format!("{HEADER}a,31/01/2024,5\nb,2024-01-31,5\n");
+        assert_eq!(check(&csv, spec, None), (1, vec!["bad_date".to_string()]));
+    }
+
+    #[test]
+    fn iso_layouts_are_detected_from_a_sample() {
+        let df = DataFrame::new_infer_height(vec![Column::new(
+            "d".into(),
+            ["2024-01-01T10:00:00", "2024-01-02T11:00:00Z", "2024-01-03"],
+        )])
+        .unwrap();
+        assert_eq!(detect_iso_format(&df, "d"), "%Y-%m-%dT%H:%M:%S");
+    }
+}
