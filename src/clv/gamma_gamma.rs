@@ -128,6 +128,35 @@ struct SpendData {
     w: Vec<f64>,
 }
 
+/// Per-row logs that do not depend on the parameters, and each row's index into the distinct
+/// frequencies: the Γ and ψ terms depend on the row only through `x`, and repeat frequencies
+/// take few distinct values, so each evaluation computes them once per distinct `x` instead of
+/// once per row (656k rows, ~100 frequencies on 1M customers).
+struct SpendCache {
+    ln_m: Vec<f64>,
+    ln_x: Vec<f64>,
+    x_code: Vec<u32>,
+    x_levels: Vec<f64>,
+}
+
+impl SpendCache {
+    fn new(d: &SpendData) -> SpendCache {
+        let mut levels: Vec<f64> = d.x.clone();
+        levels.sort_by(f64::total_cmp);
+        levels.dedup();
+        let code = |x: f64| levels.partition_point(|l| *l < x) as u32;
+        SpendCache {
+            ln_m: d.m.iter().map(|m| m.ln()).collect(),
+            ln_x: d.x.iter().map(|x| x.ln()).collect(),
+            x_code: d.x.iter().map(|x| code(*x)).collect(),
+            x_levels: levels,
+        }
+    }
+}
+
+/// One customer's log-likelihood and gradient, written plainly (the reference for the cached
+/// evaluation in tests).
+#[cfg(test)]
 fn ll_one(th: &[f64; 3], x: f64, m: f64, w: f64, g: &mut [f64; 3]) -> f64 {
     let [p, q, v] = *th;
     let px = p * x;
@@ -145,11 +174,42 @@ fn ll_one(th: &[f64; 3], x: f64, m: f64, w: f64, g: &mut [f64; 3]) -> f64 {
 }
 
 fn weighted_ll(th: &[f64; 3], d: &SpendData) -> (f64, [f64; 3]) {
-    chunked_sum(d.w.len(), |i, g| ll_one(th, d.x[i], d.m[i], d.w[i], g))
+    weighted_ll_cached(th, d, &SpendCache::new(d))
+}
+
+fn weighted_ll_cached(th: &[f64; 3], d: &SpendData, c: &SpendCache) -> (f64, [f64; 3]) {
+    let [p, q, v] = *th;
+    // Per distinct x: lnΓ(px+q) − lnΓ(px), ψ(px+q), ψ(px).
+    let per_x: Vec<[f64; 3]> = c
+        .x_levels
+        .iter()
+        .map(|x| {
+            let px = p * x;
+            [
+                ln_gamma(px + q) - ln_gamma(px),
+                digamma(px + q),
+                digamma(px),
+            ]
+        })
+        .collect();
+    let (lg_q, dg_q, ln_v) = (ln_gamma(q), digamma(q), v.ln());
+    chunked_sum(d.w.len(), |i, g| {
+        let (x, m, w) = (d.x[i], d.m[i], d.w[i]);
+        let [lg, dg_pxq, dg_px] = per_x[c.x_code[i] as usize];
+        let px = p * x;
+        let ln_xmv = (x * m + v).ln();
+        let (ln_m, ln_x) = (c.ln_m[i], c.ln_x[i]);
+        let ll = lg - lg_q + q * ln_v + (px - 1.0) * ln_m + px * ln_x - (px + q) * ln_xmv;
+        g[0] += w * x * (dg_pxq - dg_px + ln_m + ln_x - ln_xmv);
+        g[1] += w * (dg_pxq - dg_q + ln_v - ln_xmv);
+        g[2] += w * (q / v - (px + q) / (x * m + v));
+        w * ll
+    })
 }
 
 struct GgObjective<'a> {
     data: &'a SpendData,
+    cache: SpendCache,
     penalizer: f64,
     n_total: f64,
 }
@@ -164,7 +224,7 @@ impl Objective for GgObjective<'_> {
         if th.iter().any(|v| !v.is_finite() || *v <= 0.0) {
             return f64::INFINITY;
         }
-        let (ll, d) = weighted_ll(&th, self.data);
+        let (ll, d) = weighted_ll_cached(&th, self.data, &self.cache);
         let mut f = -ll / self.n_total;
         for k in 0..3 {
             f += self.penalizer * th[k] * th[k];
@@ -235,6 +295,7 @@ pub fn fit_gamma_gamma(
     let n_total = xs.len() as f64;
     let obj = GgObjective {
         data: &data,
+        cache: SpendCache::new(&data),
         penalizer: pr.penalizer,
         n_total,
     };
@@ -293,10 +354,22 @@ mod tests {
         };
         let obj = GgObjective {
             data: &data,
+            cache: SpendCache::new(&data),
             penalizer: 0.001,
             n_total: 7.0,
         };
         let u = [6.25f64.ln(), 3.74f64.ln(), 15.44f64.ln()];
+        // The cached evaluation equals the plain per-row sum.
+        let th = [6.25, 3.74, 15.44];
+        let mut plain_g = [0.0; 3];
+        let plain: f64 = (0..4)
+            .map(|i| ll_one(&th, data.x[i], data.m[i], data.w[i], &mut plain_g))
+            .sum();
+        let (cached, cached_g) = weighted_ll(&th, &data);
+        assert!((plain - cached).abs() < 1e-9 * plain.abs());
+        for k in 0..3 {
+            assert!((plain_g[k] - cached_g[k]).abs() < 1e-9 * (1.0 + plain_g[k].abs()));
+        }
         let mut g = [0.0; 3];
         obj.eval(&u, &mut g);
         let mut scratch = [0.0; 3];

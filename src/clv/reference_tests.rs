@@ -106,7 +106,7 @@ fn cdnow_sample_matches_published_estimates() {
         "{}",
         bg.log_likelihood
     );
-    assert!(bg.converged && bg.grad_norm <= 1e-7);
+    assert!(bg.converged && bg.grad_norm <= FitParams::default().gradient_tolerance);
     let se = bg.std_errors.unwrap();
     assert!(
         se.r > 0.0 && se.r < 0.1 && se.b > 0.0 && se.b < 2.0,
