@@ -1,5 +1,6 @@
 //! Times the k-means engines on a float64 C-order `.npy` matrix written by `bench/gen_matrix.py`.
-//! Usage: `cargo run --release --example kmeans_bench -- /tmp/seg_bench_1m.npy 8 1 [lloyd|linfa|both]`
+//! Usage: `cargo run --release --example kmeans_bench -- /tmp/seg_bench_1m.npy 8 1 [lloyd|linfa|both] [n_seeds] [first_seed]`
+//! runs seeds `first_seed..first_seed + n_seeds` (defaults 3 and 0) and prints one line per fit.
 
 use std::time::Instant;
 
@@ -47,7 +48,8 @@ fn main() {
     };
     for engine in engines {
         let n_seeds: u64 = args.get(5).map_or(3, |s| s.parse().expect("seeds"));
-        for seed in 0..n_seeds {
+        let first: u64 = args.get(6).map_or(0, |s| s.parse().expect("first seed"));
+        for seed in first..first + n_seeds {
             let p = ClusterParams {
                 k: KChoice::Fixed(k),
                 n_init,
