@@ -7,7 +7,7 @@ use polars::prelude::*;
 
 use super::levels::top_levels;
 use super::purchase::fixed_point;
-use super::{FeatureError, FeatureParams};
+use super::{collect_streaming, FeatureError, FeatureParams};
 
 /// Whether the transactions carry any column the mix family uses beyond amounts.
 pub(super) fn available(transactions: &DataFrame) -> bool {
@@ -148,14 +148,15 @@ pub(super) fn build(lines: LazyFrame, params: &FeatureParams) -> Result<DataFram
         order.extend(sh.ratios[first..].iter().map(output_name));
     }
     aggs.extend(sh.sums);
-    Ok(lines
-        .with_columns(sh.flat)
-        .group_by([col("customer_id")])
-        .agg(aggs)
-        .with_columns(sh.ratios)
-        .select(order)
-        .sort(["customer_id"], SortMultipleOptions::default())
-        .collect()?)
+    Ok(collect_streaming(
+        lines
+            .with_columns(sh.flat)
+            .group_by([col("customer_id")])
+            .agg(aggs)
+            .with_columns(sh.ratios)
+            .select(order)
+            .sort(["customer_id"], SortMultipleOptions::default()),
+    )?)
 }
 
 /// The output column an aliased expression produces.

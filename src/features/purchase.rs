@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::{epoch_day, Family, FeatureError, TimeUnit};
+use super::{collect_streaming, epoch_day, Family, FeatureError, TimeUnit};
 
 /// Amounts are summed exactly as integers in units of 1/10,000 of the currency, so sums (and
 /// every feature built on them) do not depend on row order, as floating-point sums would.
@@ -177,9 +177,10 @@ pub(super) fn build(
             Family::Mix | Family::Attributes => {}
         }
     }
-    let out = per_customer
-        .select(columns)
-        .sort(["customer_id"], SortMultipleOptions::default())
-        .collect()?;
+    let out = collect_streaming(
+        per_customer
+            .select(columns)
+            .sort(["customer_id"], SortMultipleOptions::default()),
+    )?;
     Ok(out)
 }

@@ -115,9 +115,20 @@ pub fn validate(
                         .alias(SAME_AS_EARLIER),
                 ),
         )
-        .select(out_columns)
-        .collect()
+        .select(out_columns);
+    let mut all = crate::features::collect_streaming(all).map_err(polars_err)?;
+    // The streaming engine keeps row order for this row-wise plan; rows_in = kept + rejected and
+    // byte-identical outputs rely on it, so it is checked (a scan of one integer column) and
+    // restored if an engine change ever breaks it.
+    let in_order = all
+        .column(ROW)
+        .and_then(|c| c.idx().map(|r| r.iter().flatten().is_sorted()))
         .map_err(polars_err)?;
+    if !in_order {
+        all = all
+            .sort([ROW], SortMultipleOptions::default())
+            .map_err(polars_err)?;
+    }
     let bad_mask = all
         .column(BAD)
         .map_err(polars_err)?
