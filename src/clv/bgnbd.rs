@@ -4,9 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ClvError;
 use super::fit_params::FitParams;
-use super::optim::{
-    hessian_from_gradient, minimize, std_errors_from_hessian, Objective, OptimSettings,
-};
+use super::optim::{minimize, natural_std_errors, Objective, OptimSettings};
 use super::parallel::chunked_sum;
 use super::special::{digamma, ln_gamma};
 use super::summary::{CompressedSummaries, CustomerSummaries};
@@ -331,20 +329,15 @@ pub fn fit_bgnbd(s: &CustomerSummaries, params: &FitParams) -> Result<BgNbdParam
     ];
     let (log_likelihood, _) = weighted_ll(&th, &data);
     let penalizer = p.penalizer;
-    let grad_nat = |v: &[f64]| -> Vec<f64> {
-        let t4 = [v[0], v[1], v[2], v[3]];
-        let (_, d) = weighted_ll(&t4, &data);
-        (0..4)
-            .map(|k| -d[k] + 2.0 * n_total * penalizer * t4[k])
-            .collect()
-    };
-    let h = hessian_from_gradient(&th, &grad_nat);
-    let std_errors = std_errors_from_hessian(&h, 4).map(|se| BgNbdStdErrors {
-        r: se[0],
-        alpha: se[1],
-        a: se[2],
-        b: se[3],
-    });
+    let std_errors =
+        natural_std_errors(&th, n_total, penalizer, |t| weighted_ll(t, &data).1).map(|se| {
+            BgNbdStdErrors {
+                r: se[0],
+                alpha: se[1],
+                a: se[2],
+                b: se[3],
+            }
+        });
     Ok(BgNbdParams {
         r: th[0],
         alpha: th[1],

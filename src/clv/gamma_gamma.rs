@@ -6,9 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ClvError;
 use super::fit_params::FitParams;
-use super::optim::{
-    hessian_from_gradient, minimize, std_errors_from_hessian, Objective, OptimSettings,
-};
+use super::optim::{minimize, natural_std_errors, Objective, OptimSettings};
 use super::parallel::{chunked_sum, map_rows};
 use super::special::{digamma, ln_gamma};
 use super::summary::CustomerSummaries;
@@ -173,6 +171,7 @@ fn ll_one(th: &[f64; 3], x: f64, m: f64, w: f64, g: &mut [f64; 3]) -> f64 {
     w * ll
 }
 
+#[cfg(test)]
 fn weighted_ll(th: &[f64; 3], d: &SpendData) -> (f64, [f64; 3]) {
     weighted_ll_cached(th, d, &SpendCache::new(d))
 }
@@ -311,17 +310,13 @@ pub fn fit_gamma_gamma(
     };
     let out = minimize(&obj, &starts, settings, "gamma-gamma")?;
     let th = [out.u[0].exp(), out.u[1].exp(), out.u[2].exp()];
-    let (log_likelihood, _) = weighted_ll(&th, &data);
+    // The objective's cache serves the log-likelihood and the Hessian's gradient evaluations too.
+    let (log_likelihood, _) = weighted_ll_cached(&th, &data, &obj.cache);
     let penalizer = pr.penalizer;
-    let grad_nat = |v: &[f64]| -> Vec<f64> {
-        let t3 = [v[0], v[1], v[2]];
-        let (_, d) = weighted_ll(&t3, &data);
-        (0..3)
-            .map(|k| -d[k] + 2.0 * n_total * penalizer * t3[k])
-            .collect()
-    };
-    let h = hessian_from_gradient(&th, &grad_nat);
-    let std_errors = std_errors_from_hessian(&h, 3).map(|se| GammaGammaStdErrors {
+    let std_errors = natural_std_errors(&th, n_total, penalizer, |t| {
+        weighted_ll_cached(t, &data, &obj.cache).1
+    })
+    .map(|se| GammaGammaStdErrors {
         p: se[0],
         q: se[1],
         v: se[2],

@@ -307,6 +307,26 @@ pub(crate) fn minimize(
     Ok(best)
 }
 
+/// Standard errors of the natural parameters `theta` of a fit: the inverse Hessian of the
+/// penalised negative log-likelihood (sum over `n_total` customers), from the analytic gradient
+/// `ll_grad` of the log-likelihood.
+pub(crate) fn natural_std_errors<const N: usize>(
+    theta: &[f64; N],
+    n_total: f64,
+    penalizer: f64,
+    ll_grad: impl Fn(&[f64; N]) -> [f64; N],
+) -> Option<Vec<f64>> {
+    let grad = |v: &[f64]| -> Vec<f64> {
+        let mut t = [0.0; N];
+        t.copy_from_slice(v);
+        let d = ll_grad(&t);
+        (0..N)
+            .map(|k| -d[k] + 2.0 * n_total * penalizer * t[k])
+            .collect()
+    };
+    std_errors_from_hessian(&hessian_from_gradient(theta, &grad), N)
+}
+
 /// Symmetrised central-difference Jacobian of an analytic gradient `grad(theta) -> Vec<f64>`,
 /// with relative steps; returns the n×n Hessian row-major.
 pub(crate) fn hessian_from_gradient(theta: &[f64], grad: &dyn Fn(&[f64]) -> Vec<f64>) -> Vec<f64> {
