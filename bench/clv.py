@@ -31,23 +31,18 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
 AS_OF = "2024-12-31"
 
 
 def measure_wait4(cmd, out_path):
-    """Like harness.measure (wait4 rusage of the child), stdout redirected to out_path."""
-    with open(out_path, "wb") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({code}):\n{err}")
-    with open(out_path) as f:
-        text = f.read()
-    return wall, usage.ru_maxrss / 1024.0, text
+    """harness.measure, with the child's stdout also kept in out_path."""
+    wall, rss, text = harness.measure(cmd)
+    with open(out_path, "w") as f:
+        f.write(text)
+    return wall, rss, text
 
 
 def build_summary(data_dir):

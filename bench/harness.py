@@ -5,6 +5,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,16 +32,20 @@ def ensure_data(data_dir, customers, avg_orders=20, seed=42):
 
 
 def measure(cmd, env=None):
-    """(wall seconds, peak RSS in MiB) of one run; raises on failure."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
-    return wall, usage.ru_maxrss / 1024.0
+    """(wall seconds, peak RSS in MiB, stdout) of one child process via wait4; raises on failure.
+
+    stdout goes through a temporary file, so a chatty child cannot block on a full pipe."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({code}):\n{err}")
+        out.seek(0)
+        return wall, usage.ru_maxrss / 1024.0, out.read().decode()
 
 
 def alternate(impls, rounds):
@@ -48,7 +53,7 @@ def alternate(impls, rounds):
     runs = {name: [] for name in impls}
     for r in range(rounds):
         for name, cmd in impls.items():
-            wall, rss = measure(cmd)
+            wall, rss, _ = measure(cmd)
             runs[name].append((wall, rss))
             print(f"  round {r + 1} {name:<10} {wall:8.2f} s {rss:9.0f} MiB", flush=True)
     return {n: (statistics.median(w for w, _ in v), statistics.median(m for _, m in v)) for n, v in runs.items()}

@@ -17,22 +17,8 @@ import statistics
 import sys
 import time
 
-
-def measure(cmd):
-    """(wall s, peak RSS MiB, stdout) of one child process via wait4."""
-    import subprocess
-    import tempfile
-
-    with tempfile.TemporaryFile() as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        err = proc.stderr.read().decode()
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed:\n{err}")
-        out.seek(0)
-        return wall, usage.ru_maxrss / 1024.0, out.read().decode()
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from harness import measure  # noqa: E402
 
 
 def sklearn_child(path, k, n_init, seed):

@@ -18,20 +18,15 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from harness import measure as harness_measure  # noqa: E402
 
 
 def measure(cmd):
-    with tempfile.TemporaryFile() as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        err = proc.stderr.read().decode()
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed:\n{err}")
-        out.seek(0)
-        line = [l for l in out.read().decode().splitlines() if l.startswith("{")][-1]
-        return wall, usage.ru_maxrss / 1024.0, json.loads(line)
+    """harness.measure, with the child's last JSON line parsed."""
+    wall, rss, out = harness_measure(cmd)
+    line = [l for l in out.splitlines() if l.startswith("{")][-1]
+    return wall, rss, json.loads(line)
 
 
 def main():
