@@ -10,7 +10,6 @@ pub mod select;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use polars::prelude::DataFrame;
 
 use crate::features::{self, FeatureParams};
 use crate::ingest::{self, IngestRequest, TableKind, Validated};
@@ -74,7 +73,7 @@ pub fn features(
         )?),
         None => None,
     };
-    let mut df = build_features(
+    let mut df = features::build(
         &tx.frame,
         customers.as_ref().map(|c| &c.frame),
         as_of,
@@ -86,13 +85,4 @@ pub fn features(
         columns: df.width() - 1,
         warnings,
     })
-}
-
-fn build_features(
-    tx: &DataFrame,
-    customers: Option<&DataFrame>,
-    as_of: NaiveDate,
-    params: &FeatureParams,
-) -> Result<DataFrame, Error> {
-    Ok(features::build(tx, customers, as_of, params)?)
 }
