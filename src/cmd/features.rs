@@ -40,7 +40,10 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let (Some(as_of), Some(out)) = (args.as_of, args.out.clone()) else {
-        unreachable!("clap requires --as-of and --out without --list");
+        return Err(bullseye::Error::Usage(
+            "`--as-of DATE` and `--out FILE` are required unless `--list` is given".into(),
+        )
+        .into());
     };
     let request = args.inputs.request()?;
     let families = args

@@ -50,7 +50,12 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     let (input, default_id) = match (&args.features, &args.table) {
         (Some(f), _) => (f, Some("customer_id")),
         (None, Some(t)) => (t, None),
-        (None, None) => unreachable!("clap requires --features or --table"),
+        (None, None) => {
+            return Err(bullseye::Error::Usage(
+                "give the rows to score: `--features FILE` or `--table FILE`".into(),
+            )
+            .into())
+        }
     };
     let id = args.id.as_deref().or(default_id);
     let (rows, drift) = m::score_file(&artifact, input, id, args.strict, &args.out)?;
