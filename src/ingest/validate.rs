@@ -374,10 +374,10 @@ impl Stages {
             let (t, p) = (col(t_name.as_str()), col(p_name.as_str()));
             st.parsed
                 .push(parse_value(t.clone(), m.kind, parse_format).alias(p_name.as_str()));
-            st.bad_flags
-                .push(bad_flag(t.clone(), p.clone(), m, table, as_of));
+            let column_rules = rules(t.clone(), p, m, table, as_of);
+            st.bad_flags.push(bad_flag(&column_rules));
             st.reason_columns
-                .push(reason_expr(t.clone(), p, m, table, as_of).alias(r_name.as_str()));
+                .push(reason_expr(&column_rules).alias(r_name.as_str()));
             let r = col(r_name.as_str());
             st.reasons.push(r.clone());
             st.columns.push(
@@ -399,32 +399,62 @@ impl Stages {
     }
 }
 
-/// Whether a row is bad for this column: the boolean twin of [`reason_expr`], cheap enough for
-/// every row.
-fn bad_flag(
+/// The rules of one column, in precedence order: a condition on the cleaned text and the parsed
+/// value, and the reason it gives. Phase A ORs the conditions (cheap booleans for every row);
+/// phase B turns them into reason strings for the bad rows — both from this one list.
+fn rules(
     text: Expr,
     value: Expr,
     m: &Mapped,
     table: TableKind,
     as_of: Option<NaiveDate>,
-) -> Expr {
-    let unparsed = text.clone().is_not_null().and(value.clone().is_null());
-    let bad = match m.kind {
-        ColumnType::Id | ColumnType::Text => lit(false),
-        ColumnType::Number => unparsed.or(text.clone().is_not_null().and(value.is_finite().not())),
-        ColumnType::Flag => unparsed,
-        ColumnType::Date => match as_of {
-            Some(d) if table.event_date_columns().contains(&m.canonical.as_str()) => {
-                unparsed.or(value.gt(lit(d)).fill_null(lit(false)))
-            }
-            _ => unparsed,
-        },
-    };
+) -> Vec<(Expr, &'static str)> {
+    let mut rules = Vec::new();
     if m.required {
-        bad.or(text.is_null())
-    } else {
-        bad
+        let missing = if m.kind == ColumnType::Id {
+            reason::MISSING_CUSTOMER_ID
+        } else {
+            reason::MISSING_VALUE
+        };
+        rules.push((text.clone().is_null(), missing));
     }
+    let unparsed = text.clone().is_not_null().and(value.clone().is_null());
+    match m.kind {
+        ColumnType::Id | ColumnType::Text => {}
+        ColumnType::Number => rules.push((
+            unparsed.or(text.is_not_null().and(value.is_finite().not())),
+            reason::BAD_NUMBER,
+        )),
+        ColumnType::Flag => rules.push((unparsed, reason::BAD_FLAG)),
+        ColumnType::Date => {
+            rules.push((unparsed, reason::BAD_DATE));
+            if let Some(d) = as_of {
+                if table.event_date_columns().contains(&m.canonical.as_str()) {
+                    rules.push((value.gt(lit(d)).fill_null(lit(false)), reason::FUTURE_DATE));
+                }
+            }
+        }
+    }
+    rules
+}
+
+/// Whether a row is bad for this column (phase A).
+fn bad_flag(rules: &[(Expr, &'static str)]) -> Expr {
+    rules
+        .iter()
+        .map(|(cond, _)| cond.clone())
+        .reduce(|a, b| a.or(b))
+        .unwrap_or_else(|| lit(false))
+}
+
+/// Why a row is rejected for this column, or null (phase B): the first rule that applies.
+fn reason_expr(rules: &[(Expr, &'static str)]) -> Expr {
+    rules
+        .iter()
+        .rev()
+        .fold(null_reason(), |rest, (cond, reason)| {
+            when(cond.clone()).then(lit(*reason)).otherwise(rest)
+        })
 }
 
 /// Trims surrounding whitespace; an empty field is a missing value.
@@ -459,55 +489,6 @@ fn parse_value(text: Expr, kind: ColumnType, format: Option<&str>) -> Expr {
                 .otherwise(lit(NULL).cast(DataType::Int32))
         }
         ColumnType::Date => parse_date(text, format),
-    }
-}
-
-/// Why a row is rejected for this column (null when the value is fine), from the cleaned text
-/// and the parsed value.
-fn reason_expr(
-    text: Expr,
-    value: Expr,
-    m: &Mapped,
-    table: TableKind,
-    as_of: Option<NaiveDate>,
-) -> Expr {
-    let unparsed = text.clone().is_not_null().and(value.clone().is_null());
-    let reason = match m.kind {
-        ColumnType::Id | ColumnType::Text => null_reason(),
-        ColumnType::Number => when(
-            unparsed.or(text
-                .clone()
-                .is_not_null()
-                .and(value.clone().is_finite().not())),
-        )
-        .then(lit(reason::BAD_NUMBER))
-        .otherwise(null_reason()),
-        ColumnType::Flag => when(unparsed)
-            .then(lit(reason::BAD_FLAG))
-            .otherwise(null_reason()),
-        ColumnType::Date => {
-            let future = match as_of {
-                Some(d) if table.event_date_columns().contains(&m.canonical.as_str()) => {
-                    value.gt(lit(d)).fill_null(lit(false))
-                }
-                _ => lit(false),
-            };
-            when(unparsed)
-                .then(lit(reason::BAD_DATE))
-                .when(future)
-                .then(lit(reason::FUTURE_DATE))
-                .otherwise(null_reason())
-        }
-    };
-    if m.required {
-        let missing = if m.kind == ColumnType::Id {
-            reason::MISSING_CUSTOMER_ID
-        } else {
-            reason::MISSING_VALUE
-        };
-        when(text.is_null()).then(lit(missing)).otherwise(reason)
-    } else {
-        reason
     }
 }
 
