@@ -5,6 +5,7 @@ use crate::features::FeatureError;
 use crate::ingest::IngestError;
 use crate::io::IoError;
 use crate::models::ModelsError;
+use crate::report::ReportError;
 use crate::segment::SegmentError;
 use crate::select::SelectError;
 
@@ -32,8 +33,20 @@ pub enum Error {
     Models(#[from] ModelsError),
     #[error(transparent)]
     Select(#[from] SelectError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
     #[error("{0}")]
     Usage(String),
+    /// A model input or score drifted past the job's threshold.
+    #[error("{0}")]
+    Drift(String),
+    /// A `bullseye run` that failed: its outputs and manifest went to `dir`.
+    #[error("{message}\n(the run's outputs and manifest are in `{}`)", dir.display())]
+    RunFailed {
+        message: String,
+        dir: std::path::PathBuf,
+        code: u8,
+    },
 }
 
 impl Error {
@@ -53,6 +66,9 @@ impl Error {
             // columns, invalid configs, duplicate ids.
             Error::Segment(_) | Error::Select(_) => EXIT_BAD_INPUT,
             Error::Models(_) => EXIT_FAILURE,
+            Error::Report(_) => EXIT_FAILURE,
+            Error::Drift(_) => EXIT_DRIFT,
+            Error::RunFailed { code, .. } => *code,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod features;
 pub mod ingest;
 pub mod io;
 pub mod models;
+pub mod report;
 pub mod run;
 pub mod segment;
 pub mod select;

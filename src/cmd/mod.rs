@@ -7,6 +7,8 @@ mod ingest;
 mod inputs;
 mod models;
 mod quickstart;
+mod report;
+mod run;
 mod score;
 mod segment;
 mod select;
@@ -28,12 +30,14 @@ pub enum Command {
     Ingest(ingest::IngestArgs),
     Features(features::FeaturesArgs),
     Quickstart(quickstart::QuickstartArgs),
+    Run(run::RunArgs),
     Segment(segment::SegmentArgs),
     Train(train::TrainArgs),
     Score(score::ScoreArgs),
     Models(models::ModelsArgs),
     Clv(clv::ClvArgs),
     Select(select::SelectArgs),
+    Report(report::ReportArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -42,11 +46,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ingest(args) => ingest::run(args),
         Command::Features(args) => features::run(args),
         Command::Quickstart(args) => quickstart::run(args),
+        Command::Run(args) => run::run(args),
         Command::Segment(args) => segment::run(args),
         Command::Train(args) => train::run(args),
         Command::Score(args) => score::run(args),
         Command::Models(args) => models::run(args),
         Command::Clv(args) => clv::run(args),
         Command::Select(args) => select::run(args),
+        Command::Report(args) => report::run(args),
     }
 }

@@ -2,30 +2,41 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-/// Run every stage on the bundled data in `notebooks-data/` and write the outputs under OUT.
+use super::run::{LogFormat, RunArgs};
+
+/// Run the bundled quickstart job (`notebooks-data/jobs/quickstart.toml`): every stage on the
+/// bundled data, from the raw files to audiences, a manifest and the HTML report. The same as
+/// `bullseye run notebooks-data/jobs/quickstart.toml`.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  cargo run --release -- quickstart\n  bullseye quickstart --out /tmp/qs"
 )]
 pub struct QuickstartArgs {
-    /// Output folder
-    #[arg(long, value_name = "DIR", default_value = "out/quickstart")]
-    pub out: PathBuf,
+    /// Output folder [default: the job's, out/quickstart]; the run goes to OUT/1998-06-30/
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Folder of the bundled data [default: ./notebooks-data, else the source tree's]
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// No progress and no summary
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 pub fn run(args: QuickstartArgs) -> anyhow::Result<()> {
     let data = args.data.unwrap_or_else(default_data_dir);
-    let report = bullseye::run::quickstart(&data, &args.out)?;
-    print!("{report}");
-    Ok(())
+    super::run::run(RunArgs {
+        job: data.join("jobs/quickstart.toml"),
+        as_of: None,
+        out: args.out,
+        quiet: args.quiet,
+        log_format: LogFormat::Text,
+    })
 }
 
 fn default_data_dir() -> PathBuf {
     let here = PathBuf::from("notebooks-data");
-    if here.join("quickstart.toml").exists() {
+    if here.join("jobs/quickstart.toml").exists() {
         here
     } else {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("notebooks-data")

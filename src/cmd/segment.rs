@@ -8,7 +8,7 @@ use clap::Args;
 /// RFM scores and named segments, Pareto value tiers, the loyalty grid and k-means clusters.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
-    bullseye segment --features out/quickstart/features.parquet --out segments.csv --k 5 --save-model models/segments\n  \
+    bullseye segment --features out/quickstart/1998-06-30/features.parquet --out segments.csv --k 5 --save-model models/segments\n  \
     bullseye segment --features features.parquet --out segments.csv --auto-k 3..8\n  \
     bullseye segment --features this_week.parquet --out segments.csv --model models/segments")]
 pub struct SegmentArgs {

@@ -130,6 +130,16 @@ impl IngestConfig {
         Ok(config)
     }
 
+    /// A config from its two sections (a job file embeds them), checked like a config file.
+    pub fn from_parts(
+        ingest: IngestSettings,
+        sources: BTreeMap<String, SourceSpec>,
+    ) -> Result<IngestConfig, IngestError> {
+        let config = IngestConfig { ingest, sources };
+        config.check()?;
+        Ok(config)
+    }
+
     fn check(&self) -> Result<(), IngestError> {
         for (name, source) in &self.sources {
             let table = TableKind::from_name(name).ok_or_else(|| IngestError::Config {

@@ -1,9 +1,9 @@
 //! Strings the stages together for the commands that read files: load and check the inputs, call
-//! the pure stages, write the outputs atomically. The quickstart lives here too.
+//! the pure stages, write the outputs atomically. The `run` command's jobs live in `job`.
 
 pub mod clv;
+pub mod job;
 pub mod models;
-mod quickstart;
 pub mod segment;
 pub mod select;
 
@@ -15,8 +15,6 @@ use crate::features::{self, FeatureParams};
 use crate::ingest::{self, IngestRequest, TableKind, Validated};
 use crate::{io, Error};
 
-pub use quickstart::quickstart;
-
 /// Loads one table through ingest's validation. Rejects are written under `rejects_dir` when
 /// there are any, and the threshold applies: past it the load fails (exit code 2).
 pub fn load_checked(
@@ -26,24 +24,38 @@ pub fn load_checked(
     warnings: &mut String,
 ) -> Result<Validated, Error> {
     let mut v = request.load(table)?;
-    if v.summary.rows_rejected > 0 {
-        let path = ingest::rejects_path(rejects_dir, table);
-        io::write_table(&path, &mut v.rejects)?;
-        warnings.push_str(&format!(
-            "warning: {table}: {} of {} rows rejected ({}); see {}\n",
-            v.summary.rows_rejected,
-            v.summary.rows_in,
-            v.summary
-                .top_reasons(3)
-                .iter()
-                .map(|(r, n)| format!("{r} {n}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            path.display()
-        ));
+    if let Some(path) = write_rejects(&mut v, rejects_dir, warnings)? {
         ingest::check_reject_rate(&v, request.max_reject_rate(), &path)?;
     }
     Ok(v)
+}
+
+/// Writes a table's rejects to `rejects_dir/rejects/<table>.csv` when there are any, with a
+/// warning line naming the top reasons; returns the file written.
+pub fn write_rejects(
+    v: &mut Validated,
+    rejects_dir: &Path,
+    warnings: &mut String,
+) -> Result<Option<std::path::PathBuf>, Error> {
+    if v.summary.rows_rejected == 0 {
+        return Ok(None);
+    }
+    let path = ingest::rejects_path(rejects_dir, v.table);
+    io::write_table(&path, &mut v.rejects)?;
+    warnings.push_str(&format!(
+        "warning: {}: {} of {} rows rejected ({}); see {}\n",
+        v.table,
+        v.summary.rows_rejected,
+        v.summary.rows_in,
+        v.summary
+            .top_reasons(3)
+            .iter()
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        path.display()
+    ));
+    Ok(Some(path))
 }
 
 /// What `features` built.

@@ -1,0 +1,558 @@
+//! The job file of `bullseye run`: which sources, which stages, where the outputs go, and the
+//! settings of each stage. TOML with unknown keys rejected; relative paths are relative to the job
+//! file's folder, so a job can be run from anywhere (cron, systemd).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::features::{Family, TimeUnit};
+use crate::ingest::{IngestConfig, IngestSettings, SourceSpec};
+use crate::Error;
+
+/// One step of a job, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Ingest,
+    Features,
+    Segment,
+    Clv,
+    Train,
+    Score,
+    Select,
+    Report,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 8] = [
+        Stage::Ingest,
+        Stage::Features,
+        Stage::Segment,
+        Stage::Clv,
+        Stage::Train,
+        Stage::Score,
+        Stage::Select,
+        Stage::Report,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Ingest => "ingest",
+            Stage::Features => "features",
+            Stage::Segment => "segment",
+            Stage::Clv => "clv",
+            Stage::Train => "train",
+            Stage::Score => "score",
+            Stage::Select => "select",
+            Stage::Report => "report",
+        }
+    }
+
+    /// Stages whose outputs this one reads.
+    fn needs(self) -> &'static [Stage] {
+        match self {
+            Stage::Ingest => &[],
+            Stage::Features | Stage::Clv | Stage::Train => &[Stage::Ingest],
+            Stage::Segment | Stage::Score => &[Stage::Features],
+            Stage::Select => &[Stage::Score],
+            Stage::Report => &[],
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+/// The whole job file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobConfig {
+    pub job: JobSettings,
+    /// As in an ingest config (`max_reject_rate`; the as-of date is the job's).
+    #[serde(default)]
+    pub ingest: IngestSettings,
+    /// As in an ingest config; or `job.sources` names an ingest config file.
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceSpec>,
+    #[serde(default)]
+    pub features: FeaturesSettings,
+    #[serde(default)]
+    pub segment: SegmentSettings,
+    #[serde(default)]
+    pub clv: ClvSettings,
+    #[serde(default)]
+    pub train: TrainSettings,
+    #[serde(default)]
+    pub models: ModelSettings,
+    #[serde(default)]
+    pub drift: DriftSettings,
+    #[serde(default)]
+    pub select: SelectSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    pub name: String,
+    /// Folder under which each run writes `<as-of>/`.
+    pub out: PathBuf,
+    /// Observation date; default today (local time). `--as-of` overrides.
+    pub as_of: Option<NaiveDate>,
+    /// Stages to run; default every stage but `train` (a weekly job scores with the registry's
+    /// production models).
+    pub stages: Option<Vec<Stage>>,
+    /// An ingest config file whose `[ingest]` and `[sources]` are used instead of this file's.
+    pub sources: Option<PathBuf>,
+    /// Seed of k-means and model training.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+}
+
+fn default_seed() -> u64 {
+    7
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeaturesSettings {
+    /// Families to build (default: every family the columns allow).
+    pub families: Option<Vec<String>>,
+    /// Level cap of categorical columns (default 10).
+    pub level_cap: Option<usize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentSettings {
+    /// Number of k-means clusters, or `"auto"` (silhouette over 3..=8). Default 5.
+    #[serde(default = "default_k")]
+    pub k: KSetting,
+    /// Seeded k-means restarts (default 3).
+    pub n_init: Option<usize>,
+    /// A custom segment scheme (TOML `[[rules]]`, as `bullseye segment --scheme`).
+    pub scheme: Option<PathBuf>,
+}
+
+impl Default for SegmentSettings {
+    fn default() -> Self {
+        SegmentSettings {
+            k: default_k(),
+            n_init: None,
+            scheme: None,
+        }
+    }
+}
+
+fn default_k() -> KSetting {
+    KSetting::Fixed(5)
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum KSetting {
+    Fixed(usize),
+    Auto(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClvSettings {
+    /// Period of the BG/NBD fit: `days` or `weeks` (default weeks).
+    #[serde(default = "default_clv_unit")]
+    pub time_unit: TimeUnit,
+    /// Horizon of `expected_purchases`, in `time_unit` (default 26).
+    #[serde(default = "default_horizon")]
+    pub horizon: f64,
+    /// Months of the discounted CLV (default 12).
+    #[serde(default = "default_months")]
+    pub months: u32,
+    /// Monthly discount rate of the CLV (default 0.01).
+    #[serde(default = "default_discount")]
+    pub monthly_discount_rate: f64,
+}
+
+impl Default for ClvSettings {
+    fn default() -> Self {
+        ClvSettings {
+            time_unit: default_clv_unit(),
+            horizon: default_horizon(),
+            months: default_months(),
+            monthly_discount_rate: default_discount(),
+        }
+    }
+}
+
+fn default_clv_unit() -> TimeUnit {
+    TimeUnit::Weeks
+}
+fn default_horizon() -> f64 {
+    26.0
+}
+fn default_months() -> u32 {
+    12
+}
+fn default_discount() -> f64 {
+    0.01
+}
+
+/// A model a job trains or scores with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobModel {
+    /// Response to a campaign, trained on the contact history; scores go to `score`.
+    Response,
+    /// No purchase within `churn_horizon_days`; scores go to `churn_score`.
+    Churn,
+}
+
+impl JobModel {
+    pub fn name(self) -> &'static str {
+        match self {
+            JobModel::Response => "response",
+            JobModel::Churn => "churn",
+        }
+    }
+
+    /// The column of the scores table holding this model's output.
+    pub fn score_column(self) -> &'static str {
+        match self {
+            JobModel::Response => "score",
+            JobModel::Churn => "churn_score",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSettings {
+    /// Models the `train` stage fits (default both).
+    #[serde(default = "default_train_models")]
+    pub models: Vec<JobModel>,
+    /// Label window of the churn model (default 90 days).
+    #[serde(default = "default_churn_days")]
+    pub churn_horizon_days: u32,
+    /// Share of rows held out for the metrics (response: the latest contacts; churn: random).
+    #[serde(default = "default_holdout")]
+    pub holdout: f64,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        TrainSettings {
+            models: default_train_models(),
+            churn_horizon_days: default_churn_days(),
+            holdout: default_holdout(),
+        }
+    }
+}
+
+fn default_train_models() -> Vec<JobModel> {
+    vec![JobModel::Response, JobModel::Churn]
+}
+fn default_churn_days() -> u32 {
+    90
+}
+fn default_holdout() -> f64 {
+    0.2
+}
+
+/// Where `score` finds its models when the job does not train them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSettings {
+    /// Model registry root (default `models`, relative to the job file).
+    #[serde(default = "default_registry")]
+    pub registry: PathBuf,
+    /// Models the `score` stage uses. Default: every model trained in this run, else every kind
+    /// named below or with a production version in the registry.
+    pub score: Option<Vec<JobModel>>,
+    /// Response model: `response` (the production version), `response/v0003` or a folder.
+    pub response: Option<String>,
+    /// Churn model, as `response`.
+    pub churn: Option<String>,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        ModelSettings {
+            registry: default_registry(),
+            score: None,
+            response: None,
+            churn: None,
+        }
+    }
+}
+
+fn default_registry() -> PathBuf {
+    PathBuf::from("models")
+}
+
+/// What a crossed drift threshold does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DriftAction {
+    /// Exit 3, publish nothing (the run goes to `<as-of>.failed/`).
+    Fail,
+    /// Record a warning and go on.
+    Warn,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftSettings {
+    /// Largest acceptable PSI of any checked feature or of a score (default 0.25, "major shift").
+    #[serde(default = "default_fail_above")]
+    pub fail_above: f64,
+    /// `fail` (default) or `warn`.
+    #[serde(default = "default_action")]
+    pub action: DriftAction,
+    /// Features left out of the check (still reported): names, or prefixes ending in `*`. Default:
+    /// the features that grow with the calendar for every customer (tenure, `btyd_t`, days since a
+    /// date attribute), which drift by construction between training and scoring dates.
+    #[serde(default = "default_exclude")]
+    pub exclude: Vec<String>,
+    /// Whether the scores' PSI is checked too (default true).
+    #[serde(default = "default_true")]
+    pub check_scores: bool,
+}
+
+impl Default for DriftSettings {
+    fn default() -> Self {
+        DriftSettings {
+            fail_above: default_fail_above(),
+            action: default_action(),
+            exclude: default_exclude(),
+            check_scores: true,
+        }
+    }
+}
+
+fn default_fail_above() -> f64 {
+    0.25
+}
+fn default_action() -> DriftAction {
+    DriftAction::Fail
+}
+fn default_exclude() -> Vec<String> {
+    ["tenure_days", "btyd_t", "days_since_*"]
+        .map(String::from)
+        .to_vec()
+}
+fn default_true() -> bool {
+    true
+}
+
+impl DriftSettings {
+    /// Whether `feature` is left out of the check (`*` in a pattern stands for any run of
+    /// characters).
+    pub fn excludes(&self, feature: &str) -> bool {
+        self.exclude
+            .iter()
+            .any(|p| crate::report::wildcard_match(p, feature))
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectSettings {
+    /// Campaign files (`bullseye select`'s format), one audience each.
+    #[serde(default)]
+    pub campaigns: Vec<PathBuf>,
+    /// Column of the scores table carried into the audience as the segment (default `rfm_segment`
+    /// when the segment stage runs).
+    pub segment_column: Option<String>,
+}
+
+/// A job read from its file, with paths resolved and settings checked.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub file: PathBuf,
+    pub config: JobConfig,
+    /// The sources, as an ingest config.
+    pub ingest: IngestConfig,
+    pub stages: Vec<Stage>,
+    /// Feature families named by the job (parsed).
+    pub families: Option<Vec<Family>>,
+}
+
+impl Job {
+    /// Reads and checks a job file.
+    pub fn from_file(path: &Path) -> Result<Job, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| crate::io::IoError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let fail = |m: String| Error::Usage(format!("job `{}`: {m}", path.display()));
+        let mut config: JobConfig =
+            toml::from_str(&text).map_err(|e| fail(e.message().trim().to_string()))?;
+        let base = path.parent().unwrap_or_else(|| Path::new("")).to_path_buf();
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        resolve(&mut config.job.out);
+        resolve(&mut config.models.registry);
+        config.select.campaigns.iter_mut().for_each(resolve);
+        if let Some(s) = config.segment.scheme.as_mut() {
+            resolve(s);
+        }
+        let ingest = match config.job.sources.as_mut() {
+            Some(file) => {
+                resolve(file);
+                if !config.sources.is_empty() {
+                    return Err(fail(
+                        "give the sources either inline (`[sources.*]`) or as `job.sources`, not both"
+                            .into(),
+                    ));
+                }
+                IngestConfig::from_file(file)?
+            }
+            None => {
+                let mut ingest =
+                    IngestConfig::from_parts(config.ingest.clone(), config.sources.clone())
+                        .map_err(|e| fail(e.to_string()))?;
+                for s in ingest.sources.values_mut() {
+                    if let Some(p) = s.path.as_mut() {
+                        resolve(p);
+                    }
+                }
+                ingest
+            }
+        };
+        let stages = check_stages(config.job.stages.clone()).map_err(fail)?;
+        let families = config
+            .features
+            .families
+            .as_ref()
+            .map(|names| names.iter().map(|n| Family::parse(n)).collect())
+            .transpose()?;
+        if let KSetting::Auto(s) = &config.segment.k {
+            if s != "auto" {
+                return Err(fail(format!(
+                    "`segment.k`: expected a number of clusters or \"auto\", found \"{s}\""
+                )));
+            }
+        }
+        if !(0.0..1.0).contains(&config.train.holdout) {
+            return Err(fail(format!(
+                "`train.holdout`: expected a share in [0, 1), found {}",
+                config.train.holdout
+            )));
+        }
+        if config.drift.fail_above.is_nan() || config.drift.fail_above <= 0.0 {
+            return Err(fail(format!(
+                "`drift.fail_above`: expected a PSI above 0, found {}",
+                config.drift.fail_above
+            )));
+        }
+        if stages.contains(&Stage::Select) && config.select.campaigns.is_empty() {
+            return Err(fail(
+                "the `select` stage needs `select.campaigns = [\"campaign.toml\", …]`".into(),
+            ));
+        }
+        Ok(Job {
+            file: path.to_path_buf(),
+            config,
+            ingest,
+            stages,
+            families,
+        })
+    }
+
+    pub fn runs(&self, stage: Stage) -> bool {
+        self.stages.contains(&stage)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.config.job.name
+    }
+}
+
+/// The stages in run order, each once, every stage's inputs produced by an earlier one.
+fn check_stages(named: Option<Vec<Stage>>) -> Result<Vec<Stage>, String> {
+    let mut stages = named.unwrap_or_else(|| {
+        Stage::ALL
+            .into_iter()
+            .filter(|s| *s != Stage::Train)
+            .collect()
+    });
+    if stages.is_empty() {
+        return Err("`job.stages` is empty".into());
+    }
+    stages.sort();
+    stages.dedup();
+    for s in &stages {
+        for need in s.needs() {
+            if !stages.contains(need) {
+                return Err(format!(
+                    "stage `{s}` needs stage `{need}`; add it to `job.stages`"
+                ));
+            }
+        }
+    }
+    Ok(stages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_are_ordered_and_checked() {
+        let s = check_stages(Some(vec![Stage::Score, Stage::Ingest, Stage::Features])).unwrap();
+        assert_eq!(s, vec![Stage::Ingest, Stage::Features, Stage::Score]);
+        let e = check_stages(Some(vec![Stage::Ingest, Stage::Select])).unwrap_err();
+        assert!(e.contains("`select` needs stage `score`"), "{e}");
+        let default = check_stages(None).unwrap();
+        assert!(!default.contains(&Stage::Train) && default.contains(&Stage::Report));
+    }
+
+    #[test]
+    fn drift_exclusions_match_names_and_prefixes() {
+        let d = DriftSettings::default();
+        assert!(d.excludes("tenure_days"));
+        assert!(d.excludes("days_since_signup"));
+        assert!(!d.excludes("recency_days"));
+        assert!(!d.excludes("tenure_days_2"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("job.toml");
+        std::fs::write(
+            &path,
+            "[job]\nname = \"x\"\nout = \"o\"\nstagez = []\n[sources.transactions]\npath = \"t.csv\"\n",
+        )
+        .unwrap();
+        let e = Job::from_file(&path).unwrap_err().to_string();
+        assert!(e.contains("stagez") && e.contains("job.toml"), "{e}");
+        std::fs::write(
+            &path,
+            "[job]\nname = \"x\"\nout = \"o\"\n[segment]\nk = \"many\"\n[sources.transactions]\npath = \"t.csv\"\n[select]\ncampaigns = [\"c.toml\"]\n",
+        )
+        .unwrap();
+        let e = Job::from_file(&path).unwrap_err().to_string();
+        assert!(e.contains("segment.k"), "{e}");
+        std::fs::write(
+            &path,
+            "[job]\nname = \"x\"\nout = \"o\"\n[sources.transactions]\npath = \"t.csv\"\n[select]\ncampaigns = [\"c.toml\"]\n",
+        )
+        .unwrap();
+        let job = Job::from_file(&path).unwrap();
+        assert_eq!(job.config.job.out, dir.path().join("o"));
+        assert_eq!(
+            job.ingest.sources["transactions"].path.as_deref(),
+            Some(dir.path().join("t.csv").as_path())
+        );
+        assert_eq!(job.config.select.campaigns[0], dir.path().join("c.toml"));
+    }
+}

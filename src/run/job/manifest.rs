@@ -1,0 +1,208 @@
+//! `manifest.json`: what a run read, used, produced and how long each stage took. The one output
+//! of a run that is not byte-identical across reruns: `started_at`, `total_seconds` and the stage
+//! `seconds` are measurements.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::io::IoError;
+use crate::run::models::FeatureDrift;
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema_version: u32,
+    pub bullseye_version: String,
+    pub job: JobRecord,
+    /// 0 success, 2 bad input, 3 drift over the threshold, 1 anything else.
+    pub exit_status: u8,
+    pub error: Option<String>,
+    pub inputs: Vec<InputRecord>,
+    pub models: Vec<ModelRecord>,
+    pub stages: Vec<StageRecord>,
+    pub drift: Option<DriftRecord>,
+    pub warnings: Vec<String>,
+    /// Every file of the run folder but the manifest, by path relative to it.
+    pub outputs: Vec<OutputRecord>,
+    /// Local time the run started (RFC 3339).
+    pub started_at: String,
+    pub total_seconds: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub name: String,
+    pub file: String,
+    pub as_of: String,
+    pub stages: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputRecord {
+    pub table: String,
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub rows_in: usize,
+    pub rows_kept: usize,
+    pub rows_rejected: usize,
+    /// The rejects file, relative to the run folder, when rows were rejected.
+    pub rejects: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    /// `response` or `churn`.
+    pub name: String,
+    /// `trained` (in this run) or `registry`.
+    pub source: String,
+    /// The model folder (relative to the run folder when trained in it).
+    pub path: String,
+    /// The registry version (`v0003`) when it came from the registry.
+    pub version: Option<String>,
+    /// SHA-256 of its `model.json`.
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageRecord {
+    pub name: String,
+    pub seconds: f64,
+    /// The rows the stage produced (customers with features, scored customers, audience size…).
+    pub rows: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftRecord {
+    pub fail_above: f64,
+    /// `fail` or `warn`.
+    pub action: String,
+    pub exclude: Vec<String>,
+    pub models: Vec<ModelDriftRecord>,
+    /// `model: feature (PSI)` for every checked PSI over the threshold.
+    pub over_threshold: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelDriftRecord {
+    pub model: String,
+    pub rows: usize,
+    pub score_psi: Option<f64>,
+    pub features: Vec<FeatureDrift>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputRecord {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// Size and SHA-256 (hex) of a file, read in 1 MiB blocks.
+pub fn file_digest(path: &Path) -> Result<(u64, String), IoError> {
+    let err = |source| IoError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(err)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(err)?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    let hex = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((bytes, hex))
+}
+
+/// Every file under `dir` (recursively, sorted by relative path, `/`-separated), but `skip`.
+pub fn list_outputs(dir: &Path, skip: &str) -> Result<Vec<OutputRecord>, IoError> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|source| IoError::Read {
+            path: d.clone(),
+            source,
+        })?;
+        for e in entries {
+            let e = e.map_err(|source| IoError::Read {
+                path: d.clone(),
+                source,
+            })?;
+            let p = e.path();
+            if p.is_dir() {
+                pending.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    let rel = |p: &Path| {
+        p.strip_prefix(dir)
+            .unwrap_or(p)
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let mut out: Vec<OutputRecord> = files
+        .iter()
+        .filter(|p| rel(p) != skip)
+        .map(|p| {
+            let (bytes, sha256) = file_digest(p)?;
+            Ok(OutputRecord {
+                path: rel(p),
+                bytes,
+                sha256,
+            })
+        })
+        .collect::<Result<_, IoError>>()?;
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_matches_the_known_sha256() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("abc.txt");
+        std::fs::write(&p, "abc").unwrap();
+        let (bytes, hex) = file_digest(&p).unwrap();
+        assert_eq!(bytes, 3);
+        // FIPS 180-2 test vector.
+        assert_eq!(
+            hex,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn outputs_are_listed_sorted_and_relative() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("b/c")).unwrap();
+        std::fs::write(dir.path().join("b/c/x.csv"), "1").unwrap();
+        std::fs::write(dir.path().join("a.csv"), "2").unwrap();
+        std::fs::write(dir.path().join(MANIFEST_FILE), "{}").unwrap();
+        let list = list_outputs(dir.path(), MANIFEST_FILE).unwrap();
+        let paths: Vec<_> = list.iter().map(|o| o.path.as_str()).collect();
+        assert_eq!(paths, vec!["a.csv", "b/c/x.csv"]);
+    }
+}

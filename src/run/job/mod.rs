@@ -1,0 +1,127 @@
+//! `bullseye run JOB.toml`: the stages a job names, one after the other, into a staging folder
+//! that is published atomically as `OUT/<as-of>/` (or `OUT/<as-of>.failed/` when the run fails),
+//! with `manifest.json` recording inputs, models, row counts, timings, drift and warnings.
+//!
+//! The library does not print: progress goes to an [`Observer`] the caller supplies (the CLI's
+//! progress bars or JSON log lines).
+
+mod config;
+mod manifest;
+mod publish;
+mod stages;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::NaiveDate;
+
+use crate::{io, Error};
+
+pub use config::{
+    ClvSettings, DriftAction, DriftSettings, Job, JobConfig, JobModel, JobSettings, KSetting,
+    ModelSettings, SegmentSettings, SelectSettings, Stage, TrainSettings,
+};
+pub use manifest::{
+    file_digest, list_outputs, DriftRecord, InputRecord, JobRecord, Manifest, ModelDriftRecord,
+    ModelRecord, OutputRecord, StageRecord, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION,
+};
+pub use publish::Staging;
+
+/// Receives a run's progress. Every method has an empty default.
+pub trait Observer: Sync {
+    /// Stage `index` (0-based) of `total` starts.
+    fn stage_started(&self, _stage: Stage, _index: usize, _total: usize) {}
+    /// A stage finished.
+    fn stage_finished(&self, _stage: Stage, _record: &StageRecord) {}
+    /// Something the reader of the manifest should know (also recorded there).
+    fn warning(&self, _message: &str) {}
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// Overrides of the job file from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub as_of: Option<NaiveDate>,
+    pub out: Option<PathBuf>,
+}
+
+/// A published successful run.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// `OUT/<as-of>/`.
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    /// What the stages found, as text for a terminal.
+    pub summary: String,
+}
+
+/// The as-of date of a run: the command line's, the job's, else today (local time).
+pub fn as_of_date(job: &Job, opts: &RunOptions) -> NaiveDate {
+    opts.as_of
+        .or(job.config.job.as_of)
+        .unwrap_or_else(|| chrono::Local::now().date_naive())
+}
+
+/// Runs a job. On failure the partial outputs and a manifest with the exit status and the error
+/// are published to `OUT/<as-of>.failed/` and the error says so; `OUT/<as-of>/` is not touched.
+pub fn run_job(job: &Job, opts: &RunOptions, observer: &dyn Observer) -> Result<RunOutcome, Error> {
+    let started = Instant::now();
+    let as_of = as_of_date(job, opts);
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| job.config.job.out.clone());
+    let staging = Staging::create(&out, &as_of.to_string())?;
+    let mut manifest = Manifest {
+        schema_version: MANIFEST_SCHEMA_VERSION,
+        bullseye_version: env!("CARGO_PKG_VERSION").to_string(),
+        job: JobRecord {
+            name: job.name().to_string(),
+            file: job.file.display().to_string(),
+            as_of: as_of.to_string(),
+            stages: job.stages.iter().map(|s| s.name().to_string()).collect(),
+        },
+        started_at: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ..Manifest::default()
+    };
+    let result = stages::execute(job, as_of, staging.dir(), &mut manifest, observer);
+    manifest.total_seconds = round_ms(started.elapsed().as_secs_f64());
+    match result {
+        Ok(summary) => {
+            finish_manifest(staging.dir(), &mut manifest)?;
+            let dir = staging.publish()?;
+            Ok(RunOutcome {
+                dir,
+                manifest,
+                summary,
+            })
+        }
+        Err(e) => {
+            let code = e.exit_code();
+            let staging_text = staging.dir().display().to_string();
+            let failed_text = staging.failed_dir().display().to_string();
+            // Paths inside the staging folder (e.g. a rejects file) are named where the reader
+            // will find them.
+            let message = e.to_string().replace(&staging_text, &failed_text);
+            manifest.exit_status = code;
+            manifest.error = Some(message.clone());
+            finish_manifest(staging.dir(), &mut manifest)?;
+            let dir = staging.publish_failed()?;
+            Err(Error::RunFailed { message, dir, code })
+        }
+    }
+}
+
+fn finish_manifest(dir: &Path, manifest: &mut Manifest) -> Result<(), Error> {
+    manifest.outputs = list_outputs(dir, MANIFEST_FILE)?;
+    io::write_json_atomic(&dir.join(MANIFEST_FILE), manifest)?;
+    Ok(())
+}
+
+/// Seconds rounded to the millisecond, so the manifest does not carry clock noise.
+fn round_ms(s: f64) -> f64 {
+    (s * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,698 @@
+//! The stages of a job, in order, over one in-memory state: each stage reads what earlier stages
+//! left in [`State`], writes its files into the staging folder and records itself in the manifest.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::config::{DriftAction, Job, JobModel, KSetting, Stage};
+use super::manifest::{
+    file_digest, DriftRecord, InputRecord, Manifest, ModelDriftRecord, ModelRecord, StageRecord,
+};
+use super::{round_ms, Observer};
+use crate::clv::FitParams;
+use crate::features::{self, FeatureError, FeatureParams};
+use crate::ingest::{self, IngestRequest, TableKind, Validated};
+use crate::models::{ClassifierParams, LogisticParams, ModelArtifact, ModelKind, PreprocessParams};
+use crate::report::ReportBuilder;
+use crate::run::models::{DriftReport, TrainingReport};
+use crate::run::{clv, models, segment, select, write_rejects};
+use crate::segment::{KChoice, SegmentParams, SegmentScheme, Segmentation};
+use crate::select::{render_summary, Selection};
+use crate::{io, Error};
+
+fn pe(e: PolarsError) -> Error {
+    Error::Features(FeatureError::from(e))
+}
+
+/// A model the score stage used.
+pub(super) struct ScoredModel {
+    pub model: JobModel,
+    /// Where the model came from, as the report shows it.
+    pub source: String,
+    pub report: TrainingReport,
+    pub drift: DriftReport,
+}
+
+/// What the stages have produced so far.
+pub(super) struct State<'a> {
+    job: &'a Job,
+    as_of: NaiveDate,
+    dir: &'a Path,
+    request: IngestRequest,
+    feature_params: FeatureParams,
+    tables: BTreeMap<TableKind, Validated>,
+    features: Option<DataFrame>,
+    segmentation: Option<Segmentation>,
+    clv: Option<DataFrame>,
+    trained: BTreeMap<JobModel, models::TrainedModel>,
+    scores: Option<DataFrame>,
+    scored: Vec<ScoredModel>,
+    selections: Vec<Selection>,
+    /// Set by the score stage when a checked PSI crosses the threshold and the action is `fail`.
+    drift_failure: Option<String>,
+    summary: String,
+}
+
+/// Runs the job's stages; returns the text summary. Drift over the threshold (action `fail`)
+/// skips `select`, still runs `report`, then fails with exit code 3.
+pub(super) fn execute(
+    job: &Job,
+    as_of: NaiveDate,
+    dir: &Path,
+    manifest: &mut Manifest,
+    observer: &dyn Observer,
+) -> Result<String, Error> {
+    let mut st = State {
+        job,
+        as_of,
+        dir,
+        request: IngestRequest {
+            config: job.ingest.clone(),
+            ..IngestRequest::default()
+        },
+        feature_params: FeatureParams {
+            families: job.families.clone(),
+            level_cap: job
+                .config
+                .features
+                .level_cap
+                .unwrap_or(FeatureParams::default().level_cap),
+            ..FeatureParams::default()
+        },
+        tables: BTreeMap::new(),
+        features: None,
+        segmentation: None,
+        clv: None,
+        trained: BTreeMap::new(),
+        scores: None,
+        scored: Vec::new(),
+        selections: Vec::new(),
+        drift_failure: None,
+        summary: format!("run `{}` as of {as_of}\n", job.name()),
+    };
+    let total = job.stages.len();
+    for (i, &stage) in job.stages.iter().enumerate() {
+        if stage == Stage::Select && st.drift_failure.is_some() {
+            continue;
+        }
+        observer.stage_started(stage, i, total);
+        let t0 = Instant::now();
+        let mut warnings: Vec<String> = Vec::new();
+        let rows = match stage {
+            Stage::Ingest => st.ingest(manifest, &mut warnings)?,
+            Stage::Features => st.build_features()?,
+            Stage::Segment => st.segment()?,
+            Stage::Clv => st.clv()?,
+            Stage::Train => st.train()?,
+            Stage::Score => st.score(manifest, &mut warnings)?,
+            Stage::Select => st.select(&mut warnings)?,
+            Stage::Report => st.report(manifest)?,
+        };
+        let record = StageRecord {
+            name: stage.name().to_string(),
+            seconds: round_ms(t0.elapsed().as_secs_f64()),
+            rows,
+        };
+        for w in warnings {
+            observer.warning(&w);
+            manifest.warnings.push(w);
+        }
+        observer.stage_finished(stage, &record);
+        manifest.stages.push(record);
+    }
+    match st.drift_failure.take() {
+        Some(message) => Err(Error::Drift(message)),
+        None => Ok(st.summary),
+    }
+}
+
+impl State<'_> {
+    fn table(&self, t: TableKind, stage: Stage) -> Result<&DataFrame, Error> {
+        self.tables.get(&t).map(|v| &v.frame).ok_or_else(|| {
+            Error::Usage(format!(
+                "stage `{stage}` needs the {t} table: add `[sources.{t}]` to the job"
+            ))
+        })
+    }
+
+    fn customers(&self) -> Option<&DataFrame> {
+        self.tables.get(&TableKind::Customers).map(|v| &v.frame)
+    }
+
+    /// Reads and validates every source the job names, hashing the files meanwhile.
+    fn ingest(
+        &mut self,
+        manifest: &mut Manifest,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<usize>, Error> {
+        let tables = self.request.tables();
+        if !tables.contains(&TableKind::Transactions) {
+            return Err(Error::Usage(
+                "the job names no transactions: add `[sources.transactions]`".into(),
+            ));
+        }
+        let paths: Vec<(TableKind, PathBuf)> = tables
+            .iter()
+            .filter_map(|t| self.request.path(*t).map(|p| (*t, p)))
+            .collect();
+        let rejects_dir = self.dir.to_path_buf();
+        let request = &self.request;
+        let (digests, loaded) = std::thread::scope(|s| {
+            // Hashing is I/O and one core; it overlaps with the validation's polars queries.
+            let hashing = s.spawn(|| {
+                paths
+                    .iter()
+                    .map(|(_, p)| file_digest(p))
+                    .collect::<Result<Vec<_>, _>>()
+            });
+            let loaded: Result<Vec<Validated>, Error> = tables
+                .iter()
+                .map(|t| request.load(*t).map_err(Error::from))
+                .collect();
+            (hashing.join(), loaded)
+        });
+        let mut loaded = loaded?;
+        let digests = digests
+            .map_err(|_| Error::Usage("hashing the inputs failed".into()))?
+            .map_err(Error::from)?;
+        // Every input is recorded before the reject thresholds apply, so the manifest of a run
+        // that fails on bad rows still says what was read.
+        let mut text = String::new();
+        let mut rejects = Vec::new();
+        for (v, ((table, path), (bytes, sha256))) in
+            loaded.iter_mut().zip(paths.iter().zip(digests))
+        {
+            let written = write_rejects(v, &rejects_dir, &mut text)?;
+            let s = &v.summary;
+            manifest.inputs.push(InputRecord {
+                table: table.name().to_string(),
+                path: std::fs::canonicalize(path)
+                    .unwrap_or_else(|_| path.clone())
+                    .display()
+                    .to_string(),
+                bytes,
+                sha256,
+                rows_in: s.rows_in,
+                rows_kept: s.rows_kept,
+                rows_rejected: s.rows_rejected,
+                rejects: written.as_ref().map(|_| format!("rejects/{table}.csv")),
+            });
+            rejects.push(written);
+        }
+        warnings.extend(text.lines().map(str::to_string));
+        for (v, written) in loaded.iter().zip(&rejects) {
+            if let Some(path) = written {
+                ingest::check_reject_rate(v, self.request.max_reject_rate(), path)?;
+            }
+        }
+        let mut rows = 0;
+        self.summary.push_str("\n== ingest ==\n");
+        for v in loaded {
+            let s = &v.summary;
+            self.summary.push_str(&format!(
+                "{:<13} {:>10} rows in  {:>10} kept  {:>8} rejected\n",
+                v.table, s.rows_in, s.rows_kept, s.rows_rejected
+            ));
+            rows += s.rows_kept;
+            self.tables.insert(v.table, v);
+        }
+        Ok(Some(rows))
+    }
+
+    fn build_features(&mut self) -> Result<Option<usize>, Error> {
+        let tx = self.table(TableKind::Transactions, Stage::Features)?;
+        let mut f = features::build(tx, self.customers(), self.as_of, &self.feature_params)?;
+        io::write_table(&self.dir.join("features.parquet"), &mut f)?;
+        self.summary.push_str(&format!(
+            "\n== features ==\n{} customers × {} features → features.parquet\n",
+            f.height(),
+            f.width() - 1
+        ));
+        let rows = f.height();
+        self.features = Some(f);
+        Ok(Some(rows))
+    }
+
+    fn features(&self, stage: Stage) -> Result<&DataFrame, Error> {
+        self.features
+            .as_ref()
+            .ok_or_else(|| Error::Usage(format!("stage `{stage}` needs stage `features`")))
+    }
+
+    fn segment(&mut self) -> Result<Option<usize>, Error> {
+        let settings = &self.job.config.segment;
+        let mut params = SegmentParams::default();
+        if let Some(path) = &settings.scheme {
+            let text = std::fs::read_to_string(path).map_err(|source| io::IoError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            params.scheme = SegmentScheme::from_toml(&text)?;
+        }
+        if let Some(c) = params.cluster.as_mut() {
+            if let KSetting::Fixed(k) = settings.k {
+                c.k = KChoice::Fixed(k);
+            }
+            if let Some(n) = settings.n_init {
+                c.n_init = n;
+            }
+            c.seed = self.job.config.job.seed;
+        }
+        let seg = segment::segment_frame(self.features(Stage::Segment)?, &params, None)?;
+        segment::write_segmentation(
+            &self.dir.join("segments.csv"),
+            &seg,
+            Some(&self.dir.join("models/segments")),
+        )?;
+        self.summary.push_str("\n== segments ==\n");
+        self.summary
+            .push_str(&crate::segment::render_report(&seg.report));
+        let rows = seg.ids.len();
+        self.segmentation = Some(seg);
+        Ok(Some(rows))
+    }
+
+    fn clv(&mut self) -> Result<Option<usize>, Error> {
+        let s = &self.job.config.clv;
+        let tx = self.table(TableKind::Transactions, Stage::Clv)?;
+        let model = clv::fit(tx, self.as_of, s.time_unit, &FitParams::default())?;
+        io::write_json_atomic(&self.dir.join("models/clv/model.json"), &model)?;
+        let predict = clv::PredictParams {
+            horizon: s.horizon,
+            clv_months: s.months,
+            monthly_discount_rate: s.monthly_discount_rate,
+            alive_threshold: crate::clv::DEFAULT_ALIVE_THRESHOLD,
+        };
+        let mut frame = clv::predict(&model, tx, self.as_of, &predict)?;
+        io::write_table(&self.dir.join("clv.csv"), &mut frame)?;
+        self.summary.push_str("\n== clv ==\n");
+        self.summary.push_str(&clv::render_fit(&model));
+        let rows = frame.height();
+        self.clv = Some(frame);
+        Ok(Some(rows))
+    }
+
+    fn train(&mut self) -> Result<Option<usize>, Error> {
+        let settings = &self.job.config.train;
+        let tx = self.table(TableKind::Transactions, Stage::Train)?;
+        let customers = self.customers();
+        let mut rows = 0;
+        let mut text = String::from("\n== train ==\n");
+        let mut trained_models = Vec::new();
+        for &m in &settings.models {
+            let (table, kind, holdout) = match m {
+                JobModel::Response => {
+                    let contacts = self.table(TableKind::Contacts, Stage::Train)?;
+                    let t = models::response_rows(tx, customers, contacts, &self.feature_params)?
+                        .without_level("group", "control")?;
+                    let holdout = models::HoldoutChoice::Time {
+                        fraction: settings.holdout,
+                    };
+                    (t, ModelKind::Response, holdout)
+                }
+                JobModel::Churn => {
+                    let t = models::churn_rows(
+                        tx,
+                        customers,
+                        self.as_of,
+                        settings.churn_horizon_days,
+                        &self.feature_params,
+                    )?;
+                    let holdout = models::HoldoutChoice::Fraction {
+                        fraction: settings.holdout,
+                    };
+                    (t, ModelKind::Churn, holdout)
+                }
+            };
+            let options = models::TrainOptions {
+                kind,
+                classifier: ClassifierParams::Logistic(LogisticParams::default()),
+                preprocess: PreprocessParams::default(),
+                holdout,
+                seed: self.job.config.job.seed,
+                refit: true,
+                treatment: None,
+            };
+            let trained = models::train(&table, &options)?;
+            models::save(&self.dir.join("models").join(m.name()), &trained)?;
+            text.push_str(&format!("{}: ", m.name()));
+            text.push_str(&models::render_metrics(&trained.report));
+            rows += trained.report.rows;
+            trained_models.push((m, trained));
+        }
+        self.summary.push_str(&text);
+        self.trained.extend(trained_models);
+        Ok(Some(rows))
+    }
+
+    /// The model of `m` to score with: trained in this run, named in `[models]`, else the
+    /// registry's production version; `None` when there is none.
+    fn model_for(
+        &self,
+        m: JobModel,
+        trained: &mut BTreeMap<JobModel, models::TrainedModel>,
+    ) -> Result<Option<(ModelArtifact, TrainingReport, ModelRecord)>, Error> {
+        if let Some(t) = trained.remove(&m) {
+            let rel = format!("models/{}", m.name());
+            let (_, sha256) = file_digest(&self.dir.join(&rel).join("model.json"))?;
+            let record = ModelRecord {
+                name: m.name().to_string(),
+                source: "trained".into(),
+                path: rel,
+                version: None,
+                sha256,
+            };
+            return Ok(Some((t.artifact, t.report, record)));
+        }
+        let settings = &self.job.config.models;
+        let spec = match m {
+            JobModel::Response => settings.response.clone(),
+            JobModel::Churn => settings.churn.clone(),
+        };
+        let kind = match m {
+            JobModel::Response => ModelKind::Response,
+            JobModel::Churn => ModelKind::Churn,
+        };
+        let spec = match spec {
+            Some(s) => s,
+            None => match models::production(&settings.registry, kind)? {
+                Some(_) => m.name().to_string(),
+                None => return Ok(None),
+            },
+        };
+        let dir = models::resolve_model(&spec, &settings.registry)?;
+        let artifact = models::load(&dir)?;
+        let report = models::load_report(&dir)?;
+        let (_, sha256) = file_digest(&dir.join("model.json"))?;
+        let version = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|v| v.starts_with('v'));
+        Ok(Some((
+            artifact,
+            report,
+            ModelRecord {
+                name: m.name().to_string(),
+                source: "registry".into(),
+                path: dir.display().to_string(),
+                version,
+                sha256,
+            },
+        )))
+    }
+
+    /// Scores every customer with every available model, joins CLV and segments, checks drift.
+    fn score(
+        &mut self,
+        manifest: &mut Manifest,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<usize>, Error> {
+        let mut trained = std::mem::take(&mut self.trained);
+        let feats = self.features(Stage::Score)?;
+        let mut scores = feats.select(["customer_id"]).map_err(pe)?.lazy();
+        let mut scored = Vec::new();
+        let wanted = self.job.config.models.score.clone();
+        for m in [JobModel::Response, JobModel::Churn] {
+            if wanted.as_ref().is_some_and(|w| !w.contains(&m)) {
+                continue;
+            }
+            let Some((artifact, report, record)) = self.model_for(m, &mut trained)? else {
+                if wanted.is_some() {
+                    return Err(Error::Usage(format!(
+                        "`models.score` names `{}`, but the run trained none and the registry `{}` has no production version",
+                        m.name(),
+                        self.job.config.models.registry.display()
+                    )));
+                }
+                continue;
+            };
+            // A model trained with other categorical levels needs features built with them.
+            let rebuilt;
+            let input = if artifact
+                .preprocessing
+                .numeric
+                .iter()
+                .all(|t| feats.column(&t.column).is_ok())
+            {
+                feats
+            } else {
+                let params = FeatureParams {
+                    levels: report.feature_levels.clone(),
+                    ..self.feature_params.clone()
+                };
+                let tx = self.table(TableKind::Transactions, Stage::Score)?;
+                rebuilt = features::build(tx, self.customers(), self.as_of, &params)?;
+                &rebuilt
+            };
+            let (s, drift) = models::score_frame(&artifact, input, Some("customer_id"), false)?;
+            scores = scores.join(
+                s.lazy()
+                    .select([col("customer_id"), col("score").alias(m.score_column())]),
+                [col("customer_id")],
+                [col("customer_id")],
+                JoinArgs::new(JoinType::Left),
+            );
+            let source = match &record.version {
+                Some(v) => format!("registry {}/{v}", m.name()),
+                None => format!("{} ({})", record.source, record.path),
+            };
+            manifest.models.push(record);
+            scored.push(ScoredModel {
+                model: m,
+                source,
+                report,
+                drift,
+            });
+        }
+        self.scored = scored;
+        if self.scored.is_empty() {
+            return Err(Error::Usage(format!(
+                "stage `score` found no model: add stage `train`, name one in `[models]`, or promote one in the registry `{}`",
+                self.job.config.models.registry.display()
+            )));
+        }
+        if let Some(c) = &self.clv {
+            scores = scores.join(
+                c.clone().lazy().select([
+                    col("customer_id"),
+                    col("p_alive"),
+                    col("expected_purchases"),
+                    col("clv"),
+                ]),
+                [col("customer_id")],
+                [col("customer_id")],
+                JoinArgs::new(JoinType::Left),
+            );
+        }
+        if let Some(seg) = &self.segmentation {
+            let mut keep = vec![col("customer_id"), col("rfm_segment"), col("value_tier")];
+            if seg.cluster.is_some() {
+                keep.push(col("cluster"));
+            }
+            scores = scores.join(
+                segment::segmentation_frame(seg)?.lazy().select(keep),
+                [col("customer_id")],
+                [col("customer_id")],
+                JoinArgs::new(JoinType::Left),
+            );
+        }
+        let mut scores = scores
+            .sort(["customer_id"], SortMultipleOptions::default())
+            .collect()
+            .map_err(pe)?;
+        io::write_table(&self.dir.join("scores.csv"), &mut scores)?;
+        self.summary.push_str(&format!(
+            "\n== scores ==\n{} customers scored → scores.csv\n",
+            scores.height()
+        ));
+        for s in &self.scored {
+            self.summary.push_str(&format!("{}: ", s.model.name()));
+            self.summary.push_str(&models::render_drift(&s.drift, 3));
+        }
+        let rows = scores.height();
+        self.scores = Some(scores);
+        let record = self.drift_record();
+        if !record.over_threshold.is_empty() {
+            let message = format!(
+                "drift over the threshold (PSI > {}): {}",
+                record.fail_above,
+                record.over_threshold.join(", ")
+            );
+            match self.job.config.drift.action {
+                DriftAction::Fail => self.drift_failure = Some(message),
+                DriftAction::Warn => warnings.push(format!("warning: {message}")),
+            }
+        }
+        manifest.drift = Some(record);
+        Ok(Some(rows))
+    }
+
+    fn drift_record(&self) -> DriftRecord {
+        let d = &self.job.config.drift;
+        let mut over = Vec::new();
+        for s in &self.scored {
+            let name = s.model.name();
+            if d.check_scores {
+                if let Some(p) = s.drift.score_psi.filter(|p| *p > d.fail_above) {
+                    over.push(format!("{name}: score ({p:.3})"));
+                }
+            }
+            for f in &s.drift.features {
+                if let Some(p) = f.psi.filter(|p| *p > d.fail_above) {
+                    if !d.excludes(&f.name) {
+                        over.push(format!("{name}: {} ({p:.3})", f.name));
+                    }
+                }
+            }
+        }
+        DriftRecord {
+            fail_above: d.fail_above,
+            action: match d.action {
+                DriftAction::Fail => "fail".into(),
+                DriftAction::Warn => "warn".into(),
+            },
+            exclude: d.exclude.clone(),
+            models: self
+                .scored
+                .iter()
+                .map(|s| ModelDriftRecord {
+                    model: s.model.name().to_string(),
+                    rows: s.drift.rows,
+                    score_psi: s.drift.score_psi,
+                    features: s.drift.features.clone(),
+                })
+                .collect(),
+            over_threshold: over,
+        }
+    }
+
+    fn select(&mut self, warnings: &mut Vec<String>) -> Result<Option<usize>, Error> {
+        let scores = self
+            .scores
+            .as_ref()
+            .ok_or_else(|| Error::Usage("stage `select` needs stage `score`".into()))?;
+        let default_segment = self
+            .job
+            .config
+            .select
+            .segment_column
+            .clone()
+            .or_else(|| self.segmentation.as_ref().map(|_| "rfm_segment".into()));
+        let mut rows = 0;
+        for path in &self.job.config.select.campaigns {
+            let campaign = select::load_campaign(path)?;
+            let seg_col = select::segment_column(&campaign, default_segment.as_deref())?;
+            let campaign_dir = path.parent().unwrap_or_else(|| Path::new("."));
+            let mut selected = select::select_from_frames(
+                &campaign,
+                campaign_dir,
+                scores,
+                self.customers(),
+                seg_col.as_deref(),
+            )?;
+            let out = self
+                .dir
+                .join("audience")
+                .join(file_safe(&campaign.campaign.name));
+            let text = select::write_side_rejects(
+                &out,
+                &mut selected.side_tables,
+                self.request.max_reject_rate(),
+            )?;
+            warnings.extend(text.lines().map(str::to_string));
+            select::write_selection(&out, &selected.selection, seg_col.as_deref())?;
+            self.summary.push_str(&format!(
+                "\n== audience: {} ==\n",
+                selected.selection.summary.campaign
+            ));
+            self.summary
+                .push_str(&render_summary(&selected.selection.summary));
+            rows += selected.selection.summary.audience_size;
+            self.selections.push(selected.selection);
+        }
+        Ok(Some(rows))
+    }
+
+    /// `report.json` and `report.html` from everything the earlier stages left.
+    fn report(&mut self, manifest: &Manifest) -> Result<Option<usize>, Error> {
+        let mut b = ReportBuilder::new(self.job.name(), self.as_of);
+        let mut from: Vec<String> = ["features.parquet", "segments.csv", "clv.csv", "scores.csv"]
+            .into_iter()
+            .filter(|f| self.dir.join(f).is_file())
+            .map(String::from)
+            .collect();
+        from.extend(
+            self.selections
+                .iter()
+                .map(|s| format!("audience/{}/summary.json", file_safe(&s.summary.campaign))),
+        );
+        b.generated_from(from);
+        for s in &manifest.stages {
+            if let Some(rows) = s.rows {
+                b.stage_rows(&s.name, rows);
+            }
+        }
+        if let (Some(seg), Some(f)) = (&self.segmentation, &self.features) {
+            b.segments(seg, f)?;
+        }
+        for s in &self.scored {
+            b.model(s.model.name(), &s.source, &s.report);
+        }
+        // Trained but not scored (a job without `score`).
+        for (m, t) in &self.trained {
+            b.model(
+                m.name(),
+                &format!("trained (models/{})", m.name()),
+                &t.report,
+            );
+        }
+        if let Some(c) = &self.clv {
+            b.clv(c)?;
+        }
+        for sel in &self.selections {
+            b.campaign(&file_safe(&sel.summary.campaign), sel);
+        }
+        let d = &self.job.config.drift;
+        for s in &self.scored {
+            b.drift(s.model.name(), &s.drift, &d.exclude, Some(d.fail_above));
+        }
+        crate::report::write_report(self.dir, &b.build())?;
+        self.summary
+            .push_str("\n== report ==\nreport.html, report.json\n");
+        Ok(None)
+    }
+}
+
+/// A campaign name as a folder name: letters, digits, `-`, `_` and `.` kept, the rest `_`.
+fn file_safe(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    match s.trim_matches('.') {
+        "" => "campaign".to_string(),
+        t => t.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_safe;
+
+    #[test]
+    fn campaign_names_become_safe_folder_names() {
+        assert_eq!(file_safe("spring-email"), "spring-email");
+        assert_eq!(file_safe("Spring / 2026"), "Spring___2026");
+        assert_eq!(file_safe(".."), "campaign");
+    }
+}

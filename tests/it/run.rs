@@ -1,0 +1,399 @@
+//! `bullseye run JOB.toml` (and `bullseye quickstart`, the bundled job): every stage end to end,
+//! byte-identical reruns, bad input (exit 2) and drift (exit 3) that leave the published run alone,
+//! and `kill -9` at any moment leaving only complete outputs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::{assert_ok, check_golden, root, stderr, Sandbox};
+
+const AS_OF: &str = "1998-06-30";
+
+/// Every file under `dir` by relative path, with its bytes; `manifest.json` left out (it holds
+/// timings).
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                pending.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+                if rel != "manifest.json" {
+                    out.insert(rel, std::fs::read(&p).unwrap());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The manifest without what is measured (start time, durations) or machine-specific (paths).
+fn stable_manifest(m: &Value) -> Value {
+    let mut m = m.clone();
+    let o = m.as_object_mut().unwrap();
+    o.remove("started_at");
+    o.remove("total_seconds");
+    for s in o["stages"].as_array_mut().unwrap() {
+        s.as_object_mut().unwrap().remove("seconds");
+    }
+    m
+}
+
+fn manifest(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
+/// What a reader relies on in a manifest, without hashes that depend on floating point details or
+/// paths of this machine: the golden file.
+fn manifest_digest(m: &Value) -> String {
+    let mut lines = vec![
+        format!("job {} as of {}", m["job"]["name"], m["job"]["as_of"]),
+        format!("stages {}", m["job"]["stages"]),
+        format!("exit_status {} error {}", m["exit_status"], m["error"]),
+    ];
+    for i in m["inputs"].as_array().unwrap() {
+        lines.push(format!(
+            "input {} bytes {} sha256 {} rows in {} kept {} rejected {} rejects {}",
+            i["table"],
+            i["bytes"],
+            i["sha256"],
+            i["rows_in"],
+            i["rows_kept"],
+            i["rows_rejected"],
+            i["rejects"]
+        ));
+    }
+    for x in m["models"].as_array().unwrap() {
+        lines.push(format!("model {} {} {}", x["name"], x["source"], x["path"]));
+    }
+    for s in m["stages"].as_array().unwrap() {
+        lines.push(format!("stage {} rows {}", s["name"], s["rows"]));
+    }
+    for o in m["outputs"].as_array().unwrap() {
+        lines.push(format!("output {}", o["path"]));
+    }
+    let d = &m["drift"];
+    lines.push(format!(
+        "drift fail_above {} action {} over {}",
+        d["fail_above"], d["action"], d["over_threshold"]
+    ));
+    lines.join("\n") + "\n"
+}
+
+fn customers_on_do_not_contact_list(channel: &str) -> std::collections::HashSet<String> {
+    std::fs::read_to_string(root().join("notebooks-data/suppressions.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1].is_empty() || f[1] == channel).then(|| f[0].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn quickstart_job_runs_every_stage_and_reruns_byte_identical() {
+    let sb = Sandbox::new(&[]);
+    let job = root().join("notebooks-data/jobs/quickstart.toml");
+    let out = sb.run(&["run", job.to_str().unwrap(), "--out", "runs"]);
+    assert_ok(&out);
+    let dir = sb.path(&format!("runs/{AS_OF}"));
+    let first = snapshot(&dir);
+    let m = manifest(&dir);
+    check_golden("run_quickstart_manifest.txt", &manifest_digest(&m));
+    assert_eq!(m["bullseye_version"], env!("CARGO_PKG_VERSION"));
+    // The outputs listed in the manifest are the files on disk, with their hashes.
+    let listed: Vec<&str> = m["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, first.keys().map(String::as_str).collect::<Vec<_>>());
+
+    // Audiences within budget, with a control group, and nobody on the do-not-contact list.
+    let audience = sb.read(&format!("runs/{AS_OF}/audience/spring-email/audience.csv"));
+    assert!(audience.lines().count() > 1_000, "audience is nearly empty");
+    assert!(audience.contains(",control,") && audience.contains(",target,"));
+    let summary = sb.json(&format!("runs/{AS_OF}/audience/spring-email/summary.json"));
+    assert!(summary["spent"].as_f64().unwrap() <= 800.0);
+    let suppressed = customers_on_do_not_contact_list("email");
+    assert!(suppressed.len() > 500);
+    for line in audience.lines().skip(1) {
+        let id = line.split(',').nth(1).unwrap();
+        assert!(
+            !suppressed.contains(id),
+            "suppressed customer {id} in the audience"
+        );
+    }
+    assert!(sb
+        .path(&format!(
+            "runs/{AS_OF}/audience/summer-email-and-mail/audience.csv"
+        ))
+        .is_file());
+
+    // The HTML report holds every chart.
+    let html = sb.read(&format!("runs/{AS_OF}/report.html"));
+    for chart in [
+        "pareto",
+        "rfm-segments",
+        "rf-heatmap",
+        "cluster-profiles",
+        "gains",
+        "lift",
+        "calibration",
+        "clv-histogram",
+        "p-alive",
+        "profit-curve",
+        "drift",
+    ] {
+        assert!(
+            html.contains(&format!("data-chart=\"{chart}\"")),
+            "report.html lacks the {chart} chart"
+        );
+    }
+
+    // The quickstart command is the same job: same bytes, published over the first run.
+    let again = sb.run(&["quickstart", "--out", "runs", "--quiet"]);
+    assert_ok(&again);
+    assert!(again.stdout.is_empty(), "--quiet printed something");
+    let second = snapshot(&dir);
+    for (file, bytes) in &first {
+        assert!(
+            second.get(file) == Some(bytes),
+            "{file} differs between runs"
+        );
+    }
+    assert_eq!(first.len(), second.len());
+    assert_eq!(stable_manifest(&m), stable_manifest(&manifest(&dir)));
+    // Nothing else is left in the output folder: no staging folder, no temporary file.
+    let entries: Vec<String> = std::fs::read_dir(sb.path("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(entries, vec![AS_OF.to_string()]);
+    assert!(first.keys().all(|f| !f.contains(".tmp-")));
+}
+
+/// A job on a copy of the CDNOW transactions in the sandbox, so the test can corrupt them.
+fn write_small_job(sb: &Sandbox, stages: &str) -> PathBuf {
+    std::fs::copy(
+        root().join("notebooks-data/CDNOW_master.txt"),
+        sb.path("transactions.txt"),
+    )
+    .unwrap();
+    let job = sb.path("job.toml");
+    std::fs::write(
+        &job,
+        format!(
+            r#"[job]
+name = "small"
+out = "runs"
+as_of = "{AS_OF}"
+stages = [{stages}]
+
+[ingest]
+max_reject_rate = 0.01
+
+[sources.transactions]
+path = "transactions.txt"
+delimiter = "whitespace"
+date_format = "%Y%m%d"
+[sources.transactions.columns]
+customer_id = "customer_id"
+order_date = "date"
+amount = "dollar_value"
+quantity = "number_of_cds"
+"#
+        ),
+    )
+    .unwrap();
+    job
+}
+
+#[test]
+fn too_many_bad_rows_exit_2_and_leave_the_previous_run_untouched() {
+    let sb = Sandbox::new(&[]);
+    write_small_job(&sb, r#""ingest", "features", "segment", "clv""#);
+    assert_ok(&sb.run(&["run", "job.toml", "--quiet"]));
+    let dir = sb.path(&format!("runs/{AS_OF}"));
+    let before = snapshot(&dir);
+    let manifest_before = std::fs::read(dir.join("manifest.json")).unwrap();
+
+    // 2% of the rows get an amount that is not a number.
+    let text = std::fs::read_to_string(sb.path("transactions.txt")).unwrap();
+    let corrupted: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i > 0 && i % 50 == 0 {
+                format!(
+                    "{} 1997010l 1 12,34\n",
+                    l.split_whitespace().next().unwrap()
+                )
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(sb.path("transactions.txt"), corrupted).unwrap();
+    let out = sb.run(&["run", "job.toml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    let failed = format!("runs/{AS_OF}.failed");
+    assert!(
+        err.contains("rejected") && err.contains(&format!("{failed}/rejects/transactions.csv")),
+        "{err}"
+    );
+    // The published run is exactly as it was; the failed one is beside it, with its reasons.
+    assert!(snapshot(&dir) == before, "the previous run was modified");
+    assert_eq!(
+        std::fs::read(dir.join("manifest.json")).unwrap(),
+        manifest_before
+    );
+    let m = manifest(&sb.path(&failed));
+    assert_eq!(m["exit_status"], 2);
+    assert!(m["error"].as_str().unwrap().contains("rejected"));
+    // The manifest of the failed run still says what was read.
+    assert_eq!(m["inputs"][0]["rows_rejected"], 1393);
+    assert_eq!(m["inputs"][0]["rejects"], "rejects/transactions.csv");
+    let rejects = sb.read(&format!("{failed}/rejects/transactions.csv"));
+    assert!(
+        rejects.contains("transactions.txt,51,order_date,date,bad_date,1997010l"),
+        "{rejects}"
+    );
+}
+
+/// A job scoring the bundled customers with the registry's production churn model, trained on
+/// features as of 1998-04-01.
+fn write_churn_job(sb: &Sandbox) {
+    let data = root().join("notebooks-data");
+    std::fs::write(
+        sb.path("churn.toml"),
+        format!(
+            r#"[job]
+name = "churn-weekly"
+out = "runs"
+stages = ["ingest", "features", "score"]
+sources = "{}"
+
+[models]
+registry = "{}"
+score = ["churn"]
+
+[drift]
+fail_above = 0.25
+"#,
+            data.join("quickstart.toml").display(),
+            root().join("models").display()
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn drift_over_the_threshold_exits_3() {
+    let sb = Sandbox::new(&[]);
+    write_churn_job(&sb);
+    // Scoring on the training date: the population is the training population.
+    let ok = sb.run(&[
+        "run",
+        "churn.toml",
+        "--as-of",
+        "1998-04-01",
+        "--log-format",
+        "json",
+    ]);
+    assert_ok(&ok);
+    let events: Vec<Value> = stderr(&ok)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["event"] == "stage_finished")
+            .count(),
+        3
+    );
+    assert_eq!(events.last().unwrap()["event"], "run_finished");
+    let m = manifest(&sb.path("runs/1998-04-01"));
+    assert_eq!(m["models"][0]["source"], "registry");
+    assert_eq!(m["models"][0]["version"], "v0001");
+    let drift = &m["drift"]["models"][0];
+    assert!(drift["score_psi"].as_f64().unwrap() < 0.01, "{drift}");
+
+    // Three months later the cohort has gone quiet: recency and the score shift.
+    let out = sb.run(&["run", "churn.toml", "--as-of", AS_OF]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("churn: recency_days"), "{err}");
+    assert!(!sb.path(&format!("runs/{AS_OF}")).exists());
+    let m = manifest(&sb.path(&format!("runs/{AS_OF}.failed")));
+    assert_eq!(m["exit_status"], 3);
+    let over = m["drift"]["over_threshold"].to_string();
+    assert!(over.contains("churn: score") && over.contains("recency_days"));
+    // Features that grow with the calendar are reported but not checked.
+    assert!(!over.contains("tenure_days"), "{over}");
+}
+
+#[test]
+fn a_killed_run_leaves_the_previous_or_the_new_outputs_complete() {
+    let sb = Sandbox::new(&[]);
+    write_small_job(&sb, r#""ingest", "features", "segment", "clv""#);
+    assert_ok(&sb.run(&["run", "job.toml", "--quiet"]));
+    let dir = sb.path(&format!("runs/{AS_OF}"));
+    let reference = snapshot(&dir);
+    for delay_ms in [30, 120, 250, 400, 600, 800, 1100, 1500, 2000] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bullseye"))
+            .args(["run", "job.toml", "--quiet"])
+            .current_dir(sb.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        // SIGKILL: no destructor, no cleanup.
+        let _ = child.kill();
+        child.wait().unwrap();
+        let now = snapshot(&dir);
+        assert!(
+            now == reference,
+            "after a kill at {delay_ms} ms the published run is not a complete run"
+        );
+        assert_eq!(manifest(&dir)["exit_status"], 0);
+    }
+    // The next run cleans up the staging folders of killed runs.
+    assert_ok(&sb.run(&["run", "job.toml", "--quiet"]));
+    let entries: Vec<String> = std::fs::read_dir(sb.path("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(entries, vec![AS_OF.to_string()]);
+}
+
+#[test]
+fn job_files_are_checked_before_anything_runs() {
+    let sb = Sandbox::new(&[]);
+    std::fs::write(
+        sb.path("bad.toml"),
+        "[job]\nname = \"x\"\nout = \"runs\"\nstages = [\"ingest\", \"select\"]\n[sources.transactions]\npath = \"t.csv\"\n",
+    )
+    .unwrap();
+    let out = sb.run(&["run", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("stage `select` needs stage `score`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!sb.path("runs").exists());
+}
