@@ -57,6 +57,21 @@ fn svg(
     Ok(out)
 }
 
+/// The series legend, in the same style on every chart.
+fn legend<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    position: SeriesLabelPosition,
+) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(LIGHT)
+        .label_font((FONT, 12))
+        .draw()?;
+    Ok(())
+}
+
 fn pct_label(v: &f64) -> String {
     format!("{:.0}%", v * 100.0)
 }
@@ -200,13 +215,7 @@ pub fn group_bars(chart_id: &str, groups: &[GroupRow]) -> Result<String, ReportE
             }))?
             .label("revenue")
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], ORANGE.filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(LIGHT)
-            .label_font((FONT, 12))
-            .draw()?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         Ok(())
     })
 }
@@ -378,13 +387,7 @@ pub fn gains(chart_id: &str, m: &ModelMetrics) -> Result<String, ReportError> {
             .label("model")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLUE.stroke_width(2)));
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, BLUE.filled())))?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(LIGHT)
-            .label_font((FONT, 12))
-            .draw()?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         Ok(())
     })
 }
@@ -435,13 +438,7 @@ pub fn lift(chart_id: &str, m: &ModelMetrics) -> Result<String, ReportError> {
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], ORANGE.stroke_width(2)));
         chart.draw_series(cum.iter().map(|&p| Circle::new(p, 3, ORANGE.filled())))?;
         chart.draw_series(LineSeries::new([(0.5, 1.0), (10.5, 1.0)], GRAY))?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(LIGHT)
-            .label_font((FONT, 12))
-            .draw()?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     })
 }
@@ -655,13 +652,7 @@ pub fn profit_curve(chart_id: &str, c: &CampaignSection) -> Result<String, Repor
                 anchored(12, &RED, h, VPos::Center),
             )))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::MiddleRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(LIGHT)
-            .label_font((FONT, 12))
-            .draw()?;
+        legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
         Ok(())
     })
 }
