@@ -261,6 +261,7 @@ fn too_many_bad_rows_exit_2_and_leave_the_previous_run_untouched() {
     );
     let m = manifest(&sb.path(&failed));
     assert_eq!(m["exit_status"], 2);
+    assert_eq!(m["failed_stage"], "ingest");
     assert!(m["error"].as_str().unwrap().contains("rejected"));
     // The manifest of the failed run still says what was read.
     assert_eq!(m["inputs"][0]["rows_rejected"], 1393);
@@ -339,6 +340,7 @@ fn drift_over_the_threshold_exits_3() {
     assert!(!sb.path(&format!("runs/{AS_OF}")).exists());
     let m = manifest(&sb.path(&format!("runs/{AS_OF}.failed")));
     assert_eq!(m["exit_status"], 3);
+    assert_eq!(m["failed_stage"], "score");
     let over = m["drift"]["over_threshold"].to_string();
     assert!(over.contains("churn: score") && over.contains("recency_days"));
     // Features that grow with the calendar are reported but not checked.

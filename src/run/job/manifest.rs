@@ -23,6 +23,8 @@ pub struct Manifest {
     /// 0 success, 2 bad input, 3 drift over the threshold, 1 anything else.
     pub exit_status: u8,
     pub error: Option<String>,
+    /// The stage that failed (drift is found by `score` but fails the run at its end).
+    pub failed_stage: Option<String>,
     pub inputs: Vec<InputRecord>,
     pub models: Vec<ModelRecord>,
     pub stages: Vec<StageRecord>,

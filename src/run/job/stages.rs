@@ -97,21 +97,25 @@ pub(super) fn execute(
     let total = job.stages.len();
     for (i, &stage) in job.stages.iter().enumerate() {
         if stage == Stage::Select && st.drift_failure.is_some() {
+            let w = "warning: stage `select` skipped: drift over the threshold".to_string();
+            observer.warning(&w);
+            manifest.warnings.push(w);
             continue;
         }
         observer.stage_started(stage, i, total);
         let t0 = Instant::now();
         let mut warnings: Vec<String> = Vec::new();
         let rows = match stage {
-            Stage::Ingest => st.ingest(manifest, &mut warnings)?,
-            Stage::Features => st.build_features()?,
-            Stage::Segment => st.segment()?,
-            Stage::Clv => st.clv()?,
-            Stage::Train => st.train()?,
-            Stage::Score => st.score(manifest, &mut warnings)?,
-            Stage::Select => st.select(&mut warnings)?,
-            Stage::Report => st.report(manifest)?,
+            Stage::Ingest => st.ingest(manifest, &mut warnings),
+            Stage::Features => st.build_features(),
+            Stage::Segment => st.segment(),
+            Stage::Clv => st.clv(),
+            Stage::Train => st.train(),
+            Stage::Score => st.score(manifest, &mut warnings),
+            Stage::Select => st.select(&mut warnings),
+            Stage::Report => st.report(manifest),
         };
+        let rows = rows.inspect_err(|_| manifest.failed_stage = Some(stage.name().to_string()))?;
         let record = StageRecord {
             name: stage.name().to_string(),
             seconds: round_ms(t0.elapsed().as_secs_f64()),
@@ -125,7 +129,10 @@ pub(super) fn execute(
         manifest.stages.push(record);
     }
     match st.drift_failure.take() {
-        Some(message) => Err(Error::Drift(message)),
+        Some(message) => {
+            manifest.failed_stage = Some(Stage::Score.name().to_string());
+            Err(Error::Drift(message))
+        }
         None => Ok(st.summary),
     }
 }
