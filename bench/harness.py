@@ -31,6 +31,15 @@ def ensure_data(data_dir, customers, avg_orders=20, seed=42):
     return out
 
 
+class ChildFailed(RuntimeError):
+    """A child that exited non-zero (or was killed), with what it used until then."""
+
+    def __init__(self, message, wall, rss):
+        super().__init__(message)
+        self.wall = wall
+        self.rss = rss
+
+
 def measure(cmd, env=None):
     """(wall seconds, peak RSS in MiB, stdout) of one child process via wait4; raises on failure.
 
@@ -43,7 +52,7 @@ def measure(cmd, env=None):
         err = proc.stderr.read().decode() if proc.stderr else ""
         code = os.waitstatus_to_exitcode(status)
         if code != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed ({code}):\n{err}")
+            raise ChildFailed(f"{' '.join(cmd)} failed ({code}):\n{err}", wall, usage.ru_maxrss / 1024.0)
         out.seek(0)
         return wall, usage.ru_maxrss / 1024.0, out.read().decode()
 

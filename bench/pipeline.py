@@ -426,7 +426,11 @@ def render(args, mode, results, big, versions, machine, env_note):
         L.append(f"Data `{big['data']}` ({big.get('generated', 'reused')}); load before: `{big['load_before']}`; "
                  f"after: `{big['load_after']}`.\n")
         if big.get("error"):
-            L.append(f"The run failed: {big['error']}\n")
+            fa = big.get("failed_after")
+            if fa:
+                L.append(f"The run failed after {fa['wall']:.1f} s at a peak RSS of {fa['rss']:,.0f} MiB "
+                         f"({fa['rss'] / 1024:.2f} GiB). Exit -9 is the kernel's OOM killer.\n")
+            L.append(f"```\n{big['error'].strip()}\n```\n")
         else:
             r = big["run"]
             L.append(f"- wall time: {r['wall']:.1f} s; peak RSS: {r['rss']:,.0f} MiB ({r['rss'] / 1024:.2f} GiB)")
@@ -505,6 +509,9 @@ def main():
         big = {"customers": n, "data": data, "load_before": sh("uptime"),
                "generated": "reused" if existed else f"generated with --chunks 10 in {gen_s:.0f} s"}
         cmd = bullseye_run_cmd(args.bin, job, out) if mode == "run" else chain_script(args.bin, cfg, work, out, args.kmeans_n_init)
+        # If the run outgrows the machine's memory, the kernel's OOM killer should pick it and
+        # not a bystander (there is no swap here).
+        cmd = ["sh", "-c", 'echo 1000 > /proc/self/oom_score_adj; exec "$0" "$@"', *cmd]
         try:
             wall, rss, _ = harness.measure(cmd)
             stages, checks = bullseye_result(out, mode)
@@ -512,6 +519,8 @@ def main():
             print(f"  {scale} bullseye {wall:.1f} s {rss:.0f} MiB", flush=True)
         except Exception as e:  # noqa: BLE001 - recorded in BENCHMARKS.md
             big["error"] = str(e)[-2000:]
+            if isinstance(e, harness.ChildFailed):
+                big["failed_after"] = {"wall": e.wall, "rss": e.rss}
         big["load_after"] = sh("uptime")
     machine["load at end"] = sh("uptime")
     with open(args.out, "w") as f:
