@@ -4,7 +4,7 @@
 //! the first reason of each row; the frame is collected once and split into kept and rejected
 //! rows, so `rows_in = rows_kept + rows_rejected` holds by construction.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -55,7 +55,7 @@ struct Mapped {
 
 /// Validates a raw table against its canonical schema.
 pub fn validate(
-    raw: RawTable,
+    mut raw: RawTable,
     table: TableKind,
     spec: &SourceSpec,
     as_of: Option<NaiveDate>,
@@ -78,9 +78,24 @@ pub fn validate(
     let stages = Stages::new(&raw, &mapped, table, date_format, as_of, true);
     let extras = extra_columns(&raw_names_used(&mapped), &source_names, table, &mapped);
 
+    let polars_err = |source| IngestError::Polars {
+        path: raw.path.clone(),
+        source,
+    };
     // A row identical (in every source column) to an earlier one. With an order id this is the
     // same order line delivered twice; without one it may be two equal purchases on one day.
-    let whole_row = as_struct(source_names.iter().map(|n| col(n.as_str())).collect());
+    // The order id narrows the search first (identical rows share it).
+    let order_id: Vec<String> = mapped
+        .iter()
+        .filter(|m| m.canonical == "order_id")
+        .map(|m| m.source.clone())
+        .collect();
+    let key_order: Vec<String> = order_id
+        .iter()
+        .chain(source_names.iter().filter(|n| !order_id.contains(n)))
+        .cloned()
+        .collect();
+    let dups = find_duplicates(&raw.frame, &key_order).map_err(polars_err)?;
     let mut bad = stages
         .bad_flags
         .iter()
@@ -97,24 +112,12 @@ pub fn validate(
             .map(|m| col(format!("__p_{}", m.canonical)).alias(m.canonical.as_str())),
     );
     out_columns.extend(extras.iter().map(|e| col(e.as_str())));
-    let polars_err = |source| IngestError::Polars {
-        path: raw.path.clone(),
-        source,
-    };
+    let mut source = raw.frame.clone();
+    source
+        .with_column(dups.later_copy.clone().into_column())
+        .map_err(polars_err)?;
     let all = stages
-        .apply(
-            raw.frame
-                .clone()
-                .lazy()
-                .with_row_index(ROW, None)
-                .with_column(
-                    whole_row
-                        .clone()
-                        .is_first_distinct()
-                        .not()
-                        .alias(SAME_AS_EARLIER),
-                ),
-        )
+        .apply(source.lazy().with_row_index(ROW, None))
         .select(out_columns);
     let mut all = crate::features::collect_streaming(all).map_err(polars_err)?;
     // The streaming engine keeps row order for this row-wise plan; rows_in = kept + rejected and
@@ -212,39 +215,14 @@ pub fn validate(
             .idx()
             .map_err(polars_err)?
             .clone();
-        // Name the line of the first copy of a duplicate. A window over every column is
-        // costly, so it only runs when a duplicate exists.
-        let first_seen = if has_order_id
-            && bad_rows
-                .column(SAME_AS_EARLIER)
-                .map_err(polars_err)?
-                .bool()
-                .map_err(polars_err)?
-                .any()
-        {
-            let fs = raw
-                .frame
-                .clone()
-                .lazy()
-                .with_row_index(ROW, None)
-                .select([col(ROW)
-                    .min()
-                    .over([whole_row])
-                    .map_err(polars_err)?
-                    .alias(FIRST_SEEN)])
-                .collect()
-                .map_err(polars_err)?;
-            let fs = fs
-                .column(FIRST_SEEN)
-                .map_err(polars_err)?
-                .idx()
-                .map_err(polars_err)?
-                .clone();
+        // Name the line of the first copy of a duplicate.
+        let first_seen = if has_order_id && !dups.first_copy.is_empty() {
             Some(
-                fs.take(&rows)
-                    .map_err(polars_err)?
-                    .iter()
-                    .map(|v| v.map(|v| v as i64 + first_line))
+                rows.iter()
+                    .map(|r| {
+                        r.and_then(|r| dups.first_copy.get(&r))
+                            .map(|f| *f as i64 + first_line)
+                    })
                     .collect::<Vec<_>>(),
             )
         } else {
@@ -269,10 +247,15 @@ pub fn validate(
             .map(|m| PlSmallStr::from(m.canonical.as_str())),
     );
     keep.extend(extras.iter().map(|s| PlSmallStr::from(s.as_str())));
-    let mut good = all
-        .filter(&good_mask)
-        .and_then(|g| g.select(keep.clone()))
-        .map_err(polars_err)?;
+    // The text frame is no longer needed; the kept rows are the whole frame when none is bad,
+    // so neither copy is held at once with them (peak memory).
+    raw.frame = DataFrame::empty();
+    let all = all.select(keep.clone()).map_err(polars_err)?;
+    let mut good = if bad_rows.height() == 0 {
+        all
+    } else {
+        all.filter(&good_mask).map_err(polars_err)?
+    };
     if let Some(r) = rescued.filter(|r| r.height() > 0) {
         good = good
             .vstack(&r.select(keep.clone()).map_err(polars_err)?)
@@ -306,6 +289,84 @@ pub fn validate(
         frame,
         rejects,
         summary,
+    })
+}
+
+/// Rows identical in every source column to an earlier row.
+struct Duplicates {
+    /// Per source row: a later copy of an earlier row (named `__same_as_earlier`).
+    later_copy: BooleanChunked,
+    /// Row of a later copy → row of its first copy.
+    first_copy: HashMap<IdxSize, IdxSize>,
+}
+
+/// Below this many candidate rows the whole-row comparison runs directly.
+const FEW_CANDIDATES: usize = 10_000;
+
+/// Finds rows identical (in every column of `key_order`) to an earlier row.
+///
+/// A whole-row `is_first_distinct` over millions of rows hashes a struct of every column (the
+/// slowest step of validation), so the candidates are narrowed first, one column at a time in
+/// `key_order` (the order id first: identical rows share it): only rows whose value in that
+/// column occurs more than once among the candidates can have a copy. Identical rows always
+/// survive a narrowing together and the row order is kept, so the exact whole-row comparison
+/// on the few remaining rows gives the same answer as on the whole table.
+fn find_duplicates(frame: &DataFrame, key_order: &[String]) -> PolarsResult<Duplicates> {
+    let n = frame.height();
+    let mut candidates = frame.select(key_order.iter().map(|s| PlSmallStr::from(s.as_str())))?;
+    candidates = candidates.with_row_index(ROW.into(), None)?;
+    for name in key_order {
+        if candidates.height() <= FEW_CANDIDATES {
+            break;
+        }
+        let later = candidates
+            .clone()
+            .lazy()
+            .select([col(name.as_str()).is_first_distinct().not()])
+            .collect()?;
+        let later = later.columns()[0].bool()?.clone();
+        if !later.any() {
+            candidates = candidates.clear();
+            break;
+        }
+        let repeated = candidates
+            .column(name.as_str())?
+            .filter(&later)?
+            .unique()?
+            .as_materialized_series()
+            .clone();
+        candidates = candidates
+            .lazy()
+            .filter(col(name.as_str()).is_in(lit(repeated).implode(false), true))
+            .collect()?;
+    }
+    let mut later_copy = vec![false; n];
+    let mut first_copy = HashMap::new();
+    if candidates.height() > 1 {
+        let whole_row = as_struct(key_order.iter().map(|n| col(n.as_str())).collect());
+        let found = candidates
+            .lazy()
+            .select([
+                col(ROW),
+                whole_row
+                    .clone()
+                    .is_first_distinct()
+                    .not()
+                    .alias(SAME_AS_EARLIER),
+                col(ROW).min().over([whole_row])?.alias(FIRST_SEEN),
+            ])
+            .filter(col(SAME_AS_EARLIER))
+            .collect()?;
+        let rows = found.column(ROW)?.idx()?;
+        let firsts = found.column(FIRST_SEEN)?.idx()?;
+        for (r, f) in rows.into_no_null_iter().zip(firsts.into_no_null_iter()) {
+            later_copy[r as usize] = true;
+            first_copy.insert(r, f);
+        }
+    }
+    Ok(Duplicates {
+        later_copy: BooleanChunked::from_slice(SAME_AS_EARLIER.into(), &later_copy),
+        first_copy,
     })
 }
 
