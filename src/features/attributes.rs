@@ -9,6 +9,7 @@ use polars::prelude::*;
 
 use super::levels::top_levels;
 use super::mix::sanitize;
+use super::purchase::div_exact;
 use super::{epoch_day, FeatureError, FeatureParams, CATALOG};
 
 pub(super) fn build(
@@ -54,7 +55,7 @@ pub(super) fn build(
                 raw.push(("days_since_signup".into(), days()))
             }
             DataType::Date if name == "birth_date" => {
-                raw.push(("age_years".into(), days() / lit(365.25)))
+                raw.push(("age_years".into(), div_exact(days(), 365.25)))
             }
             DataType::Date => raw.push((format!("days_since_{name}"), days())),
             DataType::String => {

@@ -19,7 +19,15 @@ pub(super) fn fixed_point(amount: Expr) -> Expr {
 }
 
 pub(super) fn from_fixed(sum: Expr) -> Expr {
-    sum.cast(DataType::Float64) / lit(FIXED_POINT_SCALE)
+    div_exact(sum.cast(DataType::Float64), FIXED_POINT_SCALE)
+}
+
+/// `e / d`, correctly rounded for every row. polars divides a column by a scalar as a
+/// multiplication by `1 / d` (63000 / 10000 → 6.2999999999999998) but a one-row column exactly
+/// (→ 6.3), so results would depend on how rows happen to be chunked; dividing by a column of
+/// `d`s takes the exact path everywhere (the values are finite, so `e·0 + d` is `d`).
+pub(super) fn div_exact(e: Expr, d: f64) -> Expr {
+    e.clone() / (e * lit(0.0) + lit(d))
 }
 
 fn f64c(e: Expr) -> Expr {
@@ -73,10 +81,15 @@ pub(super) fn build(
     daily = daily.with_columns(flat);
     if cycle {
         // Gaps need each customer's days in order; only the cycle family pays for the sort.
+        // Sorted, a customer's previous day is the previous row when it has the same id, which
+        // is cheaper than a shift over a window partitioned by customer.
+        let same_customer = col("customer_id").eq(col("customer_id").shift(lit(1)));
         daily = daily
             .sort(["customer_id", "day"], SortMultipleOptions::default())
             .with_column(
-                (col("day") - col("day").shift(lit(1)).over([col("customer_id")])?)
+                when(same_customer)
+                    .then(col("day") - col("day").shift(lit(1)))
+                    .otherwise(lit(NULL).cast(DataType::Int32))
                     .cast(DataType::Float64)
                     .alias("gap"),
             );
@@ -107,23 +120,34 @@ pub(super) fn build(
         aggs.extend([
             col("gap").mean().alias("gap_mean"),
             col("gap").median().alias("gap_median"),
-            col("gap").std(0).alias("gap_std"),
+            // Gaps are whole days, so these sums are exact and the standard deviation below
+            // does not depend on how the engine splits a customer's rows (a merged running
+            // variance does, in the last bits).
+            col("gap").sum().alias("gap_sum"),
+            (col("gap") * col("gap")).sum().alias("gap_sq_sum"),
         ]);
     }
-    let per_customer = daily
-        .group_by([col("customer_id")])
-        .agg(aggs)
-        .with_columns([
-            from_fixed(col("total_fp")).alias("monetary_total"),
-            (from_fixed(col("total_fp") - col("first_total_fp"))
-                / (col("n_days") - lit(1)).cast(DataType::Float64))
-            .alias("repeat_mean"),
-        ]);
+    let mut per_customer = daily.group_by([col("customer_id")]).agg(aggs);
+    if cycle {
+        // Population variance of k gaps: (k·Σg² − (Σg)²) / k², exact up to the last division.
+        let k = f64c(col("n_days") - lit(1));
+        per_customer = per_customer.with_column(
+            ((k.clone() * col("gap_sq_sum") - col("gap_sum") * col("gap_sum")) / (k.clone() * k))
+                .clip_min(lit(0.0))
+                .sqrt()
+                .alias("gap_std"),
+        );
+    }
+    let per_customer = per_customer.with_columns([
+        from_fixed(col("total_fp")).alias("monetary_total"),
+        (from_fixed(col("total_fp") - col("first_total_fp"))
+            / (col("n_days") - lit(1)).cast(DataType::Float64))
+        .alias("repeat_mean"),
+    ]);
 
     let n = f64c(col("n_days"));
     let recency = f64c(lit(as_of_day) - col("last_day"));
     let tenure = f64c(lit(as_of_day) - col("first_day"));
-    let unit_days = lit(unit.days());
     let has_gap = col("n_days").gt(lit(1));
     let zero_unless_gap = |e: Expr| {
         when(has_gap.clone())
@@ -142,9 +166,9 @@ pub(super) fn build(
             ]),
             Family::Btyd => columns.extend([
                 (n.clone() - lit(1.0)).alias("btyd_frequency"),
-                (f64c(col("last_day") - col("first_day")) / unit_days.clone())
+                div_exact(f64c(col("last_day") - col("first_day")), unit.days())
                     .alias("btyd_recency"),
-                (tenure.clone() / unit_days.clone()).alias("btyd_t"),
+                div_exact(tenure.clone(), unit.days()).alias("btyd_t"),
                 when(col("n_days").gt(lit(1)))
                     .then(col("repeat_mean"))
                     .otherwise(lit(0.0))
