@@ -49,6 +49,24 @@ fn levels(
     }
 }
 
+/// `params` with the levels of every categorical mix column fixed to those `build` would find
+/// in `lines`, so a build over a subset of the lines keeps the whole table's levels.
+pub(super) fn fix_levels(lines: &LazyFrame, params: &FeatureParams) -> PolarsResult<FeatureParams> {
+    let schema = lines.clone().collect_schema()?;
+    let mut params = params.clone();
+    for (column, weight) in [
+        ("category", col("amount")),
+        ("channel", col("amount")),
+        ("payment_method", lit(1.0)),
+    ] {
+        if schema.contains(column) && !params.levels.contains_key(column) {
+            let lv = levels(lines, column, weight, &params)?;
+            params.levels.insert(column.to_string(), lv);
+        }
+    }
+    Ok(params)
+}
+
 /// Shares per kept level plus `other`, weighted by `weight` per line, over the customer's total.
 /// The weighted parts become plain columns of the lines (`flat`) so the group-by only sums
 /// columns; the shares are ratios of those sums (`ratios`).

@@ -214,6 +214,56 @@ pub fn build(
     Ok(out)
 }
 
+/// [`build`]'s rows for the customers in `ids` only (rows of other customers left out), computed
+/// from those customers' purchases alone: the purchase and mix families of a customer depend on
+/// no other customer once the categorical levels are fixed (`params.levels`, as training rows
+/// do), so restricting the lines first gives the same values at a fraction of the cost. The
+/// attributes family imputes with medians over every customer with a purchase, so it still sees
+/// that whole population. When none of `ids` has a purchase, falls back to [`build`] (which
+/// also reports an as-of date with no customer at all).
+pub fn build_for(
+    transactions: &DataFrame,
+    customers: Option<&DataFrame>,
+    as_of: NaiveDate,
+    params: &FeatureParams,
+    ids: &Series,
+) -> Result<DataFrame, FeatureError> {
+    let families = params.resolve_families(transactions, customers)?;
+    let all_lines = transactions
+        .clone()
+        .lazy()
+        .filter(col("order_date").lt_eq(lit(as_of)));
+    let wanted = || col("customer_id").is_in(lit(ids.clone()).implode(false), false);
+    let params = &if families.contains(&Family::Mix) {
+        mix::fix_levels(&all_lines, params)?
+    } else {
+        params.clone()
+    };
+    let lines = all_lines.clone().filter(wanted());
+    let mut out = purchase::build(lines.clone(), as_of, &families, params.time_unit)?;
+    if out.height() == 0 {
+        return Ok(build(transactions, customers, as_of, params)?
+            .lazy()
+            .filter(wanted())
+            .collect()?);
+    }
+    if families.contains(&Family::Mix) {
+        let m = mix::build(lines, params)?;
+        out = join_on_id(out, m)?;
+    }
+    if let (true, Some(c)) = (families.contains(&Family::Attributes), customers) {
+        // Every customer with a purchase, in id order: the rows `build` would impute over.
+        let base = all_lines
+            .select([col("customer_id")])
+            .unique(None, UniqueKeepStrategy::Any)
+            .sort(["customer_id"], SortMultipleOptions::default())
+            .collect()?;
+        let a = attributes::build(&base, c, as_of, params)?;
+        out = join_on_id(out, a)?;
+    }
+    Ok(out)
+}
+
 /// Runs a query on polars' streaming engine. Its parallel group-by is about twice as fast as the
 /// in-memory engine's on tens of millions of rows (20M-row group-by by customer and day: 3.0 s
 /// against 5.9 s here; the Python wheel's `collect()` takes the same path), and it holds less in

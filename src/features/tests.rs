@@ -228,3 +228,66 @@ proptest! {
         prop_assert_eq!(base, after);
     }
 }
+
+/// `frame_of` plus a category and a channel, and a customers table with an income for some.
+fn with_mix_and_customers(rows: &[(u8, i32, i32)]) -> (DataFrame, DataFrame) {
+    let mut tx = frame_of(rows);
+    let category: Vec<&str> = rows
+        .iter()
+        .map(|r| ["books", "music", "toys"][(r.2.rem_euclid(3)) as usize])
+        .collect();
+    let channel: Vec<&str> = rows
+        .iter()
+        .map(|r| ["web", "store"][(r.1.rem_euclid(2)) as usize])
+        .collect();
+    tx.with_column(Column::new("category".into(), category))
+        .unwrap();
+    tx.with_column(Column::new("channel".into(), channel))
+        .unwrap();
+    let ids: Vec<String> = (0..6).map(|c| format!("c{c}")).collect();
+    let income: Vec<Option<f64>> = (0..6)
+        .map(|c| (c % 3 != 0).then_some(10.0 * c as f64))
+        .collect();
+    let region: Vec<&str> = (0..6).map(|c| ["north", "south"][c % 2]).collect();
+    let customers = DataFrame::new_infer_height(vec![
+        Column::new("customer_id".into(), ids),
+        Column::new("income".into(), income),
+        Column::new("region".into(), region),
+    ])
+    .unwrap();
+    (tx, customers)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Features restricted to some customers are the rows of the features of everyone, levels
+    /// and imputed values included.
+    #[test]
+    fn build_for_is_build_restricted(rows in arb_rows(), wanted in prop::collection::vec(0u8..8, 0..5)) {
+        let (tx, customers) = with_mix_and_customers(&rows);
+        let params = FeatureParams { level_cap: 1, ..FeatureParams::default() };
+        let as_of = date("2024-01-01");
+        let ids = Series::new(
+            "customer_id".into(),
+            wanted.iter().map(|c| format!("c{c}")).collect::<Vec<_>>(),
+        );
+        let full = build(&tx, Some(&customers), as_of, &params);
+        let part = build_for(&tx, Some(&customers), as_of, &params, &ids);
+        match (full, part) {
+            (Ok(full), Ok(part)) => {
+                let expected = full
+                    .lazy()
+                    .filter(col("customer_id").is_in(lit(ids).implode(false), false))
+                    .collect()
+                    .unwrap();
+                for (a, b) in expected.columns().iter().zip(part.columns()) {
+                    prop_assert_eq!(a, b, "column {}", a.name());
+                }
+                prop_assert_eq!(expected, part);
+            }
+            (Err(FeatureError::NoCustomers { .. }), Err(FeatureError::NoCustomers { .. })) => {}
+            (full, part) => prop_assert!(false, "{:?} vs {:?}", full.map(|f| f.height()), part.map(|f| f.height())),
+        }
+    }
+}

@@ -228,7 +228,21 @@ pub fn response_rows(
     let mut parts: Vec<DataFrame> = Vec::new();
     let mut skipped_days = 0usize;
     for &d in &days {
-        let f = match features::build(tx, customers, as_of(d), &params) {
+        // Features only for the customers contacted that day (the same values as for everyone).
+        let contacted = indexed
+            .clone()
+            .lazy()
+            .filter(day().eq(lit(d)))
+            .select([col("customer_id")])
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()
+            .map_err(pe)?;
+        let ids = contacted
+            .column("customer_id")
+            .map_err(pe)?
+            .as_materialized_series()
+            .clone();
+        let f = match features::build_for(tx, customers, as_of(d), &params, &ids) {
             Ok(f) => f,
             Err(FeatureError::NoCustomers { .. }) => {
                 skipped_days += 1;
