@@ -12,12 +12,18 @@ fn main() {
     let t = Instant::now();
     let v = validate(raw, TableKind::Transactions, &spec, None).expect("validate");
     eprintln!("validate {:?}", t.elapsed());
+    let only: Option<String> = std::env::args().nth(2);
     for fam in [
         "rfm",
+        "rfm,btyd",
+        "rfm,windows",
         "rfm,btyd,windows",
         "rfm,btyd,windows,cycle",
         "rfm,btyd,windows,cycle,mix",
     ] {
+        if only.as_deref().is_some_and(|o| o != fam) {
+            continue;
+        }
         let params = bullseye::features::FeatureParams {
             families: Some(
                 fam.split(',')
