@@ -147,6 +147,12 @@ def bullseye_result(out, mode):
     for s in m.get("stages", []):
         stages[s.get("name")] = stages.get(s.get("name"), 0.0) + float(s.get("seconds") or 0.0)
     checks = {"manifest_total_seconds": m.get("total_seconds")}
+    for s in m.get("stages", []):
+        for p in s.get("parts", []):
+            # `train`: "<model> rows" and "<model> fit" (the holdout fit and the refit)
+            key = {"rows": "train_rows_seconds", "fit": "train_fit_seconds"}.get(p["name"].split()[-1])
+            if s.get("name") == "train" and key:
+                checks[key] = round(checks.get(key, 0.0) + float(p["seconds"]), 4)
     rejected = {i.get("table"): i.get("rows_rejected") for i in m.get("inputs", [])}
     if rejected:
         checks["rejected"] = rejected

@@ -41,7 +41,16 @@ fn stable_manifest(m: &Value) -> Value {
     o.remove("started_at");
     o.remove("total_seconds");
     for s in o["stages"].as_array_mut().unwrap() {
-        s.as_object_mut().unwrap().remove("seconds");
+        let s = s.as_object_mut().unwrap();
+        s.remove("seconds");
+        for p in s
+            .get_mut("parts")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            p.as_object_mut().unwrap().remove("seconds");
+        }
     }
     m
 }

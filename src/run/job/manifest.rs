@@ -78,6 +78,15 @@ pub struct StageRecord {
     pub seconds: f64,
     /// The rows the stage produced (customers with features, scored customers, audience size…).
     pub rows: Option<usize>,
+    /// Timed steps inside the stage (e.g. `response rows`, `response fit` in `train`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<StagePart>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StagePart {
+    pub name: String,
+    pub seconds: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -23,7 +23,7 @@ pub use config::{
 };
 pub use manifest::{
     file_digest, list_outputs, DriftRecord, InputRecord, JobRecord, Manifest, ModelDriftRecord,
-    ModelRecord, OutputRecord, StageRecord, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION,
+    ModelRecord, OutputRecord, StagePart, StageRecord, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION,
 };
 pub use publish::Staging;
 

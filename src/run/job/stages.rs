@@ -10,7 +10,8 @@ use polars::prelude::*;
 
 use super::config::{DriftAction, Job, JobModel, KSetting, Stage};
 use super::manifest::{
-    file_digest, DriftRecord, InputRecord, Manifest, ModelDriftRecord, ModelRecord, StageRecord,
+    file_digest, DriftRecord, InputRecord, Manifest, ModelDriftRecord, ModelRecord, StagePart,
+    StageRecord,
 };
 use super::{round_ms, Observer};
 use crate::clv::FitParams;
@@ -54,6 +55,8 @@ pub(super) struct State<'a> {
     selections: Vec<Selection>,
     /// Set by the score stage when a checked PSI crosses the threshold and the action is `fail`.
     drift_failure: Option<String>,
+    /// Timed steps of the running stage, moved into its record when it ends.
+    parts: Vec<StagePart>,
     summary: String,
 }
 
@@ -92,6 +95,7 @@ pub(super) fn execute(
         scored: Vec::new(),
         selections: Vec::new(),
         drift_failure: None,
+        parts: Vec::new(),
         summary: format!("run `{}` as of {as_of}\n", job.name()),
     };
     let total = job.stages.len();
@@ -120,6 +124,7 @@ pub(super) fn execute(
             name: stage.name().to_string(),
             seconds: round_ms(t0.elapsed().as_secs_f64()),
             rows,
+            parts: std::mem::take(&mut st.parts),
         };
         for w in warnings {
             observer.warning(&w);
@@ -310,7 +315,9 @@ impl State<'_> {
         let mut rows = 0;
         let mut text = String::from("\n== train ==\n");
         let mut trained_models = Vec::new();
+        let mut parts = Vec::new();
         for &m in &settings.models {
+            let t0 = Instant::now();
             let (table, kind, holdout) = match m {
                 JobModel::Response => {
                     let contacts = self.table(TableKind::Contacts, Stage::Train)?;
@@ -344,7 +351,16 @@ impl State<'_> {
                 refit: true,
                 treatment: None,
             };
+            parts.push(StagePart {
+                name: format!("{} rows", m.name()),
+                seconds: round_ms(t0.elapsed().as_secs_f64()),
+            });
+            let t0 = Instant::now();
             let trained = models::train(&table, &options)?;
+            parts.push(StagePart {
+                name: format!("{} fit", m.name()),
+                seconds: round_ms(t0.elapsed().as_secs_f64()),
+            });
             models::save(&self.dir.join("models").join(m.name()), &trained)?;
             text.push_str(&format!("{}: ", m.name()));
             text.push_str(&models::render_metrics(&trained.report));
@@ -353,6 +369,7 @@ impl State<'_> {
         }
         self.summary.push_str(&text);
         self.trained.extend(trained_models);
+        self.parts = parts;
         Ok(Some(rows))
     }
 
