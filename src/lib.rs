@@ -2,10 +2,11 @@
 //!
 //! The library is a pipeline of stages, each a module with a typed input and output:
 //! `ingest` (files → validated canonical tables), `features` (tables → one numeric row per
-//! customer as of a date), then segments, models, CLV, scoring and selection. `io` holds the
-//! file plumbing (atomic writes); `run` strings stages together for the CLI's `quickstart` and
-//! `run` commands. Stages below `ingest` take values and return values; only `ingest`, `io` and
-//! `run` touch the file system. See ARCHITECTURE.md for the map.
+//! customer as of a date), then segments, models, CLV, scoring, selection and the run report
+//! (`report`). `io` holds the file plumbing (atomic writes); `run` strings stages together for
+//! the commands, and `run::job` is `bullseye run JOB.toml`. Stages below `ingest` take values and
+//! return values; only `ingest`, `io`, `run` and the report's file helpers touch the file system.
+//! See ARCHITECTURE.md for the map.
 
 pub mod clv;
 pub mod error;
