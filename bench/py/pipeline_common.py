@@ -1,6 +1,7 @@
 """The numpy / scikit-learn stages shared by `pipeline_pandas.py` and `pipeline_polars.py`
 (k-means, the response model, the budgeted selection), each mirroring what `bullseye run` does
 by default. No pandas or polars here, so either child imports only its own frame library."""
+import argparse
 import json
 import time
 
@@ -12,6 +13,25 @@ from sklearn.preprocessing import StandardScaler
 
 AS_OF = "2024-12-31"
 KMEANS_COLUMNS = ["recency_days", "frequency", "monetary_total"]  # ClusterParams::default().columns
+
+
+def parse_args():
+    """The command line both Python pipelines share (bench/pipeline.py passes it)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("data")
+    ap.add_argument("out")
+    ap.add_argument("--budget", type=float, required=True)
+    ap.add_argument("--as-of", default=AS_OF)
+    ap.add_argument("--k", type=int, default=5)
+    ap.add_argument("--n-init", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--cost", type=float, default=0.10)
+    ap.add_argument("--value", type=float, default=40.0)
+    ap.add_argument("--control", type=float, default=0.10)
+    ap.add_argument("--train-features", choices=["contacted", "all"], default="contacted",
+                    help="training rows: features of the contacted customers only (default), or of every "
+                         "customer per send date, then joined (as bullseye does)")
+    return ap.parse_args()
 
 
 class Timer:

@@ -10,7 +10,6 @@ campaign history with point-in-time features, scoring, a budgeted e-mail selecti
 Prints one JSON line: per-stage in-process seconds (read, features, kmeans, train, score,
 select, write), the total, and the figures the benchmark compares across implementations.
 """
-import argparse
 import os
 
 import numpy as np
@@ -65,21 +64,7 @@ def all_features(tx, cu, as_of_day, levels):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("data")
-    ap.add_argument("out")
-    ap.add_argument("--budget", type=float, required=True)
-    ap.add_argument("--as-of", default=pc.AS_OF)
-    ap.add_argument("--k", type=int, default=5)
-    ap.add_argument("--n-init", type=int, default=3)
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--cost", type=float, default=0.10)
-    ap.add_argument("--value", type=float, default=40.0)
-    ap.add_argument("--control", type=float, default=0.10)
-    ap.add_argument("--train-features", choices=["contacted", "all"], default="contacted",
-                    help="training rows: features of the contacted customers only (default), or of every "
-                         "customer per send date, then joined (as bullseye does)")
-    args = ap.parse_args()
+    args = pc.parse_args()
     os.makedirs(args.out, exist_ok=True)
     t = pc.Timer()
 
