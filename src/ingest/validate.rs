@@ -36,7 +36,7 @@ pub mod reason {
 }
 
 /// A validated table: the good rows typed, the bad rows with reasons.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Validated {
     pub table: TableKind,
     /// Canonical columns (typed) followed by carried-along extra columns.

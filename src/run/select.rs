@@ -9,6 +9,8 @@
 //! - Consent: a channel's `consent_column` is read from the customers table when one is given
 //!   (flags parsed by ingest), else from the scores table. A scored customer absent from the
 //!   customers table, or whose flag is empty, has **no consent** on that channel.
+//! - The suppressions table of the sources (`--config`, a job's `[sources.suppressions]`) applies
+//!   to every campaign, named by the campaign file or not.
 //! - Suppressions (`[suppression] files`) and the contact history (`[contact_policy] history`)
 //!   are relative to the campaign file's folder and read through ingest's validation, so bad rows
 //!   are written to `DIR/rejects/` and counted against `--max-reject-rate`, never dropped
@@ -455,17 +457,24 @@ pub fn candidates(
 }
 
 /// Selects the audience from in-memory tables: `scores` (`customer_id` + the campaign's score,
-/// value and segment columns), `customers` (consent flags, as ingest returns them), and the
-/// campaign's side files read from `campaign_dir`. `segment_column`: see [`segment_column`].
+/// value and segment columns), `customers` (consent flags, as ingest returns them), the
+/// campaign's side files read from `campaign_dir`, and `suppressions`: the do-not-contact list of
+/// the sources (ingest config or job), which applies to every campaign whether or not the campaign
+/// file names it. `segment_column`: see [`segment_column`].
 pub fn select_from_frames(
     config: &CampaignConfig,
     campaign_dir: &Path,
     scores: &DataFrame,
     customers: Option<&DataFrame>,
+    suppressions: Option<SideTable>,
     segment_column: Option<&str>,
 ) -> Result<Selected, Error> {
-    let side_tables = load_side_tables(config, campaign_dir)?;
+    let mut side_tables = load_side_tables(config, campaign_dir)?;
+    let own = side_tables.len();
+    side_tables.extend(suppressions);
     let cands = candidates(config, scores, customers, &side_tables, segment_column)?;
+    // The sources' list was validated (and its rejects written) where it was loaded.
+    side_tables.truncate(own);
     let selection = select_audience(config, &cands)?;
     Ok(Selected {
         selection,
@@ -642,11 +651,25 @@ pub fn select(request: &SelectRequest) -> Result<SelectOutcome, Error> {
         ),
         None => None,
     };
+    let suppressions = match request.ingest.path(TableKind::Suppressions) {
+        Some(path) => Some(SideTable {
+            table: TableKind::Suppressions,
+            validated: super::load_checked(
+                &request.ingest,
+                TableKind::Suppressions,
+                &request.out,
+                &mut warnings,
+            )?,
+            path,
+        }),
+        None => None,
+    };
     let mut selected = select_from_frames(
         &config,
         campaign_dir,
         &scores,
         customers.as_ref(),
+        suppressions,
         seg.as_deref(),
     )?;
     warnings.push_str(&write_side_rejects(

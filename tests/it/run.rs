@@ -408,3 +408,65 @@ fn job_files_are_checked_before_anything_runs() {
     );
     assert!(!sb.path("runs").exists());
 }
+
+#[test]
+fn the_sources_do_not_contact_list_applies_to_every_campaign() {
+    let sb = Sandbox::new(&[]);
+    let data = root().join("notebooks-data");
+    // A campaign that names no suppression file and no contact policy.
+    std::fs::write(
+        sb.path("open.toml"),
+        r#"[campaign]
+name = "open"
+budget = 2000.0
+objective = "profit"
+value_per_response = 35.0
+control_fraction = 0.0
+seed = 1
+
+[[channel]]
+name = "email"
+cost = 0.10
+score_column = "score"
+consent_column = "email_opt_in"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        sb.path("job.toml"),
+        format!(
+            r#"[job]
+name = "open"
+out = "runs"
+as_of = "{AS_OF}"
+stages = ["ingest", "features", "score", "select"]
+sources = "{}"
+
+[models]
+registry = "{}"
+
+[drift]
+action = "warn"
+
+[select]
+campaigns = ["open.toml"]
+"#,
+            data.join("quickstart.toml").display(),
+            root().join("models").display()
+        ),
+    )
+    .unwrap();
+    assert_ok(&sb.run(&["run", "job.toml", "--quiet"]));
+    let audience = sb.read(&format!("runs/{AS_OF}/audience/open/audience.csv"));
+    assert!(audience.lines().count() > 5_000, "audience is nearly empty");
+    let suppressed = customers_on_do_not_contact_list("email");
+    for line in audience.lines().skip(1) {
+        let id = line.split(',').nth(1).unwrap();
+        assert!(
+            !suppressed.contains(id),
+            "suppressed customer {id} in the audience"
+        );
+    }
+    let summary = sb.json(&format!("runs/{AS_OF}/audience/open/summary.json"));
+    assert!(summary.to_string().contains("suppressed"), "{summary}");
+}

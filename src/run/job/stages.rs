@@ -611,11 +611,23 @@ impl State<'_> {
             let campaign = select::load_campaign(path)?;
             let seg_col = select::segment_column(&campaign, default_segment.as_deref())?;
             let campaign_dir = path.parent().unwrap_or_else(|| Path::new("."));
+            let suppressions =
+                self.tables
+                    .get(&TableKind::Suppressions)
+                    .map(|v| select::SideTable {
+                        table: TableKind::Suppressions,
+                        path: self
+                            .request
+                            .path(TableKind::Suppressions)
+                            .unwrap_or_default(),
+                        validated: v.clone(),
+                    });
             let mut selected = select::select_from_frames(
                 &campaign,
                 campaign_dir,
                 scores,
                 self.customers(),
+                suppressions,
                 seg_col.as_deref(),
             )?;
             let out = self
