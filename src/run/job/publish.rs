@@ -30,6 +30,8 @@ impl Staging {
     /// name that were killed (their process is gone).
     pub fn create(out: &Path, name: &str) -> Result<Staging, IoError> {
         fs::create_dir_all(out).map_err(|e| write_err(out, e))?;
+        // Messages name `/srv/out/…`, not `jobs/../../out/…`.
+        let out = &fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf());
         remove_stale(out, name);
         let dir = out.join(format!(".{name}.staging-{}", std::process::id()));
         if dir.exists() {
