@@ -89,6 +89,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
                     "exit_status": e.exit_code(),
                     "error": e.to_string(),
                 }));
+                // Every stderr line stays JSON: the event above is the error report.
+                std::process::exit(i32::from(e.exit_code()));
             }
             Err(e.into())
         }

@@ -342,6 +342,22 @@ fn drift_over_the_threshold_exits_3() {
     assert!(drift["score_psi"].as_f64().unwrap() < 0.01, "{drift}");
 
     // Three months later the cohort has gone quiet: recency and the score shift.
+    let json = sb.run(&[
+        "run",
+        "churn.toml",
+        "--as-of",
+        AS_OF,
+        "--log-format",
+        "json",
+    ]);
+    assert_eq!(json.status.code(), Some(3), "{}", stderr(&json));
+    let events: Vec<Value> = stderr(&json)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "run_failed");
+    assert_eq!(last["exit_status"], 3);
     let out = sb.run(&["run", "churn.toml", "--as-of", AS_OF]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let err = stderr(&out);
