@@ -4,9 +4,11 @@
 //! at the edges, so every output in the project goes through one atomic-rename path.
 
 mod atomic;
+mod digest;
 mod table;
 
 pub use atomic::{write_atomic, write_json_atomic, write_string_atomic};
+pub use digest::{file_digest, hex};
 pub use table::{read_table, write_table, TableFormat};
 
 use std::path::PathBuf;

@@ -2,15 +2,11 @@
 //! of a run that is not byte-identical across reruns: `started_at`, `total_seconds` and the stage
 //! `seconds` are measurements.
 
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
-use crate::io::IoError;
+use crate::io::{file_digest, IoError};
 use crate::run::models::FeatureDrift;
+use serde::{Deserialize, Serialize};
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
@@ -115,32 +111,6 @@ pub struct OutputRecord {
     pub sha256: String,
 }
 
-/// Size and SHA-256 (hex) of a file, read in 1 MiB blocks.
-pub fn file_digest(path: &Path) -> Result<(u64, String), IoError> {
-    let err = |source| IoError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = File::open(path).map_err(err)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
-    loop {
-        let n = file.read(&mut buf).map_err(err)?;
-        if n == 0 {
-            break;
-        }
-        bytes += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    let hex = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((bytes, hex))
-}
-
 /// Every file under `dir` (recursively, sorted by relative path, `/`-separated), but `skip`.
 pub fn list_outputs(dir: &Path, skip: &str) -> Result<Vec<OutputRecord>, IoError> {
     let mut files: Vec<PathBuf> = Vec::new();
@@ -190,20 +160,6 @@ pub fn list_outputs(dir: &Path, skip: &str) -> Result<Vec<OutputRecord>, IoError
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn digest_matches_the_known_sha256() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("abc.txt");
-        std::fs::write(&p, "abc").unwrap();
-        let (bytes, hex) = file_digest(&p).unwrap();
-        assert_eq!(bytes, 3);
-        // FIPS 180-2 test vector.
-        assert_eq!(
-            hex,
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
 
     #[test]
     fn outputs_are_listed_sorted_and_relative() {

@@ -22,8 +22,8 @@ pub use config::{
     ModelSettings, SegmentSettings, SelectSettings, Stage, TrainSettings,
 };
 pub use manifest::{
-    file_digest, list_outputs, DriftRecord, InputRecord, JobRecord, Manifest, ModelDriftRecord,
-    ModelRecord, OutputRecord, StagePart, StageRecord, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION,
+    list_outputs, DriftRecord, InputRecord, JobRecord, Manifest, ModelDriftRecord, ModelRecord,
+    OutputRecord, StagePart, StageRecord, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION,
 };
 pub use publish::Staging;
 

@@ -10,13 +10,13 @@ use polars::prelude::*;
 
 use super::config::{DriftAction, Job, JobModel, KSetting, Stage};
 use super::manifest::{
-    file_digest, DriftRecord, InputRecord, Manifest, ModelDriftRecord, ModelRecord, StagePart,
-    StageRecord,
+    DriftRecord, InputRecord, Manifest, ModelDriftRecord, ModelRecord, StagePart, StageRecord,
 };
 use super::{round_ms, Observer};
 use crate::clv::FitParams;
 use crate::features::{self, FeatureError, FeatureParams};
 use crate::ingest::{self, IngestRequest, TableKind, Validated};
+use crate::io::file_digest;
 use crate::models::{ClassifierParams, LogisticParams, ModelArtifact, ModelKind, PreprocessParams};
 use crate::report::ReportBuilder;
 use crate::run::models::{DriftReport, TrainingReport};

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::frame;
 use super::input_error;
 use super::rows::{date_of, TrainingTable};
+use crate::io::hex;
 use crate::models::split::{column_split, fraction_split, time_split};
 use crate::models::{
     self, ClassifierParams, Metrics, ModelArtifact, ModelKind, ModelType, PreprocessParams,
@@ -121,10 +122,6 @@ pub struct TrainingReport {
 pub struct TrainedModel {
     pub artifact: ModelArtifact,
     pub report: TrainingReport,
-}
-
-fn hex(d: impl AsRef<[u8]>) -> String {
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn hash_strings<'a>(h: &mut Sha256, v: impl IntoIterator<Item = &'a String>) {
@@ -307,10 +304,5 @@ mod tests {
         for bad in ["", "fraction:1", "fraction:x", "column:", "latest"] {
             assert!(HoldoutChoice::parse(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn hex_is_lowercase_two_digits_per_byte() {
-        assert_eq!(hex([0u8, 15, 255]), "000fff");
     }
 }
