@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use bullseye::io;
 use bullseye::run::segment as seg;
-use bullseye::segment::{render_report, KChoice, SegmentParams, SegmentScheme, Transform};
+use bullseye::segment::{render_report, KChoice, SegmentParams, Transform};
 use clap::Args;
 
 /// RFM scores and named segments, Pareto value tiers, the loyalty grid and k-means clusters.
@@ -83,13 +83,7 @@ fn parse_transform(s: &str) -> anyhow::Result<Transform> {
 pub fn run(args: SegmentArgs) -> anyhow::Result<()> {
     let mut params = SegmentParams::default();
     if let Some(path) = &args.scheme {
-        let text = std::fs::read_to_string(path).map_err(|source| {
-            bullseye::Error::from(io::IoError::Read {
-                path: path.clone(),
-                source,
-            })
-        })?;
-        params.scheme = SegmentScheme::from_toml(&text).map_err(bullseye::Error::from)?;
+        params.scheme = bullseye::run::segment::read_scheme(path)?;
     }
     if args.no_cluster {
         params.cluster = None;

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::features::{self, FeatureError};
-use crate::segment::{segment, segment_with_model, SegmentParams, Segmentation, SegmentationModel};
+use crate::segment::{
+    segment, segment_with_model, SegmentParams, SegmentScheme, Segmentation, SegmentationModel,
+};
 use crate::{io, Error};
 
 /// The per-customer segment columns as a frame: `customer_id, rfm_r, rfm_f, rfm_m, rfm_cell,
@@ -76,6 +78,15 @@ pub fn write_segmentation(
         io::write_json_atomic(&dir.join("model.json"), model)?;
     }
     Ok(())
+}
+
+/// Reads a segment scheme file (TOML `[[rules]]`).
+pub fn read_scheme(path: &Path) -> Result<SegmentScheme, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| io::IoError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(SegmentScheme::from_toml(&text)?)
 }
 
 /// Reads a fitted segmentation from `dir/model.json`.

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::features::{Family, TimeUnit};
 use crate::ingest::{IngestConfig, IngestSettings, SourceSpec};
+use crate::models::ModelKind;
 use crate::Error;
 
 /// One step of a job, in the order they run.
@@ -217,6 +218,14 @@ impl JobModel {
         match self {
             JobModel::Response => "response",
             JobModel::Churn => "churn",
+        }
+    }
+
+    /// The registry's kind of this model.
+    pub fn kind(self) -> ModelKind {
+        match self {
+            JobModel::Response => ModelKind::Response,
+            JobModel::Churn => ModelKind::Churn,
         }
     }
 

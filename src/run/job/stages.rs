@@ -17,11 +17,11 @@ use crate::clv::FitParams;
 use crate::features::{self, FeatureError, FeatureParams};
 use crate::ingest::{self, IngestRequest, TableKind, Validated};
 use crate::io::file_digest;
-use crate::models::{ClassifierParams, LogisticParams, ModelArtifact, ModelKind, PreprocessParams};
+use crate::models::{ClassifierParams, LogisticParams, ModelArtifact, PreprocessParams};
 use crate::report::ReportBuilder;
 use crate::run::models::{DriftReport, TrainingReport};
 use crate::run::{clv, models, segment, select, write_rejects};
-use crate::segment::{KChoice, SegmentParams, SegmentScheme, Segmentation};
+use crate::segment::{KChoice, SegmentParams, Segmentation};
 use crate::select::{render_summary, Selection};
 use crate::{io, Error};
 
@@ -259,11 +259,7 @@ impl State<'_> {
         let settings = &self.job.config.segment;
         let mut params = SegmentParams::default();
         if let Some(path) = &settings.scheme {
-            let text = std::fs::read_to_string(path).map_err(|source| io::IoError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            params.scheme = SegmentScheme::from_toml(&text)?;
+            params.scheme = segment::read_scheme(path)?;
         }
         if let Some(c) = params.cluster.as_mut() {
             if let KSetting::Fixed(k) = settings.k {
@@ -318,7 +314,7 @@ impl State<'_> {
         let mut parts = Vec::new();
         for &m in &settings.models {
             let t0 = Instant::now();
-            let (table, kind, holdout) = match m {
+            let (table, holdout) = match m {
                 JobModel::Response => {
                     let contacts = self.table(TableKind::Contacts, Stage::Train)?;
                     let t = models::response_rows(tx, customers, contacts, &self.feature_params)?
@@ -326,7 +322,7 @@ impl State<'_> {
                     let holdout = models::HoldoutChoice::Time {
                         fraction: settings.holdout,
                     };
-                    (t, ModelKind::Response, holdout)
+                    (t, holdout)
                 }
                 JobModel::Churn => {
                     let t = models::churn_rows(
@@ -339,11 +335,11 @@ impl State<'_> {
                     let holdout = models::HoldoutChoice::Fraction {
                         fraction: settings.holdout,
                     };
-                    (t, ModelKind::Churn, holdout)
+                    (t, holdout)
                 }
             };
             let options = models::TrainOptions {
-                kind,
+                kind: m.kind(),
                 classifier: ClassifierParams::Logistic(LogisticParams::default()),
                 preprocess: PreprocessParams::default(),
                 holdout,
@@ -397,13 +393,9 @@ impl State<'_> {
             JobModel::Response => settings.response.clone(),
             JobModel::Churn => settings.churn.clone(),
         };
-        let kind = match m {
-            JobModel::Response => ModelKind::Response,
-            JobModel::Churn => ModelKind::Churn,
-        };
         let spec = match spec {
             Some(s) => s,
-            None => match models::production(&settings.registry, kind)? {
+            None => match models::production(&settings.registry, m.kind())? {
                 Some(_) => m.name().to_string(),
                 None => return Ok(None),
             },
@@ -473,12 +465,10 @@ impl State<'_> {
                 &rebuilt
             };
             let (s, drift) = models::score_frame(&artifact, input, Some("customer_id"), false)?;
-            scores = scores.join(
+            scores = join_on_id(
+                scores,
                 s.lazy()
                     .select([col("customer_id"), col("score").alias(m.score_column())]),
-                [col("customer_id")],
-                [col("customer_id")],
-                JoinArgs::new(JoinType::Left),
             );
             let source = match &record.version {
                 Some(v) => format!("registry {}/{v}", m.name()),
@@ -500,16 +490,14 @@ impl State<'_> {
             )));
         }
         if let Some(c) = &self.clv {
-            scores = scores.join(
+            scores = join_on_id(
+                scores,
                 c.clone().lazy().select([
                     col("customer_id"),
                     col("p_alive"),
                     col("expected_purchases"),
                     col("clv"),
                 ]),
-                [col("customer_id")],
-                [col("customer_id")],
-                JoinArgs::new(JoinType::Left),
             );
         }
         if let Some(seg) = &self.segmentation {
@@ -517,11 +505,9 @@ impl State<'_> {
             if seg.cluster.is_some() {
                 keep.push(col("cluster"));
             }
-            scores = scores.join(
+            scores = join_on_id(
+                scores,
                 segment::segmentation_frame(seg)?.lazy().select(keep),
-                [col("customer_id")],
-                [col("customer_id")],
-                JoinArgs::new(JoinType::Left),
             );
         }
         let mut scores = scores
@@ -701,6 +687,16 @@ impl State<'_> {
             .push_str("\n== report ==\nreport.html, report.json\n");
         Ok(None)
     }
+}
+
+/// Left-joins `right`'s columns onto the scores by `customer_id`.
+fn join_on_id(scores: LazyFrame, right: LazyFrame) -> LazyFrame {
+    scores.join(
+        right,
+        [col("customer_id")],
+        [col("customer_id")],
+        JoinArgs::new(JoinType::Left),
+    )
 }
 
 /// A campaign name as a folder name: letters, digits, `-`, `_` and `.` kept, the rest `_`.
