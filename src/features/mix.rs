@@ -5,15 +5,25 @@
 
 use polars::prelude::*;
 
+use super::key::KEY;
 use super::levels::top_levels;
 use super::purchase::fixed_point;
-use super::{collect_streaming, FeatureError, FeatureParams};
+use super::{FeatureError, FeatureParams};
+
+/// The transaction columns the mix family uses beyond amounts.
+const COLUMNS: [&str; 4] = ["category", "channel", "payment_method", "discount"];
 
 /// Whether the transactions carry any column the mix family uses beyond amounts.
 pub(super) fn available(transactions: &DataFrame) -> bool {
-    ["category", "channel", "payment_method", "discount"]
-        .iter()
-        .any(|c| transactions.column(c).is_ok())
+    COLUMNS.iter().any(|c| transactions.column(c).is_ok())
+}
+
+/// The columns of `transactions` the mix family reads.
+pub(super) fn columns(transactions: &DataFrame) -> Vec<&'static str> {
+    COLUMNS
+        .into_iter()
+        .filter(|c| transactions.column(c).is_ok())
+        .collect()
 }
 
 /// Lower-case ASCII letters, digits and underscores: safe in column names and in SQL.
@@ -68,45 +78,49 @@ pub(super) fn fix_levels(lines: &LazyFrame, params: &FeatureParams) -> PolarsRes
 }
 
 /// Shares per kept level plus `other`, weighted by `weight` per line, over the customer's total.
-/// The weighted parts become plain columns of the lines (`flat`) so the group-by only sums
-/// columns; the shares are ratios of those sums (`ratios`).
+/// Each part is summed inside the aggregation (`sums`), so no line-length column per level is
+/// ever held; the shares are ratios of those sums (`ratios`). Weights are whole numbers (spend in
+/// fixed-point units, or one per line), so the sums are exact and `other` is the total minus the
+/// kept levels.
 struct Shares {
-    flat: Vec<Expr>,
     sums: Vec<Expr>,
     ratios: Vec<Expr>,
 }
 
 fn shares(column: &str, prefix: &str, levels: &[String], weight: Expr, out: &mut Shares) {
     let total = format!("__{prefix}_total");
-    out.flat.push(weight.clone().alias(total.as_str()));
-    out.sums.push(col(total.as_str()).sum());
-    let mut push = |mask: Expr, name: String| {
+    out.sums.push(weight.clone().sum().alias(total.as_str()));
+    let ratio = |part: Expr, name: String| {
+        when(col(total.as_str()).gt(lit(0.0)))
+            .then(part / col(total.as_str()))
+            .otherwise(lit(0.0))
+            .alias(name)
+    };
+    let mut kept = Vec::with_capacity(levels.len());
+    for level in levels {
+        let name = format!("{prefix}_{}", sanitize(level));
         let part = format!("__{name}");
-        out.flat.push(
-            when(mask)
+        let is = col(column).eq(lit(level.as_str())).fill_null(lit(false));
+        out.sums.push(
+            when(is)
                 .then(weight.clone())
                 .otherwise(lit(0.0))
+                .sum()
                 .alias(part.as_str()),
         );
-        out.sums.push(col(part.as_str()).sum());
-        out.ratios.push(
-            when(col(total.as_str()).gt(lit(0.0)))
-                .then(col(part.as_str()) / col(total.as_str()))
-                .otherwise(lit(0.0))
-                .alias(name),
-        );
-    };
-    let mut known = lit(false);
-    for level in levels {
-        let is = col(column).eq(lit(level.as_str())).fill_null(lit(false));
-        known = known.or(is.clone());
-        push(is, format!("{prefix}_{}", sanitize(level)));
+        out.ratios.push(ratio(col(part.as_str()), name));
+        kept.push(col(part.as_str()));
     }
-    push(known.not(), format!("{prefix}_other"));
+    let other = kept
+        .into_iter()
+        .fold(col(total.as_str()), |rest, part| rest - part);
+    out.ratios.push(ratio(other, format!("{prefix}_other")));
 }
 
-pub(super) fn build(lines: LazyFrame, params: &FeatureParams) -> Result<DataFrame, FeatureError> {
-    let schema = lines.clone().collect_schema()?;
+/// `lines`: sorted by customer (see `key::sorted_lines`).
+pub(super) fn build(lines: &DataFrame, params: &FeatureParams) -> Result<DataFrame, FeatureError> {
+    let schema = lines.schema().clone();
+    let lines = lines.clone().lazy();
     let has = |c: &str| schema.contains(c);
     // One per order line (amount is a required column, never null).
     let line = col("amount").is_not_null().cast(DataType::Float64);
@@ -115,15 +129,15 @@ pub(super) fn build(lines: LazyFrame, params: &FeatureParams) -> Result<DataFram
         .clip_min(lit(0i64))
         .cast(DataType::Float64);
     let mut sh = Shares {
-        flat: vec![col("amount")
-            .lt(lit(0.0))
-            .cast(DataType::Float64)
-            .alias("__returned")],
         sums: vec![],
         ratios: vec![],
     };
-    let mut aggs = vec![col("__returned").mean().alias("returns_rate")];
-    let mut order = vec![col("customer_id"), col("returns_rate")];
+    let mut aggs = vec![col("amount")
+        .lt(lit(0.0))
+        .cast(DataType::Float64)
+        .mean()
+        .alias("returns_rate")];
+    let mut order = vec![col(KEY), col("returns_rate")];
     if has("category") {
         let lv = levels(&lines, "category", col("amount"), params)?;
         aggs.push(
@@ -149,14 +163,14 @@ pub(super) fn build(lines: LazyFrame, params: &FeatureParams) -> Result<DataFram
         order.extend(sh.ratios[first..].iter().map(output_name));
     }
     if has("discount") {
-        sh.flat.push(
+        aggs.push(
             col("discount")
                 .fill_null(lit(0.0))
                 .gt(lit(0.0))
                 .cast(DataType::Float64)
-                .alias("__discounted"),
+                .mean()
+                .alias("discount_share"),
         );
-        aggs.push(col("__discounted").mean().alias("discount_share"));
         order.push(col("discount_share"));
     }
     if has("payment_method") {
@@ -166,15 +180,12 @@ pub(super) fn build(lines: LazyFrame, params: &FeatureParams) -> Result<DataFram
         order.extend(sh.ratios[first..].iter().map(output_name));
     }
     aggs.extend(sh.sums);
-    Ok(collect_streaming(
-        lines
-            .with_columns(sh.flat)
-            .group_by([col("customer_id")])
-            .agg(aggs)
-            .with_columns(sh.ratios)
-            .select(order)
-            .sort(["customer_id"], SortMultipleOptions::default()),
-    )?)
+    Ok(lines
+        .group_by_stable([col(KEY)])
+        .agg(aggs)
+        .with_columns(sh.ratios)
+        .select(order)
+        .collect()?)
 }
 
 /// The output column an aliased expression produces.

@@ -5,11 +5,14 @@
 //! first, and every duration is measured to D, so the same code builds training rows at past
 //! dates and scoring rows today without leaking the future. Each family is a handful of polars
 //! expressions evaluated in a group-by over the whole table (never a per-customer loop); the
-//! families are declarative enough to print as SQL later. The output is a polars frame with
+//! families are declarative enough to print as SQL later. The lines are keyed by an integer per
+//! customer and sorted by customer and day once (`key`), so those group-bys run over contiguous
+//! slices instead of hashing text ids. The output is a polars frame with
 //! `customer_id` first, then `Float64` columns in catalogue order, rows sorted by id.
 
 mod attributes;
 mod catalog;
+mod key;
 mod levels;
 mod matrix;
 mod mix;
@@ -195,21 +198,22 @@ pub fn build(
     params: &FeatureParams,
 ) -> Result<DataFrame, FeatureError> {
     let families = params.resolve_families(transactions, customers)?;
-    let lines = transactions
-        .clone()
-        .lazy()
-        .filter(col("order_date").lt_eq(lit(as_of)));
-    let mut out = purchase::build(lines.clone(), as_of, &families, params.time_unit)?;
+    let keyed = key::keyed(transactions.clone())?;
+    let lines = key::sorted_lines(
+        keyed
+            .lines
+            .lazy()
+            .filter(col("order_date").lt_eq(lit(as_of))),
+        &line_columns(transactions, &families),
+    )?;
+    let out = purchase::build(&lines, as_of, &families, params.time_unit)?;
     if out.height() == 0 {
         return Err(FeatureError::NoCustomers { as_of });
     }
-    if families.contains(&Family::Mix) {
-        let m = mix::build(lines, params)?;
-        out = join_on_id(out, m)?;
-    }
+    let mut out = with_mix(out, &lines, &families, params, &keyed.ids)?;
     if let (true, Some(c)) = (families.contains(&Family::Attributes), customers) {
         let a = attributes::build(&out, c, as_of, params)?;
-        out = join_on_id(out, a)?;
+        out = join_on(out, a, "customer_id")?;
     }
     Ok(out)
 }
@@ -239,18 +243,16 @@ pub fn build_for(
     } else {
         params.clone()
     };
-    let lines = all_lines.clone().filter(wanted());
-    let mut out = purchase::build(lines.clone(), as_of, &families, params.time_unit)?;
+    let keyed = key::keyed(all_lines.clone().filter(wanted()).collect()?)?;
+    let lines = key::sorted_lines(keyed.lines.lazy(), &line_columns(transactions, &families))?;
+    let out = purchase::build(&lines, as_of, &families, params.time_unit)?;
     if out.height() == 0 {
         return Ok(build(transactions, customers, as_of, params)?
             .lazy()
             .filter(wanted())
             .collect()?);
     }
-    if families.contains(&Family::Mix) {
-        let m = mix::build(lines, params)?;
-        out = join_on_id(out, m)?;
-    }
+    let mut out = with_mix(out, &lines, &families, params, &keyed.ids)?;
     if let (true, Some(c)) = (families.contains(&Family::Attributes), customers) {
         // Every customer with a purchase, in id order: the rows `build` would impute over.
         let base = all_lines
@@ -259,9 +261,35 @@ pub fn build_for(
             .sort(["customer_id"], SortMultipleOptions::default())
             .collect()?;
         let a = attributes::build(&base, c, as_of, params)?;
-        out = join_on_id(out, a)?;
+        out = join_on(out, a, "customer_id")?;
     }
     Ok(out)
+}
+
+/// The transaction columns the families read besides the key and the day.
+fn line_columns(transactions: &DataFrame, families: &[Family]) -> Vec<&'static str> {
+    let mut columns = vec!["amount"];
+    if families.contains(&Family::Mix) {
+        columns.extend(mix::columns(transactions));
+    }
+    columns
+}
+
+/// The purchase families (keyed rows) joined with the mix family when it is wanted, with the
+/// keys turned back into customer ids.
+fn with_mix(
+    purchase: DataFrame,
+    lines: &DataFrame,
+    families: &[Family],
+    params: &FeatureParams,
+    ids: &[String],
+) -> Result<DataFrame, FeatureError> {
+    let out = if families.contains(&Family::Mix) {
+        join_on(purchase, mix::build(lines, params)?, key::KEY)?
+    } else {
+        purchase
+    };
+    Ok(key::decode(out, ids)?)
 }
 
 /// Runs a query on polars' streaming engine. Its parallel group-by is about twice as fast as the
@@ -273,13 +301,13 @@ pub(crate) fn collect_streaming(lf: LazyFrame) -> PolarsResult<DataFrame> {
     Ok(lf.collect_with_engine(Engine::Streaming)?.unwrap_single())
 }
 
-/// Left-joins `right` onto `left` by customer id, keeping `left`'s row order.
-fn join_on_id(left: DataFrame, right: DataFrame) -> PolarsResult<DataFrame> {
+/// Left-joins `right` onto `left` by the `id` column, keeping `left`'s row order.
+fn join_on(left: DataFrame, right: DataFrame, id: &str) -> PolarsResult<DataFrame> {
     left.lazy()
         .join(
             right.lazy(),
-            [col("customer_id")],
-            [col("customer_id")],
+            [col(id)],
+            [col(id)],
             JoinArgs {
                 maintain_order: MaintainOrderJoin::Left,
                 ..JoinArgs::new(JoinType::Left)

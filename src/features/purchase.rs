@@ -6,7 +6,8 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::{collect_streaming, epoch_day, Family, FeatureError, TimeUnit};
+use super::key::{self, CUSTOMER_DAY, DAY, KEY};
+use super::{epoch_day, Family, FeatureError, TimeUnit};
 
 /// Amounts are summed exactly as integers in units of 1/10,000 of the currency, so sums (and
 /// every feature built on them) do not depend on row order, as floating-point sums would.
@@ -38,24 +39,32 @@ fn f64c(e: Expr) -> Expr {
 const WINDOWS: [i32; 3] = [30, 90, 365];
 
 pub(super) fn build(
-    lines: LazyFrame,
+    lines: &DataFrame,
     as_of: NaiveDate,
     families: &[Family],
     unit: TimeUnit,
 ) -> Result<DataFrame, FeatureError> {
     let as_of_day = epoch_day(as_of);
     let cycle = families.contains(&Family::Cycle);
-    let mut daily = lines
-        .group_by([
-            col("customer_id"),
-            col("order_date").cast(DataType::Int32).alias("day"),
+    // The lines are sorted by customer and day (see `key::sorted_lines`), so both group-bys
+    // below take polars' sorted path (contiguous slices, no hashing) and the daily table comes
+    // out in the order the gaps need.
+    let daily = lines
+        .clone()
+        .lazy()
+        .group_by_stable([col(CUSTOMER_DAY)])
+        .agg([
+            col(KEY).first(),
+            col(DAY).first(),
+            fixed_point(col("amount")).sum().alias("day_total"),
         ])
-        .agg([fixed_point(col("amount")).sum().alias("day_total")]);
+        .collect()?;
+    let mut daily = key::flag_sorted(daily, KEY)?.lazy();
     // Window memberships become plain columns of the daily table so the per-customer group-by
     // only sums columns (filters inside an aggregation are much slower in polars).
     let mut flat = Vec::new();
     for w in WINDOWS {
-        let inside = col("day").gt(lit(as_of_day - w));
+        let inside = col(DAY).gt(lit(as_of_day - w));
         flat.push(
             inside
                 .clone()
@@ -69,9 +78,9 @@ pub(super) fn build(
                 .alias(format!("spend_in_{w}")),
         );
     }
-    let previous_90 = col("day")
+    let previous_90 = col(DAY)
         .gt(lit(as_of_day - 180))
-        .and(col("day").lt_eq(lit(as_of_day - 90)));
+        .and(col(DAY).lt_eq(lit(as_of_day - 90)));
     flat.push(
         when(previous_90)
             .then(col("day_total"))
@@ -80,30 +89,25 @@ pub(super) fn build(
     );
     daily = daily.with_columns(flat);
     if cycle {
-        // Gaps need each customer's days in order; only the cycle family pays for the sort.
-        // Sorted, a customer's previous day is the previous row when it has the same id, which
-        // is cheaper than a shift over a window partitioned by customer.
-        let same_customer = col("customer_id").eq(col("customer_id").shift(lit(1)));
-        daily = daily
-            .sort(["customer_id", "day"], SortMultipleOptions::default())
-            .with_column(
-                when(same_customer)
-                    .then(col("day") - col("day").shift(lit(1)))
-                    .otherwise(lit(NULL).cast(DataType::Int32))
-                    .cast(DataType::Float64)
-                    .alias("gap"),
-            );
+        // A customer's previous day is the previous row when it has the same key, which is
+        // cheaper than a shift over a window partitioned by customer.
+        let same_customer = col(KEY).eq(col(KEY).shift(lit(1)));
+        daily = daily.with_column(
+            when(same_customer)
+                .then(col(DAY) - col(DAY).shift(lit(1)))
+                .otherwise(lit(NULL).cast(DataType::Int32))
+                .cast(DataType::Float64)
+                .alias("gap"),
+        );
     }
 
     let mut aggs = vec![
         len().alias("n_days"),
-        col("day").min().alias("first_day"),
-        col("day").max().alias("last_day"),
+        col(DAY).first().alias("first_day"),
+        col(DAY).last().alias("last_day"),
         col("day_total").sum().alias("total_fp"),
         // The first day's total, to leave it out of the repeat mean.
-        col("day_total")
-            .get(col("day").arg_min(), false)
-            .alias("first_total_fp"),
+        col("day_total").first().alias("first_total_fp"),
         from_fixed(col("spend_prev_in").sum()).alias("spend_prev_90d"),
     ];
     for w in WINDOWS {
@@ -127,7 +131,7 @@ pub(super) fn build(
             (col("gap") * col("gap")).sum().alias("gap_sq_sum"),
         ]);
     }
-    let mut per_customer = daily.group_by([col("customer_id")]).agg(aggs);
+    let mut per_customer = daily.group_by_stable([col(KEY)]).agg(aggs);
     if cycle {
         // Population variance of k gaps: (k·Σg² − (Σg)²) / k², exact up to the last division.
         let k = f64c(col("n_days") - lit(1));
@@ -154,7 +158,7 @@ pub(super) fn build(
             .then(e.fill_null(lit(0.0)))
             .otherwise(lit(0.0))
     };
-    let mut columns = vec![col("customer_id")];
+    let mut columns = vec![col(KEY)];
     for family in families {
         match family {
             Family::Rfm => columns.extend([
@@ -201,10 +205,5 @@ pub(super) fn build(
             Family::Mix | Family::Attributes => {}
         }
     }
-    let out = collect_streaming(
-        per_customer
-            .select(columns)
-            .sort(["customer_id"], SortMultipleOptions::default()),
-    )?;
-    Ok(out)
+    Ok(per_customer.select(columns).collect()?)
 }

@@ -1,0 +1,275 @@
+//! Dense integer customer keys for the group-bys.
+//!
+//! Every family groups tens of millions of lines by customer. Grouping (and sorting) by the text
+//! id hashes and compares strings on every row — about a quarter of a feature build's CPU time at
+//! 1M customers; an integer is far cheaper, and lets the lines be sorted once by customer and day
+//! so every group-by takes polars' sorted path. So the ids are encoded once: keys number the
+//! distinct ids in order of first appearance (independent of the number of threads), and the
+//! output rows are sorted by id again at the end.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use polars::prelude::*;
+
+/// The key column added to the lines.
+pub(super) const KEY: &str = "__customer_key";
+/// The purchase day (days since 1970-01-01) of a line.
+pub(super) const DAY: &str = "__day";
+/// Customer and day in one integer: the key in the high half, the day (offset to be
+/// non-negative) in the low half, so one sort orders lines by customer, then day.
+pub(super) const CUSTOMER_DAY: &str = "__customer_day";
+
+/// Lines with their customers' keys, and the id of every key.
+pub(super) struct Keyed {
+    /// The input frame plus a `UInt32` [`KEY`] column.
+    pub lines: DataFrame,
+    /// `ids[k]` is the id of key `k`.
+    pub ids: Vec<String>,
+}
+
+/// Adds the customer key of every row of `frame` (its `customer_id` text column, no nulls:
+/// ingest rejects rows without one).
+pub(super) fn keyed(mut frame: DataFrame) -> PolarsResult<Keyed> {
+    let (codes, ids) = encode(frame.column("customer_id")?.str()?)?;
+    frame.with_column(codes.into_column())?;
+    Ok(Keyed { lines: frame, ids })
+}
+
+/// Keyed lines (as of a date) with their [`DAY`] and [`CUSTOMER_DAY`], sorted by customer and
+/// day, with only the `keep` columns besides: every family then groups contiguous slices
+/// (polars' sorted path) instead of hashing tens of millions of rows, and the per-customer day
+/// order the gaps need comes with it.
+pub(super) fn sorted_lines(lines: LazyFrame, keep: &[&str]) -> PolarsResult<DataFrame> {
+    let day = col("order_date").cast(DataType::Int32);
+    let customer_day = col(KEY).cast(DataType::UInt64) * lit(1u64 << 32)
+        + (day.clone().cast(DataType::Int64) + lit(1i64 << 31)).cast(DataType::UInt64);
+    let mut columns = vec![col(KEY), day.alias(DAY), customer_day.alias(CUSTOMER_DAY)];
+    columns.extend(keep.iter().map(|c| col(*c)));
+    let mut lines = lines.select(columns).collect()?;
+    // Files grouped by customer with their days in order need no sort (one scan tells).
+    let in_order = lines
+        .column(CUSTOMER_DAY)?
+        .u64()?
+        .downcast_iter()
+        .flat_map(|a| a.values().iter())
+        .is_sorted();
+    if !in_order {
+        lines = lines.sort([CUSTOMER_DAY], SortMultipleOptions::default())?;
+    }
+    flag_sorted(flag_sorted(lines, CUSTOMER_DAY)?, KEY)
+}
+
+/// Marks `column` of `frame` as sorted ascending (the caller knows it is), so group-bys by it
+/// take polars' sorted path.
+pub(super) fn flag_sorted(mut frame: DataFrame, column: &str) -> PolarsResult<DataFrame> {
+    let mut keys = frame.column(column)?.as_materialized_series().clone();
+    keys.set_sorted_flag(polars::series::IsSorted::Ascending);
+    frame.with_column(keys.into_column())?;
+    Ok(frame)
+}
+
+/// Replaces the [`KEY`] column of `frame` by `customer_id` (first column), rows sorted by id.
+pub(super) fn decode(frame: DataFrame, ids: &[String]) -> PolarsResult<DataFrame> {
+    let keys = frame.column(KEY)?.u32()?;
+    let id: StringChunked = keys
+        .iter()
+        .map(|k| k.and_then(|k| ids.get(k as usize)).map(String::as_str))
+        .collect();
+    let mut columns = vec![id.with_name("customer_id".into()).into_column()];
+    columns.extend(
+        frame
+            .columns()
+            .iter()
+            .filter(|c| c.name().as_str() != KEY)
+            .cloned(),
+    );
+    DataFrame::new_infer_height(columns)?.sort(["customer_id"], SortMultipleOptions::default())
+}
+
+type Fast = BuildHasherDefault<IdentityHasher>;
+
+/// One partition of the hash space: its distinct ids with the row each first appears on, and
+/// each of its rows' partition-local numbers.
+type Partition<'a> = (Vec<(usize, &'a str)>, Vec<u32>);
+
+/// Per row, the key of its id; and the distinct ids in key order (first appearance). The rows
+/// are hashed in parallel slices; partition `p` of the hash space then numbers its distinct ids,
+/// so both cores share the map work. A row with the same id as the partition's previous row
+/// reuses its number without a lookup: files grouped by customer (most exports) cost one lookup
+/// per customer, not per line.
+fn encode(ids: &StringChunked) -> PolarsResult<(UInt32Chunked, Vec<String>)> {
+    if ids.null_count() > 0 {
+        return Err(polars_err!(ComputeError: "customer_id has missing values"));
+    }
+    let n = ids.len();
+    let threads = std::thread::available_parallelism()
+        .map(|t| t.get())
+        .unwrap_or(1)
+        .clamp(1, 16);
+    let state = PlSeedableRandomStateQuality::seed_from_u64(0x006b_6579);
+    let slice_len = n.div_ceil(threads).max(1);
+    type Slice<'a> = PolarsResult<(Vec<u64>, Vec<&'a str>)>;
+    let slices: Vec<Slice> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .step_by(slice_len)
+            .map(|start| {
+                let state = state.clone();
+                scope.spawn(move || {
+                    let slice = ids.slice(start as i64, slice_len);
+                    let mut hashes = Vec::with_capacity(slice.len());
+                    slice.clone().into_series().vec_hash(state, &mut hashes)?;
+                    Ok((hashes, values_in(ids, start, slice_len)))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("hashing thread"))
+            .collect()
+    });
+    let mut hashes = Vec::with_capacity(n);
+    let mut values = Vec::with_capacity(n);
+    for s in slices {
+        let (h, v) = s?;
+        hashes.extend(h);
+        values.extend(v);
+    }
+
+    let partitions = threads.next_power_of_two();
+    let shift = 64 - partitions.trailing_zeros();
+    let owner = |h: u64| {
+        if shift == 64 {
+            0
+        } else {
+            (h >> shift) as usize
+        }
+    };
+    let (hashes, values) = (&hashes, &values);
+    let parts: Vec<Partition> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..partitions)
+            .map(|p| {
+                scope.spawn(move || {
+                    let mut seen: HashMap<(u64, &str), u32, Fast> =
+                        HashMap::with_capacity_and_hasher(1024, Fast::default());
+                    let mut distinct = Vec::new();
+                    let mut local = Vec::with_capacity(n / partitions + 1);
+                    let mut previous: Option<(&str, u32)> = None;
+                    for (row, (&h, &v)) in hashes.iter().zip(values.iter()).enumerate() {
+                        if owner(h) != p {
+                            continue;
+                        }
+                        let code = match previous {
+                            Some((pv, code)) if pv == v => code,
+                            _ => {
+                                let next = distinct.len() as u32;
+                                *seen.entry((h, v)).or_insert_with(|| {
+                                    distinct.push((row, v));
+                                    next
+                                })
+                            }
+                        };
+                        previous = Some((v, code));
+                        local.push(code);
+                    }
+                    (distinct, local)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("key thread"))
+            .collect()
+    });
+
+    // Keys in order of first appearance: independent of the partitioning, and rows grouped by
+    // customer in the file stay grouped by key.
+    let mut all: Vec<(usize, &str, usize, u32)> = parts
+        .iter()
+        .enumerate()
+        .flat_map(|(p, (distinct, _))| {
+            distinct
+                .iter()
+                .enumerate()
+                .map(move |(i, (row, v))| (*row, *v, p, i as u32))
+        })
+        .collect();
+    all.sort_unstable_by_key(|d| d.0);
+    let mut key_of: Vec<Vec<u32>> = parts.iter().map(|(d, _)| vec![0; d.len()]).collect();
+    for (k, (_, _, p, i)) in all.iter().enumerate() {
+        key_of[*p][*i as usize] = k as u32;
+    }
+    let mut cursors = vec![0usize; partitions];
+    let mut codes = Vec::with_capacity(n);
+    for &h in hashes {
+        let p = owner(h);
+        codes.push(key_of[p][parts[p].1[cursors[p]] as usize]);
+        cursors[p] += 1;
+    }
+    let ids_by_key = all.into_iter().map(|(_, v, _, _)| v.to_string()).collect();
+    Ok((UInt32Chunked::from_vec(KEY.into(), codes), ids_by_key))
+}
+
+/// The texts of rows `start .. start + len` of `ids` (no nulls), borrowed from its chunks.
+fn values_in(ids: &StringChunked, start: usize, len: usize) -> Vec<&str> {
+    let end = (start + len).min(ids.len());
+    let mut out = Vec::with_capacity(end.saturating_sub(start));
+    let mut offset = 0;
+    for arr in ids.downcast_iter() {
+        let (lo, hi) = (offset, offset + arr.len());
+        offset = hi;
+        if hi > start && lo < end {
+            out.extend((start.max(lo) - lo..end.min(hi) - lo).map(|i| arr.value(i)));
+        }
+    }
+    out
+}
+
+/// The map's keys carry their own well-mixed 64-bit hash: use it instead of hashing the text
+/// again.
+#[derive(Default, Clone, Copy)]
+struct IdentityHasher(u64);
+
+impl std::hash::Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _bytes: &[u8]) {
+        // The text half of a `(hash, id)` key: already covered by the hash half.
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_number_the_ids_in_order_of_first_appearance() {
+        let ids = StringChunked::new(
+            "customer_id".into(),
+            &["b", "a", "a", "c", "a", "b", "10", "10"],
+        );
+        let (codes, distinct) = encode(&ids).unwrap();
+        assert_eq!(distinct, vec!["b", "a", "c", "10"]);
+        let codes: Vec<u32> = codes.into_no_null_iter().collect();
+        assert_eq!(codes, vec![0, 1, 1, 2, 1, 0, 3, 3]);
+    }
+
+    #[test]
+    fn rows_spread_over_several_chunks_are_read_in_order() {
+        let mut ids = StringChunked::new("customer_id".into(), &["a", "b", "c"]);
+        ids.append(&StringChunked::new("customer_id".into(), &["d", "e"]))
+            .unwrap();
+        assert_eq!(values_in(&ids, 2, 2), vec!["c", "d"]);
+        assert_eq!(values_in(&ids, 3, 10), vec!["d", "e"]);
+        let (codes, distinct) = encode(&ids).unwrap();
+        assert_eq!(distinct, vec!["a", "b", "c", "d", "e"]);
+        assert_eq!(
+            codes.into_no_null_iter().collect::<Vec<_>>(),
+            vec![0, 1, 2, 3, 4]
+        );
+    }
+}
