@@ -76,7 +76,8 @@ pub fn validate(
     // for the bad rows alone, which are few in any file worth loading. Each stage refers to the
     // previous one by column name, so no parse runs twice.
     let has_order_id = mapped.iter().any(|m| m.canonical == "order_id");
-    let stages = Stages::new(&raw, &mapped, table, date_format, as_of, true);
+    let clean = clean_columns(&raw.frame, &mapped);
+    let stages = Stages::new(&raw, &mapped, &clean, table, date_format, as_of, true);
     let extras = extra_columns(&raw_names_used(&mapped), &source_names, table, &mapped);
 
     let polars_err = |source| IngestError::Polars {
@@ -171,7 +172,7 @@ pub fn validate(
                     .clone(),
             )
             .map_err(polars_err)?;
-        let phase_b = Stages::new(&raw, &mapped, table, date_format, as_of, false);
+        let phase_b = Stages::new(&raw, &mapped, &clean, table, date_format, as_of, false);
         let mut reason_exprs = phase_b.reasons.clone();
         let mut columns = phase_b.columns.clone();
         let mut values = phase_b.values.clone();
@@ -510,6 +511,7 @@ impl Stages {
     fn new(
         raw: &RawTable,
         mapped: &[Mapped],
+        clean: &HashSet<&str>,
         table: TableKind,
         date_format: Option<&str>,
         as_of: Option<NaiveDate>,
@@ -529,16 +531,24 @@ impl Stages {
             let name = |prefix: &str| format!("{prefix}{}", m.canonical);
             let (s_name, t_name, p_name, r_name) =
                 (name("__s_"), name("__t_"), name("__p_"), name("__r_"));
+            let source = col(m.source.as_str());
+            let is_clean = clean.contains(m.source.as_str());
             st.stripped.push(
-                col(m.source.as_str())
-                    .str()
-                    .strip_chars(lit(NULL))
-                    .alias(s_name.as_str()),
+                if is_clean {
+                    source
+                } else {
+                    source.str().strip_chars(lit(NULL))
+                }
+                .alias(s_name.as_str()),
             );
             let stripped = col(s_name.as_str());
-            let mut text = when(stripped.clone().eq(lit("")))
-                .then(lit(NULL).cast(DataType::String))
-                .otherwise(stripped);
+            let mut text = if is_clean {
+                stripped
+            } else {
+                when(stripped.clone().eq(lit("")))
+                    .then(lit(NULL).cast(DataType::String))
+                    .otherwise(stripped)
+            };
             if m.kind == ColumnType::Flag {
                 text = text.str().to_lowercase();
             }
@@ -575,6 +585,40 @@ impl Stages {
             .with_columns(self.texts.clone())
             .with_columns(self.parsed.clone())
     }
+}
+
+/// The mapped source columns in which no value is empty or has surrounding whitespace (missing
+/// fields are already null): trimming them and turning empty text into null would change
+/// nothing, so they skip both, and their kept text is the source column itself, shared rather
+/// than copied (at 20M rows each string column copied costs ~320 MB and a pass). One scan per
+/// column, the columns in parallel.
+fn clean_columns<'a>(frame: &DataFrame, mapped: &'a [Mapped]) -> HashSet<&'a str> {
+    let is_clean = |name: &str| {
+        let Ok(ca) = frame.column(name).and_then(|c| c.str()) else {
+            return false;
+        };
+        ca.downcast_iter().all(|arr| {
+            arr.iter()
+                .flatten()
+                .all(|v| !v.is_empty() && v.trim().len() == v.len())
+        })
+    };
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = mapped
+            .iter()
+            .map(|m| {
+                let name = m.source.as_str();
+                scope.spawn(move || (name, is_clean(name)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| match h.join() {
+                Ok((name, true)) => Some(name),
+                _ => None,
+            })
+            .collect()
+    })
 }
 
 /// The rules of one column, in precedence order: a condition on the cleaned text and the parsed
@@ -995,6 +1039,44 @@ mod tests {
     }
 
     const HEADER: &str = "customer_id,order_date,amount\n";
+
+    #[test]
+    fn values_are_trimmed_and_blank_text_is_missing_unless_the_column_is_clean() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(
+            &path,
+            "customer_id,order_date,amount,category,channel\n\
+             007 , 2024-01-01,1.5 ,  ,web\n\
+             008,2024-01-02,2,\" home\",web\n",
+        )
+        .unwrap();
+        let spec = SourceSpec::default();
+        let raw = read_raw(&path, &spec, TableKind::Transactions).unwrap();
+        let mapped = map_columns(&raw, TableKind::Transactions, &spec).unwrap();
+        let clean = clean_columns(&raw.frame, &mapped);
+        assert_eq!(clean, HashSet::from(["channel"]));
+        let v = validate(raw, TableKind::Transactions, &spec, None).unwrap();
+        let text = |c: &str| -> Vec<Option<String>> {
+            let col = v.frame.column(c).unwrap().str().unwrap().clone();
+            col.iter().map(|s| s.map(str::to_string)).collect()
+        };
+        assert_eq!(
+            text("customer_id"),
+            [Some("007".into()), Some("008".into())]
+        );
+        assert_eq!(text("category"), [None, Some("home".into())]);
+        assert_eq!(text("channel"), [Some("web".into()), Some("web".into())]);
+        let amount: Vec<f64> = v
+            .frame
+            .column("amount")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(amount, [1.5, 2.0]);
+    }
 
     #[test]
     fn each_rule_names_its_reason() {
