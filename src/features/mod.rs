@@ -218,13 +218,8 @@ pub fn build(
     Ok(out)
 }
 
-/// [`build`]'s rows for the customers in `ids` only (rows of other customers left out), computed
-/// from those customers' purchases alone: the purchase and mix families of a customer depend on
-/// no other customer once the categorical levels are fixed (`params.levels`, as training rows
-/// do), so restricting the lines first gives the same values at a fraction of the cost. The
-/// attributes family imputes with medians over every customer with a purchase, so it still sees
-/// that whole population. When none of `ids` has a purchase, falls back to [`build`] (which
-/// also reports an as-of date with no customer at all).
+/// [`build`]'s rows for the customers in `ids` only (rows of other customers left out). One-off
+/// form of [`History::build_for`].
 pub fn build_for(
     transactions: &DataFrame,
     customers: Option<&DataFrame>,
@@ -232,38 +227,126 @@ pub fn build_for(
     params: &FeatureParams,
     ids: &Series,
 ) -> Result<DataFrame, FeatureError> {
-    let families = params.resolve_families(transactions, customers)?;
-    let all_lines = transactions
-        .clone()
-        .lazy()
-        .filter(col("order_date").lt_eq(lit(as_of)));
-    let wanted = || col("customer_id").is_in(lit(ids.clone()).implode(false), false);
-    let params = &if families.contains(&Family::Mix) {
-        mix::fix_levels(&all_lines, params)?
-    } else {
-        params.clone()
-    };
-    let keyed = key::keyed(all_lines.clone().filter(wanted()).collect()?)?;
-    let lines = key::sorted_lines(keyed.lines.lazy(), &line_columns(transactions, &families))?;
-    let out = purchase::build(&lines, as_of, &families, params.time_unit)?;
-    if out.height() == 0 {
-        return Ok(build(transactions, customers, as_of, params)?
+    History::new(transactions, customers, params)?.build_for(customers, as_of, params, ids)
+}
+
+/// Purchase lines keyed and sorted by customer and day once, for many feature builds over the
+/// same transactions (training rows: every contact date's contacted customers). A build then
+/// gathers the wanted customers' lines up to its date — a prefix of each customer's slice —
+/// instead of filtering and re-keying the whole table.
+pub struct History {
+    transactions: DataFrame,
+    families: Vec<Family>,
+    /// Every line, sorted by key and day (`key::sorted_lines`).
+    lines: DataFrame,
+    /// Day of every line of `lines`.
+    days: Vec<i32>,
+    /// Lines of key `k`: `starts[k] .. starts[k + 1]`.
+    starts: Vec<usize>,
+    /// Id of every key, and key of every id.
+    ids: Vec<String>,
+    key_of: std::collections::HashMap<String, u32>,
+}
+
+impl History {
+    pub fn new(
+        transactions: &DataFrame,
+        customers: Option<&DataFrame>,
+        params: &FeatureParams,
+    ) -> Result<History, FeatureError> {
+        let families = params.resolve_families(transactions, customers)?;
+        let keyed = key::keyed(transactions.clone())?;
+        let lines = key::sorted_lines(keyed.lines.lazy(), &line_columns(transactions, &families))?;
+        let days: Vec<i32> = lines.column(key::DAY)?.i32()?.iter().flatten().collect();
+        let mut starts = vec![0usize; keyed.ids.len() + 1];
+        for k in lines.column(key::KEY)?.u32()?.iter().flatten() {
+            starts[k as usize + 1] += 1;
+        }
+        for k in 1..starts.len() {
+            starts[k] += starts[k - 1];
+        }
+        let key_of = keyed
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(k, id)| (id.clone(), k as u32))
+            .collect();
+        Ok(History {
+            transactions: transactions.clone(),
+            families,
+            lines,
+            days,
+            starts,
+            ids: keyed.ids,
+            key_of,
+        })
+    }
+
+    /// [`build`]'s rows for the customers in `ids` only (rows of other customers left out),
+    /// computed from those customers' purchases alone: the purchase and mix families of a
+    /// customer depend on no other customer once the categorical levels are fixed
+    /// (`params.levels`, as training rows do), so restricting the lines first gives the same
+    /// values at a fraction of the cost. The attributes family imputes with medians over every
+    /// customer with a purchase, so it still sees that whole population. When none of `ids` has
+    /// a purchase, falls back to [`build`] (which also reports an as-of date with no customer at
+    /// all).
+    pub fn build_for(
+        &self,
+        customers: Option<&DataFrame>,
+        as_of: NaiveDate,
+        params: &FeatureParams,
+        ids: &Series,
+    ) -> Result<DataFrame, FeatureError> {
+        let families = &self.families;
+        let as_of_day = epoch_day(as_of);
+        let all_lines = self
+            .transactions
+            .clone()
             .lazy()
-            .filter(wanted())
-            .collect()?);
+            .filter(col("order_date").lt_eq(lit(as_of)));
+        let params = &if families.contains(&Family::Mix) {
+            mix::fix_levels(&all_lines, params)?
+        } else {
+            params.clone()
+        };
+        let wanted = ids.cast(&DataType::String)?;
+        let mut keys: Vec<u32> = wanted
+            .str()?
+            .iter()
+            .flatten()
+            .filter_map(|id| self.key_of.get(id).copied())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut rows: Vec<IdxSize> = Vec::new();
+        for k in keys {
+            let (lo, hi) = (self.starts[k as usize], self.starts[k as usize + 1]);
+            let end = lo + self.days[lo..hi].partition_point(|d| *d <= as_of_day);
+            rows.extend(lo as IdxSize..end as IdxSize);
+        }
+        if rows.is_empty() {
+            return Ok(build(&self.transactions, customers, as_of, params)?
+                .lazy()
+                .filter(col("customer_id").is_in(lit(wanted).implode(false), false))
+                .collect()?);
+        }
+        let lines = self.lines.take(&IdxCa::from_vec("rows".into(), rows))?;
+        let lines = key::flag_sorted(key::flag_sorted(lines, key::CUSTOMER_DAY)?, key::KEY)?;
+        let out = purchase::build(&lines, as_of, families, params.time_unit)?;
+        let mut out = with_mix(out, &lines, families, params, &self.ids)?;
+        if let (true, Some(c)) = (families.contains(&Family::Attributes), customers) {
+            // Every customer with a purchase, in id order: the rows `build` would impute over.
+            let mut base: Vec<&str> = (0..self.ids.len())
+                .filter(|&k| self.days[self.starts[k]] <= as_of_day)
+                .map(|k| self.ids[k].as_str())
+                .collect();
+            base.sort_unstable();
+            let base = DataFrame::new_infer_height(vec![Column::new("customer_id".into(), base)])?;
+            let a = attributes::build(&base, c, as_of, params)?;
+            out = join_on(out, a, "customer_id")?;
+        }
+        Ok(out)
     }
-    let mut out = with_mix(out, &lines, &families, params, &keyed.ids)?;
-    if let (true, Some(c)) = (families.contains(&Family::Attributes), customers) {
-        // Every customer with a purchase, in id order: the rows `build` would impute over.
-        let base = all_lines
-            .select([col("customer_id")])
-            .unique(None, UniqueKeepStrategy::Any)
-            .sort(["customer_id"], SortMultipleOptions::default())
-            .collect()?;
-        let a = attributes::build(&base, c, as_of, params)?;
-        out = join_on(out, a, "customer_id")?;
-    }
-    Ok(out)
 }
 
 /// The transaction columns the families read besides the key and the day.

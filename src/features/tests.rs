@@ -272,22 +272,30 @@ proptest! {
             "customer_id".into(),
             wanted.iter().map(|c| format!("c{c}")).collect::<Vec<_>>(),
         );
-        let full = build(&tx, Some(&customers), as_of, &params);
-        let part = build_for(&tx, Some(&customers), as_of, &params, &ids);
-        match (full, part) {
-            (Ok(full), Ok(part)) => {
-                let expected = full
-                    .lazy()
-                    .filter(col("customer_id").is_in(lit(ids).implode(false), false))
-                    .collect()
-                    .unwrap();
-                for (a, b) in expected.columns().iter().zip(part.columns()) {
-                    prop_assert_eq!(a, b, "column {}", a.name());
+        let history = History::new(&tx, Some(&customers), &params).unwrap();
+        // One history serves every date (here: a date with fewer purchases first).
+        let earlier = date("2023-10-01");
+        for (as_of, part) in [
+            (earlier, history.build_for(Some(&customers), earlier, &params, &ids)),
+            (as_of, build_for(&tx, Some(&customers), as_of, &params, &ids)),
+            (as_of, history.build_for(Some(&customers), as_of, &params, &ids)),
+        ] {
+            let full = build(&tx, Some(&customers), as_of, &params);
+            match (full, part) {
+                (Ok(full), Ok(part)) => {
+                    let expected = full
+                        .lazy()
+                        .filter(col("customer_id").is_in(lit(ids.clone()).implode(false), false))
+                        .collect()
+                        .unwrap();
+                    for (a, b) in expected.columns().iter().zip(part.columns()) {
+                        prop_assert_eq!(a, b, "column {}", a.name());
+                    }
+                    prop_assert_eq!(expected, part);
                 }
-                prop_assert_eq!(expected, part);
+                (Err(FeatureError::NoCustomers { .. }), Err(FeatureError::NoCustomers { .. })) => {}
+                (full, part) => prop_assert!(false, "{:?} vs {:?}", full.map(|f| f.height()), part.map(|f| f.height())),
             }
-            (Err(FeatureError::NoCustomers { .. }), Err(FeatureError::NoCustomers { .. })) => {}
-            (full, part) => prop_assert!(false, "{:?} vs {:?}", full.map(|f| f.height()), part.map(|f| f.height())),
         }
     }
 }

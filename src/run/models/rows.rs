@@ -168,8 +168,9 @@ fn id_strings(df: &DataFrame) -> Result<Vec<String>, Error> {
 /// One training row per contact: the features of the contacted customer as of the day before the
 /// contact date (a purchase on the contact day or later never enters the row), label `responded`.
 ///
-/// `features::build` runs once per distinct contact date with the categorical levels fixed across
-/// dates, so every row has the same columns. Contacts of customers with no purchase before the
+/// The features are built once per distinct contact date, for that day's contacted customers,
+/// from one [`features::History`] (the lines keyed and sorted once), with the categorical levels
+/// fixed across dates, so every row has the same columns. Contacts of customers with no purchase before the
 /// contact day have no feature row and are left out (counted in `notes`). Rows keep the order of
 /// `contacts`; `extra` holds the contacts' own columns.
 pub fn response_rows(
@@ -224,6 +225,7 @@ pub fn response_rows(
         .iter()
         .map(|c| c.to_string())
         .collect();
+    let history = features::History::new(tx, customers, &params)?;
     let mut feature_names: Option<Vec<String>> = None;
     let mut parts: Vec<DataFrame> = Vec::new();
     let mut skipped_days = 0usize;
@@ -242,7 +244,7 @@ pub fn response_rows(
             .map_err(pe)?
             .as_materialized_series()
             .clone();
-        let f = match features::build_for(tx, customers, as_of(d), &params, &ids) {
+        let f = match history.build_for(customers, as_of(d), &params, &ids) {
             Ok(f) => f,
             Err(FeatureError::NoCustomers { .. }) => {
                 skipped_days += 1;
