@@ -1,6 +1,7 @@
 //! The serializable fitted-model artifact: preprocessing + model(s) + provenance + drift references.
 
 use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::models::classifier::{Classifier, FittedModel, ModelType};
@@ -58,9 +59,10 @@ impl DriftReference {
         input: &ModelInput<'_>,
         scores: ArrayView1<'_, f64>,
     ) -> Result<Self> {
+        // One column per task: each is a copy, a selection of nine deciles and a binning pass.
         let features = preprocessing
             .numeric
-            .iter()
+            .par_iter()
             .map(|t| {
                 let j = input
                     .numeric_names

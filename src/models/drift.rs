@@ -32,9 +32,13 @@ fn bin_of(edges: &[f64], v: f64) -> usize {
 
 /// Shares of the non-NaN values in each bin.
 pub fn bin_shares(values: ArrayView1<'_, f64>, edges: &[f64]) -> Vec<f64> {
+    shares_of(values.iter().copied().filter(|v| !v.is_nan()), edges)
+}
+
+fn shares_of(values: impl Iterator<Item = f64>, edges: &[f64]) -> Vec<f64> {
     let mut counts = vec![0usize; edges.len() + 1];
     let mut n = 0usize;
-    for &v in values.iter().filter(|v| !v.is_nan()) {
+    for v in values {
         counts[bin_of(edges, v)] += 1;
         n += 1;
     }
@@ -46,19 +50,34 @@ pub fn bin_shares(values: ArrayView1<'_, f64>, edges: &[f64]) -> Vec<f64> {
 
 /// Reference distribution of `values` (see the module doc for the edge rule).
 pub fn distribution(name: &str, values: ArrayView1<'_, f64>) -> Distribution {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-    sorted.sort_by(f64::total_cmp);
+    // One copy of the column (a strided read when it is a matrix column); the deciles are order
+    // statistics, found by successive selections rather than a full sort.
+    let mut present: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
     let mut edges: Vec<f64> = Vec::new();
-    if let Some(&max) = sorted.last() {
-        let n = sorted.len();
+    if let Some(max) = present.iter().copied().max_by(f64::total_cmp) {
+        let n = present.len();
+        // Once `placed` is Some(p), present[p] is the p-th smallest value, with no larger value
+        // before it and no smaller one after it; the indices only grow.
+        let mut placed: Option<usize> = None;
         for k in 1..10 {
-            let e = sorted[(k * (n - 1)) / 10];
+            let i = (k * (n - 1)) / 10;
+            let e = match placed {
+                Some(p) if p == i => present[p],
+                _ => {
+                    let from = placed.map_or(0, |p| p + 1);
+                    let (_, e, _) =
+                        present[from..].select_nth_unstable_by(i - from, f64::total_cmp);
+                    let e = *e;
+                    placed = Some(i);
+                    e
+                }
+            };
             if e < max && edges.last().is_none_or(|&last| e > last) {
                 edges.push(e);
             }
         }
     }
-    let shares = bin_shares(values, &edges);
+    let shares = shares_of(present.iter().copied(), &edges);
     Distribution {
         name: name.to_string(),
         edges,
@@ -100,6 +119,51 @@ pub fn psi(
 mod tests {
     use super::*;
     use ndarray::{array, Array1};
+
+    /// The definition: deciles of the sorted values, then the shares.
+    fn by_sorting(values: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+        sorted.sort_by(f64::total_cmp);
+        let mut edges: Vec<f64> = Vec::new();
+        if let Some(&max) = sorted.last() {
+            let n = sorted.len();
+            for k in 1..10 {
+                let e = sorted[(k * (n - 1)) / 10];
+                if e < max && edges.last().is_none_or(|&last| e > last) {
+                    edges.push(e);
+                }
+            }
+        }
+        let shares = bin_shares(ndarray::ArrayView1::from(values), &edges);
+        (edges, shares)
+    }
+
+    #[test]
+    fn deciles_by_selection_equal_deciles_by_sorting() {
+        let mut state = 0x1234_5678_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for n in [0usize, 1, 2, 3, 9, 10, 11, 57, 1000] {
+            for levels in [2u64, 5, 1000] {
+                let values: Vec<f64> = (0..n)
+                    .map(|_| match next() % 50 {
+                        0 => f64::NAN,
+                        _ => (next() % levels) as f64 - 1.0,
+                    })
+                    .collect();
+                let d = distribution("x", ndarray::ArrayView1::from(&values[..]));
+                assert_eq!(
+                    (d.edges, d.shares),
+                    by_sorting(&values),
+                    "n {n} levels {levels}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn decile_edges_and_binary_feature() {

@@ -136,12 +136,7 @@ impl PreprocessParams {
             });
         }
         check_unique(input.numeric_names.iter().chain(&input.categorical.names))?;
-        let numeric = input
-            .numeric_names
-            .iter()
-            .zip(input.numeric.axis_iter(Axis(1)))
-            .map(|(name, col)| fit_numeric(name, col))
-            .collect::<Result<Vec<_>>>()?;
+        let numeric = fit_numeric(input.numeric_names, input.numeric)?;
         let categorical = input
             .categorical
             .names
@@ -432,46 +427,76 @@ fn check_unique<'a>(names: impl Iterator<Item = &'a String>) -> Result<()> {
     Ok(())
 }
 
-fn fit_numeric(name: &str, col: ndarray::ArrayView1<'_, f64>) -> Result<NumericTransform> {
-    let mut count = 0usize;
-    let mut sum = 0.0;
-    let mut any_nan = false;
-    for (row, &v) in col.iter().enumerate() {
-        if v.is_nan() {
-            any_nan = true;
-        } else if v.is_infinite() {
-            return Err(ModelsError::NonFinite {
-                column: name.to_string(),
-                row,
-                value: v,
-            });
-        } else {
-            count += 1;
-            sum += v;
+/// Mean and standard deviation of every numeric column (NaN = missing, left out). The matrix is
+/// row-major, so the sums run row by row over all columns at once (column by column they would
+/// stride across millions of rows, a cache miss per value); each column's sum still adds its
+/// values in row order.
+fn fit_numeric(names: &[String], x: ndarray::ArrayView2<'_, f64>) -> Result<Vec<NumericTransform>> {
+    let p = names.len();
+    let mut count = vec![0usize; p];
+    let mut sum = vec![0.0; p];
+    let mut any_nan = vec![false; p];
+    let mut first_infinite: Vec<Option<(usize, f64)>> = vec![None; p];
+    for (row, values) in x.axis_iter(Axis(0)).enumerate() {
+        for (j, &v) in values.iter().enumerate().take(p) {
+            if v.is_nan() {
+                any_nan[j] = true;
+            } else if v.is_infinite() {
+                first_infinite[j].get_or_insert((row, v));
+            } else {
+                count[j] += 1;
+                sum[j] += v;
+            }
         }
     }
-    let mean = if count > 0 { sum / count as f64 } else { 0.0 };
-    // Two-pass variance: the one-pass formula loses digits on columns like amounts with large means.
-    let ss: f64 = col
+    if let Some((j, (row, value))) = first_infinite
         .iter()
-        .filter(|v| !v.is_nan())
-        .map(|&v| (v - mean) * (v - mean))
-        .sum();
-    let std = if count > 0 {
-        (ss / count as f64).sqrt()
-    } else {
-        0.0
-    };
-    Ok(NumericTransform {
-        column: name.to_string(),
-        mean,
-        std: if std > 0.0 && std.is_finite() {
-            std
-        } else {
-            1.0
-        },
-        missing_indicator: any_nan,
-    })
+        .enumerate()
+        .find_map(|(j, f)| f.map(|f| (j, f)))
+    {
+        return Err(ModelsError::NonFinite {
+            column: names[j].clone(),
+            row,
+            value,
+        });
+    }
+    let mean: Vec<f64> = (0..p)
+        .map(|j| {
+            if count[j] > 0 {
+                sum[j] / count[j] as f64
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    // Two-pass variance: the one-pass formula loses digits on columns like amounts with large means.
+    let mut ss = vec![0.0; p];
+    for values in x.axis_iter(Axis(0)) {
+        for (j, &v) in values.iter().enumerate().take(p) {
+            if !v.is_nan() {
+                ss[j] += (v - mean[j]) * (v - mean[j]);
+            }
+        }
+    }
+    Ok((0..p)
+        .map(|j| {
+            let std = if count[j] > 0 {
+                (ss[j] / count[j] as f64).sqrt()
+            } else {
+                0.0
+            };
+            NumericTransform {
+                column: names[j].clone(),
+                mean: mean[j],
+                std: if std > 0.0 && std.is_finite() {
+                    std
+                } else {
+                    1.0
+                },
+                missing_indicator: any_nan[j],
+            }
+        })
+        .collect())
 }
 
 fn fit_categorical(name: &str, col: &[String], cap: usize) -> CategoricalTransform {

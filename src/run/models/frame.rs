@@ -58,11 +58,16 @@ pub(crate) fn numeric_matrix(
     names: &[String],
     what: &str,
 ) -> Result<Array2<f64>, Error> {
+    let columns = names
+        .iter()
+        .map(|name| numeric_column(df, name, what))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Filled row by row (the matrix is row-major): column by column every write would stride
+    // across the whole matrix.
     let mut m = Array2::<f64>::zeros((df.height(), names.len()));
-    for (j, name) in names.iter().enumerate() {
-        let v = numeric_column(df, name, what)?;
-        for (dst, x) in m.column_mut(j).iter_mut().zip(v) {
-            *dst = x;
+    for (i, mut row) in m.axis_iter_mut(ndarray::Axis(0)).enumerate() {
+        for (dst, column) in row.iter_mut().zip(&columns) {
+            *dst = column[i];
         }
     }
     Ok(m)
