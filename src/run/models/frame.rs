@@ -2,6 +2,7 @@
 
 use ndarray::Array2;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::features::FeatureError;
 use crate::Error;
@@ -62,14 +63,28 @@ pub(crate) fn numeric_matrix(
         .iter()
         .map(|name| numeric_column(df, name, what))
         .collect::<Result<Vec<_>, _>>()?;
-    // Filled row by row (the matrix is row-major): column by column every write would stride
-    // across the whole matrix.
-    let mut m = Array2::<f64>::zeros((df.height(), names.len()));
-    for (i, mut row) in m.axis_iter_mut(ndarray::Axis(0)).enumerate() {
-        for (dst, column) in row.iter_mut().zip(&columns) {
-            *dst = column[i];
-        }
+    // The matrix is row-major and the columns are not: copied in blocks of rows that fit in
+    // cache (column by column within a block), blocks in parallel. Straight column-by-column
+    // copying strides across the whole matrix on every write; row by row reads 45 streams at
+    // once — both several times slower.
+    const BLOCK: usize = 512;
+    let (n, p) = (df.height(), names.len());
+    let mut buf = vec![0.0; n * p];
+    if p > 0 {
+        buf.par_chunks_mut(BLOCK * p)
+            .enumerate()
+            .for_each(|(b, block)| {
+                let start = b * BLOCK;
+                let rows = block.len() / p;
+                for (j, column) in columns.iter().enumerate() {
+                    for (r, v) in column[start..start + rows].iter().enumerate() {
+                        block[r * p + j] = *v;
+                    }
+                }
+            });
     }
+    let m =
+        Array2::from_shape_vec((n, p), buf).map_err(|e| Error::Usage(format!("{what}: {e}")))?;
     Ok(m)
 }
 
@@ -93,4 +108,34 @@ pub(crate) fn label_column(df: &DataFrame, name: &str, what: &str) -> Result<Vec
         )));
     }
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_matrix_holds_every_column_in_every_row_across_blocks() {
+        let n = 1_300; // two whole blocks and a partial one
+        let a: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let b: Vec<Option<i64>> = (0..n)
+            .map(|i| (i % 7 != 0).then_some(-(i as i64)))
+            .collect();
+        let df = DataFrame::new_infer_height(vec![
+            Column::new("a".into(), &a),
+            Column::new("b".into(), &b),
+        ])
+        .unwrap();
+        let names = vec!["b".to_string(), "a".to_string()];
+        let m = numeric_matrix(&df, &names, "the test rows").unwrap();
+        assert_eq!(m.dim(), (n, 2));
+        for i in 0..n {
+            assert_eq!(m[[i, 1]], i as f64);
+            if i % 7 == 0 {
+                assert!(m[[i, 0]].is_nan());
+            } else {
+                assert_eq!(m[[i, 0]], -(i as f64));
+            }
+        }
+    }
 }

@@ -301,9 +301,15 @@ pub fn response_rows(
     for p in parts {
         joined.vstack_mut(&p).map_err(pe)?;
     }
-    joined = joined
-        .sort([ROW], SortMultipleOptions::default())
-        .map_err(pe)?;
+    // Back in contact order: one permutation from the row numbers, then one gather per column
+    // from contiguous memory (a sort of the twelve-chunk frame gathers across chunks).
+    joined.rechunk_mut_par();
+    let order = joined
+        .column(ROW)
+        .map_err(pe)?
+        .as_materialized_series()
+        .arg_sort(SortOptions::default().with_multithreaded(true));
+    joined = joined.take(&order).map_err(pe)?;
     let dropped = contacts.height() - joined.height();
     let mut notes = Vec::new();
     if dropped > 0 {
