@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{Duration, NaiveDate};
 use ndarray::{Array1, Array2, Axis};
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::frame::{self, pe};
 use crate::features::{self, top_levels, FeatureError, FeatureParams};
@@ -107,6 +108,9 @@ impl TrainingTable {
         Ok(t)
     }
 }
+
+/// One contact date's feature names and joined rows.
+type DateRows = (Vec<String>, DataFrame);
 
 fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
@@ -226,11 +230,9 @@ pub fn response_rows(
         .map(|c| c.to_string())
         .collect();
     let history = features::History::new(tx, customers, &params)?;
-    let mut feature_names: Option<Vec<String>> = None;
-    let mut parts: Vec<DataFrame> = Vec::new();
-    let mut skipped_days = 0usize;
-    for &d in &days {
-        // Features only for the customers contacted that day (the same values as for everyone).
+    // One date's rows: the features of that day's contacted customers (the same values as for
+    // everyone), joined to its contacts; `None` when no customer had a purchase by then.
+    let rows_of = |d: i32| -> Result<Option<DateRows>, Error> {
         let contacted = indexed
             .clone()
             .lazy()
@@ -246,10 +248,7 @@ pub fn response_rows(
             .clone();
         let f = match history.build_for(customers, as_of(d), &params, &ids) {
             Ok(f) => f,
-            Err(FeatureError::NoCustomers { .. }) => {
-                skipped_days += 1;
-                continue;
-            }
+            Err(FeatureError::NoCustomers { .. }) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
         let names: Vec<String> = f
@@ -258,6 +257,32 @@ pub fn response_rows(
             .filter(|c| c.as_str() != "customer_id")
             .map(|c| c.to_string())
             .collect();
+        let part = indexed
+            .clone()
+            .lazy()
+            .filter(day().eq(lit(d)))
+            .join(
+                f.lazy(),
+                [col("customer_id")],
+                [col("customer_id")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .collect()
+            .map_err(pe)?;
+        Ok(Some((names, part)))
+    };
+    // Dates are independent and each one's queries are too small to keep both cores busy, so
+    // they run side by side; results are taken in date order.
+    let per_date: Vec<Result<Option<DateRows>, Error>> =
+        days.par_iter().map(|&d| rows_of(d)).collect();
+    let mut feature_names: Option<Vec<String>> = None;
+    let mut parts: Vec<DataFrame> = Vec::new();
+    let mut skipped_days = 0usize;
+    for (&d, result) in days.iter().zip(per_date) {
+        let Some((names, part)) = result? else {
+            skipped_days += 1;
+            continue;
+        };
         match &feature_names {
             None => {
                 if let Some(clash) = names.iter().find(|n| contact_columns.contains(n)) {
@@ -275,18 +300,6 @@ pub fn response_rows(
             }
             Some(_) => {}
         }
-        let part = indexed
-            .clone()
-            .lazy()
-            .filter(day().eq(lit(d)))
-            .join(
-                f.lazy(),
-                [col("customer_id")],
-                [col("customer_id")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .collect()
-            .map_err(pe)?;
         parts.push(part);
     }
     let Some(feature_names) = feature_names else {
