@@ -256,7 +256,11 @@ impl History {
     ) -> Result<History, FeatureError> {
         let families = params.resolve_families(transactions, customers)?;
         let keyed = key::keyed(transactions.clone())?;
-        let lines = key::sorted_lines(keyed.lines.lazy(), &line_columns(transactions, &families))?;
+        // Lines without a date never count at any as-of date (as in `build`).
+        let lines = key::sorted_lines(
+            keyed.lines.lazy().filter(col("order_date").is_not_null()),
+            &line_columns(transactions, &families),
+        )?;
         let days: Vec<i32> = lines.column(key::DAY)?.i32()?.iter().flatten().collect();
         let mut starts = vec![0usize; keyed.ids.len() + 1];
         for k in lines.column(key::KEY)?.u32()?.iter().flatten() {
@@ -337,7 +341,10 @@ impl History {
         if let (true, Some(c)) = (families.contains(&Family::Attributes), customers) {
             // Every customer with a purchase, in id order: the rows `build` would impute over.
             let mut base: Vec<&str> = (0..self.ids.len())
-                .filter(|&k| self.days[self.starts[k]] <= as_of_day)
+                .filter(|&k| {
+                    let first = self.starts[k];
+                    first < self.starts[k + 1] && self.days[first] <= as_of_day
+                })
                 .map(|k| self.ids[k].as_str())
                 .collect();
             base.sort_unstable();

@@ -205,6 +205,31 @@ fn frame_of(rows: &[(u8, i32, i32)]) -> DataFrame {
     .unwrap()
 }
 
+/// A line without a date counts at no date, in `History` as in `build` — also when it is a
+/// customer's only line (that customer has no row).
+#[test]
+fn undated_lines_count_nowhere() {
+    let mut tx = transactions(&[
+        ("a", "2024-01-01", 10.0),
+        ("z", "2024-01-02", 99.0),
+        ("a", "2024-01-05", 5.0),
+    ]);
+    let undated = DateChunked::from_naive_date_options(
+        "order_date".into(),
+        [Some(date("2024-01-01")), None, Some(date("2024-01-05"))],
+    );
+    tx.with_column(undated.into_column()).unwrap();
+    let params = FeatureParams::default();
+    let as_of = date("2024-02-01");
+    let ids = Series::new("customer_id".into(), ["a", "z"]);
+    let history = History::new(&tx, None, &params).unwrap();
+    let part = history.build_for(None, as_of, &params, &ids).unwrap();
+    let full = build(&tx, None, as_of, &params).unwrap();
+    assert_eq!(part, full);
+    assert_eq!(part.height(), 1);
+    assert_eq!(value(&part, "a", "frequency"), 2.0);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
