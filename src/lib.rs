@@ -14,6 +14,7 @@ pub mod features;
 pub mod ingest;
 pub mod io;
 pub mod models;
+mod parallel;
 pub mod report;
 pub mod run;
 pub mod segment;

@@ -12,6 +12,8 @@ use std::hash::BuildHasherDefault;
 
 use polars::prelude::*;
 
+use crate::parallel;
+
 /// The key column added to the lines.
 pub(super) const KEY: &str = "__customer_key";
 /// The purchase day (days since 1970-01-01) of a line.
@@ -103,30 +105,12 @@ fn encode(ids: &StringChunked) -> PolarsResult<(UInt32Chunked, Vec<String>)> {
         return Err(polars_err!(ComputeError: "customer_id has missing values"));
     }
     let n = ids.len();
-    let threads = std::thread::available_parallelism()
-        .map(|t| t.get())
-        .unwrap_or(1)
-        .clamp(1, 16);
     let state = PlSeedableRandomStateQuality::seed_from_u64(0x006b_6579);
-    let slice_len = n.div_ceil(threads).max(1);
-    type Slice<'a> = PolarsResult<(Vec<u64>, Vec<&'a str>)>;
-    let slices: Vec<Slice> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n)
-            .step_by(slice_len)
-            .map(|start| {
-                let state = state.clone();
-                scope.spawn(move || {
-                    let slice = ids.slice(start as i64, slice_len);
-                    let mut hashes = Vec::with_capacity(slice.len());
-                    slice.clone().into_series().vec_hash(state, &mut hashes)?;
-                    Ok((hashes, values_in(ids, start, slice_len)))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("hashing thread"))
-            .collect()
+    let slices = parallel::per_slice(n, |start, len| -> PolarsResult<_> {
+        let slice = ids.slice(start as i64, len);
+        let mut hashes = Vec::with_capacity(len);
+        slice.into_series().vec_hash(state.clone(), &mut hashes)?;
+        Ok((hashes, values_in(ids, start, len)))
     });
     let mut hashes = Vec::with_capacity(n);
     let mut values = Vec::with_capacity(n);
@@ -136,50 +120,33 @@ fn encode(ids: &StringChunked) -> PolarsResult<(UInt32Chunked, Vec<String>)> {
         values.extend(v);
     }
 
-    let partitions = threads.next_power_of_two();
-    let shift = 64 - partitions.trailing_zeros();
-    let owner = |h: u64| {
-        if shift == 64 {
-            0
-        } else {
-            (h >> shift) as usize
-        }
-    };
+    let space = parallel::HashSpace::new();
+    let partitions = space.partitions();
     let (hashes, values) = (&hashes, &values);
-    let parts: Vec<Partition> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..partitions)
-            .map(|p| {
-                scope.spawn(move || {
-                    let mut seen: HashMap<(u64, &str), u32, Fast> =
-                        HashMap::with_capacity_and_hasher(1024, Fast::default());
-                    let mut distinct = Vec::new();
-                    let mut local = Vec::with_capacity(n / partitions + 1);
-                    let mut previous: Option<(&str, u32)> = None;
-                    for (row, (&h, &v)) in hashes.iter().zip(values.iter()).enumerate() {
-                        if owner(h) != p {
-                            continue;
-                        }
-                        let code = match previous {
-                            Some((pv, code)) if pv == v => code,
-                            _ => {
-                                let next = distinct.len() as u32;
-                                *seen.entry((h, v)).or_insert_with(|| {
-                                    distinct.push((row, v));
-                                    next
-                                })
-                            }
-                        };
-                        previous = Some((v, code));
-                        local.push(code);
-                    }
-                    (distinct, local)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("key thread"))
-            .collect()
+    let parts: Vec<Partition> = space.per_partition(|p| {
+        let mut seen: HashMap<(u64, &str), u32, Fast> =
+            HashMap::with_capacity_and_hasher(1024, Fast::default());
+        let mut distinct = Vec::new();
+        let mut local = Vec::with_capacity(n / partitions + 1);
+        let mut previous: Option<(&str, u32)> = None;
+        for (row, (&h, &v)) in hashes.iter().zip(values.iter()).enumerate() {
+            if space.owner(h) != p {
+                continue;
+            }
+            let code = match previous {
+                Some((pv, code)) if pv == v => code,
+                _ => {
+                    let next = distinct.len() as u32;
+                    *seen.entry((h, v)).or_insert_with(|| {
+                        distinct.push((row, v));
+                        next
+                    })
+                }
+            };
+            previous = Some((v, code));
+            local.push(code);
+        }
+        (distinct, local)
     });
 
     // Keys in order of first appearance: independent of the partitioning, and rows grouped by
@@ -202,7 +169,7 @@ fn encode(ids: &StringChunked) -> PolarsResult<(UInt32Chunked, Vec<String>)> {
     let mut cursors = vec![0usize; partitions];
     let mut codes = Vec::with_capacity(n);
     for &h in hashes {
-        let p = owner(h);
+        let p = space.owner(h);
         codes.push(key_of[p][parts[p].1[cursors[p]] as usize]);
         cursors[p] += 1;
     }

@@ -206,16 +206,12 @@ pub fn build(
             .filter(col("order_date").lt_eq(lit(as_of))),
         &line_columns(transactions, &families),
     )?;
-    let out = purchase::build(&lines, as_of, &families, params.time_unit)?;
-    if out.height() == 0 {
+    if lines.height() == 0 {
         return Err(FeatureError::NoCustomers { as_of });
     }
-    let mut out = with_mix(out, &lines, &families, params, &keyed.ids)?;
-    if let (true, Some(c)) = (families.contains(&Family::Attributes), customers) {
-        let a = attributes::build(&out, c, as_of, params)?;
-        out = join_on(out, a, "customer_id")?;
-    }
-    Ok(out)
+    from_lines(
+        &lines, &keyed.ids, &families, params, as_of, customers, None,
+    )
 }
 
 /// [`build`]'s rows for the customers in `ids` only (rows of other customers left out). One-off
@@ -336,9 +332,7 @@ impl History {
         }
         let lines = self.lines.take(&IdxCa::from_vec("rows".into(), rows))?;
         let lines = key::flag_sorted(key::flag_sorted(lines, key::CUSTOMER_DAY)?, key::KEY)?;
-        let out = purchase::build(&lines, as_of, families, params.time_unit)?;
-        let mut out = with_mix(out, &lines, families, params, &self.ids)?;
-        if let (true, Some(c)) = (families.contains(&Family::Attributes), customers) {
+        let base = if families.contains(&Family::Attributes) && customers.is_some() {
             // Every customer with a purchase, in id order: the rows `build` would impute over.
             let mut base: Vec<&str> = (0..self.ids.len())
                 .filter(|&k| {
@@ -348,11 +342,14 @@ impl History {
                 .map(|k| self.ids[k].as_str())
                 .collect();
             base.sort_unstable();
-            let base = DataFrame::new_infer_height(vec![Column::new("customer_id".into(), base)])?;
-            let a = attributes::build(&base, c, as_of, params)?;
-            out = join_on(out, a, "customer_id")?;
-        }
-        Ok(out)
+            Some(DataFrame::new_infer_height(vec![Column::new(
+                "customer_id".into(),
+                base,
+            )])?)
+        } else {
+            None
+        };
+        from_lines(&lines, &self.ids, families, params, as_of, customers, base)
     }
 }
 
@@ -365,21 +362,29 @@ fn line_columns(transactions: &DataFrame, families: &[Family]) -> Vec<&'static s
     columns
 }
 
-/// The purchase families (keyed rows) joined with the mix family when it is wanted, with the
-/// keys turned back into customer ids.
-fn with_mix(
-    purchase: DataFrame,
+/// The features of the customers whose lines are in `lines` (keyed and sorted, see
+/// `key::sorted_lines`; not empty): the purchase families, mix when wanted, keys turned back into
+/// ids, then the attributes, imputed over `base` — every customer with a purchase as of the
+/// date, in id order — or, when `None`, over the rows built here (they are that population).
+fn from_lines(
     lines: &DataFrame,
+    ids: &[String],
     families: &[Family],
     params: &FeatureParams,
-    ids: &[String],
+    as_of: NaiveDate,
+    customers: Option<&DataFrame>,
+    base: Option<DataFrame>,
 ) -> Result<DataFrame, FeatureError> {
-    let out = if families.contains(&Family::Mix) {
-        join_on(purchase, mix::build(lines, params)?, key::KEY)?
-    } else {
-        purchase
-    };
-    Ok(key::decode(out, ids)?)
+    let mut out = purchase::build(lines, as_of, families, params.time_unit)?;
+    if families.contains(&Family::Mix) {
+        out = join_on(out, mix::build(lines, params)?, key::KEY)?;
+    }
+    let mut out = key::decode(out, ids)?;
+    if let (true, Some(c)) = (families.contains(&Family::Attributes), customers) {
+        let a = attributes::build(base.as_ref().unwrap_or(&out), c, as_of, params)?;
+        out = join_on(out, a, "customer_id")?;
+    }
+    Ok(out)
 }
 
 /// Runs a query on polars' streaming engine. Its parallel group-by is about twice as fast as the

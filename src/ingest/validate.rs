@@ -15,6 +15,7 @@ use super::read::RawTable;
 use super::schema::{ColumnType, TableKind};
 use super::summary::TableSummary;
 use super::IngestError;
+use crate::parallel;
 
 const ROW: &str = "__row";
 const REASON: &str = "__reason";
@@ -393,14 +394,8 @@ fn find_duplicates(
 /// parallel partitions of the hash space.
 fn shared_hash_rows(frame: &DataFrame, columns: &[String]) -> PolarsResult<BooleanChunked> {
     let n = frame.height();
-    let threads = std::thread::available_parallelism()
-        .map(|t| t.get())
-        .unwrap_or(1)
-        .clamp(1, 16);
     let state = PlSeedableRandomStateQuality::seed_from_u64(0x5eed);
-    let slice_len = n.div_ceil(threads).max(1);
-    let hash_slice = |start: usize| -> PolarsResult<Vec<u64>> {
-        let len = slice_len.min(n - start);
+    let parts = parallel::per_slice(n, |start, len| -> PolarsResult<Vec<u64>> {
         let mut hashes = Vec::with_capacity(len);
         for (i, name) in columns.iter().enumerate() {
             let c = frame.column(name.as_str())?.slice(start as i64, len);
@@ -411,59 +406,31 @@ fn shared_hash_rows(frame: &DataFrame, columns: &[String]) -> PolarsResult<Boole
             }
         }
         Ok(hashes)
-    };
-    let parts: Vec<PolarsResult<Vec<u64>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n)
-            .step_by(slice_len)
-            .map(|start| scope.spawn(move || hash_slice(start)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("hashing thread"))
-            .collect()
     });
     let mut hashes = Vec::with_capacity(n);
     for p in parts {
         hashes.extend(p?);
     }
     // Partition p owns the hashes whose top bits are p; each finds its repeated hashes.
-    let partitions = threads.next_power_of_two();
-    let shift = 64 - partitions.trailing_zeros();
-    let owner = |h: u64| {
-        if shift == 64 {
-            0
-        } else {
-            (h >> shift) as usize
-        }
-    };
+    let space = parallel::HashSpace::new();
+    let partitions = space.partitions();
     let hashes = &hashes;
-    let repeated: Vec<HashSet<u64, Mixed>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..partitions)
-            .map(|p| {
-                scope.spawn(move || {
-                    let mut seen =
-                        HashSet::with_capacity_and_hasher(n / partitions + 1, Mixed::default());
-                    let mut repeated = HashSet::with_hasher(Mixed::default());
-                    for &h in hashes.iter().filter(|h| owner(**h) == p) {
-                        if !seen.insert(h) {
-                            repeated.insert(h);
-                        }
-                    }
-                    repeated
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("duplicate-search thread"))
-            .collect()
+    let repeated: Vec<HashSet<u64, Mixed>> = space.per_partition(|p| {
+        let mut seen = HashSet::with_capacity_and_hasher(n / partitions + 1, Mixed::default());
+        let mut repeated = HashSet::with_hasher(Mixed::default());
+        for &h in hashes.iter().filter(|h| space.owner(**h) == p) {
+            if !seen.insert(h) {
+                repeated.insert(h);
+            }
+        }
+        repeated
     });
     if repeated.iter().all(|r| r.is_empty()) {
         return Ok(BooleanChunked::full(ROW.into(), false, n));
     }
     Ok(hashes
         .iter()
-        .map(|h| repeated[owner(*h)].contains(h))
+        .map(|h| repeated[space.owner(*h)].contains(h))
         .collect::<BooleanChunked>())
 }
 
