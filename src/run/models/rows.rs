@@ -174,8 +174,8 @@ fn id_strings(df: &DataFrame) -> Result<Vec<String>, Error> {
 ///
 /// The features are built once per distinct contact date, for that day's contacted customers,
 /// from one [`features::History`] (the lines keyed and sorted once), with the categorical levels
-/// fixed across dates, so every row has the same columns. Contacts of customers with no purchase before the
-/// contact day have no feature row and are left out (counted in `notes`). Rows keep the order of
+/// fixed across dates, so every row has the same columns. Contacts of customers with no purchase
+/// before the contact day have no feature row and are left out (counted in `notes`). Rows keep the order of
 /// `contacts`; `extra` holds the contacts' own columns.
 pub fn response_rows(
     tx: &DataFrame,
@@ -233,19 +233,18 @@ pub fn response_rows(
     // One date's rows: the features of that day's contacted customers (the same values as for
     // everyone), joined to its contacts; `None` when no customer had a purchase by then.
     let rows_of = |d: i32| -> Result<Option<DateRows>, Error> {
-        let contacted = indexed
+        let todays = indexed
             .clone()
             .lazy()
             .filter(day().eq(lit(d)))
-            .select([col("customer_id")])
-            .unique(None, UniqueKeepStrategy::Any)
             .collect()
             .map_err(pe)?;
-        let ids = contacted
+        let ids = todays
             .column("customer_id")
             .map_err(pe)?
             .as_materialized_series()
-            .clone();
+            .unique()
+            .map_err(pe)?;
         let f = match history.build_for(customers, as_of(d), &params, &ids) {
             Ok(f) => f,
             Err(FeatureError::NoCustomers { .. }) => return Ok(None),
@@ -257,10 +256,8 @@ pub fn response_rows(
             .filter(|c| c.as_str() != "customer_id")
             .map(|c| c.to_string())
             .collect();
-        let part = indexed
-            .clone()
+        let part = todays
             .lazy()
-            .filter(day().eq(lit(d)))
             .join(
                 f.lazy(),
                 [col("customer_id")],
