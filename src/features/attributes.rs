@@ -1,140 +1,287 @@
 //! The `attributes` family: customer columns as features. Numbers as they are, dates as ages,
 //! text one-hot. A missing value (no customer row, an empty cell, a date after the as-of day) is
-//! imputed — the median of the output rows for numbers, all-zero for one-hot — and flagged in an
-//! `<name>_missing` column that is always present, so the schema does not depend on whether this
-//! particular date happened to have gaps.
+//! imputed — the median of the population (every customer with a purchase as of the date) for
+//! numbers, all-zero for one-hot — and flagged in an `<name>_missing` column that is always
+//! present, so the schema does not depend on whether this particular date happened to have gaps.
+//!
+//! The customers table is matched to the purchase keys once ([`Attributes::new`]); a build at a
+//! date then only reads vectors: the training rows build twelve dates over a million customers.
 
-use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
 use polars::prelude::*;
 
-use super::levels::top_levels;
+use super::lines::MISSING;
 use super::mix::sanitize;
-use super::purchase::div_exact;
-use super::{epoch_day, FeatureError, FeatureParams, CATALOG};
+use super::{FeatureError, FeatureParams, CATALOG};
 
-pub(super) fn build(
-    base: &DataFrame,
-    customers: &DataFrame,
-    as_of: NaiveDate,
-    params: &FeatureParams,
-) -> Result<DataFrame, FeatureError> {
-    let as_of_day = epoch_day(as_of);
-    // One row per output customer; a customer listed twice keeps their first row.
-    let ids = base.select(["customer_id"])?;
-    let joined = ids
-        .lazy()
-        .join(
-            customers
-                .clone()
-                .lazy()
-                .unique_stable(Some(cols(["customer_id"])), UniqueKeepStrategy::First),
-            [col("customer_id")],
-            [col("customer_id")],
-            JoinArgs {
-                maintain_order: MaintainOrderJoin::Left,
-                ..JoinArgs::new(JoinType::Left)
-            },
-        )
-        .collect()?;
+/// The values of one customer column, per purchase key.
+enum Values {
+    /// Numbers (and flags) as they are.
+    Number(Vec<Option<f64>>),
+    /// Dates (days since 1970-01-01): days to the as-of day, or years for `birth_date`.
+    Date { days: Vec<Option<i32>>, years: bool },
+    /// Text (surrounding whitespace stripped) as codes into `levels`; empty text is missing.
+    Text {
+        codes: Vec<u32>,
+        levels: Vec<String>,
+    },
+}
 
-    let mut raw: Vec<(String, Expr)> = Vec::new(); // numeric values with nulls for missing
-    let mut onehot: Vec<(String, Vec<String>)> = Vec::new();
-    for field in customers.schema().iter_fields() {
-        let name = field.name().as_str();
-        if name == "customer_id" {
-            continue;
+/// One customer column and its feature name.
+struct Attribute {
+    /// The customer column.
+    column: String,
+    /// The feature: the column itself, `days_since_<column>`, or `age_years`.
+    name: String,
+    values: Values,
+}
+
+/// The customer columns, matched to the purchase keys.
+pub(super) struct Attributes {
+    attributes: Vec<Attribute>,
+}
+
+impl Attributes {
+    /// `ids`: the id of every purchase key. A customer listed twice keeps their first row; a key
+    /// without a customer row has every value missing.
+    pub fn new(customers: &DataFrame, ids: &[String]) -> Result<Attributes, FeatureError> {
+        let customer_ids = customers.column("customer_id")?.cast(&DataType::String)?;
+        let mut row_of: std::collections::HashMap<&str, usize> =
+            std::collections::HashMap::with_capacity(customers.height());
+        for (row, id) in customer_ids.str()?.iter().enumerate() {
+            if let Some(id) = id {
+                row_of.entry(id).or_insert(row);
+            }
         }
-        let days = || {
-            let d = col(name).cast(DataType::Int32);
-            when(d.clone().lt_eq(lit(as_of_day)))
-                .then((lit(as_of_day) - d).cast(DataType::Float64))
-                .otherwise(lit(NULL).cast(DataType::Float64))
+        let rows: Vec<Option<usize>> = ids
+            .iter()
+            .map(|id| row_of.get(id.as_str()).copied())
+            .collect();
+        let mut attributes = Vec::new();
+        for column in customers.columns() {
+            let name = column.name().as_str();
+            if name == "customer_id" {
+                continue;
+            }
+            let (feature, values) = match column.dtype() {
+                DataType::Date => {
+                    let d = column.cast(&DataType::Int32)?;
+                    let d = d.i32()?;
+                    let days = rows.iter().map(|r| r.and_then(|r| d.get(r))).collect();
+                    let (feature, years) = match name {
+                        "signup_date" => ("days_since_signup".to_string(), false),
+                        "birth_date" => ("age_years".to_string(), true),
+                        _ => (format!("days_since_{name}"), false),
+                    };
+                    (feature, Values::Date { days, years })
+                }
+                DataType::String => {
+                    let text = column.str()?;
+                    let mut levels: Vec<String> = Vec::new();
+                    let mut code_of: std::collections::HashMap<&str, u32> = Default::default();
+                    let codes = rows
+                        .iter()
+                        .map(|r| match r.and_then(|r| text.get(r)).map(str::trim) {
+                            None | Some("") => MISSING,
+                            Some(v) => *code_of.entry(v).or_insert_with(|| {
+                                levels.push(v.to_string());
+                                (levels.len() - 1) as u32
+                            }),
+                        })
+                        .collect();
+                    (name.to_string(), Values::Text { codes, levels })
+                }
+                dt if dt.is_primitive_numeric() || dt.is_bool() => {
+                    let v = column.cast(&DataType::Float64)?;
+                    let v = v.f64()?;
+                    let values = rows.iter().map(|r| r.and_then(|r| v.get(r))).collect();
+                    (name.to_string(), Values::Number(values))
+                }
+                _ => continue,
+            };
+            attributes.push(Attribute {
+                column: name.to_string(),
+                name: feature,
+                values,
+            });
+        }
+        Ok(Attributes { attributes })
+    }
+
+    /// The attributes as of `day`: numbers imputed with their median over `population` (the
+    /// keys of every customer with a purchase by then), text levels fixed by `params` or the
+    /// most frequent ones in the population. Columns: every number and date (value, then
+    /// `_missing`), then every text column (one per kept level, `_other`, `_missing`).
+    pub fn at(
+        &self,
+        day: i32,
+        population: &[u32],
+        params: &FeatureParams,
+    ) -> Result<AttributesAt<'_>, FeatureError> {
+        let mut at = AttributesAt {
+            attributes: self,
+            day,
+            fills: Vec::new(),
+            slots: Vec::new(),
+            names: Vec::new(),
         };
-        match field.dtype() {
-            DataType::Date if name == "signup_date" => {
-                raw.push(("days_since_signup".into(), days()))
+        for a in &self.attributes {
+            if matches!(a.values, Values::Text { .. }) {
+                continue;
             }
-            DataType::Date if name == "birth_date" => {
-                raw.push(("age_years".into(), div_exact(days(), 365.25)))
-            }
-            DataType::Date => raw.push((format!("days_since_{name}"), days())),
-            DataType::String => {
-                let levels = match params.levels.get(name) {
-                    Some(l) => l.clone(),
-                    None => top_levels(
-                        joined.clone().lazy(),
-                        col(name).str().strip_chars(lit(NULL)),
-                        lit(1.0),
-                        params.level_cap,
-                    )?,
-                };
-                onehot.push((name.to_string(), levels));
-            }
-            dt if dt.is_primitive_numeric() || dt.is_bool() => {
-                raw.push((name.to_string(), col(name).cast(DataType::Float64)))
-            }
-            _ => {}
+            check_name(&a.name)?;
+            let mut known: Vec<f64> = population.iter().filter_map(|k| a.value(*k, day)).collect();
+            at.fills.push(median(&mut known).unwrap_or(0.0));
+            at.names.push(a.name.clone());
+            at.names.push(format!("{}_missing", a.name));
         }
+        for a in &self.attributes {
+            let Values::Text { codes, levels } = &a.values else {
+                continue;
+            };
+            let kept = match params.levels.get(&a.column) {
+                Some(fixed) => fixed.clone(),
+                None => top_levels(codes, levels, population, params.level_cap),
+            };
+            let mut slot_of_code = vec![None; levels.len()];
+            for (slot, level) in kept.iter().enumerate() {
+                if let Some(code) = levels.iter().position(|l| l == level) {
+                    slot_of_code[code] = Some(slot);
+                }
+            }
+            at.names
+                .extend(kept.iter().map(|l| format!("{}_{}", a.column, sanitize(l))));
+            at.names.push(format!("{}_other", a.column));
+            at.names.push(format!("{}_missing", a.column));
+            at.slots.push((slot_of_code, kept.len()));
+        }
+        for name in &at.names {
+            check_name(name)?;
+        }
+        Ok(at)
     }
 
-    let mut exprs = vec![col("customer_id")];
-    for (name, value) in &raw {
-        check_name(name)?;
-        exprs.push(value.clone().alias(name.as_str()));
+    /// The kept levels of the text columns not fixed in `params`, as [`Attributes::at`] would
+    /// find them over `population`.
+    pub fn levels(
+        &self,
+        population: &[u32],
+        params: &FeatureParams,
+    ) -> BTreeMap<String, Vec<String>> {
+        self.attributes
+            .iter()
+            .filter(|a| !params.levels.contains_key(&a.column))
+            .filter_map(|a| match &a.values {
+                Values::Text { codes, levels } => Some((
+                    a.column.clone(),
+                    top_levels(codes, levels, population, params.level_cap),
+                )),
+                _ => None,
+            })
+            .collect()
     }
-    let mut lf = joined.clone().lazy().select(exprs);
-    let mut out_exprs = vec![col("customer_id")];
-    for (name, _) in &raw {
-        let c = col(name.as_str());
-        // The median of the rows that have a value; 0 when none has one.
-        out_exprs.push(
-            c.clone()
-                .fill_null(c.clone().median().fill_null(lit(0.0)))
-                .alias(name.as_str()),
-        );
-        out_exprs.push(
-            c.is_null()
-                .cast(DataType::Float64)
-                .alias(format!("{name}_missing")),
-        );
-    }
-    lf = lf.select(out_exprs);
-    let mut out = lf.collect()?;
+}
 
-    // One-hot columns come from the joined frame (text values), in the same row order.
-    let mut text_exprs = Vec::new();
-    for (name, levels) in &onehot {
-        let c = col(name.as_str()).str().strip_chars(lit(NULL));
-        let present = c.clone().is_not_null().and(c.clone().neq(lit("")));
-        let mut known = lit(false);
-        for level in levels {
-            let column = format!("{name}_{}", sanitize(level));
-            check_name(&column)?;
-            let is = c.clone().eq(lit(level.as_str())).fill_null(lit(false));
-            known = known.or(is.clone());
-            text_exprs.push(is.cast(DataType::Float64).alias(column));
+impl Attribute {
+    /// The value of key `k` as of `day` (numbers and dates; `None` when missing).
+    fn value(&self, k: u32, day: i32) -> Option<f64> {
+        match &self.values {
+            Values::Number(v) => v[k as usize],
+            Values::Date { days, years } => days[k as usize]
+                .filter(|d| *d <= day)
+                .map(|d| f64::from(day - d))
+                .map(|d| if *years { d / 365.25 } else { d }),
+            Values::Text { .. } => None,
         }
-        text_exprs.push(
-            present
-                .clone()
-                .and(known.not())
-                .fill_null(lit(false))
-                .cast(DataType::Float64)
-                .alias(format!("{name}_other")),
-        );
-        text_exprs.push(
-            present
-                .not()
-                .fill_null(lit(true))
-                .cast(DataType::Float64)
-                .alias(format!("{name}_missing")),
-        );
     }
-    if !text_exprs.is_empty() {
-        let text = joined.lazy().select(text_exprs).collect()?;
-        out = out.hstack(text.columns())?;
+}
+
+/// The codes of a text attribute.
+fn text_codes(a: &Attribute) -> Option<&[u32]> {
+    match &a.values {
+        Values::Text { codes, .. } => Some(codes),
+        _ => None,
     }
-    Ok(out)
+}
+
+/// The attributes at one as-of day (see [`Attributes::at`]).
+pub(super) struct AttributesAt<'a> {
+    attributes: &'a Attributes,
+    day: i32,
+    /// The imputed value of every number and date, in order.
+    fills: Vec<f64>,
+    /// Per text column: the slot of every code among the kept levels, and how many are kept.
+    slots: Vec<(Vec<Option<usize>>, usize)>,
+    pub names: Vec<String>,
+}
+
+impl AttributesAt<'_> {
+    /// Writes the attributes of key `k` into `out`, in `names` order.
+    pub fn write(&self, k: u32, out: &mut Vec<f64>) {
+        let all = &self.attributes.attributes;
+        let numbers = all
+            .iter()
+            .filter(|a| !matches!(a.values, Values::Text { .. }));
+        for (a, fill) in numbers.zip(&self.fills) {
+            let v = a.value(k, self.day);
+            out.extend([v.unwrap_or(*fill), f64::from(u8::from(v.is_none()))]);
+        }
+        for (codes, (slot_of_code, kept)) in all.iter().filter_map(text_codes).zip(&self.slots) {
+            let start = out.len();
+            out.resize(start + kept + 2, 0.0);
+            let code = codes[k as usize];
+            let hot = if code == MISSING {
+                kept + 1
+            } else {
+                slot_of_code[code as usize].unwrap_or(*kept)
+            };
+            out[start + hot] = 1.0;
+        }
+    }
+}
+
+/// The most frequent `cap` levels among the population, ties by level name.
+fn top_levels(codes: &[u32], levels: &[String], population: &[u32], cap: usize) -> Vec<String> {
+    let mut counts = vec![0usize; levels.len()];
+    for k in population {
+        let code = codes[*k as usize];
+        if code != MISSING {
+            counts[code as usize] += 1;
+        }
+    }
+    let mut ranked: Vec<(usize, &str)> = counts
+        .into_iter()
+        .zip(levels)
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, l)| (n, l.as_str()))
+        .collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    ranked
+        .into_iter()
+        .take(cap)
+        .map(|(_, l)| l.to_string())
+        .collect()
+}
+
+/// The median (the mean of the two middle values for an even count, interpolated as polars
+/// does); `None` for no values.
+pub(super) fn median(v: &mut [f64]) -> Option<f64> {
+    let m = v.len();
+    if m == 0 {
+        return None;
+    }
+    let (_, upper, _) = v.select_nth_unstable_by(m / 2, f64::total_cmp);
+    let upper = *upper;
+    if m % 2 == 1 {
+        return Some(upper);
+    }
+    let lower = v[..m / 2].iter().copied().max_by(f64::total_cmp)?;
+    Some(if lower == upper {
+        lower
+    } else {
+        0.5 * (upper - lower) + lower
+    })
 }
 
 fn check_name(name: &str) -> Result<(), FeatureError> {
@@ -143,4 +290,18 @@ fn check_name(name: &str) -> Result<(), FeatureError> {
         return Err(FeatureError::NameClash(name.to_string()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_interpolates_between_the_middle_values() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [3.0]), Some(3.0));
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&mut [5.0, 1.0, 9.0]), Some(5.0));
+        assert_eq!(median(&mut [0.1, 0.7]), Some(0.5 * (0.7 - 0.1) + 0.1));
+    }
 }

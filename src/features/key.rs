@@ -1,11 +1,10 @@
-//! Dense integer customer keys for the group-bys.
+//! Dense integer customer keys.
 //!
-//! Every family groups tens of millions of lines by customer. Grouping (and sorting) by the text
-//! id hashes and compares strings on every row — about a quarter of a feature build's CPU time at
-//! 1M customers; an integer is far cheaper, and lets the lines be sorted once by customer and day
-//! so every group-by takes polars' sorted path. So the ids are encoded once: keys number the
+//! Every family reads tens of millions of lines per customer. Grouping (and sorting) by the text
+//! id hashes and compares strings on every row; an integer is far cheaper, and lets the lines be
+//! sorted once by customer and day (`lines`). So the ids are encoded once: keys number the
 //! distinct ids in order of first appearance (independent of the number of threads), and the
-//! output rows are sorted by id again at the end.
+//! output rows are put in id order at the end.
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -13,81 +12,6 @@ use std::hash::BuildHasherDefault;
 use polars::prelude::*;
 
 use crate::parallel;
-
-/// The key column added to the lines.
-pub(super) const KEY: &str = "__customer_key";
-/// The purchase day (days since 1970-01-01) of a line.
-pub(super) const DAY: &str = "__day";
-/// Customer and day in one integer: the key in the high half, the day (offset to be
-/// non-negative) in the low half, so one sort orders lines by customer, then day.
-pub(super) const CUSTOMER_DAY: &str = "__customer_day";
-
-/// Lines with their customers' keys, and the id of every key.
-pub(super) struct Keyed {
-    /// The input frame plus a `UInt32` [`KEY`] column.
-    pub lines: DataFrame,
-    /// `ids[k]` is the id of key `k`.
-    pub ids: Vec<String>,
-}
-
-/// Adds the customer key of every row of `frame` (its `customer_id` text column, no nulls:
-/// ingest rejects rows without one).
-pub(super) fn keyed(mut frame: DataFrame) -> PolarsResult<Keyed> {
-    let (codes, ids) = encode(frame.column("customer_id")?.str()?)?;
-    frame.with_column(codes.into_column())?;
-    Ok(Keyed { lines: frame, ids })
-}
-
-/// Keyed lines (as of a date) with their [`DAY`] and [`CUSTOMER_DAY`], sorted by customer and
-/// day, with only the `keep` columns besides: every family then groups contiguous slices
-/// (polars' sorted path) instead of hashing tens of millions of rows, and the per-customer day
-/// order the gaps need comes with it.
-pub(super) fn sorted_lines(lines: LazyFrame, keep: &[&str]) -> PolarsResult<DataFrame> {
-    let day = col("order_date").cast(DataType::Int32);
-    let customer_day = col(KEY).cast(DataType::UInt64) * lit(1u64 << 32)
-        + (day.clone().cast(DataType::Int64) + lit(1i64 << 31)).cast(DataType::UInt64);
-    let mut columns = vec![col(KEY), day.alias(DAY), customer_day.alias(CUSTOMER_DAY)];
-    columns.extend(keep.iter().map(|c| col(*c)));
-    let mut lines = lines.select(columns).collect()?;
-    // Files grouped by customer with their days in order need no sort (one scan tells).
-    let in_order = lines
-        .column(CUSTOMER_DAY)?
-        .u64()?
-        .downcast_iter()
-        .flat_map(|a| a.values().iter())
-        .is_sorted();
-    if !in_order {
-        lines = lines.sort([CUSTOMER_DAY], SortMultipleOptions::default())?;
-    }
-    flag_sorted(flag_sorted(lines, CUSTOMER_DAY)?, KEY)
-}
-
-/// Marks `column` of `frame` as sorted ascending (the caller knows it is), so group-bys by it
-/// take polars' sorted path.
-pub(super) fn flag_sorted(mut frame: DataFrame, column: &str) -> PolarsResult<DataFrame> {
-    let mut keys = frame.column(column)?.as_materialized_series().clone();
-    keys.set_sorted_flag(polars::series::IsSorted::Ascending);
-    frame.with_column(keys.into_column())?;
-    Ok(frame)
-}
-
-/// Replaces the [`KEY`] column of `frame` by `customer_id` (first column), rows sorted by id.
-pub(super) fn decode(frame: DataFrame, ids: &[String]) -> PolarsResult<DataFrame> {
-    let keys = frame.column(KEY)?.u32()?;
-    let id: StringChunked = keys
-        .iter()
-        .map(|k| k.and_then(|k| ids.get(k as usize)).map(String::as_str))
-        .collect();
-    let mut columns = vec![id.with_name("customer_id".into()).into_column()];
-    columns.extend(
-        frame
-            .columns()
-            .iter()
-            .filter(|c| c.name().as_str() != KEY)
-            .cloned(),
-    );
-    DataFrame::new_infer_height(columns)?.sort(["customer_id"], SortMultipleOptions::default())
-}
 
 type Fast = BuildHasherDefault<IdentityHasher>;
 
@@ -100,7 +24,7 @@ type Partition<'a> = (Vec<(usize, &'a str)>, Vec<u32>);
 /// so both cores share the map work. A row with the same id as the partition's previous row
 /// reuses its number without a lookup: files grouped by customer (most exports) cost one lookup
 /// per customer, not per line.
-fn encode(ids: &StringChunked) -> PolarsResult<(UInt32Chunked, Vec<String>)> {
+pub(super) fn encode(ids: &StringChunked) -> PolarsResult<(Vec<u32>, Vec<String>)> {
     if ids.null_count() > 0 {
         return Err(polars_err!(ComputeError: "customer_id has missing values"));
     }
@@ -174,7 +98,7 @@ fn encode(ids: &StringChunked) -> PolarsResult<(UInt32Chunked, Vec<String>)> {
         cursors[p] += 1;
     }
     let ids_by_key = all.into_iter().map(|(_, v, _, _)| v.to_string()).collect();
-    Ok((UInt32Chunked::from_vec(KEY.into(), codes), ids_by_key))
+    Ok((codes, ids_by_key))
 }
 
 /// The texts of rows `start .. start + len` of `ids` (no nulls), borrowed from its chunks.
@@ -221,7 +145,6 @@ mod tests {
         );
         let (codes, distinct) = encode(&ids).unwrap();
         assert_eq!(distinct, vec!["b", "a", "c", "10"]);
-        let codes: Vec<u32> = codes.into_no_null_iter().collect();
         assert_eq!(codes, vec![0, 1, 1, 2, 1, 0, 3, 3]);
     }
 
@@ -234,9 +157,6 @@ mod tests {
         assert_eq!(values_in(&ids, 3, 10), vec!["d", "e"]);
         let (codes, distinct) = encode(&ids).unwrap();
         assert_eq!(distinct, vec!["a", "b", "c", "d", "e"]);
-        assert_eq!(
-            codes.into_no_null_iter().collect::<Vec<_>>(),
-            vec![0, 1, 2, 3, 4]
-        );
+        assert_eq!(codes, vec![0, 1, 2, 3, 4]);
     }
 }

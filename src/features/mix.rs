@@ -3,15 +3,20 @@
 //! for payment methods), capped, with the rest pooled as `other`; a caller can fix the levels
 //! (a model's training levels) so the schema is the same at every date.
 
-use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::ops::Range;
 
-use super::key::KEY;
-use super::levels::top_levels;
-use super::purchase::fixed_point;
-use super::{FeatureError, FeatureParams};
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::lines::{Codes, Lines, MISSING};
+use super::FeatureParams;
 
 /// The transaction columns the mix family uses beyond amounts.
 const COLUMNS: [&str; 4] = ["category", "channel", "payment_method", "discount"];
+
+/// The categorical ones among them, encoded as codes in `Lines`.
+pub(super) const CATEGORICAL: [&str; 3] = ["category", "channel", "payment_method"];
 
 /// Whether the transactions carry any column the mix family uses beyond amounts.
 pub(super) fn available(transactions: &DataFrame) -> bool {
@@ -45,154 +50,245 @@ pub(crate) fn sanitize(level: &str) -> String {
     }
 }
 
-/// The kept levels of a categorical column: fixed by the caller, else the top `cap` by `weight`
-/// (ties by level name).
-fn levels(
-    lines: &LazyFrame,
-    column: &str,
-    weight: Expr,
-    params: &FeatureParams,
-) -> PolarsResult<Vec<String>> {
-    match params.levels.get(column) {
-        Some(fixed) => Ok(fixed.clone()),
-        None => top_levels(lines.clone(), col(column), weight, params.level_cap),
-    }
+/// A categorical column's share features: its kept levels' slots and how lines are weighed.
+struct ShareSet {
+    /// Index into `Lines::codes`.
+    codes: usize,
+    /// The slot of every code among the kept levels (`None`: pooled as `other`).
+    slot_of_code: Vec<Option<usize>>,
+    kept: usize,
+    /// Spend (positive fixed-point amount) per line, else one per line.
+    by_spend: bool,
+    /// Also the distinct count (and, for channels, whether more than one).
+    counts: Count,
 }
 
-/// `params` with the levels of every categorical mix column fixed to those `build` would find
-/// in `lines`, so a build over a subset of the lines keeps the whole table's levels.
-pub(super) fn fix_levels(lines: &LazyFrame, params: &FeatureParams) -> PolarsResult<FeatureParams> {
-    let schema = lines.clone().collect_schema()?;
-    let mut params = params.clone();
-    for (column, weight) in [
-        ("category", col("amount")),
-        ("channel", col("amount")),
-        ("payment_method", lit(1.0)),
-    ] {
-        if schema.contains(column) && !params.levels.contains_key(column) {
-            let lv = levels(lines, column, weight, &params)?;
-            params.levels.insert(column.to_string(), lv);
+#[derive(Clone, Copy, PartialEq)]
+enum Count {
+    None,
+    Distinct,
+    DistinctAndMulti,
+}
+
+/// One part of the mix features, in output order.
+enum Part {
+    Returns,
+    Shares(ShareSet),
+    Discount,
+}
+
+/// The mix features to build: column names and how each part is computed.
+pub(super) struct Layout {
+    pub names: Vec<String>,
+    parts: Vec<Part>,
+}
+
+/// The kept levels of every categorical mix column the lines have: fixed by `params` (a model's
+/// training levels), else the top `level_cap` by spend (lines for payment methods) over the lines
+/// dated on or before `as_of_day`, ties by level name; missing and empty levels are never kept.
+pub(super) fn levels(
+    lines: &Lines,
+    as_of_day: i32,
+    params: &FeatureParams,
+) -> BTreeMap<String, Vec<String>> {
+    lines
+        .codes
+        .iter()
+        .map(|c| {
+            let kept = match params.levels.get(c.column) {
+                Some(fixed) => fixed.clone(),
+                None => top_levels(
+                    lines,
+                    c,
+                    as_of_day,
+                    c.column != "payment_method",
+                    params.level_cap,
+                ),
+            };
+            (c.column.to_string(), kept)
+        })
+        .collect()
+}
+
+/// The most important `cap` levels of `c` (see [`levels`]). Amounts are summed in fixed point,
+/// so the ranking does not depend on the order of the lines.
+fn top_levels(
+    lines: &Lines,
+    c: &Codes,
+    as_of_day: i32,
+    by_amount: bool,
+    cap: usize,
+) -> Vec<String> {
+    let n_levels = c.levels.len();
+    let sums = lines
+        .day
+        .par_chunks(1 << 16)
+        .zip(c.codes.par_chunks(1 << 16))
+        .zip(lines.amount.par_chunks(1 << 16))
+        .map(|((days, codes), amounts)| {
+            let mut sums = vec![(0i128, false); n_levels];
+            for ((d, code), a) in days.iter().zip(codes).zip(amounts) {
+                if *d <= as_of_day && *code != MISSING {
+                    let s = &mut sums[*code as usize];
+                    s.0 += if by_amount { i128::from(*a) } else { 1 };
+                    s.1 = true;
+                }
+            }
+            sums
+        })
+        .reduce(
+            || vec![(0i128, false); n_levels],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    x.0 += y.0;
+                    x.1 |= y.1;
+                }
+                a
+            },
+        );
+    let mut ranked: Vec<(i128, &str)> = sums
+        .iter()
+        .zip(&c.levels)
+        .filter(|((_, seen), level)| *seen && !level.is_empty())
+        .map(|((w, _), level)| (*w, level.as_str()))
+        .collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    ranked
+        .into_iter()
+        .take(cap)
+        .map(|(_, l)| l.to_string())
+        .collect()
+}
+
+impl Layout {
+    /// The mix features of `lines` with the kept levels `levels` (from [`levels`]).
+    pub fn new(lines: &Lines, levels: &BTreeMap<String, Vec<String>>) -> Layout {
+        let mut layout = Layout {
+            names: vec!["returns_rate".to_string()],
+            parts: vec![Part::Returns],
+        };
+        layout.add_shares(lines, levels, "category", Count::Distinct);
+        layout.add_shares(lines, levels, "channel", Count::DistinctAndMulti);
+        if lines.discounted.is_some() {
+            layout.names.push("discount_share".into());
+            layout.parts.push(Part::Discount);
+        }
+        layout.add_shares(lines, levels, "payment_method", Count::None);
+        layout
+    }
+
+    fn add_shares(
+        &mut self,
+        lines: &Lines,
+        levels: &BTreeMap<String, Vec<String>>,
+        column: &str,
+        counts: Count,
+    ) {
+        let Some(index) = lines.codes.iter().position(|c| c.column == column) else {
+            return;
+        };
+        let (prefix, plural) = match column {
+            "category" => ("share_category", "categories"),
+            "channel" => ("share_channel", "channels"),
+            _ => ("share_payment", ""),
+        };
+        if counts != Count::None {
+            self.names.push(format!("n_{plural}"));
+        }
+        if counts == Count::DistinctAndMulti {
+            self.names.push("multichannel".into());
+        }
+        let c = &lines.codes[index];
+        let kept = levels.get(column).cloned().unwrap_or_default();
+        let mut slot_of_code = vec![None; c.levels.len()];
+        for (slot, level) in kept.iter().enumerate() {
+            if let Some(code) = c.code_of(level) {
+                slot_of_code[code as usize] = Some(slot);
+            }
+            self.names.push(format!("{prefix}_{}", sanitize(level)));
+        }
+        self.names.push(format!("{prefix}_other"));
+        self.parts.push(Part::Shares(ShareSet {
+            codes: index,
+            slot_of_code,
+            kept: kept.len(),
+            // Payment methods are shared by line count, the others by spend.
+            by_spend: column != "payment_method",
+            counts,
+        }));
+    }
+
+    /// Writes the mix features of the customer whose lines are `range` (not empty) into `out`,
+    /// in `names` order. `scratch`: reused across customers.
+    pub fn write(
+        &self,
+        lines: &Lines,
+        range: Range<usize>,
+        scratch: &mut Vec<i64>,
+        out: &mut Vec<f64>,
+    ) {
+        let n = range.len() as f64;
+        for part in &self.parts {
+            match part {
+                Part::Returns => {
+                    let returns = lines.negative[range.clone()].iter().filter(|r| **r).count();
+                    out.push(returns as f64 / n);
+                }
+                Part::Discount => {
+                    let d = lines.discounted.as_deref().unwrap_or_default();
+                    out.push(d[range.clone()].iter().filter(|x| **x).count() as f64 / n);
+                }
+                Part::Shares(set) => set.write(lines, range.clone(), scratch, out),
+            }
         }
     }
-    Ok(params)
 }
 
-/// Shares per kept level plus `other`, weighted by `weight` per line, over the customer's total.
-/// Each part is summed inside the aggregation (`sums`), so no line-length column per level is
-/// ever held; the shares are ratios of those sums (`ratios`). Weights are whole numbers (spend in
-/// fixed-point units, or one per line), so the sums are exact and `other` is the total minus the
-/// kept levels.
-struct Shares {
-    sums: Vec<Expr>,
-    ratios: Vec<Expr>,
-}
-
-fn shares(column: &str, prefix: &str, levels: &[String], weight: Expr, out: &mut Shares) {
-    let total = format!("__{prefix}_total");
-    out.sums.push(weight.clone().sum().alias(total.as_str()));
-    let ratio = |part: Expr, name: String| {
-        when(col(total.as_str()).gt(lit(0.0)))
-            .then(part / col(total.as_str()))
-            .otherwise(lit(0.0))
-            .alias(name)
-    };
-    let mut kept = Vec::with_capacity(levels.len());
-    for level in levels {
-        let name = format!("{prefix}_{}", sanitize(level));
-        let part = format!("__{name}");
-        let is = col(column).eq(lit(level.as_str())).fill_null(lit(false));
-        out.sums.push(
-            when(is)
-                .then(weight.clone())
-                .otherwise(lit(0.0))
-                .sum()
-                .alias(part.as_str()),
-        );
-        out.ratios.push(ratio(col(part.as_str()), name));
-        kept.push(col(part.as_str()));
-    }
-    let other = kept
-        .into_iter()
-        .fold(col(total.as_str()), |rest, part| rest - part);
-    out.ratios.push(ratio(other, format!("{prefix}_other")));
-}
-
-/// `lines`: sorted by customer (see `key::sorted_lines`).
-pub(super) fn build(lines: &DataFrame, params: &FeatureParams) -> Result<DataFrame, FeatureError> {
-    let schema = lines.schema().clone();
-    let lines = lines.clone().lazy();
-    let has = |c: &str| schema.contains(c);
-    // One per order line (amount is a required column, never null).
-    let line = col("amount").is_not_null().cast(DataType::Float64);
-    // Positive spend in exact fixed-point units (order-independent sums, like the rfm family).
-    let spend = fixed_point(col("amount"))
-        .clip_min(lit(0i64))
-        .cast(DataType::Float64);
-    let mut sh = Shares {
-        sums: vec![],
-        ratios: vec![],
-    };
-    let mut aggs = vec![col("amount")
-        .lt(lit(0.0))
-        .cast(DataType::Float64)
-        .mean()
-        .alias("returns_rate")];
-    let mut order = vec![col(KEY), col("returns_rate")];
-    if has("category") {
-        let lv = levels(&lines, "category", col("amount"), params)?;
-        aggs.push(
-            col("category")
-                .drop_nulls()
-                .n_unique()
-                .cast(DataType::Float64)
-                .alias("n_categories"),
-        );
-        order.push(col("n_categories"));
-        let first = sh.ratios.len();
-        shares("category", "share_category", &lv, spend.clone(), &mut sh);
-        order.extend(sh.ratios[first..].iter().map(output_name));
-    }
-    if has("channel") {
-        let lv = levels(&lines, "channel", col("amount"), params)?;
-        let n = col("channel").drop_nulls().n_unique();
-        aggs.push(n.clone().cast(DataType::Float64).alias("n_channels"));
-        aggs.push(n.gt(lit(1)).cast(DataType::Float64).alias("multichannel"));
-        order.extend([col("n_channels"), col("multichannel")]);
-        let first = sh.ratios.len();
-        shares("channel", "share_channel", &lv, spend, &mut sh);
-        order.extend(sh.ratios[first..].iter().map(output_name));
-    }
-    if has("discount") {
-        aggs.push(
-            col("discount")
-                .fill_null(lit(0.0))
-                .gt(lit(0.0))
-                .cast(DataType::Float64)
-                .mean()
-                .alias("discount_share"),
-        );
-        order.push(col("discount_share"));
-    }
-    if has("payment_method") {
-        let lv = levels(&lines, "payment_method", lit(1.0), params)?;
-        let first = sh.ratios.len();
-        shares("payment_method", "share_payment", &lv, line, &mut sh);
-        order.extend(sh.ratios[first..].iter().map(output_name));
-    }
-    aggs.extend(sh.sums);
-    Ok(lines
-        .group_by_stable([col(KEY)])
-        .agg(aggs)
-        .with_columns(sh.ratios)
-        .select(order)
-        .collect()?)
-}
-
-/// The output column an aliased expression produces.
-fn output_name(e: &Expr) -> Expr {
-    match e {
-        Expr::Alias(_, name) => col(name.clone()),
-        other => other.clone(),
+impl ShareSet {
+    fn write(&self, lines: &Lines, range: Range<usize>, parts: &mut Vec<i64>, out: &mut Vec<f64>) {
+        let codes = &lines.codes[self.codes].codes[range.clone()];
+        parts.clear();
+        parts.resize(self.kept, 0);
+        let mut total = 0i64;
+        // Distinct levels as a bit set while the codes are small (every realistic column).
+        let mut seen = 0u128;
+        let mut many: Vec<u32> = Vec::new();
+        for (code, amount) in codes.iter().zip(&lines.amount[range]) {
+            let w = if self.by_spend { (*amount).max(0) } else { 1 };
+            total += w;
+            if *code == MISSING {
+                continue;
+            }
+            if let Some(slot) = self.slot_of_code[*code as usize] {
+                parts[slot] += w;
+            }
+            if self.counts != Count::None {
+                if *code < 128 {
+                    seen |= 1 << code;
+                } else {
+                    many.push(*code);
+                }
+            }
+        }
+        if self.counts != Count::None {
+            many.sort_unstable();
+            many.dedup();
+            let distinct = seen.count_ones() as usize + many.len();
+            out.push(distinct as f64);
+            if self.counts == Count::DistinctAndMulti {
+                out.push(f64::from(u8::from(distinct > 1)));
+            }
+        }
+        let total_f = total as f64;
+        let share = |part: i64| {
+            if total_f > 0.0 {
+                part as f64 / total_f
+            } else {
+                0.0
+            }
+        };
+        out.extend(parts.iter().map(|p| share(*p)));
+        out.push(share(total - parts.iter().sum::<i64>()));
     }
 }
 

@@ -1,27 +1,40 @@
 //! Features: purchase histories (and customer attributes) → one row of named numbers per
 //! customer, as of a date.
 //!
-//! "As of D" means the observation ends at the end of day D: rows dated after D are filtered out
-//! first, and every duration is measured to D, so the same code builds training rows at past
-//! dates and scoring rows today without leaking the future. Each family is a handful of polars
-//! expressions evaluated in a group-by over the whole table (never a per-customer loop); the
-//! families are declarative enough to print as SQL later. The lines are keyed by an integer per
-//! customer and sorted by customer and day once (`key`), so those group-bys run over contiguous
-//! slices instead of hashing text ids. The output is a polars frame with
-//! `customer_id` first, then `Float64` columns in catalogue order, rows sorted by id.
+//! "As of D" means the observation ends at the end of day D: rows dated after D are left out,
+//! and every duration is measured to D, so the same code builds training rows at past dates and
+//! scoring rows today without leaking the future.
+//!
+//! How: the lines are keyed by an integer per customer, sorted by customer and day and held as
+//! plain vectors once ([`History`], `lines`); a customer's lines up to any date are then a prefix
+//! of its slice. Every family is a fold over that prefix (`purchase`, `mix`) or a lookup by key
+//! (`attributes`), so one pass per customer, in parallel over customers, writes a whole row —
+//! no group-by, no hashing of text, no join, and any mix of (customer, date) pairs (training
+//! rows: every contact at the day before it) costs what its lines cost. Sums are exact
+//! (fixed-point amounts, whole days), so results do not depend on order or threads. The
+//! definitions are in `catalog` and checked against hand-computed values and an independent
+//! polars formulation in the tests. A frame output has `customer_id` first, then `Float64`
+//! columns in catalogue order, rows sorted by id.
 
 mod attributes;
 mod catalog;
 mod key;
 mod levels;
+mod lines;
 mod matrix;
 mod mix;
 mod purchase;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
+use rayon::prelude::*;
+
+use attributes::Attributes;
+use lines::Lines;
 
 pub use catalog::{render_catalog, FeatureDoc, CATALOG};
 pub use levels::top_levels;
@@ -197,21 +210,7 @@ pub fn build(
     as_of: NaiveDate,
     params: &FeatureParams,
 ) -> Result<DataFrame, FeatureError> {
-    let families = params.resolve_families(transactions, customers)?;
-    let keyed = key::keyed(transactions.clone())?;
-    let lines = key::sorted_lines(
-        keyed
-            .lines
-            .lazy()
-            .filter(col("order_date").lt_eq(lit(as_of))),
-        &line_columns(transactions, &families),
-    )?;
-    if lines.height() == 0 {
-        return Err(FeatureError::NoCustomers { as_of });
-    }
-    from_lines(
-        &lines, &keyed.ids, &families, params, as_of, customers, None,
-    )
+    History::new(transactions, customers, params)?.build(as_of, params)
 }
 
 /// [`build`]'s rows for the customers in `ids` only (rows of other customers left out). One-off
@@ -223,26 +222,28 @@ pub fn build_for(
     params: &FeatureParams,
     ids: &Series,
 ) -> Result<DataFrame, FeatureError> {
-    History::new(transactions, customers, params)?.build_for(customers, as_of, params, ids)
+    History::new(transactions, customers, params)?.build_for(as_of, params, ids)
 }
 
-/// Purchase lines keyed and sorted by customer and day once, for many feature builds over the
-/// same transactions (training rows: every contact date's contacted customers). A build then
-/// gathers the wanted customers' lines up to its date — a prefix of each customer's slice —
-/// instead of filtering and re-keying the whole table.
+/// Purchase lines keyed and sorted by customer and day once (`lines::Lines`), for any number of
+/// feature builds over the same transactions: the features of everyone today, and the training
+/// rows of every contact date (each date's contacted customers). A build reads each wanted
+/// customer's lines up to its date — a prefix of the customer's slice.
 pub struct History {
-    transactions: DataFrame,
     families: Vec<Family>,
-    /// Every line, sorted by key and day (`key::sorted_lines`).
-    lines: DataFrame,
-    /// Day of every line of `lines`.
-    days: Vec<i32>,
-    /// Lines of key `k`: `starts[k] .. starts[k + 1]`.
-    starts: Vec<usize>,
-    /// Id of every key, and key of every id.
+    lines: Lines,
+    /// Id of every key.
     ids: Vec<String>,
-    key_of: std::collections::HashMap<String, u32>,
+    /// Every key, in id order (the output row order).
+    by_id: Vec<u32>,
+    /// Key of every id, made on first use (only `build_for` needs it).
+    key_of: OnceLock<HashMap<String, u32>>,
+    /// The customer columns per key, with the attributes family and a customers table.
+    attributes: Option<Attributes>,
 }
+
+/// Customers per parallel task of a build.
+const ROWS_PER_TASK: usize = 2048;
 
 impl History {
     pub fn new(
@@ -251,140 +252,300 @@ impl History {
         params: &FeatureParams,
     ) -> Result<History, FeatureError> {
         let families = params.resolve_families(transactions, customers)?;
-        let keyed = key::keyed(transactions.clone())?;
-        // Lines without a date never count at any as-of date (as in `build`).
-        let lines = key::sorted_lines(
-            keyed.lines.lazy().filter(col("order_date").is_not_null()),
-            &line_columns(transactions, &families),
-        )?;
-        let days: Vec<i32> = lines.column(key::DAY)?.i32()?.iter().flatten().collect();
-        let mut starts = vec![0usize; keyed.ids.len() + 1];
-        for k in lines.column(key::KEY)?.u32()?.iter().flatten() {
-            starts[k as usize + 1] += 1;
-        }
-        for k in 1..starts.len() {
-            starts[k] += starts[k - 1];
-        }
-        let key_of = keyed
-            .ids
-            .iter()
-            .enumerate()
-            .map(|(k, id)| (id.clone(), k as u32))
-            .collect();
+        let (keys, ids) = lines::keys(transactions)?;
+        let (categorical, discount): (Vec<&'static str>, bool) = if families.contains(&Family::Mix)
+        {
+            let present = mix::columns(transactions);
+            (
+                mix::CATEGORICAL
+                    .into_iter()
+                    .filter(|c| present.contains(c))
+                    .collect(),
+                present.contains(&"discount"),
+            )
+        } else {
+            (Vec::new(), false)
+        };
+        let lines = Lines::new(transactions, &keys, ids.len(), &categorical, discount)?;
+        let mut by_id: Vec<u32> = (0..ids.len() as u32).collect();
+        by_id.par_sort_unstable_by(|a, b| ids[*a as usize].cmp(&ids[*b as usize]));
+        let attributes = match customers {
+            Some(c) if families.contains(&Family::Attributes) => Some(Attributes::new(c, &ids)?),
+            _ => None,
+        };
         Ok(History {
-            transactions: transactions.clone(),
             families,
             lines,
-            days,
-            starts,
-            ids: keyed.ids,
-            key_of,
+            ids,
+            by_id,
+            key_of: OnceLock::new(),
+            attributes,
         })
+    }
+
+    /// The kept levels of the categorical mix columns as of `as_of` (see `mix::levels`): fix them
+    /// in `params.levels` to give builds at several dates the same columns.
+    pub fn mix_levels(
+        &self,
+        as_of: NaiveDate,
+        params: &FeatureParams,
+    ) -> BTreeMap<String, Vec<String>> {
+        if self.families.contains(&Family::Mix) {
+            mix::levels(&self.lines, epoch_day(as_of), params)
+        } else {
+            BTreeMap::new()
+        }
+    }
+
+    /// [`build`] with these lines: every customer with a purchase on or before `as_of`.
+    pub fn build(
+        &self,
+        as_of: NaiveDate,
+        params: &FeatureParams,
+    ) -> Result<DataFrame, FeatureError> {
+        let day = epoch_day(as_of);
+        let rows: Vec<(u32, Range<usize>)> = self
+            .by_id
+            .iter()
+            .map(|&k| (k, self.lines.until(k as usize, day)))
+            .filter(|(_, r)| !r.is_empty())
+            .collect();
+        if rows.is_empty() {
+            return Err(FeatureError::NoCustomers { as_of });
+        }
+        // Everyone with a purchase by then has a row: they are the population.
+        let population: Vec<u32> = rows.iter().map(|(k, _)| *k).collect();
+        self.assemble(&rows, as_of, params, &population)
     }
 
     /// [`build`]'s rows for the customers in `ids` only (rows of other customers left out),
     /// computed from those customers' purchases alone: the purchase and mix families of a
-    /// customer depend on no other customer once the categorical levels are fixed
-    /// (`params.levels`, as training rows do), so restricting the lines first gives the same
-    /// values at a fraction of the cost. The attributes family imputes with medians over every
-    /// customer with a purchase, so it still sees that whole population. When none of `ids` has
-    /// a purchase, falls back to [`build`] (which also reports an as-of date with no customer at
-    /// all).
+    /// customer depend on no other customer once the categorical levels are fixed (they are
+    /// found over everyone's lines up to the date, as in `build`). The attributes family imputes
+    /// with medians over every customer with a purchase, so it still sees that whole population.
     pub fn build_for(
         &self,
-        customers: Option<&DataFrame>,
         as_of: NaiveDate,
         params: &FeatureParams,
         ids: &Series,
     ) -> Result<DataFrame, FeatureError> {
-        let families = &self.families;
-        let as_of_day = epoch_day(as_of);
-        let all_lines = self
-            .transactions
-            .clone()
-            .lazy()
-            .filter(col("order_date").lt_eq(lit(as_of)));
-        let params = &if families.contains(&Family::Mix) {
-            mix::fix_levels(&all_lines, params)?
-        } else {
-            params.clone()
-        };
-        let wanted = ids.cast(&DataType::String)?;
-        let mut keys: Vec<u32> = wanted
-            .str()?
+        let day = epoch_day(as_of);
+        let key_of = self.key_of();
+        let mut wanted = vec![false; self.ids.len()];
+        for id in ids.cast(&DataType::String)?.str()?.iter().flatten() {
+            if let Some(k) = key_of.get(id) {
+                wanted[*k as usize] = true;
+            }
+        }
+        let population = self.active(day);
+        if population.is_empty() {
+            return Err(FeatureError::NoCustomers { as_of });
+        }
+        let rows: Vec<(u32, Range<usize>)> = population
             .iter()
-            .flatten()
-            .filter_map(|id| self.key_of.get(id).copied())
+            .filter(|&&k| wanted[k as usize])
+            .map(|&k| (k, self.lines.until(k as usize, day)))
             .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        let mut rows: Vec<IdxSize> = Vec::new();
-        for k in keys {
-            let (lo, hi) = (self.starts[k as usize], self.starts[k as usize + 1]);
-            let end = lo + self.days[lo..hi].partition_point(|d| *d <= as_of_day);
-            rows.extend(lo as IdxSize..end as IdxSize);
-        }
-        if rows.is_empty() {
-            return Ok(build(&self.transactions, customers, as_of, params)?
-                .lazy()
-                .filter(col("customer_id").is_in(lit(wanted).implode(false), false))
-                .collect()?);
-        }
-        let lines = self.lines.take(&IdxCa::from_vec("rows".into(), rows))?;
-        let lines = key::flag_sorted(key::flag_sorted(lines, key::CUSTOMER_DAY)?, key::KEY)?;
-        let base = if families.contains(&Family::Attributes) && customers.is_some() {
-            // Every customer with a purchase, in id order: the rows `build` would impute over.
-            let mut base: Vec<&str> = (0..self.ids.len())
-                .filter(|&k| {
-                    let first = self.starts[k];
-                    first < self.starts[k + 1] && self.days[first] <= as_of_day
-                })
-                .map(|k| self.ids[k].as_str())
-                .collect();
-            base.sort_unstable();
-            Some(DataFrame::new_infer_height(vec![Column::new(
-                "customer_id".into(),
-                base,
-            )])?)
-        } else {
-            None
+        self.assemble(&rows, as_of, params, &population)
+    }
+
+    /// Whether any customer has a purchase on or before `as_of`.
+    pub fn has_purchases_by(&self, as_of: NaiveDate) -> bool {
+        let day = epoch_day(as_of);
+        (0..self.ids.len()).any(|k| self.lines.first_day(k).is_some_and(|f| f <= day))
+    }
+
+    /// The keys of every customer with a purchase on or before `day`, in id order.
+    fn active(&self, day: i32) -> Vec<u32> {
+        self.by_id
+            .iter()
+            .copied()
+            .filter(|&k| self.lines.first_day(k as usize).is_some_and(|f| f <= day))
+            .collect()
+    }
+
+    /// What every row as of `day` shares: the mix levels and the attributes' imputation values
+    /// and levels (found over `population`, the keys active on `day`).
+    fn plan<'h>(
+        &'h self,
+        day: i32,
+        population: &[u32],
+        params: &FeatureParams,
+    ) -> Result<Plan<'h>, FeatureError> {
+        let mix = self
+            .families
+            .contains(&Family::Mix)
+            .then(|| mix::Layout::new(&self.lines, &mix::levels(&self.lines, day, params)));
+        let attributes = self
+            .attributes
+            .as_ref()
+            .map(|a| a.at(day, population, params))
+            .transpose()?;
+        let mut names: Vec<String> = purchase::columns(&self.families)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        names.extend(mix.iter().flat_map(|m| m.names.iter().cloned()));
+        names.extend(attributes.iter().flat_map(|a| a.names.iter().cloned()));
+        Ok(Plan {
+            day,
+            mix,
+            attributes,
+            names,
+        })
+    }
+
+    /// The feature rows of `rows` (the key, its lines as of the day, and that day's plan),
+    /// row after row: every family in one pass over each customer's lines, in parallel over
+    /// customers.
+    fn write_rows(&self, rows: &[Row<'_>], width: usize, params: &FeatureParams) -> Vec<f64> {
+        let blocks: Vec<Vec<f64>> = rows
+            .par_chunks(ROWS_PER_TASK)
+            .map(|chunk| {
+                let mut out = Vec::with_capacity(chunk.len() * width);
+                let (mut gaps, mut scratch) = (Vec::new(), Vec::new());
+                for (k, range, plan) in chunk {
+                    purchase::write(
+                        &self.lines,
+                        range.clone(),
+                        plan.day,
+                        &self.families,
+                        params.time_unit,
+                        &mut gaps,
+                        &mut out,
+                    );
+                    if let Some(m) = &plan.mix {
+                        m.write(&self.lines, range.clone(), &mut scratch, &mut out);
+                    }
+                    if let Some(a) = &plan.attributes {
+                        a.write(*k, &mut out);
+                    }
+                }
+                debug_assert_eq!(out.len(), chunk.len() * width);
+                out
+            })
+            .collect();
+        blocks.concat()
+    }
+
+    /// The features of `rows` (key and lines as of `as_of`, in id order) as a frame; the
+    /// attributes imputed over `population` (the keys active on the day).
+    fn assemble(
+        &self,
+        rows: &[(u32, Range<usize>)],
+        as_of: NaiveDate,
+        params: &FeatureParams,
+        population: &[u32],
+    ) -> Result<DataFrame, FeatureError> {
+        let plan = self.plan(epoch_day(as_of), population, params)?;
+        let width = plan.names.len();
+        let rows: Vec<Row> = rows.iter().map(|(k, r)| (*k, r.clone(), &plan)).collect();
+        let values = self.write_rows(&rows, width, params);
+        let mut columns = vec![Column::new(
+            "customer_id".into(),
+            rows.iter()
+                .map(|(k, _, _)| self.ids[*k as usize].as_str())
+                .collect::<Vec<_>>(),
+        )];
+        columns.par_extend(plan.names.par_iter().enumerate().map(|(j, name)| {
+            let v: Vec<f64> = values.iter().skip(j).step_by(width).copied().collect();
+            Column::new(name.as_str().into(), v)
+        }));
+        Ok(DataFrame::new(rows.len(), columns)?)
+    }
+
+    /// Feature rows at many (customer, as-of date) pairs, in query order, as one row-major
+    /// matrix: the training rows of every contact at once, without a frame per date. A query
+    /// whose customer had no purchase by its date (or that lacks a date) gets no row. Levels not
+    /// fixed in `params` are fixed as [`History::build`] would find them at the latest date, so
+    /// every row has the same columns.
+    pub fn rows_at(
+        &self,
+        queries: &[(&str, Option<NaiveDate>)],
+        params: &FeatureParams,
+    ) -> Result<PointRows, FeatureError> {
+        let key_of = self.key_of();
+        let days: Vec<Option<(u32, i32)>> = queries
+            .iter()
+            .map(|(id, d)| Some((*key_of.get(*id)?, epoch_day((*d)?))))
+            .collect();
+        let mut distinct: Vec<i32> = days.iter().flatten().map(|(_, d)| *d).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let Some(&last) = distinct.last() else {
+            return Ok(PointRows::default());
         };
-        from_lines(&lines, &self.ids, families, params, as_of, customers, base)
+        let mut params = params.clone();
+        let last_population = self.active(last);
+        params
+            .levels
+            .extend(self.mix_levels(date_of(last), &params));
+        if let Some(a) = &self.attributes {
+            params.levels.extend(a.levels(&last_population, &params));
+        }
+        let plans: HashMap<i32, Plan> = distinct
+            .par_iter()
+            .map(|&d| Ok((d, self.plan(d, &self.active(d), &params)?)))
+            .collect::<Result<_, FeatureError>>()?;
+        let names = plans[&last].names.clone();
+        let mut kept = Vec::new();
+        let mut rows = Vec::new();
+        for (q, day) in days.iter().enumerate() {
+            if let Some((k, d)) = day {
+                let range = self.lines.until(*k as usize, *d);
+                if !range.is_empty() {
+                    kept.push(q);
+                    rows.push((*k, range, &plans[d]));
+                }
+            }
+        }
+        let values = self.write_rows(&rows, names.len(), &params);
+        Ok(PointRows {
+            names,
+            kept,
+            values,
+            levels: params.levels,
+        })
+    }
+
+    fn key_of(&self) -> &HashMap<String, u32> {
+        self.key_of.get_or_init(|| {
+            self.ids
+                .iter()
+                .enumerate()
+                .map(|(k, id)| (id.clone(), k as u32))
+                .collect()
+        })
     }
 }
 
-/// The transaction columns the families read besides the key and the day.
-fn line_columns(transactions: &DataFrame, families: &[Family]) -> Vec<&'static str> {
-    let mut columns = vec!["amount"];
-    if families.contains(&Family::Mix) {
-        columns.extend(mix::columns(transactions));
-    }
-    columns
+/// One output row: a key, its lines as of the row's day, and that day's plan.
+type Row<'p> = (u32, Range<usize>, &'p Plan<'p>);
+
+/// What the rows as of one day share (see `History::plan`).
+struct Plan<'h> {
+    day: i32,
+    mix: Option<mix::Layout>,
+    attributes: Option<attributes::AttributesAt<'h>>,
+    names: Vec<String>,
 }
 
-/// The features of the customers whose lines are in `lines` (keyed and sorted, see
-/// `key::sorted_lines`; not empty): the purchase families, mix when wanted, keys turned back into
-/// ids, then the attributes, imputed over `base` — every customer with a purchase as of the
-/// date, in id order — or, when `None`, over the rows built here (they are that population).
-fn from_lines(
-    lines: &DataFrame,
-    ids: &[String],
-    families: &[Family],
-    params: &FeatureParams,
-    as_of: NaiveDate,
-    customers: Option<&DataFrame>,
-    base: Option<DataFrame>,
-) -> Result<DataFrame, FeatureError> {
-    let mut out = purchase::build(lines, as_of, families, params.time_unit)?;
-    if families.contains(&Family::Mix) {
-        out = join_on(out, mix::build(lines, params)?, key::KEY)?;
-    }
-    let mut out = key::decode(out, ids)?;
-    if let (true, Some(c)) = (families.contains(&Family::Attributes), customers) {
-        let a = attributes::build(base.as_ref().unwrap_or(&out), c, as_of, params)?;
-        out = join_on(out, a, "customer_id")?;
-    }
-    Ok(out)
+/// Feature rows at (customer, date) pairs ([`History::rows_at`]).
+#[derive(Debug, Default)]
+pub struct PointRows {
+    /// The feature names (columns of `values`).
+    pub names: Vec<String>,
+    /// The queries that got a row, ascending: row `i` of `values` answers query `kept[i]`.
+    pub kept: Vec<usize>,
+    /// Row-major, `kept.len() × names.len()`.
+    pub values: Vec<f64>,
+    /// The categorical levels every row was built with.
+    pub levels: BTreeMap<String, Vec<String>>,
+}
+
+/// The date `day` days after 1970-01-01.
+fn date_of(day: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::from(day))
 }
 
 /// Runs a query on polars' streaming engine. Its parallel group-by is about twice as fast as the
@@ -394,21 +555,6 @@ fn from_lines(
 pub(crate) fn collect_streaming(lf: LazyFrame) -> PolarsResult<DataFrame> {
     // A plan with one sink always yields a single frame (only `collect_all` yields several).
     Ok(lf.collect_with_engine(Engine::Streaming)?.unwrap_single())
-}
-
-/// Left-joins `right` onto `left` by the `id` column, keeping `left`'s row order.
-fn join_on(left: DataFrame, right: DataFrame, id: &str) -> PolarsResult<DataFrame> {
-    left.lazy()
-        .join(
-            right.lazy(),
-            [col(id)],
-            [col(id)],
-            JoinArgs {
-                maintain_order: MaintainOrderJoin::Left,
-                ..JoinArgs::new(JoinType::Left)
-            },
-        )
-        .collect()
 }
 
 /// Days since 1970-01-01, the integer polars stores a `Date` as.

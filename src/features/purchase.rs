@@ -1,209 +1,196 @@
-//! The purchase-history families (rfm, btyd, windows, cycle), from one daily table.
+//! The purchase-history families (rfm, btyd, windows, cycle) of one customer, from its lines in
+//! day order.
 //!
-//! Lines are first summed per customer and day (a day is one purchase occasion, as in the CLV
-//! literature), then one group-by per customer computes every family at once.
+//! A day is one purchase occasion (as in the CLV literature): the lines of a day are summed
+//! first, then every family is a fold over the customer's days. Amounts are fixed-point integers
+//! and gaps whole days, so every sum is exact and the results do not depend on how lines or
+//! customers are split over threads; only the final divisions round.
 
-use chrono::NaiveDate;
-use polars::prelude::*;
+use std::ops::Range;
 
-use super::key::{self, CUSTOMER_DAY, DAY, KEY};
-use super::{epoch_day, Family, FeatureError, TimeUnit};
-
-/// Amounts are summed exactly as integers in units of 1/10,000 of the currency, so sums (and
-/// every feature built on them) do not depend on row order, as floating-point sums would.
-pub(super) const FIXED_POINT_SCALE: f64 = 10_000.0;
-
-pub(super) fn fixed_point(amount: Expr) -> Expr {
-    (amount * lit(FIXED_POINT_SCALE))
-        .round(0, RoundMode::default())
-        .cast(DataType::Int64)
-}
-
-pub(super) fn from_fixed(sum: Expr) -> Expr {
-    div_exact(sum.cast(DataType::Float64), FIXED_POINT_SCALE)
-}
-
-/// `e / d`, correctly rounded for every row. polars divides a column by a scalar as a
-/// multiplication by `1 / d` (63000 / 10000 → 6.2999999999999998) but a one-row column exactly
-/// (→ 6.3), so results would depend on how rows happen to be chunked; dividing by a column of
-/// `d`s takes the exact path everywhere (the values are finite, so `e·0 + d` is `d`).
-pub(super) fn div_exact(e: Expr, d: f64) -> Expr {
-    e.clone() / (e * lit(0.0) + lit(d))
-}
-
-fn f64c(e: Expr) -> Expr {
-    e.cast(DataType::Float64)
-}
+use super::lines::{from_fixed, Lines};
+use super::{Family, TimeUnit};
 
 /// Window lengths of the `windows` family, in days.
 const WINDOWS: [i32; 3] = [30, 90, 365];
 
-pub(super) fn build(
-    lines: &DataFrame,
-    as_of: NaiveDate,
+/// The output columns of `families`' purchase features, in catalogue order.
+pub(super) fn columns(families: &[Family]) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for family in families {
+        out.extend_from_slice(match family {
+            Family::Rfm => &[
+                "recency_days",
+                "frequency",
+                "monetary_total",
+                "monetary_avg",
+                "tenure_days",
+            ][..],
+            Family::Btyd => &[
+                "btyd_frequency",
+                "btyd_recency",
+                "btyd_t",
+                "btyd_monetary_value",
+            ],
+            Family::Windows => &[
+                "occasions_30d",
+                "spend_30d",
+                "occasions_90d",
+                "spend_90d",
+                "occasions_365d",
+                "spend_365d",
+                "trend_90d",
+            ],
+            Family::Cycle => &[
+                "cycle_defined",
+                "cycle_mean_gap_days",
+                "cycle_median_gap_days",
+                "cycle_std_gap_days",
+                "overdue_ratio",
+            ],
+            Family::Mix | Family::Attributes => &[],
+        });
+    }
+    out
+}
+
+/// One customer's days folded into the sums every family is built from.
+#[derive(Default)]
+struct Days {
+    n: u32,
+    first_day: i32,
+    last_day: i32,
+    total: i64,
+    first_total: i64,
+    occasions: [u32; 3],
+    spend: [i64; 3],
+    /// Spend in the 90 days before the last 90.
+    spend_previous_90: i64,
+    gap_sum: f64,
+    gap_sq_sum: f64,
+}
+
+impl Days {
+    fn add(&mut self, day: i32, total: i64, as_of_day: i32, gaps: &mut Vec<f64>) {
+        if self.n == 0 {
+            self.first_day = day;
+            self.first_total = total;
+        } else {
+            let gap = f64::from(day - self.last_day);
+            gaps.push(gap);
+            self.gap_sum += gap;
+            self.gap_sq_sum += gap * gap;
+        }
+        self.n += 1;
+        self.last_day = day;
+        self.total += total;
+        for (w, window) in WINDOWS.iter().enumerate() {
+            if day > as_of_day - window {
+                self.occasions[w] += 1;
+                self.spend[w] += total;
+            }
+        }
+        if day > as_of_day - 180 && day <= as_of_day - 90 {
+            self.spend_previous_90 += total;
+        }
+    }
+}
+
+/// The median of `v` (not empty): the middle value, or the mean of the two middle ones.
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_unstable_by(f64::total_cmp);
+    let m = v.len();
+    if m % 2 == 1 {
+        v[m / 2]
+    } else {
+        let (a, b) = (v[m / 2 - 1], v[m / 2]);
+        a + (b - a) * 0.5
+    }
+}
+
+/// Writes the purchase features of the customer whose lines (as of `as_of_day`, not empty) are
+/// `range` into `out`, in [`columns`] order. `gaps`: scratch space, reused across customers.
+pub(super) fn write(
+    lines: &Lines,
+    range: Range<usize>,
+    as_of_day: i32,
     families: &[Family],
     unit: TimeUnit,
-) -> Result<DataFrame, FeatureError> {
-    let as_of_day = epoch_day(as_of);
-    let cycle = families.contains(&Family::Cycle);
-    // The lines are sorted by customer and day (see `key::sorted_lines`), so both group-bys
-    // below take polars' sorted path (contiguous slices, no hashing) and the daily table comes
-    // out in the order the gaps need.
-    let daily = lines
-        .clone()
-        .lazy()
-        .group_by_stable([col(CUSTOMER_DAY)])
-        .agg([
-            col(KEY).first(),
-            col(DAY).first(),
-            fixed_point(col("amount")).sum().alias("day_total"),
-        ])
-        .collect()?;
-    let mut daily = key::flag_sorted(daily, KEY)?.lazy();
-    // Window memberships become plain columns of the daily table so the per-customer group-by
-    // only sums columns (filters inside an aggregation are much slower in polars).
-    let mut flat = Vec::new();
-    for w in WINDOWS {
-        let inside = col(DAY).gt(lit(as_of_day - w));
-        flat.push(
-            inside
-                .clone()
-                .cast(DataType::Int64)
-                .alias(format!("in_{w}")),
-        );
-        flat.push(
-            when(inside)
-                .then(col("day_total"))
-                .otherwise(lit(0i64))
-                .alias(format!("spend_in_{w}")),
-        );
-    }
-    let previous_90 = col(DAY)
-        .gt(lit(as_of_day - 180))
-        .and(col(DAY).lt_eq(lit(as_of_day - 90)));
-    flat.push(
-        when(previous_90)
-            .then(col("day_total"))
-            .otherwise(lit(0i64))
-            .alias("spend_prev_in"),
-    );
-    daily = daily.with_columns(flat);
-    if cycle {
-        // A customer's previous day is the previous row when it has the same key, which is
-        // cheaper than a shift over a window partitioned by customer.
-        let same_customer = col(KEY).eq(col(KEY).shift(lit(1)));
-        daily = daily.with_column(
-            when(same_customer)
-                .then(col(DAY) - col(DAY).shift(lit(1)))
-                .otherwise(lit(NULL).cast(DataType::Int32))
-                .cast(DataType::Float64)
-                .alias("gap"),
-        );
+    gaps: &mut Vec<f64>,
+    out: &mut Vec<f64>,
+) {
+    gaps.clear();
+    let mut days = Days::default();
+    let (day, amount) = (&lines.day[range.clone()], &lines.amount[range]);
+    let mut i = 0;
+    while i < day.len() {
+        let d = day[i];
+        let mut total = 0i64;
+        while i < day.len() && day[i] == d {
+            total += amount[i];
+            i += 1;
+        }
+        days.add(d, total, as_of_day, gaps);
     }
 
-    let mut aggs = vec![
-        len().alias("n_days"),
-        col(DAY).first().alias("first_day"),
-        col(DAY).last().alias("last_day"),
-        col("day_total").sum().alias("total_fp"),
-        // The first day's total, to leave it out of the repeat mean.
-        col("day_total").first().alias("first_total_fp"),
-        from_fixed(col("spend_prev_in").sum()).alias("spend_prev_90d"),
-    ];
-    for w in WINDOWS {
-        aggs.push(
-            col(format!("in_{w}").as_str())
-                .sum()
-                .alias(format!("occasions_{w}d")),
-        );
-        aggs.push(
-            from_fixed(col(format!("spend_in_{w}").as_str()).sum()).alias(format!("spend_{w}d")),
-        );
-    }
-    if cycle {
-        aggs.extend([
-            col("gap").mean().alias("gap_mean"),
-            col("gap").median().alias("gap_median"),
-            // Gaps are whole days, so these sums are exact and the standard deviation below
-            // does not depend on how the engine splits a customer's rows (a merged running
-            // variance does, in the last bits).
-            col("gap").sum().alias("gap_sum"),
-            (col("gap") * col("gap")).sum().alias("gap_sq_sum"),
-        ]);
-    }
-    let mut per_customer = daily.group_by_stable([col(KEY)]).agg(aggs);
-    if cycle {
-        // Population variance of k gaps: (k·Σg² − (Σg)²) / k², exact up to the last division.
-        let k = f64c(col("n_days") - lit(1));
-        per_customer = per_customer.with_column(
-            ((k.clone() * col("gap_sq_sum") - col("gap_sum") * col("gap_sum")) / (k.clone() * k))
-                .clip_min(lit(0.0))
-                .sqrt()
-                .alias("gap_std"),
-        );
-    }
-    let per_customer = per_customer.with_columns([
-        from_fixed(col("total_fp")).alias("monetary_total"),
-        (from_fixed(col("total_fp") - col("first_total_fp"))
-            / (col("n_days") - lit(1)).cast(DataType::Float64))
-        .alias("repeat_mean"),
-    ]);
-
-    let n = f64c(col("n_days"));
-    let recency = f64c(lit(as_of_day) - col("last_day"));
-    let tenure = f64c(lit(as_of_day) - col("first_day"));
-    let has_gap = col("n_days").gt(lit(1));
-    let zero_unless_gap = |e: Expr| {
-        when(has_gap.clone())
-            .then(e.fill_null(lit(0.0)))
-            .otherwise(lit(0.0))
-    };
-    let mut columns = vec![col(KEY)];
+    let n = f64::from(days.n);
+    let recency = f64::from(as_of_day - days.last_day);
+    let tenure = f64::from(as_of_day - days.first_day);
+    let has_gap = days.n > 1;
+    let monetary_total = from_fixed(days.total);
+    let k = f64::from(days.n - 1);
+    let gap_mean = days.gap_sum / k;
     for family in families {
         match family {
-            Family::Rfm => columns.extend([
-                recency.clone().alias("recency_days"),
-                n.clone().alias("frequency"),
-                col("monetary_total"),
-                (col("monetary_total") / n.clone()).alias("monetary_avg"),
-                tenure.clone().alias("tenure_days"),
-            ]),
-            Family::Btyd => columns.extend([
-                (n.clone() - lit(1.0)).alias("btyd_frequency"),
-                div_exact(f64c(col("last_day") - col("first_day")), unit.days())
-                    .alias("btyd_recency"),
-                div_exact(tenure.clone(), unit.days()).alias("btyd_t"),
-                when(col("n_days").gt(lit(1)))
-                    .then(col("repeat_mean"))
-                    .otherwise(lit(0.0))
-                    .alias("btyd_monetary_value"),
+            Family::Rfm => out.extend([recency, n, monetary_total, monetary_total / n, tenure]),
+            Family::Btyd => out.extend([
+                n - 1.0,
+                f64::from(days.last_day - days.first_day) / unit.days(),
+                tenure / unit.days(),
+                if has_gap {
+                    from_fixed(days.total - days.first_total) / k
+                } else {
+                    0.0
+                },
             ]),
             Family::Windows => {
-                let recent = col("spend_90d");
-                let previous = col("spend_prev_90d");
-                let denom = recent.clone().abs() + previous.clone().abs();
-                columns.extend([
-                    f64c(col("occasions_30d")),
-                    f64c(col("spend_30d")),
-                    f64c(col("occasions_90d")),
-                    f64c(col("spend_90d")),
-                    f64c(col("occasions_365d")),
-                    f64c(col("spend_365d")),
-                    when(denom.clone().gt(lit(0.0)))
-                        .then((recent - previous) / denom)
-                        .otherwise(lit(0.0))
-                        .alias("trend_90d"),
-                ])
+                for w in 0..WINDOWS.len() {
+                    out.extend([f64::from(days.occasions[w]), from_fixed(days.spend[w])]);
+                }
+                let recent = from_fixed(days.spend[1]);
+                let previous = from_fixed(days.spend_previous_90);
+                let denom = recent.abs() + previous.abs();
+                out.push(if denom > 0.0 {
+                    (recent - previous) / denom
+                } else {
+                    0.0
+                });
             }
-            Family::Cycle => columns.extend([
-                f64c(has_gap.clone()).alias("cycle_defined"),
-                zero_unless_gap(col("gap_mean")).alias("cycle_mean_gap_days"),
-                zero_unless_gap(col("gap_median")).alias("cycle_median_gap_days"),
-                zero_unless_gap(col("gap_std")).alias("cycle_std_gap_days"),
-                zero_unless_gap(recency.clone() / col("gap_mean")).alias("overdue_ratio"),
-            ]),
+            Family::Cycle if has_gap => {
+                // Population variance of k gaps: (k·Σg² − (Σg)²) / k², from exact sums.
+                let variance = (k * days.gap_sq_sum - days.gap_sum * days.gap_sum) / (k * k);
+                out.extend([
+                    1.0,
+                    gap_mean,
+                    median(gaps),
+                    variance.max(0.0).sqrt(),
+                    recency / gap_mean,
+                ]);
+            }
+            Family::Cycle => out.extend([0.0; 5]),
             Family::Mix | Family::Attributes => {}
         }
     }
-    Ok(per_customer.select(columns).collect()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&mut [9.0, 1.0, 4.0]), 4.0);
+        assert_eq!(median(&mut [9.0, 1.0, 4.0, 2.0]), 3.0);
+        assert_eq!(median(&mut [7.0]), 7.0);
+    }
 }

@@ -223,7 +223,7 @@ fn undated_lines_count_nowhere() {
     let as_of = date("2024-02-01");
     let ids = Series::new("customer_id".into(), ["a", "z"]);
     let history = History::new(&tx, None, &params).unwrap();
-    let part = history.build_for(None, as_of, &params, &ids).unwrap();
+    let part = history.build_for(as_of, &params, &ids).unwrap();
     let full = build(&tx, None, as_of, &params).unwrap();
     assert_eq!(part, full);
     assert_eq!(part.height(), 1);
@@ -301,9 +301,9 @@ proptest! {
         // One history serves every date (here: a date with fewer purchases first).
         let earlier = date("2023-10-01");
         for (as_of, part) in [
-            (earlier, history.build_for(Some(&customers), earlier, &params, &ids)),
+            (earlier, history.build_for(earlier, &params, &ids)),
             (as_of, build_for(&tx, Some(&customers), as_of, &params, &ids)),
-            (as_of, history.build_for(Some(&customers), as_of, &params, &ids)),
+            (as_of, history.build_for(as_of, &params, &ids)),
         ] {
             let full = build(&tx, Some(&customers), as_of, &params);
             match (full, part) {

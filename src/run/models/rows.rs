@@ -6,15 +6,11 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{Duration, NaiveDate};
 use ndarray::{Array1, Array2, Axis};
 use polars::prelude::*;
-use rayon::prelude::*;
 
 use super::frame::{self, pe};
-use crate::features::{self, top_levels, FeatureError, FeatureParams};
+use crate::features::{self, top_levels, FeatureParams};
 use crate::models::{CategoricalColumns, ModelInput};
 use crate::Error;
-
-/// Row index column used while joining (never in an output).
-const ROW: &str = "__bullseye_row";
 
 /// A table ready for [`super::train`]: numeric and categorical model inputs, the 0/1 label and
 /// everything else of the source rows (`extra`, row-aligned) from which the treatment and holdout
@@ -109,9 +105,6 @@ impl TrainingTable {
     }
 }
 
-/// One contact date's feature names and joined rows.
-type DateRows = (Vec<String>, DataFrame);
-
 fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
 }
@@ -124,30 +117,12 @@ pub(crate) fn date_of(day: i64) -> NaiveDate {
 /// the purchases up to `last_as_of`, so every date's feature frame has the same columns. Levels the
 /// caller fixed in `params.levels` win.
 pub(crate) fn fixed_levels(
-    tx: &DataFrame,
+    history: &features::History,
     customers: Option<&DataFrame>,
     last_as_of: NaiveDate,
     params: &FeatureParams,
 ) -> Result<BTreeMap<String, Vec<String>>, Error> {
-    let mut levels = BTreeMap::new();
-    let lines = tx
-        .clone()
-        .lazy()
-        .filter(col("order_date").lt_eq(lit(last_as_of)));
-    for (name, weighted) in [
-        ("category", true),
-        ("channel", true),
-        ("payment_method", false),
-    ] {
-        if tx
-            .column(name)
-            .is_ok_and(|c| c.dtype() == &DataType::String)
-        {
-            let w = if weighted { col("amount") } else { lit(1.0) };
-            let l = top_levels(lines.clone(), col(name), w, params.level_cap).map_err(pe)?;
-            levels.insert(name.to_string(), l);
-        }
-    }
+    let mut levels = history.mix_levels(last_as_of, params);
     if let Some(c) = customers {
         for field in c.schema().iter_fields() {
             let name = field.name().as_str();
@@ -197,147 +172,82 @@ pub fn response_rows(
             frame::quoted(&lack)
         )));
     }
-    let day = || col("contact_date").cast(DataType::Int32);
-    let days: Vec<i32> = {
-        let d = contacts
-            .clone()
-            .lazy()
-            .select([day().alias("d")])
-            .filter(col("d").is_not_null())
-            .unique_stable(None, UniqueKeepStrategy::First)
-            .sort(["d"], SortMultipleOptions::default())
-            .collect()
-            .map_err(pe)?;
-        let ca = d.column("d").map_err(pe)?.i32().map_err(pe)?.clone();
-        ca.into_no_null_iter().collect()
-    };
-    let (Some(&first), Some(&last)) = (days.first(), days.last()) else {
+    let contact_days = contacts
+        .column("contact_date")
+        .map_err(pe)?
+        .cast(&DataType::Date)
+        .map_err(pe)?
+        .cast(&DataType::Int32)
+        .map_err(pe)?;
+    let contact_days = contact_days.i32().map_err(pe)?;
+    let (Some(first), Some(last)) = (contact_days.min(), contact_days.max()) else {
         return Err(Error::Usage("the contacts table has no rows".into()));
     };
     let as_of = |d: i32| date_of(i64::from(d) - 1);
-    let levels = fixed_levels(tx, customers, as_of(last), params)?;
+    let history = features::History::new(tx, customers, params)?;
+    let levels = fixed_levels(&history, customers, as_of(last), params)?;
     let params = FeatureParams {
         levels: levels.clone(),
         ..params.clone()
     };
-    let indexed = contacts
-        .clone()
-        .with_row_index(ROW.into(), None)
+    // Every contact's row at once, in contact order: the features as of the day before.
+    let ids = contacts
+        .column("customer_id")
+        .map_err(pe)?
+        .cast(&DataType::String)
         .map_err(pe)?;
-    let contact_columns: Vec<String> = contacts
-        .get_column_names()
+    let queries: Vec<(&str, Option<NaiveDate>)> = ids
+        .str()
+        .map_err(pe)?
         .iter()
-        .map(|c| c.to_string())
+        .zip(contact_days.iter())
+        .map(|(id, d)| (id.unwrap_or_default(), d.map(as_of)))
         .collect();
-    let history = features::History::new(tx, customers, &params)?;
-    // One date's rows: the features of that day's contacted customers (the same values as for
-    // everyone), joined to its contacts; `None` when no customer had a purchase by then.
-    let rows_of = |d: i32| -> Result<Option<DateRows>, Error> {
-        let todays = indexed
-            .clone()
-            .lazy()
-            .filter(day().eq(lit(d)))
-            .collect()
-            .map_err(pe)?;
-        let ids = todays
-            .column("customer_id")
-            .map_err(pe)?
-            .as_materialized_series()
-            .unique()
-            .map_err(pe)?;
-        let f = match history.build_for(customers, as_of(d), &params, &ids) {
-            Ok(f) => f,
-            Err(FeatureError::NoCustomers { .. }) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        let names: Vec<String> = f
-            .get_column_names()
-            .iter()
-            .filter(|c| c.as_str() != "customer_id")
-            .map(|c| c.to_string())
-            .collect();
-        let part = todays
-            .lazy()
-            .join(
-                f.lazy(),
-                [col("customer_id")],
-                [col("customer_id")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .collect()
-            .map_err(pe)?;
-        Ok(Some((names, part)))
-    };
-    // Dates are independent and each one's queries are too small to keep both cores busy, so
-    // they run side by side; results are taken in date order.
-    let per_date: Vec<Result<Option<DateRows>, Error>> =
-        days.par_iter().map(|&d| rows_of(d)).collect();
-    let mut feature_names: Option<Vec<String>> = None;
-    let mut parts: Vec<DataFrame> = Vec::new();
-    let mut skipped_days = 0usize;
-    for (&d, result) in days.iter().zip(per_date) {
-        let Some((names, part)) = result? else {
-            skipped_days += 1;
-            continue;
-        };
-        match &feature_names {
-            None => {
-                if let Some(clash) = names.iter().find(|n| contact_columns.contains(n)) {
-                    return Err(Error::Usage(format!(
-                        "contacts column `{clash}` has the name of a feature; rename it in the config"
-                    )));
-                }
-                feature_names = Some(names);
-            }
-            Some(known) if *known != names => {
-                return Err(Error::Usage(format!(
-                    "the features as of {} have other columns than the earlier dates",
-                    as_of(d)
-                )))
-            }
-            Some(_) => {}
-        }
-        parts.push(part);
-    }
-    let Some(feature_names) = feature_names else {
+    let rows = history.rows_at(&queries, &params)?;
+    if rows.kept.is_empty() {
         return Err(Error::Usage(format!(
             "no contacted customer has a purchase before their contact day (contacts from {} to {})",
             date_of(i64::from(first)),
             date_of(i64::from(last))
         )));
-    };
-    let mut parts = parts.into_iter();
-    let mut joined = parts.next().unwrap_or_default();
-    for p in parts {
-        joined.vstack_mut(&p).map_err(pe)?;
     }
-    // Back in contact order: one permutation from the row numbers, then one gather per column
-    // from contiguous memory (a sort of the twelve-chunk frame gathers across chunks).
-    joined.rechunk_mut_par();
-    let order = joined
-        .column(ROW)
-        .map_err(pe)?
-        .as_materialized_series()
-        .arg_sort(SortOptions::default().with_multithreaded(true));
-    joined = joined.take(&order).map_err(pe)?;
-    let dropped = contacts.height() - joined.height();
+    let contact_columns: Vec<String> = contacts
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    if let Some(clash) = rows.names.iter().find(|n| contact_columns.contains(n)) {
+        return Err(Error::Usage(format!(
+            "contacts column `{clash}` has the name of a feature; rename it in the config"
+        )));
+    }
+    let kept: Vec<IdxSize> = rows.kept.iter().map(|q| *q as IdxSize).collect();
+    let joined = contacts
+        .take(&IdxCa::from_vec("rows".into(), kept))
+        .map_err(pe)?;
     let mut notes = Vec::new();
+    let dropped = contacts.height() - joined.height();
     if dropped > 0 {
         notes.push(format!(
             "left out {dropped} contacts of customers without a purchase before the contact day"
         ));
     }
+    let mut contact_dates: Vec<i32> = contact_days.iter().flatten().collect();
+    contact_dates.sort_unstable();
+    contact_dates.dedup();
+    let skipped_days = contact_dates
+        .iter()
+        .filter(|d| !history.has_purchases_by(as_of(**d)))
+        .count();
     if skipped_days > 0 {
         notes.push(format!(
             "{skipped_days} contact dates had no customer with an earlier purchase"
         ));
     }
-    if joined.height() == 0 {
-        return Err(Error::Usage(
-            "no contact has a customer with a purchase before the contact day".into(),
-        ));
-    }
-    let numeric = frame::numeric_matrix(&joined, &feature_names, "the feature rows")?;
+    let width = rows.names.len();
+    let numeric = Array2::from_shape_vec((rows.kept.len(), width), rows.values)
+        .map_err(|e| Error::Usage(format!("training rows: {e}")))?;
+    let feature_names = rows.names;
     let labels = frame::label_column(&joined, "responded", "the contacts table")?;
     let dates: Vec<i64> = {
         let c = joined
@@ -381,12 +291,13 @@ pub fn churn_rows(
         return Err(Error::Usage("--horizon-days must be at least 1".into()));
     }
     let start = as_of - Duration::days(i64::from(horizon_days));
-    let levels = fixed_levels(tx, customers, start, params)?;
+    let history = features::History::new(tx, customers, params)?;
+    let levels = fixed_levels(&history, customers, start, params)?;
     let params = FeatureParams {
         levels: levels.clone(),
         ..params.clone()
     };
-    let f = features::build(tx, customers, start, &params)?;
+    let f = history.build(start, &params)?;
     let names: Vec<String> = f
         .get_column_names()
         .iter()
