@@ -47,6 +47,8 @@ pub(super) struct State<'a> {
     feature_params: FeatureParams,
     tables: BTreeMap<TableKind, Validated>,
     features: Option<DataFrame>,
+    /// The purchase lines keyed and sorted by the features stage, for the training rows.
+    history: Option<features::History>,
     segmentation: Option<Segmentation>,
     clv: Option<DataFrame>,
     trained: BTreeMap<JobModel, models::TrainedModel>,
@@ -88,6 +90,7 @@ pub(super) fn execute(
         },
         tables: BTreeMap::new(),
         features: None,
+        history: None,
         segmentation: None,
         clv: None,
         trained: BTreeMap::new(),
@@ -237,7 +240,9 @@ impl State<'_> {
 
     fn build_features(&mut self) -> Result<Option<usize>, Error> {
         let tx = self.table(TableKind::Transactions, Stage::Features)?;
-        let mut f = features::build(tx, self.customers(), self.as_of, &self.feature_params)?;
+        let history = features::History::new(tx, self.customers(), &self.feature_params)?;
+        let mut f = history.build(self.as_of, &self.feature_params)?;
+        self.history = Some(history);
         io::write_table(&self.dir.join("features.parquet"), &mut f)?;
         self.summary.push_str(&format!(
             "\n== features ==\n{} customers × {} features → features.parquet\n",
@@ -317,8 +322,12 @@ impl State<'_> {
             let (table, holdout) = match m {
                 JobModel::Response => {
                     let contacts = self.table(TableKind::Contacts, Stage::Train)?;
-                    let t = models::response_rows(tx, customers, contacts, &self.feature_params)?
-                        .without_level("group", "control")?;
+                    let params = &self.feature_params;
+                    let t = match &self.history {
+                        Some(h) => models::response_rows_from(h, customers, contacts, params)?,
+                        None => models::response_rows(tx, customers, contacts, params)?,
+                    }
+                    .without_level("group", "control")?;
                     let holdout = models::HoldoutChoice::Time {
                         fraction: settings.holdout,
                     };

@@ -27,7 +27,9 @@ pub use registry::{
     diff, list, load, load_report, production, promote, register, render_list, render_metrics,
     render_report, resolve_model, save, show, ModelSummary, Registered, DEFAULT_REGISTRY,
 };
-pub use rows::{churn_rows, response_rows, table_rows, TableSpec, TrainingTable};
+pub use rows::{
+    churn_rows, response_rows, response_rows_from, table_rows, TableSpec, TrainingTable,
+};
 pub use score::{drift_report, render_drift, score_file, score_frame, DriftReport, FeatureDrift};
 
 use crate::models::ModelsError;

@@ -158,6 +158,18 @@ pub fn response_rows(
     contacts: &DataFrame,
     params: &FeatureParams,
 ) -> Result<TrainingTable, Error> {
+    let history = features::History::new(tx, customers, params)?;
+    response_rows_from(&history, customers, contacts, params)
+}
+
+/// [`response_rows`] from purchase lines already keyed and sorted (a job's features stage
+/// made them).
+pub fn response_rows_from(
+    history: &features::History,
+    customers: Option<&DataFrame>,
+    contacts: &DataFrame,
+    params: &FeatureParams,
+) -> Result<TrainingTable, Error> {
     let lack = frame::missing(
         contacts,
         &[
@@ -184,8 +196,7 @@ pub fn response_rows(
         return Err(Error::Usage("the contacts table has no rows".into()));
     };
     let as_of = |d: i32| date_of(i64::from(d) - 1);
-    let history = features::History::new(tx, customers, params)?;
-    let levels = fixed_levels(&history, customers, as_of(last), params)?;
+    let levels = fixed_levels(history, customers, as_of(last), params)?;
     let params = FeatureParams {
         levels: levels.clone(),
         ..params.clone()
