@@ -399,10 +399,15 @@ impl History {
     /// row after row: every family in one pass over each customer's lines, in parallel over
     /// customers.
     fn write_rows(&self, rows: &[Row<'_>], width: usize, params: &FeatureParams) -> Vec<f64> {
-        let blocks: Vec<Vec<f64>> = rows
-            .par_chunks(ROWS_PER_TASK)
-            .map(|chunk| {
-                let mut out = Vec::with_capacity(chunk.len() * width);
+        let mut values = vec![0.0; rows.len() * width];
+        if width == 0 {
+            return values;
+        }
+        values
+            .par_chunks_mut(ROWS_PER_TASK * width)
+            .zip(rows.par_chunks(ROWS_PER_TASK))
+            .for_each(|(block, chunk)| {
+                let mut out = Vec::with_capacity(block.len());
                 let (mut gaps, mut scratch) = (Vec::new(), Vec::new());
                 for (k, range, plan) in chunk {
                     purchase::write(
@@ -421,11 +426,9 @@ impl History {
                         a.write(*k, &mut out);
                     }
                 }
-                debug_assert_eq!(out.len(), chunk.len() * width);
-                out
-            })
-            .collect();
-        blocks.concat()
+                block.copy_from_slice(&out);
+            });
+        values
     }
 
     /// The features of `rows` (key and lines as of `as_of`, in id order) as a frame; the
@@ -447,10 +450,12 @@ impl History {
                 .map(|(k, _, _)| self.ids[*k as usize].as_str())
                 .collect::<Vec<_>>(),
         )];
-        columns.par_extend(plan.names.par_iter().enumerate().map(|(j, name)| {
-            let v: Vec<f64> = values.iter().skip(j).step_by(width).copied().collect();
-            Column::new(name.as_str().into(), v)
-        }));
+        columns.par_extend(
+            transpose(&values, width)
+                .into_par_iter()
+                .zip(plan.names.par_iter())
+                .map(|(v, name)| Column::new(name.as_str().into(), v)),
+        );
         Ok(DataFrame::new(rows.len(), columns)?)
     }
 
@@ -517,6 +522,39 @@ impl History {
                 .collect()
         })
     }
+}
+
+/// The columns of the row-major `values` (`width` per row). Blocks of rows are transposed in
+/// cache, then each column gathers its pieces: a strided pass per column would read the whole
+/// matrix once per column.
+fn transpose(values: &[f64], width: usize) -> Vec<Vec<f64>> {
+    if width == 0 {
+        return Vec::new();
+    }
+    let blocks: Vec<Vec<f64>> = values
+        .par_chunks(ROWS_PER_TASK * width)
+        .map(|b| {
+            let n = b.len() / width;
+            let mut t = vec![0.0; b.len()];
+            for (i, row) in b.chunks_exact(width).enumerate() {
+                for (j, v) in row.iter().enumerate() {
+                    t[j * n + i] = *v;
+                }
+            }
+            t
+        })
+        .collect();
+    (0..width)
+        .into_par_iter()
+        .map(|j| {
+            let mut column = Vec::with_capacity(values.len() / width);
+            for t in &blocks {
+                let n = t.len() / width;
+                column.extend_from_slice(&t[j * n..(j + 1) * n]);
+            }
+            column
+        })
+        .collect()
 }
 
 /// One output row: a key, its lines as of the row's day, and that day's plan.

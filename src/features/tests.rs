@@ -324,3 +324,16 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn transpose_gives_the_columns_of_a_row_major_matrix() {
+    let (rows, width) = (2 * super::ROWS_PER_TASK + 5, 3);
+    let values: Vec<f64> = (0..rows * width).map(|v| v as f64).collect();
+    let columns = super::transpose(&values, width);
+    assert_eq!(columns.len(), width);
+    for (j, column) in columns.iter().enumerate() {
+        let expected: Vec<f64> = (0..rows).map(|i| (i * width + j) as f64).collect();
+        assert_eq!(column, &expected);
+    }
+    assert!(super::transpose(&[], 0).is_empty());
+}
