@@ -602,4 +602,6 @@ pub fn epoch_day(d: NaiveDate) -> i32 {
 }
 
 #[cfg(test)]
+mod reference_tests;
+#[cfg(test)]
 mod tests;
