@@ -1,11 +1,10 @@
 //! The serializable fitted-model artifact: preprocessing + model(s) + provenance + drift references.
 
 use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::models::classifier::{Classifier, FittedModel, ModelType};
-use crate::models::drift::{distribution, Distribution};
+use crate::models::drift::{column_distributions, distribution, Distribution};
 use crate::models::error::{ModelsError, Result};
 use crate::models::metrics::Metrics;
 use crate::models::preprocess::{ModelInput, Preprocessing};
@@ -59,10 +58,9 @@ impl DriftReference {
         input: &ModelInput<'_>,
         scores: ArrayView1<'_, f64>,
     ) -> Result<Self> {
-        // One column per task: each is a copy, a selection of nine deciles and a binning pass.
-        let features = preprocessing
+        let columns = preprocessing
             .numeric
-            .par_iter()
+            .iter()
             .map(|t| {
                 let j = input
                     .numeric_names
@@ -71,9 +69,10 @@ impl DriftReference {
                     .ok_or_else(|| ModelsError::MissingColumn {
                         column: t.column.clone(),
                     })?;
-                Ok(distribution(&t.column, input.numeric.column(j)))
+                Ok((t.column.as_str(), j))
             })
             .collect::<Result<Vec<_>>>()?;
+        let features = column_distributions(input.numeric, &columns);
         Ok(Self {
             features,
             scores: distribution("score", scores),

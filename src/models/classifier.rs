@@ -56,8 +56,19 @@ impl ClassifierParams {
 
     /// Fit on a design matrix and 0/1 labels.
     pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<FittedModel> {
+        self.fit_from(x, y, None)
+    }
+
+    /// As [`Self::fit`], starting a logistic fit from `start` (see
+    /// [`LogisticParams::fit_from`]); the forest has no starting point and ignores it.
+    pub fn fit_from(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        start: Option<&LogisticModel>,
+    ) -> Result<FittedModel> {
         Ok(match self {
-            Self::Logistic(p) => FittedModel::Logistic(p.fit(x, y)?),
+            Self::Logistic(p) => FittedModel::Logistic(p.fit_from(x, y, start)?),
             Self::Forest(p) => FittedModel::Forest(p.fit(x, y)?),
         })
     }

@@ -324,34 +324,22 @@ impl Preprocessing {
                 self.encode_levels(t, &input.categorical.values[j])
             })
             .collect::<Result<Vec<_>>>()?;
-        // Infinity check up front so the parallel fill below cannot fail.
-        for (t, &j) in self.numeric.iter().zip(&num_idx) {
-            if let Some((row, &value)) = input
-                .numeric
-                .column(j)
-                .iter()
-                .enumerate()
-                .find(|(_, v)| v.is_infinite())
-            {
-                return Err(ModelsError::NonFinite {
-                    column: t.column.clone(),
-                    row,
-                    value,
-                });
-            }
-        }
         let p = self.n_features();
         let mut buf = vec![0.0; n * p];
-        buf.par_chunks_mut(APPLY_CHUNK * p.max(1))
+        // Infinities are only flagged during the fill: a column-by-column search up front would
+        // read the row-major matrix once per column.
+        let saw_infinity = buf
+            .par_chunks_mut(APPLY_CHUNK * p.max(1))
             .enumerate()
-            .for_each(|(c, block)| {
-                let start = c * APPLY_CHUNK;
+            .map(|(c, block)| {
+                let mut infinite = false;
                 for (r, row) in block.chunks_mut(p.max(1)).enumerate() {
-                    let i = start + r;
+                    let i = c * APPLY_CHUNK + r;
                     let mut k = 0;
                     for (t, &j) in self.numeric.iter().zip(&num_idx) {
                         let v = input.numeric[[i, j]];
                         let missing = v.is_nan();
+                        infinite |= v.is_infinite();
                         row[k] = if missing { 0.0 } else { (v - t.mean) / t.std };
                         k += 1;
                         if t.missing_indicator {
@@ -366,12 +354,33 @@ impl Preprocessing {
                         k += t.levels.len() + usize::from(t.has_other);
                     }
                 }
-            });
+                infinite
+            })
+            .reduce(|| false, |a, b| a || b);
+        if saw_infinity {
+            self.check_no_infinity(input, &num_idx)?;
+        }
         let out = Array2::from_shape_vec((n, p), buf).map_err(|e| ModelsError::Backend {
             library: "ndarray",
             message: e.to_string(),
         })?;
         Ok(out)
+    }
+
+    /// An error naming the first infinite value, in feature order then row order. Only called
+    /// once one was seen: the column-by-column search reads a row-major matrix once per column.
+    fn check_no_infinity(&self, input: &ModelInput<'_>, num_idx: &[usize]) -> Result<()> {
+        for (t, &j) in self.numeric.iter().zip(num_idx) {
+            let column = input.numeric.column(j);
+            if let Some((row, &value)) = column.iter().enumerate().find(|(_, v)| v.is_infinite()) {
+                return Err(ModelsError::NonFinite {
+                    column: t.column.clone(),
+                    row,
+                    value,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Map each row's level to its position in the column's one-hot block (`None` = all zeros).
@@ -671,5 +680,34 @@ mod tests {
         }
         .check()
         .is_err());
+    }
+
+    #[test]
+    fn transform_names_the_first_infinity_in_feature_then_row_order() {
+        let nn = names(&["a", "b"]);
+        let train = array![[1.0, 2.0], [3.0, 5.0]];
+        let cat = CategoricalColumns::default();
+        let fitted = PreprocessParams::default()
+            .fit(&ModelInput {
+                numeric_names: &nn,
+                numeric: train.view(),
+                categorical: &cat,
+            })
+            .unwrap();
+        // More rows than one parallel block, infinities in both columns; `a`'s comes later.
+        let mut x = ndarray::Array2::<f64>::zeros((APPLY_CHUNK + 10, 2));
+        x[[APPLY_CHUNK + 3, 0]] = f64::NEG_INFINITY;
+        x[[5, 1]] = f64::INFINITY;
+        let err = fitted
+            .transform(&ModelInput {
+                numeric_names: &nn,
+                numeric: x.view(),
+                categorical: &cat,
+            })
+            .unwrap_err();
+        assert!(
+            matches!(&err, ModelsError::NonFinite { column, row, .. } if column == "a" && *row == APPLY_CHUNK + 3),
+            "{err}"
+        );
     }
 }

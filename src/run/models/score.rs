@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::frame::{self, pe};
 use super::input_error;
 use crate::io;
-use crate::models::drift::psi;
+use crate::models::drift::{column_psi, psi};
 use crate::models::{ArtifactModel, CategoricalColumns, ModelArtifact, ModelInput};
 use crate::Error;
 
@@ -108,7 +108,7 @@ fn inputs(a: &ModelArtifact, df: &DataFrame) -> Result<Inputs, Error> {
 
 fn drift_of(a: &ModelArtifact, x: &Inputs, scores: &[f64]) -> Result<DriftReport, Error> {
     let input = x.view();
-    let features = a
+    let columns = a
         .drift
         .features
         .iter()
@@ -118,12 +118,20 @@ fn drift_of(a: &ModelArtifact, x: &Inputs, scores: &[f64]) -> Result<DriftReport
                 .iter()
                 .position(|c| c == &d.name)
                 .ok_or_else(|| Error::Usage(format!("the input lacks `{}`", d.name)))?;
-            Ok(FeatureDrift {
-                name: d.name.clone(),
-                psi: psi(&d.shares, input.numeric.column(j), &d.edges).ok(),
-            })
+            Ok((j, d.shares.as_slice(), d.edges.as_slice()))
         })
         .collect::<Result<Vec<_>, Error>>()?;
+    let psis = column_psi(input.numeric, &columns);
+    let features = a
+        .drift
+        .features
+        .iter()
+        .zip(psis)
+        .map(|(d, psi)| FeatureDrift {
+            name: d.name.clone(),
+            psi: psi.ok(),
+        })
+        .collect();
     let s = ndarray::ArrayView1::from(scores);
     Ok(DriftReport {
         rows: scores.len(),
