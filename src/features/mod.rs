@@ -38,6 +38,7 @@ use lines::Lines;
 
 pub use catalog::{render_catalog, FeatureDoc, CATALOG};
 pub use levels::top_levels;
+pub(crate) use matrix::row_major;
 pub use matrix::to_matrix;
 
 /// A family of features, switchable on its own.

@@ -2,7 +2,6 @@
 
 use ndarray::Array2;
 use polars::prelude::*;
-use rayon::prelude::*;
 
 use crate::features::FeatureError;
 use crate::Error;
@@ -63,26 +62,9 @@ pub(crate) fn numeric_matrix(
         .iter()
         .map(|name| numeric_column(df, name, what))
         .collect::<Result<Vec<_>, _>>()?;
-    // The matrix is row-major and the columns are not: copied in blocks of rows that fit in
-    // cache (column by column within a block), blocks in parallel. Straight column-by-column
-    // copying strides across the whole matrix on every write; row by row reads 45 streams at
-    // once — both several times slower.
-    const BLOCK: usize = 512;
     let (n, p) = (df.height(), names.len());
-    let mut buf = vec![0.0; n * p];
-    if p > 0 {
-        buf.par_chunks_mut(BLOCK * p)
-            .enumerate()
-            .for_each(|(b, block)| {
-                let start = b * BLOCK;
-                let rows = block.len() / p;
-                for (j, column) in columns.iter().enumerate() {
-                    for (r, v) in column[start..start + rows].iter().enumerate() {
-                        block[r * p + j] = *v;
-                    }
-                }
-            });
-    }
+    let slices: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
+    let buf = crate::features::row_major(&slices, n);
     let m =
         Array2::from_shape_vec((n, p), buf).map_err(|e| Error::Usage(format!("{what}: {e}")))?;
     Ok(m)
