@@ -442,26 +442,19 @@ fn check_unique<'a>(names: impl Iterator<Item = &'a String>) -> Result<()> {
 /// values in row order.
 fn fit_numeric(names: &[String], x: ndarray::ArrayView2<'_, f64>) -> Result<Vec<NumericTransform>> {
     let p = names.len();
-    let mut count = vec![0usize; p];
-    let mut sum = vec![0.0; p];
-    let mut any_nan = vec![false; p];
-    let mut first_infinite: Vec<Option<(usize, f64)>> = vec![None; p];
-    for (row, values) in x.axis_iter(Axis(0)).enumerate() {
-        for (j, &v) in values.iter().enumerate().take(p) {
-            if v.is_nan() {
-                any_nan[j] = true;
-            } else if v.is_infinite() {
-                first_infinite[j].get_or_insert((row, v));
-            } else {
-                count[j] += 1;
-                sum[j] += v;
-            }
-        }
-    }
-    if let Some((j, (row, value))) = first_infinite
+    // Columns are split into one group per thread; each group walks every row in order, so
+    // each column's sums are added in the same order as by a single thread (same bits).
+    let group = p.div_ceil(crate::parallel::threads()).max(1);
+    let stats: Vec<ColumnStats> = (0..p)
+        .step_by(group)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .flat_map_iter(|lo| column_stats(x, lo..(lo + group).min(p)))
+        .collect();
+    if let Some((j, (row, value))) = stats
         .iter()
         .enumerate()
-        .find_map(|(j, f)| f.map(|f| (j, f)))
+        .find_map(|(j, s)| s.first_infinite.map(|f| (j, f)))
     {
         return Err(ModelsError::NonFinite {
             column: names[j].clone(),
@@ -469,24 +462,10 @@ fn fit_numeric(names: &[String], x: ndarray::ArrayView2<'_, f64>) -> Result<Vec<
             value,
         });
     }
-    let mean: Vec<f64> = (0..p)
-        .map(|j| {
-            if count[j] > 0 {
-                sum[j] / count[j] as f64
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    // Two-pass variance: the one-pass formula loses digits on columns like amounts with large means.
-    let mut ss = vec![0.0; p];
-    for values in x.axis_iter(Axis(0)) {
-        for (j, &v) in values.iter().enumerate().take(p) {
-            if !v.is_nan() {
-                ss[j] += (v - mean[j]) * (v - mean[j]);
-            }
-        }
-    }
+    let count: Vec<usize> = stats.iter().map(|s| s.count).collect();
+    let mean: Vec<f64> = stats.iter().map(|s| s.mean).collect();
+    let ss: Vec<f64> = stats.iter().map(|s| s.ss).collect();
+    let any_nan: Vec<bool> = stats.iter().map(|s| s.any_nan).collect();
     Ok((0..p)
         .map(|j| {
             let std = if count[j] > 0 {
@@ -506,6 +485,65 @@ fn fit_numeric(names: &[String], x: ndarray::ArrayView2<'_, f64>) -> Result<Vec<
             }
         })
         .collect())
+}
+
+/// One numeric column's training statistics.
+struct ColumnStats {
+    count: usize,
+    mean: f64,
+    /// Sum of squared deviations from the mean.
+    ss: f64,
+    any_nan: bool,
+    first_infinite: Option<(usize, f64)>,
+}
+
+/// The statistics of the columns `cols` of the row-major `x`: one row-wise pass for the counts
+/// and sums, a second for the squared deviations (the one-pass formula loses digits on columns
+/// like amounts with large means).
+fn column_stats(x: ndarray::ArrayView2<'_, f64>, cols: std::ops::Range<usize>) -> Vec<ColumnStats> {
+    let width = cols.len();
+    let mut count = vec![0usize; width];
+    let mut sum = vec![0.0; width];
+    let mut any_nan = vec![false; width];
+    let mut first_infinite: Vec<Option<(usize, f64)>> = vec![None; width];
+    for (row, values) in x.axis_iter(Axis(0)).enumerate() {
+        for (j, &v) in values.iter().skip(cols.start).take(width).enumerate() {
+            if v.is_nan() {
+                any_nan[j] = true;
+            } else if v.is_infinite() {
+                first_infinite[j].get_or_insert((row, v));
+            } else {
+                count[j] += 1;
+                sum[j] += v;
+            }
+        }
+    }
+    let mean: Vec<f64> = (0..width)
+        .map(|j| {
+            if count[j] > 0 {
+                sum[j] / count[j] as f64
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mut ss = vec![0.0; width];
+    for values in x.axis_iter(Axis(0)) {
+        for (j, &v) in values.iter().skip(cols.start).take(width).enumerate() {
+            if !v.is_nan() {
+                ss[j] += (v - mean[j]) * (v - mean[j]);
+            }
+        }
+    }
+    (0..width)
+        .map(|j| ColumnStats {
+            count: count[j],
+            mean: mean[j],
+            ss: ss[j],
+            any_nan: any_nan[j],
+            first_infinite: first_infinite[j],
+        })
+        .collect()
 }
 
 fn fit_categorical(name: &str, col: &[String], cap: usize) -> CategoricalTransform {

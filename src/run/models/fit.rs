@@ -235,7 +235,6 @@ pub fn train(t: &TrainingTable, opts: &TrainOptions) -> Result<TrainedModel, Err
         }
         _ => None,
     };
-    let training_data_hash = training_hash(t, treatment.as_ref());
     let req = TrainRequest {
         kind: opts.kind,
         input: t.input(),
@@ -245,10 +244,21 @@ pub fn train(t: &TrainingTable, opts: &TrainOptions) -> Result<TrainedModel, Err
         preprocess: opts.preprocess.clone(),
         classifier: opts.classifier.clone(),
         refit: opts.refit,
-        training_data_hash: training_data_hash.clone(),
+        // Filled in below: the hash is metadata the fit does not read.
+        training_data_hash: String::new(),
         bullseye_version: env!("CARGO_PKG_VERSION").to_string(),
     };
-    let artifact = models::train(&req).map_err(input_error)?;
+    // SHA-256 over the whole matrix is one core's work for most of a second at 2M rows; it
+    // runs beside the fit, whose serial steps leave a core free.
+    let (training_data_hash, artifact) = std::thread::scope(|s| {
+        let hashing = s.spawn(|| training_hash(t, treatment.as_ref()));
+        let artifact = models::train(&req);
+        (hashing.join(), artifact)
+    });
+    let training_data_hash =
+        training_data_hash.map_err(|_| Error::Usage("hashing the training rows failed".into()))?;
+    let mut artifact = artifact.map_err(input_error)?;
+    artifact.training_data_hash = training_data_hash.clone();
     let report = TrainingReport {
         schema_version: REPORT_SCHEMA_VERSION,
         kind: opts.kind,
