@@ -88,16 +88,20 @@ impl Lines {
             return Err(polars_err!(ComputeError: "amount has missing values").into());
         }
         let order = sort_order(keys, days);
+        let order = order.as_deref();
         let mut starts = vec![0usize; n_keys + 1];
-        for &row in &order {
-            starts[keys[row as usize] as usize + 1] += 1;
+        match order {
+            None => keys.iter().for_each(|k| starts[*k as usize + 1] += 1),
+            Some(order) => order
+                .iter()
+                .for_each(|row| starts[keys[*row as usize] as usize + 1] += 1),
         }
         for k in 1..starts.len() {
             starts[k] += starts[k - 1];
         }
         let day_values = flat_values(days);
         let amount_values = flat_values(amounts);
-        let amount: Vec<f64> = gather(&order, &amount_values);
+        let amount: Vec<f64> = gather(order, amount_values);
         let discounted = if with_discount {
             let d = transactions
                 .column("discount")?
@@ -106,7 +110,7 @@ impl Lines {
                 .iter()
                 .map(|v| v.unwrap_or(0.0) > 0.0)
                 .collect::<Vec<_>>();
-            Some(gather(&order, &d))
+            Some(gather(order, d))
         } else {
             None
         };
@@ -117,14 +121,14 @@ impl Lines {
                 let (codes, levels) = encode_levels(text.str()?);
                 Ok(Codes {
                     column: c,
-                    codes: gather(&order, &codes),
+                    codes: gather(order, codes),
                     levels,
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Lines {
             starts,
-            day: gather(&order, &day_values),
+            day: gather(order, day_values),
             negative: amount.par_iter().map(|a| *a < 0.0).collect(),
             amount: amount.par_iter().map(|a| fixed_point(*a)).collect(),
             discounted,
@@ -145,11 +149,24 @@ impl Lines {
     }
 }
 
-/// The dated rows in customer-then-day order. A file grouped by customer with its days in
-/// order (most exports) needs no sort: one scan tells. Ties keep row order, so the order is the
-/// same however the sort runs.
-fn sort_order(keys: &[u32], days: &Int32Chunked) -> Vec<u32> {
+/// The dated rows in customer-then-day order; `None` when that is every row in file order (a
+/// file grouped by customer with its days in order — most exports — needs no sort, and one scan
+/// without allocation tells). Ties keep row order, so the order is the same however the sort
+/// runs.
+fn sort_order(keys: &[u32], days: &Int32Chunked) -> Option<Vec<u32>> {
     let customer_day = |k: u32, d: i32| (u64::from(k) << 32) | u64::from((d as u32) ^ (1 << 31));
+    if days.null_count() == 0 {
+        let mut previous = 0u64;
+        let in_order = keys.iter().zip(days.into_no_null_iter()).all(|(&k, d)| {
+            let cd = customer_day(k, d);
+            let ok = cd >= previous;
+            previous = cd;
+            ok
+        });
+        if in_order {
+            return None;
+        }
+    }
     let mut pairs: Vec<(u64, u32)> = keys
         .iter()
         .zip(days.iter())
@@ -159,7 +176,7 @@ fn sort_order(keys: &[u32], days: &Int32Chunked) -> Vec<u32> {
     if !pairs.is_sorted() {
         pairs.par_sort_unstable();
     }
-    pairs.into_iter().map(|(_, row)| row).collect()
+    Some(pairs.into_iter().map(|(_, row)| row).collect())
 }
 
 /// The values of a numeric column without nulls (those rows are never gathered).
@@ -171,13 +188,12 @@ fn flat_values<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> Vec<T::Native> {
     out
 }
 
-/// `values` at the rows of `order`, in parallel; a plain copy when `order` is every row in
-/// place.
-fn gather<T: Copy + Send + Sync>(order: &[u32], values: &[T]) -> Vec<T> {
-    if order.len() == values.len() && order.iter().enumerate().all(|(i, r)| *r as usize == i) {
-        return values.to_vec();
+/// `values` at the rows of `order` (all of them, in place, when `None`), in parallel.
+fn gather<T: Copy + Send + Sync>(order: Option<&[u32]>, values: Vec<T>) -> Vec<T> {
+    match order {
+        None => values,
+        Some(order) => order.par_iter().map(|r| values[*r as usize]).collect(),
     }
-    order.par_iter().map(|r| values[*r as usize]).collect()
 }
 
 /// Per row, the code of its text; and the text of every code (first appearance order).
@@ -287,7 +303,10 @@ mod tests {
     fn lines_are_sorted_by_customer_then_day_without_undated_rows() {
         let keys = [1u32, 0, 1, 0, 1];
         let days = Int32Chunked::new("d".into(), &[Some(5), Some(3), Some(2), None, Some(5)]);
-        let order = sort_order(&keys, &days);
-        assert_eq!(order, vec![1, 2, 0, 4]);
+        assert_eq!(sort_order(&keys, &days), Some(vec![1, 2, 0, 4]));
+        let sorted = Int32Chunked::new("d".into(), &[Some(1), Some(4), Some(2)]);
+        assert_eq!(sort_order(&[0, 0, 1], &sorted), None);
+        let undated = Int32Chunked::new("d".into(), &[Some(1), None, Some(2)]);
+        assert_eq!(sort_order(&[0, 0, 1], &undated), Some(vec![0, 2]));
     }
 }
