@@ -38,6 +38,7 @@ pub fn write_table(path: &Path, df: &mut DataFrame) -> Result<(), IoError> {
             .finish(df)
             .map_err(polars_err),
         TableFormat::Parquet => ParquetWriter::new(w)
+            .with_compression(ParquetCompression::Snappy)
             .with_statistics(StatisticsOptions::empty())
             .finish(df)
             .map(|_| ())
