@@ -238,7 +238,7 @@ pub struct History {
     /// Every key, in id order (the output row order).
     by_id: Vec<u32>,
     /// Key of every id, made on first use (only `build_for` needs it).
-    key_of: OnceLock<HashMap<String, u32>>,
+    key_of: OnceLock<KeyIndex>,
     /// The customer columns per key, with the attributes family and a customers table.
     attributes: Option<Attributes>,
 }
@@ -334,8 +334,8 @@ impl History {
         let key_of = self.key_of();
         let mut wanted = vec![false; self.ids.len()];
         for id in ids.cast(&DataType::String)?.str()?.iter().flatten() {
-            if let Some(k) = key_of.get(id) {
-                wanted[*k as usize] = true;
+            if let Some(k) = key_of.get(&self.ids, id) {
+                wanted[k as usize] = true;
             }
         }
         let population = self.active(day);
@@ -473,7 +473,7 @@ impl History {
         let key_of = self.key_of();
         let days: Vec<Option<(u32, i32)>> = queries
             .iter()
-            .map(|(id, d)| Some((*key_of.get(*id)?, epoch_day((*d)?))))
+            .map(|(id, d)| Some((key_of.get(&self.ids, id)?, epoch_day((*d)?))))
             .collect();
         let mut distinct: Vec<i32> = days.iter().flatten().map(|(_, d)| *d).collect();
         distinct.sort_unstable();
@@ -514,15 +514,51 @@ impl History {
         })
     }
 
-    fn key_of(&self) -> &HashMap<String, u32> {
-        self.key_of.get_or_init(|| {
-            self.ids
-                .iter()
-                .enumerate()
-                .map(|(k, id)| (id.clone(), k as u32))
-                .collect()
-        })
+    fn key_of(&self) -> &KeyIndex {
+        self.key_of.get_or_init(|| KeyIndex::new(&self.ids))
     }
+}
+
+/// The key of an id, found by a 64-bit hash of the id and checked against the id itself, so the
+/// index holds no copy of the (million) ids: building a map of owned ids cost a third of a
+/// second at 1M customers.
+struct KeyIndex {
+    by_hash: HashMap<u64, u32>,
+    /// Ids whose hash an earlier id already has (a 64-bit collision: never in practice).
+    collided: HashMap<String, u32>,
+}
+
+impl KeyIndex {
+    fn new(ids: &[String]) -> KeyIndex {
+        let mut by_hash = HashMap::with_capacity(ids.len());
+        let mut collided = HashMap::new();
+        for (k, id) in ids.iter().enumerate() {
+            match by_hash.entry(id_hash(id)) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(k as u32);
+                }
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    collided.insert(id.clone(), k as u32);
+                }
+            }
+        }
+        KeyIndex { by_hash, collided }
+    }
+
+    fn get(&self, ids: &[String], id: &str) -> Option<u32> {
+        match self.by_hash.get(&id_hash(id)) {
+            Some(&k) if ids[k as usize] == id => Some(k),
+            Some(_) => self.collided.get(id).copied(),
+            None => None,
+        }
+    }
+}
+
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
 }
 
 /// The columns of the row-major `values` (`width` per row). Blocks of rows are transposed in

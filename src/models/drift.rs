@@ -396,7 +396,8 @@ mod tests {
     #[test]
     fn large_matrices_use_an_evenly_spaced_sample() {
         let n = 2 * REFERENCE_ROWS + 3;
-        let x = ndarray::Array2::from_shape_fn((n, 2), |(i, j)| ((i * 7919 + j * 31) % 10_007) as f64);
+        let x =
+            ndarray::Array2::from_shape_fn((n, 2), |(i, j)| ((i * 7919 + j * 31) % 10_007) as f64);
         let all = column_distributions(x.view(), &[("a", 0), ("b", 1)]);
         for (d, j) in all.iter().zip([0usize, 1]) {
             let every_other: Array1<f64> = x.column(j).iter().step_by(2).copied().collect();
