@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use super::levels::rank_levels;
 use super::lines::MISSING;
 use super::mix::sanitize;
 use super::{FeatureError, FeatureParams, CATALOG};
@@ -250,18 +251,12 @@ fn top_levels(codes: &[u32], levels: &[String], population: &[u32], cap: usize) 
             counts[code as usize] += 1;
         }
     }
-    let mut ranked: Vec<(usize, &str)> = counts
+    let weighted = counts
         .into_iter()
         .zip(levels)
         .filter(|(n, _)| *n > 0)
-        .map(|(n, l)| (n, l.as_str()))
-        .collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-    ranked
-        .into_iter()
-        .take(cap)
-        .map(|(_, l)| l.to_string())
-        .collect()
+        .map(|(n, l)| (n, l.as_str()));
+    rank_levels(weighted, cap)
 }
 
 /// The median (the mean of the two middle values for an even count, interpolated as polars

@@ -28,3 +28,18 @@ pub fn top_levels(
         .map(str::to_string)
         .collect())
 }
+
+/// The `cap` levels with the largest weight, ties by level ascending: the one ranking rule of
+/// the native builders (mix levels by spend or line count, text attributes by count).
+pub(super) fn rank_levels<'a, W: Ord>(
+    weighted: impl Iterator<Item = (W, &'a str)>,
+    cap: usize,
+) -> Vec<String> {
+    let mut ranked: Vec<(W, &str)> = weighted.collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    ranked
+        .into_iter()
+        .take(cap)
+        .map(|(_, l)| l.to_string())
+        .collect()
+}

@@ -9,6 +9,7 @@ use std::ops::Range;
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use super::levels::rank_levels;
 use super::lines::{Codes, Lines, MISSING};
 use super::FeatureParams;
 
@@ -146,18 +147,12 @@ fn top_levels(
                 a
             },
         );
-    let mut ranked: Vec<(i128, &str)> = sums
+    let weighted = sums
         .iter()
         .zip(&c.levels)
         .filter(|((_, seen), level)| *seen && !level.is_empty())
-        .map(|((w, _), level)| (*w, level.as_str()))
-        .collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-    ranked
-        .into_iter()
-        .take(cap)
-        .map(|(_, l)| l.to_string())
-        .collect()
+        .map(|((w, _), level)| (*w, level.as_str()));
+    rank_levels(weighted, cap)
 }
 
 impl Layout {
