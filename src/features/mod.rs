@@ -237,7 +237,7 @@ pub struct History {
     ids: Vec<String>,
     /// Every key, in id order (the output row order).
     by_id: Vec<u32>,
-    /// Key of every id, made on first use (only `build_for` needs it).
+    /// Key of every id, made on first use (`build_for` and `rows_at` need it).
     key_of: OnceLock<KeyIndex>,
     /// The customer columns per key, with the attributes family and a customers table.
     attributes: Option<Attributes>,
