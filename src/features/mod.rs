@@ -350,10 +350,12 @@ impl History {
         self.assemble(&rows, as_of, params, &population)
     }
 
-    /// Whether any customer has a purchase on or before `as_of`.
-    pub fn has_purchases_by(&self, as_of: NaiveDate) -> bool {
-        let day = epoch_day(as_of);
-        (0..self.ids.len()).any(|k| self.lines.first_day(k).is_some_and(|f| f <= day))
+    /// The day of the earliest purchase of anyone: no build before it has a customer.
+    pub fn first_purchase(&self) -> Option<NaiveDate> {
+        (0..self.ids.len())
+            .filter_map(|k| self.lines.first_day(k))
+            .min()
+            .map(date_of)
     }
 
     /// The keys of every customer with a purchase on or before `day`, in id order.

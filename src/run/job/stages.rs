@@ -478,8 +478,14 @@ impl State<'_> {
                     levels: report.feature_levels.clone(),
                     ..self.feature_params.clone()
                 };
-                let tx = self.table(TableKind::Transactions, Stage::Score)?;
-                rebuilt = features::build(tx, self.customers(), self.as_of, &params)?;
+                rebuilt = match &self.history {
+                    // The features stage's keyed lines serve any levels.
+                    Some(h) => h.build(self.as_of, &params)?,
+                    None => {
+                        let tx = self.table(TableKind::Transactions, Stage::Score)?;
+                        features::build(tx, self.customers(), self.as_of, &params)?
+                    }
+                };
                 &rebuilt
             };
             let (s, drift) = models::score_frame(&artifact, input, Some("customer_id"), false)?;

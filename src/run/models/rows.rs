@@ -147,11 +147,11 @@ fn id_strings(df: &DataFrame) -> Result<Vec<String>, Error> {
 /// One training row per contact: the features of the contacted customer as of the day before the
 /// contact date (a purchase on the contact day or later never enters the row), label `responded`.
 ///
-/// The features are built once per distinct contact date, for that day's contacted customers,
-/// from one [`features::History`] (the lines keyed and sorted once), with the categorical levels
-/// fixed across dates, so every row has the same columns. Contacts of customers with no purchase
-/// before the contact day have no feature row and are left out (counted in `notes`). Rows keep the order of
-/// `contacts`; `extra` holds the contacts' own columns.
+/// Every contact's row comes from one [`features::History`] (the lines keyed and sorted once,
+/// `History::rows_at`), with the categorical levels fixed across dates, so every row has the
+/// same columns. Contacts of customers with no purchase before the contact day have no feature
+/// row and are left out (counted in `notes`). Rows keep the order of `contacts`; `extra` holds
+/// the contacts' own columns.
 pub fn response_rows(
     tx: &DataFrame,
     customers: Option<&DataFrame>,
@@ -246,9 +246,10 @@ pub fn response_rows_from(
     let mut contact_dates: Vec<i32> = contact_days.iter().flatten().collect();
     contact_dates.sort_unstable();
     contact_dates.dedup();
+    let first_purchase = history.first_purchase();
     let skipped_days = contact_dates
         .iter()
-        .filter(|d| !history.has_purchases_by(as_of(**d)))
+        .filter(|d| first_purchase.is_none_or(|f| as_of(**d) < f))
         .count();
     if skipped_days > 0 {
         notes.push(format!(
