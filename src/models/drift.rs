@@ -204,10 +204,22 @@ pub fn psi(
     ))
 }
 
+/// A column's drift reference: (column of the matrix, expected shares, bin edges).
+pub type ColumnReference<'a> = (usize, &'a [f64], &'a [f64]);
+
 /// [`psi`] of each chosen column of a row-major matrix, given as (column, expected shares,
 /// edges), with the errors of [`psi`] per column, in one parallel pass over the rows (column by
 /// column, each strided read would touch the whole matrix).
-pub fn column_psi(x: ArrayView2<'_, f64>, columns: &[(usize, &[f64], &[f64])]) -> Vec<Result<f64>> {
+pub fn column_psi(x: ArrayView2<'_, f64>, columns: &[ColumnReference<'_>]) -> Vec<Result<f64>> {
+    psi_of_counts(columns, &column_bin_counts(x, columns))
+}
+
+/// Per chosen column, the count of non-missing values in each bin of its edges: what
+/// [`column_psi`] compares. Counts of blocks of rows add up to the counts of the whole.
+pub fn column_bin_counts(
+    x: ArrayView2<'_, f64>,
+    columns: &[ColumnReference<'_>],
+) -> Vec<Vec<usize>> {
     let zero: Vec<Vec<usize>> = columns.iter().map(|c| vec![0; c.2.len() + 1]).collect();
     let per_chunk: Vec<Vec<Vec<usize>>> = x
         .axis_chunks_iter(ndarray::Axis(0), BIN_ROWS)
@@ -227,15 +239,25 @@ pub fn column_psi(x: ArrayView2<'_, f64>, columns: &[(usize, &[f64], &[f64])]) -
         .collect();
     let mut counts = zero;
     for part in per_chunk {
-        for (total, c) in counts.iter_mut().zip(part) {
-            for (t, v) in total.iter_mut().zip(c) {
-                *t += v;
-            }
+        add_counts(&mut counts, &part);
+    }
+    counts
+}
+
+/// Adds `part` (counts per column and bin) into `total`.
+pub fn add_counts(total: &mut [Vec<usize>], part: &[Vec<usize>]) {
+    for (t, c) in total.iter_mut().zip(part) {
+        for (t, v) in t.iter_mut().zip(c) {
+            *t += v;
         }
     }
+}
+
+/// [`column_psi`] from the bin counts of [`column_bin_counts`].
+pub fn psi_of_counts(columns: &[ColumnReference<'_>], counts: &[Vec<usize>]) -> Vec<Result<f64>> {
     columns
         .iter()
-        .zip(&counts)
+        .zip(counts)
         .map(|(&(_, expected, edges), c)| {
             check_bins(expected, edges)?;
             if c.iter().all(|&v| v == 0) {

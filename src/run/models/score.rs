@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::frame::{self, pe};
 use super::input_error;
 use crate::io;
-use crate::models::drift::{column_psi, psi};
+use crate::models::drift::{add_counts, column_bin_counts, psi, psi_of_counts, ColumnReference};
 use crate::models::{ArtifactModel, CategoricalColumns, ModelArtifact, ModelInput};
 use crate::Error;
 
@@ -106,39 +106,29 @@ fn inputs(a: &ModelArtifact, df: &DataFrame) -> Result<Inputs, Error> {
     })
 }
 
-fn drift_of(a: &ModelArtifact, x: &Inputs, scores: &[f64]) -> Result<DriftReport, Error> {
-    let input = x.view();
-    let columns = a
-        .drift
+/// The drift reference of each of the model's numeric inputs as (column in the inputs,
+/// expected shares, edges).
+fn drift_columns<'a>(
+    a: &'a ModelArtifact,
+    names: &[String],
+) -> Result<Vec<ColumnReference<'a>>, Error> {
+    a.drift
         .features
         .iter()
         .map(|d| {
-            let j = input
-                .numeric_names
+            let j = names
                 .iter()
                 .position(|c| c == &d.name)
                 .ok_or_else(|| Error::Usage(format!("the input lacks `{}`", d.name)))?;
             Ok((j, d.shares.as_slice(), d.edges.as_slice()))
         })
-        .collect::<Result<Vec<_>, Error>>()?;
-    let psis = column_psi(input.numeric, &columns);
-    let features = a
-        .drift
-        .features
-        .iter()
-        .zip(psis)
-        .map(|(d, psi)| FeatureDrift {
-            name: d.name.clone(),
-            psi: psi.ok(),
-        })
-        .collect();
-    let s = ndarray::ArrayView1::from(scores);
-    Ok(DriftReport {
-        rows: scores.len(),
-        features,
-        score_psi: psi(&a.drift.scores.shares, s, &a.drift.scores.edges).ok(),
-    })
+        .collect()
 }
+
+/// Rows scored at once: the input and design matrices (8 bytes × inputs × rows each) exist for
+/// one block of rows at a time, not for the whole table (10M customers × 56 inputs is 4.5 GB a
+/// matrix). Scores are per row and drift counts add up, so blocks give the whole table's result.
+const SCORE_BLOCK: usize = 1 << 20;
 
 /// Scores every row of `df`: `id_col` (or a 0-based `row`), `score` = P(label = 1) (uplift for
 /// uplift models, then also `p_treated` and `p_control`); plus the PSI of each input and of the
@@ -152,10 +142,8 @@ pub fn score_frame(
     strict: bool,
 ) -> Result<(DataFrame, DriftReport), Error> {
     a.check_version()?;
-    let x = inputs(a, df)?;
     let mut pre = a.preprocessing.clone();
     pre.strict = pre.strict || strict;
-    let design = pre.transform(&x.view()).map_err(input_error)?;
     let n = df.height();
     let mut columns: Vec<Column> = Vec::new();
     match id_col {
@@ -165,18 +153,61 @@ pub fn score_frame(
         )),
         None => columns.push(Column::new("row".into(), (0..n as i64).collect::<Vec<_>>())),
     }
-    let scores: Vec<f64> = match &a.model {
-        ArtifactModel::Single { .. } => a.score_matrix(design.view())?.to_vec(),
-        ArtifactModel::Uplift { model } => {
-            let u = model.predict(design.view())?;
-            columns.push(Column::new("p_treated".into(), u.p_treated.to_vec()));
-            columns.push(Column::new("p_control".into(), u.p_control.to_vec()));
-            u.uplift.to_vec()
+    let mut scores: Vec<f64> = Vec::with_capacity(n);
+    let mut treated: Vec<f64> = Vec::new();
+    let mut control: Vec<f64> = Vec::new();
+    let mut counts: Option<Vec<Vec<usize>>> = None;
+    let mut names = Vec::new();
+    // An empty table is one empty block, so it meets the same checks.
+    let starts: Vec<usize> = (0..n.max(1)).step_by(SCORE_BLOCK).collect();
+    for start in starts {
+        let block = df.slice(start as i64, SCORE_BLOCK.min(n - start.min(n)));
+        let x = inputs(a, &block)?;
+        let design = pre.transform(&x.view()).map_err(input_error)?;
+        match &a.model {
+            ArtifactModel::Single { .. } => scores.extend(a.score_matrix(design.view())?),
+            ArtifactModel::Uplift { model } => {
+                let u = model.predict(design.view())?;
+                treated.extend(u.p_treated);
+                control.extend(u.p_control);
+                scores.extend(u.uplift);
+            }
         }
+        let refs = drift_columns(a, &x.names)?;
+        let part = column_bin_counts(x.numeric.view(), &refs);
+        match counts.as_mut() {
+            None => counts = Some(part),
+            Some(c) => add_counts(c, &part),
+        }
+        names = x.names;
+    }
+    if let ArtifactModel::Uplift { .. } = &a.model {
+        columns.push(Column::new("p_treated".into(), treated));
+        columns.push(Column::new("p_control".into(), control));
+    }
+    let refs = drift_columns(a, &names)?;
+    let psis = psi_of_counts(&refs, &counts.unwrap_or_default());
+    let drift = DriftReport {
+        rows: scores.len(),
+        features: a
+            .drift
+            .features
+            .iter()
+            .zip(psis)
+            .map(|(d, psi)| FeatureDrift {
+                name: d.name.clone(),
+                psi: psi.ok(),
+            })
+            .collect(),
+        score_psi: psi(
+            &a.drift.scores.shares,
+            ndarray::ArrayView1::from(&scores),
+            &a.drift.scores.edges,
+        )
+        .ok(),
     };
-    columns.insert(1, Column::new("score".into(), scores.clone()));
+    columns.insert(1, Column::new("score".into(), scores));
     let out = DataFrame::new(n, columns).map_err(pe)?;
-    let drift = drift_of(a, &x, &scores)?;
     Ok((out, drift))
 }
 
