@@ -129,7 +129,7 @@ pub fn run(args: ClvArgs) -> anyhow::Result<()> {
                 penalizer: a.penalizer,
                 ..FitParams::default()
             };
-            let artifact = clv_run::fit(&tx, a.as_of, unit, &params)?;
+            let artifact = clv_run::fit((&tx).into(), a.as_of, unit, &params)?;
             let path = a.out.join("model.json");
             io::write_json_atomic(&path, &artifact).map_err(bullseye::Error::from)?;
             print!("{}", clv_run::render_fit(&artifact));
@@ -144,7 +144,7 @@ pub fn run(args: ClvArgs) -> anyhow::Result<()> {
                 monthly_discount_rate: a.discount_rate,
                 alive_threshold: a.alive_threshold,
             };
-            let mut df = clv_run::predict(&artifact, &tx, a.as_of, &params)?;
+            let mut df = clv_run::predict(&artifact, (&tx).into(), a.as_of, &params)?;
             io::write_table(&a.out, &mut df).map_err(bullseye::Error::from)?;
             println!("wrote {} customers to {}", df.height(), a.out.display());
         }

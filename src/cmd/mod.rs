@@ -32,7 +32,8 @@ pub enum Command {
     Quickstart(quickstart::QuickstartArgs),
     Run(run::RunArgs),
     Segment(segment::SegmentArgs),
-    Train(train::TrainArgs),
+    // Boxed: by far the largest arguments (clippy::large_enum_variant).
+    Train(Box<train::TrainArgs>),
     Score(score::ScoreArgs),
     Models(models::ModelsArgs),
     Clv(clv::ClvArgs),
@@ -48,7 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Quickstart(args) => quickstart::run(args),
         Command::Run(args) => run::run(args),
         Command::Segment(args) => segment::run(args),
-        Command::Train(args) => train::run(args),
+        Command::Train(args) => train::run(*args),
         Command::Score(args) => score::run(args),
         Command::Models(args) => models::run(args),
         Command::Clv(args) => clv::run(args),

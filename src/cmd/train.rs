@@ -75,6 +75,9 @@ pub struct Common {
     /// Most one-hot levels per categorical column (model and feature builder)
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub level_cap: usize,
+    /// Most training rows from the history (a seeded random sample above it; 0 = every row)
+    #[arg(long, value_name = "N", default_value_t = m::DEFAULT_MAX_TRAINING_ROWS)]
+    pub max_rows: usize,
     /// Keep the train-only fit instead of refitting on all rows after evaluation
     #[arg(long)]
     pub no_refit: bool,
@@ -180,6 +183,14 @@ fn options(
     })
 }
 
+/// The cap of `--max-rows` (seeded by `--seed`).
+fn row_cap(c: &Common) -> Option<m::RowCap> {
+    (c.max_rows > 0).then_some(m::RowCap {
+        max_rows: c.max_rows,
+        seed: c.seed,
+    })
+}
+
 fn feature_params(c: &Common) -> FeatureParams {
     FeatureParams {
         level_cap: c.level_cap,
@@ -231,6 +242,7 @@ fn rows(
         h.customers.as_ref(),
         contacts,
         &feature_params(c),
+        row_cap(c),
     )?;
     Ok((t, true))
 }
@@ -353,6 +365,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 a.as_of,
                 a.horizon_days,
                 &feature_params(&a.common),
+                row_cap(&a.common),
             )?;
             let opts = options(&a.common, ModelKind::Churn, "time", None)?;
             let model = m::train(&t, &opts)?;

@@ -11,7 +11,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::key;
-use super::FeatureError;
+use super::{FeatureError, KeyIndex};
 
 /// Amounts are summed exactly as integers in units of 1/10,000 of the currency, so sums (and
 /// every feature built on them) do not depend on the order of the lines, as floating-point sums
@@ -66,17 +66,55 @@ pub(super) struct Lines {
     pub codes: Vec<Codes>,
 }
 
-impl Lines {
-    /// The lines of `transactions` (with `keys`, the key of every row; `n_keys` keys in all).
-    /// Rows without an `order_date` count at no date and are left out. `categorical`: the
-    /// categorical columns to encode.
-    pub fn new(
-        transactions: &DataFrame,
-        keys: &[u32],
-        n_keys: usize,
-        categorical: &[&'static str],
-        with_discount: bool,
-    ) -> Result<Lines, FeatureError> {
+/// Purchase lines as they arrive, in file order (one frame, or the pieces of one file in turn):
+/// keyed, coded and converted, not yet sorted. [`LineParts::finish`] sorts them into [`Lines`].
+/// Keys and codes number ids and levels in order of first appearance over every piece, so a file
+/// pushed in pieces gives the same lines as the whole file pushed at once.
+pub(super) struct LineParts {
+    categorical: Vec<&'static str>,
+    /// Id of every key.
+    pub ids: Vec<String>,
+    /// Key of every id, from the second piece on (one piece needs no lookup).
+    index: Option<KeyIndex>,
+    keys: Vec<u32>,
+    day: Vec<i32>,
+    amount: Vec<i64>,
+    negative: Vec<bool>,
+    discounted: Option<Vec<bool>>,
+    codes: Vec<Codes>,
+}
+
+impl LineParts {
+    /// `categorical`: the categorical columns to encode; `with_discount`: read `discount`.
+    pub fn new(categorical: Vec<&'static str>, with_discount: bool) -> LineParts {
+        LineParts {
+            codes: categorical
+                .iter()
+                .map(|c| Codes {
+                    column: c,
+                    codes: Vec::new(),
+                    levels: Vec::new(),
+                })
+                .collect(),
+            categorical,
+            ids: Vec::new(),
+            index: None,
+            keys: Vec::new(),
+            day: Vec::new(),
+            amount: Vec::new(),
+            negative: Vec::new(),
+            discounted: with_discount.then(Vec::new),
+        }
+    }
+
+    /// Adds the lines of `transactions`, the next rows of the file. Rows without an
+    /// `order_date` count at no date and are left out (their ids and levels are still numbered).
+    pub fn push(&mut self, transactions: &DataFrame) -> Result<(), FeatureError> {
+        let ids = transactions
+            .column("customer_id")?
+            .cast(&DataType::String)?;
+        let (local, local_ids) = key::encode(ids.str()?)?;
+        let keys = self.global_keys(local, local_ids);
         let days = transactions
             .column("order_date")?
             .cast(&DataType::Date)?
@@ -87,22 +125,19 @@ impl Lines {
         if amounts.null_count() > 0 {
             return Err(polars_err!(ComputeError: "amount has missing values").into());
         }
-        let order = sort_order(keys, days);
-        let order = order.as_deref();
-        let mut starts = vec![0usize; n_keys + 1];
-        match order {
-            None => keys.iter().for_each(|k| starts[*k as usize + 1] += 1),
-            Some(order) => order
-                .iter()
-                .for_each(|row| starts[keys[*row as usize] as usize + 1] += 1),
-        }
-        for k in 1..starts.len() {
-            starts[k] += starts[k - 1];
-        }
-        let day_values = flat_values(days);
-        let amount_values = flat_values(amounts);
-        let amount: Vec<f64> = gather(order, amount_values);
-        let discounted = if with_discount {
+        let dated: Option<Vec<bool>> =
+            (days.null_count() > 0).then(|| days.iter().map(|d| d.is_some()).collect());
+        let dated = dated.as_deref();
+        let amount = flat_values(amounts);
+        self.keys.extend(only(dated, keys));
+        self.day.extend(only(dated, flat_values(days)));
+        self.negative
+            .extend(only(dated, amount.par_iter().map(|a| *a < 0.0).collect()));
+        self.amount.extend(only(
+            dated,
+            amount.par_iter().map(|a| fixed_point(*a)).collect(),
+        ));
+        if let Some(out) = self.discounted.as_mut() {
             let d = transactions
                 .column("discount")?
                 .cast(&DataType::Float64)?
@@ -110,32 +145,103 @@ impl Lines {
                 .iter()
                 .map(|v| v.unwrap_or(0.0) > 0.0)
                 .collect::<Vec<_>>();
-            Some(gather(order, d))
-        } else {
-            None
-        };
-        let codes = categorical
-            .iter()
-            .map(|c| -> Result<Codes, FeatureError> {
-                let text = transactions.column(c)?.cast(&DataType::String)?;
-                let (codes, levels) = encode_levels(text.str()?);
-                Ok(Codes {
-                    column: c,
-                    codes: gather(order, codes),
-                    levels,
+            out.extend(only(dated, d));
+        }
+        for (c, column) in self.codes.iter_mut().zip(&self.categorical) {
+            let text = transactions.column(column)?.cast(&DataType::String)?;
+            let (local, local_levels) = encode_levels(text.str()?);
+            let map: Vec<u32> = local_levels
+                .into_iter()
+                .map(|l| match c.code_of(&l) {
+                    Some(code) => code,
+                    None => {
+                        c.levels.push(l);
+                        (c.levels.len() - 1) as u32
+                    }
                 })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Lines {
-            starts,
-            day: gather(order, day_values),
-            negative: amount.par_iter().map(|a| *a < 0.0).collect(),
-            amount: amount.par_iter().map(|a| fixed_point(*a)).collect(),
-            discounted,
-            codes,
-        })
+                .collect();
+            let global = local
+                .into_iter()
+                .map(|code| {
+                    if code == MISSING {
+                        MISSING
+                    } else {
+                        map[code as usize]
+                    }
+                })
+                .collect();
+            c.codes.extend(only(dated, global));
+        }
+        Ok(())
     }
 
+    /// The keys of a piece's rows over every piece so far: the first piece's keys are its own;
+    /// a later piece's ids are looked up (new ones get the next keys).
+    fn global_keys(&mut self, local: Vec<u32>, local_ids: Vec<String>) -> Vec<u32> {
+        if self.ids.is_empty() {
+            self.ids = local_ids;
+            return local;
+        }
+        let index = self.index.get_or_insert_with(|| KeyIndex::new(&self.ids));
+        let map: Vec<u32> = local_ids
+            .into_iter()
+            .map(|id| match index.get(&self.ids, &id) {
+                Some(k) => k,
+                None => {
+                    let k = self.ids.len() as u32;
+                    index.insert(&id, k);
+                    self.ids.push(id);
+                    k
+                }
+            })
+            .collect();
+        local.into_iter().map(|c| map[c as usize]).collect()
+    }
+
+    /// The lines sorted by key and day; the ids of the keys.
+    pub fn finish(self) -> (Lines, Vec<String>) {
+        let n_keys = self.ids.len();
+        let order = sort_order(&self.keys, &self.day);
+        let order = order.as_deref();
+        let mut starts = vec![0usize; n_keys + 1];
+        self.keys.iter().for_each(|k| starts[*k as usize + 1] += 1);
+        for k in 1..starts.len() {
+            starts[k] += starts[k - 1];
+        }
+        drop(self.keys);
+        let lines = Lines {
+            starts,
+            day: gather(order, self.day),
+            amount: gather(order, self.amount),
+            negative: gather(order, self.negative),
+            discounted: self.discounted.map(|d| gather(order, d)),
+            codes: self
+                .codes
+                .into_iter()
+                .map(|c| Codes {
+                    codes: gather(order, c.codes),
+                    ..c
+                })
+                .collect(),
+        };
+        (lines, self.ids)
+    }
+}
+
+/// The values at the dated rows (all of them when `dated` is `None`).
+fn only<T: Copy>(dated: Option<&[bool]>, values: Vec<T>) -> Vec<T> {
+    match dated {
+        None => values,
+        Some(d) => values
+            .into_iter()
+            .zip(d)
+            .filter(|(_, keep)| **keep)
+            .map(|(v, _)| v)
+            .collect(),
+    }
+}
+
+impl Lines {
     /// The lines of key `k` dated on or before `day`: a prefix of its slice.
     pub fn until(&self, k: usize, day: i32) -> std::ops::Range<usize> {
         let (lo, hi) = (self.starts[k], self.starts[k + 1]);
@@ -149,29 +255,27 @@ impl Lines {
     }
 }
 
-/// The dated rows in customer-then-day order; `None` when that is every row in file order (a
-/// file grouped by customer with its days in order — most exports — needs no sort, and one scan
-/// without allocation tells). Ties keep row order, so the order is the same however the sort
+/// The lines in customer-then-day order; `None` when that is their order already (a file
+/// grouped by customer with its days in order — most exports — needs no sort, and one scan
+/// without allocation tells). Ties keep line order, so the order is the same however the sort
 /// runs.
-fn sort_order(keys: &[u32], days: &Int32Chunked) -> Option<Vec<u32>> {
+fn sort_order(keys: &[u32], days: &[i32]) -> Option<Vec<u32>> {
     let customer_day = |k: u32, d: i32| (u64::from(k) << 32) | u64::from((d as u32) ^ (1 << 31));
-    if days.null_count() == 0 {
-        let mut previous = 0u64;
-        let in_order = keys.iter().zip(days.into_no_null_iter()).all(|(&k, d)| {
-            let cd = customer_day(k, d);
-            let ok = cd >= previous;
-            previous = cd;
-            ok
-        });
-        if in_order {
-            return None;
-        }
+    let mut previous = 0u64;
+    let in_order = keys.iter().zip(days).all(|(&k, &d)| {
+        let cd = customer_day(k, d);
+        let ok = cd >= previous;
+        previous = cd;
+        ok
+    });
+    if in_order {
+        return None;
     }
     let mut pairs: Vec<(u64, u32)> = keys
         .iter()
-        .zip(days.iter())
+        .zip(days)
         .enumerate()
-        .filter_map(|(row, (&k, d))| d.map(|d| (customer_day(k, d), row as u32)))
+        .map(|(row, (&k, &d))| (customer_day(k, d), row as u32))
         .collect();
     if !pairs.is_sorted() {
         pairs.par_sort_unstable();
@@ -251,15 +355,6 @@ fn encode_levels(text: &StringChunked) -> (Vec<u32>, Vec<String>) {
     (codes, levels)
 }
 
-/// The key of every row of `transactions` and the id of every key.
-pub(super) fn keys(transactions: &DataFrame) -> Result<(Vec<u32>, Vec<String>), FeatureError> {
-    let ids = transactions
-        .column("customer_id")?
-        .cast(&DataType::String)?;
-    let (codes, ids) = key::encode(ids.str()?)?;
-    Ok((codes, ids))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,13 +395,68 @@ mod tests {
     }
 
     #[test]
-    fn lines_are_sorted_by_customer_then_day_without_undated_rows() {
-        let keys = [1u32, 0, 1, 0, 1];
-        let days = Int32Chunked::new("d".into(), &[Some(5), Some(3), Some(2), None, Some(5)]);
-        assert_eq!(sort_order(&keys, &days), Some(vec![1, 2, 0, 4]));
-        let sorted = Int32Chunked::new("d".into(), &[Some(1), Some(4), Some(2)]);
-        assert_eq!(sort_order(&[0, 0, 1], &sorted), None);
-        let undated = Int32Chunked::new("d".into(), &[Some(1), None, Some(2)]);
-        assert_eq!(sort_order(&[0, 0, 1], &undated), Some(vec![0, 2]));
+    fn lines_are_sorted_by_customer_then_day() {
+        assert_eq!(
+            sort_order(&[1, 0, 1, 1], &[5, 3, 2, 5]),
+            Some(vec![1, 2, 0, 3])
+        );
+        assert_eq!(sort_order(&[0, 0, 1], &[1, 4, 2]), None);
+    }
+
+    /// A frame pushed in pieces gives the lines and ids of the whole frame pushed at once,
+    /// undated rows left out either way.
+    #[test]
+    fn pieces_give_the_lines_of_the_whole() {
+        let ids = ["b", "a", "b", "c", "a", "d", "b", "e"];
+        let days = [
+            Some(5),
+            Some(3),
+            None,
+            Some(2),
+            Some(1),
+            Some(9),
+            Some(4),
+            Some(7),
+        ];
+        let amounts = [1.5, -2.0, 3.0, 4.25, 5.0, 6.0, 7.0, 8.0];
+        let cats = [
+            Some("x"),
+            Some("y"),
+            Some("z"),
+            None,
+            Some("x"),
+            Some("w"),
+            Some("y"),
+            Some("x"),
+        ];
+        let frame = df!(
+            "customer_id" => ids,
+            "order_date" => days,
+            "amount" => amounts,
+            "category" => cats,
+        )
+        .unwrap();
+        let whole = {
+            let mut p = LineParts::new(vec!["category"], false);
+            p.push(&frame).unwrap();
+            p.finish()
+        };
+        for cut in [1, 3, 5] {
+            let mut p = LineParts::new(vec!["category"], false);
+            p.push(&frame.slice(0, cut)).unwrap();
+            p.push(&frame.slice(cut as i64, ids.len() - cut)).unwrap();
+            let (lines, got_ids) = p.finish();
+            assert_eq!(got_ids, whole.1, "cut {cut}");
+            assert_eq!(lines.starts, whole.0.starts, "cut {cut}");
+            assert_eq!(lines.day, whole.0.day, "cut {cut}");
+            assert_eq!(lines.amount, whole.0.amount, "cut {cut}");
+            assert_eq!(lines.negative, whole.0.negative, "cut {cut}");
+            assert_eq!(lines.codes[0].levels, whole.0.codes[0].levels, "cut {cut}");
+            assert_eq!(lines.codes[0].codes, whole.0.codes[0].codes, "cut {cut}");
+        }
+        assert_eq!(whole.1, ["b", "a", "c", "d", "e"]);
+        // Key 0 ("b"): the undated line is left out, days sorted.
+        assert_eq!(&whole.0.day[..2], &[4, 5]);
+        assert_eq!(whole.0.codes[0].levels, ["x", "y", "z", "w"]);
     }
 }

@@ -34,7 +34,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use attributes::Attributes;
-use lines::Lines;
+use lines::{LineParts, Lines};
 
 pub use catalog::{render_catalog, FeatureDoc, CATALOG};
 pub use levels::top_levels;
@@ -125,6 +125,10 @@ pub enum FeatureError {
     },
     #[error("customer attribute `{0}` has the name of a feature; rename it in the config")]
     NameClash(String),
+    #[error("the transactions table has no rows")]
+    NoTransactions,
+    #[error("feature family `{0}` was not prepared with these purchase lines; this is a bug")]
+    NotPrepared(&'static str),
     #[error("no customer has a purchase on or before {as_of}")]
     NoCustomers { as_of: NaiveDate },
     #[error("building features: {}", .0.to_string().lines().next().unwrap_or_default())]
@@ -163,13 +167,22 @@ impl FeatureParams {
         transactions: &DataFrame,
         customers: Option<&DataFrame>,
     ) -> Result<Vec<Family>, FeatureError> {
+        self.resolve_for(transactions, customers.is_some())
+    }
+
+    /// [`FeatureParams::resolve_families`] knowing only whether there is a customers table.
+    fn resolve_for(
+        &self,
+        transactions: &DataFrame,
+        has_customers: bool,
+    ) -> Result<Vec<Family>, FeatureError> {
         let has_mix = mix::available(transactions);
         match &self.families {
             None => Ok(Family::ALL
                 .into_iter()
                 .filter(|f| match f {
                     Family::Mix => has_mix,
-                    Family::Attributes => customers.is_some(),
+                    Family::Attributes => has_customers,
                     _ => true,
                 })
                 .collect()),
@@ -183,7 +196,7 @@ impl FeatureParams {
                                 column: "category",
                             })
                         }
-                        Family::Attributes if customers.is_none() => {
+                        Family::Attributes if !has_customers => {
                             return Err(FeatureError::MissingColumn {
                                 family: "attributes",
                                 table: "customers",
@@ -243,31 +256,58 @@ pub struct History {
     attributes: Option<Attributes>,
 }
 
-/// Customers per parallel task of a build.
-const ROWS_PER_TASK: usize = 2048;
+/// A [`History`] from the transactions in pieces (the pieces of one file, in order, as ingest
+/// validates a large file): each piece is keyed, coded and reduced to its lines (~21 bytes each)
+/// as it arrives, so the text of the whole table never exists at once. Pushing a table in pieces
+/// gives the same `History` as pushing it whole.
+pub struct HistoryBuilder {
+    params: FeatureParams,
+    with_customers: bool,
+    /// The families (resolved on the first piece's columns) and the lines so far.
+    parts: Option<(Vec<Family>, LineParts)>,
+}
 
-impl History {
-    pub fn new(
-        transactions: &DataFrame,
-        customers: Option<&DataFrame>,
-        params: &FeatureParams,
-    ) -> Result<History, FeatureError> {
-        let families = params.resolve_families(transactions, customers)?;
-        let (keys, ids) = lines::keys(transactions)?;
-        let (categorical, discount): (Vec<&'static str>, bool) = if families.contains(&Family::Mix)
-        {
-            let present = mix::columns(transactions);
-            (
-                mix::CATEGORICAL
-                    .into_iter()
-                    .filter(|c| present.contains(c))
-                    .collect(),
-                present.contains(&"discount"),
-            )
-        } else {
-            (Vec::new(), false)
+impl HistoryBuilder {
+    /// `with_customers`: a customers table will be given to [`HistoryBuilder::finish`].
+    pub fn new(params: &FeatureParams, with_customers: bool) -> HistoryBuilder {
+        HistoryBuilder {
+            params: params.clone(),
+            with_customers,
+            parts: None,
+        }
+    }
+
+    /// Adds the next rows of the transactions (a canonical table or a piece of one).
+    pub fn push(&mut self, transactions: &DataFrame) -> Result<(), FeatureError> {
+        if self.parts.is_none() {
+            let families = self.params.resolve_for(transactions, self.with_customers)?;
+            let (categorical, discount): (Vec<&'static str>, bool) =
+                if families.contains(&Family::Mix) {
+                    let present = mix::columns(transactions);
+                    (
+                        mix::CATEGORICAL
+                            .into_iter()
+                            .filter(|c| present.contains(c))
+                            .collect(),
+                        present.contains(&"discount"),
+                    )
+                } else {
+                    (Vec::new(), false)
+                };
+            self.parts = Some((families, LineParts::new(categorical, discount)));
+        }
+        match self.parts.as_mut() {
+            Some((_, lines)) => lines.push(transactions),
+            None => Ok(()),
+        }
+    }
+
+    /// The history of every piece pushed; `customers` for the attributes family.
+    pub fn finish(self, customers: Option<&DataFrame>) -> Result<History, FeatureError> {
+        let Some((families, parts)) = self.parts else {
+            return Err(FeatureError::NoTransactions);
         };
-        let lines = Lines::new(transactions, &keys, ids.len(), &categorical, discount)?;
+        let (lines, ids) = parts.finish();
         let mut by_id: Vec<u32> = (0..ids.len() as u32).collect();
         by_id.par_sort_unstable_by(|a, b| ids[*a as usize].cmp(&ids[*b as usize]));
         let attributes = match customers {
@@ -282,6 +322,21 @@ impl History {
             key_of: OnceLock::new(),
             attributes,
         })
+    }
+}
+
+/// Customers per parallel task of a build.
+const ROWS_PER_TASK: usize = 2048;
+
+impl History {
+    pub fn new(
+        transactions: &DataFrame,
+        customers: Option<&DataFrame>,
+        params: &FeatureParams,
+    ) -> Result<History, FeatureError> {
+        let mut builder = HistoryBuilder::new(params, customers.is_some());
+        builder.push(transactions)?;
+        builder.finish(customers)
     }
 
     /// The kept levels of the categorical mix columns as of `as_of` (see `mix::levels`): fix them
@@ -350,6 +405,21 @@ impl History {
         self.assemble(&rows, as_of, params, &population)
     }
 
+    /// Per id: whether the customer has a purchase after `after` and on or before `until`
+    /// (false for an unknown id).
+    pub fn bought_between(&self, ids: &[String], after: NaiveDate, until: NaiveDate) -> Vec<bool> {
+        let key_of = self.key_of();
+        let (after, until) = (epoch_day(after), epoch_day(until));
+        ids.iter()
+            .map(|id| {
+                key_of.get(&self.ids, id).is_some_and(|k| {
+                    self.lines.until(k as usize, until).len()
+                        > self.lines.until(k as usize, after).len()
+                })
+            })
+            .collect()
+    }
+
     /// The day of the earliest purchase of anyone: no build before it has a customer.
     pub fn first_purchase(&self) -> Option<NaiveDate> {
         (0..self.ids.len())
@@ -375,16 +445,17 @@ impl History {
         population: &[u32],
         params: &FeatureParams,
     ) -> Result<Plan<'h>, FeatureError> {
-        let mix = self
-            .families
+        let families = self.families_for(params)?;
+        let mix = families
             .contains(&Family::Mix)
             .then(|| mix::Layout::new(&self.lines, &mix::levels(&self.lines, day, params)));
         let attributes = self
             .attributes
             .as_ref()
+            .filter(|_| families.contains(&Family::Attributes))
             .map(|a| a.at(day, population, params))
             .transpose()?;
-        let mut names: Vec<String> = purchase::columns(&self.families)
+        let mut names: Vec<String> = purchase::columns(&families)
             .into_iter()
             .map(str::to_string)
             .collect();
@@ -392,10 +463,28 @@ impl History {
         names.extend(attributes.iter().flat_map(|a| a.names.iter().cloned()));
         Ok(Plan {
             day,
+            families,
             mix,
             attributes,
             names,
         })
+    }
+
+    /// The families a build with `params` writes: those it names (each must be one these lines
+    /// were prepared for), else every family of the history.
+    fn families_for(&self, params: &FeatureParams) -> Result<Vec<Family>, FeatureError> {
+        let Some(wanted) = &params.families else {
+            return Ok(self.families.clone());
+        };
+        if let Some(f) = wanted.iter().find(|f| !self.families.contains(f)) {
+            return Err(FeatureError::NotPrepared(f.name()));
+        }
+        Ok(self
+            .families
+            .iter()
+            .copied()
+            .filter(|f| wanted.contains(f))
+            .collect())
     }
 
     /// The feature rows of `rows` (the key, its lines as of the day, and that day's plan),
@@ -417,7 +506,7 @@ impl History {
                         &self.lines,
                         range.clone(),
                         plan.day,
-                        &self.families,
+                        &plan.families,
                         params.time_unit,
                         &mut gaps,
                         &mut out,
@@ -532,19 +621,26 @@ struct KeyIndex {
 
 impl KeyIndex {
     fn new(ids: &[String]) -> KeyIndex {
-        let mut by_hash = HashMap::with_capacity(ids.len());
-        let mut collided = HashMap::new();
+        let mut index = KeyIndex {
+            by_hash: HashMap::with_capacity(ids.len()),
+            collided: HashMap::new(),
+        };
         for (k, id) in ids.iter().enumerate() {
-            match by_hash.entry(id_hash(id)) {
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(k as u32);
-                }
-                std::collections::hash_map::Entry::Occupied(_) => {
-                    collided.insert(id.clone(), k as u32);
-                }
+            index.insert(id, k as u32);
+        }
+        index
+    }
+
+    /// Adds `id` (not yet in the index) as key `k`.
+    fn insert(&mut self, id: &str, k: u32) {
+        match self.by_hash.entry(id_hash(id)) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(k);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.collided.insert(id.to_string(), k);
             }
         }
-        KeyIndex { by_hash, collided }
     }
 
     fn get(&self, ids: &[String], id: &str) -> Option<u32> {
@@ -602,6 +698,7 @@ type Row<'p> = (u32, Range<usize>, &'p Plan<'p>);
 /// What the rows as of one day share (see `History::plan`).
 struct Plan<'h> {
     day: i32,
+    families: Vec<Family>,
     mix: Option<mix::Layout>,
     attributes: Option<attributes::AttributesAt<'h>>,
     names: Vec<String>,

@@ -13,6 +13,9 @@ use super::IngestError;
 /// Default share of rejected rows above which ingest fails.
 pub const DEFAULT_MAX_REJECT_RATE: f64 = 0.01;
 
+/// Default size of the pieces a large delimited file is validated in (`piece_mib`).
+pub const DEFAULT_PIECE_MIB: f64 = 1024.0;
+
 /// The whole config file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +34,11 @@ pub struct IngestSettings {
     pub as_of: Option<NaiveDate>,
     /// Share of rejected rows (per table) above which ingest fails (default 0.01).
     pub max_reject_rate: Option<f64>,
+    /// Where a run streams the transactions (`bullseye run`): delimited files larger than this
+    /// many MiB are read and validated in pieces of about this size, so memory holds one piece
+    /// of text at a time (default 1024; fractions allowed, e.g. 0.01 to test the pieces on a
+    /// small file).
+    pub piece_mib: Option<f64>,
 }
 
 /// Where one table comes from.
@@ -178,7 +186,23 @@ impl IngestConfig {
                 });
             }
         }
+        if let Some(mib) = self.ingest.piece_mib {
+            if !(mib.is_finite() && mib * 1048576.0 >= 1.0) {
+                return Err(IngestError::Config {
+                    message: format!(
+                        "`ingest.piece_mib`: expected a size in MiB of at least one byte, found {mib}"
+                    ),
+                });
+            }
+        }
         Ok(())
+    }
+
+    /// Bytes per piece of a delimited file validated piece by piece.
+    pub fn piece_bytes(&self) -> usize {
+        let mib = self.ingest.piece_mib.unwrap_or(DEFAULT_PIECE_MIB);
+        // `as` saturates: a huge setting means one piece.
+        (mib * 1048576.0) as usize
     }
 
     /// The source settings of a table (defaults when the config does not name it).

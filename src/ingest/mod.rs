@@ -7,6 +7,7 @@
 //! only the caller decides (from `max_reject_rate`) whether the run fails.
 
 mod config;
+mod pieces;
 mod read;
 mod schema;
 mod summary;
@@ -20,8 +21,9 @@ use polars::prelude::*;
 
 pub use config::{
     ColumnRef, Delimiter, IngestConfig, IngestSettings, SourceFormat, SourceSpec,
-    DEFAULT_MAX_REJECT_RATE,
+    DEFAULT_MAX_REJECT_RATE, DEFAULT_PIECE_MIB,
 };
+pub use pieces::{load_table_in_pieces, Streamed};
 pub use read::{read_raw, RawTable};
 pub use schema::{ColumnSpec, ColumnType, TableKind};
 pub use summary::{IngestSummary, TableSummary};
@@ -175,11 +177,12 @@ pub fn ingest(request: &IngestRequest) -> Result<Ingested, IngestError> {
 /// Fails when a table's share of rejected rows is above `max_rate`, naming the most frequent
 /// reasons and the first rejected row.
 pub fn check_reject_rate(
-    validated: &Validated,
+    table: TableKind,
+    s: &TableSummary,
+    rejects: &DataFrame,
     max_rate: f64,
     rejects_path: &Path,
 ) -> Result<(), IngestError> {
-    let s = &validated.summary;
     if s.reject_rate() <= max_rate {
         return Ok(());
     }
@@ -190,12 +193,12 @@ pub fn check_reject_rate(
         .collect::<Vec<_>>()
         .join(", ");
     Err(IngestError::TooManyRejects {
-        table: validated.table,
+        table,
         rejected: s.rows_rejected,
         rows_in: s.rows_in,
         max_rate,
         top,
-        example: first_reject(&validated.rejects).unwrap_or_default(),
+        example: first_reject(rejects).unwrap_or_default(),
         rejects_path: rejects_path.to_path_buf(),
     })
 }
@@ -255,7 +258,13 @@ pub fn run(request: &IngestRequest, out_dir: &Path) -> Result<Ingested, IngestEr
     write_rejects(out_dir, &mut ingested)?;
     io::write_json_atomic(&out_dir.join("ingest.json"), &ingested.summary())?;
     for (table, v) in &ingested.tables {
-        check_reject_rate(v, request.max_reject_rate(), &rejects_path(out_dir, *table))?;
+        check_reject_rate(
+            *table,
+            &v.summary,
+            &v.rejects,
+            request.max_reject_rate(),
+            &rejects_path(out_dir, *table),
+        )?;
     }
     write_tables(out_dir, &mut ingested)?;
     Ok(ingested)

@@ -31,16 +31,34 @@ pub fn read_raw(path: &Path, spec: &SourceSpec, table: TableKind) -> Result<RawT
             path: path.to_path_buf(),
         });
     }
-    let format = spec.format.unwrap_or_else(|| match path.extension() {
+    match source_format(path, spec) {
+        SourceFormat::Parquet => read_parquet(path),
+        SourceFormat::Csv => read_delimited(path, spec, table),
+    }
+}
+
+/// The configured format, else the one the extension names (`.parquet`/`.pq`, else CSV).
+fn source_format(path: &Path, spec: &SourceSpec) -> SourceFormat {
+    spec.format.unwrap_or_else(|| match path.extension() {
         Some(e) if e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq") => {
             SourceFormat::Parquet
         }
         _ => SourceFormat::Csv,
-    });
-    match format {
-        SourceFormat::Parquet => read_parquet(path),
-        SourceFormat::Csv => read_delimited(path, spec, table),
-    }
+    })
+}
+
+/// Every column as text, nulls for missing fields, ragged lines an error.
+fn csv_options(has_header: bool, separator: u8, quote: Option<u8>) -> CsvReadOptions {
+    CsvReadOptions::default()
+        .with_has_header(has_header)
+        .with_infer_schema_length(Some(0))
+        .with_raise_if_empty(false)
+        .map_parse_options(move |p| {
+            p.with_separator(separator)
+                .with_quote_char(quote)
+                .with_missing_is_null(true)
+                .with_truncate_ragged_lines(false)
+        })
 }
 
 fn polars_err(path: &Path) -> impl FnOnce(PolarsError) -> IngestError + '_ {
@@ -111,18 +129,7 @@ fn read_delimited(
         Delimiter::Auto => sniff_delimiter(path)?,
         d => d,
     };
-    let options = |separator: u8, quote: Option<u8>| {
-        CsvReadOptions::default()
-            .with_has_header(has_header)
-            .with_infer_schema_length(Some(0))
-            .with_raise_if_empty(false)
-            .map_parse_options(move |p| {
-                p.with_separator(separator)
-                    .with_quote_char(quote)
-                    .with_missing_is_null(true)
-                    .with_truncate_ragged_lines(false)
-            })
-    };
+    let options = |separator: u8, quote: Option<u8>| csv_options(has_header, separator, quote);
     let frame = match delimiter {
         Delimiter::Byte(sep) => options(sep, Some(b'"'))
             .try_into_reader_with_file_path(Some(path.to_path_buf()))
@@ -145,6 +152,225 @@ fn read_delimited(
         first_line: if has_header { 2 } else { 1 },
         has_header,
     })
+}
+
+/// A delimited source read in pieces of about `piece_bytes`, each cut at the end of a record:
+/// for files too large to hold as one frame of text (200M order lines as text columns take
+/// ~22 GB). Every piece is a [`RawTable`] whose `first_line` continues the previous one, with the
+/// file's own column names, so validating the pieces one by one names the same lines as
+/// validating the whole file. The first piece is read without a schema, as [`read_raw`] reads the
+/// whole file; later pieces get its schema, so every piece has the same columns.
+pub struct Pieces {
+    path: PathBuf,
+    file: File,
+    /// The header record (with its line end), put in front of every piece so polars names the
+    /// columns of each piece as it names the file's; empty without a header.
+    header: Vec<u8>,
+    has_header: bool,
+    separator: u8,
+    piece_bytes: usize,
+    /// Bytes read past the last cut: the start of the next piece.
+    carry: Vec<u8>,
+    schema: Option<SchemaRef>,
+    /// Only these columns (by position) are parsed, when set.
+    columns: Option<Arc<Vec<usize>>>,
+    rows: usize,
+    at_end: bool,
+    emitted: bool,
+}
+
+/// How a delimited file may be read: in [`Pieces`], or only whole (whitespace-separated files
+/// are rewritten in memory first; Parquet has its own reader).
+pub enum Layout {
+    Pieces(Pieces),
+    Whole,
+}
+
+/// Opens `path` for reading in pieces when it is a delimited file with a one-byte separator.
+pub fn pieces(
+    path: &Path,
+    spec: &SourceSpec,
+    table: TableKind,
+    piece_bytes: usize,
+) -> Result<Layout, IngestError> {
+    if !path.exists() {
+        return Err(IngestError::MissingFile {
+            table,
+            path: path.to_path_buf(),
+        });
+    }
+    if source_format(path, spec) == SourceFormat::Parquet {
+        return Ok(Layout::Whole);
+    }
+    let separator = match spec.delimiter(table)? {
+        Delimiter::Auto => sniff_delimiter(path)?,
+        d => d,
+    };
+    let Delimiter::Byte(separator) = separator else {
+        return Ok(Layout::Whole);
+    };
+    let read_err = |source| IngestError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(read_err)?;
+    let has_header = spec.header.unwrap_or(true);
+    let mut p = Pieces {
+        path: path.to_path_buf(),
+        file,
+        header: Vec::new(),
+        has_header,
+        separator,
+        piece_bytes: piece_bytes.max(1),
+        carry: Vec::new(),
+        schema: None,
+        columns: None,
+        rows: 0,
+        at_end: false,
+        emitted: false,
+    };
+    if has_header {
+        // The header is the first record: read until its end.
+        loop {
+            if let Some(cut) = record_end(&p.carry, false) {
+                p.header = p.carry.drain(..cut).collect();
+                break;
+            }
+            if p.fill(p.carry.len() + (64 << 10))? == 0 {
+                p.header = std::mem::take(&mut p.carry);
+                break;
+            }
+        }
+    }
+    Ok(Layout::Pieces(p))
+}
+
+impl Pieces {
+    /// Parses only the columns at these 0-based positions of every piece (the others are not
+    /// materialised).
+    pub fn only_columns(mut self, positions: Vec<usize>) -> Pieces {
+        self.columns = Some(Arc::new(positions));
+        self
+    }
+
+    /// Whether every piece has been read.
+    pub fn is_done(&self) -> bool {
+        self.at_end && self.carry.is_empty() && self.emitted
+    }
+
+    /// Reads from the file into `carry` until it holds `target` bytes or the file ends; returns
+    /// the bytes read.
+    fn fill(&mut self, target: usize) -> Result<usize, IngestError> {
+        let start = self.carry.len();
+        if target > start {
+            self.carry.reserve(target - start);
+        }
+        while self.carry.len() < target {
+            let n = (&mut self.file)
+                .take((target - self.carry.len()) as u64)
+                .read_to_end(&mut self.carry)
+                .map_err(|source| IngestError::Read {
+                    path: self.path.clone(),
+                    source,
+                })?;
+            if n == 0 {
+                self.at_end = true;
+                break;
+            }
+        }
+        Ok(self.carry.len() - start)
+    }
+
+    /// The bytes of the next piece (whole records), or `None` at the end of the file.
+    fn next_bytes(&mut self) -> Result<Option<Vec<u8>>, IngestError> {
+        let mut target = self.piece_bytes;
+        loop {
+            if !self.at_end && self.carry.len() < target {
+                self.fill(target)?;
+            }
+            if self.at_end && self.carry.len() <= target {
+                if self.carry.is_empty() && self.emitted {
+                    return Ok(None);
+                }
+                return Ok(Some(std::mem::take(&mut self.carry)));
+            }
+            match record_end(&self.carry[..target.min(self.carry.len())], true) {
+                Some(cut) => {
+                    let rest = self.carry.split_off(cut);
+                    return Ok(Some(std::mem::replace(&mut self.carry, rest)));
+                }
+                // One record longer than a piece: read on until it ends.
+                None => target = target.saturating_mul(2),
+            }
+        }
+    }
+
+    fn parse(&mut self, bytes: Vec<u8>) -> Result<RawTable, IngestError> {
+        let mut input = Vec::with_capacity(self.header.len() + bytes.len());
+        input.extend_from_slice(&self.header);
+        input.extend_from_slice(&bytes);
+        drop(bytes);
+        let frame = csv_options(self.has_header, self.separator, Some(b'"'))
+            .with_schema(self.schema.clone())
+            .with_projection(self.columns.clone())
+            .into_reader_with_file_handle(Cursor::new(input))
+            .finish()
+            .map_err(polars_err(&self.path))?;
+        let frame = trim_names(frame).map_err(polars_err(&self.path))?;
+        if self.schema.is_none() && self.columns.is_none() {
+            self.schema = Some(frame.schema().clone());
+        }
+        let first_line = self.rows + if self.has_header { 2 } else { 1 };
+        self.rows += frame.height();
+        Ok(RawTable {
+            path: self.path.clone(),
+            frame,
+            first_line,
+            has_header: self.has_header,
+        })
+    }
+}
+
+impl Iterator for Pieces {
+    type Item = Result<RawTable, IngestError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let bytes = match self.next_bytes() {
+            Ok(Some(b)) => b,
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        self.emitted = true;
+        Some(self.parse(bytes))
+    }
+}
+
+/// The end (one past the line feed) of the last whole record in `bytes`, which start at a
+/// record boundary; with `last = false`, of the first one. A line feed inside a quoted field does
+/// not end a record: a record ends at a line feed after an even number of quotes (a doubled quote
+/// inside a field counts twice, so the parity holds).
+fn record_end(bytes: &[u8], last: bool) -> Option<usize> {
+    if memchr::memchr(b'"', bytes).is_none() {
+        let found = if last {
+            memchr::memrchr(b'\n', bytes)
+        } else {
+            memchr::memchr(b'\n', bytes)
+        };
+        return found.map(|i| i + 1);
+    }
+    let mut quoted = false;
+    let mut end = None;
+    for i in memchr::memchr2_iter(b'"', b'\n', bytes) {
+        if bytes[i] == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            end = Some(i + 1);
+            if !last {
+                break;
+            }
+        }
+    }
+    end
 }
 
 /// Header names come from the file: surrounding spaces and a stray `\r` are not part of them.
@@ -230,6 +456,16 @@ mod tests {
             String::from_utf8(bytes).unwrap(),
             "00001\t19970101\t1\t11.77\n00002\t19970112\t1\t12.00\n"
         );
+    }
+
+    #[test]
+    fn records_end_at_line_feeds_outside_quotes() {
+        assert_eq!(record_end(b"a,b\nc,d\ne", true), Some(8));
+        assert_eq!(record_end(b"a,b\nc,d\ne", false), Some(4));
+        assert_eq!(record_end(b"a,\"b\nc\",d\ne", true), Some(10));
+        assert_eq!(record_end(b"a,\"b\nc", true), None);
+        assert_eq!(record_end(b"a,\"b\"\"\nc\"\nd", false), Some(10));
+        assert_eq!(record_end(b"abc", true), None);
     }
 
     #[test]

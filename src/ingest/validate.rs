@@ -57,10 +57,22 @@ struct Mapped {
 
 /// Validates a raw table against its canonical schema.
 pub fn validate(
+    raw: RawTable,
+    table: TableKind,
+    spec: &SourceSpec,
+    as_of: Option<NaiveDate>,
+) -> Result<Validated, IngestError> {
+    validate_piece(raw, table, spec, as_of, None)
+}
+
+/// [`validate`] with the duplicate rows found by the caller (`Some`: a piece of a file whose
+/// duplicates were found over the whole file) instead of within `raw`.
+pub(crate) fn validate_piece(
     mut raw: RawTable,
     table: TableKind,
     spec: &SourceSpec,
     as_of: Option<NaiveDate>,
+    duplicates: Option<Duplicates>,
 ) -> Result<Validated, IngestError> {
     let mapped = map_columns(&raw, table, spec)?;
     let date_format = spec.date_format.as_deref();
@@ -76,7 +88,11 @@ pub fn validate(
     // (one "bad" flag per row); phase B computes the reasons, column names and values (strings)
     // for the bad rows alone, which are few in any file worth loading. Each stage refers to the
     // previous one by column name, so no parse runs twice.
-    let has_order_id = mapped.iter().any(|m| m.canonical == "order_id");
+    let DuplicateColumns {
+        has_order_id,
+        key_order,
+        hashed,
+    } = duplicate_columns(&mapped, &source_names);
     let clean = clean_columns(&raw.frame, &mapped);
     let stages = Stages::new(&raw, &mapped, &clean, table, date_format, as_of, true);
     let extras = extra_columns(&raw_names_used(&mapped), &source_names, table, &mapped);
@@ -85,25 +101,13 @@ pub fn validate(
         path: raw.path.clone(),
         source,
     };
-    // A row identical (in every source column) to an earlier one. With an order id this is the
-    // same order line delivered twice; without one it may be two equal purchases on one day.
-    // The order id narrows the search first (identical rows share it).
-    let order_id: Vec<String> = mapped
-        .iter()
-        .filter(|m| m.canonical == "order_id")
-        .map(|m| m.source.clone())
-        .collect();
-    let key_order: Vec<String> = order_id
-        .iter()
-        .chain(source_names.iter().filter(|n| !order_id.contains(n)))
-        .cloned()
-        .collect();
-    let hashed = if order_id.is_empty() {
-        &key_order
-    } else {
-        &order_id
+    let first_line = raw.first_line as i64;
+    let dups = match duplicates {
+        Some(d) => d,
+        None => find_duplicates(&raw.frame, &key_order, &hashed)
+            .map_err(polars_err)?
+            .with_lines(first_line),
     };
-    let dups = find_duplicates(&raw.frame, &key_order, hashed).map_err(polars_err)?;
     let mut bad = stages
         .bad_flags
         .iter()
@@ -150,7 +154,6 @@ pub fn validate(
 
     // Phase B: the bad rows of the source, with their row numbers and duplicate flags.
     let bad_rows = all.filter(&bad_mask).map_err(polars_err)?;
-    let first_line = raw.first_line as i64;
     let mut rescued: Option<DataFrame> = None;
     let rejects = if bad_rows.height() == 0 {
         rejects_frame(&bad_rows, &raw, &mapped, date_format, as_of, None).map_err(polars_err)?
@@ -227,10 +230,7 @@ pub fn validate(
         let first_seen = if has_order_id && !dups.first_copy.is_empty() {
             Some(
                 rows.iter()
-                    .map(|r| {
-                        r.and_then(|r| dups.first_copy.get(&r))
-                            .map(|f| *f as i64 + first_line)
-                    })
+                    .map(|r| r.and_then(|r| dups.first_copy.get(&r)).copied())
                     .collect::<Vec<_>>(),
             )
         } else {
@@ -301,11 +301,87 @@ pub fn validate(
 }
 
 /// Rows identical in every source column to an earlier row.
-struct Duplicates {
+pub(crate) struct Duplicates {
     /// Per source row: a later copy of an earlier row (named `__same_as_earlier`).
-    later_copy: BooleanChunked,
-    /// Row of a later copy → row of its first copy.
-    first_copy: HashMap<IdxSize, IdxSize>,
+    pub later_copy: BooleanChunked,
+    /// Row of a later copy → line of its first copy (rows within `find_duplicates`).
+    pub first_copy: HashMap<IdxSize, i64>,
+}
+
+impl Duplicates {
+    /// Later copies at the given rows (ascending), each with the line of its first copy.
+    pub fn at(rows: usize, later: impl IntoIterator<Item = (IdxSize, i64)>) -> Duplicates {
+        let mut flags = vec![false; rows];
+        let mut first_copy = HashMap::new();
+        for (r, line) in later {
+            flags[r as usize] = true;
+            first_copy.insert(r, line);
+        }
+        Duplicates {
+            later_copy: BooleanChunked::from_slice(SAME_AS_EARLIER.into(), &flags),
+            first_copy,
+        }
+    }
+
+    /// First copies named by their line (row + the line of row 0) rather than their row.
+    fn with_lines(mut self, first_line: i64) -> Duplicates {
+        for f in self.first_copy.values_mut() {
+            *f += first_line;
+        }
+        self
+    }
+}
+
+/// The columns the duplicate check compares (see `find_duplicates`).
+pub(crate) struct DuplicateColumns {
+    /// Whether the table has an order id, so that a copy is a duplicate delivery (rejected)
+    /// rather than possibly two equal purchases (counted).
+    pub has_order_id: bool,
+    /// Every source column, the order id first.
+    pub key_order: Vec<String>,
+    /// The columns hashed to narrow the search: the order id, else every column.
+    pub hashed: Vec<String>,
+}
+
+/// A row identical (in every source column) to an earlier one. With an order id this is the
+/// same order line delivered twice; without one it may be two equal purchases on one day. The
+/// order id narrows the search first (identical rows share it).
+fn duplicate_columns(mapped: &[Mapped], source_names: &[String]) -> DuplicateColumns {
+    let order_id: Vec<String> = mapped
+        .iter()
+        .filter(|m| m.canonical == "order_id")
+        .map(|m| m.source.clone())
+        .collect();
+    let key_order: Vec<String> = order_id
+        .iter()
+        .chain(source_names.iter().filter(|n| !order_id.contains(n)))
+        .cloned()
+        .collect();
+    DuplicateColumns {
+        has_order_id: !order_id.is_empty(),
+        hashed: if order_id.is_empty() {
+            key_order.clone()
+        } else {
+            order_id
+        },
+        key_order,
+    }
+}
+
+/// The duplicate-check columns of a source, from its first piece.
+pub(crate) fn duplicate_columns_of(
+    raw: &RawTable,
+    table: TableKind,
+    spec: &SourceSpec,
+) -> Result<DuplicateColumns, IngestError> {
+    let mapped = map_columns(raw, table, spec)?;
+    let names: Vec<String> = raw
+        .frame
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    Ok(duplicate_columns(&mapped, &names))
 }
 
 /// Below this many candidate rows the whole-row comparison runs directly.
@@ -322,7 +398,7 @@ const FEW_CANDIDATES: usize = 10_000;
 /// together (a hash collision only keeps a row too many) and the row order is kept, so the
 /// exact whole-row comparison on the few remaining rows gives the same answer as on the whole
 /// table.
-fn find_duplicates(
+pub(crate) fn find_duplicates(
     frame: &DataFrame,
     key_order: &[String],
     hashed: &[String],
@@ -380,7 +456,7 @@ fn find_duplicates(
         let firsts = found.column(FIRST_SEEN)?.idx()?;
         for (r, f) in rows.into_no_null_iter().zip(firsts.into_no_null_iter()) {
             later_copy[r as usize] = true;
-            first_copy.insert(r, f);
+            first_copy.insert(r, f as i64);
         }
     }
     Ok(Duplicates {
@@ -390,9 +466,18 @@ fn find_duplicates(
 }
 
 /// Per row: whether another row has the same hash of `columns` (a superset of the rows whose
-/// values repeat). Rows are hashed in parallel slices; the repeated hashes are found in
-/// parallel partitions of the hash space.
+/// values repeat).
 fn shared_hash_rows(frame: &DataFrame, columns: &[String]) -> PolarsResult<BooleanChunked> {
+    let hashes = row_hashes(frame, columns)?;
+    Ok(match repeated_hashes(&hashes) {
+        None => BooleanChunked::full(ROW.into(), false, hashes.len()),
+        Some(shared) => shared.into_iter().collect(),
+    })
+}
+
+/// A 64-bit hash of `columns` per row, in parallel slices of rows. The same text gives the same
+/// hash in any frame (a fixed seed), so hashes of the pieces of a file can be compared.
+pub(crate) fn row_hashes(frame: &DataFrame, columns: &[String]) -> PolarsResult<Vec<u64>> {
     let n = frame.height();
     let state = PlSeedableRandomStateQuality::seed_from_u64(0x5eed);
     let parts = parallel::per_slice(n, |start, len| -> PolarsResult<Vec<u64>> {
@@ -411,10 +496,16 @@ fn shared_hash_rows(frame: &DataFrame, columns: &[String]) -> PolarsResult<Boole
     for p in parts {
         hashes.extend(p?);
     }
-    // Partition p owns the hashes whose top bits are p; each finds its repeated hashes.
+    Ok(hashes)
+}
+
+/// Per hash: whether another entry has the same value; `None` when no value repeats. Partition p
+/// of the hash space owns the hashes whose top bits are p and finds its repeated ones, the
+/// partitions in parallel.
+pub(crate) fn repeated_hashes(hashes: &[u64]) -> Option<Vec<bool>> {
+    let n = hashes.len();
     let space = parallel::HashSpace::new();
     let partitions = space.partitions();
-    let hashes = &hashes;
     let repeated: Vec<HashSet<u64, Mixed>> = space.per_partition(|p| {
         let mut seen = HashSet::with_capacity_and_hasher(n / partitions + 1, Mixed::default());
         let mut repeated = HashSet::with_hasher(Mixed::default());
@@ -426,12 +517,14 @@ fn shared_hash_rows(frame: &DataFrame, columns: &[String]) -> PolarsResult<Boole
         repeated
     });
     if repeated.iter().all(|r| r.is_empty()) {
-        return Ok(BooleanChunked::full(ROW.into(), false, n));
+        return None;
     }
-    Ok(hashes
-        .iter()
-        .map(|h| repeated[space.owner(*h)].contains(h))
-        .collect::<BooleanChunked>())
+    Some(
+        hashes
+            .iter()
+            .map(|h| repeated[space.owner(*h)].contains(h))
+            .collect(),
+    )
 }
 
 /// A hasher for values that already are hashes: one multiplication spreads their bits so both
@@ -1157,7 +1250,7 @@ mod tests {
             let got: Vec<bool> = d.later_copy.iter().map(|v| v.unwrap()).collect();
             assert_eq!(got, later);
             for (r, is_later) in later.iter().enumerate() {
-                let want = is_later.then_some(first[r]);
+                let want = is_later.then_some(first[r] as i64);
                 assert_eq!(d.first_copy.get(&(r as IdxSize)).copied(), want, "row {r}");
             }
         }

@@ -33,13 +33,33 @@ pub struct Summaries {
     pub summaries: CustomerSummaries,
 }
 
-pub fn summaries(tx: &DataFrame, as_of: NaiveDate, unit: TimeUnit) -> Result<Summaries, Error> {
+/// Where the purchases come from: a transactions table, or the lines a run already keyed.
+#[derive(Clone, Copy)]
+pub enum Purchases<'a> {
+    Table(&'a DataFrame),
+    Lines(&'a features::History),
+}
+
+impl<'a> From<&'a DataFrame> for Purchases<'a> {
+    fn from(tx: &'a DataFrame) -> Self {
+        Purchases::Table(tx)
+    }
+}
+
+pub fn summaries(
+    purchases: Purchases<'_>,
+    as_of: NaiveDate,
+    unit: TimeUnit,
+) -> Result<Summaries, Error> {
     let params = FeatureParams {
         families: Some(vec![Family::Btyd]),
         time_unit: unit,
         ..FeatureParams::default()
     };
-    let f = features::build(tx, None, as_of, &params)?;
+    let f = match purchases {
+        Purchases::Table(tx) => features::build(tx, None, as_of, &params)?,
+        Purchases::Lines(history) => history.build(as_of, &params)?,
+    };
     let m = features::to_matrix(&f, "customer_id", None)?;
     let column =
         |name: &str| -> Vec<f64> { m.column(name).map(|c| c.to_vec()).unwrap_or_default() };
@@ -88,12 +108,12 @@ fn subset(s: &CustomerSummaries, keep: &[bool]) -> CustomerSummaries {
 
 /// Fits BG/NBD and Gamma-Gamma on the history up to `as_of`.
 pub fn fit(
-    tx: &DataFrame,
+    purchases: Purchases<'_>,
     as_of: NaiveDate,
     unit: TimeUnit,
     params: &FitParams,
 ) -> Result<ClvArtifact, Error> {
-    let s = summaries(tx, as_of, unit)?;
+    let s = summaries(purchases, as_of, unit)?;
     let keep: Vec<bool> = s.summaries.t.iter().map(|t| *t > 0.0).collect();
     let excluded = keep.iter().filter(|k| !**k).count();
     let model = ClvModel::fit(&subset(&s.summaries, &keep), unit_name(unit), params)?;
@@ -120,13 +140,13 @@ pub struct PredictParams {
 /// Per customer: p_alive, expected_purchases, expected_avg_value, clv, next_purchase_date.
 pub fn predict(
     artifact: &ClvArtifact,
-    tx: &DataFrame,
+    purchases: Purchases<'_>,
     as_of: NaiveDate,
     p: &PredictParams,
 ) -> Result<DataFrame, Error> {
     let model = &artifact.model;
     let unit = parse_unit(model)?;
-    let mut s = summaries(tx, as_of, unit)?;
+    let mut s = summaries(purchases, as_of, unit)?;
     for t in s.summaries.t.iter_mut() {
         *t = t.max(MIN_T);
     }
@@ -182,7 +202,7 @@ pub fn evaluate(
     holdout_end: NaiveDate,
 ) -> Result<HoldoutReport, Error> {
     let unit = parse_unit(&artifact.model)?;
-    let s = summaries(tx, calibration_end, unit)?;
+    let s = summaries(tx.into(), calibration_end, unit)?;
     let keep: Vec<bool> = s.summaries.t.iter().map(|t| *t > 0.0).collect();
     let calibration = subset(&s.summaries, &keep);
     let ids: Vec<&String> = s

@@ -12,8 +12,9 @@ use std::path::Path;
 use chrono::NaiveDate;
 
 use crate::features::{self, FeatureParams};
-use crate::ingest::{self, IngestRequest, TableKind, Validated};
+use crate::ingest::{self, IngestRequest, TableKind, TableSummary, Validated};
 use crate::{io, Error};
+use polars::prelude::DataFrame;
 
 /// Loads one table through ingest's validation. Rejects are written under `rejects_dir` when
 /// there are any, and the threshold applies: past it the load fails (exit code 2).
@@ -24,8 +25,14 @@ pub fn load_checked(
     warnings: &mut String,
 ) -> Result<Validated, Error> {
     let mut v = request.load(table)?;
-    if let Some(path) = write_rejects(&mut v, rejects_dir, warnings)? {
-        ingest::check_reject_rate(&v, request.max_reject_rate(), &path)?;
+    if let Some(path) = write_rejects(v.table, &mut v.rejects, &v.summary, rejects_dir, warnings)? {
+        ingest::check_reject_rate(
+            v.table,
+            &v.summary,
+            &v.rejects,
+            request.max_reject_rate(),
+            &path,
+        )?;
     }
     Ok(v)
 }
@@ -33,21 +40,23 @@ pub fn load_checked(
 /// Writes a table's rejects to `rejects_dir/rejects/<table>.csv` when there are any, with a
 /// warning line naming the top reasons; returns the file written.
 pub fn write_rejects(
-    v: &mut Validated,
+    table: TableKind,
+    rejects: &mut DataFrame,
+    summary: &TableSummary,
     rejects_dir: &Path,
     warnings: &mut String,
 ) -> Result<Option<std::path::PathBuf>, Error> {
-    if v.summary.rows_rejected == 0 {
+    if summary.rows_rejected == 0 {
         return Ok(None);
     }
-    let path = ingest::rejects_path(rejects_dir, v.table);
-    io::write_table(&path, &mut v.rejects)?;
+    let path = ingest::rejects_path(rejects_dir, table);
+    io::write_table(&path, rejects)?;
     warnings.push_str(&format!(
         "warning: {}: {} of {} rows rejected ({}); see {}\n",
-        v.table,
-        v.summary.rows_rejected,
-        v.summary.rows_in,
-        v.summary
+        table,
+        summary.rows_rejected,
+        summary.rows_in,
+        summary
             .top_reasons(3)
             .iter()
             .map(|(r, n)| format!("{r} {n}"))

@@ -525,7 +525,8 @@ pub fn write_side_rejects(
                 .join(", "),
             path.display()
         ));
-        ingest::check_reject_rate(&t.validated, max_reject_rate, &path)?;
+        let v = &t.validated;
+        ingest::check_reject_rate(v.table, &v.summary, &v.rejects, max_reject_rate, &path)?;
     }
     Ok(warnings)
 }

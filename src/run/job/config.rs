@@ -250,6 +250,9 @@ pub struct TrainSettings {
     /// Share of rows held out for the metrics (response: the latest contacts; churn: random).
     #[serde(default = "default_holdout")]
     pub holdout: f64,
+    /// Most training rows per model, a seeded random sample above it (0 = every row).
+    #[serde(default = "default_max_rows")]
+    pub max_rows: usize,
 }
 
 impl Default for TrainSettings {
@@ -258,6 +261,7 @@ impl Default for TrainSettings {
             models: default_train_models(),
             churn_horizon_days: default_churn_days(),
             holdout: default_holdout(),
+            max_rows: default_max_rows(),
         }
     }
 }
@@ -270,6 +274,9 @@ fn default_churn_days() -> u32 {
 }
 fn default_holdout() -> f64 {
     0.2
+}
+fn default_max_rows() -> usize {
+    crate::run::models::DEFAULT_MAX_TRAINING_ROWS
 }
 
 /// Where `score` finds its models when the job does not train them.

@@ -14,7 +14,7 @@ use super::manifest::{
 };
 use super::{round_ms, Observer};
 use crate::clv::FitParams;
-use crate::features::{self, FeatureError, FeatureParams};
+use crate::features::{self, Family, FeatureError, FeatureParams, HistoryBuilder};
 use crate::ingest::{self, IngestRequest, TableKind, Validated};
 use crate::io::file_digest;
 use crate::models::{ClassifierParams, LogisticParams, ModelArtifact, PreprocessParams};
@@ -24,6 +24,55 @@ use crate::run::{clv, models, segment, select, write_rejects};
 use crate::segment::{KChoice, SegmentParams, Segmentation};
 use crate::select::{render_summary, Selection};
 use crate::{io, Error};
+
+/// Validates the transactions (in pieces when the file is large) into the features' keyed lines.
+fn stream_transactions(
+    request: &IngestRequest,
+    params: &FeatureParams,
+    with_customers: bool,
+) -> Result<(ingest::Streamed, HistoryBuilder, Vec<StagePart>), Error> {
+    let table = TableKind::Transactions;
+    let path = request
+        .path(table)
+        .ok_or(ingest::IngestError::NoSource { table })?;
+    let mut builder = HistoryBuilder::new(params, with_customers);
+    let mut keying = 0.0;
+    let t0 = Instant::now();
+    let streamed = ingest::load_table_in_pieces::<Error>(
+        table,
+        &path,
+        &request.config.source(table),
+        request.as_of(),
+        request.config.piece_bytes(),
+        &mut |frame: DataFrame| {
+            let t = Instant::now();
+            builder.push(&frame).map_err(Error::from)?;
+            keying += t.elapsed().as_secs_f64();
+            Ok(())
+        },
+    )?;
+    let total = t0.elapsed().as_secs_f64();
+    let name = |what: &str| format!("transactions: {what}");
+    let mut parts = Vec::new();
+    if streamed.pieces > 1 {
+        parts.push(StagePart {
+            name: name("duplicates over the whole file"),
+            seconds: round_ms(streamed.duplicate_seconds),
+        });
+    }
+    parts.push(StagePart {
+        name: name(&match streamed.pieces {
+            1 => "read and validate".to_string(),
+            n => format!("read and validate in {n} pieces"),
+        }),
+        seconds: round_ms(total - streamed.duplicate_seconds - keying),
+    });
+    parts.push(StagePart {
+        name: name("keyed lines"),
+        seconds: round_ms(keying),
+    });
+    Ok((streamed, builder, parts))
+}
 
 fn pe(e: PolarsError) -> Error {
     Error::Features(FeatureError::from(e))
@@ -158,7 +207,10 @@ impl State<'_> {
         self.tables.get(&TableKind::Customers).map(|v| &v.frame)
     }
 
-    /// Reads and validates every source the job names, hashing the files meanwhile.
+    /// Reads and validates every source the job names, hashing the files meanwhile. The
+    /// transactions are validated in pieces when large (`[ingest] piece_mib`) and go straight
+    /// into the features' keyed lines (`features::History`): the run never holds them as a
+    /// table, so its memory grows with ~21 bytes per order line, not with the file's text.
     fn ingest(
         &mut self,
         manifest: &mut Manifest,
@@ -176,7 +228,9 @@ impl State<'_> {
             .collect();
         let rejects_dir = self.dir.to_path_buf();
         let request = &self.request;
-        let (digests, loaded) = std::thread::scope(|s| {
+        let history_params = self.history_params();
+        let with_customers = tables.contains(&TableKind::Customers);
+        let (digests, streamed, loaded) = std::thread::scope(|s| {
             // Hashing is I/O and one core; it overlaps with the validation's polars queries.
             let hashing = s.spawn(|| {
                 paths
@@ -188,8 +242,10 @@ impl State<'_> {
             // one core (reading, duplicate narrowing) that another table's work fills.
             let loading: Vec<_> = tables
                 .iter()
+                .filter(|t| **t != TableKind::Transactions)
                 .map(|t| s.spawn(move || request.load(*t).map_err(Error::from)))
                 .collect();
+            let streamed = stream_transactions(request, &history_params, with_customers);
             let loaded: Result<Vec<Validated>, Error> = loading
                 .into_iter()
                 .map(|h| {
@@ -197,8 +253,9 @@ impl State<'_> {
                         .unwrap_or_else(|_| Err(Error::Usage("loading a table failed".into())))
                 })
                 .collect();
-            (hashing.join(), loaded)
+            (hashing.join(), streamed, loaded)
         });
+        let (mut streamed, builder, mut parts) = streamed?;
         let mut loaded = loaded?;
         let digests = digests
             .map_err(|_| Error::Usage("hashing the inputs failed".into()))?
@@ -206,12 +263,13 @@ impl State<'_> {
         // Every input is recorded before the reject thresholds apply, so the manifest of a run
         // that fails on bad rows still says what was read.
         let mut text = String::new();
-        let mut rejects = Vec::new();
-        for (v, ((table, path), (bytes, sha256))) in
-            loaded.iter_mut().zip(paths.iter().zip(digests))
-        {
-            let written = write_rejects(v, &rejects_dir, &mut text)?;
-            let s = &v.summary;
+        let mut checks = Vec::new();
+        for ((table, path), (bytes, sha256)) in paths.iter().zip(digests) {
+            let (rejects, summary) = match loaded.iter_mut().find(|v| v.table == *table) {
+                Some(v) => (&mut v.rejects, &v.summary),
+                None => (&mut streamed.rejects, &streamed.summary),
+            };
+            let written = write_rejects(*table, rejects, summary, &rejects_dir, &mut text)?;
             manifest.inputs.push(InputRecord {
                 table: table.name().to_string(),
                 path: std::fs::canonicalize(path)
@@ -220,38 +278,76 @@ impl State<'_> {
                     .to_string(),
                 bytes,
                 sha256,
-                rows_in: s.rows_in,
-                rows_kept: s.rows_kept,
-                rows_rejected: s.rows_rejected,
+                rows_in: summary.rows_in,
+                rows_kept: summary.rows_kept,
+                rows_rejected: summary.rows_rejected,
                 rejects: written.as_ref().map(|_| format!("rejects/{table}.csv")),
             });
-            rejects.push(written);
+            checks.push((*table, written));
         }
         warnings.extend(text.lines().map(str::to_string));
-        for (v, written) in loaded.iter().zip(&rejects) {
+        for (table, written) in &checks {
             if let Some(path) = written {
-                ingest::check_reject_rate(v, self.request.max_reject_rate(), path)?;
+                let (rejects, summary) = match loaded.iter().find(|v| v.table == *table) {
+                    Some(v) => (&v.rejects, &v.summary),
+                    None => (&streamed.rejects, &streamed.summary),
+                };
+                ingest::check_reject_rate(
+                    *table,
+                    summary,
+                    rejects,
+                    self.request.max_reject_rate(),
+                    path,
+                )?;
             }
         }
         let mut rows = 0;
         self.summary.push_str("\n== ingest ==\n");
-        for v in loaded {
-            let s = &v.summary;
+        let mut line = |table: TableKind, s: &ingest::TableSummary| {
             self.summary.push_str(&format!(
                 "{:<13} {:>10} rows in  {:>10} kept  {:>8} rejected\n",
-                v.table, s.rows_in, s.rows_kept, s.rows_rejected
+                table, s.rows_in, s.rows_kept, s.rows_rejected
             ));
             rows += s.rows_kept;
+        };
+        line(TableKind::Transactions, &streamed.summary);
+        for v in &loaded {
+            line(v.table, &v.summary);
+        }
+        for v in loaded {
             self.tables.insert(v.table, v);
         }
+        let t0 = Instant::now();
+        self.history = Some(builder.finish(self.customers())?);
+        parts.push(StagePart {
+            name: "transactions: lines sorted by customer and day".into(),
+            seconds: round_ms(t0.elapsed().as_secs_f64()),
+        });
+        self.parts = parts;
         Ok(Some(rows))
     }
 
+    /// The feature settings the run's keyed lines are built with: the job's families, plus
+    /// `btyd` for the `clv` stage (its summaries are that family).
+    fn history_params(&self) -> FeatureParams {
+        let mut params = self.feature_params.clone();
+        if let Some(families) = params.families.as_mut() {
+            if self.job.stages.contains(&Stage::Clv) && !families.contains(&Family::Btyd) {
+                families.push(Family::Btyd);
+            }
+        }
+        params
+    }
+
+    fn history(&self, stage: Stage) -> Result<&features::History, Error> {
+        self.history
+            .as_ref()
+            .ok_or_else(|| Error::Usage(format!("stage `{stage}` needs stage `ingest`")))
+    }
+
     fn build_features(&mut self) -> Result<Option<usize>, Error> {
-        let tx = self.table(TableKind::Transactions, Stage::Features)?;
-        let history = features::History::new(tx, self.customers(), &self.feature_params)?;
+        let history = self.history(Stage::Features)?;
         let mut f = history.build(self.as_of, &self.feature_params)?;
-        self.history = Some(history);
         io::write_table(&self.dir.join("features.parquet"), &mut f)?;
         self.summary.push_str(&format!(
             "\n== features ==\n{} customers × {} features → features.parquet\n",
@@ -300,8 +396,8 @@ impl State<'_> {
 
     fn clv(&mut self) -> Result<Option<usize>, Error> {
         let s = &self.job.config.clv;
-        let tx = self.table(TableKind::Transactions, Stage::Clv)?;
-        let model = clv::fit(tx, self.as_of, s.time_unit, &FitParams::default())?;
+        let lines = clv::Purchases::Lines(self.history(Stage::Clv)?);
+        let model = clv::fit(lines, self.as_of, s.time_unit, &FitParams::default())?;
         io::write_json_atomic(&self.dir.join("models/clv/model.json"), &model)?;
         let predict = clv::PredictParams {
             horizon: s.horizon,
@@ -309,7 +405,7 @@ impl State<'_> {
             monthly_discount_rate: s.monthly_discount_rate,
             alive_threshold: crate::clv::DEFAULT_ALIVE_THRESHOLD,
         };
-        let mut frame = clv::predict(&model, tx, self.as_of, &predict)?;
+        let mut frame = clv::predict(&model, lines, self.as_of, &predict)?;
         io::write_table(&self.dir.join("clv.csv"), &mut frame)?;
         self.summary.push_str("\n== clv ==\n");
         self.summary.push_str(&clv::render_fit(&model));
@@ -320,35 +416,37 @@ impl State<'_> {
 
     fn train(&mut self) -> Result<Option<usize>, Error> {
         let settings = &self.job.config.train;
-        let tx = self.table(TableKind::Transactions, Stage::Train)?;
+        let history = self.history(Stage::Train)?;
         let customers = self.customers();
         let mut rows = 0;
         let mut text = String::from("\n== train ==\n");
         let mut trained_models = Vec::new();
         let mut parts = Vec::new();
+        let cap = (settings.max_rows > 0).then_some(models::RowCap {
+            max_rows: settings.max_rows,
+            seed: self.job.config.job.seed,
+        });
         for &m in &settings.models {
             let t0 = Instant::now();
             let (table, holdout) = match m {
                 JobModel::Response => {
                     let contacts = self.table(TableKind::Contacts, Stage::Train)?;
                     let params = &self.feature_params;
-                    let t = match &self.history {
-                        Some(h) => models::response_rows_from(h, customers, contacts, params)?,
-                        None => models::response_rows(tx, customers, contacts, params)?,
-                    }
-                    .without_level("group", "control")?;
+                    let t = models::response_rows_from(history, customers, contacts, params, cap)?
+                        .without_level("group", "control")?;
                     let holdout = models::HoldoutChoice::Time {
                         fraction: settings.holdout,
                     };
                     (t, holdout)
                 }
                 JobModel::Churn => {
-                    let t = models::churn_rows(
-                        tx,
+                    let t = models::churn_rows_from(
+                        history,
                         customers,
                         self.as_of,
                         settings.churn_horizon_days,
                         &self.feature_params,
+                        cap,
                     )?;
                     let holdout = models::HoldoutChoice::Fraction {
                         fraction: settings.holdout,
@@ -478,14 +576,8 @@ impl State<'_> {
                     levels: report.feature_levels.clone(),
                     ..self.feature_params.clone()
                 };
-                rebuilt = match &self.history {
-                    // The features stage's keyed lines serve any levels.
-                    Some(h) => h.build(self.as_of, &params)?,
-                    None => {
-                        let tx = self.table(TableKind::Transactions, Stage::Score)?;
-                        features::build(tx, self.customers(), self.as_of, &params)?
-                    }
-                };
+                // The run's keyed lines serve any levels.
+                rebuilt = self.history(Stage::Score)?.build(self.as_of, &params)?;
                 &rebuilt
             };
             let (s, drift) = models::score_frame(&artifact, input, Some("customer_id"), false)?;

@@ -28,7 +28,8 @@ pub use registry::{
     render_report, resolve_model, save, show, ModelSummary, Registered, DEFAULT_REGISTRY,
 };
 pub use rows::{
-    churn_rows, response_rows, response_rows_from, table_rows, TableSpec, TrainingTable,
+    churn_rows, churn_rows_from, response_rows, response_rows_from, table_rows, RowCap, TableSpec,
+    TrainingTable, DEFAULT_MAX_TRAINING_ROWS,
 };
 pub use score::{drift_report, render_drift, score_file, score_frame, DriftReport, FeatureDrift};
 

@@ -1,7 +1,7 @@
 //! Training rows: one row per contact with features as of the day before the contact, one row per
 //! customer for churn, or a flat table's rows as they are.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
 use ndarray::{Array1, Array2, Axis};
@@ -157,9 +157,59 @@ pub fn response_rows(
     customers: Option<&DataFrame>,
     contacts: &DataFrame,
     params: &FeatureParams,
+    cap: Option<RowCap>,
 ) -> Result<TrainingTable, Error> {
     let history = features::History::new(tx, customers, params)?;
-    response_rows_from(&history, customers, contacts, params)
+    response_rows_from(&history, customers, contacts, params, cap)
+}
+
+/// At most `max_rows` training rows, chosen at random with `seed` (rows keep their order): a
+/// logistic model of a few dozen inputs is as good from a few million rows as from tens of
+/// millions, and the rows' matrix (8 bytes × inputs × rows) is what bounds a large run's memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowCap {
+    pub max_rows: usize,
+    pub seed: u64,
+}
+
+/// The default cap of `[train] max_rows` and `train --max-rows`.
+pub const DEFAULT_MAX_TRAINING_ROWS: usize = 5_000_000;
+
+impl RowCap {
+    /// The rows to keep of `n` (ascending), or `None` to keep them all.
+    fn pick(self, n: usize) -> Option<Vec<IdxSize>> {
+        use rand::SeedableRng;
+        if n <= self.max_rows {
+            return None;
+        }
+        let mut rng = rand_xoshiro::Xoshiro256Plus::seed_from_u64(self.seed);
+        let mut rows: Vec<IdxSize> = rand::seq::index::sample(&mut rng, n, self.max_rows)
+            .into_iter()
+            .map(|i| i as IdxSize)
+            .collect();
+        rows.sort_unstable();
+        Some(rows)
+    }
+
+    /// `frame`'s sampled rows, and the note that says so (`None`: every row is kept).
+    fn sample(
+        cap: Option<RowCap>,
+        frame: &DataFrame,
+        what: &str,
+    ) -> Result<Option<(DataFrame, String)>, Error> {
+        let Some(rows) = cap.and_then(|c| c.pick(frame.height())) else {
+            return Ok(None);
+        };
+        let note = format!(
+            "trained on a seeded random sample of {} of {} {what} (max_rows)",
+            rows.len(),
+            frame.height()
+        );
+        let sampled = frame
+            .take(&IdxCa::from_vec("rows".into(), rows))
+            .map_err(pe)?;
+        Ok(Some((sampled, note)))
+    }
 }
 
 /// [`response_rows`] from purchase lines already keyed and sorted (a job's features stage
@@ -169,7 +219,10 @@ pub fn response_rows_from(
     customers: Option<&DataFrame>,
     contacts: &DataFrame,
     params: &FeatureParams,
+    cap: Option<RowCap>,
 ) -> Result<TrainingTable, Error> {
+    let sampled = RowCap::sample(cap, contacts, "contacts")?;
+    let contacts = sampled.as_ref().map_or(contacts, |(f, _)| f);
     let lack = frame::missing(
         contacts,
         &[
@@ -236,7 +289,7 @@ pub fn response_rows_from(
     let joined = contacts
         .take(&IdxCa::from_vec("rows".into(), kept))
         .map_err(pe)?;
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = sampled.iter().map(|(_, note)| note.clone()).collect();
     let dropped = contacts.height() - joined.height();
     if dropped > 0 {
         notes.push(format!(
@@ -298,43 +351,50 @@ pub fn churn_rows(
     as_of: NaiveDate,
     horizon_days: u32,
     params: &FeatureParams,
+    cap: Option<RowCap>,
+) -> Result<TrainingTable, Error> {
+    if horizon_days == 0 {
+        return Err(Error::Usage("--horizon-days must be at least 1".into()));
+    }
+    let history = features::History::new(tx, customers, params)?;
+    churn_rows_from(&history, customers, as_of, horizon_days, params, cap)
+}
+
+/// [`churn_rows`] from purchase lines already keyed and sorted (a job's ingest made them).
+pub fn churn_rows_from(
+    history: &features::History,
+    customers: Option<&DataFrame>,
+    as_of: NaiveDate,
+    horizon_days: u32,
+    params: &FeatureParams,
+    cap: Option<RowCap>,
 ) -> Result<TrainingTable, Error> {
     if horizon_days == 0 {
         return Err(Error::Usage("--horizon-days must be at least 1".into()));
     }
     let start = as_of - Duration::days(i64::from(horizon_days));
-    let history = features::History::new(tx, customers, params)?;
-    let levels = fixed_levels(&history, customers, start, params)?;
+    let levels = fixed_levels(history, customers, start, params)?;
     let params = FeatureParams {
         levels: levels.clone(),
         ..params.clone()
     };
     let f = history.build(start, &params)?;
+    let sampled = RowCap::sample(cap, &f, "customers")?;
+    let (f, notes) = match sampled {
+        Some((f, note)) => (f, vec![note]),
+        None => (f, Vec::new()),
+    };
     let names: Vec<String> = f
         .get_column_names()
         .iter()
         .filter(|c| c.as_str() != "customer_id")
         .map(|c| c.to_string())
         .collect();
-    let buyers: HashSet<String> = {
-        let b = tx
-            .clone()
-            .lazy()
-            .filter(
-                col("order_date")
-                    .gt(lit(start))
-                    .and(col("order_date").lt_eq(lit(as_of))),
-            )
-            .select([col("customer_id")])
-            .unique(None, UniqueKeepStrategy::First)
-            .collect()
-            .map_err(pe)?;
-        id_strings(&b)?.into_iter().collect()
-    };
     let ids = id_strings(&f)?;
-    let labels: Array1<f64> = ids
-        .iter()
-        .map(|id| if buyers.contains(id) { 0.0 } else { 1.0 })
+    let labels: Array1<f64> = history
+        .bought_between(&ids, start, as_of)
+        .into_iter()
+        .map(|bought| if bought { 0.0 } else { 1.0 })
         .collect();
     let numeric = frame::numeric_matrix(&f, &names, "the feature rows")?;
     let extra = f.select(["customer_id"]).map_err(pe)?;
@@ -353,7 +413,7 @@ pub fn churn_rows(
         source: format!("transactions, features as of {start}"),
         window: Some((start, start)),
         feature_levels: levels,
-        notes: Vec::new(),
+        notes,
     })
 }
 

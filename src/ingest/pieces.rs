@@ -1,0 +1,389 @@
+//! Validating a file too large to hold as text, piece by piece.
+//!
+//! A whole-file validation holds every column as text (16 bytes a value: 200M order lines of
+//! seven columns are ~22 GB) before the typed table exists. Here the file is read in pieces of
+//! whole records (`read::Pieces`), each piece validated by the same rules as a whole file and
+//! handed to the caller's sink as a typed frame, then dropped: memory holds one piece of text at
+//! a time, and the caller keeps only what it needs of the typed rows (the feature builders keep
+//! ~21 bytes a line).
+//!
+//! Everything a piece cannot see alone is found over the whole file first, so that the result
+//! equals a whole-file validation: the duplicate rows. With an order id, a first pass reads only
+//! that column and hashes it; rows whose hash repeats are the only candidates, and (when there
+//! are any) a second pass collects their text for the exact whole-row comparison. Each piece then
+//! gets its later copies, with the line of each first copy, before it is validated. Without an
+//! order id copies are not rejected, only counted, by a 64-bit hash of the whole row.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::config::SourceSpec;
+use super::read::{self, Layout, Pieces, RawTable};
+use super::schema::TableKind;
+use super::summary::TableSummary;
+use super::validate::{self, Duplicates};
+use super::{load_table, IngestError};
+
+/// A table validated piece by piece: its kept rows went to the sink, in file order.
+#[derive(Debug, Clone)]
+pub struct Streamed {
+    pub table: TableKind,
+    /// `file, line, column, source_column, reason, value, expected`, in line order.
+    pub rejects: DataFrame,
+    pub summary: TableSummary,
+    /// How many pieces the file was read in (1: validated whole).
+    pub pieces: usize,
+    /// Seconds spent finding the duplicate rows over the whole file before the pieces (0 when
+    /// validated whole: the validation finds them).
+    pub duplicate_seconds: f64,
+}
+
+/// Validates `path` as `table`, handing the kept rows to `sink` in file order: in pieces of
+/// about `piece_bytes` when it is a delimited file larger than that, else whole (one call).
+/// Rejects and summary equal those of [`load_table`] on the whole file, except that without an
+/// order id `possible_duplicates` counts rows whose 64-bit whole-row hash repeats.
+pub fn load_table_in_pieces<E: From<IngestError>>(
+    table: TableKind,
+    path: &Path,
+    spec: &SourceSpec,
+    as_of: Option<NaiveDate>,
+    piece_bytes: usize,
+    sink: &mut dyn FnMut(DataFrame) -> Result<(), E>,
+) -> Result<Streamed, E> {
+    let mut pieces = match read::pieces(path, spec, table, piece_bytes)? {
+        Layout::Pieces(p) => p,
+        Layout::Whole => return whole(load_table(table, path, spec, as_of)?, sink),
+    };
+    let first = pieces.next().unwrap_or_else(|| {
+        Err(IngestError::Config {
+            message: format!("`{}`: no piece read; this is a bug", path.display()),
+        })
+    })?;
+    if pieces.is_done() {
+        return whole(validate::validate(first, table, spec, as_of)?, sink);
+    }
+    let columns = validate::duplicate_columns_of(&first, table, spec)?;
+    let positions: Vec<usize> = columns
+        .hashed
+        .iter()
+        .filter_map(|c| {
+            first
+                .frame
+                .get_column_names()
+                .iter()
+                .position(|n| n.as_str() == c)
+        })
+        .collect();
+    let file_first_line = first.first_line as i64;
+    drop(first);
+    let reopen = || -> Result<Pieces, IngestError> {
+        match read::pieces(path, spec, table, piece_bytes)? {
+            Layout::Pieces(p) => Ok(p),
+            Layout::Whole => Err(IngestError::Config {
+                message: format!(
+                    "`{}`: read whole on a second look; this is a bug",
+                    path.display()
+                ),
+            }),
+        }
+    };
+    // Later copy (global row) → line of its first copy.
+    let t0 = std::time::Instant::now();
+    let later: BTreeMap<u64, i64> = if columns.has_order_id {
+        later_copies(&reopen, positions, &columns, file_first_line)?
+    } else {
+        BTreeMap::new()
+    };
+    let duplicate_seconds = t0.elapsed().as_secs_f64();
+
+    let mut rejects: Vec<DataFrame> = Vec::new();
+    let mut summary: Option<TableSummary> = None;
+    let mut customers: HashSet<PlSmallStr> = HashSet::new();
+    let mut whole_row_hashes: Vec<u64> = Vec::new();
+    let mut count = 0;
+    for raw in reopen()? {
+        let raw = raw?;
+        count += 1;
+        let first_row = (raw.first_line as i64 - file_first_line) as u64;
+        let rows = raw.frame.height();
+        if !columns.has_order_id {
+            whole_row_hashes
+                .extend(validate::row_hashes(&raw.frame, &columns.key_order).map_err(pe(path))?);
+        }
+        let dups = Duplicates::at(
+            rows,
+            later
+                .range(first_row..first_row + rows as u64)
+                .map(|(r, line)| ((r - first_row) as IdxSize, *line)),
+        );
+        let v = validate::validate_piece(raw, table, spec, as_of, Some(dups))?;
+        let ids = v
+            .frame
+            .column("customer_id")
+            .and_then(|c| c.unique())
+            .map_err(pe(path))?;
+        if let Ok(ids) = ids.str() {
+            customers.extend(ids.iter().flatten().map(PlSmallStr::from));
+        }
+        summary = Some(match summary {
+            None => v.summary,
+            Some(s) => add(s, &v.summary),
+        });
+        rejects.push(v.rejects);
+        sink(v.frame)?;
+    }
+    let mut summary = summary.ok_or_else(|| IngestError::Config {
+        message: format!("`{}`: no piece read; this is a bug", path.display()),
+    })?;
+    summary.customers = customers.len();
+    if !columns.has_order_id {
+        summary.possible_duplicates = repeats(whole_row_hashes);
+    }
+    let mut all = rejects.into_iter();
+    let mut rejects = all.next().unwrap_or_default();
+    for r in all {
+        rejects.vstack_mut_owned(r).map_err(pe(path))?;
+    }
+    rejects.rechunk_mut();
+    Ok(Streamed {
+        table,
+        rejects,
+        summary,
+        pieces: count,
+        duplicate_seconds,
+    })
+}
+
+/// A table validated whole, handed over in one call.
+fn whole<E: From<IngestError>>(
+    v: validate::Validated,
+    sink: &mut dyn FnMut(DataFrame) -> Result<(), E>,
+) -> Result<Streamed, E> {
+    let validate::Validated {
+        table,
+        frame,
+        rejects,
+        summary,
+    } = v;
+    sink(frame)?;
+    Ok(Streamed {
+        table,
+        rejects,
+        summary,
+        pieces: 1,
+        duplicate_seconds: 0.0,
+    })
+}
+
+fn pe(path: &Path) -> impl Fn(PolarsError) -> IngestError + '_ {
+    move |source| IngestError::Polars {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The later copies of the whole file (global row → line of the first copy): rows whose hash of
+/// the order id repeats are the candidates (first pass, that column only); their whole rows are
+/// compared exactly (second pass, only when there are candidates).
+fn later_copies(
+    reopen: &dyn Fn() -> Result<Pieces, IngestError>,
+    positions: Vec<usize>,
+    columns: &validate::DuplicateColumns,
+    file_first_line: i64,
+) -> Result<BTreeMap<u64, i64>, IngestError> {
+    let mut hashes: Vec<u64> = Vec::new();
+    for raw in reopen()?.only_columns(positions) {
+        let raw = raw?;
+        let path = raw.path.clone();
+        hashes.extend(validate::row_hashes(&raw.frame, &columns.hashed).map_err(pe(&path))?);
+    }
+    let Some(shared) = validate::repeated_hashes(&hashes) else {
+        return Ok(BTreeMap::new());
+    };
+    drop(hashes);
+    let candidates: Vec<u64> = shared
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s)
+        .map(|(r, _)| r as u64)
+        .collect();
+    drop(shared);
+
+    // The candidates' whole rows, in file order.
+    let names: Vec<PlSmallStr> = columns
+        .key_order
+        .iter()
+        .map(|s| PlSmallStr::from(s.as_str()))
+        .collect();
+    let mut rows: Option<DataFrame> = None;
+    let mut start = 0u64;
+    let mut path = None;
+    for raw in reopen()? {
+        let RawTable { frame, path: p, .. } = raw?;
+        let end = start + frame.height() as u64;
+        let lo = candidates.partition_point(|r| *r < start);
+        let hi = candidates.partition_point(|r| *r < end);
+        if hi > lo {
+            let take = IdxCa::from_vec(
+                "rows".into(),
+                candidates[lo..hi]
+                    .iter()
+                    .map(|r| (r - start) as IdxSize)
+                    .collect(),
+            );
+            let piece = frame
+                .select(names.clone())
+                .and_then(|f| f.take(&take))
+                .map_err(pe(&p))?;
+            rows = Some(match rows {
+                None => piece,
+                Some(mut r) => {
+                    r.vstack_mut_owned(piece).map_err(pe(&p))?;
+                    r
+                }
+            });
+        }
+        path = Some(p);
+        start = end;
+    }
+    let (Some(rows), Some(path)) = (rows, path) else {
+        return Ok(BTreeMap::new());
+    };
+    let found =
+        validate::find_duplicates(&rows, &columns.key_order, &columns.hashed).map_err(pe(&path))?;
+    Ok(found
+        .first_copy
+        .iter()
+        .map(|(later, first)| {
+            (
+                candidates[*later as usize],
+                candidates[*first as usize] as i64 + file_first_line,
+            )
+        })
+        .collect())
+}
+
+/// How many entries equal an earlier one.
+fn repeats(mut hashes: Vec<u64>) -> usize {
+    hashes.sort_unstable();
+    hashes.windows(2).filter(|w| w[0] == w[1]).count()
+}
+
+/// The summary of two consecutive pieces (customers are counted by the caller).
+fn add(mut a: TableSummary, b: &TableSummary) -> TableSummary {
+    a.rows_in += b.rows_in;
+    a.rows_kept += b.rows_kept;
+    a.rows_rejected += b.rows_rejected;
+    a.returns = match (a.returns, b.returns) {
+        (Some(x), Some(y)) => Some(x + y),
+        (x, y) => x.or(y),
+    };
+    a.possible_duplicates += b.possible_duplicates;
+    for (reason, n) in &b.reject_reasons {
+        *a.reject_reasons.entry(reason.clone()).or_insert(0) += n;
+    }
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Validates `csv` whole and in pieces of every size in `sizes`; both must give the same
+    /// kept rows (in order), rejects and summary.
+    fn check(csv: &str, sizes: &[usize]) -> Streamed {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, csv).unwrap();
+        let spec = SourceSpec::default();
+        let as_of = NaiveDate::from_ymd_opt(2024, 6, 30);
+        let whole = load_table(TableKind::Transactions, &path, &spec, as_of).unwrap();
+        let mut last = None;
+        for &size in sizes {
+            let mut kept: Option<DataFrame> = None;
+            let streamed = load_table_in_pieces::<IngestError>(
+                TableKind::Transactions,
+                &path,
+                &spec,
+                as_of,
+                size,
+                &mut |f| {
+                    match kept.as_mut() {
+                        None => kept = Some(f),
+                        Some(k) => {
+                            k.vstack_mut_owned(f).unwrap();
+                        }
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+            let kept = kept.unwrap();
+            assert!(kept.equals_missing(&whole.frame), "size {size}: {kept}");
+            assert!(
+                streamed.rejects.equals_missing(&whole.rejects),
+                "size {size}: {} vs {}",
+                streamed.rejects,
+                whole.rejects
+            );
+            assert_eq!(streamed.summary, whole.summary, "size {size}");
+            last = Some(streamed);
+        }
+        last.unwrap()
+    }
+
+    #[test]
+    fn pieces_validate_like_the_whole_file() {
+        let csv = "order_id,customer_id,order_date,amount,category\n\
+                   1,a,2024-01-01,5,books\n\
+                   2,b,2024-01-02,6,\"home,\ngarden\"\n\
+                   3,,2024-01-03,7,books\n\
+                   1,a,2024-01-01,5,books\n\
+                   4,c,2024-13-01,8,toys\n\
+                   5,c,2024-02-01,x,toys\n\
+                   2,b,2024-01-02,6,\"home,\ngarden\"\n\
+                   6,d,2025-01-01,9,toys\n\
+                   7,d,2024-03-01T10:00:00,-2.5,books\n\
+                   1,a,2024-01-01,5,music\n\
+                   8,e,2024/03/01,3,books\n";
+        let s = check(csv, &[1, 16, 40, 64, 100, 1 << 20]);
+        assert_eq!(s.summary.reject_reasons.get("duplicate"), Some(&2));
+        let whole = check(csv, &[1 << 20]);
+        assert_eq!(whole.pieces, 1);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, csv).unwrap();
+        let pieces = load_table_in_pieces::<IngestError>(
+            TableKind::Transactions,
+            &path,
+            &SourceSpec::default(),
+            None,
+            40,
+            &mut |_| Ok(()),
+        )
+        .unwrap();
+        assert!(pieces.pieces > 3, "{}", pieces.pieces);
+    }
+
+    #[test]
+    fn without_an_order_id_copies_are_counted_across_pieces() {
+        let csv = "customer_id,order_date,amount\r\n\
+                   a,2024-01-01,5\r\n\
+                   b,2024-01-02,6\r\n\
+                   a,2024-01-01,5\r\n\
+                   c,2024-01-03,x\r\n\
+                   b,2024-01-02,6\r\n\
+                   a,2024-01-01,5\r\n";
+        let s = check(csv, &[1, 20, 1 << 20]);
+        assert_eq!(s.summary.possible_duplicates, 3);
+    }
+
+    #[test]
+    fn a_header_only_file_is_one_empty_piece() {
+        let s = check("customer_id,order_date,amount\n", &[1, 1 << 20]);
+        assert_eq!((s.summary.rows_in, s.pieces), (0, 1));
+    }
+}
