@@ -325,15 +325,40 @@ proptest! {
     }
 }
 
+/// The frame of a build (columns written block by block) holds the values of the row-major
+/// rows of the same customers and day, over several blocks of customers.
 #[test]
-fn transpose_gives_the_columns_of_a_row_major_matrix() {
-    let (rows, width) = (2 * super::ROWS_PER_TASK + 5, 3);
-    let values: Vec<f64> = (0..rows * width).map(|v| v as f64).collect();
-    let columns = super::transpose(&values, width);
-    assert_eq!(columns.len(), width);
-    for (j, column) in columns.iter().enumerate() {
-        let expected: Vec<f64> = (0..rows).map(|i| (i * width + j) as f64).collect();
-        assert_eq!(column, &expected);
+fn built_columns_equal_the_row_major_rows() {
+    let n = 2 * super::ROWS_PER_TASK + 37;
+    let mut rows = Vec::new();
+    let ids: Vec<String> = (0..n).map(|i| format!("c{i:05}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        for k in 0..(1 + i % 4) {
+            let day = format!("2024-0{}-{:02}", 1 + k, 1 + (i * 7 + k) % 28);
+            rows.push((id.as_str(), day, (i % 13) as f64 + k as f64 * 0.25));
+        }
     }
-    assert!(super::transpose(&[], 0).is_empty());
+    let rows: Vec<(&str, &str, f64)> = rows.iter().map(|(i, d, a)| (*i, d.as_str(), *a)).collect();
+    let tx = transactions(&rows);
+    let params = FeatureParams::default();
+    let as_of = date("2024-06-30");
+    let history = History::new(&tx, None, &params).unwrap();
+    let frame = history.build(as_of, &params).unwrap();
+    let queries: Vec<(&str, Option<NaiveDate>)> =
+        ids.iter().map(|id| (id.as_str(), Some(as_of))).collect();
+    let point = history.rows_at(&queries, &params).unwrap();
+    assert_eq!(frame.height(), n);
+    assert_eq!(point.kept.len(), n);
+    let width = point.names.len();
+    for (j, name) in point.names.iter().enumerate() {
+        let column: Vec<f64> = frame
+            .column(name)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        let expected: Vec<f64> = (0..n).map(|i| point.values[i * width + j]).collect();
+        assert_eq!(column, expected, "{name}");
+    }
 }

@@ -59,6 +59,15 @@ pub enum IngestError {
         canonical: String,
         found: Vec<String>,
     },
+    #[error(
+        "`{path}`: piece {piece} parsed to {rows} rows but its scan counted {records} records; set `[ingest] piece_mib` above the file's size to validate it whole (this is a bug)"
+    )]
+    PieceMismatch {
+        path: PathBuf,
+        piece: usize,
+        rows: usize,
+        records: usize,
+    },
     #[error("invalid config: {message}")]
     Config { message: String },
     #[error("invalid config `{path}`: {message}")]

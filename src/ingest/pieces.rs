@@ -8,11 +8,11 @@
 //! ~21 bytes a line).
 //!
 //! Everything a piece cannot see alone is found over the whole file first, so that the result
-//! equals a whole-file validation: the duplicate rows. With an order id, a first pass reads only
-//! that column and hashes it; rows whose hash repeats are the only candidates, and (when there
-//! are any) a second pass collects their text for the exact whole-row comparison. Each piece then
-//! gets its later copies, with the line of each first copy, before it is validated. Without an
-//! order id copies are not rejected, only counted, by a 64-bit hash of the whole row.
+//! equals a whole-file validation: the rows identical to an earlier row (rejected as duplicates
+//! with an order id, counted as possible duplicates without). A first pass hashes every record's
+//! bytes, without parsing; rows whose hash repeats are the only candidates, and (when there are
+//! any) a second pass parses the pieces to compare them exactly. Each piece then gets its later
+//! copies, with the line of each first copy, before it is validated.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -43,8 +43,7 @@ pub struct Streamed {
 
 /// Validates `path` as `table`, handing the kept rows to `sink` in file order: in pieces of
 /// about `piece_bytes` when it is a delimited file larger than that, else whole (one call).
-/// Rejects and summary equal those of [`load_table`] on the whole file, except that without an
-/// order id `possible_duplicates` counts rows whose 64-bit whole-row hash repeats.
+/// Rejects and summary equal those of [`load_table`] on the whole file.
 pub fn load_table_in_pieces<E: From<IngestError>>(
     table: TableKind,
     path: &Path,
@@ -66,17 +65,6 @@ pub fn load_table_in_pieces<E: From<IngestError>>(
         return whole(validate::validate(first, table, spec, as_of)?, sink);
     }
     let columns = validate::duplicate_columns_of(&first, table, spec)?;
-    let positions: Vec<usize> = columns
-        .hashed
-        .iter()
-        .filter_map(|c| {
-            first
-                .frame
-                .get_column_names()
-                .iter()
-                .position(|n| n.as_str() == c)
-        })
-        .collect();
     let file_first_line = first.first_line as i64;
     drop(first);
     let reopen = || -> Result<Pieces, IngestError> {
@@ -90,32 +78,24 @@ pub fn load_table_in_pieces<E: From<IngestError>>(
             }),
         }
     };
-    // Later copy (global row) → line of its first copy.
     let t0 = std::time::Instant::now();
-    let later: BTreeMap<u64, i64> = if columns.has_order_id {
-        later_copies(&reopen, positions, &columns, file_first_line)?
-    } else {
-        BTreeMap::new()
-    };
+    let copies = later_copies(&reopen, &columns, file_first_line)?;
     let duplicate_seconds = t0.elapsed().as_secs_f64();
 
     let mut rejects: Vec<DataFrame> = Vec::new();
     let mut summary: Option<TableSummary> = None;
     let mut customers: HashSet<PlSmallStr> = HashSet::new();
-    let mut whole_row_hashes: Vec<u64> = Vec::new();
     let mut count = 0;
-    for raw in reopen()? {
+    for (i, raw) in reopen()?.enumerate() {
         let raw = raw?;
         count += 1;
         let first_row = (raw.first_line as i64 - file_first_line) as u64;
         let rows = raw.frame.height();
-        if !columns.has_order_id {
-            whole_row_hashes
-                .extend(validate::row_hashes(&raw.frame, &columns.key_order).map_err(pe(path))?);
-        }
+        check_records(&raw.path, i, rows, &copies.records)?;
         let dups = Duplicates::at(
             rows,
-            later
+            copies
+                .later
                 .range(first_row..first_row + rows as u64)
                 .map(|(r, line)| ((r - first_row) as IdxSize, *line)),
         );
@@ -139,9 +119,6 @@ pub fn load_table_in_pieces<E: From<IngestError>>(
         message: format!("`{}`: no piece read; this is a bug", path.display()),
     })?;
     summary.customers = customers.len();
-    if !columns.has_order_id {
-        summary.possible_duplicates = repeats(whole_row_hashes);
-    }
     let mut all = rejects.into_iter();
     let mut rejects = all.next().unwrap_or_default();
     for r in all {
@@ -185,23 +162,36 @@ fn pe(path: &Path) -> impl Fn(PolarsError) -> IngestError + '_ {
     }
 }
 
-/// The later copies of the whole file (global row → line of the first copy): rows whose hash of
-/// the order id repeats are the candidates (first pass, that column only); their whole rows are
-/// compared exactly (second pass, only when there are candidates).
+/// The rows of the whole file that copy an earlier row, and the rows of each piece.
+struct Copies {
+    /// Later copy (global row) → line of its first copy.
+    later: BTreeMap<u64, i64>,
+    /// Records per piece, in order: each parsed piece must have as many rows.
+    records: Vec<usize>,
+}
+
+/// Finds the later copies of the whole file before any piece is validated: a scan of the
+/// records' bytes hashes each whole record (`read::record_hashes`, both cores, no parsing);
+/// only rows whose hash another row shares can be copies, and when there are any (a file
+/// without copies has none but for a rare 64-bit collision) a second pass parses the pieces to
+/// compare those rows exactly, as a whole-file validation does.
 fn later_copies(
     reopen: &dyn Fn() -> Result<Pieces, IngestError>,
-    positions: Vec<usize>,
     columns: &validate::DuplicateColumns,
     file_first_line: i64,
-) -> Result<BTreeMap<u64, i64>, IngestError> {
+) -> Result<Copies, IngestError> {
     let mut hashes: Vec<u64> = Vec::new();
-    for raw in reopen()?.only_columns(positions) {
-        let raw = raw?;
-        let path = raw.path.clone();
-        hashes.extend(validate::row_hashes(&raw.frame, &columns.hashed).map_err(pe(&path))?);
-    }
+    let mut records = Vec::new();
+    reopen()?.scan(|bytes| {
+        let h = read::record_hashes(bytes);
+        records.push(h.len());
+        hashes.extend(h);
+    })?;
     let Some(shared) = validate::repeated_hashes(&hashes) else {
-        return Ok(BTreeMap::new());
+        return Ok(Copies {
+            later: BTreeMap::new(),
+            records,
+        });
     };
     drop(hashes);
     let candidates: Vec<u64> = shared
@@ -221,8 +211,9 @@ fn later_copies(
     let mut rows: Option<DataFrame> = None;
     let mut start = 0u64;
     let mut path = None;
-    for raw in reopen()? {
+    for (i, raw) in reopen()?.enumerate() {
         let RawTable { frame, path: p, .. } = raw?;
+        check_records(&p, i, frame.height(), &records)?;
         let end = start + frame.height() as u64;
         let lo = candidates.partition_point(|r| *r < start);
         let hi = candidates.partition_point(|r| *r < end);
@@ -250,11 +241,14 @@ fn later_copies(
         start = end;
     }
     let (Some(rows), Some(path)) = (rows, path) else {
-        return Ok(BTreeMap::new());
+        return Ok(Copies {
+            later: BTreeMap::new(),
+            records,
+        });
     };
     let found =
         validate::find_duplicates(&rows, &columns.key_order, &columns.hashed).map_err(pe(&path))?;
-    Ok(found
+    let later = found
         .first_copy
         .iter()
         .map(|(later, first)| {
@@ -263,13 +257,27 @@ fn later_copies(
                 candidates[*first as usize] as i64 + file_first_line,
             )
         })
-        .collect())
+        .collect();
+    Ok(Copies { later, records })
 }
 
-/// How many entries equal an earlier one.
-fn repeats(mut hashes: Vec<u64>) -> usize {
-    hashes.sort_unstable();
-    hashes.windows(2).filter(|w| w[0] == w[1]).count()
+/// A parsed piece must have one row per record the scan counted, or rows and lines would not
+/// line up.
+fn check_records(
+    path: &Path,
+    piece: usize,
+    rows: usize,
+    records: &[usize],
+) -> Result<(), IngestError> {
+    match records.get(piece) {
+        Some(&n) if n == rows => Ok(()),
+        found => Err(IngestError::PieceMismatch {
+            path: path.to_path_buf(),
+            piece: piece + 1,
+            rows,
+            records: found.copied().unwrap_or(0),
+        }),
+    }
 }
 
 /// The summary of two consecutive pieces (customers are counted by the caller).

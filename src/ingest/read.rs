@@ -172,8 +172,6 @@ pub struct Pieces {
     /// Bytes read past the last cut: the start of the next piece.
     carry: Vec<u8>,
     schema: Option<SchemaRef>,
-    /// Only these columns (by position) are parsed, when set.
-    columns: Option<Arc<Vec<usize>>>,
     rows: usize,
     at_end: bool,
     emitted: bool,
@@ -224,7 +222,6 @@ pub fn pieces(
         piece_bytes: piece_bytes.max(1),
         carry: Vec::new(),
         schema: None,
-        columns: None,
         rows: 0,
         at_end: false,
         emitted: false,
@@ -246,13 +243,6 @@ pub fn pieces(
 }
 
 impl Pieces {
-    /// Parses only the columns at these 0-based positions of every piece (the others are not
-    /// materialised).
-    pub fn only_columns(mut self, positions: Vec<usize>) -> Pieces {
-        self.columns = Some(Arc::new(positions));
-        self
-    }
-
     /// Whether every piece has been read.
     pub fn is_done(&self) -> bool {
         self.at_end && self.carry.is_empty() && self.emitted
@@ -281,8 +271,9 @@ impl Pieces {
         Ok(self.carry.len() - start)
     }
 
-    /// The bytes of the next piece (whole records), or `None` at the end of the file.
-    fn next_bytes(&mut self) -> Result<Option<Vec<u8>>, IngestError> {
+    /// The length of the next piece at the front of `carry` (whole records), reading as
+    /// needed; `None` at the end of the file.
+    fn next_len(&mut self) -> Result<Option<usize>, IngestError> {
         let mut target = self.piece_bytes;
         loop {
             if !self.at_end && self.carry.len() < target {
@@ -292,17 +283,33 @@ impl Pieces {
                 if self.carry.is_empty() && self.emitted {
                     return Ok(None);
                 }
-                return Ok(Some(std::mem::take(&mut self.carry)));
+                return Ok(Some(self.carry.len()));
             }
             match record_end(&self.carry[..target.min(self.carry.len())], true) {
-                Some(cut) => {
-                    let rest = self.carry.split_off(cut);
-                    return Ok(Some(std::mem::replace(&mut self.carry, rest)));
-                }
+                Some(cut) => return Ok(Some(cut)),
                 // One record longer than a piece: read on until it ends.
                 None => target = target.saturating_mul(2),
             }
         }
+    }
+
+    /// The bytes of the next piece (whole records), or `None` at the end of the file.
+    fn next_bytes(&mut self) -> Result<Option<Vec<u8>>, IngestError> {
+        Ok(self.next_len()?.map(|cut| {
+            let rest = self.carry.split_off(cut);
+            std::mem::replace(&mut self.carry, rest)
+        }))
+    }
+
+    /// Calls `f` with the bytes of every piece (whole records, no header), unparsed and in
+    /// order, cut where iterating the pieces cuts; one buffer serves every piece.
+    pub fn scan(mut self, mut f: impl FnMut(&[u8])) -> Result<(), IngestError> {
+        while let Some(cut) = self.next_len()? {
+            self.emitted = true;
+            f(&self.carry[..cut]);
+            self.carry.drain(..cut);
+        }
+        Ok(())
     }
 
     fn parse(&mut self, bytes: Vec<u8>) -> Result<RawTable, IngestError> {
@@ -312,12 +319,11 @@ impl Pieces {
         drop(bytes);
         let frame = csv_options(self.has_header, self.separator, Some(b'"'))
             .with_schema(self.schema.clone())
-            .with_projection(self.columns.clone())
             .into_reader_with_file_handle(Cursor::new(input))
             .finish()
             .map_err(polars_err(&self.path))?;
         let frame = trim_names(frame).map_err(polars_err(&self.path))?;
-        if self.schema.is_none() && self.columns.is_none() {
+        if self.schema.is_none() {
             self.schema = Some(frame.schema().clone());
         }
         let first_line = self.rows + if self.has_header { 2 } else { 1 };
@@ -329,6 +335,66 @@ impl Pieces {
             has_header: self.has_header,
         })
     }
+}
+
+/// Per record of `bytes` (whole records): a 64-bit hash of the record without its quote
+/// characters and its line end. Rows that polars parses to identical values have identical
+/// hashes (quoting only adds quote characters), so rows whose hash no other row shares are no
+/// duplicates; the rest are compared exactly. One record is one row of the parsed piece (an
+/// empty line too), which the caller checks by the count.
+pub fn record_hashes(bytes: &[u8]) -> Vec<u64> {
+    use std::hash::BuildHasher;
+    let state = PlSeedableRandomStateQuality::seed_from_u64(0x11e5);
+    let quoted = memchr::memchr(b'"', bytes).is_some();
+    let hash_records = |part: &[u8]| -> Vec<u64> {
+        let mut out = Vec::with_capacity(part.len() / 32 + 1);
+        let mut stripped = Vec::new();
+        let mut rest = part;
+        while !rest.is_empty() {
+            let end = if quoted {
+                record_end(rest, false).unwrap_or(rest.len())
+            } else {
+                memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1)
+            };
+            let mut record = &rest[..end];
+            rest = &rest[end..];
+            if let Some(r) = record.strip_suffix(b"\n") {
+                record = r.strip_suffix(b"\r").unwrap_or(r);
+            }
+            out.push(if quoted && memchr::memchr(b'"', record).is_some() {
+                stripped.clear();
+                stripped.extend(record.iter().copied().filter(|b| *b != b'"'));
+                state.hash_one(&stripped[..])
+            } else {
+                state.hash_one(record)
+            });
+        }
+        out
+    };
+    if quoted {
+        // A cut needs the quote parity from the start: one thread.
+        return hash_records(bytes);
+    }
+    // Without quotes every line feed ends a record: one part per thread, cut at line feeds.
+    let threads = crate::parallel::threads();
+    let mut cuts = vec![0];
+    for t in 1..threads {
+        let at = (bytes.len() * t / threads).max(*cuts.last().unwrap_or(&0));
+        let cut = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i + 1);
+        cuts.push(cut);
+    }
+    cuts.push(bytes.len());
+    let parts: Vec<&[u8]> = cuts.windows(2).map(|w| &bytes[w[0]..w[1]]).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .iter()
+            .map(|part| scope.spawn(|| hash_records(part)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("record hashing thread"))
+            .collect()
+    })
 }
 
 impl Iterator for Pieces {
@@ -466,6 +532,19 @@ mod tests {
         assert_eq!(record_end(b"a,\"b\nc", true), None);
         assert_eq!(record_end(b"a,\"b\"\"\nc\"\nd", false), Some(10));
         assert_eq!(record_end(b"abc", true), None);
+    }
+
+    /// Rows that parse to the same values hash alike however they are quoted; each record,
+    /// an empty line too, gets a hash.
+    #[test]
+    fn record_hashes_ignore_quoting_and_line_ends() {
+        let h = record_hashes(b"a,b\n\"a\",b\r\nab\n\na,c");
+        assert_eq!(h.len(), 5);
+        assert_eq!(h[0], h[1]);
+        assert_ne!(h[0], h[2]);
+        assert_ne!(h[0], h[4]);
+        let plain = record_hashes(b"x,1\ny,2\nx,1\n");
+        assert_eq!((plain.len(), plain[0] == plain[2]), (3, true));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::config::{ColumnRef, SourceSpec};
 use super::read::RawTable;
@@ -499,32 +500,72 @@ pub(crate) fn row_hashes(frame: &DataFrame, columns: &[String]) -> PolarsResult<
     Ok(hashes)
 }
 
-/// Per hash: whether another entry has the same value; `None` when no value repeats. Partition p
-/// of the hash space owns the hashes whose top bits are p and finds its repeated ones, the
-/// partitions in parallel.
+/// Per hash: whether another entry has the same value; `None` when no value repeats. The hashes
+/// are scattered into buckets by their top bits, small enough for a bucket's table to stay in
+/// cache (4096 buckets: ~50k hashes each at 200M rows); each bucket finds its repeated values
+/// in an open-addressing table, the buckets in parallel. One hash set of every value would miss
+/// the cache on nearly every insert.
 pub(crate) fn repeated_hashes(hashes: &[u64]) -> Option<Vec<bool>> {
-    let n = hashes.len();
-    let space = parallel::HashSpace::new();
-    let partitions = space.partitions();
-    let repeated: Vec<HashSet<u64, Mixed>> = space.per_partition(|p| {
-        let mut seen = HashSet::with_capacity_and_hasher(n / partitions + 1, Mixed::default());
-        let mut repeated = HashSet::with_hasher(Mixed::default());
-        for &h in hashes.iter().filter(|h| space.owner(**h) == p) {
-            if !seen.insert(h) {
-                repeated.insert(h);
-            }
-        }
-        repeated
-    });
-    if repeated.iter().all(|r| r.is_empty()) {
+    const BUCKET_BITS: u32 = 12;
+    let bucket = |h: u64| (h >> (64 - BUCKET_BITS)) as usize;
+    let mut starts = vec![0usize; (1 << BUCKET_BITS) + 1];
+    for &h in hashes {
+        starts[bucket(h) + 1] += 1;
+    }
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
+    let mut scattered = vec![0u64; hashes.len()];
+    let mut cursor = starts.clone();
+    for &h in hashes {
+        let b = bucket(h);
+        scattered[cursor[b]] = h;
+        cursor[b] += 1;
+    }
+    let buckets: Vec<&[u64]> = starts.windows(2).map(|w| &scattered[w[0]..w[1]]).collect();
+    let repeated: HashSet<u64, Mixed> = buckets
+        .into_par_iter()
+        .flat_map_iter(|b| repeats_in(b))
+        .collect();
+    if repeated.is_empty() {
         return None;
     }
-    Some(
-        hashes
-            .iter()
-            .map(|h| repeated[space.owner(*h)].contains(h))
-            .collect(),
-    )
+    Some(hashes.iter().map(|h| repeated.contains(h)).collect())
+}
+
+/// The values of `values` that occur more than once (a value may be listed more than once).
+/// Linear probing on the low bits, which the bucket split left random.
+fn repeats_in(values: &[u64]) -> Vec<u64> {
+    let size = (values.len() * 2).next_power_of_two().max(16);
+    let mask = size - 1;
+    // 0 marks an empty slot; the value 0 is tracked apart.
+    let mut table = vec![0u64; size];
+    let mut zeros = 0;
+    let mut found = Vec::new();
+    for &v in values {
+        if v == 0 {
+            zeros += 1;
+            if zeros == 2 {
+                found.push(0);
+            }
+            continue;
+        }
+        let mut i = v as usize & mask;
+        loop {
+            match table[i] {
+                0 => {
+                    table[i] = v;
+                    break;
+                }
+                t if t == v => {
+                    found.push(v);
+                    break;
+                }
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+    found
 }
 
 /// A hasher for values that already are hashes: one multiplication spreads their bits so both
@@ -1254,6 +1295,39 @@ mod tests {
                 assert_eq!(d.first_copy.get(&(r as IdxSize)).copied(), want, "row {r}");
             }
         }
+    }
+
+    /// The bucketed search flags exactly the values that occur more than once, zero included.
+    #[test]
+    fn repeated_hashes_flag_every_repeated_value() {
+        let mut state = 7u64;
+        let mut values: Vec<u64> = (0..50_000)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                state
+            })
+            .collect();
+        assert_eq!(repeated_hashes(&values), None);
+        values.extend([
+            values[10],
+            values[20_000],
+            values[10],
+            0,
+            5,
+            0,
+            u64::MAX,
+            u64::MAX,
+        ]);
+        let got = repeated_hashes(&values).unwrap();
+        let mut counts: HashMap<u64, usize> = HashMap::new();
+        for v in &values {
+            *counts.entry(*v).or_default() += 1;
+        }
+        let want: Vec<bool> = values.iter().map(|v| counts[v] > 1).collect();
+        assert_eq!(got, want);
+        assert_eq!(got.iter().filter(|r| **r).count(), 9);
     }
 
     #[test]

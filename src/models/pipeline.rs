@@ -168,6 +168,44 @@ fn fit_on(
     })
 }
 
+/// The metrics of `fit` on the holdout rows.
+fn holdout_metrics(req: &TrainRequest<'_>, fit: &Fit, test_rows: &[usize]) -> Result<Metrics> {
+    let test_tab = subset(&req.input, test_rows);
+    let test_input = ModelInput {
+        numeric_names: req.input.numeric_names,
+        numeric: test_tab.numeric.view(),
+        categorical: &test_tab.categorical,
+    };
+    let x_test = fit.preprocessing.transform(&test_input)?;
+    drop(test_tab);
+    let y_test = req.labels.select(Axis(0), test_rows);
+    Ok(match &fit.model {
+        ArtifactModel::Single { model } => Metrics {
+            schema_version: METRICS_SCHEMA_VERSION,
+            classification: Some(classification_metrics(
+                y_test.view(),
+                model.predict_proba(x_test.view())?.view(),
+            )?),
+            uplift: None,
+        },
+        ArtifactModel::Uplift { model } => {
+            let t = req.treatment.ok_or(ModelsError::Empty {
+                what: "an uplift model needs the treatment flags",
+            })?;
+            let t_test = t.select(Axis(0), test_rows);
+            Metrics {
+                schema_version: METRICS_SCHEMA_VERSION,
+                classification: None,
+                uplift: Some(uplift_metrics(
+                    y_test.view(),
+                    model.predict(x_test.view())?.uplift.view(),
+                    t_test.view(),
+                )?),
+            }
+        }
+    })
+}
+
 /// Split, fit on training rows, evaluate on holdout rows, optionally refit, and assemble the artifact.
 pub fn train(req: &TrainRequest<'_>) -> Result<ModelArtifact> {
     let n = req.input.n_rows()?;
@@ -205,64 +243,42 @@ pub fn train(req: &TrainRequest<'_>) -> Result<ModelArtifact> {
             .into(),
         });
     }
-    let train_tab = subset(&req.input, &train_rows);
-    let train_input = ModelInput {
-        numeric_names: req.input.numeric_names,
-        numeric: train_tab.numeric.view(),
-        categorical: &train_tab.categorical,
+    // The training and holdout subsets are copies of their rows: they are dropped before the
+    // refit, which transforms every row, so the copies and the refit's matrix never coexist.
+    let (fit, metrics, train_only_drift) = {
+        let train_tab = subset(&req.input, &train_rows);
+        let train_input = ModelInput {
+            numeric_names: req.input.numeric_names,
+            numeric: train_tab.numeric.view(),
+            categorical: &train_tab.categorical,
+        };
+        let fit = fit_on(req, &train_input, &train_rows, None)?;
+        let drift = if req.refit {
+            None
+        } else {
+            Some(DriftReference::from_training(
+                &fit.preprocessing,
+                &train_input,
+                fit.train_scores.view(),
+            )?)
+        };
+        drop(train_tab);
+        let metrics = holdout_metrics(req, &fit, &test_rows)?;
+        (fit, metrics, drift)
     };
-    let fit = fit_on(req, &train_input, &train_rows, None)?;
 
-    let test_tab = subset(&req.input, &test_rows);
-    let test_input = ModelInput {
-        numeric_names: req.input.numeric_names,
-        numeric: test_tab.numeric.view(),
-        categorical: &test_tab.categorical,
-    };
-    let x_test = fit.preprocessing.transform(&test_input)?;
-    let y_test = req.labels.select(Axis(0), &test_rows);
-    let metrics = match &fit.model {
-        ArtifactModel::Single { model } => Metrics {
-            schema_version: METRICS_SCHEMA_VERSION,
-            classification: Some(classification_metrics(
-                y_test.view(),
-                model.predict_proba(x_test.view())?.view(),
-            )?),
-            uplift: None,
-        },
-        ArtifactModel::Uplift { model } => {
-            let t = req.treatment.ok_or(ModelsError::Empty {
-                what: "an uplift model needs the treatment flags",
-            })?;
-            let t_test = t.select(Axis(0), &test_rows);
-            Metrics {
-                schema_version: METRICS_SCHEMA_VERSION,
-                classification: None,
-                uplift: Some(uplift_metrics(
-                    y_test.view(),
-                    model.predict(x_test.view())?.uplift.view(),
-                    t_test.view(),
-                )?),
-            }
+    let (final_fit, drift, training_rows) = match train_only_drift {
+        None => {
+            let all: Vec<usize> = (0..n).collect();
+            let refit = fit_on(req, &req.input, &all, Some(&fit))?;
+            let drift = DriftReference::from_training(
+                &refit.preprocessing,
+                &req.input,
+                refit.train_scores.view(),
+            )?;
+            (refit, drift, n)
         }
-    };
-
-    let (final_fit, drift, training_rows) = if req.refit {
-        let all: Vec<usize> = (0..n).collect();
-        let refit = fit_on(req, &req.input, &all, Some(&fit))?;
-        let drift = DriftReference::from_training(
-            &refit.preprocessing,
-            &req.input,
-            refit.train_scores.view(),
-        )?;
-        (refit, drift, n)
-    } else {
-        let drift = DriftReference::from_training(
-            &fit.preprocessing,
-            &train_input,
-            fit.train_scores.view(),
-        )?;
-        (fit, drift, train_rows.len())
+        Some(drift) => (fit, drift, train_rows.len()),
     };
     Ok(ModelArtifact {
         schema_version: ARTIFACT_SCHEMA_VERSION,
