@@ -525,7 +525,7 @@ pub(crate) fn repeated_hashes(hashes: &[u64]) -> Option<Vec<bool>> {
     let buckets: Vec<&[u64]> = starts.windows(2).map(|w| &scattered[w[0]..w[1]]).collect();
     let repeated: HashSet<u64, Mixed> = buckets
         .into_par_iter()
-        .flat_map_iter(|b| repeats_in(b))
+        .flat_map_iter(repeats_in)
         .collect();
     if repeated.is_empty() {
         return None;
