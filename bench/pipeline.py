@@ -153,6 +153,8 @@ def bullseye_result(out, mode):
             key = {"rows": "train_rows_seconds", "fit": "train_fit_seconds"}.get(p["name"].split()[-1])
             if s.get("name") == "train" and key:
                 checks[key] = round(checks.get(key, 0.0) + float(p["seconds"]), 4)
+    checks["steps"] = [(s.get("name"), p["name"], float(p["seconds"]))
+                       for s in m.get("stages", []) for p in s.get("parts", [])]
     rejected = {i.get("table"): i.get("rows_rejected") for i in m.get("inputs", [])}
     if rejected:
         checks["rejected"] = rejected
@@ -443,6 +445,8 @@ def render(args, mode, results, big, versions, machine, env_note):
             L.append(f"- wall time: {r['wall']:.1f} s; peak RSS: {r['rss']:,.0f} MiB ({r['rss'] / 1024:.2f} GiB)")
             L.append("- stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["stages"].items()))
             ch = r["checks"]
+            if ch.get("steps"):
+                L.append("- timed steps: " + "; ".join(f"{st} / {name} {sec:.1f} s" for st, name, sec in ch["steps"]))
             L.append(f"- customers scored {ch.get('customers', '–')}, training rows {ch.get('train_rows', '–')}, "
                      f"AUC {ch.get('auc', '–')}, audience {ch.get('audience', '–')}\n")
     if floor:

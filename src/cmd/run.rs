@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// Run a job file: ingest → features → segment → clv → train → score → select → report, as the
+/// Run a job file: ingest → train → clv → features → segment → score → select → report, as the
 /// job names them, into OUT/<as-of>/ (replaced atomically; a failed run goes to
 /// OUT/<as-of>.failed/). Exit codes: 0 success, 2 bad input, 3 drift over the threshold, 1 other.
 #[derive(Debug, Args)]

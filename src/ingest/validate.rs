@@ -523,10 +523,7 @@ pub(crate) fn repeated_hashes(hashes: &[u64]) -> Option<Vec<bool>> {
         cursor[b] += 1;
     }
     let buckets: Vec<&[u64]> = starts.windows(2).map(|w| &scattered[w[0]..w[1]]).collect();
-    let repeated: HashSet<u64, Mixed> = buckets
-        .into_par_iter()
-        .flat_map_iter(repeats_in)
-        .collect();
+    let repeated: HashSet<u64, Mixed> = buckets.into_par_iter().flat_map_iter(repeats_in).collect();
     if repeated.is_empty() {
         return None;
     }

@@ -18,11 +18,15 @@ use crate::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stage {
+    // Run order (the derived `Ord`). `train` and `clv` read the keyed purchase lines, not the
+    // features table, so they run before `features`: the training rows' matrices never coexist
+    // with the features table, and the lines can be released before `segment` (see
+    // `stages::State::release_history`).
     Ingest,
+    Train,
+    Clv,
     Features,
     Segment,
-    Clv,
-    Train,
     Score,
     Select,
     Report,
@@ -31,10 +35,10 @@ pub enum Stage {
 impl Stage {
     pub const ALL: [Stage; 8] = [
         Stage::Ingest,
+        Stage::Train,
+        Stage::Clv,
         Stage::Features,
         Stage::Segment,
-        Stage::Clv,
-        Stage::Train,
         Stage::Score,
         Stage::Select,
         Stage::Report,
