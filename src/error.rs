@@ -53,13 +53,15 @@ impl Error {
     /// The process exit code for this error (documented in the README).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Ingest(IngestError::Io(_)) => EXIT_FAILURE,
+            Error::Ingest(
+                IngestError::Io(_) | IngestError::Bug { .. } | IngestError::PieceMismatch { .. },
+            ) => EXIT_FAILURE,
             Error::Ingest(_) | Error::Usage(_) => EXIT_BAD_INPUT,
             Error::Io(IoError::Read { .. }) | Error::Io(IoError::UnknownFormat { .. }) => {
                 EXIT_BAD_INPUT
             }
             Error::Io(_) => EXIT_FAILURE,
-            Error::Features(FeatureError::Polars(_)) => EXIT_FAILURE,
+            Error::Features(FeatureError::Polars(_) | FeatureError::NotPrepared(_)) => EXIT_FAILURE,
             Error::Features(_) => EXIT_BAD_INPUT,
             Error::Clv(_) => EXIT_FAILURE,
             // Segment and selection errors are about their inputs: missing or non-finite

@@ -70,6 +70,8 @@ pub enum IngestError {
     },
     #[error("invalid config: {message}")]
     Config { message: String },
+    #[error("`{path}`: {message}; this is a bug")]
+    Bug { path: PathBuf, message: String },
     #[error("invalid config `{path}`: {message}")]
     ConfigFile { path: PathBuf, message: String },
     #[error("no source for the {table} table: give `--{table} FILE` or `[sources.{table}] path` in the config")]

@@ -56,11 +56,11 @@ pub fn load_table_in_pieces<E: From<IngestError>>(
         Layout::Pieces(p) => p,
         Layout::Whole => return whole(load_table(table, path, spec, as_of)?, sink),
     };
-    let first = pieces.next().unwrap_or_else(|| {
-        Err(IngestError::Config {
-            message: format!("`{}`: no piece read; this is a bug", path.display()),
-        })
-    })?;
+    let bug = |message: &str| IngestError::Bug {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    };
+    let first = pieces.next().unwrap_or_else(|| Err(bug("no piece read")))?;
     if pieces.is_done() {
         return whole(validate::validate(first, table, spec, as_of)?, sink);
     }
@@ -70,12 +70,7 @@ pub fn load_table_in_pieces<E: From<IngestError>>(
     let reopen = || -> Result<Pieces, IngestError> {
         match read::pieces(path, spec, table, piece_bytes)? {
             Layout::Pieces(p) => Ok(p),
-            Layout::Whole => Err(IngestError::Config {
-                message: format!(
-                    "`{}`: read whole on a second look; this is a bug",
-                    path.display()
-                ),
-            }),
+            Layout::Whole => Err(bug("read whole on a second look")),
         }
     };
     let t0 = std::time::Instant::now();
@@ -115,9 +110,7 @@ pub fn load_table_in_pieces<E: From<IngestError>>(
         rejects.push(v.rejects);
         sink(v.frame)?;
     }
-    let mut summary = summary.ok_or_else(|| IngestError::Config {
-        message: format!("`{}`: no piece read; this is a bug", path.display()),
-    })?;
+    let mut summary = summary.ok_or_else(|| bug("no piece read"))?;
     summary.customers = customers.len();
     let mut all = rejects.into_iter();
     let mut rejects = all.next().unwrap_or_default();

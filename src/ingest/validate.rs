@@ -77,12 +77,7 @@ pub(crate) fn validate_piece(
 ) -> Result<Validated, IngestError> {
     let mapped = map_columns(&raw, table, spec)?;
     let date_format = spec.date_format.as_deref();
-    let source_names: Vec<String> = raw
-        .frame
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let source_names = column_names(&raw.frame);
     let rows_in = raw.frame.height();
 
     // Validation by exception. Phase A runs over every row but computes only cheap booleans
@@ -376,13 +371,16 @@ pub(crate) fn duplicate_columns_of(
     spec: &SourceSpec,
 ) -> Result<DuplicateColumns, IngestError> {
     let mapped = map_columns(raw, table, spec)?;
-    let names: Vec<String> = raw
-        .frame
+    Ok(duplicate_columns(&mapped, &column_names(&raw.frame)))
+}
+
+/// The column names of a source, in file order.
+fn column_names(frame: &DataFrame) -> Vec<String> {
+    frame
         .get_column_names()
         .iter()
         .map(|s| s.to_string())
-        .collect();
-    Ok(duplicate_columns(&mapped, &names))
+        .collect()
 }
 
 /// Below this many candidate rows the whole-row comparison runs directly.
@@ -910,12 +908,7 @@ fn map_columns(
     table: TableKind,
     spec: &SourceSpec,
 ) -> Result<Vec<Mapped>, IngestError> {
-    let names: Vec<String> = raw
-        .frame
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let names = column_names(&raw.frame);
     let resolve =
         |canonical: &str, r: &ColumnRef| -> Result<String, IngestError> {
             match r {

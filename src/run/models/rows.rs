@@ -353,9 +353,6 @@ pub fn churn_rows(
     params: &FeatureParams,
     cap: Option<RowCap>,
 ) -> Result<TrainingTable, Error> {
-    if horizon_days == 0 {
-        return Err(Error::Usage("--horizon-days must be at least 1".into()));
-    }
     let history = features::History::new(tx, customers, params)?;
     churn_rows_from(&history, customers, as_of, horizon_days, params, cap)
 }
