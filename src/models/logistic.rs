@@ -141,8 +141,13 @@ impl LogisticParams {
         }
         let n1 = check_labels(y)?;
         let n0 = n - n1;
-        // Fast scan first; the position is only looked up on failure.
-        if !x.iter().all(|v| v.is_finite()) {
+        // Fast scan first (in parallel over the rows of a standard-layout matrix); the position
+        // is only looked up on failure.
+        let finite = match x.as_slice() {
+            Some(values) => values.par_iter().all(|v| v.is_finite()),
+            None => x.iter().all(|v| v.is_finite()),
+        };
+        if !finite {
             let ((row, _), &value) = x
                 .indexed_iter()
                 .find(|(_, v)| !v.is_finite())
