@@ -192,6 +192,14 @@ fn quickstart_job_runs_every_stage_and_reruns_byte_identical() {
     assert!(first.keys().all(|f| !f.contains(".tmp-")));
 }
 
+/// The CDNOW columns of a job's `[sources.transactions]`.
+const CDNOW_COLUMNS: &str = r#"[sources.transactions.columns]
+customer_id = "customer_id"
+order_date = "date"
+amount = "dollar_value"
+quantity = "number_of_cds"
+"#;
+
 /// A job on a copy of the CDNOW transactions in the sandbox, so the test can corrupt them.
 fn write_small_job(sb: &Sandbox, stages: &str) -> PathBuf {
     std::fs::copy(
@@ -216,12 +224,7 @@ max_reject_rate = 0.01
 path = "transactions.txt"
 delimiter = "whitespace"
 date_format = "%Y%m%d"
-[sources.transactions.columns]
-customer_id = "customer_id"
-order_date = "date"
-amount = "dollar_value"
-quantity = "number_of_cds"
-"#
+{CDNOW_COLUMNS}"#
         ),
     )
     .unwrap();
@@ -533,12 +536,7 @@ max_reject_rate = 0.01
 [sources.transactions]
 path = "transactions.csv"
 date_format = "%Y%m%d"
-[sources.transactions.columns]
-customer_id = "customer_id"
-order_date = "date"
-amount = "dollar_value"
-quantity = "number_of_cds"
-
+{CDNOW_COLUMNS}
 [train]
 models = ["churn"]
 "#
