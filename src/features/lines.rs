@@ -71,9 +71,8 @@ pub(super) struct Lines {
 /// Keys and codes number ids and levels in order of first appearance over every piece, so a file
 /// pushed in pieces gives the same lines as the whole file pushed at once.
 pub(super) struct LineParts {
-    categorical: Vec<&'static str>,
     /// Id of every key.
-    pub ids: Vec<String>,
+    ids: Vec<String>,
     /// Key of every id, from the second piece on (one piece needs no lookup).
     index: Option<KeyIndex>,
     keys: Vec<u32>,
@@ -89,14 +88,13 @@ impl LineParts {
     pub fn new(categorical: Vec<&'static str>, with_discount: bool) -> LineParts {
         LineParts {
             codes: categorical
-                .iter()
+                .into_iter()
                 .map(|c| Codes {
                     column: c,
                     codes: Vec::new(),
                     levels: Vec::new(),
                 })
                 .collect(),
-            categorical,
             ids: Vec::new(),
             index: None,
             keys: Vec::new(),
@@ -147,30 +145,11 @@ impl LineParts {
                 .collect::<Vec<_>>();
             out.extend(only(dated, d));
         }
-        for (c, column) in self.codes.iter_mut().zip(&self.categorical) {
-            let text = transactions.column(column)?.cast(&DataType::String)?;
+        for c in self.codes.iter_mut() {
+            let text = transactions.column(c.column)?.cast(&DataType::String)?;
             let (local, local_levels) = encode_levels(text.str()?);
-            let map: Vec<u32> = local_levels
-                .into_iter()
-                .map(|l| match c.code_of(&l) {
-                    Some(code) => code,
-                    None => {
-                        c.levels.push(l);
-                        (c.levels.len() - 1) as u32
-                    }
-                })
-                .collect();
-            let global = local
-                .into_iter()
-                .map(|code| {
-                    if code == MISSING {
-                        MISSING
-                    } else {
-                        map[code as usize]
-                    }
-                })
-                .collect();
-            c.codes.extend(only(dated, global));
+            c.codes
+                .extend(only(dated, recode(&mut c.levels, local_levels, local)));
         }
         Ok(())
     }
@@ -332,27 +311,40 @@ fn encode_levels(text: &StringChunked) -> (Vec<u32>, Vec<String>) {
         )
     });
     let mut levels: Vec<String> = Vec::new();
-    let mut code_of: std::collections::HashMap<String, u32> = Default::default();
     let mut codes = Vec::with_capacity(n);
     for (local, local_levels) in slices {
-        let map: Vec<u32> = local_levels
-            .into_iter()
-            .map(|l| {
-                *code_of.entry(l.clone()).or_insert_with(|| {
-                    levels.push(l);
-                    (levels.len() - 1) as u32
-                })
+        codes.extend(recode(&mut levels, local_levels, local));
+    }
+    (codes, levels)
+}
+
+/// `local` codes (numbered by `local_levels`) renumbered into `levels`, which gains the levels
+/// it lacks in their local order: slices or pieces merged in order keep first-appearance codes.
+fn recode(levels: &mut Vec<String>, local_levels: Vec<String>, local: Vec<u32>) -> Vec<u32> {
+    let mut code_of: std::collections::HashMap<String, u32> = levels
+        .iter()
+        .enumerate()
+        .map(|(c, l)| (l.clone(), c as u32))
+        .collect();
+    let map: Vec<u32> = local_levels
+        .into_iter()
+        .map(|l| {
+            *code_of.entry(l.clone()).or_insert_with(|| {
+                levels.push(l);
+                (levels.len() - 1) as u32
             })
-            .collect();
-        codes.extend(local.into_iter().map(|c| {
+        })
+        .collect();
+    local
+        .into_iter()
+        .map(|c| {
             if c == MISSING {
                 MISSING
             } else {
                 map[c as usize]
             }
-        }));
-    }
-    (codes, levels)
+        })
+        .collect()
 }
 
 #[cfg(test)]

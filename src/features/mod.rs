@@ -279,27 +279,32 @@ impl HistoryBuilder {
 
     /// Adds the next rows of the transactions (a canonical table or a piece of one).
     pub fn push(&mut self, transactions: &DataFrame) -> Result<(), FeatureError> {
-        if self.parts.is_none() {
-            let families = self.params.resolve_for(transactions, self.with_customers)?;
-            let (categorical, discount): (Vec<&'static str>, bool) =
-                if families.contains(&Family::Mix) {
-                    let present = mix::columns(transactions);
-                    (
-                        mix::CATEGORICAL
-                            .into_iter()
-                            .filter(|c| present.contains(c))
-                            .collect(),
-                        present.contains(&"discount"),
-                    )
-                } else {
-                    (Vec::new(), false)
-                };
-            self.parts = Some((families, LineParts::new(categorical, discount)));
-        }
-        match self.parts.as_mut() {
-            Some((_, lines)) => lines.push(transactions),
-            None => Ok(()),
-        }
+        let (_, lines) = match &mut self.parts {
+            Some(parts) => parts,
+            None => {
+                let parts = self.prepare(transactions)?;
+                self.parts.insert(parts)
+            }
+        };
+        lines.push(transactions)
+    }
+
+    /// The families and the empty lines of the columns of the first piece.
+    fn prepare(&self, transactions: &DataFrame) -> Result<(Vec<Family>, LineParts), FeatureError> {
+        let families = self.params.resolve_for(transactions, self.with_customers)?;
+        let (categorical, discount) = if families.contains(&Family::Mix) {
+            let present = mix::columns(transactions);
+            (
+                mix::CATEGORICAL
+                    .into_iter()
+                    .filter(|c| present.contains(c))
+                    .collect(),
+                present.contains(&"discount"),
+            )
+        } else {
+            (Vec::new(), false)
+        };
+        Ok((families, LineParts::new(categorical, discount)))
     }
 
     /// The history of every piece pushed; `customers` for the attributes family.
