@@ -74,6 +74,16 @@ fn stream_transactions(
     Ok((streamed, builder, parts))
 }
 
+/// Whether `feats` lacks one of the model's numeric input columns (the model was trained with
+/// other categorical levels than today's features have).
+fn lacks_columns(artifact: &ModelArtifact, feats: &DataFrame) -> bool {
+    artifact
+        .preprocessing
+        .numeric
+        .iter()
+        .any(|t| feats.column(&t.column).is_err())
+}
+
 fn pe(e: PolarsError) -> Error {
     Error::Features(FeatureError::from(e))
 }
@@ -366,26 +376,15 @@ impl State<'_> {
             if wanted.as_ref().is_some_and(|w| !w.contains(&m)) {
                 continue;
             }
-            let columns: Vec<String> = match self.trained.get(&m) {
-                Some(t) => t
-                    .artifact
-                    .preprocessing
-                    .numeric
-                    .iter()
-                    .map(|c| c.column.clone())
-                    .collect(),
+            let lacks = match self.trained.get(&m) {
+                Some(t) => lacks_columns(&t.artifact, feats),
                 None => match self.model_for(m, &mut BTreeMap::new()) {
-                    Ok(Some((artifact, _, _))) => artifact
-                        .preprocessing
-                        .numeric
-                        .iter()
-                        .map(|c| c.column.clone())
-                        .collect(),
+                    Ok(Some((artifact, _, _))) => lacks_columns(&artifact, feats),
                     Ok(None) => continue,
                     Err(_) => return true,
                 },
             };
-            if columns.iter().any(|c| feats.column(c).is_err()) {
+            if lacks {
                 return true;
             }
         }
@@ -617,12 +616,7 @@ impl State<'_> {
             };
             // A model trained with other categorical levels needs features built with them.
             let rebuilt;
-            let input = if artifact
-                .preprocessing
-                .numeric
-                .iter()
-                .all(|t| feats.column(&t.column).is_ok())
-            {
+            let input = if !lacks_columns(&artifact, feats) {
                 feats
             } else {
                 let params = FeatureParams {

@@ -71,13 +71,17 @@ impl Inputs {
     }
 }
 
-fn inputs(a: &ModelArtifact, df: &DataFrame) -> Result<Inputs, Error> {
-    let names: Vec<String> = a
-        .preprocessing
+/// The model's numeric input columns, in its schema order.
+fn numeric_names(a: &ModelArtifact) -> Vec<String> {
+    a.preprocessing
         .numeric
         .iter()
         .map(|t| t.column.clone())
-        .collect();
+        .collect()
+}
+
+fn inputs(a: &ModelArtifact, df: &DataFrame) -> Result<Inputs, Error> {
+    let names = numeric_names(a);
     let cats: Vec<String> = a
         .preprocessing
         .categorical
@@ -156,8 +160,9 @@ pub fn score_frame(
     let mut scores: Vec<f64> = Vec::with_capacity(n);
     let mut treated: Vec<f64> = Vec::new();
     let mut control: Vec<f64> = Vec::new();
-    let mut counts: Option<Vec<Vec<usize>>> = None;
-    let mut names = Vec::new();
+    let names = numeric_names(a);
+    let refs = drift_columns(a, &names)?;
+    let mut counts: Vec<Vec<usize>> = refs.iter().map(|r| vec![0; r.2.len() + 1]).collect();
     // An empty table is one empty block, so it meets the same checks.
     let starts: Vec<usize> = (0..n.max(1)).step_by(SCORE_BLOCK).collect();
     for start in starts {
@@ -173,20 +178,13 @@ pub fn score_frame(
                 scores.extend(u.uplift);
             }
         }
-        let refs = drift_columns(a, &x.names)?;
-        let part = column_bin_counts(x.numeric.view(), &refs);
-        match counts.as_mut() {
-            None => counts = Some(part),
-            Some(c) => add_counts(c, &part),
-        }
-        names = x.names;
+        add_counts(&mut counts, &column_bin_counts(x.numeric.view(), &refs));
     }
     if let ArtifactModel::Uplift { .. } = &a.model {
         columns.push(Column::new("p_treated".into(), treated));
         columns.push(Column::new("p_control".into(), control));
     }
-    let refs = drift_columns(a, &names)?;
-    let psis = psi_of_counts(&refs, &counts.unwrap_or_default());
+    let psis = psi_of_counts(&refs, &counts);
     let drift = DriftReport {
         rows: scores.len(),
         features: a
