@@ -42,7 +42,8 @@ pub struct Streamed {
 }
 
 /// Validates `path` as `table`, handing the kept rows to `sink` in file order: in pieces of
-/// about `piece_bytes` when it is a delimited file larger than that, else whole (one call).
+/// about `piece_bytes` when it is a delimited file of more bytes than that, else whole (one
+/// call).
 /// Rejects and summary equal those of [`load_table`] on the whole file.
 pub fn load_table_in_pieces<E: From<IngestError>>(
     table: TableKind,
@@ -52,21 +53,19 @@ pub fn load_table_in_pieces<E: From<IngestError>>(
     piece_bytes: usize,
     sink: &mut dyn FnMut(DataFrame) -> Result<(), E>,
 ) -> Result<Streamed, E> {
-    let mut pieces = match read::pieces(path, spec, table, piece_bytes)? {
-        Layout::Pieces(p) => p,
-        Layout::Whole => return whole(load_table(table, path, spec, as_of)?, sink),
+    let pieces = match read::pieces(path, spec, table, piece_bytes)? {
+        Layout::Pieces(p) if p.file_bytes() > piece_bytes as u64 => p,
+        _ => return whole(load_table(table, path, spec, as_of)?, sink),
     };
     let bug = |message: &str| IngestError::Bug {
         path: path.to_path_buf(),
         message: message.to_string(),
     };
-    let first = pieces.next().unwrap_or_else(|| Err(bug("no piece read")))?;
-    if pieces.is_done() {
-        return whole(validate::validate(first, table, spec, as_of)?, sink);
-    }
-    let columns = validate::duplicate_columns_of(&first, table, spec)?;
-    let file_first_line = first.first_line as i64;
-    drop(first);
+    // The columns, from the header and the first record alone: every piece is parsed later.
+    let sample = pieces.sample()?;
+    let columns = validate::duplicate_columns_of(&sample, table, spec)?;
+    let file_first_line = sample.first_line as i64;
+    drop(sample);
     let reopen = || -> Result<Pieces, IngestError> {
         match read::pieces(path, spec, table, piece_bytes)? {
             Layout::Pieces(p) => Ok(p),

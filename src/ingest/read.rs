@@ -243,9 +243,25 @@ pub fn pieces(
 }
 
 impl Pieces {
-    /// Whether every piece has been read.
-    pub fn is_done(&self) -> bool {
-        self.at_end && self.carry.is_empty() && self.emitted
+    /// The size of the file in bytes.
+    pub fn file_bytes(&self) -> u64 {
+        self.file.metadata().map_or(0, |m| m.len())
+    }
+
+    /// The header and the first record, parsed (without a header, the first record alone): the
+    /// file's columns, known before any piece is read.
+    pub fn sample(mut self) -> Result<RawTable, IngestError> {
+        let cut = loop {
+            if let Some(cut) = record_end(&self.carry, false) {
+                break cut;
+            }
+            if self.at_end {
+                break self.carry.len();
+            }
+            self.fill(self.carry.len() + (64 << 10))?;
+        };
+        let first = self.carry[..cut].to_vec();
+        self.parse(first)
     }
 
     /// Reads from the file into `carry` until it holds `target` bytes or the file ends; returns

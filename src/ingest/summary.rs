@@ -27,6 +27,8 @@ pub struct TableSummary {
 }
 
 impl TableSummary {
+    /// `count_customers`: count the distinct ids of `kept` (else 0: a piece of a file, whose
+    /// caller counts them over every piece).
     pub(crate) fn from_frames(
         table: TableKind,
         path: &Path,
@@ -34,8 +36,13 @@ impl TableSummary {
         kept: &DataFrame,
         rejects: &DataFrame,
         possible_duplicates: usize,
+        count_customers: bool,
     ) -> PolarsResult<TableSummary> {
-        let customers = kept.column("customer_id")?.n_unique()?;
+        let customers = if count_customers {
+            kept.column("customer_id")?.n_unique()?
+        } else {
+            0
+        };
         let returns = if table == TableKind::Transactions {
             let amount = kept.column("amount")?.f64()?;
             Some(amount.into_no_null_iter().filter(|a| *a <= 0.0).count())

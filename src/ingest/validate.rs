@@ -67,7 +67,8 @@ pub fn validate(
 }
 
 /// [`validate`] with the duplicate rows found by the caller (`Some`: a piece of a file whose
-/// duplicates were found over the whole file) instead of within `raw`.
+/// duplicates were found over the whole file) instead of within `raw`. A piece's summary leaves
+/// `customers` at 0: the caller counts the distinct ids over every piece.
 pub(crate) fn validate_piece(
     mut raw: RawTable,
     table: TableKind,
@@ -98,6 +99,7 @@ pub(crate) fn validate_piece(
         source,
     };
     let first_line = raw.first_line as i64;
+    let piece = duplicates.is_some();
     let dups = match duplicates {
         Some(d) => d,
         None => find_duplicates(&raw.frame, &key_order, &hashed)
@@ -286,6 +288,7 @@ pub(crate) fn validate_piece(
         &frame,
         &rejects,
         possible_duplicates,
+        !piece,
     )
     .map_err(polars_err)?;
     Ok(Validated {
