@@ -11,6 +11,7 @@
 pub mod clv;
 pub mod error;
 pub mod features;
+pub mod ids;
 pub mod ingest;
 pub mod io;
 pub mod models;
