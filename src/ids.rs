@@ -13,7 +13,41 @@
 
 use std::borrow::Cow;
 
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
+
+/// How ids from different files are matched (`[ids] policy` in an ingest config or a job).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdPolicy {
+    /// Ids are text: equal after [`canonical_id`] (case and leading zeros significant). A
+    /// suppression entry that matches a customer only under [`lenient_key`] makes `select`
+    /// refuse to publish, because it is most likely the same customer written differently.
+    #[default]
+    Text,
+    /// Ids are numbers: leading zeros, a `.0` suffix and letter case are insignificant, so
+    /// `07983`, `7983` and `7983.0` are one customer ([`lenient_key`] is the key).
+    Numeric,
+}
+
+/// The `[ids]` table of an ingest config or a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdSettings {
+    /// `text` (default) or `numeric`.
+    #[serde(default)]
+    pub policy: IdPolicy,
+}
+
+impl IdPolicy {
+    /// The key an id is matched by under this policy.
+    pub fn key<'a>(self, raw: &'a str) -> Cow<'a, str> {
+        match self {
+            IdPolicy::Text => canonical_id(raw),
+            IdPolicy::Numeric => Cow::Owned(lenient_key(raw)),
+        }
+    }
+}
 
 /// Characters that render as nothing and are removed from ids: zero-width space, non-joiner,
 /// joiner, word joiner, byte-order mark / zero-width no-break space, soft hyphen.
@@ -131,7 +165,14 @@ mod tests {
 
     #[test]
     fn channel_names_fold_case_and_aliases() {
-        for v in ["email", "Email", "EMAIL", " e-mail ", "E_Mail", "ｅｍａｉｌ"] {
+        for v in [
+            "email",
+            "Email",
+            "EMAIL",
+            " e-mail ",
+            "E_Mail",
+            "ｅｍａｉｌ",
+        ] {
             assert_eq!(canonical_channel(v), "email", "{v:?}");
         }
         for v in ["mail", "Mail", "post", "Direct Mail"] {

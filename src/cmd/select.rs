@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 
+use bullseye::ids::IdPolicy;
 use bullseye::ingest::{IngestConfig, IngestRequest, TableKind};
 use bullseye::run::select::{self as select_run, SelectRequest};
 use bullseye::select::render_summary;
@@ -41,16 +42,35 @@ pub struct SelectArgs {
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
     /// Fail when the customers table, a suppression list or the contact history rejects more
-    /// than this share of its rows [default: 0.01]
+    /// than this share of its rows, or a score column is empty or not finite on more than this
+    /// share of the customers [default: 0.01]
     #[arg(long, value_name = "RATE")]
     pub max_reject_rate: Option<f64>,
+    /// How ids of the scores, customers, suppression and contact files are matched: `text`
+    /// (leading zeros and case significant; a suppression entry matching a customer only
+    /// without them makes the command refuse) or `numeric` (leading zeros insignificant)
+    /// [default: the config's `[ids] policy`, else text]
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub id_policy: Option<IdPolicyArg>,
+}
+
+/// `--id-policy` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum IdPolicyArg {
+    Text,
+    Numeric,
 }
 
 pub fn run(args: SelectArgs) -> anyhow::Result<()> {
-    let config = match &args.config {
+    let mut config = match &args.config {
         Some(p) => IngestConfig::from_file(p).map_err(bullseye::Error::from)?,
         None => IngestConfig::default(),
     };
+    match args.id_policy {
+        Some(IdPolicyArg::Text) => config.ids.policy = IdPolicy::Text,
+        Some(IdPolicyArg::Numeric) => config.ids.policy = IdPolicy::Numeric,
+        None => {}
+    }
     let mut ingest = IngestRequest {
         config,
         max_reject_rate: args.max_reject_rate,

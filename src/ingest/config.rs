@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::schema::TableKind;
 use super::IngestError;
+use crate::ids::IdSettings;
 
 /// Default share of rejected rows above which ingest fails.
 pub const DEFAULT_MAX_REJECT_RATE: f64 = 0.01;
@@ -24,6 +25,9 @@ pub struct IngestConfig {
     pub ingest: IngestSettings,
     #[serde(default)]
     pub sources: BTreeMap<String, SourceSpec>,
+    /// How ids of different files are matched (`[ids] policy`, see [`crate::ids`]).
+    #[serde(default)]
+    pub ids: IdSettings,
 }
 
 /// Settings that apply to every table.
@@ -143,7 +147,11 @@ impl IngestConfig {
         ingest: IngestSettings,
         sources: BTreeMap<String, SourceSpec>,
     ) -> Result<IngestConfig, IngestError> {
-        let config = IngestConfig { ingest, sources };
+        let config = IngestConfig {
+            ingest,
+            sources,
+            ids: IdSettings::default(),
+        };
         config.check()?;
         Ok(config)
     }

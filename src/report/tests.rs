@@ -176,6 +176,7 @@ fn summary() -> Summary {
             over_budget: 18,
             ..ExclusionCounts::default()
         },
+        matching: Default::default(),
     }
 }
 

@@ -14,20 +14,24 @@
 //! - Suppressions (`[suppression] files`) and the contact history (`[contact_policy] history`)
 //!   are relative to the campaign file's folder and read through ingest's validation, so bad rows
 //!   are written to `DIR/rejects/` and counted against `--max-reject-rate`, never dropped
-//!   silently. A suppression with an empty channel suppresses every channel; one naming a channel
-//!   the campaign does not use is ignored; suppressed ids that were not scored are ignored.
+//!   silently.
+//! - Ids and channel names of every table are matched by the identity rule and the id policy,
+//!   and everything that does not match is counted: see [`crate::select::resolve`], which also
+//!   holds the fail-closed rules (near-matching suppression entries, scores out of range).
 //! - Contacts dated after `as_of` are kept by ingest (no as-of check) and ignored by the rules.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use crate::ids::IdPolicy;
 use crate::ingest::{self, IngestRequest, SourceSpec, TableKind, Validated};
+use crate::select::resolve::{self, ContactEntry, SuppressionEntry};
 use crate::select::{
-    select_audience, CampaignConfig, Candidate, Group, PastContact, SelectError, Selection,
-    Suppression,
+    select_audience, CampaignConfig, Candidate, Group, IdIndex, MatchReport, PastContact,
+    SelectError, Selection, Suppression,
 };
 use crate::{io, Error};
 
@@ -175,8 +179,14 @@ fn require_column<'a>(
     })
 }
 
-/// A numeric column as `Option<f64>` per row (null and non-finite → None).
-fn numeric(df: &DataFrame, name: &str, key: &str, table: &str) -> Result<Vec<Option<f64>>, Error> {
+/// A numeric column as `Option<f64>` per row, non-finite values kept (null → None), so that the
+/// caller can count them.
+fn numeric_raw(
+    df: &DataFrame,
+    name: &str,
+    key: &str,
+    table: &str,
+) -> Result<Vec<Option<f64>>, Error> {
     let col = require_column(df, name, key, table)?;
     let dt = col.dtype();
     if !(dt.is_primitive_numeric() || dt.is_bool() || dt == &DataType::Null) {
@@ -192,7 +202,15 @@ fn numeric(df: &DataFrame, name: &str, key: &str, table: &str) -> Result<Vec<Opt
     let ca = cast
         .f64()
         .map_err(polars_err(&format!("{table} column `{name}`")))?;
-    Ok(ca.iter().map(|v| v.filter(|x| x.is_finite())).collect())
+    Ok(ca.iter().collect())
+}
+
+/// A numeric column as `Option<f64>` per row (null and non-finite → None).
+fn numeric(df: &DataFrame, name: &str, key: &str, table: &str) -> Result<Vec<Option<f64>>, Error> {
+    Ok(numeric_raw(df, name, key, table)?
+        .into_iter()
+        .map(|v| v.filter(|x| x.is_finite()))
+        .collect())
 }
 
 /// A column as text per row (numbers are rendered; null → None).
@@ -257,96 +275,97 @@ pub fn load_side_tables(
         .collect()
 }
 
-/// Suppression state per customer id, from the validated suppression tables.
+/// How [`candidates`] matches the tables: the id policy and the share of rows without a finite
+/// score above which the command fails.
+#[derive(Debug, Clone, Copy)]
+pub struct MatchOptions {
+    pub id_policy: IdPolicy,
+    pub max_reject_rate: f64,
+}
+
+/// A text column of a validated side table (null where the column is absent).
+fn side_text(df: &DataFrame, name: &str, what: &str) -> Result<Vec<Option<String>>, Error> {
+    match df.column(name) {
+        Ok(c) => Ok(c
+            .str()
+            .map_err(polars_err(what))?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect()),
+        Err(_) => Ok(vec![None; df.height()]),
+    }
+}
+
+/// Suppression state per scored customer, from the validated suppression tables.
 fn suppressions(
     config: &CampaignConfig,
+    index: &IdIndex,
     side: &[SideTable],
-) -> Result<HashMap<String, Suppression>, Error> {
-    let mut out: HashMap<String, Suppression> = HashMap::new();
+    report: &mut MatchReport,
+) -> Result<Vec<Suppression>, Error> {
+    let mut rows: Vec<(String, Option<String>)> = Vec::new();
     for t in side.iter().filter(|t| t.table == TableKind::Suppressions) {
         let df = &t.validated.frame;
         let what = format!("`{}`", t.path.display());
-        let ids = df
-            .column("customer_id")
-            .and_then(|c| c.str().cloned())
-            .map_err(polars_err(&what))?;
-        let channels: Vec<Option<String>> = match df.column("channel") {
-            Ok(c) => c
-                .str()
-                .map_err(polars_err(&what))?
-                .iter()
-                .map(|v| v.map(str::to_string))
-                .collect(),
-            Err(_) => vec![None; df.height()],
-        };
-        for (id, ch) in ids.iter().zip(channels) {
-            let Some(id) = id else { continue };
-            let entry = out.entry(id.to_string()).or_default();
-            match ch.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-                None => *entry = Suppression::AllChannels,
-                Some(name) => {
-                    let Some(i) = config.channels.iter().position(|c| c.name == name) else {
-                        continue;
-                    };
-                    match entry {
-                        Suppression::AllChannels => {}
-                        Suppression::None => *entry = Suppression::Channels(BTreeSet::from([i])),
-                        Suppression::Channels(set) => {
-                            set.insert(i);
-                        }
-                    }
-                }
-            }
-        }
+        let ids = side_text(df, "customer_id", &what)?;
+        let channels = side_text(df, "channel", &what)?;
+        rows.extend(
+            ids.into_iter()
+                .zip(channels)
+                .filter_map(|(id, ch)| id.map(|id| (id, ch))),
+        );
     }
-    Ok(out)
+    let entries = rows.iter().map(|(id, ch)| SuppressionEntry {
+        id,
+        channel: ch.as_deref(),
+    });
+    Ok(resolve::resolve_suppressions(
+        config, index, entries, report,
+    )?)
 }
 
-/// Past contacts per customer id, from the validated contact history.
+/// Past contacts per scored customer, from the validated contact history.
 fn contacts(
     config: &CampaignConfig,
+    index: &IdIndex,
     side: &[SideTable],
-) -> Result<HashMap<String, Vec<PastContact>>, Error> {
-    let mut out: HashMap<String, Vec<PastContact>> = HashMap::new();
+    report: &mut MatchReport,
+) -> Result<Vec<Vec<PastContact>>, Error> {
+    let mut rows: Vec<(String, NaiveDate, Option<String>)> = Vec::new();
     for t in side.iter().filter(|t| t.table == TableKind::Contacts) {
         let df = &t.validated.frame;
         let what = format!("`{}`", t.path.display());
-        let ids = df
-            .column("customer_id")
-            .and_then(|c| c.str().cloned())
-            .map_err(polars_err(&what))?;
+        let ids = side_text(df, "customer_id", &what)?;
         let days = df
             .column("contact_date")
             .and_then(|c| c.cast(&DataType::Int32))
             .map_err(polars_err(&what))?;
         let days = days.i32().map_err(polars_err(&what))?;
-        let channels = df
-            .column("channel")
-            .and_then(|c| c.str().cloned())
-            .map_err(polars_err(&what))?;
-        for ((id, d), ch) in ids.iter().zip(days.iter()).zip(channels.iter()) {
-            let (Some(id), Some(d)) = (id, d) else {
-                continue;
-            };
-            let channel = ch.and_then(|c| config.channels.iter().position(|x| x.name == c));
-            out.entry(id.to_string()).or_default().push(PastContact {
-                date: date_of(d),
-                channel,
-            });
+        let channels = side_text(df, "channel", &what)?;
+        for ((id, d), ch) in ids.into_iter().zip(days.iter()).zip(channels) {
+            if let (Some(id), Some(d)) = (id, d) {
+                rows.push((id, date_of(d), ch));
+            }
         }
     }
-    Ok(out)
+    let entries = rows.iter().map(|(id, date, ch)| ContactEntry {
+        id,
+        date: *date,
+        channel: ch.as_deref(),
+    });
+    Ok(resolve::resolve_contacts(config, index, entries, report))
 }
 
 /// Resolves the scores table, the customers table (consent) and the side tables into candidates,
-/// one per row of `scores`, in the scores table's order.
+/// one per row of `scores`, in the scores table's order, and reports what did not match.
 pub fn candidates(
     config: &CampaignConfig,
     scores: &DataFrame,
     customers: Option<&DataFrame>,
     side: &[SideTable],
     segment_column: Option<&str>,
-) -> Result<Vec<Candidate>, Error> {
+    options: MatchOptions,
+) -> Result<(Vec<Candidate>, MatchReport), Error> {
     const SCORES: &str = "scores table";
     let ids = text(scores, ID_COLUMN, "--scores", SCORES)?;
     if let Some(row) = ids.iter().position(Option::is_none) {
@@ -356,21 +375,39 @@ pub fn candidates(
         )));
     }
     let ids: Vec<String> = ids.into_iter().flatten().collect();
+    let index = IdIndex::new(&ids, options.id_policy)?;
+    if let Some(row) = index.ids().iter().position(String::is_empty) {
+        return Err(usage(format!(
+            "scores table: expected a customer_id on every row, found only blank or invisible characters on data row {}",
+            row + 1
+        )));
+    }
     let n = ids.len();
+    let mut report = MatchReport {
+        id_policy: options.id_policy,
+        ..MatchReport::default()
+    };
 
     let score_cols: Vec<Vec<Option<f64>>> = config
         .channels
         .iter()
         .enumerate()
         .map(|(i, ch)| {
-            numeric(
+            let raw = numeric_raw(
                 scores,
                 &ch.score_column,
                 &format!("channel[{i}].score_column"),
                 SCORES,
-            )
+            )?;
+            Ok(resolve::check_scores(
+                config.campaign.objective,
+                &ch.score_column,
+                &raw,
+                options.max_reject_rate,
+                &mut report,
+            )?)
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, Error>>()?;
     let values = match &config.campaign.value_column {
         Some(c) => numeric(scores, c, "campaign.value_column", SCORES)?,
         None => vec![None; n],
@@ -391,18 +428,8 @@ pub fn candidates(
 
     // Consent: from the customers table when given (missing customer → no consent), else from the
     // scores table.
-    let customer_row: Option<HashMap<String, usize>> = match customers {
-        Some(c) => {
-            let cid = text(c, "customer_id", "--customers", "customers table")?;
-            Some(
-                // Reversed so that the first row of a repeated id wins.
-                cid.into_iter()
-                    .enumerate()
-                    .rev()
-                    .filter_map(|(i, id)| id.map(|id| (id, i)))
-                    .collect(),
-            )
-        }
+    let customer_ids = match customers {
+        Some(c) => Some(text(c, "customer_id", "--customers", "customers table")?),
         None => None,
     };
     let mut consent_cols: Vec<Option<Vec<bool>>> = Vec::with_capacity(config.channels.len());
@@ -412,12 +439,10 @@ pub fn candidates(
             continue;
         };
         let key = format!("channel[{i}].consent_column");
-        let flags = match (customers, &customer_row) {
-            (Some(c), Some(rows)) => {
+        let flags = match (customers, &customer_ids) {
+            (Some(c), Some(cids)) => {
                 let by_row = consent_flags(c, col, &key, "customers table")?;
-                ids.iter()
-                    .map(|id| rows.get(id).map(|&r| by_row[r]).unwrap_or(false))
-                    .collect()
+                resolve::resolve_consent(&index, cids, &by_row)
             }
             _ => {
                 if scores.column(col).is_err() {
@@ -436,10 +461,12 @@ pub fn candidates(
         consent_cols.push(Some(flags));
     }
 
-    let mut supp = suppressions(config, side)?;
-    let mut hist = contacts(config, side)?;
+    let supp = suppressions(config, &index, side, &mut report)?;
+    let hist = contacts(config, &index, side, &mut report)?;
     let mut out = Vec::with_capacity(n);
-    for (r, id) in ids.into_iter().enumerate() {
+    for (r, ((id, suppression), contacts)) in
+        index.into_ids().into_iter().zip(supp).zip(hist).enumerate()
+    {
         out.push(Candidate {
             scores: score_cols.iter().map(|c| c[r]).collect(),
             value: values[r],
@@ -448,12 +475,12 @@ pub fn candidates(
                 .iter()
                 .map(|c| c.as_ref().map(|v| v[r]))
                 .collect(),
-            suppression: supp.remove(&id).unwrap_or_default(),
-            contacts: hist.remove(&id).unwrap_or_default(),
+            suppression,
+            contacts,
             customer_id: id,
         });
     }
-    Ok(out)
+    Ok((out, report))
 }
 
 /// Selects the audience from in-memory tables: `scores` (`customer_id` + the campaign's score,
@@ -468,14 +495,23 @@ pub fn select_from_frames(
     customers: Option<&DataFrame>,
     suppressions: Option<SideTable>,
     segment_column: Option<&str>,
+    options: MatchOptions,
 ) -> Result<Selected, Error> {
     let mut side_tables = load_side_tables(config, campaign_dir)?;
     let own = side_tables.len();
     side_tables.extend(suppressions);
-    let cands = candidates(config, scores, customers, &side_tables, segment_column)?;
+    let (cands, matching) = candidates(
+        config,
+        scores,
+        customers,
+        &side_tables,
+        segment_column,
+        options,
+    )?;
     // The sources' list was validated (and its rejects written) where it was loaded.
     side_tables.truncate(own);
-    let selection = select_audience(config, &cands)?;
+    let mut selection = select_audience(config, &cands)?;
+    selection.summary.matching = matching;
     Ok(Selected {
         selection,
         side_tables,
@@ -672,7 +708,19 @@ pub fn select(request: &SelectRequest) -> Result<SelectOutcome, Error> {
         customers.as_ref(),
         suppressions,
         seg.as_deref(),
+        MatchOptions {
+            id_policy: request.ingest.config.ids.policy,
+            max_reject_rate: request.ingest.max_reject_rate(),
+        },
     )?;
+    for w in selected
+        .selection
+        .summary
+        .matching
+        .warnings(&selected.selection.summary.campaign)
+    {
+        warnings.push_str(&format!("warning: {w}\n"));
+    }
     warnings.push_str(&write_side_rejects(
         &request.out,
         &mut selected.side_tables,

@@ -232,6 +232,7 @@ pub fn select_audience(
         capacity_prices: alloc.prices.mu.clone(),
         profit_curve: profit_curve(&ranked_opts, chosen.len()),
         exclusions: counts,
+        matching: Default::default(),
     };
     Ok(Selection {
         audience,

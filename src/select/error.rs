@@ -62,4 +62,33 @@ pub enum SelectError {
         /// What was supplied.
         found: String,
     },
+    /// Under the text id policy, do-not-contact entries match scored customers only when
+    /// leading zeros, a `.0` suffix or letter case are ignored: most likely the same customers
+    /// written by a spreadsheet, so nothing is published.
+    #[error("refusing to select: {count} suppression entries match no scored customer exactly but match one when leading zeros, a `.0` suffix or letter case are ignored (e.g. {examples}); correct the list, or set `[ids] policy = \"numeric\"` if leading zeros are not significant in your ids")]
+    SuppressionNearMatch {
+        /// Entries concerned.
+        count: usize,
+        /// A few `entry ~ customer` pairs.
+        examples: String,
+    },
+    /// A score outside the range the objective needs.
+    #[error("score column `{column}`, data row {row}: expected a value in [{lo}, {hi}] for objective `{objective}`, found {value}")]
+    ScoreOutOfRange {
+        column: String,
+        /// 1-based data row of the scores table.
+        row: usize,
+        value: f64,
+        lo: f64,
+        hi: f64,
+        objective: &'static str,
+    },
+    /// Too many customers without a finite score.
+    #[error("score column `{column}`: {missing} of {rows} rows are empty or not finite, above the reject threshold {max_rate}")]
+    TooManyMissingScores {
+        column: String,
+        missing: usize,
+        rows: usize,
+        max_rate: f64,
+    },
 }

@@ -54,6 +54,7 @@ mod improve;
 pub mod input;
 pub mod output;
 mod render;
+pub mod resolve;
 pub mod rules;
 
 #[cfg(test)]
@@ -72,4 +73,5 @@ pub use output::{
     Summary, SUMMARY_SCHEMA_VERSION,
 };
 pub use render::render_summary;
+pub use resolve::{IdIndex, MatchReport};
 pub use rules::ExclusionReason;

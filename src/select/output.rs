@@ -2,10 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::select::resolve::MatchReport;
+
 use crate::select::{ExclusionReason, Objective};
 
 /// Version of the [`Summary`] layout written to `summary.json`.
-pub const SUMMARY_SCHEMA_VERSION: u32 = 1;
+pub const SUMMARY_SCHEMA_VERSION: u32 = 2;
 
 /// Target customers are contacted; control customers are held out and never contacted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -167,6 +169,10 @@ pub struct Summary {
     pub profit_curve: Vec<CurvePoint>,
     /// Exclusions by reason.
     pub exclusions: ExclusionCounts,
+    /// How the suppression lists, contact history and scores matched the scored customers
+    /// (filled by the caller that resolved them; empty for candidates built in code).
+    #[serde(default)]
+    pub matching: MatchReport,
 }
 
 /// Everything the selector returns.

@@ -7,6 +7,7 @@ mod ingest;
 mod models;
 mod report;
 mod run;
+mod safety;
 mod segment;
 mod select;
 mod support;

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::features::{Family, TimeUnit};
+use crate::ids::IdSettings;
 use crate::ingest::{IngestConfig, IngestSettings, SourceSpec};
 use crate::models::ModelKind;
 use crate::Error;
@@ -86,6 +87,9 @@ pub struct JobConfig {
     /// As in an ingest config; or `job.sources` names an ingest config file.
     #[serde(default)]
     pub sources: BTreeMap<String, SourceSpec>,
+    /// As in an ingest config: how ids of different files are matched; overrides the sources
+    /// file's `[ids]` when `job.sources` names one.
+    pub ids: Option<IdSettings>,
     #[serde(default)]
     pub features: FeaturesSettings,
     #[serde(default)]
@@ -424,7 +428,7 @@ impl Job {
         if let Some(s) = config.segment.scheme.as_mut() {
             resolve(s);
         }
-        let ingest = match config.job.sources.as_mut() {
+        let mut ingest = match config.job.sources.as_mut() {
             Some(file) => {
                 resolve(file);
                 if !config.sources.is_empty() {
@@ -447,6 +451,9 @@ impl Job {
                 ingest
             }
         };
+        if let Some(ids) = config.ids {
+            ingest.ids = ids;
+        }
         let stages = check_stages(config.job.stages.clone()).map_err(fail)?;
         let families = config
             .features

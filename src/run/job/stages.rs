@@ -778,7 +778,19 @@ impl State<'_> {
                 self.customers(),
                 suppressions,
                 seg_col.as_deref(),
+                select::MatchOptions {
+                    id_policy: self.job.ingest.ids.policy,
+                    max_reject_rate: self.request.max_reject_rate(),
+                },
             )?;
+            let summary = &selected.selection.summary;
+            warnings.extend(
+                summary
+                    .matching
+                    .warnings(&summary.campaign)
+                    .into_iter()
+                    .map(|w| format!("warning: {w}")),
+            );
             let out = self
                 .dir
                 .join("audience")

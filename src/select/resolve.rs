@@ -1,0 +1,696 @@
+//! Who the candidates are and what may be done to them: the scored ids, the consent rows, the
+//! do-not-contact entries and the past contacts, matched under the identity rule
+//! ([`crate::ids`]), with a count of everything that did not match.
+//!
+//! This is where a do-not-contact list meets the scores, so the fail-closed rules live here:
+//! - ids are compared after [`canonical_id`] (NFKC, invisibles removed, trimmed) — or under
+//!   [`IdPolicy::Numeric`] by [`lenient_key`] — and two scored rows with one key are an error;
+//! - channel names are compared after [`canonical_channel`] (case, `-`/`_`/spaces, aliases);
+//! - under [`IdPolicy::Text`], a suppression entry that matches no scored customer exactly but
+//!   matches one under [`lenient_key`] (leading zeros stripped, a `.0` suffix, letter case) is
+//!   most likely that customer written by a spreadsheet: [`SelectError::SuppressionNearMatch`],
+//!   and nothing is published;
+//! - scores outside the objective's range (probabilities in [0, 1], uplift in [−1, 1]) are an
+//!   error; missing or non-finite scores are counted and, past the reject threshold, an error.
+//!
+//! Nothing here reads a file: `run::select` turns the tables into the rows these functions take.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{canonical_channel, canonical_id, lenient_key, IdPolicy};
+use crate::select::{CampaignConfig, Objective, PastContact, SelectError, Suppression};
+
+/// How many near-match examples an error names.
+const EXAMPLES: usize = 5;
+
+/// The scored customers, indexed by the key of the id policy.
+#[derive(Debug)]
+pub struct IdIndex {
+    policy: IdPolicy,
+    rows: HashMap<String, usize>,
+    /// Under [`IdPolicy::Text`] only: lenient key → first row, to detect near matches.
+    lenient: HashMap<String, usize>,
+    ids: Vec<String>,
+}
+
+/// How an id from another table found (or did not find) a scored customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdMatch {
+    /// Same key under the policy.
+    Row(usize),
+    /// No match under the policy, but a match under [`lenient_key`] (text policy only).
+    Near(usize),
+    /// No scored customer.
+    None,
+}
+
+impl IdIndex {
+    /// Indexes the scored ids (canonicalised here). Two ids with one key are an error: the
+    /// scores file would give one customer two chances to be contacted.
+    pub fn new(raw_ids: &[String], policy: IdPolicy) -> Result<IdIndex, SelectError> {
+        let mut rows = HashMap::with_capacity(raw_ids.len());
+        let mut lenient = HashMap::new();
+        let mut ids = Vec::with_capacity(raw_ids.len());
+        for (r, raw) in raw_ids.iter().enumerate() {
+            let id = canonical_id(raw).into_owned();
+            let key = policy.key(&id).into_owned();
+            if let Some(&first) = rows.get(&key) {
+                let first: &String = &ids[first];
+                return Err(SelectError::DuplicateCustomer {
+                    customer_id: if *first == id {
+                        id
+                    } else {
+                        format!("{first}` and `{id}")
+                    },
+                });
+            }
+            rows.insert(key, r);
+            if policy == IdPolicy::Text {
+                lenient.entry(lenient_key(&id)).or_insert(r);
+            }
+            ids.push(id);
+        }
+        Ok(IdIndex {
+            policy,
+            rows,
+            lenient,
+            ids,
+        })
+    }
+
+    /// The canonical scored ids, in the scores table's order.
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// Consumes the index, returning the canonical ids.
+    pub fn into_ids(self) -> Vec<String> {
+        self.ids
+    }
+
+    /// Looks an id of another table up.
+    pub fn find(&self, raw: &str) -> IdMatch {
+        let key = self.policy.key(raw);
+        if let Some(&r) = self.rows.get(key.as_ref()) {
+            return IdMatch::Row(r);
+        }
+        if self.policy == IdPolicy::Text {
+            if let Some(&r) = self.lenient.get(&lenient_key(raw)) {
+                return IdMatch::Near(r);
+            }
+        }
+        IdMatch::None
+    }
+
+    /// The row of an id under the policy only (consent and contacts: a near match is not used).
+    pub fn row(&self, raw: &str) -> Option<usize> {
+        match self.find(raw) {
+            IdMatch::Row(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// What matching found, written into `summary.json` (`matching`) and warned about.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MatchReport {
+    /// The id policy used.
+    pub id_policy: IdPolicy,
+    /// Suppression entries read (every list).
+    pub suppression_entries: usize,
+    /// Scored customers suppressed on at least one of the campaign's channels.
+    pub suppressed_customers: usize,
+    /// Entries whose id is no scored customer (normal: lists hold people without scores).
+    pub suppression_unmatched: usize,
+    /// Entries naming a channel the campaign does not use (canonical name → entries).
+    pub suppression_other_channels: BTreeMap<String, usize>,
+    /// Contact-history rows read.
+    pub contact_rows: usize,
+    /// Contact rows whose id is no scored customer.
+    pub contacts_unmatched: usize,
+    /// Contact rows whose id matches a scored customer only leniently (text policy): not
+    /// counted towards that customer's cool-down or cap.
+    pub contacts_near_matches: usize,
+    /// Scores missing or not finite, per score column (the channel cannot be used for them).
+    pub scores_missing: BTreeMap<String, usize>,
+}
+
+impl MatchReport {
+    /// One warning line per thing a planner should know, empty when all matched.
+    pub fn warnings(&self, campaign: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let list = |m: &BTreeMap<String, usize>| {
+            m.iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if self.suppression_unmatched > 0 {
+            out.push(format!(
+                "campaign {campaign}: {} of {} suppression entries match no scored customer",
+                self.suppression_unmatched, self.suppression_entries
+            ));
+        }
+        if !self.suppression_other_channels.is_empty() {
+            out.push(format!(
+                "campaign {campaign}: suppression entries for channels the campaign does not use: {}",
+                list(&self.suppression_other_channels)
+            ));
+        }
+        if self.contacts_near_matches > 0 {
+            out.push(format!(
+                "campaign {campaign}: {} contact-history rows match a scored customer only when leading zeros, a `.0` suffix or case are ignored; they are not counted (set `[ids] policy = \"numeric\"` if those are the same customers)",
+                self.contacts_near_matches
+            ));
+        }
+        for (col, n) in &self.scores_missing {
+            out.push(format!(
+                "campaign {campaign}: {n} customers have no finite score in `{col}`"
+            ));
+        }
+        out
+    }
+}
+
+/// One do-not-contact entry: an id and, optionally, the one channel it applies to.
+#[derive(Debug, Clone, Copy)]
+pub struct SuppressionEntry<'a> {
+    pub id: &'a str,
+    /// Empty or missing: every channel.
+    pub channel: Option<&'a str>,
+}
+
+/// The campaign's channels by canonical name.
+fn channel_index(config: &CampaignConfig) -> HashMap<String, usize> {
+    config
+        .channels
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (canonical_channel(&c.name), i))
+        .collect()
+}
+
+/// Each scored customer's suppression state (aligned with the index's rows), or
+/// [`SelectError::SuppressionNearMatch`] when the text policy meets an entry that matches a
+/// customer only leniently.
+pub fn resolve_suppressions<'a>(
+    config: &CampaignConfig,
+    index: &IdIndex,
+    entries: impl IntoIterator<Item = SuppressionEntry<'a>>,
+    report: &mut MatchReport,
+) -> Result<Vec<Suppression>, SelectError> {
+    let channels = channel_index(config);
+    let mut out = vec![Suppression::None; index.ids.len()];
+    let mut near: Vec<(String, usize)> = Vec::new();
+    let mut near_count = 0usize;
+    for e in entries {
+        report.suppression_entries += 1;
+        let channel = e.channel.map(canonical_channel).filter(|c| !c.is_empty());
+        let slot = match &channel {
+            None => None,
+            Some(name) => match channels.get(name) {
+                Some(&i) => Some(i),
+                None => {
+                    *report
+                        .suppression_other_channels
+                        .entry(name.clone())
+                        .or_default() += 1;
+                    continue;
+                }
+            },
+        };
+        let row = match index.find(e.id) {
+            IdMatch::Row(r) => r,
+            IdMatch::Near(r) => {
+                near_count += 1;
+                if near.len() < EXAMPLES {
+                    near.push((canonical_id(e.id).into_owned(), r));
+                }
+                continue;
+            }
+            IdMatch::None => {
+                report.suppression_unmatched += 1;
+                continue;
+            }
+        };
+        let state = &mut out[row];
+        match slot {
+            None => *state = Suppression::AllChannels,
+            Some(i) => match state {
+                Suppression::AllChannels => {}
+                Suppression::None => *state = Suppression::Channels(BTreeSet::from([i])),
+                Suppression::Channels(set) => {
+                    set.insert(i);
+                }
+            },
+        }
+    }
+    if near_count > 0 {
+        return Err(SelectError::SuppressionNearMatch {
+            count: near_count,
+            examples: near
+                .into_iter()
+                .map(|(entry, r)| format!("`{}` ~ `{}`", printable(&entry), index.ids[r]))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    report.suppressed_customers = out
+        .iter()
+        .filter(|s| !matches!(s, Suppression::None))
+        .count();
+    Ok(out)
+}
+
+/// An id as it may be quoted in a message: control characters escaped, at most 40 characters.
+fn printable(id: &str) -> String {
+    let mut s: String = id.chars().take(40).flat_map(char::escape_debug).collect();
+    if id.chars().count() > 40 {
+        s.push('…');
+    }
+    s
+}
+
+/// One contact-history row.
+#[derive(Debug, Clone, Copy)]
+pub struct ContactEntry<'a> {
+    pub id: &'a str,
+    pub date: NaiveDate,
+    pub channel: Option<&'a str>,
+}
+
+/// Past contacts per scored customer (aligned with the index's rows). Only contacts whose id
+/// matches under the policy count; near matches are counted in the report.
+pub fn resolve_contacts<'a>(
+    config: &CampaignConfig,
+    index: &IdIndex,
+    entries: impl IntoIterator<Item = ContactEntry<'a>>,
+    report: &mut MatchReport,
+) -> Vec<Vec<PastContact>> {
+    let channels = channel_index(config);
+    let mut out = vec![Vec::new(); index.ids.len()];
+    for e in entries {
+        report.contact_rows += 1;
+        let row = match index.find(e.id) {
+            IdMatch::Row(r) => r,
+            IdMatch::Near(_) => {
+                report.contacts_near_matches += 1;
+                continue;
+            }
+            IdMatch::None => {
+                report.contacts_unmatched += 1;
+                continue;
+            }
+        };
+        let channel = e
+            .channel
+            .and_then(|c| channels.get(&canonical_channel(c)).copied());
+        out[row].push(PastContact {
+            date: e.date,
+            channel,
+        });
+    }
+    out
+}
+
+/// Consent per scored customer from a customers table: the flag of the first row with the
+/// customer's key; a customer without a row has no consent.
+pub fn resolve_consent(
+    index: &IdIndex,
+    customer_ids: &[Option<String>],
+    flags: &[bool],
+) -> Vec<bool> {
+    let mut out = vec![false; index.ids.len()];
+    let mut seen = vec![false; index.ids.len()];
+    for (id, &flag) in customer_ids.iter().zip(flags) {
+        let Some(r) = id.as_deref().and_then(|id| index.row(id)) else {
+            continue;
+        };
+        if !seen[r] {
+            seen[r] = true;
+            out[r] = flag;
+        }
+    }
+    out
+}
+
+/// The range a score of this objective must lie in.
+pub fn score_range(objective: Objective) -> (f64, f64) {
+    match objective {
+        Objective::UpliftProfit => (-1.0, 1.0),
+        Objective::Profit | Objective::Responses => (0.0, 1.0),
+    }
+}
+
+/// Checks one score column: a finite value outside the objective's range is an error (the wrong
+/// column, or a model that does not produce probabilities); missing and non-finite values are
+/// counted, returned as `None`, and past `max_missing_rate` of the rows an error.
+pub fn check_scores(
+    objective: Objective,
+    column: &str,
+    values: &[Option<f64>],
+    max_missing_rate: f64,
+    report: &mut MatchReport,
+) -> Result<Vec<Option<f64>>, SelectError> {
+    let (lo, hi) = score_range(objective);
+    let mut missing = 0usize;
+    let mut out = Vec::with_capacity(values.len());
+    for (row, v) in values.iter().enumerate() {
+        match v {
+            Some(x) if x.is_finite() => {
+                if *x < lo || *x > hi {
+                    return Err(SelectError::ScoreOutOfRange {
+                        column: column.to_string(),
+                        row: row + 1,
+                        value: *x,
+                        lo,
+                        hi,
+                        objective: objective.as_str(),
+                    });
+                }
+                out.push(Some(*x));
+            }
+            _ => {
+                missing += 1;
+                out.push(None);
+            }
+        }
+    }
+    if missing > 0 {
+        report.scores_missing.insert(column.to_string(), missing);
+        let rate = missing as f64 / values.len().max(1) as f64;
+        if rate > max_missing_rate {
+            return Err(SelectError::TooManyMissingScores {
+                column: column.to_string(),
+                missing,
+                rows: values.len(),
+                max_rate: max_missing_rate,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> CampaignConfig {
+        CampaignConfig::from_toml_str(
+            "[campaign]\nname='t'\nbudget=100.0\nobjective='profit'\nvalue_per_response=10.0\n\
+             [[channel]]\nname='email'\ncost=0.1\n[[channel]]\nname='mail'\ncost=1.0\n",
+        )
+        .unwrap()
+    }
+
+    fn ids(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn entry<'a>(id: &'a str, channel: Option<&'a str>) -> SuppressionEntry<'a> {
+        SuppressionEntry { id, channel }
+    }
+
+    #[test]
+    fn channel_names_match_whatever_their_case_and_spelling() {
+        let cfg = config();
+        let index = IdIndex::new(&ids(&["07983", "00001", "A7"]), IdPolicy::Text).unwrap();
+        let mut report = MatchReport::default();
+        let s = resolve_suppressions(
+            &cfg,
+            &index,
+            [
+                entry("07983", Some("Email")),
+                entry(" 00001", Some("E-MAIL ")),
+                entry("A7", Some("Post")),
+                entry("A7", Some("whatsapp")),
+            ],
+            &mut report,
+        )
+        .unwrap();
+        assert_eq!(s[0], Suppression::Channels(BTreeSet::from([0])));
+        assert_eq!(s[1], Suppression::Channels(BTreeSet::from([0])));
+        assert_eq!(s[2], Suppression::Channels(BTreeSet::from([1])));
+        assert_eq!(report.suppression_other_channels["whatsapp"], 1);
+        assert_eq!(report.suppressed_customers, 3);
+    }
+
+    #[test]
+    fn ids_match_after_the_identity_rule() {
+        let cfg = config();
+        let index = IdIndex::new(&ids(&[" 07983", "００００１"]), IdPolicy::Text).unwrap();
+        assert_eq!(index.ids(), &["07983".to_string(), "00001".to_string()]);
+        let mut report = MatchReport::default();
+        let s = resolve_suppressions(
+            &cfg,
+            &index,
+            [entry("07983\u{200B}", None), entry("00001", Some(""))],
+            &mut report,
+        )
+        .unwrap();
+        assert_eq!(s, vec![Suppression::AllChannels, Suppression::AllChannels]);
+    }
+
+    #[test]
+    fn near_matches_fail_closed_under_the_text_policy() {
+        let cfg = config();
+        let index = IdIndex::new(&ids(&["07983", "00012"]), IdPolicy::Text).unwrap();
+        for variant in ["7983", "7983.0", "07983.00"] {
+            let mut report = MatchReport::default();
+            let err = resolve_suppressions(&cfg, &index, [entry(variant, None)], &mut report)
+                .unwrap_err();
+            match err {
+                SelectError::SuppressionNearMatch { count, examples } => {
+                    assert_eq!(count, 1);
+                    assert!(examples.contains("`07983`"), "{examples}");
+                }
+                other => panic!("{variant}: {other:?}"),
+            }
+        }
+        // an unrelated id is only counted
+        let mut report = MatchReport::default();
+        resolve_suppressions(&cfg, &index, [entry("99999", None)], &mut report).unwrap();
+        assert_eq!(report.suppression_unmatched, 1);
+    }
+
+    #[test]
+    fn the_numeric_policy_matches_leniently() {
+        let cfg = config();
+        let index = IdIndex::new(&ids(&["07983", "00012"]), IdPolicy::Numeric).unwrap();
+        let mut report = MatchReport::default();
+        let s = resolve_suppressions(
+            &cfg,
+            &index,
+            [entry("7983", Some("EMAIL")), entry("12.0", None)],
+            &mut report,
+        )
+        .unwrap();
+        assert_eq!(s[0], Suppression::Channels(BTreeSet::from([0])));
+        assert_eq!(s[1], Suppression::AllChannels);
+        // and two scored ids with one numeric key are one customer twice
+        assert!(matches!(
+            IdIndex::new(&ids(&["00001", "1"]), IdPolicy::Numeric),
+            Err(SelectError::DuplicateCustomer { .. })
+        ));
+    }
+
+    #[test]
+    fn duplicates_are_found_after_the_identity_rule() {
+        let err = IdIndex::new(&ids(&["00001", " 00001"]), IdPolicy::Text).unwrap_err();
+        assert!(matches!(err, SelectError::DuplicateCustomer { .. }));
+        IdIndex::new(&ids(&["00001", "1"]), IdPolicy::Text).unwrap();
+    }
+
+    #[test]
+    fn scores_outside_the_objective_range_are_refused() {
+        let mut report = MatchReport::default();
+        let ok = check_scores(
+            Objective::Profit,
+            "score",
+            &[Some(0.2), None, Some(f64::NAN), Some(1.0)],
+            0.5,
+            &mut report,
+        )
+        .unwrap();
+        assert_eq!(ok, vec![Some(0.2), None, None, Some(1.0)]);
+        assert_eq!(report.scores_missing["score"], 2);
+        for bad in [7.0, -0.1] {
+            let err = check_scores(Objective::Profit, "score", &[Some(bad)], 0.0, &mut report)
+                .unwrap_err();
+            assert!(matches!(err, SelectError::ScoreOutOfRange { .. }));
+        }
+        check_scores(
+            Objective::UpliftProfit,
+            "u",
+            &[Some(-0.3)],
+            0.0,
+            &mut report,
+        )
+        .unwrap();
+        let err = check_scores(
+            Objective::Profit,
+            "score",
+            &[Some(f64::INFINITY), Some(0.1)],
+            0.01,
+            &mut report,
+        )
+        .unwrap_err();
+        assert!(matches!(err, SelectError::TooManyMissingScores { .. }));
+    }
+
+    #[test]
+    fn contacts_and_consent_use_the_same_keys() {
+        let cfg = config();
+        let index = IdIndex::new(&ids(&["07983", "00012"]), IdPolicy::Text).unwrap();
+        let mut report = MatchReport::default();
+        let d = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let c = resolve_contacts(
+            &cfg,
+            &index,
+            [
+                ContactEntry {
+                    id: " 07983",
+                    date: d,
+                    channel: Some("EMAIL"),
+                },
+                ContactEntry {
+                    id: "12",
+                    date: d,
+                    channel: None,
+                },
+                ContactEntry {
+                    id: "555",
+                    date: d,
+                    channel: None,
+                },
+            ],
+            &mut report,
+        );
+        assert_eq!(
+            c[0],
+            vec![PastContact {
+                date: d,
+                channel: Some(0)
+            }]
+        );
+        assert!(c[1].is_empty());
+        assert_eq!(report.contacts_near_matches, 1);
+        assert_eq!(report.contacts_unmatched, 1);
+        let consent = resolve_consent(
+            &index,
+            &[
+                Some("00012 ".into()),
+                Some("07983".into()),
+                Some("07983".into()),
+            ],
+            &[true, false, true],
+        );
+        assert_eq!(consent, vec![false, true]);
+    }
+
+    mod property {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::select::{select_audience, Candidate};
+
+        /// How a file might write an id: as is, padded, with invisible characters, in
+        /// fullwidth digits, without its leading zeros, with a `.0` suffix.
+        fn write_id(id: &str, form: u8) -> String {
+            match form % 6 {
+                0 => id.to_string(),
+                1 => format!("  {id}\t"),
+                2 => format!("\u{FEFF}{id}\u{200B}"),
+                3 => id
+                    .chars()
+                    .map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap_or(c))
+                    .collect(),
+                4 => id.trim_start_matches('0').to_string(),
+                _ => format!("{id}.0"),
+            }
+        }
+
+        /// How a file might write a channel name.
+        fn write_channel(name: &str, form: u8) -> String {
+            match (form % 5, name) {
+                (0, _) => name.to_string(),
+                (1, _) => name.to_uppercase(),
+                (2, "email") => "E-Mail".to_string(),
+                (2, _) => "Post".to_string(),
+                (3, _) => format!(" {name} "),
+                _ => {
+                    let mut s = name.to_string();
+                    s[..1].make_ascii_uppercase();
+                    s
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+            /// Whatever the formatting of the list, every suppressed customer is out of the
+            /// audience on the suppressed channel, or the selection refuses.
+            #[test]
+            fn no_suppressed_customer_is_ever_selected(
+                n in 5usize..60,
+                entries in proptest::collection::vec((0usize..60, 0u8..3, 0u8..6, 0u8..5), 0..40),
+                numeric in any::<bool>(),
+            ) {
+                let cfg = config();
+                let ids: Vec<String> = (0..n).map(|i| format!("{:05}", i * 7 + 1)).collect();
+                let policy = if numeric { IdPolicy::Numeric } else { IdPolicy::Text };
+                let index = IdIndex::new(&ids, policy).unwrap();
+                // (customer row, channel: 0 email, 1 mail, 2 every channel)
+                let truth: Vec<(usize, u8)> =
+                    entries.iter().map(|&(c, ch, _, _)| (c % n, ch)).collect();
+                let written: Vec<(String, Option<String>)> = entries
+                    .iter()
+                    .map(|&(c, ch, id_form, ch_form)| {
+                        let channel = match ch {
+                            0 => Some(write_channel("email", ch_form)),
+                            1 => Some(write_channel("mail", ch_form)),
+                            _ => None,
+                        };
+                        (write_id(&ids[c % n], id_form), channel)
+                    })
+                    .collect();
+                let mut report = MatchReport::default();
+                let resolved = resolve_suppressions(
+                    &cfg,
+                    &index,
+                    written.iter().map(|(id, ch)| SuppressionEntry { id, channel: ch.as_deref() }),
+                    &mut report,
+                );
+                let supp = match resolved {
+                    Err(SelectError::SuppressionNearMatch { .. }) => {
+                        prop_assert!(!numeric, "the numeric policy never refuses");
+                        return Ok(());
+                    }
+                    other => other.unwrap(),
+                };
+                let cands: Vec<Candidate> = ids
+                    .iter()
+                    .zip(supp)
+                    .map(|(id, s)| {
+                        let mut c = Candidate::new(id.clone(), vec![Some(0.9), Some(0.9)]);
+                        c.suppression = s;
+                        c.value = Some(10.0);
+                        c
+                    })
+                    .collect();
+                let sel = select_audience(&cfg, &cands).unwrap();
+                for row in &sel.audience {
+                    let r = ids.iter().position(|i| *i == row.customer_id).unwrap();
+                    let ch = if row.channel == "email" { 0 } else { 1 };
+                    prop_assert!(
+                        !truth.iter().any(|&(c, t)| c == r && (t == 2 || t == ch)),
+                        "suppressed {} selected on {}", row.customer_id, row.channel
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,352 @@
+//! Contact safety under real data: the do-not-contact list in the forms real files take (channel
+//! names in any case or spelling, ids with spaces, invisible or fullwidth characters, ids a
+//! spreadsheet changed) never lets a suppressed customer into an audience — the run either
+//! excludes them or refuses to publish (exit 2).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use crate::support::{assert_ok, root, stderr, Sandbox};
+
+const AS_OF: &str = "1998-06-30";
+
+/// The bundled do-not-contact list: (id, channel or "" for every channel).
+fn bundled_list() -> Vec<(String, String)> {
+    std::fs::read_to_string(root().join("notebooks-data/suppressions.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[1].to_string())
+        })
+        .collect()
+}
+
+/// The list written back with each id and channel passed through `id` and `channel`.
+fn variant(id: impl Fn(&str) -> String, channel: impl Fn(&str) -> String) -> String {
+    let mut text = String::from("customer_id,channel,reason\n");
+    for (i, c) in bundled_list() {
+        text.push_str(&format!("{},{},test\n", id(&i), channel(&c)));
+    }
+    text
+}
+
+/// Writes a job over the bundled data whose do-not-contact list is `list`, given both as the
+/// sources' list and as the campaigns' own list, with the bundled campaigns' channels.
+fn write_job(sb: &Sandbox, list: &str) {
+    let data = root().join("notebooks-data");
+    std::fs::write(sb.path("suppressions.csv"), list).unwrap();
+    let campaign = |name: &str, channels: &str| {
+        format!(
+            r#"[campaign]
+name = "{name}"
+budget = 100000.0
+objective = "profit"
+value_per_response = 35.0
+control_fraction = 0.10
+seed = 3
+{channels}
+[suppression]
+files = ["suppressions.csv"]
+"#
+        )
+    };
+    let email = "[[channel]]\nname = \"email\"\ncost = 0.10\nscore_column = \"score\"\nconsent_column = \"email_opt_in\"\n";
+    let mail = "[[channel]]\nname = \"mail\"\ncost = 0.80\nscore_column = \"score\"\nconsent_column = \"mail_opt_in\"\n";
+    std::fs::write(sb.path("email.toml"), campaign("email-only", email)).unwrap();
+    std::fs::write(
+        sb.path("both.toml"),
+        campaign("email-and-mail", &format!("{email}{mail}")),
+    )
+    .unwrap();
+    let p = |f: &str| data.join(f).display().to_string();
+    std::fs::write(
+        sb.path("job.toml"),
+        format!(
+            r#"[job]
+name = "safety"
+out = "runs"
+as_of = "{AS_OF}"
+stages = ["ingest", "features", "score", "select"]
+
+[ingest]
+max_reject_rate = 0.01
+
+[sources.transactions]
+path = "{tx}"
+delimiter = "whitespace"
+date_format = "%Y%m%d"
+[sources.transactions.columns]
+customer_id = "customer_id"
+order_date = "date"
+amount = "dollar_value"
+quantity = "number_of_cds"
+
+[sources.customers]
+path = "{customers}"
+
+[sources.suppressions]
+path = "suppressions.csv"
+
+[models]
+registry = "{models}"
+
+[drift]
+action = "warn"
+
+[select]
+campaigns = ["email.toml", "both.toml"]
+"#,
+            tx = p("CDNOW_master.txt"),
+            customers = p("customers.csv"),
+            models = root().join("models").display(),
+        ),
+    )
+    .unwrap();
+}
+
+/// Audience rows (id, channel) of a published campaign.
+fn audience(dir: &Path, campaign: &str) -> Vec<(String, String)> {
+    let text =
+        std::fs::read_to_string(dir.join("audience").join(campaign).join("audience.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let id = header.iter().position(|h| *h == "customer_id").unwrap();
+    let ch = header.iter().position(|h| *h == "channel").unwrap();
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[id].to_string(), f[ch].to_string())
+        })
+        .collect()
+}
+
+/// Asserts that no audience of the run holds a customer the bundled list suppresses on the
+/// channel they were selected for, and that the audiences are not trivially empty.
+fn assert_no_suppressed_customer(sb: &Sandbox) {
+    let mut all: HashSet<String> = HashSet::new();
+    let mut by_channel: HashMap<String, HashSet<String>> = HashMap::new();
+    for (id, ch) in bundled_list() {
+        if ch.is_empty() {
+            all.insert(id);
+        } else {
+            by_channel.entry(ch).or_default().insert(id);
+        }
+    }
+    let dir = sb.path(&format!("runs/{AS_OF}"));
+    for campaign in ["email-only", "email-and-mail"] {
+        let rows = audience(&dir, campaign);
+        assert!(rows.len() > 1_000, "{campaign}: audience nearly empty");
+        let leaked: Vec<&(String, String)> = rows
+            .iter()
+            .filter(|(id, ch)| {
+                all.contains(id) || by_channel.get(ch).is_some_and(|s| s.contains(id))
+            })
+            .collect();
+        assert!(
+            leaked.is_empty(),
+            "{campaign}: {} suppressed customers in the audience, e.g. {:?}",
+            leaked.len(),
+            &leaked[..leaked.len().min(5)]
+        );
+    }
+}
+
+fn run_variant(list: String) -> (Sandbox, std::process::Output) {
+    let sb = Sandbox::new(&[]);
+    write_job(&sb, &list);
+    let out = sb.run(&["run", "job.toml", "--quiet"]);
+    (sb, out)
+}
+
+#[test]
+fn channel_names_in_any_case_or_spelling_suppress() {
+    let spellings: [(&str, fn(&str) -> String); 4] = [
+        ("Capitalised", |c| {
+            let mut s = c.to_string();
+            if let Some(f) = s.get_mut(0..1) {
+                f.make_ascii_uppercase();
+            }
+            s
+        }),
+        ("UPPER", |c| c.to_uppercase()),
+        ("e-mail", |c| {
+            if c == "email" {
+                "e-mail".into()
+            } else {
+                c.into()
+            }
+        }),
+        ("padded", |c| format!("  {c} ")),
+    ];
+    for (name, spell) in spellings {
+        let (sb, out) = run_variant(variant(str::to_string, spell));
+        assert_ok(&out);
+        assert_no_suppressed_customer(&sb);
+        let summary = sb.json(&format!("runs/{AS_OF}/audience/email-only/summary.json"));
+        assert!(
+            summary["exclusions"]["suppressed"].as_u64().unwrap() > 100,
+            "{name}: {}",
+            summary["exclusions"]
+        );
+    }
+}
+
+#[test]
+fn ids_with_spaces_invisible_or_fullwidth_characters_suppress() {
+    let forms: [fn(&str) -> String; 3] = [
+        |i| format!(" {i}  "),
+        |i| format!("{i}\u{200B}"),
+        |i| {
+            i.chars()
+                .map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap_or(c))
+                .collect()
+        },
+    ];
+    for form in forms {
+        let (sb, out) = run_variant(variant(form, str::to_string));
+        assert_ok(&out);
+        assert_no_suppressed_customer(&sb);
+    }
+}
+
+#[test]
+fn ids_a_spreadsheet_changed_make_the_run_refuse() {
+    let forms: [fn(&str) -> String; 2] = [
+        |i| i.trim_start_matches('0').to_string(),
+        |i| format!("{}.0", i.trim_start_matches('0')),
+    ];
+    for form in forms {
+        let (sb, out) = run_variant(variant(form, str::to_string));
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("refusing to select"), "{err}");
+        assert!(err.contains("[ids] policy"), "{err}");
+        assert!(
+            !sb.path(&format!("runs/{AS_OF}/audience")).exists(),
+            "a refused run published audiences"
+        );
+    }
+}
+
+#[test]
+fn the_numeric_id_policy_matches_ids_without_their_zeros() {
+    let sb = Sandbox::new(&[]);
+    write_job(
+        &sb,
+        &variant(|i| i.trim_start_matches('0').to_string(), str::to_string),
+    );
+    let job = sb.read("job.toml") + "\n[ids]\npolicy = \"numeric\"\n";
+    std::fs::write(sb.path("job.toml"), job).unwrap();
+    assert_ok(&sb.run(&["run", "job.toml", "--quiet"]));
+    assert_no_suppressed_customer(&sb);
+    let summary = sb.json(&format!("runs/{AS_OF}/audience/email-only/summary.json"));
+    assert_eq!(summary["matching"]["id_policy"], "numeric");
+}
+
+/// A one-channel campaign with a budget that does not bind; `extra` is appended.
+fn small_campaign(sb: &Sandbox, extra: &str) {
+    std::fs::write(
+        sb.path("campaign.toml"),
+        format!(
+            "[campaign]\nname = \"small\"\nbudget = 100.0\nobjective = \"profit\"\nvalue_column = \"clv\"\ncontrol_fraction = 0.0\nseed = 1\n\n[[channel]]\nname = \"email\"\ncost = 0.5\nscore_column = \"score\"\nconsent_column = \"email_opt_in\"\n{extra}"
+        ),
+    )
+    .unwrap();
+}
+
+fn select(sb: &Sandbox) -> std::process::Output {
+    sb.run(&[
+        "select",
+        "--scores",
+        "scores.csv",
+        "--campaign",
+        "campaign.toml",
+        "--out",
+        "out",
+    ])
+}
+
+/// `select` with consent taken from the scores table: an id with a leading space there is the
+/// same customer as the suppressed id.
+#[test]
+fn scores_ids_follow_the_identity_rule() {
+    let sb = Sandbox::new(&[]);
+    small_campaign(&sb, "\n[suppression]\nfiles = [\"suppressions.csv\"]\n");
+    std::fs::write(
+        sb.path("scores.csv"),
+        "customer_id,score,clv,email_opt_in\n\" 07983\",0.9,80.0,1\n00002,0.5,40.0,1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sb.path("suppressions.csv"),
+        "customer_id,channel,reason\n07983,EMAIL,unsubscribed\n",
+    )
+    .unwrap();
+    let out = select(&sb);
+    assert_ok(&out);
+    let audience = sb.read("out/audience.csv");
+    assert!(!audience.contains("07983"), "{audience}");
+    assert!(audience.contains("00002"), "{audience}");
+}
+
+#[test]
+fn the_same_id_twice_in_the_scores_is_refused() {
+    let sb = Sandbox::new(&[]);
+    small_campaign(&sb, "");
+    std::fs::write(
+        sb.path("scores.csv"),
+        "customer_id,score,clv,email_opt_in\n00001,0.9,80.0,1\n\" 00001\",0.5,40.0,1\n",
+    )
+    .unwrap();
+    let out = select(&sb);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("more than once"), "{}", stderr(&out));
+    assert!(!sb.path("out/audience.csv").exists());
+}
+
+#[test]
+fn scores_that_are_not_probabilities_are_refused() {
+    for bad in ["7.0", "-0.5"] {
+        let sb = Sandbox::new(&[]);
+        small_campaign(&sb, "");
+        std::fs::write(
+            sb.path("scores.csv"),
+            format!("customer_id,score,clv,email_opt_in\n001,{bad},80.0,1\n002,0.5,40.0,1\n"),
+        )
+        .unwrap();
+        let out = select(&sb);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("[0, 1]"), "{}", stderr(&out));
+        assert!(!sb.path("out/audience.csv").exists());
+    }
+}
+
+#[test]
+fn scores_that_are_not_finite_are_counted_and_past_the_threshold_refused() {
+    let sb = Sandbox::new(&[]);
+    small_campaign(&sb, "");
+    std::fs::write(
+        sb.path("scores.csv"),
+        "customer_id,score,clv,email_opt_in\n001,NaN,80.0,1\n002,0.5,40.0,1\n",
+    )
+    .unwrap();
+    let out = select(&sb);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not finite"), "{}", stderr(&out));
+    let out = sb.run(&[
+        "select",
+        "--scores",
+        "scores.csv",
+        "--campaign",
+        "campaign.toml",
+        "--out",
+        "out",
+        "--max-reject-rate",
+        "0.5",
+    ]);
+    assert_ok(&out);
+    let summary = sb.json("out/summary.json");
+    assert_eq!(summary["matching"]["scores_missing"]["score"], 1);
+}
