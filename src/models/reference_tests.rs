@@ -156,12 +156,22 @@ fn hillstrom_response_auc_matches_sklearn() {
     println!(
         "hillstrom logistic test AUC: visit {visit:.6} (sklearn 0.618480), conversion {conversion:.6} (sklearn 0.587114)"
     );
-    assert!(visit >= 0.613, "visit AUC {visit}");
-    assert!(conversion >= 0.582, "conversion AUC {conversion}");
+    // scikit-learn's LogisticRegression (lbfgs, C = 1) on the same rows and split; ±0.002 both
+    // ways: a leak that raised the AUC fails as surely as a worse fit.
+    assert!((visit - 0.618480).abs() <= 0.002, "visit AUC {visit}");
+    assert!(
+        (conversion - 0.587114).abs() <= 0.002,
+        "conversion AUC {conversion}"
+    );
     let forest = ClassifierParams::Forest(ForestParams::default());
     let visit_forest = response_auc(&h, &emailed, &h.visit, &forest);
     println!("hillstrom forest test AUC: visit {visit_forest:.6}");
-    assert!(visit_forest > 0.59, "forest visit AUC {visit_forest}");
+    // No scikit-learn figure for smartcore's forest: it must rank clearly better than chance
+    // and not better than the logistic model does on this data (0.6185), where a leak would show.
+    assert!(
+        (0.59..=0.62).contains(&visit_forest),
+        "forest visit AUC {visit_forest}"
+    );
 }
 
 #[test]
@@ -207,5 +217,7 @@ fn hillstrom_two_model_uplift_qini_matches_sklearn() {
     )
     .unwrap();
     println!("hillstrom two-model uplift (visit) test qini: {qini:.6} (sklearn 0.042668)");
-    assert!(qini >= 0.040, "qini {qini}");
+    // scikit-uplift's qini_auc_score of the two-model approach with scikit-learn's
+    // LogisticRegression: 0.042668; ±0.001 both ways.
+    assert!((qini - 0.042668).abs() <= 0.001, "qini {qini}");
 }

@@ -401,8 +401,13 @@ fn hillstrom_response_and_uplift_reach_the_published_figures() {
         &[],
     ));
     println!("hillstrom CLI AUC: visit {visit:.6}, conversion {conversion:.6}");
-    assert!(visit >= 0.613, "visit AUC {visit}");
-    assert!(conversion >= 0.582, "conversion AUC {conversion}");
+    // scikit-learn on the same rows and split (see src/models/reference_tests.rs): 0.618480 and
+    // 0.587114, ±0.002 both ways.
+    assert!((visit - 0.618480).abs() <= 0.002, "visit AUC {visit}");
+    assert!(
+        (conversion - 0.587114).abs() <= 0.002,
+        "conversion AUC {conversion}"
+    );
     // The same model on the flipped label: score = P(no visit), same ranking quality.
     let m = hillstrom_metric(&sb, "response", "emailed.csv", "no_visit", &[]);
     let flipped = auc(m.clone());
@@ -424,7 +429,8 @@ fn hillstrom_response_and_uplift_reach_the_published_figures() {
     );
     let qini = u["uplift"]["qini_coefficient"].as_f64().unwrap();
     println!("hillstrom CLI uplift Qini: {qini:.6}");
-    assert!(qini >= 0.040, "qini {qini}");
+    // scikit-uplift's two-model Qini on the same split: 0.042668, ±0.001 both ways.
+    assert!((qini - 0.042668).abs() <= 0.001, "qini {qini}");
     assert_ok(&sb.run(&[
         "score",
         "--model",
@@ -462,7 +468,9 @@ fn churn_on_cdnow_through_the_bundled_config() {
     let m = sb.json("churn/metrics.json");
     let auc = m["metrics"]["classification"]["auc"].as_f64().unwrap();
     println!("CDNOW churn AUC {auc:.4}");
-    assert!(auc > 0.5, "{auc}");
+    // Recorded on this data and config (0.8401 on 2026-12-06): a label window that leaked the
+    // future would push it towards 1, a broken feature family towards 0.5; both fail.
+    assert!((auc - 0.840).abs() <= 0.01, "{auc}");
     assert_eq!(m["window"][0], "1998-04-01");
     assert!(m["notes"][0]
         .as_str()

@@ -160,9 +160,12 @@ fn run_variant(list: String) -> (Sandbox, std::process::Output) {
     (sb, out)
 }
 
+/// A way of writing a channel name.
+type Spelling = fn(&str) -> String;
+
 #[test]
 fn channel_names_in_any_case_or_spelling_suppress() {
-    let spellings: [(&str, fn(&str) -> String); 4] = [
+    let spellings: [(&str, Spelling); 4] = [
         ("Capitalised", |c| {
             let mut s = c.to_string();
             if let Some(f) = s.get_mut(0..1) {
