@@ -12,7 +12,7 @@ use crate::models::{
 };
 use crate::run::models::{DriftReport, FeatureDrift, HoldoutInfo, TrainingReport};
 use crate::segment::{segment, ClusterParams, KChoice, SegmentParams, Segmentation};
-use crate::select::{CurvePoint, ExclusionCounts, Objective, Summary};
+use crate::select::{CurvePoint, ExclusionCounts, ExclusionReason, Objective, Summary};
 use crate::types::FeatureMatrix;
 
 const N: usize = 60;
@@ -169,13 +169,14 @@ fn summary() -> Summary {
         budget_price: 0.0,
         capacity_prices: Vec::new(),
         profit_curve: curve,
-        exclusions: ExclusionCounts {
-            suppressed: 3,
-            no_consent: 2,
-            unprofitable: 10,
-            over_budget: 18,
-            ..ExclusionCounts::default()
-        },
+        exclusions: [
+            (ExclusionReason::Suppressed, 3),
+            (ExclusionReason::NoConsent, 2),
+            (ExclusionReason::Unprofitable, 10),
+            (ExclusionReason::OverBudget, 18),
+        ]
+        .into_iter()
+        .collect::<ExclusionCounts>(),
         matching: Default::default(),
     }
 }

@@ -12,16 +12,9 @@
 
 use rayon::prelude::*;
 
+pub(crate) use crate::select::limits::Limits;
+use crate::select::limits::Usage;
 use crate::select::rules::ContactOption;
-
-/// Limits the greedy must respect.
-#[derive(Debug, Clone)]
-pub(crate) struct Limits {
-    pub budget: f64,
-    /// Per channel; `usize::MAX` when unlimited.
-    pub capacity: Vec<usize>,
-    pub max_audience: usize,
-}
 
 /// Customers that passed the rules and have at least one option ≥ the floor, in customer-id
 /// order; options are stored flat (`opts[start[i]..start[i + 1]]`), best first.
@@ -87,31 +80,31 @@ pub(crate) fn greedy(pool: &Pool, limits: &Limits, prices: &Prices) -> Allocatio
         })
         .collect();
     order.par_sort_unstable();
-    let mut cap_left = limits.capacity.clone();
-    let mut spent = 0.0_f64;
-    let mut taken = 0usize;
+    let mut usage = Usage::new(limits.capacity.len());
     let mut total_key = 0.0_f64;
     let mut choice = vec![None; n];
-    // Cheapest channel that still has capacity: once the remaining budget is below it, nobody
+    // Cheapest channel that still has capacity: once nothing that cheap fits any more, nobody
     // else can be taken and the rest of the order is skipped.
     let channel_cost = costs_by_channel(pool, limits.capacity.len());
-    let min_cost = |cap_left: &[usize]| {
+    let min_cost = |usage: &Usage| -> Option<(usize, f64)> {
         channel_cost
             .iter()
-            .zip(cap_left)
-            .filter(|(_, &c)| c > 0)
-            .map(|(&k, _)| k)
-            .fold(f64::INFINITY, f64::min)
+            .enumerate()
+            .filter(|&(c, _)| usage.has_room(limits, c))
+            .fold(None, |best, (c, &k)| match best {
+                Some((_, b)) if b <= k => best,
+                _ => Some((c, k)),
+            })
     };
-    let mut cheapest = min_cost(&cap_left);
+    let mut cheapest = min_cost(&usage);
     for &(_, i) in &order {
-        if taken >= limits.max_audience || spent + cheapest > limits.budget {
+        if !cheapest.is_some_and(|(c, k)| k.is_finite() && usage.fits(limits, c, k)) {
             break;
         }
         let i = i as usize;
         let mut pick: Option<(usize, f64)> = None;
         for (k, o) in pool.options(i).iter().enumerate() {
-            if cap_left[o.channel] == 0 || spent + o.cost > limits.budget {
+            if !usage.fits(limits, o.channel, o.cost) {
                 continue;
             }
             // options are best-first by key, so `>` keeps the better one on equal priced value
@@ -121,12 +114,10 @@ pub(crate) fn greedy(pool: &Pool, limits: &Limits, prices: &Prices) -> Allocatio
         }
         if let Some((k, _)) = pick {
             let o = pool.options(i)[k];
-            cap_left[o.channel] -= 1;
-            if cap_left[o.channel] == 0 {
-                cheapest = min_cost(&cap_left);
+            usage.add(o.channel, o.cost);
+            if !usage.has_room(limits, o.channel) {
+                cheapest = min_cost(&usage);
             }
-            spent += o.cost;
-            taken += 1;
             total_key += o.key;
             choice[i] = Some(k);
         }

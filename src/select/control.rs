@@ -21,6 +21,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 
 use crate::select::allocate::Limits;
+use crate::select::limits::{Breach, Usage};
 
 /// Number of rank strata.
 pub(crate) const DECILES: usize = 10;
@@ -63,16 +64,16 @@ pub(crate) fn fit_target(channels: &[usize], costs: &[f64], f: f64, limits: &Lim
         for s in 0..size.len() {
             target[s % n_channels] += size[s] - ctrl[s];
         }
-        let cost: f64 = (0..n_channels).map(|c| target[c] as f64 * costs[c]).sum();
-        let over_cap = (0..n_channels).find(|&c| target[c] > limits.capacity[c]);
-        let remove = if let Some(c) = over_cap {
-            kept.iter().rposition(|&p| channels[p] == c)
-        } else if cost > limits.budget {
-            kept.iter().rposition(|&p| costs[channels[p]] > 0.0)
-        } else if target.iter().sum::<usize>() > limits.max_audience {
-            kept.len().checked_sub(1)
-        } else {
-            return kept;
+        let usage = Usage {
+            spent: (0..n_channels).map(|c| target[c] as f64 * costs[c]).sum(),
+            taken: target.iter().sum(),
+            per_channel: target,
+        };
+        let remove = match usage.breach(limits) {
+            Some(Breach::Capacity(c)) => kept.iter().rposition(|&p| channels[p] == c),
+            Some(Breach::Budget) => kept.iter().rposition(|&p| costs[channels[p]] > 0.0),
+            Some(Breach::Audience) => kept.len().checked_sub(1),
+            None => return kept,
         };
         match remove {
             Some(i) => {

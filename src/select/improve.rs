@@ -10,6 +10,7 @@
 //! key, so the loop ends; ties go to the lowest customer index, so it is deterministic.
 
 use crate::select::allocate::{Allocation, Limits, Pool};
+use crate::select::limits::Usage;
 
 /// Largest pool the exchange pass runs on (its cost is pool × channels² per move).
 pub(crate) const MAX_POOL: usize = 5000;
@@ -38,15 +39,11 @@ pub(crate) fn improve(pool: &Pool, limits: &Limits, alloc: &mut Allocation) {
     }
     let opt = |i: usize, o: usize| pool.options(i)[o];
     let find = |i: usize, c: usize| pool.options(i).iter().position(|o| o.channel == c);
-    let mut cap_left = limits.capacity.clone();
-    let mut spent = 0.0;
-    let mut taken = 0usize;
+    let mut usage = Usage::new(k);
     for (i, ch) in alloc.choice.iter().enumerate() {
         if let Some(o) = ch {
             let o = opt(i, *o);
-            cap_left[o.channel] -= 1;
-            spent += o.cost;
-            taken += 1;
+            usage.add(o.channel, o.cost);
         }
     }
     let eps = 1e-12 * alloc.total_key.abs().max(1.0);
@@ -57,7 +54,7 @@ pub(crate) fn improve(pool: &Pool, limits: &Limits, alloc: &mut Allocation) {
                 best = Some((gain, m));
             }
         };
-        for c in (0..k).filter(|&c| cap_left[c] == 0) {
+        for c in (0..k).filter(|&c| !usage.has_room(limits, c)) {
             // Best outsider for channel c.
             let Some((j, oj)) = (0..n)
                 .filter(|&j| alloc.choice[j].is_none())
@@ -79,12 +76,10 @@ pub(crate) fn improve(pool: &Pool, limits: &Limits, alloc: &mut Allocation) {
                     continue;
                 }
                 consider(kj - cur.key, Move::Replace { j, oj, i });
-                if taken >= limits.max_audience {
-                    continue;
-                }
                 for (oi, o) in pool.options(i).iter().enumerate() {
-                    if o.channel != c && cap_left[o.channel] > 0 && spent + o.cost <= limits.budget
-                    {
+                    // i moves to o's channel and j takes i's slot on c: one more contact, at
+                    // o's cost (j's cost on c equals i's: one cost per channel).
+                    if o.channel != c && usage.fits(limits, o.channel, o.cost) {
                         consider(kj - (cur.key - o.key), Move::ShiftInsert { j, oj, i, oi });
                     }
                 }
@@ -96,7 +91,7 @@ pub(crate) fn improve(pool: &Pool, limits: &Limits, alloc: &mut Allocation) {
             };
             let cur = opt(i, oi_cur);
             for (oi, o) in pool.options(i).iter().enumerate() {
-                if cap_left[o.channel] > 0 && spent - cur.cost + o.cost <= limits.budget {
+                if usage.fits_switch(limits, (cur.channel, cur.cost), (o.channel, o.cost)) {
                     consider(o.key - cur.key, Move::Upgrade { i, oi });
                 }
             }
@@ -108,17 +103,14 @@ pub(crate) fn improve(pool: &Pool, limits: &Limits, alloc: &mut Allocation) {
                 alloc.choice[j] = Some(oj);
             }
             Move::ShiftInsert { j, oj, i, oi } => {
-                cap_left[opt(i, oi).channel] -= 1;
-                spent += opt(i, oi).cost;
-                taken += 1;
+                usage.add(opt(i, oi).channel, opt(i, oi).cost);
                 alloc.choice[i] = Some(oi);
                 alloc.choice[j] = Some(oj);
             }
             Move::Upgrade { i, oi } => {
                 let cur = opt(i, alloc.choice[i].unwrap_or(oi));
-                cap_left[cur.channel] += 1;
-                cap_left[opt(i, oi).channel] -= 1;
-                spent += opt(i, oi).cost - cur.cost;
+                let to = opt(i, oi);
+                usage.switch((cur.channel, cur.cost), (to.channel, to.cost));
                 alloc.choice[i] = Some(oi);
             }
         }

@@ -52,6 +52,7 @@ mod error;
 pub mod hillstrom;
 mod improve;
 pub mod input;
+mod limits;
 pub mod output;
 mod render;
 pub mod resolve;

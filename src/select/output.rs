@@ -1,5 +1,7 @@
 //! Output records: audience rows, exclusions, and the serializable summary.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::select::resolve::MatchReport;
@@ -77,50 +79,35 @@ pub struct CurvePoint {
     pub cutoff: bool,
 }
 
-/// Exclusion counts; every reason is always present.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExclusionCounts {
-    /// See [`ExclusionReason::Suppressed`].
-    pub suppressed: usize,
-    /// See [`ExclusionReason::NoConsent`].
-    pub no_consent: usize,
-    /// See [`ExclusionReason::Cooldown`].
-    pub cooldown: usize,
-    /// See [`ExclusionReason::FrequencyCap`].
-    pub frequency_cap: usize,
-    /// See [`ExclusionReason::NotEligible`].
-    pub not_eligible: usize,
-    /// See [`ExclusionReason::Unprofitable`].
-    pub unprofitable: usize,
-    /// See [`ExclusionReason::OverBudget`].
-    pub over_budget: usize,
+/// Exclusion counts by reason, in precedence order; every reason is always present (written as
+/// `{"suppressed": n, …}`). A new reason is a new [`ExclusionReason`] variant, nothing here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ExclusionCounts(BTreeMap<ExclusionReason, usize>);
+
+impl Default for ExclusionCounts {
+    fn default() -> ExclusionCounts {
+        ExclusionCounts(ExclusionReason::ALL.iter().map(|&r| (r, 0)).collect())
+    }
+}
+
+impl FromIterator<(ExclusionReason, usize)> for ExclusionCounts {
+    /// Counts for some reasons, the others 0.
+    fn from_iter<I: IntoIterator<Item = (ExclusionReason, usize)>>(iter: I) -> ExclusionCounts {
+        let mut counts = ExclusionCounts::default();
+        counts.0.extend(iter);
+        counts
+    }
 }
 
 impl ExclusionCounts {
     /// Count for one reason.
     pub fn get(&self, r: ExclusionReason) -> usize {
-        match r {
-            ExclusionReason::Suppressed => self.suppressed,
-            ExclusionReason::NoConsent => self.no_consent,
-            ExclusionReason::Cooldown => self.cooldown,
-            ExclusionReason::FrequencyCap => self.frequency_cap,
-            ExclusionReason::NotEligible => self.not_eligible,
-            ExclusionReason::Unprofitable => self.unprofitable,
-            ExclusionReason::OverBudget => self.over_budget,
-        }
+        self.0.get(&r).copied().unwrap_or(0)
     }
 
     pub(crate) fn add(&mut self, r: ExclusionReason) {
-        let slot = match r {
-            ExclusionReason::Suppressed => &mut self.suppressed,
-            ExclusionReason::NoConsent => &mut self.no_consent,
-            ExclusionReason::Cooldown => &mut self.cooldown,
-            ExclusionReason::FrequencyCap => &mut self.frequency_cap,
-            ExclusionReason::NotEligible => &mut self.not_eligible,
-            ExclusionReason::Unprofitable => &mut self.unprofitable,
-            ExclusionReason::OverBudget => &mut self.over_budget,
-        };
-        *slot += 1;
+        *self.0.entry(r).or_insert(0) += 1;
     }
 }
 

@@ -83,10 +83,10 @@ fn hand_fixture_single_channel() {
     assert!((sm.expected_profit - 20.5).abs() < 1e-12);
     assert!((sm.roi.unwrap() - 10.25).abs() < 1e-12);
     assert!((sm.expected_responders - 0.5).abs() < 1e-12);
-    assert_eq!(sm.exclusions.over_budget, 2);
-    assert_eq!(sm.exclusions.unprofitable, 1);
-    assert_eq!(sm.exclusions.suppressed, 1);
-    assert_eq!(sm.exclusions.cooldown, 0);
+    assert_eq!(sm.exclusions.get(ExclusionReason::OverBudget), 2);
+    assert_eq!(sm.exclusions.get(ExclusionReason::Unprofitable), 1);
+    assert_eq!(sm.exclusions.get(ExclusionReason::Suppressed), 1);
+    assert_eq!(sm.exclusions.get(ExclusionReason::Cooldown), 0);
     // curve over 5 ranked candidates (d a b f c): cut-off at depth 2 has profit 20.5
     let cut = sm.profit_curve.iter().find(|p| p.cutoff).unwrap();
     assert_eq!(cut.depth, 2);
@@ -152,7 +152,7 @@ fn value_column_and_uplift() {
     let s = select_audience(&cfg, &[a, b, c]).unwrap();
     assert_eq!(s.audience.len(), 1);
     assert!((s.audience[0].expected_profit - 4.0).abs() < 1e-12);
-    assert_eq!(s.summary.exclusions.unprofitable, 2);
+    assert_eq!(s.summary.exclusions.get(ExclusionReason::Unprofitable), 2);
 }
 
 #[test]
