@@ -294,50 +294,45 @@ fn scores_ids_follow_the_identity_rule() {
     assert!(audience.contains("00002"), "{audience}");
 }
 
-#[test]
-fn the_same_id_twice_in_the_scores_is_refused() {
+/// Runs `select` on a small campaign over `scores` and asserts that it refuses (exit 2) with a
+/// message containing `needle`, writing no audience.
+fn assert_refused(scores: &str, needle: &str) -> Sandbox {
     let sb = Sandbox::new(&[]);
     small_campaign(&sb, "");
-    std::fs::write(
-        sb.path("scores.csv"),
-        "customer_id,score,clv,email_opt_in\n00001,0.9,80.0,1\n\" 00001\",0.5,40.0,1\n",
-    )
-    .unwrap();
+    std::fs::write(sb.path("scores.csv"), scores).unwrap();
     let out = select(&sb);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("more than once"), "{}", stderr(&out));
+    assert!(stderr(&out).contains(needle), "{}", stderr(&out));
     assert!(!sb.path("out/audience.csv").exists());
+    sb
+}
+
+const HEADER: &str = "customer_id,score,clv,email_opt_in\n";
+
+#[test]
+fn the_same_id_twice_in_the_scores_is_refused() {
+    assert_refused(
+        &format!("{HEADER}00001,0.9,80.0,1\n\" 00001\",0.5,40.0,1\n"),
+        "more than once",
+    );
 }
 
 #[test]
 fn scores_that_are_not_probabilities_are_refused() {
     for bad in ["7.0", "-0.5"] {
-        let sb = Sandbox::new(&[]);
-        small_campaign(&sb, "");
-        std::fs::write(
-            sb.path("scores.csv"),
-            format!("customer_id,score,clv,email_opt_in\n001,{bad},80.0,1\n002,0.5,40.0,1\n"),
-        )
-        .unwrap();
-        let out = select(&sb);
-        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-        assert!(stderr(&out).contains("[0, 1]"), "{}", stderr(&out));
-        assert!(!sb.path("out/audience.csv").exists());
+        assert_refused(
+            &format!("{HEADER}001,{bad},80.0,1\n002,0.5,40.0,1\n"),
+            "[0, 1]",
+        );
     }
 }
 
 #[test]
 fn scores_that_are_not_finite_are_counted_and_past_the_threshold_refused() {
-    let sb = Sandbox::new(&[]);
-    small_campaign(&sb, "");
-    std::fs::write(
-        sb.path("scores.csv"),
-        "customer_id,score,clv,email_opt_in\n001,NaN,80.0,1\n002,0.5,40.0,1\n",
-    )
-    .unwrap();
-    let out = select(&sb);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("not finite"), "{}", stderr(&out));
+    let sb = assert_refused(
+        &format!("{HEADER}001,NaN,80.0,1\n002,0.5,40.0,1\n"),
+        "not finite",
+    );
     let out = sb.run(&[
         "select",
         "--scores",
