@@ -713,12 +713,9 @@ pub fn select(request: &SelectRequest) -> Result<SelectOutcome, Error> {
             max_reject_rate: request.ingest.max_reject_rate(),
         },
     )?;
-    for w in selected
-        .selection
-        .summary
-        .matching
-        .warnings(&selected.selection.summary.campaign)
-    {
+    let summary = &selected.selection.summary;
+    let used = resolve::channel_names([&config]);
+    for w in summary.matching.warnings(&summary.campaign, &used) {
         warnings.push_str(&format!("warning: {w}\n"));
     }
     warnings.push_str(&write_side_rejects(

@@ -134,36 +134,55 @@ pub struct MatchReport {
     /// Contact rows whose id matches a scored customer only leniently (text policy): not
     /// counted towards that customer's cool-down or cap.
     pub contacts_near_matches: usize,
+    /// Contact rows of scored customers on channels the campaign does not use (canonical name →
+    /// rows); they still count towards the cool-down and the cap, which are per customer.
+    pub contact_other_channels: BTreeMap<String, usize>,
     /// Scores missing or not finite, per score column (the channel cannot be used for them).
     pub scores_missing: BTreeMap<String, usize>,
 }
 
 impl MatchReport {
-    /// One warning line per thing a planner should know, empty when all matched.
-    pub fn warnings(&self, campaign: &str) -> Vec<String> {
+    /// One warning line per thing a planner should know, empty when all matched. Channels in
+    /// `used` (canonical names of the channels of every campaign planned together) are not
+    /// warned about: a mail opt-out is no news to an e-mail campaign run beside a mail one.
+    pub fn warnings(&self, campaign: &str, used: &BTreeSet<String>) -> Vec<String> {
         let mut out = Vec::new();
+        let unused = |m: &BTreeMap<String, usize>| {
+            m.iter()
+                .filter(|(k, _)| !used.contains(*k))
+                .map(|(k, n)| (k.clone(), *n))
+                .collect::<BTreeMap<String, usize>>()
+        };
         let list = |m: &BTreeMap<String, usize>| {
             m.iter()
                 .map(|(k, n)| format!("{k} {n}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let suppression_other = unused(&self.suppression_other_channels);
+        let contact_other = unused(&self.contact_other_channels);
         if self.suppression_unmatched > 0 {
             out.push(format!(
                 "campaign {campaign}: {} of {} suppression entries match no scored customer",
                 self.suppression_unmatched, self.suppression_entries
             ));
         }
-        if !self.suppression_other_channels.is_empty() {
+        if !suppression_other.is_empty() {
             out.push(format!(
-                "campaign {campaign}: suppression entries for channels the campaign does not use: {}",
-                list(&self.suppression_other_channels)
+                "campaign {campaign}: suppression entries for channels no campaign uses: {}",
+                list(&suppression_other)
             ));
         }
         if self.contacts_near_matches > 0 {
             out.push(format!(
                 "campaign {campaign}: {} contact-history rows match a scored customer only when leading zeros, a `.0` suffix or case are ignored; they are not counted (set `[ids] policy = \"numeric\"` if those are the same customers)",
                 self.contacts_near_matches
+            ));
+        }
+        if !contact_other.is_empty() {
+            out.push(format!(
+                "campaign {campaign}: contact-history rows on channels no campaign uses (counted towards cool-down and cap): {}",
+                list(&contact_other)
             ));
         }
         for (col, n) in &self.scores_missing {
@@ -181,6 +200,16 @@ pub struct SuppressionEntry<'a> {
     pub id: &'a str,
     /// Empty or missing: every channel.
     pub channel: Option<&'a str>,
+}
+
+/// The canonical names of the channels of some campaigns (for [`MatchReport::warnings`]).
+pub fn channel_names<'a>(
+    configs: impl IntoIterator<Item = &'a CampaignConfig>,
+) -> BTreeSet<String> {
+    configs
+        .into_iter()
+        .flat_map(|c| c.channels.iter().map(|ch| canonical_channel(&ch.name)))
+        .collect()
 }
 
 /// The campaign's channels by canonical name.
@@ -305,9 +334,16 @@ pub fn resolve_contacts<'a>(
                 continue;
             }
         };
-        let channel = e
-            .channel
-            .and_then(|c| channels.get(&canonical_channel(c)).copied());
+        let channel = match e.channel.map(canonical_channel).filter(|c| !c.is_empty()) {
+            None => None,
+            Some(name) => match channels.get(&name) {
+                Some(&i) => Some(i),
+                None => {
+                    *report.contact_other_channels.entry(name).or_default() += 1;
+                    None
+                }
+            },
+        };
         out[row].push(PastContact {
             date: e.date,
             channel,
@@ -566,16 +602,24 @@ mod tests {
                     date: d,
                     channel: None,
                 },
+                ContactEntry {
+                    id: "07983",
+                    date: d,
+                    channel: Some("Push"),
+                },
             ],
             &mut report,
         );
-        assert_eq!(
-            c[0],
-            vec![PastContact {
-                date: d,
-                channel: Some(0)
-            }]
-        );
+        let email = PastContact {
+            date: d,
+            channel: Some(0),
+        };
+        let push = PastContact {
+            date: d,
+            channel: None,
+        };
+        assert_eq!(c[0], vec![email, push]);
+        assert_eq!(report.contact_other_channels["push"], 1);
         assert!(c[1].is_empty());
         assert_eq!(report.contacts_near_matches, 1);
         assert_eq!(report.contacts_unmatched, 1);

@@ -756,8 +756,16 @@ impl State<'_> {
             .clone()
             .or_else(|| self.segmentation.as_ref().map(|_| "rfm_segment".into()));
         let mut rows = 0;
-        for path in &self.job.config.select.campaigns {
-            let campaign = select::load_campaign(path)?;
+        let campaigns = self
+            .job
+            .config
+            .select
+            .campaigns
+            .iter()
+            .map(|path| Ok((path, select::load_campaign(path)?)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let used = crate::select::resolve::channel_names(campaigns.iter().map(|(_, c)| c));
+        for (path, campaign) in campaigns {
             let seg_col = select::segment_column(&campaign, default_segment.as_deref())?;
             let campaign_dir = path.parent().unwrap_or_else(|| Path::new("."));
             let suppressions =
@@ -787,7 +795,7 @@ impl State<'_> {
             warnings.extend(
                 summary
                     .matching
-                    .warnings(&summary.campaign)
+                    .warnings(&summary.campaign, &used)
                     .into_iter()
                     .map(|w| format!("warning: {w}")),
             );
