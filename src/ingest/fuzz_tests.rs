@@ -105,7 +105,7 @@ fn csv_like() -> impl Strategy<Value = Vec<u8>> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 48,
+        cases: 128,
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

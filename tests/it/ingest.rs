@@ -465,3 +465,24 @@ fn sums_past_the_exact_range_fail_naming_the_customer() {
     );
     assert!(!sb.path("f.csv").exists());
 }
+
+/// `bullseye run` hashes its inputs for the manifest beside the validation: a FIFO given as
+/// the transactions is refused by both, and the run ends.
+#[test]
+fn a_run_given_a_fifo_ends_with_exit_2() {
+    let sb = Sandbox::new(&[]);
+    mkfifo(&sb, "fifo.csv");
+    std::fs::write(
+        sb.path("job.toml"),
+        "[job]\nname = \"fifo\"\nout = \"runs\"\nas_of = \"1998-06-30\"\nstages = [\"ingest\", \"features\"]\n\n\
+         [sources.transactions]\npath = \"fifo.csv\"\n",
+    )
+    .unwrap();
+    let out = run_limited(&sb, &["run", "job.toml", "--quiet"], 30);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a regular file but a FIFO (named pipe)"),
+        "{}",
+        stderr(&out)
+    );
+}
