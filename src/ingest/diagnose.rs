@@ -74,16 +74,39 @@ pub fn found_names(names: &[String]) -> String {
 /// The fields of one record (without its line end), unquoted: `""` inside a quoted
 /// field is one quote. Lenient: it never fails (a stray quote is kept as text).
 pub fn split_record(record: &[u8], sep: u8, quote: Option<u8>) -> Vec<Vec<u8>> {
-    let mut fields = vec![Vec::new()];
+    let mut values = Vec::new();
+    let mut ends = Vec::new();
+    unquote_into(record, sep, quote, &mut values, &mut ends);
+    let mut start = 0;
+    ends.iter()
+        .map(|&end| {
+            let field = values[start..end].to_vec();
+            // Skip the separator that follows the field.
+            start = end + 1;
+            field
+        })
+        .collect()
+}
+
+/// [`split_record`] without an allocation per field: the values are written to `values`, joined
+/// by `sep`, and `ends` gets the end of each field in `values` (both are cleared first).
+pub fn unquote_into(
+    record: &[u8],
+    sep: u8,
+    quote: Option<u8>,
+    values: &mut Vec<u8>,
+    ends: &mut Vec<usize>,
+) {
+    values.clear();
+    ends.clear();
     let mut quoted = false;
     let mut at_start = true;
     let mut i = 0;
     while i < record.len() {
         let b = record[i];
-        let field = fields.last_mut().expect("one field at least");
         if Some(b) == quote && quoted {
             if record.get(i + 1) == Some(&b) {
-                field.push(b);
+                values.push(b);
                 i += 1;
             } else {
                 quoted = false;
@@ -91,17 +114,18 @@ pub fn split_record(record: &[u8], sep: u8, quote: Option<u8>) -> Vec<Vec<u8>> {
         } else if Some(b) == quote && at_start {
             quoted = true;
         } else if b == sep && !quoted {
-            fields.push(Vec::new());
+            ends.push(values.len());
+            values.push(sep);
             at_start = true;
             i += 1;
             continue;
         } else {
-            field.push(b);
+            values.push(b);
         }
         at_start = false;
         i += 1;
     }
-    fields
+    ends.push(values.len());
 }
 
 /// The header's names (trimmed) given more than once, each once, in header order.

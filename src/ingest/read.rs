@@ -559,7 +559,7 @@ pub fn record_hashes(bytes: &[u8], sep: u8, ids: &[usize]) -> Vec<u64> {
     let quoted = memchr::memchr(b'"', bytes).is_some();
     let hash_records = |part: &[u8]| -> Vec<u64> {
         let mut out = Vec::with_capacity(part.len() / 32 + 1);
-        let mut buf = Vec::new();
+        let mut buf = (Vec::new(), Vec::new());
         let mut rest = part;
         while !rest.is_empty() {
             let end = if quoted {
@@ -626,11 +626,27 @@ fn hash_form<'a>(
     sep: u8,
     ids: &[usize],
     quoted: bool,
-    buf: &'a mut Vec<u8>,
+    buf: &'a mut (Vec<u8>, Vec<usize>),
 ) -> &'a [u8] {
     let has_quote = quoted && memchr::memchr(b'"', record).is_some();
     if !has_quote && !ids_change(record, sep, ids) {
         return record;
+    }
+    if has_quote {
+        // Every record of a fully quoted export comes here: values into one buffer, no
+        // allocation per field unless an id needs the identity rule.
+        let (values, ends) = (&mut buf.0, &mut buf.1);
+        diagnose::unquote_into(record, sep, Some(b'"'), values, ends);
+        let id_changes = ids.iter().any(|&i| {
+            let Some(&end) = ends.get(i) else {
+                return false;
+            };
+            let start = if i == 0 { 0 } else { ends[i - 1] + 1 };
+            field_changes(&values[start..end])
+        });
+        if !id_changes {
+            return &buf.0;
+        }
     }
     let mut fields = if has_quote {
         diagnose::split_record(record, sep, Some(b'"'))
@@ -644,14 +660,22 @@ fn hash_form<'a>(
             }
         }
     }
-    buf.clear();
+    let out = &mut buf.0;
+    out.clear();
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
-            buf.push(sep);
+            out.push(sep);
         }
-        buf.extend_from_slice(f);
+        out.extend_from_slice(f);
     }
-    buf
+    out
+}
+
+/// Whether the identity rule could change an id field: a non-ASCII byte, or whitespace at
+/// either end.
+fn field_changes(f: &[u8]) -> bool {
+    let is_space = |b: Option<&u8>| b.is_some_and(|b| matches!(b, b' ' | b'\t'..=b'\r'));
+    !f.is_ascii() || is_space(f.first()) || is_space(f.last())
 }
 
 /// Whether the identity rule could change an id field of an unquoted record: a non-ASCII byte,
@@ -660,14 +684,11 @@ fn ids_change(record: &[u8], sep: u8, ids: &[usize]) -> bool {
     let Some(&last) = ids.iter().max() else {
         return false;
     };
-    let is_space = |b: Option<&u8>| b.is_some_and(|b| matches!(b, b' ' | b'\t'..=b'\r'));
     record
         .split(|b| *b == sep)
         .take(last + 1)
         .enumerate()
-        .any(|(i, f)| {
-            ids.contains(&i) && (!f.is_ascii() || is_space(f.first()) || is_space(f.last()))
-        })
+        .any(|(i, f)| ids.contains(&i) && field_changes(f))
 }
 
 /// The end (one past the line feed) of the last whole record in `bytes`, which start at a
