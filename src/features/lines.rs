@@ -26,6 +26,11 @@ pub(super) fn fixed_point(amount: f64) -> i64 {
     (amount * FIXED_POINT_SCALE).round_ties_even() as i64
 }
 
+/// Whether `amount` has a fixed-point value (`as i64` would clamp anything beyond).
+fn fits_fixed_point(amount: f64) -> bool {
+    (amount * FIXED_POINT_SCALE).abs() < i64::MAX as f64
+}
+
 /// A fixed-point sum back in currency units, correctly rounded.
 pub(super) fn from_fixed(sum: i64) -> f64 {
     sum as f64 / FIXED_POINT_SCALE
@@ -127,6 +132,13 @@ impl LineParts {
             (days.null_count() > 0).then(|| days.iter().map(|d| d.is_some()).collect());
         let dated = dated.as_deref();
         let amount = flat_values(amounts);
+        // Ingest rejects amounts past `ingest::MAX_NUMBER`; a frame from elsewhere is checked
+        // too, since a clamped amount would be summed without a word.
+        if let Some(row) = amount.par_iter().position_first(|a| !fits_fixed_point(*a)) {
+            return Err(FeatureError::AmountOverflow {
+                customer_id: ids.str()?.get(row).unwrap_or_default().to_string(),
+            });
+        }
         self.keys.extend(only(dated, keys));
         self.day.extend(only(dated, flat_values(days)));
         self.negative
@@ -177,8 +189,9 @@ impl LineParts {
         local.into_iter().map(|c| map[c as usize]).collect()
     }
 
-    /// The lines sorted by key and day; the ids of the keys.
-    pub fn finish(self) -> (Lines, Vec<String>) {
+    /// The lines sorted by key and day; the ids of the keys. Fails when a customer's amounts
+    /// could overflow a fixed-point sum (see [`first_overflowing_key`]).
+    pub fn finish(self) -> Result<(Lines, Vec<String>), FeatureError> {
         let n_keys = self.ids.len();
         let order = sort_order(&self.keys, &self.day);
         let order = order.as_deref();
@@ -203,8 +216,28 @@ impl LineParts {
                 })
                 .collect(),
         };
-        (lines, self.ids)
+        if let Some(k) = first_overflowing_key(&lines) {
+            return Err(FeatureError::AmountOverflow {
+                customer_id: self.ids[k].clone(),
+            });
+        }
+        Ok((lines, self.ids))
     }
+}
+
+/// The first key whose absolute amounts sum past `i64`. Every sum the families take (a day, a
+/// window, a total, a share's part) is a sum over some of one customer's lines, so bounded by
+/// the sum of their magnitudes: when that fits, no sum can wrap, and the folds stay plain
+/// integer additions. Checked once here rather than at every addition.
+fn first_overflowing_key(lines: &Lines) -> Option<usize> {
+    (0..lines.starts.len().saturating_sub(1))
+        .into_par_iter()
+        .find_first(|&k| {
+            lines.amount[lines.starts[k]..lines.starts[k + 1]]
+                .iter()
+                .try_fold(0i64, |sum, a| sum.checked_add(a.checked_abs()?))
+                .is_none()
+        })
 }
 
 /// The values at the dated rows (all of them when `dated` is `None`).
@@ -364,6 +397,38 @@ mod tests {
         assert_eq!(from_fixed(63_000), 6.3);
     }
 
+    /// Amounts whose sum would wrap (two orders of 5e14 wrapped to −844 trillion) are an error
+    /// naming the customer, as is an amount a fixed-point value cannot hold.
+    #[test]
+    fn sums_that_could_wrap_are_an_error() {
+        let frame = |amounts: &[f64]| {
+            df!(
+                "customer_id" => vec!["00007"; amounts.len()],
+                "order_date" => vec![Some(1); amounts.len()],
+                "amount" => amounts,
+            )
+            .unwrap()
+        };
+        let finish = |amounts: &[f64]| {
+            let mut p = LineParts::new(vec![], false);
+            p.push(&frame(amounts))?;
+            p.finish().map(|_| ())
+        };
+        assert!(finish(&[1e11, -1e11, 5.0]).is_ok());
+        for amounts in [&[5e14, 5e14][..], &[1e15], &[f64::NAN]] {
+            let err = finish(amounts).unwrap_err();
+            assert!(
+                matches!(&err, FeatureError::AmountOverflow { customer_id } if customer_id == "00007"),
+                "{amounts:?}: {err}"
+            );
+        }
+        // Many lines of in-range amounts: the sum of magnitudes decides, not the net sum.
+        let many = vec![1e11; 10_000];
+        let mut signed = many.clone();
+        signed.iter_mut().step_by(2).for_each(|a| *a = -*a);
+        assert!(finish(&signed).is_err());
+    }
+
     #[test]
     fn levels_are_coded_in_order_of_first_appearance_across_slices() {
         let values: Vec<Option<String>> = (0..100)
@@ -431,13 +496,13 @@ mod tests {
         let whole = {
             let mut p = LineParts::new(vec!["category"], false);
             p.push(&frame).unwrap();
-            p.finish()
+            p.finish().unwrap()
         };
         for cut in [1, 3, 5] {
             let mut p = LineParts::new(vec!["category"], false);
             p.push(&frame.slice(0, cut)).unwrap();
             p.push(&frame.slice(cut as i64, ids.len() - cut)).unwrap();
-            let (lines, got_ids) = p.finish();
+            let (lines, got_ids) = p.finish().unwrap();
             assert_eq!(got_ids, whole.1, "cut {cut}");
             assert_eq!(lines.starts, whole.0.starts, "cut {cut}");
             assert_eq!(lines.day, whole.0.day, "cut {cut}");

@@ -131,6 +131,10 @@ pub enum FeatureError {
     NotPrepared(&'static str),
     #[error("no customer has a purchase on or before {as_of}")]
     NoCustomers { as_of: NaiveDate },
+    #[error(
+        "customer `{customer_id}`: its amounts are too large to sum exactly (beyond ±922 trillion in all); check the amounts' unit"
+    )]
+    AmountOverflow { customer_id: String },
     #[error("building features: {}", .0.to_string().lines().next().unwrap_or_default())]
     Polars(#[from] PolarsError),
 }
@@ -312,7 +316,7 @@ impl HistoryBuilder {
         let Some((families, parts)) = self.parts else {
             return Err(FeatureError::NoTransactions);
         };
-        let (lines, ids) = parts.finish();
+        let (lines, ids) = parts.finish()?;
         let mut by_id: Vec<u32> = (0..ids.len() as u32).collect();
         by_id.par_sort_unstable_by(|a, b| ids[*a as usize].cmp(&ids[*b as usize]));
         let attributes = match customers {

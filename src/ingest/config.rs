@@ -111,6 +111,12 @@ impl SourceSpec {
 impl IngestConfig {
     /// Parses a config file; relative source paths are resolved against its folder.
     pub fn from_file(path: &Path) -> Result<IngestConfig, IngestError> {
+        if let Ok(Some(what)) = crate::io::not_a_regular_file(path) {
+            return Err(IngestError::Read {
+                path: path.to_path_buf(),
+                source: crate::io::not_regular_error(what),
+            });
+        }
         let text = std::fs::read_to_string(path).map_err(|source| IngestError::Read {
             path: path.to_path_buf(),
             source,

@@ -7,6 +7,7 @@
 //! only the caller decides (from `max_reject_rate`) whether the run fails.
 
 mod config;
+mod diagnose;
 mod pieces;
 mod read;
 mod schema;
@@ -24,10 +25,13 @@ pub use config::{
     DEFAULT_MAX_REJECT_RATE, DEFAULT_PIECE_MIB,
 };
 pub use pieces::{load_table_in_pieces, Streamed};
-pub use read::{read_raw, RawTable};
+pub use read::{read_raw, RawTable, MAX_RECORD_BYTES};
 pub use schema::{ColumnSpec, ColumnType, TableKind};
 pub use summary::{IngestSummary, TableSummary};
-pub use validate::{reason, validate, Validated};
+pub use validate::{date_range, reason, validate, Validated, MAX_NUMBER};
+
+#[cfg(test)]
+mod fuzz_tests;
 
 use crate::io::{self, IoError};
 
@@ -36,12 +40,43 @@ use crate::io::{self, IoError};
 pub enum IngestError {
     #[error("`{path}`: no such file (the {table} table)")]
     MissingFile { table: TableKind, path: PathBuf },
+    #[error("`{path}`: not a regular file but {what} (the {table} table); give a file")]
+    NotRegularFile {
+        table: TableKind,
+        path: PathBuf,
+        what: &'static str,
+    },
+    #[error(
+        "`{path}`: a record starting at byte {offset} runs past {} MiB without a line end; is this a text table?",
+        MAX_RECORD_BYTES >> 20
+    )]
+    RecordTooLong { path: PathBuf, offset: u64 },
     #[error("cannot read `{path}`: {source}")]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "`{path}` line {line}{}: expected {expected}, found {found}",
+        column.as_ref().map(|c| format!(", column `{c}`")).unwrap_or_default()
+    )]
+    Parse {
+        path: PathBuf,
+        line: u64,
+        column: Option<String>,
+        expected: String,
+        found: String,
+    },
+    /// A file polars refuses for a reason the byte scan does not find: polars' first line only
+    /// (its further lines are advice for Python users).
+    #[error("`{path}`: cannot parse: {message}")]
+    Unparsed { path: PathBuf, message: String },
+    #[error(
+        "`{path}`: the header names {} more than once; give each column its own name",
+        names.iter().map(|n| diagnose::snippet(n.as_bytes())).collect::<Vec<_>>().join(", ")
+    )]
+    RepeatedColumns { path: PathBuf, names: Vec<String> },
     #[error("`{path}`: cannot parse: {}", first_line(source))]
     Polars {
         path: PathBuf,
@@ -50,7 +85,7 @@ pub enum IngestError {
     },
     #[error(
         "`{path}`: missing column `{column}` for {table}.{canonical} (found columns: {}); map it under [sources.{table}.columns] in the config",
-        found.join(", ")
+        diagnose::found_names(found)
     )]
     MissingColumn {
         table: TableKind,
@@ -230,13 +265,13 @@ fn first_reject(rejects: &DataFrame) -> Option<String> {
         return None;
     }
     Some(format!(
-        "`{}` line {}, column `{}`: {}: expected {}, found `{}`",
+        "`{}` line {}, column `{}`: {}: expected {}, found {}",
         get("file")?,
         get("line")?,
-        get("source_column")?,
+        diagnose::sanitized(get("source_column")?.as_bytes()),
         get("reason")?,
         get("expected")?,
-        get("value")?,
+        diagnose::snippet(get("value")?.as_bytes()),
     ))
 }
 

@@ -174,8 +174,10 @@ fn later_copies(
 ) -> Result<Copies, IngestError> {
     let mut hashes: Vec<u64> = Vec::new();
     let mut records = Vec::new();
-    reopen()?.scan(|bytes| {
-        let h = read::record_hashes(bytes);
+    let pieces = reopen()?;
+    let separator = pieces.separator();
+    pieces.scan(|bytes| {
+        let h = read::record_hashes(bytes, separator, &columns.id_positions);
         records.push(h.len());
         hashes.extend(h);
     })?;
@@ -232,12 +234,14 @@ fn later_copies(
         path = Some(p);
         start = end;
     }
-    let (Some(rows), Some(path)) = (rows, path) else {
+    let (Some(mut rows), Some(path)) = (rows, path) else {
         return Ok(Copies {
             later: BTreeMap::new(),
             records,
         });
     };
+    // Compared as a whole-file validation compares them: ids by their canonical form.
+    validate::canonical_id_columns(&mut rows, &columns.ids).map_err(pe(&path))?;
     let found =
         validate::find_duplicates(&rows, &columns.key_order, &columns.hashed).map_err(pe(&path))?;
     let later = found
@@ -348,9 +352,13 @@ mod tests {
                    6,d,2025-01-01,9,toys\n\
                    7,d,2024-03-01T10:00:00,-2.5,books\n\
                    1,a,2024-01-01,5,music\n\
-                   8,e,2024/03/01,3,books\n";
+                   8,e,2024/03/01,3,books\n\
+                   1, a ,2024-01-01,5,books\n\
+                   1,\"\u{FF41}\u{200B}\",2024-01-01,5,books\n\
+                   2,\"b \",2024-01-02,6,\"home,\ngarden\"\n";
         let s = check(csv, &[1, 16, 40, 64, 100, 1 << 20]);
-        assert_eq!(s.summary.reject_reasons.get("duplicate"), Some(&2));
+        // Two copies as written, three more once their ids are read by the identity rule.
+        assert_eq!(s.summary.reject_reasons.get("duplicate"), Some(&5));
         let whole = check(csv, &[1 << 20]);
         assert_eq!(whole.pieces, 1);
         let dir = tempfile::tempdir().unwrap();
@@ -376,9 +384,52 @@ mod tests {
                    a,2024-01-01,5\r\n\
                    c,2024-01-03,x\r\n\
                    b,2024-01-02,6\r\n\
-                   a,2024-01-01,5\r\n";
+                   a,2024-01-01,5\r\n\
+                   \u{3000}a,2024-01-01,5\r\n";
         let s = check(csv, &[1, 20, 1 << 20]);
-        assert_eq!(s.summary.possible_duplicates, 3);
+        assert_eq!(s.summary.possible_duplicates, 4);
+    }
+
+    /// A file polars refuses is refused with the same line, column and snippet in pieces as
+    /// whole: lines of later pieces count the lines before them, quoted line feeds included.
+    #[test]
+    fn parse_failures_name_the_same_line_in_pieces() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let head = "customer_id,order_date,amount,category\n\
+                    a,2024-01-01,5,\"home\ngarden\"\n\
+                    b,2024-01-02,6,books\n\
+                    c,2024-01-03,7,\"x\ny\nz\"\n";
+        for (tail, want) in [
+            (
+                "d,2024-01-04,8,toys,extra\n",
+                "line 8: expected 4 fields as the header, found 5",
+            ),
+            (
+                "d,2024-01-04,\"8\"x,toys\n",
+                "line 8, column `amount`: expected a separator",
+            ),
+        ] {
+            std::fs::write(&path, format!("{head}{tail}e,2024-01-05,9,toys\n")).unwrap();
+            let spec = SourceSpec::default();
+            let whole = load_table(TableKind::Transactions, &path, &spec, None)
+                .unwrap_err()
+                .to_string();
+            assert!(whole.contains(want), "{whole}");
+            for size in [16, 40] {
+                let pieces = load_table_in_pieces::<IngestError>(
+                    TableKind::Transactions,
+                    &path,
+                    &spec,
+                    None,
+                    size,
+                    &mut |_| Ok(()),
+                )
+                .unwrap_err()
+                .to_string();
+                assert_eq!(pieces, whole, "size {size}");
+            }
+        }
     }
 
     #[test]

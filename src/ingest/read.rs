@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use super::config::{Delimiter, SourceFormat, SourceSpec};
+use super::diagnose::{self, Dialect};
 use super::schema::TableKind;
 use super::IngestError;
 
@@ -25,15 +26,36 @@ pub struct RawTable {
 
 /// Reads a source file (CSV/whitespace text or Parquet) with every column as text.
 pub fn read_raw(path: &Path, spec: &SourceSpec, table: TableKind) -> Result<RawTable, IngestError> {
-    if !path.exists() {
-        return Err(IngestError::MissingFile {
-            table,
-            path: path.to_path_buf(),
-        });
-    }
+    check_input(path, table)?;
     match source_format(path, spec) {
         SourceFormat::Parquet => read_parquet(path),
         SourceFormat::Csv => read_delimited(path, spec, table),
+    }
+}
+
+/// The longest record read in pieces: one record longer than a piece is read on until it ends,
+/// so without a bound a file without line ends would grow memory to its whole size. No real
+/// customer or order line comes near it.
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// An input must exist and be a regular file, checked from its metadata before it is opened: a
+/// FIFO would block the open, a device such as `/dev/zero` never end.
+pub(crate) fn check_input(path: &Path, table: TableKind) -> Result<(), IngestError> {
+    match crate::io::not_a_regular_file(path) {
+        Ok(None) => Ok(()),
+        Ok(Some(what)) => Err(IngestError::NotRegularFile {
+            table,
+            path: path.to_path_buf(),
+            what,
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(IngestError::MissingFile {
+            table,
+            path: path.to_path_buf(),
+        }),
+        Err(source) => Err(IngestError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -131,18 +153,40 @@ fn read_delimited(
     };
     let options = |separator: u8, quote: Option<u8>| csv_options(has_header, separator, quote);
     let frame = match delimiter {
-        Delimiter::Byte(sep) => options(sep, Some(b'"'))
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .and_then(|r| r.finish())
-            .map_err(polars_err(path))?,
+        Delimiter::Byte(sep) => {
+            let dialect = Dialect {
+                sep,
+                quote: Some(b'"'),
+                has_header,
+            };
+            if has_header {
+                check_header(path, &read_header(path)?, dialect)?;
+            }
+            options(sep, Some(b'"'))
+                .try_into_reader_with_file_path(Some(path.to_path_buf()))
+                .and_then(|r| r.finish())
+                .map_err(|e| match std::fs::read(path) {
+                    Ok(bytes) => parse_failure(path, e, &bytes, dialect, 0),
+                    Err(_) => unparsed(path, &e),
+                })?
+        }
         Delimiter::Whitespace | Delimiter::Auto => {
             // polars has no "runs of whitespace" separator: normalise each line to
             // tab-separated fields in memory (a field cannot contain whitespace in this format).
             let bytes = whitespace_to_tabs(path)?;
+            let dialect = Dialect {
+                sep: b'\t',
+                quote: None,
+                has_header,
+            };
+            if has_header {
+                let end = memchr::memchr(b'\n', &bytes).map_or(bytes.len(), |i| i + 1);
+                check_header(path, &bytes[..end], dialect)?;
+            }
             options(b'\t', None)
-                .into_reader_with_file_handle(Cursor::new(bytes))
+                .into_reader_with_file_handle(Cursor::new(&bytes[..]))
                 .finish()
-                .map_err(polars_err(path))?
+                .map_err(|e| parse_failure(path, e, &bytes, dialect, 0))?
         }
     };
     let frame = trim_names(frame).map_err(polars_err(path))?;
@@ -152,6 +196,79 @@ fn read_delimited(
         first_line: if has_header { 2 } else { 1 },
         has_header,
     })
+}
+
+/// The header record of a file (with its line end), read up to its end.
+fn read_header(path: &Path) -> Result<Vec<u8>, IngestError> {
+    let read_err = |source| IngestError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(read_err)?;
+    let mut header = Vec::new();
+    loop {
+        let n = (&mut file)
+            .take(64 << 10)
+            .read_to_end(&mut header)
+            .map_err(read_err)?;
+        // A line feed in the new bytes (or a quoted one before them) may end the record.
+        if let Some(cut) = record_end(&header, false) {
+            header.truncate(cut);
+            return Ok(header);
+        }
+        if n == 0 {
+            return Ok(header);
+        }
+        if header.len() > MAX_RECORD_BYTES {
+            return Err(IngestError::RecordTooLong {
+                path: path.to_path_buf(),
+                offset: 0,
+            });
+        }
+    }
+}
+
+/// A header must name each column once (after trimming): with a name twice, which column a
+/// mapping means would be a silent choice.
+fn check_header(path: &Path, header: &[u8], dialect: Dialect) -> Result<(), IngestError> {
+    let names = diagnose::header_names(header, dialect.sep, dialect.quote);
+    let names = diagnose::repeated_names(&names);
+    if names.is_empty() {
+        return Ok(());
+    }
+    Err(IngestError::RepeatedColumns {
+        path: path.to_path_buf(),
+        names,
+    })
+}
+
+/// polars refused the file whose bytes (from byte `offset` of the file; a piece starts with the
+/// header) are `bytes`: the byte scan names the line, column and value when it finds the
+/// problem, else polars' own first line.
+fn parse_failure(
+    path: &Path,
+    e: PolarsError,
+    bytes: &[u8],
+    dialect: Dialect,
+    lines_before: u64,
+) -> IngestError {
+    match diagnose::diagnose(bytes, dialect) {
+        Some(p) => IngestError::Parse {
+            path: path.to_path_buf(),
+            line: p.line + lines_before,
+            column: p.column,
+            expected: p.expected,
+            found: p.found,
+        },
+        None => unparsed(path, &e),
+    }
+}
+
+fn unparsed(path: &Path, e: &PolarsError) -> IngestError {
+    IngestError::Unparsed {
+        path: path.to_path_buf(),
+        message: super::first_line(e),
+    }
 }
 
 /// A delimited source read in pieces of about `piece_bytes`, each cut at the end of a record:
@@ -175,6 +292,10 @@ pub struct Pieces {
     rows: usize,
     at_end: bool,
     emitted: bool,
+    /// Bytes of the file before `carry`: where the next record starts.
+    consumed: u64,
+    /// [`MAX_RECORD_BYTES`] (smaller in tests).
+    max_record: usize,
 }
 
 /// How a delimited file may be read: in [`Pieces`], or only whole (whitespace-separated files
@@ -191,12 +312,7 @@ pub fn pieces(
     table: TableKind,
     piece_bytes: usize,
 ) -> Result<Layout, IngestError> {
-    if !path.exists() {
-        return Err(IngestError::MissingFile {
-            table,
-            path: path.to_path_buf(),
-        });
-    }
+    check_input(path, table)?;
     if source_format(path, spec) == SourceFormat::Parquet {
         return Ok(Layout::Whole);
     }
@@ -225,24 +341,35 @@ pub fn pieces(
         rows: 0,
         at_end: false,
         emitted: false,
+        consumed: 0,
+        max_record: MAX_RECORD_BYTES,
     };
     if has_header {
         // The header is the first record: read until its end.
         loop {
             if let Some(cut) = record_end(&p.carry, false) {
                 p.header = p.carry.drain(..cut).collect();
+                p.consumed = cut as u64;
                 break;
             }
+            p.check_record_len(p.carry.len())?;
             if p.fill(p.carry.len() + (64 << 10))? == 0 {
                 p.header = std::mem::take(&mut p.carry);
+                p.consumed = p.header.len() as u64;
                 break;
             }
         }
+        check_header(path, &p.header, p.dialect())?;
     }
     Ok(Layout::Pieces(p))
 }
 
 impl Pieces {
+    /// The separator between fields.
+    pub fn separator(&self) -> u8 {
+        self.separator
+    }
+
     /// The size of the file in bytes.
     pub fn file_bytes(&self) -> u64 {
         self.file.metadata().map_or(0, |m| m.len())
@@ -258,10 +385,47 @@ impl Pieces {
             if self.at_end {
                 break self.carry.len();
             }
+            self.check_record_len(self.carry.len())?;
             self.fill(self.carry.len() + (64 << 10))?;
         };
         let first = self.carry[..cut].to_vec();
-        self.parse(first)
+        let offset = self.consumed;
+        self.parse(first, offset)
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect {
+            sep: self.separator,
+            quote: Some(b'"'),
+            has_header: self.has_header,
+        }
+    }
+
+    /// Line feeds in the file's first `offset` bytes (read again: only for a message).
+    fn lines_before(&self, offset: u64) -> Option<u64> {
+        let file = File::open(&self.path).ok()?;
+        let mut reader = BufReader::with_capacity(1 << 20, file.take(offset));
+        let mut lines = 0;
+        loop {
+            let buf = reader.fill_buf().ok()?;
+            if buf.is_empty() {
+                return Some(lines);
+            }
+            lines += memchr::memchr_iter(b'\n', buf).count() as u64;
+            let n = buf.len();
+            reader.consume(n);
+        }
+    }
+
+    /// Fails when the record at the front of `carry` is already `len` bytes long without its end.
+    fn check_record_len(&self, len: usize) -> Result<(), IngestError> {
+        if len > self.max_record {
+            return Err(IngestError::RecordTooLong {
+                path: self.path.clone(),
+                offset: self.consumed,
+            });
+        }
+        Ok(())
     }
 
     /// Reads from the file into `carry` until it holds `target` bytes or the file ends; returns
@@ -304,7 +468,10 @@ impl Pieces {
             match record_end(&self.carry[..target.min(self.carry.len())], true) {
                 Some(cut) => return Ok(Some(cut)),
                 // One record longer than a piece: read on until it ends.
-                None => target = target.saturating_mul(2),
+                None => {
+                    self.check_record_len(target.min(self.carry.len()))?;
+                    target = target.saturating_mul(2);
+                }
             }
         }
     }
@@ -312,6 +479,7 @@ impl Pieces {
     /// The bytes of the next piece (whole records), or `None` at the end of the file.
     fn next_bytes(&mut self) -> Result<Option<Vec<u8>>, IngestError> {
         Ok(self.next_len()?.map(|cut| {
+            self.consumed += cut as u64;
             let rest = self.carry.split_off(cut);
             std::mem::replace(&mut self.carry, rest)
         }))
@@ -324,20 +492,22 @@ impl Pieces {
             self.emitted = true;
             f(&self.carry[..cut]);
             self.carry.drain(..cut);
+            self.consumed += cut as u64;
         }
         Ok(())
     }
 
-    fn parse(&mut self, bytes: Vec<u8>) -> Result<RawTable, IngestError> {
+    /// Parses the piece `bytes`, which start at byte `offset` of the file.
+    fn parse(&mut self, bytes: Vec<u8>, offset: u64) -> Result<RawTable, IngestError> {
         let mut input = Vec::with_capacity(self.header.len() + bytes.len());
         input.extend_from_slice(&self.header);
         input.extend_from_slice(&bytes);
         drop(bytes);
         let frame = csv_options(self.has_header, self.separator, Some(b'"'))
             .with_schema(self.schema.clone())
-            .into_reader_with_file_handle(Cursor::new(input))
+            .into_reader_with_file_handle(Cursor::new(&input[..]))
             .finish()
-            .map_err(polars_err(&self.path))?;
+            .map_err(|e| self.piece_failure(e, &input, offset))?;
         let frame = trim_names(frame).map_err(polars_err(&self.path))?;
         if self.schema.is_none() {
             self.schema = Some(frame.schema().clone());
@@ -353,18 +523,43 @@ impl Pieces {
     }
 }
 
-/// Per record of `bytes` (whole records): a 64-bit hash of the record without its quote
-/// characters and its line end. Rows that polars parses to identical values have identical
-/// hashes (quoting only adds quote characters), so rows whose hash no other row shares are no
-/// duplicates; the rest are compared exactly. One record is one row of the parsed piece (an
-/// empty line too), which the caller checks by the count.
-pub fn record_hashes(bytes: &[u8]) -> Vec<u64> {
+impl Pieces {
+    /// [`parse_failure`] for a piece (the header, then the bytes from `offset`): lines past the
+    /// header are lines of the file.
+    fn piece_failure(&self, e: PolarsError, input: &[u8], offset: u64) -> IngestError {
+        let header_lines = memchr::memchr_iter(b'\n', &self.header).count() as u64;
+        match parse_failure(&self.path, e, input, self.dialect(), 0) {
+            IngestError::Parse {
+                path,
+                line,
+                column,
+                expected,
+                found,
+            } if line > header_lines => IngestError::Parse {
+                path,
+                line: line - header_lines + self.lines_before(offset).unwrap_or(0),
+                column,
+                expected,
+                found,
+            },
+            other => other,
+        }
+    }
+}
+
+/// Per record of `bytes` (whole records separated by `sep`): a 64-bit hash of the record's
+/// values (quotes resolved) without its line end, the fields at `ids` by their canonical form
+/// (the identity rule). Rows that a whole-file validation finds identical (polars' values, ids
+/// canonical) have identical hashes, so rows whose hash no other row shares are no duplicates;
+/// the rest are compared exactly. One record is one row of the parsed piece (an empty line too),
+/// which the caller checks by the count.
+pub fn record_hashes(bytes: &[u8], sep: u8, ids: &[usize]) -> Vec<u64> {
     use std::hash::BuildHasher;
     let state = PlSeedableRandomStateQuality::seed_from_u64(0x11e5);
     let quoted = memchr::memchr(b'"', bytes).is_some();
     let hash_records = |part: &[u8]| -> Vec<u64> {
         let mut out = Vec::with_capacity(part.len() / 32 + 1);
-        let mut stripped = Vec::new();
+        let mut buf = (Vec::new(), Vec::new());
         let mut rest = part;
         while !rest.is_empty() {
             let end = if quoted {
@@ -377,13 +572,7 @@ pub fn record_hashes(bytes: &[u8]) -> Vec<u64> {
             if let Some(r) = record.strip_suffix(b"\n") {
                 record = r.strip_suffix(b"\r").unwrap_or(r);
             }
-            out.push(if quoted && memchr::memchr(b'"', record).is_some() {
-                stripped.clear();
-                stripped.extend(record.iter().copied().filter(|b| *b != b'"'));
-                state.hash_one(&stripped[..])
-            } else {
-                state.hash_one(record)
-            });
+            out.push(state.hash_one(hash_form(record, sep, ids, quoted, &mut buf)));
         }
         out
     };
@@ -423,8 +612,83 @@ impl Iterator for Pieces {
             Err(e) => return Some(Err(e)),
         };
         self.emitted = true;
-        Some(self.parse(bytes))
+        let offset = self.consumed - bytes.len() as u64;
+        Some(self.parse(bytes, offset))
     }
+}
+
+/// What [`record_hashes`] hashes of one record (without its line end): the record itself when
+/// it has no quote and its id fields are canonical already (nearly always: one look at the id
+/// field), else its values joined by `sep`, quotes resolved and ids canonical. The two agree on
+/// a record that needs neither, so equal rows hash alike whichever way each one went.
+fn hash_form<'a>(
+    record: &'a [u8],
+    sep: u8,
+    ids: &[usize],
+    quoted: bool,
+    buf: &'a mut (Vec<u8>, Vec<usize>),
+) -> &'a [u8] {
+    let has_quote = quoted && memchr::memchr(b'"', record).is_some();
+    if !has_quote && !ids_change(record, sep, ids) {
+        return record;
+    }
+    if has_quote {
+        // Every record of a fully quoted export comes here: values into one buffer, no
+        // allocation per field unless an id needs the identity rule.
+        let (values, ends) = (&mut buf.0, &mut buf.1);
+        diagnose::unquote_into(record, sep, Some(b'"'), values, ends);
+        let id_changes = ids.iter().any(|&i| {
+            let Some(&end) = ends.get(i) else {
+                return false;
+            };
+            let start = if i == 0 { 0 } else { ends[i - 1] + 1 };
+            field_changes(&values[start..end])
+        });
+        if !id_changes {
+            return &buf.0;
+        }
+    }
+    let mut fields = if has_quote {
+        diagnose::split_record(record, sep, Some(b'"'))
+    } else {
+        record.split(|b| *b == sep).map(<[u8]>::to_vec).collect()
+    };
+    for &i in ids {
+        if let Some(f) = fields.get_mut(i) {
+            if let Ok(text) = std::str::from_utf8(f) {
+                *f = crate::ids::canonical_id(text).into_owned().into_bytes();
+            }
+        }
+    }
+    let out = &mut buf.0;
+    out.clear();
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(sep);
+        }
+        out.extend_from_slice(f);
+    }
+    out
+}
+
+/// Whether the identity rule could change an id field: a non-ASCII byte, or whitespace at
+/// either end.
+fn field_changes(f: &[u8]) -> bool {
+    let is_space = |b: Option<&u8>| b.is_some_and(|b| matches!(b, b' ' | b'\t'..=b'\r'));
+    !f.is_ascii() || is_space(f.first()) || is_space(f.last())
+}
+
+/// Whether the identity rule could change an id field of an unquoted record: a non-ASCII byte,
+/// or whitespace at either end.
+fn ids_change(record: &[u8], sep: u8, ids: &[usize]) -> bool {
+    let Some(&last) = ids.iter().max() else {
+        return false;
+    };
+    record
+        .split(|b| *b == sep)
+        .take(last + 1)
+        .enumerate()
+        .any(|(i, f)| ids.contains(&i) && field_changes(f))
 }
 
 /// The end (one past the line feed) of the last whole record in `bytes`, which start at a
@@ -554,13 +818,88 @@ mod tests {
     /// an empty line too, gets a hash.
     #[test]
     fn record_hashes_ignore_quoting_and_line_ends() {
-        let h = record_hashes(b"a,b\n\"a\",b\r\nab\n\na,c");
+        let h = record_hashes(b"a,b\n\"a\",b\r\nab\n\na,c", b',', &[]);
         assert_eq!(h.len(), 5);
         assert_eq!(h[0], h[1]);
         assert_ne!(h[0], h[2]);
         assert_ne!(h[0], h[4]);
-        let plain = record_hashes(b"x,1\ny,2\nx,1\n");
+        let plain = record_hashes(b"x,1\ny,2\nx,1\n", b',', &[]);
         assert_eq!((plain.len(), plain[0] == plain[2]), (3, true));
+    }
+
+    /// Ids hash by their canonical form, quoted or not; other fields as they are.
+    #[test]
+    fn record_hashes_compare_ids_by_the_identity_rule() {
+        let h = record_hashes(
+            " 01,x\n01\u{200B},x\n\"\u{FF10}1 \",x\n01, x\n\"01\",\"x\"\n".as_bytes(),
+            b',',
+            &[0],
+        );
+        assert_eq!(h.len(), 5);
+        assert!(
+            h[1..]
+                .iter()
+                .enumerate()
+                .all(|(i, x)| (*x == h[0]) == (i != 2)),
+            "{h:?}"
+        );
+        // Without the id rule the padded id is another value.
+        let raw = record_hashes(b" 01,x\n01,x\n", b',', &[]);
+        assert_ne!(raw[0], raw[1]);
+    }
+
+    /// A record without a line end stops at the bound instead of growing memory to the whole
+    /// file; the error names where it starts.
+    #[test]
+    fn a_record_longer_than_the_bound_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        let mut text = b"customer_id,order_date,amount\na,2024-01-01,1\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 5_000));
+        std::fs::write(&p, &text).unwrap();
+        let spec = SourceSpec::default();
+        let Layout::Pieces(mut pieces) = pieces(&p, &spec, TableKind::Transactions, 64).unwrap()
+        else {
+            panic!("a comma-separated file is read in pieces");
+        };
+        pieces.max_record = 1_000;
+        let err = pieces.scan(|_| {}).unwrap_err();
+        assert!(
+            matches!(err, IngestError::RecordTooLong { offset: 45, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn folders_and_fifos_are_refused_before_they_are_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = SourceSpec::default();
+        let err = read_raw(dir.path(), &spec, TableKind::Customers).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`{}`: not a regular file but a folder (the customers table); give a file",
+                dir.path().display()
+            )
+        );
+        #[cfg(unix)]
+        {
+            let fifo = dir.path().join("t.csv");
+            let status = std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            // Opening the FIFO would block this test forever.
+            for err in [
+                read_raw(&fifo, &spec, TableKind::Transactions).err(),
+                pieces(&fifo, &spec, TableKind::Transactions, 64).err(),
+            ] {
+                assert!(
+                    matches!(err, Some(IngestError::NotRegularFile { what, .. }) if what.contains("FIFO"))
+                );
+            }
+        }
     }
 
     #[test]

@@ -34,7 +34,36 @@ pub mod reason {
     pub const BAD_NUMBER: &str = "bad_number";
     pub const BAD_FLAG: &str = "bad_flag";
     pub const FUTURE_DATE: &str = "future_date";
+    pub const OUT_OF_RANGE: &str = "out_of_range";
     pub const DUPLICATE: &str = "duplicate";
+}
+
+/// The largest magnitude of a number kept: amounts are summed as integers of 1/10,000 (see
+/// `features::lines`), and up to 10^11 a decimal amount parsed as a float still rounds to its
+/// exact fixed-point value (beyond, the float's spacing passes 1/10,000). No order line comes
+/// near 100 billion; a value past it is a unit or export error, rejected rather than summed
+/// wrongly.
+pub const MAX_NUMBER: f64 = 1e11;
+
+/// The dates kept: the range of a nanosecond timestamp (polars' default time unit), so no date
+/// a later step turns into a timestamp can overflow.
+pub fn date_range() -> (NaiveDate, NaiveDate) {
+    (
+        NaiveDate::from_ymd_opt(1677, 9, 22).expect("a valid date"),
+        NaiveDate::from_ymd_opt(2262, 4, 11).expect("a valid date"),
+    )
+}
+
+/// What an in-range value of `kind` is, for the rejects' `expected` column.
+fn in_range(kind: ColumnType) -> String {
+    match kind {
+        ColumnType::Number => format!("a number between -{MAX_NUMBER:e} and {MAX_NUMBER:e}"),
+        ColumnType::Date => {
+            let (first, last) = date_range();
+            format!("a date from {first} to {last}")
+        }
+        other => other.expected(None),
+    }
 }
 
 /// A validated table: the good rows typed, the bad rows with reasons.
@@ -85,10 +114,17 @@ pub(crate) fn validate_piece(
     // (one "bad" flag per row); phase B computes the reasons, column names and values (strings)
     // for the bad rows alone, which are few in any file worth loading. Each stage refers to the
     // previous one by column name, so no parse runs twice.
+    canonical_id_columns(&mut raw.frame, &id_sources(&mapped)).map_err(|source| {
+        IngestError::Polars {
+            path: raw.path.clone(),
+            source,
+        }
+    })?;
     let DuplicateColumns {
         has_order_id,
         key_order,
         hashed,
+        ..
     } = duplicate_columns(&mapped, &source_names);
     let clean = clean_columns(&raw.frame, &mapped);
     let stages = Stages::new(&raw, &mapped, &clean, table, date_format, as_of, true);
@@ -340,6 +376,9 @@ pub(crate) struct DuplicateColumns {
     pub key_order: Vec<String>,
     /// The columns hashed to narrow the search: the order id, else every column.
     pub hashed: Vec<String>,
+    /// The id columns (compared by their canonical form) and their 0-based positions in the file.
+    pub ids: Vec<String>,
+    pub id_positions: Vec<usize>,
 }
 
 /// A row identical (in every source column) to an earlier one. With an order id this is the
@@ -356,7 +395,13 @@ fn duplicate_columns(mapped: &[Mapped], source_names: &[String]) -> DuplicateCol
         .chain(source_names.iter().filter(|n| !order_id.contains(n)))
         .cloned()
         .collect();
+    let ids = id_sources(mapped);
     DuplicateColumns {
+        id_positions: ids
+            .iter()
+            .filter_map(|id| source_names.iter().position(|n| n == id))
+            .collect(),
+        ids,
         has_order_id: !order_id.is_empty(),
         hashed: if order_id.is_empty() {
             key_order.clone()
@@ -365,6 +410,41 @@ fn duplicate_columns(mapped: &[Mapped], source_names: &[String]) -> DuplicateCol
         },
         key_order,
     }
+}
+
+/// The source columns of the canonical id columns.
+fn id_sources(mapped: &[Mapped]) -> Vec<String> {
+    mapped
+        .iter()
+        .filter(|m| m.kind == ColumnType::Id)
+        .map(|m| m.source.clone())
+        .collect()
+}
+
+/// The identity rule ([`crate::ids::canonical_id`]: NFKC, invisible characters removed, trimmed)
+/// applied in place to the text columns `columns`, before any rule or the duplicate check sees
+/// them, so that ` 00001`, `00001` + zero-width space and fullwidth `００００１` are one id. A
+/// column of plain ASCII values without surrounding whitespace (nearly every file) is scanned
+/// once and left as it is.
+pub(crate) fn canonical_id_columns(frame: &mut DataFrame, columns: &[String]) -> PolarsResult<()> {
+    for name in columns {
+        let ca = frame.column(name.as_str())?.str()?;
+        let changes = |v: &str| {
+            !v.is_ascii() || v.starts_with(char::is_whitespace) || v.ends_with(char::is_whitespace)
+        };
+        if !ca
+            .downcast_iter()
+            .any(|arr| arr.iter().flatten().any(changes))
+        {
+            continue;
+        }
+        let canonical: StringChunked = ca.iter().map(|v| v.map(crate::ids::canonical_id)).collect();
+        frame.replace(
+            name.as_str(),
+            canonical.with_name(name.as_str().into()).into_column(),
+        )?;
+    }
+    Ok(())
 }
 
 /// The duplicate-check columns of a source, from its first piece.
@@ -742,21 +822,46 @@ fn rules(
     let unparsed = text.clone().is_not_null().and(value.clone().is_null());
     match m.kind {
         ColumnType::Id | ColumnType::Text => {}
-        ColumnType::Number => rules.push((
-            unparsed.or(text.is_not_null().and(value.is_finite().not())),
-            reason::BAD_NUMBER,
-        )),
+        ColumnType::Number => {
+            rules.push((
+                unparsed.or(text.is_not_null().and(value.clone().is_finite().not())),
+                reason::BAD_NUMBER,
+            ));
+            rules.push((
+                value.abs().gt(lit(MAX_NUMBER)).fill_null(lit(false)),
+                reason::OUT_OF_RANGE,
+            ));
+        }
         ColumnType::Flag => rules.push((unparsed, reason::BAD_FLAG)),
         ColumnType::Date => {
             rules.push((unparsed, reason::BAD_DATE));
+            let (first, last) = date_range();
+            rules.push((
+                value
+                    .clone()
+                    .lt(date_lit(first))
+                    .or(value.clone().gt(date_lit(last)))
+                    .fill_null(lit(false)),
+                reason::OUT_OF_RANGE,
+            ));
             if let Some(d) = as_of {
                 if table.event_date_columns().contains(&m.canonical.as_str()) {
-                    rules.push((value.gt(lit(d)).fill_null(lit(false)), reason::FUTURE_DATE));
+                    rules.push((
+                        value.gt(date_lit(d)).fill_null(lit(false)),
+                        reason::FUTURE_DATE,
+                    ));
                 }
             }
         }
     }
     rules
+}
+
+/// A `Date` literal. polars' `lit(NaiveDate)` is a nanosecond datetime: compared with it, a
+/// date column is cast to nanoseconds, and dates after 2262-04-11 became null — neither future
+/// nor out of range, kept and then ignored.
+fn date_lit(d: NaiveDate) -> Expr {
+    lit(crate::features::epoch_day(d)).cast(DataType::Date)
 }
 
 /// Whether a row is bad for this column (phase A).
@@ -1044,6 +1149,10 @@ fn rejects_frame(
         .iter()
         .map(|m| (m.canonical.as_str(), m.kind.expected(date_format)))
         .collect();
+    let kind_of: BTreeMap<&str, ColumnType> = mapped
+        .iter()
+        .map(|m| (m.canonical.as_str(), m.kind))
+        .collect();
     let source_of: BTreeMap<&str, &str> = mapped
         .iter()
         .map(|m| (m.canonical.as_str(), m.source.as_str()))
@@ -1068,6 +1177,9 @@ fn rejects_frame(
                 (Some("*") | None, _, _) => "a row that differs from every earlier row".to_string(),
                 (Some(_), Some(reason::FUTURE_DATE), Some(d)) => {
                     format!("a date on or before the as-of date {d}")
+                }
+                (Some(c), Some(reason::OUT_OF_RANGE), _) => {
+                    kind_of.get(c).map(|k| in_range(*k)).unwrap_or_default()
                 }
                 (Some(c), _, _) => expected.get(c).cloned().unwrap_or_default(),
             })
@@ -1184,12 +1296,52 @@ mod tests {
             ("a,2024-01-01,1.2.3", "bad_number"),
             ("a,2024-01-01,inf", "bad_number"),
             ("a,2024-03-01,1", "future_date"),
+            ("a,2024-01-01,100000000000.01", "out_of_range"),
+            ("a,2024-01-01,-1e15", "out_of_range"),
+            ("a,2300-01-01,1", "out_of_range"),
+            ("a,1677-09-21,1", "out_of_range"),
+            ("a,2262-04-12T10:00:00,1", "out_of_range"),
         ] {
             let csv = format!("{HEADER}b,2024-01-01,5\n{row}\n");
             let (kept, reasons) = check(&csv, SourceSpec::default(), Some("2024-02-01"));
             assert_eq!(kept, 1, "{row}");
             assert_eq!(reasons, [reason], "{row}");
         }
+    }
+
+    /// The bounds themselves are kept, with or without an as-of date.
+    #[test]
+    fn the_edges_of_the_range_are_kept() {
+        let csv = format!(
+            "{HEADER}a,2262-04-11,100000000000\na,1677-09-22,-100000000000\na,2262-04-11T23:59:59,1\n"
+        );
+        assert_eq!(check(&csv, SourceSpec::default(), None), (3, vec![]));
+        let (kept, reasons) = check(&csv, SourceSpec::default(), Some("2300-01-01"));
+        assert_eq!((kept, reasons.len()), (3, 0));
+    }
+
+    /// Ids are compared by their canonical form: padded, zero-width and fullwidth spellings
+    /// are one id (a duplicate with an order id), and an id of only invisible characters is
+    /// missing.
+    #[test]
+    fn ids_follow_the_identity_rule() {
+        let csv = "order_id,customer_id,order_date,amount\n\
+                   1,007,2024-01-01,5\n\
+                   1,\" 007\",2024-01-01,5\n\
+                   1,\u{FF10}\u{FF10}7\u{200B},2024-01-01,5\n\
+                   2,\u{200B},2024-01-01,5\n\
+                   3,008,2024-01-01,5\n";
+        assert_eq!(
+            check(csv, SourceSpec::default(), None),
+            (
+                2,
+                vec![
+                    "duplicate".to_string(),
+                    "duplicate".to_string(),
+                    "missing_customer_id".to_string()
+                ]
+            )
+        );
     }
 
     #[test]

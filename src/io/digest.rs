@@ -20,6 +20,8 @@ pub fn file_digest(path: &Path) -> Result<(u64, String), IoError> {
         path: path.to_path_buf(),
         source,
     };
+    // A FIFO would block the open, a device never end.
+    super::check_regular_file(path)?;
     let mut file = File::open(path).map_err(err)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];

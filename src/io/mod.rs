@@ -5,10 +5,12 @@
 
 mod atomic;
 mod digest;
+mod regular;
 mod table;
 
 pub use atomic::{write_atomic, write_json_atomic, write_string_atomic};
 pub use digest::{file_digest, hex};
+pub use regular::{check_regular_file, not_a_regular_file, not_regular_error};
 pub use table::{read_table, write_table, TableFormat};
 
 use std::path::PathBuf;

@@ -51,12 +51,8 @@ pub fn write_table(path: &Path, df: &mut DataFrame) -> Result<(), IoError> {
 pub fn read_table(path: &Path, string_columns: &[&str]) -> Result<DataFrame, IoError> {
     let format =
         TableFormat::from_path(path).ok_or_else(|| IoError::UnknownFormat { path: path.into() })?;
-    if !path.exists() {
-        return Err(IoError::Read {
-            path: path.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-        });
-    }
+    // Before polars opens it: a FIFO would block, a device never end.
+    super::check_regular_file(path)?;
     let polars_err = |source| IoError::Polars {
         path: path.to_path_buf(),
         source,

@@ -201,3 +201,288 @@ fn error_bad_date_format() {
     assert_eq!(out.status.code(), Some(2));
     check_golden("ingest_bad_date.stderr", &stderr(&out));
 }
+
+/// Runs `bullseye ARGS` in the sandbox, killed (and the test failed) after `secs` seconds.
+fn run_limited(sb: &Sandbox, args: &[&str], secs: u64) -> std::process::Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bullseye"))
+        .args(args)
+        .current_dir(sb.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run bullseye");
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed().as_secs() >= secs {
+            child.kill().expect("kill");
+            let _ = child.wait();
+            panic!("bullseye {args:?} still running after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+fn mkfifo(sb: &Sandbox, name: &str) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(sb.path(name))
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+}
+
+/// A FIFO blocks whoever opens it, `/dev/zero` never ends (it grew `ingest` to 19 GB): both are
+/// refused at once, as is a folder, for every table and for `read_table`'s readers.
+#[test]
+fn fifos_devices_and_folders_are_refused_without_hanging() {
+    let sb = Sandbox::new(&["ingest/same.csv"]);
+    mkfifo(&sb, "fifo.csv");
+    std::fs::create_dir(sb.path("folder.csv")).unwrap();
+    for (flag, file, what) in [
+        ("--transactions", "fifo.csv", "a FIFO (named pipe)"),
+        ("--customers", "fifo.csv", "a FIFO (named pipe)"),
+        ("--transactions", "/dev/zero", "a device"),
+        ("--transactions", "folder.csv", "a folder"),
+    ] {
+        let out = run_limited(&sb, &["ingest", flag, file, "--out", "out"], 20);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{flag} {file}: {}",
+            stderr(&out)
+        );
+        let table = &flag[2..];
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "error: `{file}`: not a regular file but {what} (the {table} table); give a file\n"
+            )
+        );
+    }
+    // A table read by `read_table` (features, scores): refused the same way.
+    let out = run_limited(
+        &sb,
+        &[
+            "segment",
+            "--features",
+            "fifo.csv",
+            "--out",
+            "s.csv",
+            "--k",
+            "2",
+        ],
+        20,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a regular file but a FIFO (named pipe)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Runs `ingest` on `csv` as the transactions and returns (exit code, stderr).
+fn ingest_text(csv: &[u8]) -> (Option<i32>, String) {
+    let sb = Sandbox::new(&[]);
+    std::fs::write(sb.path("t.csv"), csv).unwrap();
+    let out = sb.run(&["ingest", "--transactions", "t.csv", "--out", "out"]);
+    (out.status.code(), stderr(&out))
+}
+
+/// Invalid UTF-8, a ragged row, an unclosed quote and text after a quote: one line each, with the
+/// line of the file (through a quoted line feed), the column, what was expected and a short,
+/// escaped piece of what was found; no advice meant for Python users.
+#[test]
+fn parse_failures_name_line_column_expected_and_found() {
+    const HEAD: &str = "customer_id,order_date,amount,category\n1,2024-01-01,5,\"home\ngarden\"\n";
+    let long = "x".repeat(500);
+    let mut invalid = format!("{HEAD}2,2024-01-02,6,books\n3,2024-01-03,").into_bytes();
+    invalid.extend_from_slice(b"\xff7,toys\n");
+    for (body, message) in [
+        (
+            invalid,
+            "`t.csv` line 5, column `amount`: expected UTF-8 text, found `\\xFF7`".to_string(),
+        ),
+        (
+            format!("{HEAD}2,2024-01-02,6,books,extra\n").into_bytes(),
+            "`t.csv` line 4: expected 4 fields as the header, found 5".to_string(),
+        ),
+        (
+            format!("{HEAD}2,2024-01-02,6,\"{long}\n").into_bytes(),
+            format!(
+                "`t.csv` line 4, column `category`: expected a closing quote, found `\"{}…`",
+                "x".repeat(39)
+            ),
+        ),
+        (
+            format!("{HEAD}2,2024-01-02,\"6\"7,books\n").into_bytes(),
+            "`t.csv` line 4, column `amount`: expected a separator or a line end after a closing quote, found `\"6\"7`".to_string(),
+        ),
+    ] {
+        let (code, err) = ingest_text(&body);
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(err, format!("error: {message}\n"));
+    }
+}
+
+#[test]
+fn a_header_naming_a_column_twice_is_an_error() {
+    for header in ["amount,amount", "amount, amount ", "\"amount\",amount"] {
+        let (code, err) =
+            ingest_text(format!("customer_id,order_date,{header}\n1,2024-01-01,5,6\n").as_bytes());
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(
+            err,
+            "error: `t.csv`: the header names `amount` more than once; give each column its own name\n"
+        );
+    }
+}
+
+/// Padded, zero-width and fullwidth spellings of an id are one id: one customer, and with an
+/// order id the copies are duplicates — read whole and in pieces alike.
+#[test]
+fn ids_are_read_by_the_identity_rule() {
+    let sb = Sandbox::new(&[]);
+    std::fs::write(
+        sb.path("t.csv"),
+        "order_id,customer_id,order_date,amount\n\
+         1,00001,2024-01-01,5\n\
+         1, 00001 ,2024-01-01,5\n\
+         1,00001\u{200B},2024-01-01,5\n\
+         1,\u{FF10}\u{FF10}\u{FF10}\u{FF10}\u{FF11},2024-01-01,5\n\
+         2,\"\u{3000}00002\",2024-01-02,6\n\
+         3,\u{200B},2024-01-02,6\n",
+    )
+    .unwrap();
+    let out = sb.run(&[
+        "ingest",
+        "--transactions",
+        "t.csv",
+        "--max-reject-rate",
+        "1",
+        "--out",
+        "out",
+    ]);
+    assert_ok(&out);
+    let s = &sb.json("out/ingest.json")["tables"]["transactions"];
+    assert_eq!(s["customers"], 2);
+    assert_eq!(s["reject_reasons"]["duplicate"], 3);
+    assert_eq!(s["reject_reasons"]["missing_customer_id"], 1);
+    let kept = read_parquet(&sb.path("out/transactions.parquet"));
+    let ids: Vec<&str> = kept
+        .column("customer_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .no_null_iter()
+        .collect();
+    assert_eq!(ids, ["00001", "00002"]);
+    assert!(sb
+        .read("out/rejects/transactions.csv")
+        .contains("same as line 2"));
+}
+
+/// Amounts past 10^11 and dates outside 1677-09-22..2262-04-11 are rejected with the value, not
+/// wrapped, clamped or kept and ignored.
+#[test]
+fn amounts_and_dates_out_of_range_are_rejected() {
+    let sb = Sandbox::new(&[]);
+    std::fs::write(
+        sb.path("t.csv"),
+        "customer_id,order_date,amount\n\
+         1,2024-01-01,5\n\
+         2,2024-01-01,500000000000000\n\
+         3,2024-01-01,-1e15\n\
+         4,2300-01-01,5\n\
+         5,1600-01-01,5\n\
+         6,2262-04-12T00:00:00,5\n\
+         7,2024-01-01,100000000000\n",
+    )
+    .unwrap();
+    let out = sb.run(&[
+        "ingest",
+        "--transactions",
+        "t.csv",
+        "--max-reject-rate",
+        "1",
+        "--out",
+        "out",
+    ]);
+    assert_ok(&out);
+    let s = &sb.json("out/ingest.json")["tables"]["transactions"];
+    assert_eq!(s["rows_kept"], 2);
+    assert_eq!(s["reject_reasons"]["out_of_range"], 5);
+    let rejects = sb.read("out/rejects/transactions.csv");
+    for (line, value) in [
+        (3, "500000000000000"),
+        (4, "-1e15"),
+        (5, "2300-01-01"),
+        (6, "1600-01-01"),
+        (7, "2262-04-12T00:00:00"),
+    ] {
+        assert!(
+            rejects.contains(&format!(",{line},"))
+                && rejects.contains(&format!("out_of_range,{value},")),
+            "line {line}: {rejects}"
+        );
+    }
+    assert!(
+        rejects.contains("a number between -1e11 and 1e11"),
+        "{rejects}"
+    );
+    assert!(
+        rejects.contains("a date from 1677-09-22 to 2262-04-11"),
+        "{rejects}"
+    );
+}
+
+/// In-range amounts whose sum would overflow the exact fixed-point sums fail the command with
+/// the customer's id (ids are not personal; names never appear).
+#[test]
+fn sums_past_the_exact_range_fail_naming_the_customer() {
+    let sb = Sandbox::new(&[]);
+    let mut csv = String::from("customer_id,order_date,amount\n00042,2024-01-01,5\n");
+    for d in 1..=28 {
+        for _ in 0..400 {
+            csv.push_str(&format!("00007,2024-02-{d:02},99999999999\n"));
+        }
+    }
+    std::fs::write(sb.path("t.csv"), csv).unwrap();
+    let out = sb.run(&[
+        "features",
+        "--transactions",
+        "t.csv",
+        "--as-of",
+        "2024-06-30",
+        "--out",
+        "f.csv",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("customer `00007`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!sb.path("f.csv").exists());
+}
+
+/// `bullseye run` hashes its inputs for the manifest beside the validation: a FIFO given as
+/// the transactions is refused by both, and the run ends.
+#[test]
+fn a_run_given_a_fifo_ends_with_exit_2() {
+    let sb = Sandbox::new(&[]);
+    mkfifo(&sb, "fifo.csv");
+    std::fs::write(
+        sb.path("job.toml"),
+        "[job]\nname = \"fifo\"\nout = \"runs\"\nas_of = \"1998-06-30\"\nstages = [\"ingest\", \"features\"]\n\n\
+         [sources.transactions]\npath = \"fifo.csv\"\n",
+    )
+    .unwrap();
+    let out = run_limited(&sb, &["run", "job.toml", "--quiet"], 30);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a regular file but a FIFO (named pipe)"),
+        "{}",
+        stderr(&out)
+    );
+}
