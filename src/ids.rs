@@ -131,7 +131,14 @@ mod tests {
 
     #[test]
     fn channel_names_fold_case_and_aliases() {
-        for v in ["email", "Email", "EMAIL", " e-mail ", "E_Mail", "ｅｍａｉｌ"] {
+        for v in [
+            "email",
+            "Email",
+            "EMAIL",
+            " e-mail ",
+            "E_Mail",
+            "ｅｍａｉｌ",
+        ] {
             assert_eq!(canonical_channel(v), "email", "{v:?}");
         }
         for v in ["mail", "Mail", "post", "Direct Mail"] {
