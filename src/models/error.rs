@@ -56,7 +56,7 @@ pub enum ModelsError {
         value: f64,
     },
     /// A finite value so large that its square, and the solver's sums of squares, would overflow.
-    #[error("value {value:e} in column `{column}` at row {row} is too large to fit a model on: expected a magnitude of at most {limit:e}; rescale the column (e.g. to thousands) or leave it out")]
+    #[error("value {value:e} in column `{column}` at row {row} of the training rows (0-based) is too large to fit a model on: expected a magnitude of at most {limit:e}; rescale the column (e.g. to thousands) or leave it out")]
     TooLarge {
         /// Column name.
         column: String,

@@ -528,6 +528,37 @@ fn training_on_a_value_whose_square_overflows_ends_with_an_error_naming_it() {
         );
         assert!(!sb.path("rich/model.json").exists());
     }
+    // The same attribute in the customers table of a campaign history.
+    let sb = history_sandbox();
+    let mut customers = String::from("customer_id,income\n");
+    for i in 0..20 {
+        let income = if i == 3 {
+            "1e200".to_string()
+        } else {
+            format!("{}", 30_000 + 100 * i)
+        };
+        customers.push_str(&format!("c{i:02},{income}\n"));
+    }
+    std::fs::write(sb.path("customers.csv"), customers).unwrap();
+    let out = run_within(
+        &sb,
+        &[
+            "train",
+            "response",
+            "--transactions",
+            "tx.csv",
+            "--contacts",
+            "contacts.csv",
+            "--customers",
+            "customers.csv",
+            "--out",
+            "m",
+        ],
+        60,
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`income`") && err.contains("1e200"), "{err}");
 }
 
 /// The registered model of [`flat_sandbox`], its path and text.
