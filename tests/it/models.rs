@@ -559,6 +559,46 @@ fn training_on_a_value_whose_square_overflows_ends_with_an_error_naming_it() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("`income`") && err.contains("1e200"), "{err}");
+    // And in `bullseye run`'s train stage.
+    std::fs::write(
+        sb.path("job.toml"),
+        history_job("[train]\nmodels = [\"response\"]\n", "train"),
+    )
+    .unwrap();
+    let out = run_within(&sb, &["run", "job.toml", "--quiet"], 60);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`income`") && err.contains("1e200"), "{err}");
+}
+
+/// A job over [`history_sandbox`]'s files (and `customers.csv`) running ingest and `stage`.
+fn history_job(settings: &str, stage: &str) -> String {
+    format!(
+        "[job]\nname = \"h\"\nout = \"out\"\nas_of = \"1997-03-31\"\nstages = [\"ingest\", \"{stage}\"]\n\
+         [sources.transactions]\npath = \"tx.csv\"\n[sources.contacts]\npath = \"contacts.csv\"\n\
+         [sources.customers]\npath = \"customers.csv\"\n{settings}"
+    )
+}
+
+/// An impossible `clv.monthly_discount_rate` stops the job when its file is read: exit 2, and
+/// no stage ran (no output folder at all).
+#[test]
+fn an_invalid_discount_rate_in_a_job_is_refused_before_any_stage() {
+    let sb = history_sandbox();
+    std::fs::write(sb.path("customers.csv"), "customer_id\nc00\n").unwrap();
+    std::fs::write(
+        sb.path("job.toml"),
+        history_job("[clv]\nmonthly_discount_rate = -1.5\n", "clv"),
+    )
+    .unwrap();
+    let out = sb.run(&["run", "job.toml", "--quiet"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`clv.monthly_discount_rate`") && err.contains("-1.5"),
+        "{err}"
+    );
+    assert!(!sb.path("out").exists());
 }
 
 /// The registered model of [`flat_sandbox`], its path and text.
