@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use crate::support::{assert_ok, check_golden, root, stderr, Sandbox};
+use crate::support::{assert_ok, check_golden, root, stderr, write_cdnow_sample_config, Sandbox};
 
 /// A tiny campaign history: 20 customers buy once in early January, again ON the first contact
 /// day (1000) and after it (500); they are contacted on 1997-02-01 and 1997-03-01.
@@ -751,6 +751,70 @@ fn an_invalid_discount_rate_is_bad_input_found_before_any_work() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
         err.contains("monthly_discount_rate") && err.contains("-2"),
+        "{err}"
+    );
+}
+
+/// The CLV model file carries the same checksum: a hand-edited parameter is refused, and a
+/// re-sealed file out of its rules (alpha < 0) is refused by field.
+#[test]
+fn an_edited_clv_model_is_refused_naming_the_file() {
+    let sb = Sandbox::new(&[]);
+    write_cdnow_sample_config(&sb);
+    assert_ok(&sb.run(&[
+        "clv",
+        "fit",
+        "--config",
+        "sample.toml",
+        "--as-of",
+        "1997-09-30",
+        "--out",
+        "clv",
+    ]));
+    let predict = |sb: &Sandbox| {
+        sb.run(&[
+            "clv",
+            "predict",
+            "--model",
+            "clv",
+            "--config",
+            "sample.toml",
+            "--as-of",
+            "1997-09-30",
+            "--horizon",
+            "39",
+            "--out",
+            "p.csv",
+        ])
+    };
+    assert_ok(&predict(&sb));
+    let text = sb.read("clv/model.json");
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["bgnbd"]["alpha"] = (-4.4).into();
+    std::fs::write(
+        sb.path("clv/model.json"),
+        serde_json::to_string_pretty(&v).unwrap(),
+    )
+    .unwrap();
+    let out = predict(&sb);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("clv/model.json") && err.contains("does not match its checksum"),
+        "{err}"
+    );
+    // Sealed again by hand, the value itself is refused by its rule.
+    v["checksum"] = bullseye::io::checksum(&v).into();
+    std::fs::write(
+        sb.path("clv/model.json"),
+        serde_json::to_string_pretty(&v).unwrap(),
+    )
+    .unwrap();
+    let out = predict(&sb);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("clv/model.json") && err.contains("`bgnbd.alpha`"),
         "{err}"
     );
 }
