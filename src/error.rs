@@ -57,16 +57,24 @@ impl Error {
                 IngestError::Io(_) | IngestError::Bug { .. } | IngestError::PieceMismatch { .. },
             ) => EXIT_FAILURE,
             Error::Ingest(_) | Error::Usage(_) => EXIT_BAD_INPUT,
-            Error::Io(IoError::Read { .. }) | Error::Io(IoError::UnknownFormat { .. }) => {
-                EXIT_BAD_INPUT
-            }
+            // A JSON file that does not parse as what it should be is a corrupt input (a model
+            // file, a report); our own values always serialize.
+            Error::Io(
+                IoError::Read { .. }
+                | IoError::UnknownFormat { .. }
+                | IoError::Json { .. }
+                | IoError::NoChecksum { .. }
+                | IoError::ChecksumMismatch { .. },
+            ) => EXIT_BAD_INPUT,
             Error::Io(_) => EXIT_FAILURE,
             Error::Features(FeatureError::Polars(_) | FeatureError::NotPrepared(_)) => EXIT_FAILURE,
             Error::Features(_) => EXIT_BAD_INPUT,
+            Error::Clv(e) if e.is_bad_input() => EXIT_BAD_INPUT,
             Error::Clv(_) => EXIT_FAILURE,
             // Segment and selection errors are about their inputs: missing or non-finite
             // columns, invalid configs, duplicate ids.
             Error::Segment(_) | Error::Select(_) => EXIT_BAD_INPUT,
+            Error::Models(e) if e.is_bad_input() => EXIT_BAD_INPUT,
             Error::Models(_) => EXIT_FAILURE,
             Error::Report(_) => EXIT_FAILURE,
             Error::Drift(_) => EXIT_DRIFT,

@@ -68,3 +68,16 @@ pub enum ClvError {
         detail: String,
     },
 }
+
+impl ClvError {
+    /// Whether the error is about the caller's data, settings or model file (exit code 2)
+    /// rather than a failure of the fit or of the code (exit code 1).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            ClvError::InvalidParameter { .. }
+                | ClvError::InvalidValue { .. }
+                | ClvError::TooFewCustomers { .. }
+        )
+    }
+}

@@ -412,6 +412,40 @@ mod tests {
         }
     }
 
+    /// Finite at the start, NaN everywhere else: what an overflowing likelihood looks like.
+    struct Cliff;
+    impl Objective for Cliff {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn eval(&self, u: &[f64], g: &mut [f64]) -> f64 {
+            g.fill(1.0);
+            if u.iter().all(|v| *v == 0.0) {
+                0.0
+            } else {
+                f64::NAN
+            }
+        }
+    }
+
+    /// Every pass has a bounded number of iterations, so an objective that overflows everywhere
+    /// ends in `NotConverged`, never in a loop.
+    #[test]
+    fn an_objective_that_overflows_ends_in_an_error() {
+        let s = OptimSettings {
+            max_iterations: 50,
+            gradient_tolerance: 1e-8,
+        };
+        let out = bfgs(&Cliff, &[0.0, 0.0], s);
+        assert!(!out.converged && out.iterations <= 50, "{out:?}");
+        let nm = nelder_mead(&Cliff, &[0.0, 0.0], s);
+        assert!(nm.iterations <= 50 * 20, "{nm:?}");
+        assert!(matches!(
+            minimize(&Cliff, &[vec![0.0, 0.0], vec![1.0, 1.0]], s, "cliff"),
+            Err(ClvError::NotConverged { .. })
+        ));
+    }
+
     #[test]
     fn bfgs_and_nelder_mead_find_rosenbrock_minimum() {
         let s = OptimSettings {

@@ -117,7 +117,7 @@ fn load_transactions(
 }
 
 fn load_model(dir: &Path) -> anyhow::Result<ClvArtifact> {
-    Ok(io::read_json(&dir.join("model.json")).map_err(bullseye::Error::from)?)
+    Ok(clv_run::load_model(dir)?)
 }
 
 pub fn run(args: ClvArgs) -> anyhow::Result<()> {
@@ -131,19 +131,20 @@ pub fn run(args: ClvArgs) -> anyhow::Result<()> {
             };
             let artifact = clv_run::fit((&tx).into(), a.as_of, unit, &params)?;
             let path = a.out.join("model.json");
-            io::write_json_atomic(&path, &artifact).map_err(bullseye::Error::from)?;
+            clv_run::save_model(&a.out, &artifact)?;
             print!("{}", clv_run::render_fit(&artifact));
             println!("wrote {}", path.display());
         }
         ClvCommand::Predict(a) => {
-            let artifact = load_model(&a.model)?;
-            let tx = load_transactions(&a.inputs, a.out.parent().unwrap_or(Path::new(".")))?;
             let params = PredictParams {
                 horizon: a.horizon,
                 clv_months: a.clv_months,
                 monthly_discount_rate: a.discount_rate,
                 alive_threshold: a.alive_threshold,
             };
+            params.check().map_err(bullseye::Error::from)?;
+            let artifact = load_model(&a.model)?;
+            let tx = load_transactions(&a.inputs, a.out.parent().unwrap_or(Path::new(".")))?;
             let mut df = clv_run::predict(&artifact, (&tx).into(), a.as_of, &params)?;
             io::write_table(&a.out, &mut df).map_err(bullseye::Error::from)?;
             println!("wrote {} customers to {}", df.height(), a.out.display());

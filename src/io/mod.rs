@@ -6,11 +6,13 @@
 mod atomic;
 mod digest;
 mod regular;
+mod sealed;
 mod table;
 
 pub use atomic::{write_atomic, write_json_atomic, write_string_atomic};
 pub use digest::{file_digest, hex};
 pub use regular::{check_regular_file, not_a_regular_file, not_regular_error};
+pub use sealed::{checksum, read_sealed_json, sealed_json, write_sealed_json, CHECKSUM_FIELD};
 pub use table::{read_table, write_table, TableFormat};
 
 use std::path::PathBuf;
@@ -38,6 +40,17 @@ pub enum IoError {
     },
     #[error("`{path}`: unknown table format (expected a `.csv` or `.parquet` file name)")]
     UnknownFormat { path: PathBuf },
+    /// A file that must carry its checksum (a model file) has none.
+    #[error("`{path}`: no `checksum` field: the file was written by an older bullseye or not by bullseye; {remedy}")]
+    NoChecksum { path: PathBuf, remedy: &'static str },
+    /// A file whose content no longer matches its checksum: it was changed after it was written.
+    #[error("`{path}`: the content does not match its checksum (stored {stored}, computed {computed}): the file was changed after it was written; {remedy}")]
+    ChecksumMismatch {
+        path: PathBuf,
+        stored: String,
+        computed: String,
+        remedy: &'static str,
+    },
     #[error("`{path}`: not the expected JSON: {source}")]
     Json {
         path: PathBuf,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::models::classifier::{Classifier, FittedModel, ModelType};
 use crate::models::drift::{column_distributions, distribution, Distribution};
-use crate::models::error::{ModelsError, Result};
+use crate::models::error::{model_rule, ModelsError, Result};
 use crate::models::metrics::Metrics;
 use crate::models::preprocess::{ModelInput, Preprocessing};
 use crate::models::uplift::{UpliftModel, UpliftScores};
@@ -80,6 +80,15 @@ impl DriftReference {
     }
 }
 
+/// The kind's name in files and messages (`response`, `churn`, `uplift`).
+pub fn kind_name(kind: ModelKind) -> &'static str {
+    match kind {
+        ModelKind::Response => "response",
+        ModelKind::Churn => "churn",
+        ModelKind::Uplift => "uplift",
+    }
+}
+
 /// A fitted, self-contained model as saved by `bullseye` (`model.json`).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ModelArtifact {
@@ -118,6 +127,88 @@ impl ModelArtifact {
             });
         }
         Ok(())
+    }
+
+    /// Every rule a saved artifact must meet before it scores (fields named as in `model.json`):
+    /// the layout version, the preprocessing's scales and means, the structure that goes with
+    /// the kind (`uplift` two models, else one), the learner named by `model_type`, one finite
+    /// coefficient per model input, and drift references over the model's own inputs.
+    pub fn check(&self) -> Result<()> {
+        self.check_version()?;
+        self.preprocessing.check_fitted("preprocessing")?;
+        let inputs = self.preprocessing.n_features();
+        match (&self.model, self.kind) {
+            (ArtifactModel::Single { model }, ModelKind::Response | ModelKind::Churn) => {
+                self.check_classifier(model, inputs, "model.model")?
+            }
+            (ArtifactModel::Uplift { model }, ModelKind::Uplift) => {
+                self.check_classifier(&model.treated, inputs, "model.model.treated")?;
+                self.check_classifier(&model.control, inputs, "model.model.control")?;
+            }
+            (ArtifactModel::Single { .. }, kind) => {
+                return Err(ModelsError::InvalidModel {
+                    field: "model.structure".into(),
+                    expected: "`uplift` (two models) for an uplift model",
+                    found: format!("`single` for a {} model", kind_name(kind)),
+                })
+            }
+            (ArtifactModel::Uplift { .. }, kind) => {
+                return Err(ModelsError::InvalidModel {
+                    field: "model.structure".into(),
+                    expected: "`single` for a response or churn model",
+                    found: format!("`uplift` for a {} model", kind_name(kind)),
+                })
+            }
+        }
+        for (i, d) in self.drift.features.iter().enumerate() {
+            model_rule(
+                self.preprocessing
+                    .numeric
+                    .iter()
+                    .any(|t| t.column == d.name),
+                || format!("drift.features[{i}].name"),
+                "a numeric input of the model",
+                format!("`{}`", d.name),
+            )?;
+            d.check_fitted(&format!("drift.features[{i}]"))?;
+        }
+        self.drift.scores.check_fitted("drift.scores")
+    }
+
+    /// Refuses an artifact of another kind than the one asked for (a churn model named as the
+    /// response model would rank customers by the wrong probability).
+    pub fn expect_kind(&self, kind: ModelKind) -> Result<()> {
+        model_rule(
+            self.kind == kind,
+            || "kind".into(),
+            kind_name(kind),
+            kind_name(self.kind),
+        )
+    }
+
+    fn check_classifier(&self, model: &FittedModel, inputs: usize, at: &str) -> Result<()> {
+        model_rule(
+            model.model_type() == self.model_type,
+            || format!("{at}.model_type"),
+            "the artifact's `model_type`",
+            format!("{:?}", model.model_type()).to_lowercase(),
+        )?;
+        match model {
+            FittedModel::Logistic(m) => m.check_fitted(inputs, at),
+            FittedModel::Forest(m) => m.check_fitted(inputs, at),
+        }
+    }
+
+    /// Refuses scores that could not be a score of this artifact: any NaN or infinity, a
+    /// probability outside [0, 1] or an uplift outside [−1, 1]. Scores are not a place for
+    /// rejects: one broken score means a broken model or broken inputs, so none is kept.
+    pub fn check_scores(&self, scores: &[f64]) -> Result<()> {
+        match self.kind {
+            ModelKind::Uplift => check_range("scores", scores, -1.0, "uplifts in [-1, 1]"),
+            ModelKind::Response | ModelKind::Churn => {
+                check_range("scores", scores, 0.0, "probabilities in [0, 1]")
+            }
+        }
     }
 
     /// Design matrix of `input` under this artifact's preprocessing.
@@ -171,6 +262,27 @@ impl ModelArtifact {
                 ))
             })
             .collect()
+    }
+}
+
+/// An [`ModelsError::InvalidScores`] counting the values outside [`low`, 1] (NaN included).
+pub fn check_range(
+    what: &'static str,
+    values: &[f64],
+    low: f64,
+    expected: &'static str,
+) -> Result<()> {
+    let bad = |v: &f64| !(low..=1.0).contains(v);
+    match values.iter().position(bad) {
+        None => Ok(()),
+        Some(row) => Err(ModelsError::InvalidScores {
+            what,
+            count: values[row..].iter().filter(|v| bad(v)).count(),
+            rows: values.len(),
+            row,
+            value: values[row],
+            expected,
+        }),
     }
 }
 
@@ -307,6 +419,105 @@ mod tests {
             assert_eq!(back.metrics, a.metrics);
             assert_eq!(uplift, back.score_uplift(&input).is_ok());
         }
+    }
+
+    #[test]
+    fn check_refuses_an_edited_artifact_naming_the_field() {
+        let tb = table(800, 5);
+        let logistic = ClassifierParams::Logistic(LogisticParams::default());
+        let a = artifact(&tb, &logistic, false);
+        assert!(a.check().is_ok());
+        let forest = ClassifierParams::Forest(ForestParams {
+            n_trees: 3,
+            ..Default::default()
+        });
+        assert!(artifact(&tb, &forest, true).check().is_ok());
+        let json = serde_json::to_value(&a).unwrap();
+        let field_after = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = json.clone();
+            edit(&mut v);
+            let edited: ModelArtifact = serde_json::from_value(v).unwrap();
+            match edited.check() {
+                Err(ModelsError::InvalidModel { field, .. }) => field,
+                other => panic!("expected an invalid model, found {other:?}"),
+            }
+        };
+        assert_eq!(
+            field_after(&|v| v["model"]["model"]["coefficients"]["data"][1] = 1e308.into()),
+            "model.model.coefficients[1]"
+        );
+        assert_eq!(
+            field_after(&|v| {
+                v["model"]["model"]["coefficients"]["data"]
+                    .as_array_mut()
+                    .unwrap()
+                    .pop();
+                v["model"]["model"]["coefficients"]["dim"][0] = 5.into();
+            }),
+            "model.model.coefficients"
+        );
+        assert_eq!(
+            field_after(&|v| v["model"]["model"]["intercept"] = (-1e200).into()),
+            "model.model.intercept"
+        );
+        for std in [0.0, -1.0] {
+            assert_eq!(
+                field_after(&|v| v["preprocessing"]["numeric"][0]["std"] = std.into()),
+                "preprocessing.numeric[0].std (column `recency`)"
+            );
+        }
+        assert_eq!(
+            field_after(&|v| v["kind"] = "uplift".into()),
+            "model.structure"
+        );
+        assert_eq!(
+            field_after(&|v| v["model_type"] = "forest".into()),
+            "model.model.model_type"
+        );
+        assert_eq!(
+            field_after(&|v| v["drift"]["scores"]["shares"][0] = 2.0.into()),
+            "drift.scores.shares"
+        );
+        let err = a.expect_kind(ModelKind::Churn).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid model: `kind`: expected churn, found response"
+        );
+        assert!(err.is_bad_input());
+    }
+
+    #[test]
+    fn scores_out_of_their_range_are_counted_and_refused() {
+        let tb = table(300, 6);
+        let a = artifact(
+            &tb,
+            &ClassifierParams::Logistic(LogisticParams::default()),
+            false,
+        );
+        assert!(a.check_scores(&[0.0, 0.5, 1.0]).is_ok());
+        let err = a
+            .check_scores(&[0.2, f64::NAN, 7.0, 0.3, f64::INFINITY, -0.1])
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ModelsError::InvalidScores {
+                    count: 4,
+                    rows: 6,
+                    row: 1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.is_bad_input());
+        let u = artifact(
+            &tb,
+            &ClassifierParams::Logistic(LogisticParams::default()),
+            true,
+        );
+        assert!(u.check_scores(&[-0.4, 0.0, 1.0]).is_ok());
+        assert!(u.check_scores(&[-1.5]).is_err());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::models::error::{ModelsError, Result};
+use crate::models::error::{model_rule, ModelsError, Result};
 
 /// Shares below this count as this in the PSI, so an empty bin adds a large but finite term.
 pub const PSI_EPSILON: f64 = 1e-4;
@@ -41,6 +41,26 @@ pub struct Distribution {
     pub edges: Vec<f64>,
     /// Share of training values in each of the `edges.len() + 1` bins.
     pub shares: Vec<f64>,
+}
+
+impl Distribution {
+    /// The rules of a saved reference (`at`: its place in the file): finite, strictly increasing
+    /// edges and one share in [0, 1] per bin.
+    pub fn check_fitted(&self, at: &str) -> Result<()> {
+        model_rule(
+            self.edges.iter().all(|e| e.is_finite()) && self.edges.windows(2).all(|w| w[0] < w[1]),
+            || format!("{at}.edges"),
+            "finite, strictly increasing edges",
+            format!("{:?}", self.edges),
+        )?;
+        model_rule(
+            self.shares.len() == self.edges.len() + 1
+                && self.shares.iter().all(|s| (0.0..=1.0).contains(s)),
+            || format!("{at}.shares"),
+            "one share in [0, 1] per bin (edges + 1)",
+            format!("{:?}", self.shares),
+        )
+    }
 }
 
 /// Bin index of `v` for the given interior edges.

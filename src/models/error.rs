@@ -55,6 +55,29 @@ pub enum ModelsError {
         /// The value found.
         value: f64,
     },
+    /// A finite value so large that its square, and the solver's sums of squares, would overflow.
+    #[error("value {value:e} in column `{column}` at row {row} of the training rows (0-based) is too large to fit a model on: expected a magnitude of at most {limit:e}; rescale the column (e.g. to thousands) or leave it out")]
+    TooLarge {
+        /// Column name.
+        column: String,
+        /// 0-based row.
+        row: usize,
+        /// The value found.
+        value: f64,
+        /// The largest magnitude accepted.
+        limit: f64,
+    },
+    /// A column whose training mean or standard deviation overflows: its values are too large
+    /// or too spread for a standardization to be finite.
+    #[error("column `{column}` cannot be standardized: its {statistic} is {value}, expected a finite number; rescale the column (e.g. to thousands) or leave it out")]
+    NonFiniteStatistic {
+        /// Column name.
+        column: String,
+        /// `mean` or `standard deviation`.
+        statistic: &'static str,
+        /// The value found.
+        value: f64,
+    },
     /// A label or treatment flag other than 0 or 1.
     #[error("invalid {what} at row {row}: expected 0 or 1, found {found}")]
     NotBinary {
@@ -109,6 +132,35 @@ pub enum ModelsError {
         /// Version found.
         found: u32,
     },
+    /// A saved model breaks one of its rules (a coefficient that is not finite, a scale that is
+    /// not positive, a count of coefficients other than the inputs', a kind other than the one
+    /// asked for): the file was edited, damaged, or written for something else.
+    #[error("invalid model: `{field}`: expected {expected}, found {found}")]
+    InvalidModel {
+        /// The field, as a path into `model.json` (e.g. `preprocessing.numeric[2].std`).
+        field: String,
+        /// The rule it must satisfy.
+        expected: &'static str,
+        /// The value found, formatted.
+        found: String,
+    },
+    /// Scores outside their range (probabilities in [0, 1], uplift in [−1, 1]) or not finite:
+    /// none is written.
+    #[error("{count} of {rows} {what} are not {expected} (the first at row {row}: {value}): the model or its inputs are broken, so nothing was written")]
+    InvalidScores {
+        /// `scores`, `p_treated` or `p_control`.
+        what: &'static str,
+        /// How many values break the rule.
+        count: usize,
+        /// Rows scored.
+        rows: usize,
+        /// 0-based row of the first one.
+        row: usize,
+        /// Its value.
+        value: f64,
+        /// The rule.
+        expected: &'static str,
+    },
     /// The artifact's model does not match its declared kind (e.g. uplift scoring on a single model).
     #[error("artifact mismatch: expected {expected}, found {found}")]
     ArtifactMismatch {
@@ -117,6 +169,35 @@ pub enum ModelsError {
         /// What the artifact holds.
         found: &'static str,
     },
+}
+
+/// A [`ModelsError::InvalidModel`] for `field` unless `ok`.
+pub(crate) fn model_rule(
+    ok: bool,
+    field: impl FnOnce() -> String,
+    expected: &'static str,
+    found: impl std::fmt::Display,
+) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ModelsError::InvalidModel {
+            field: field(),
+            expected,
+            found: found.to_string(),
+        })
+    }
+}
+
+impl ModelsError {
+    /// Whether the error is about the caller's data, parameters or model file (exit code 2)
+    /// rather than a failure of the code or a library (exit code 1).
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(
+            self,
+            ModelsError::LengthMismatch { .. } | ModelsError::Backend { .. }
+        )
+    }
 }
 
 /// Result alias of the module.

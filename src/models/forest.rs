@@ -18,7 +18,7 @@ use smartcore::ensemble::random_forest_classifier::{
 };
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
-use crate::models::error::{ModelsError, Result};
+use crate::models::error::{model_rule, ModelsError, Result};
 
 type Member = RandomForestClassifier<f64, u32, DenseMatrix<f64>, Vec<u32>>;
 
@@ -113,6 +113,15 @@ impl ForestParams {
                 what: "design matrix has no columns",
             });
         }
+        // smartcore compares with `<=`: a NaN or an infinity would make splits that no row
+        // follows as the training rows did.
+        if let Some(((row, j), &value)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(ModelsError::NonFinite {
+                column: format!("design matrix column {j}"),
+                row,
+                value,
+            });
+        }
         if let Some(m) = self.m {
             if m > d {
                 return Err(ModelsError::InvalidParam {
@@ -198,6 +207,29 @@ impl ForestParams {
 }
 
 impl ForestModel {
+    /// The rules of a saved forest (`at`: its place in the file): fitted on the model's inputs,
+    /// at least one tree, a finite positive prior odds ratio.
+    pub fn check_fitted(&self, n_features: usize, at: &str) -> Result<()> {
+        model_rule(
+            self.n_features == n_features,
+            || format!("{at}.n_features"),
+            "the number of model inputs",
+            format!("{} for {n_features} inputs", self.n_features),
+        )?;
+        model_rule(
+            self.prior_odds.is_finite() && self.prior_odds > 0.0,
+            || format!("{at}.prior_odds"),
+            "a finite number > 0",
+            self.prior_odds,
+        )?;
+        model_rule(
+            !self.members.is_empty(),
+            || format!("{at}.members"),
+            "at least one tree",
+            "none",
+        )
+    }
+
     /// P(label = 1) estimated as the share of trees voting 1.
     pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<ndarray::Array1<f64>> {
         if x.ncols() != self.n_features {

@@ -23,7 +23,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::models::cholesky::cholesky_solve;
-use crate::models::error::{ModelsError, Result};
+use crate::models::error::{model_rule, ModelsError, Result};
+use crate::models::preprocess::MAX_MAGNITUDE;
 
 /// Rows per parallel work item; fixed so that sums are reproducible.
 const CHUNK: usize = 2048;
@@ -143,19 +144,27 @@ impl LogisticParams {
         let n0 = n - n1;
         // Fast scan first (in parallel over the rows of a standard-layout matrix); the position
         // is only looked up on failure.
-        let finite = match x.as_slice() {
-            Some(values) => values.par_iter().all(|v| v.is_finite()),
-            None => x.iter().all(|v| v.is_finite()),
+        // Values beyond MAX_MAGNITUDE overflow the Hessian's sums of squares.
+        let usable = |v: &f64| v.abs() <= MAX_MAGNITUDE;
+        let all_usable = match x.as_slice() {
+            Some(values) => values.par_iter().all(usable),
+            None => x.iter().all(usable),
         };
-        if !finite {
-            let ((row, _), &value) = x
+        if !all_usable {
+            let ((row, j), &value) = x
                 .indexed_iter()
-                .find(|(_, v)| !v.is_finite())
+                .find(|(_, v)| !usable(v))
                 .unwrap_or(((0, 0), &f64::NAN));
-            return Err(ModelsError::NonFinite {
-                column: "design matrix".into(),
-                row,
-                value,
+            let column = format!("design matrix column {j}");
+            return Err(if value.is_finite() {
+                ModelsError::TooLarge {
+                    column,
+                    row,
+                    value,
+                    limit: MAX_MAGNITUDE,
+                }
+            } else {
+                ModelsError::NonFinite { column, row, value }
             });
         }
         let (s0, s1) = match self.class_weight {
@@ -197,6 +206,7 @@ impl LogisticParams {
         // Hessian gives Newton's quadratic convergence for the last steps.
         let exact_below = self.tol.sqrt() * total_weight;
         let mut current = objective.evaluate(&w, b, false);
+        current.check_finite(0)?;
         let mut iterations = 0;
         let mut converged = false;
         let grad_limit = self.tol * total_weight;
@@ -220,6 +230,9 @@ impl LogisticParams {
             iterations += 1;
             let step = solve_damped(&current.hess, &current.grad)?;
             let slope = current.grad.dot(&step);
+            if !slope.is_finite() {
+                return Err(non_finite("newton step", Some(iterations)));
+            }
             // Step halving with an Armijo test. Each trial point is evaluated with the full
             // gradient and Hessian, so an accepted step (the full Newton step, almost always)
             // costs exactly one pass over the data, including the final convergence test.
@@ -229,7 +242,8 @@ impl LogisticParams {
                 let w_new = &w - &(t * &step.slice(s![..d]));
                 let b_new = b - t * step[d];
                 let trial = objective.evaluate(&w_new, b_new, grad_norm <= exact_below);
-                if trial.loss <= current.loss - 1e-4 * t * slope {
+                // A trial point where the objective overflows is not a decrease: the step halves.
+                if trial.loss <= current.loss - 1e-4 * t * slope && trial.is_finite() {
                     w = w_new;
                     b = b_new;
                     current = trial;
@@ -257,6 +271,41 @@ impl LogisticParams {
 }
 
 impl LogisticModel {
+    /// The rules of a saved model (`at`: its place in the file): one coefficient per model input,
+    /// and coefficients and intercept finite and within [`MAX_MAGNITUDE`] (a larger one only
+    /// comes from an edited file and overflows the linear predictor into NaN scores).
+    pub fn check_fitted(&self, n_features: usize, at: &str) -> Result<()> {
+        model_rule(
+            self.coefficients.len() == n_features,
+            || format!("{at}.coefficients"),
+            "one coefficient per model input",
+            format!(
+                "{} coefficients for {n_features} inputs",
+                self.coefficients.len()
+            ),
+        )?;
+        let usable = |v: f64| v.abs() <= MAX_MAGNITUDE;
+        if let Some((j, v)) = self
+            .coefficients
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !usable(**v))
+        {
+            return model_rule(
+                false,
+                || format!("{at}.coefficients[{j}]"),
+                "a finite number of magnitude at most 1e150",
+                v,
+            );
+        }
+        model_rule(
+            usable(self.intercept),
+            || format!("{at}.intercept"),
+            "a finite number of magnitude at most 1e150",
+            self.intercept,
+        )
+    }
+
     /// P(label = 1) for each row of a design matrix built by the same preprocessing.
     pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         let d = self.coefficients.len();
@@ -352,6 +401,35 @@ struct Evaluation {
     loss: f64,
     grad: Array1<f64>,
     hess: Array2<f64>,
+}
+
+impl Evaluation {
+    fn is_finite(&self) -> bool {
+        self.loss.is_finite()
+            && self.grad.iter().all(|v| v.is_finite())
+            && self.hess.iter().all(|v| v.is_finite())
+    }
+
+    /// An overflowed loss, gradient or Hessian ends the fit: every later step would be computed
+    /// from infinities (and a ridge scaled by an infinite diagonal never stops growing).
+    fn check_finite(&self, iteration: usize) -> Result<()> {
+        if self.is_finite() {
+            Ok(())
+        } else {
+            Err(non_finite("loss, gradient or hessian", Some(iteration)))
+        }
+    }
+}
+
+/// The solver's error for an overflow: the inputs are checked before fitting, so what remains
+/// is a design matrix whose products overflow (`iteration`: where, when known).
+fn non_finite(what: &str, iteration: Option<usize>) -> ModelsError {
+    let at = iteration.map_or(String::new(), |i| format!(" at newton iteration {i}"));
+    ModelsError::Solver {
+        reason: format!(
+            "the {what} is not finite{at}: some model input is too large; rescale it (e.g. to thousands) or leave it out"
+        ),
+    }
 }
 
 impl Objective<'_, '_> {
@@ -469,8 +547,15 @@ fn newton_pass(
 
 /// Newton direction `H⁻¹·g`; if `H` is numerically singular (e.g. `l2 = 0` with collinear
 /// one-hot blocks) a growing ridge is added to its diagonal before giving up.
+///
+/// The ridge grows by 100× from 1e-12 to 1e-2 of the largest diagonal: at most 6 tries, and none
+/// at all when the system is not finite (an infinite scale would make the ridge infinite and
+/// the `ridge <= limit` test true for ever).
 fn solve_damped(h: &Array2<f64>, g: &Array1<f64>) -> Result<Array1<f64>> {
-    if let Some(step) = cholesky_solve(h, g) {
+    if !(h.iter().all(|v| v.is_finite()) && g.iter().all(|v| v.is_finite())) {
+        return Err(non_finite("newton system", None));
+    }
+    if let Some(step) = cholesky_solve(h, g).filter(|s| s.iter().all(|v| v.is_finite())) {
         return Ok(step);
     }
     let scale = (0..h.nrows())
@@ -483,7 +568,7 @@ fn solve_damped(h: &Array2<f64>, g: &Array1<f64>) -> Result<Array1<f64>> {
         for j in 0..hd.nrows() {
             hd[[j, j]] += ridge;
         }
-        if let Some(step) = cholesky_solve(&hd, g) {
+        if let Some(step) = cholesky_solve(&hd, g).filter(|s| s.iter().all(|v| v.is_finite())) {
             return Ok(step);
         }
         ridge *= 100.0;
@@ -664,6 +749,32 @@ mod tests {
                 found: 2
             })
         ));
+    }
+
+    /// A value ≥ ~1.35e154 once made the damping infinite and the ridge loop endless: the fit
+    /// now refuses the value before the first step, and an infinite system ends the solver.
+    #[test]
+    fn huge_or_overflowing_inputs_end_the_fit_with_an_error() {
+        let (mut x, y) = synth(500, 3, 0.0, 4);
+        x[[7, 2]] = 1e200;
+        let err = LogisticParams::default()
+            .fit(x.view(), y.view())
+            .unwrap_err();
+        assert!(
+            matches!(err, ModelsError::TooLarge { row: 7, value, .. } if value == 1e200),
+            "{err}"
+        );
+        assert!(err.to_string().contains("column 2"), "{err}");
+        let mut h = Array2::<f64>::eye(3);
+        h[[1, 1]] = f64::INFINITY;
+        let g = Array1::from(vec![1.0, 1.0, 1.0]);
+        assert!(matches!(
+            solve_damped(&h, &g),
+            Err(ModelsError::Solver { .. })
+        ));
+        // A singular (not infinite) system still gets its ridge.
+        let singular = Array2::<f64>::zeros((2, 2));
+        assert!(solve_damped(&singular, &Array1::from(vec![1.0, 0.0])).is_ok());
     }
 
     #[test]

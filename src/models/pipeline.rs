@@ -20,7 +20,8 @@ use crate::models::error::{ModelsError, Result};
 use crate::models::logistic::LogisticModel;
 use crate::models::metrics::{classification_metrics, Metrics, METRICS_SCHEMA_VERSION};
 use crate::models::preprocess::{
-    CategoricalColumns, FeatureTransform, ModelInput, PreprocessParams, Preprocessing,
+    check_fit_values, CategoricalColumns, FeatureTransform, ModelInput, PreprocessParams,
+    Preprocessing,
 };
 use crate::models::qini::uplift_metrics;
 use crate::models::uplift::UpliftModel;
@@ -230,6 +231,7 @@ pub fn train(req: &TrainRequest<'_>) -> Result<ModelArtifact> {
             });
         }
     }
+    check_fit_values(req.input.numeric_names, req.input.numeric)?;
     let train_rows: Vec<usize> = (0..n).filter(|&i| !req.holdout[i]).collect();
     let test_rows: Vec<usize> = (0..n).filter(|&i| req.holdout[i]).collect();
     if train_rows.is_empty() || test_rows.is_empty() {

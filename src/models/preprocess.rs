@@ -7,7 +7,8 @@
 //! - missing numeric values (NaN) are imputed with the training mean (standardized value 0). When the
 //!   training column had at least one NaN an indicator feature `<name>_missing` (1 for NaN, else 0)
 //!   follows it; without training NaNs no indicator exists and a NaN at scoring is imputed silently.
-//!   ±infinity is an error, never imputed.
+//!   ±infinity is an error, never imputed, and so is a value beyond [`MAX_MAGNITUDE`] (its square
+//!   overflows), named by column and row; a column whose mean or std overflows is an error too.
 //! - categorical column: one-hot over the most frequent training levels up to `level_cap` (ties broken
 //!   by level name, ascending); remaining training levels pool into `<name>=other`. The `other`
 //!   feature exists only when some training level was pooled; a level unseen at training maps to
@@ -20,11 +21,17 @@ use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::models::error::{ModelsError, Result};
+use crate::models::error::{model_rule, ModelsError, Result};
 use crate::types::FeatureMatrix;
 
 /// Version of the serialized [`Preprocessing`] layout.
 pub const PREPROCESSING_SCHEMA_VERSION: u32 = 1;
+
+/// Largest magnitude of a numeric training value. Squares of larger values overflow an f64 after
+/// a few sums (1e154² is already infinite), and the Newton solver's Hessian is a sum of squares:
+/// such a column is refused by name instead of sending the solver into infinities. No real
+/// customer attribute comes near it; a value this large is a unit or parsing accident.
+pub const MAX_MAGNITUDE: f64 = 1e150;
 
 /// Name of the pooled level.
 pub const OTHER_LEVEL: &str = "other";
@@ -281,6 +288,60 @@ impl Preprocessing {
         specs
     }
 
+    /// The rules of a saved preprocessing (`at`: its place in the file): this layout version,
+    /// each input named once, means finite and within [`MAX_MAGNITUDE`], standard deviations
+    /// finite and > 0 (a zero or negative scale divides scores into infinities or flips them),
+    /// categorical levels distinct.
+    pub fn check_fitted(&self, at: &str) -> Result<()> {
+        model_rule(
+            self.schema_version == PREPROCESSING_SCHEMA_VERSION,
+            || format!("{at}.schema_version"),
+            "1",
+            self.schema_version,
+        )?;
+        let mut seen = std::collections::HashSet::new();
+        let columns = self
+            .numeric
+            .iter()
+            .map(|t| &t.column)
+            .chain(self.categorical.iter().map(|t| &t.column));
+        for (i, column) in columns.enumerate() {
+            model_rule(
+                seen.insert(column.as_str()),
+                || format!("{at} input {i}"),
+                "each input column named once",
+                format!("`{column}` again"),
+            )?;
+        }
+        for (i, t) in self.numeric.iter().enumerate() {
+            let field = |name: &str| format!("{at}.numeric[{i}].{name} (column `{}`)", t.column);
+            model_rule(
+                t.mean.abs() <= MAX_MAGNITUDE,
+                || field("mean"),
+                "a finite number of magnitude at most 1e150",
+                t.mean,
+            )?;
+            model_rule(
+                t.std > 0.0 && t.std <= MAX_MAGNITUDE,
+                || field("std"),
+                "a finite number > 0",
+                t.std,
+            )?;
+        }
+        for (i, t) in self.categorical.iter().enumerate() {
+            let mut levels = std::collections::HashSet::new();
+            if let Some(level) = t.levels.iter().find(|l| !levels.insert(l.as_str())) {
+                return model_rule(
+                    false,
+                    || format!("{at}.categorical[{i}].levels (column `{}`)", t.column),
+                    "distinct levels",
+                    format!("`{level}` twice"),
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Output feature names, in design-matrix column order.
     pub fn feature_names(&self) -> Vec<String> {
         self.schema().into_iter().map(|f| f.name).collect()
@@ -436,6 +497,55 @@ fn check_unique<'a>(names: impl Iterator<Item = &'a String>) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a table no model can be fitted on: the first infinity or value beyond
+/// [`MAX_MAGNITUDE`], in column order then row order, named by column and by its row in `x`
+/// (NaN is a missing value, fine). Checked over the whole table before any split, so the row is
+/// the row the caller knows.
+pub fn check_fit_values(names: &[String], x: ArrayView2<'_, f64>) -> Result<()> {
+    const ROWS: usize = 8192;
+    let p = x.ncols();
+    let starts: Vec<usize> = (0..x.nrows()).step_by(ROWS).collect();
+    let per_chunk: Vec<Vec<Option<(usize, f64)>>> = starts
+        .par_iter()
+        .map(|&start| {
+            let mut first = vec![None; p];
+            let end = (start + ROWS).min(x.nrows());
+            for (r, row) in x
+                .slice(ndarray::s![start..end, ..])
+                .rows()
+                .into_iter()
+                .enumerate()
+            {
+                for (j, &v) in row.iter().enumerate() {
+                    if !(v.is_nan() || v.abs() <= MAX_MAGNITUDE) && first[j].is_none() {
+                        first[j] = Some((start + r, v));
+                    }
+                }
+            }
+            first
+        })
+        .collect();
+    for j in 0..p {
+        if let Some((row, value)) = per_chunk.iter().find_map(|c| c[j]) {
+            let column = names
+                .get(j)
+                .cloned()
+                .unwrap_or_else(|| format!("column {j}"));
+            return Err(if value.is_infinite() {
+                ModelsError::NonFinite { column, row, value }
+            } else {
+                ModelsError::TooLarge {
+                    column,
+                    row,
+                    value,
+                    limit: MAX_MAGNITUDE,
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Mean and standard deviation of every numeric column (NaN = missing, left out). The matrix is
 /// row-major, so the sums run row by row over all columns at once (column by column they would
 /// stride across millions of rows, a cache miss per value); each column's sum still adds its
@@ -462,29 +572,49 @@ fn fit_numeric(names: &[String], x: ndarray::ArrayView2<'_, f64>) -> Result<Vec<
             value,
         });
     }
-    let count: Vec<usize> = stats.iter().map(|s| s.count).collect();
-    let mean: Vec<f64> = stats.iter().map(|s| s.mean).collect();
-    let ss: Vec<f64> = stats.iter().map(|s| s.ss).collect();
-    let any_nan: Vec<bool> = stats.iter().map(|s| s.any_nan).collect();
-    Ok((0..p)
-        .map(|j| {
-            let std = if count[j] > 0 {
-                (ss[j] / count[j] as f64).sqrt()
-            } else {
-                0.0
-            };
-            NumericTransform {
-                column: names[j].clone(),
-                mean: mean[j],
-                std: if std > 0.0 && std.is_finite() {
-                    std
-                } else {
-                    1.0
-                },
-                missing_indicator: any_nan[j],
-            }
-        })
-        .collect())
+    if let Some((j, (row, value))) = stats
+        .iter()
+        .enumerate()
+        .find_map(|(j, s)| s.first_too_large.map(|f| (j, f)))
+    {
+        return Err(ModelsError::TooLarge {
+            column: names[j].clone(),
+            row,
+            value,
+            limit: MAX_MAGNITUDE,
+        });
+    }
+    names
+        .iter()
+        .zip(&stats)
+        .map(|(name, s)| numeric_transform(name, s))
+        .collect()
+}
+
+/// The standardization of one column from its statistics.
+fn numeric_transform(column: &str, s: &ColumnStats) -> Result<NumericTransform> {
+    let std = if s.count > 0 {
+        (s.ss / s.count as f64).sqrt()
+    } else {
+        0.0
+    };
+    // Many values near the magnitude limit can still overflow the sums: a standardization by an
+    // infinite std would pass the raw values on to the solver.
+    for (statistic, value) in [("mean", s.mean), ("standard deviation", std)] {
+        if !value.is_finite() {
+            return Err(ModelsError::NonFiniteStatistic {
+                column: column.to_string(),
+                statistic,
+                value,
+            });
+        }
+    }
+    Ok(NumericTransform {
+        column: column.to_string(),
+        mean: s.mean,
+        std: if std > 0.0 { std } else { 1.0 },
+        missing_indicator: s.any_nan,
+    })
 }
 
 /// One numeric column's training statistics.
@@ -495,6 +625,8 @@ struct ColumnStats {
     ss: f64,
     any_nan: bool,
     first_infinite: Option<(usize, f64)>,
+    /// The first finite value beyond [`MAX_MAGNITUDE`].
+    first_too_large: Option<(usize, f64)>,
 }
 
 /// The statistics of the columns `cols` of the row-major `x`: one row-wise pass for the counts
@@ -506,6 +638,7 @@ fn column_stats(x: ndarray::ArrayView2<'_, f64>, cols: std::ops::Range<usize>) -
     let mut sum = vec![0.0; width];
     let mut any_nan = vec![false; width];
     let mut first_infinite: Vec<Option<(usize, f64)>> = vec![None; width];
+    let mut first_too_large: Vec<Option<(usize, f64)>> = vec![None; width];
     for (row, values) in x.axis_iter(Axis(0)).enumerate() {
         for (j, &v) in values.iter().skip(cols.start).take(width).enumerate() {
             if v.is_nan() {
@@ -513,6 +646,9 @@ fn column_stats(x: ndarray::ArrayView2<'_, f64>, cols: std::ops::Range<usize>) -
             } else if v.is_infinite() {
                 first_infinite[j].get_or_insert((row, v));
             } else {
+                if v.abs() > MAX_MAGNITUDE {
+                    first_too_large[j].get_or_insert((row, v));
+                }
                 count[j] += 1;
                 sum[j] += v;
             }
@@ -542,6 +678,7 @@ fn column_stats(x: ndarray::ArrayView2<'_, f64>, cols: std::ops::Range<usize>) -
             ss: ss[j],
             any_nan: any_nan[j],
             first_infinite: first_infinite[j],
+            first_too_large: first_too_large[j],
         })
         .collect()
 }
@@ -718,6 +855,67 @@ mod tests {
         }
         .check()
         .is_err());
+    }
+
+    #[test]
+    fn a_value_whose_square_overflows_is_refused_by_column_and_row() {
+        let nn = names(&["age", "income"]);
+        let x = array![[30.0, 1e4], [40.0, 1e200], [50.0, -2e151]];
+        let cat = CategoricalColumns::default();
+        let input = ModelInput {
+            numeric_names: &nn,
+            numeric: x.view(),
+            categorical: &cat,
+        };
+        let err = PreprocessParams::default().fit(&input).unwrap_err();
+        assert_eq!(
+            err,
+            ModelsError::TooLarge {
+                column: "income".into(),
+                row: 1,
+                value: 1e200,
+                limit: MAX_MAGNITUDE,
+            }
+        );
+        assert!(err.to_string().contains("`income`"), "{err}");
+        assert_eq!(check_fit_values(&nn, x.view()), Err(err));
+        let mut big = ndarray::Array2::<f64>::zeros((20_000, 2));
+        big[[15_000, 0]] = f64::NAN;
+        big[[19_000, 0]] = -1e160;
+        big[[9_000, 1]] = f64::INFINITY;
+        assert!(matches!(
+            check_fit_values(&nn, big.view()),
+            Err(ModelsError::TooLarge { row: 19_000, ref column, .. }) if column == "age"
+        ));
+        // At the limit the column is fine.
+        let ok = array![[1.0, MAX_MAGNITUDE], [2.0, -MAX_MAGNITUDE]];
+        let fitted = PreprocessParams::default()
+            .fit(&ModelInput {
+                numeric: ok.view(),
+                ..input
+            })
+            .unwrap();
+        assert!(fitted.numeric[1].std.is_finite());
+    }
+
+    #[test]
+    fn an_overflowing_standard_deviation_is_an_error_not_a_std_of_one() {
+        let stats = |mean: f64, ss: f64| ColumnStats {
+            count: 10,
+            mean,
+            ss,
+            any_nan: false,
+            first_infinite: None,
+            first_too_large: None,
+        };
+        let err = numeric_transform("income", &stats(1e149, f64::INFINITY)).unwrap_err();
+        assert!(
+            matches!(&err, ModelsError::NonFiniteStatistic { column, statistic: "standard deviation", .. } if column == "income"),
+            "{err}"
+        );
+        assert!(numeric_transform("income", &stats(f64::INFINITY, 1.0)).is_err());
+        // A constant column still passes through centred (std 1).
+        assert_eq!(numeric_transform("c", &stats(5.0, 0.0)).unwrap().std, 1.0);
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! The `clv` commands: btyd summaries from transactions, then the pure CLV models.
 
+use std::path::Path;
+
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::clv::{
-    customer_lifetime_value, evaluate_holdout, ClvModel, ClvSettings, CustomerSummaries, FitParams,
-    HoldoutReport,
+    customer_lifetime_value, evaluate_holdout, ClvError, ClvModel, ClvSettings, CustomerSummaries,
+    FitParams, HoldoutReport,
 };
 use crate::features::{self, epoch_day, Family, FeatureParams, TimeUnit};
-use crate::Error;
+use crate::{io, Error};
 
 /// Customers whose first purchase is on the as-of day have `T = 0`, which carries no
 /// information for the fit; for predictions they get this small `T` (in the model's unit).
@@ -25,6 +27,26 @@ pub struct ClvArtifact {
     /// Customers left out of the fit because their first purchase is on the as-of day.
     pub excluded_first_purchase_on_as_of: usize,
     pub bullseye_version: String,
+}
+
+/// What to do about a CLV model file that is refused.
+const REFIT: &str = "fit the model again with `bullseye clv fit` (or `bullseye run`)";
+
+/// Writes `dir/model.json`, sealed with its checksum.
+pub fn save_model(dir: &Path, artifact: &ClvArtifact) -> Result<(), Error> {
+    Ok(io::write_sealed_json(&dir.join("model.json"), artifact)?)
+}
+
+/// Reads `dir/model.json`: its checksum must match its content and the model must meet its rules
+/// ([`ClvModel::check`]); a refusal names the file (exit code 2).
+pub fn load_model(dir: &Path) -> Result<ClvArtifact, Error> {
+    let path = dir.join("model.json");
+    let artifact: ClvArtifact = io::read_sealed_json(&path, REFIT)?;
+    artifact
+        .model
+        .check()
+        .map_err(|e| Error::Usage(format!("`{}`: invalid model: {e}", path.display())))?;
+    Ok(artifact)
 }
 
 /// Per-customer btyd summaries as of a date, in lifetimes' conventions.
@@ -137,6 +159,34 @@ pub struct PredictParams {
     pub alive_threshold: f64,
 }
 
+impl PredictParams {
+    /// The CLV rules, checked before any work (a `bullseye run` would otherwise find a bad
+    /// discount rate after its fits): `horizon` a finite time >= 0, `clv_months` >= 1,
+    /// `monthly_discount_rate` finite and > -1, `alive_threshold` in [0, 1].
+    pub fn check(&self) -> Result<(), ClvError> {
+        if !self.horizon.is_finite() || self.horizon < 0.0 {
+            return Err(ClvError::InvalidParameter {
+                name: "horizon",
+                rule: "a finite time >= 0",
+                value: self.horizon,
+            });
+        }
+        if !(0.0..=1.0).contains(&self.alive_threshold) {
+            return Err(ClvError::InvalidParameter {
+                name: "alive_threshold",
+                rule: "a probability in [0, 1]",
+                value: self.alive_threshold,
+            });
+        }
+        ClvSettings {
+            horizon_months: self.clv_months,
+            monthly_discount_rate: self.monthly_discount_rate,
+            periods_per_month: 1.0,
+        }
+        .check()
+    }
+}
+
 /// Per customer: p_alive, expected_purchases, expected_avg_value, clv, next_purchase_date.
 pub fn predict(
     artifact: &ClvArtifact,
@@ -144,6 +194,7 @@ pub fn predict(
     as_of: NaiveDate,
     p: &PredictParams,
 ) -> Result<DataFrame, Error> {
+    p.check()?;
     let model = &artifact.model;
     let unit = parse_unit(model)?;
     let mut s = summaries(purchases, as_of, unit)?;

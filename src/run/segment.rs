@@ -75,7 +75,7 @@ pub fn write_segmentation(
         let model = s.model.as_ref().ok_or_else(|| {
             Error::Usage("`--save-model` needs clustering; it was switched off".into())
         })?;
-        io::write_json_atomic(&dir.join("model.json"), model)?;
+        io::write_sealed_json(&dir.join("model.json"), model)?;
     }
     Ok(())
 }
@@ -89,9 +89,16 @@ pub fn read_scheme(path: &Path) -> Result<SegmentScheme, Error> {
     Ok(SegmentScheme::from_toml(&text)?)
 }
 
-/// Reads a fitted segmentation from `dir/model.json`.
+/// Reads a fitted segmentation from `dir/model.json`: its checksum must match its content and
+/// the model must meet its rules ([`SegmentationModel::check`]); a refusal names the file.
 pub fn read_model(dir: &Path) -> Result<SegmentationModel, Error> {
-    let model: SegmentationModel = io::read_json(&dir.join("model.json"))?;
-    model.check()?;
+    let path = dir.join("model.json");
+    let model: SegmentationModel = io::read_sealed_json(
+        &path,
+        "fit the segmentation again with `bullseye segment --save-model` (or `bullseye run`)",
+    )?;
+    model
+        .check()
+        .map_err(|e| Error::Usage(format!("`{}`: {e}", path.display())))?;
     Ok(model)
 }

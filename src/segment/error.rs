@@ -36,6 +36,16 @@ pub enum SegmentError {
         /// What it is.
         found: String,
     },
+    /// A saved segmentation model breaks one of its rules (the file was edited or damaged).
+    #[error("invalid model: `{field}`: expected {expected}, found {found}")]
+    InvalidModel {
+        /// The field, as a path into `model.json`.
+        field: String,
+        /// The rule it must satisfy.
+        expected: &'static str,
+        /// The value found.
+        found: String,
+    },
     /// A hyperparameter breaks a documented rule.
     #[error("invalid parameter `{param}`: expected {rule}, found {found}")]
     InvalidParam {

@@ -84,6 +84,27 @@ impl SegmentationModel {
                 found: format!("{k} × {d}"),
             });
         }
+        // A scale of zero or below, or a non-finite number, would put every customer in one
+        // cluster (or none) without an error.
+        let invalid = |field: String, expected, found: f64| {
+            Err(SegmentError::InvalidModel {
+                field,
+                expected,
+                found: found.to_string(),
+            })
+        };
+        for (i, t) in self.transforms.iter().enumerate() {
+            let field = |name: &str| format!("transforms[{i}].{name} (column `{}`)", t.column);
+            if !t.mean.is_finite() {
+                return invalid(field("mean"), "a finite number", t.mean);
+            }
+            if !(t.std.is_finite() && t.std > 0.0) {
+                return invalid(field("std"), "a finite number > 0", t.std);
+            }
+        }
+        if let Some(((c, j), v)) = self.centroids.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return invalid(format!("centroids[{c}][{j}]"), "a finite number", *v);
+        }
         Ok(())
     }
 
@@ -204,6 +225,19 @@ mod tests {
         assert!(
             matches!(err, SegmentError::MissingColumn { ref column, .. } if column == "frequency")
         );
+        let mut bad = model.clone();
+        bad.transforms[1].std = -1.0;
+        let err = bad.check().unwrap_err();
+        assert!(
+            matches!(&err, SegmentError::InvalidModel { field, .. } if field.starts_with("transforms[1].std")),
+            "{err}"
+        );
+        let mut bad = model.clone();
+        bad.centroids[[0, 2]] = f64::NAN;
+        assert!(matches!(
+            bad.assign(&fm),
+            Err(SegmentError::InvalidModel { .. })
+        ));
         model.schema_version = 99;
         assert!(matches!(
             model.assign(&fm),

@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use crate::support::{assert_ok, check_golden, root, stderr, Sandbox};
+use crate::support::{assert_ok, check_golden, root, stderr, write_cdnow_sample_config, Sandbox};
 
 /// A tiny campaign history: 20 customers buy once in early January, again ON the first contact
 /// day (1000) and after it (500); they are contacted on 1997-02-01 and 1997-03-01.
@@ -476,4 +476,353 @@ fn churn_on_cdnow_through_the_bundled_config() {
         .as_str()
         .unwrap()
         .contains("fell back to a random fraction"));
+}
+
+/// Runs `bullseye ARGS` in the sandbox, killing it and failing the test after `seconds`: the
+/// no-hang tests.
+fn run_within(sb: &Sandbox, args: &[&str], seconds: u64) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bullseye"))
+        .args(args)
+        .current_dir(sb.dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run bullseye");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("wait for bullseye").is_some() {
+            return child.wait_with_output().expect("read bullseye's output");
+        }
+        if start.elapsed() > Duration::from_secs(seconds) {
+            child.kill().expect("kill bullseye");
+            let _ = child.wait();
+            panic!("`bullseye {}` still ran after {seconds} s", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One customer attribute `income = 1e200` once sent the Newton solver into an endless loop
+/// at 100% CPU: training now stops at once with an error naming the column and the value.
+#[test]
+fn training_on_a_value_whose_square_overflows_ends_with_an_error_naming_it() {
+    let sb = flat_sandbox();
+    let mut t = String::from("a,income,label\n");
+    for i in 0..200u32 {
+        let income = if i == 17 {
+            "1e200".to_string()
+        } else {
+            format!("{}", 20_000 + 37 * i)
+        };
+        t.push_str(&format!("{},{income},{}\n", i % 13, u32::from(i % 13 > 6)));
+    }
+    std::fs::write(sb.path("rich.csv"), t).unwrap();
+    for model in ["logistic", "forest"] {
+        let out = run_within(
+            &sb,
+            &[
+                "train", "response", "--table", "rich.csv", "--label", "label", "--model", model,
+                "--trees", "5", "--out", "rich",
+            ],
+            60,
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{model}: {err}");
+        assert!(
+            err.contains("`income`") && err.contains("1e200") && err.contains("row 17"),
+            "{err}"
+        );
+        assert!(!sb.path("rich/model.json").exists());
+    }
+    // The same attribute in the customers table of a campaign history.
+    let sb = history_sandbox();
+    let mut customers = String::from("customer_id,income\n");
+    for i in 0..20 {
+        let income = if i == 3 {
+            "1e200".to_string()
+        } else {
+            format!("{}", 30_000 + 100 * i)
+        };
+        customers.push_str(&format!("c{i:02},{income}\n"));
+    }
+    std::fs::write(sb.path("customers.csv"), customers).unwrap();
+    let out = run_within(
+        &sb,
+        &[
+            "train",
+            "response",
+            "--transactions",
+            "tx.csv",
+            "--contacts",
+            "contacts.csv",
+            "--customers",
+            "customers.csv",
+            "--out",
+            "m",
+        ],
+        60,
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`income`") && err.contains("1e200"), "{err}");
+    // And in `bullseye run`'s train stage.
+    std::fs::write(
+        sb.path("job.toml"),
+        history_job("[train]\nmodels = [\"response\"]\n", "train"),
+    )
+    .unwrap();
+    let out = run_within(&sb, &["run", "job.toml", "--quiet"], 60);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`income`") && err.contains("1e200"), "{err}");
+}
+
+/// A job over [`history_sandbox`]'s files (and `customers.csv`) running ingest and `stage`.
+fn history_job(settings: &str, stage: &str) -> String {
+    format!(
+        "[job]\nname = \"h\"\nout = \"out\"\nas_of = \"1997-03-31\"\nstages = [\"ingest\", \"{stage}\"]\n\
+         [sources.transactions]\npath = \"tx.csv\"\n[sources.contacts]\npath = \"contacts.csv\"\n\
+         [sources.customers]\npath = \"customers.csv\"\n{settings}"
+    )
+}
+
+/// An impossible `clv.monthly_discount_rate` stops the job when its file is read: exit 2, and
+/// no stage ran (no output folder at all).
+#[test]
+fn an_invalid_discount_rate_in_a_job_is_refused_before_any_stage() {
+    let sb = history_sandbox();
+    std::fs::write(sb.path("customers.csv"), "customer_id\nc00\n").unwrap();
+    std::fs::write(
+        sb.path("job.toml"),
+        history_job("[clv]\nmonthly_discount_rate = -1.5\n", "clv"),
+    )
+    .unwrap();
+    let out = sb.run(&["run", "job.toml", "--quiet"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`clv.monthly_discount_rate`") && err.contains("-1.5"),
+        "{err}"
+    );
+    assert!(!sb.path("out").exists());
+}
+
+/// The registered model of [`flat_sandbox`], its path and text.
+fn registered_flat_model(sb: &Sandbox) -> (String, String) {
+    train_flat(sb, "1.0");
+    let rel = "models/response/v0001/model.json".to_string();
+    let text = sb.read(&rel);
+    (rel, text)
+}
+
+fn score_flat(sb: &Sandbox, table: &str) -> std::process::Output {
+    sb.run(&[
+        "score",
+        "--model",
+        "models/response/v0001",
+        "--table",
+        table,
+        "--out",
+        "s.csv",
+    ])
+}
+
+#[test]
+fn a_model_file_changed_after_registration_is_refused_naming_it() {
+    let sb = flat_sandbox();
+    let (rel, text) = registered_flat_model(&sb);
+    let last = text.lines().rev().nth(1).unwrap_or_default();
+    assert!(last.starts_with("  \"checksum\": \"sha256:"), "{text}");
+    assert_ok(&score_flat(&sb, "flat.csv"));
+    std::fs::remove_file(sb.path("s.csv")).unwrap();
+
+    // One coefficient changed by hand.
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("\"coefficients\""))
+        .expect("coefficients");
+    let data = at
+        + lines[at..]
+            .iter()
+            .position(|l| l.contains("\"data\""))
+            .unwrap()
+        + 1;
+    let mut edited: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    edited[data] = "          2.5,".into();
+    std::fs::write(sb.path(&rel), edited.join("\n") + "\n").unwrap();
+    let out = score_flat(&sb, "flat.csv");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&rel) && err.contains("does not match its checksum"),
+        "{err}"
+    );
+    assert!(!sb.path("s.csv").exists());
+
+    // A model without a checksum (written before checksums, or by hand): refused with the way out.
+    let mut unsealed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    unsealed.as_object_mut().unwrap().remove("checksum");
+    std::fs::write(
+        sb.path(&rel),
+        serde_json::to_string_pretty(&unsealed).unwrap(),
+    )
+    .unwrap();
+    let out = score_flat(&sb, "flat.csv");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&rel) && err.contains("no `checksum`") && err.contains("bullseye train"),
+        "{err}"
+    );
+
+    // Not JSON at all (a truncated copy).
+    std::fs::write(sb.path(&rel), &text[..text.len() / 2]).unwrap();
+    let out = score_flat(&sb, "flat.csv");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&rel), "{}", stderr(&out));
+    let show = sb.run(&["models", "show", "response/v0001"]);
+    assert_eq!(show.status.code(), Some(2), "{}", stderr(&show));
+
+    // Restored, it scores again.
+    std::fs::write(sb.path(&rel), &text).unwrap();
+    assert_ok(&score_flat(&sb, "flat.csv"));
+}
+
+/// A model whose inputs both push the score up, scored on a row where one input is at the top
+/// of the f64 range and the other at the bottom: the linear predictor is +∞ − ∞ = NaN. No NaN
+/// score is written; the command fails with the count.
+#[test]
+fn a_non_finite_score_fails_the_command_instead_of_being_written() {
+    let sb = Sandbox::new(&[]);
+    let mut t = String::from("a,b,label\n");
+    for i in 0..300u32 {
+        let a = f64::from(i % 17) / 8.0 - 1.0;
+        let b = f64::from((i * 7) % 13) / 6.0 - 1.0;
+        t.push_str(&format!(
+            "{a},{b},{}\n",
+            u32::from(a + b > 0.1 * f64::from(i % 3))
+        ));
+    }
+    std::fs::write(sb.path("train.csv"), t).unwrap();
+    assert_ok(&sb.run(&[
+        "train",
+        "response",
+        "--table",
+        "train.csv",
+        "--label",
+        "label",
+        "--out",
+        "m",
+    ]));
+    let m = sb.json("m/model.json");
+    let w = &m["model"]["model"]["coefficients"]["data"];
+    assert!(
+        w[0].as_f64().unwrap() > 0.0 && w[1].as_f64().unwrap() > 0.0,
+        "{w}"
+    );
+    std::fs::write(sb.path("odd.csv"), "a,b\n0.5,0.5\n1e308,-1e308\n-0.5,0.2\n").unwrap();
+    let out = sb.run(&[
+        "score", "--model", "m", "--table", "odd.csv", "--out", "s.csv",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("1 of 3 scores are not probabilities in [0, 1]") && err.contains("row 1"),
+        "{err}"
+    );
+    assert!(!sb.path("s.csv").exists());
+}
+
+/// An impossible discount rate is refused before the model or the transactions are read.
+#[test]
+fn an_invalid_discount_rate_is_bad_input_found_before_any_work() {
+    let sb = Sandbox::new(&[]);
+    let out = sb.run(&[
+        "clv",
+        "predict",
+        "--model",
+        "no-such-model",
+        "--transactions",
+        "no-such-file.csv",
+        "--as-of",
+        "1997-09-30",
+        "--horizon",
+        "39",
+        "--discount-rate=-2",
+        "--out",
+        "clv.csv",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("monthly_discount_rate") && err.contains("-2"),
+        "{err}"
+    );
+}
+
+/// The CLV model file carries the same checksum: a hand-edited parameter is refused, and a
+/// re-sealed file out of its rules (alpha < 0) is refused by field.
+#[test]
+fn an_edited_clv_model_is_refused_naming_the_file() {
+    let sb = Sandbox::new(&[]);
+    write_cdnow_sample_config(&sb);
+    assert_ok(&sb.run(&[
+        "clv",
+        "fit",
+        "--config",
+        "sample.toml",
+        "--as-of",
+        "1997-09-30",
+        "--out",
+        "clv",
+    ]));
+    let predict = |sb: &Sandbox| {
+        sb.run(&[
+            "clv",
+            "predict",
+            "--model",
+            "clv",
+            "--config",
+            "sample.toml",
+            "--as-of",
+            "1997-09-30",
+            "--horizon",
+            "39",
+            "--out",
+            "p.csv",
+        ])
+    };
+    assert_ok(&predict(&sb));
+    let text = sb.read("clv/model.json");
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["bgnbd"]["alpha"] = (-4.4).into();
+    std::fs::write(
+        sb.path("clv/model.json"),
+        serde_json::to_string_pretty(&v).unwrap(),
+    )
+    .unwrap();
+    let out = predict(&sb);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("clv/model.json") && err.contains("does not match its checksum"),
+        "{err}"
+    );
+    // Sealed again by hand, the value itself is refused by its rule.
+    v["checksum"] = bullseye::io::checksum(&v).into();
+    std::fs::write(
+        sb.path("clv/model.json"),
+        serde_json::to_string_pretty(&v).unwrap(),
+    )
+    .unwrap();
+    let out = predict(&sb);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("clv/model.json") && err.contains("`bgnbd.alpha`"),
+        "{err}"
+    );
 }

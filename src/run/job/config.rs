@@ -474,6 +474,7 @@ impl Job {
                 config.train.holdout
             )));
         }
+        check_clv(&config.clv).map_err(fail)?;
         if config.drift.fail_above.is_nan() || config.drift.fail_above <= 0.0 {
             return Err(fail(format!(
                 "`drift.fail_above`: expected a PSI above 0, found {}",
@@ -501,6 +502,28 @@ impl Job {
     pub fn name(&self) -> &str {
         &self.config.job.name
     }
+}
+
+/// The `[clv]` settings under the CLV stage's own rules, named as the job file names them, so a
+/// bad value stops the job before any work instead of after the fits.
+fn check_clv(s: &ClvSettings) -> Result<(), String> {
+    let params = crate::run::clv::PredictParams {
+        horizon: s.horizon,
+        clv_months: s.months,
+        monthly_discount_rate: s.monthly_discount_rate,
+        alive_threshold: crate::clv::DEFAULT_ALIVE_THRESHOLD,
+    };
+    params.check().map_err(|e| match e {
+        crate::clv::ClvError::InvalidParameter { name, rule, value } => {
+            let key = if name == "horizon_months" {
+                "months"
+            } else {
+                name
+            };
+            format!("`clv.{key}`: expected {rule}, found {value}")
+        }
+        other => other.to_string(),
+    })
 }
 
 /// The stages in run order, each once, every stage's inputs produced by an earlier one.
@@ -569,6 +592,20 @@ mod tests {
         .unwrap();
         let e = Job::from_file(&path).unwrap_err().to_string();
         assert!(e.contains("segment.k"), "{e}");
+        for (key, value) in [("monthly_discount_rate", "-1.5"), ("months", "0")] {
+            std::fs::write(
+                &path,
+                format!("[job]\nname = \"x\"\nout = \"o\"\n[clv]\n{key} = {value}\n[sources.transactions]\npath = \"t.csv\"\n[select]\ncampaigns = [\"c.toml\"]\n"),
+            )
+            .unwrap();
+            let e = Job::from_file(&path).unwrap_err();
+            assert_eq!(e.exit_code(), crate::error::EXIT_BAD_INPUT);
+            let e = e.to_string();
+            assert!(
+                e.contains(&format!("`clv.{key}`")) && e.contains(value),
+                "{e}"
+            );
+        }
         std::fs::write(
             &path,
             "[job]\nname = \"x\"\nout = \"o\"\n[sources.transactions]\npath = \"t.csv\"\n[select]\ncampaigns = [\"c.toml\"]\n",

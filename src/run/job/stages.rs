@@ -450,7 +450,7 @@ impl State<'_> {
         let s = &self.job.config.clv;
         let lines = clv::Purchases::Lines(self.history(Stage::Clv)?);
         let model = clv::fit(lines, self.as_of, s.time_unit, &FitParams::default())?;
-        io::write_json_atomic(&self.dir.join("models/clv/model.json"), &model)?;
+        clv::save_model(&self.dir.join("models/clv"), &model)?;
         let predict = clv::PredictParams {
             horizon: s.horizon,
             clv_months: s.months,
@@ -569,7 +569,7 @@ impl State<'_> {
             },
         };
         let dir = models::resolve_model(&spec, &settings.registry)?;
-        let artifact = models::load(&dir)?;
+        let artifact = models::load_kind(&dir, m.kind())?;
         let report = models::load_report(&dir)?;
         let (_, sha256) = file_digest(&dir.join("model.json"))?;
         let version = dir

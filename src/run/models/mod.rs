@@ -24,8 +24,9 @@ pub use inputs::{
     Saved,
 };
 pub use registry::{
-    diff, list, load, load_report, production, promote, register, render_list, render_metrics,
-    render_report, resolve_model, save, show, ModelSummary, Registered, DEFAULT_REGISTRY,
+    diff, list, load, load_kind, load_report, production, promote, register, render_list,
+    render_metrics, render_report, resolve_model, save, show, ModelSummary, Registered,
+    DEFAULT_REGISTRY,
 };
 pub use rows::{
     churn_rows, churn_rows_from, response_rows, response_rows_from, table_rows, RowCap, TableSpec,
@@ -37,17 +38,51 @@ use crate::models::ModelsError;
 use crate::Error;
 
 /// Errors of the models module that describe the caller's data (a missing column, an unseen level,
-/// a label that is not 0/1…) are bad input (exit code 2); the rest stay model failures (exit 1).
+/// a label that is not 0/1, a model file out of its rules…) are bad input (exit code 2); the rest
+/// stay failures of the code (exit 1).
 pub(crate) fn input_error(e: ModelsError) -> Error {
-    match e {
-        ModelsError::MissingColumn { .. }
-        | ModelsError::DuplicateColumn { .. }
-        | ModelsError::UnseenLevel { .. }
-        | ModelsError::NonFinite { .. }
-        | ModelsError::NotBinary { .. }
-        | ModelsError::SingleClass { .. }
-        | ModelsError::Empty { .. }
-        | ModelsError::InvalidParam { .. } => Error::Usage(e.to_string()),
-        other => Error::Models(other),
+    if e.is_bad_input() {
+        Error::Usage(e.to_string())
+    } else {
+        Error::Models(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{EXIT_BAD_INPUT, EXIT_FAILURE};
+
+    /// A model that does not fit its input, or a model file out of its rules, is bad input
+    /// whichever way it reaches the top (wrapped as text or as the models error itself).
+    #[test]
+    fn schema_mismatches_and_refused_model_files_exit_with_bad_input() {
+        let cases = [
+            ModelsError::MissingColumn {
+                column: "income".into(),
+            },
+            ModelsError::FeatureCount {
+                expected: 4,
+                found: 3,
+            },
+            ModelsError::SchemaVersion {
+                expected: 1,
+                found: 2,
+            },
+            ModelsError::InvalidModel {
+                field: "kind".into(),
+                expected: "churn",
+                found: "response".into(),
+            },
+        ];
+        for e in cases {
+            assert_eq!(input_error(e.clone()).exit_code(), EXIT_BAD_INPUT, "{e}");
+            assert_eq!(Error::Models(e.clone()).exit_code(), EXIT_BAD_INPUT, "{e}");
+        }
+        let bug = ModelsError::Backend {
+            library: "smartcore",
+            message: "x".into(),
+        };
+        assert_eq!(Error::Models(bug).exit_code(), EXIT_FAILURE);
     }
 }

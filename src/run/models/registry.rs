@@ -17,13 +17,7 @@ const MODEL_FILE: &str = "model.json";
 const METRICS_FILE: &str = "metrics.json";
 const PRODUCTION_FILE: &str = "PRODUCTION";
 
-pub(crate) fn kind_name(kind: ModelKind) -> &'static str {
-    match kind {
-        ModelKind::Response => "response",
-        ModelKind::Churn => "churn",
-        ModelKind::Uplift => "uplift",
-    }
-}
+pub(crate) use crate::models::artifact::kind_name;
 
 pub(crate) fn parse_kind(s: &str) -> Option<ModelKind> {
     match s {
@@ -51,18 +45,36 @@ fn json_text<T: serde::Serialize>(path: &Path, v: &T) -> Result<String, Error> {
     Ok(s)
 }
 
-/// Writes `dir/model.json` and `dir/metrics.json` (atomically, pretty JSON).
+/// What to do about a model file that is refused.
+const RETRAIN: &str = "train the model again with `bullseye train` (the README's models section lists the commands that made the bundled models)";
+
+/// Writes `dir/model.json` (sealed with its checksum) and `dir/metrics.json` (atomically, pretty
+/// JSON).
 pub fn save(dir: &Path, model: &TrainedModel) -> Result<(), Error> {
-    io::write_json_atomic(&dir.join(MODEL_FILE), &model.artifact)?;
+    io::write_sealed_json(&dir.join(MODEL_FILE), &model.artifact)?;
     io::write_json_atomic(&dir.join(METRICS_FILE), &model.report)?;
     Ok(())
 }
 
-/// Reads `dir/model.json` and checks its layout version.
+/// Reads `dir/model.json`: its checksum must match its content and the artifact must meet its
+/// rules ([`ModelArtifact::check`]); a refusal names the file (exit code 2).
 pub fn load(dir: &Path) -> Result<ModelArtifact, Error> {
-    let a: ModelArtifact = io::read_json(&dir.join(MODEL_FILE))?;
-    a.check_version()?;
+    let path = dir.join(MODEL_FILE);
+    let a: ModelArtifact = io::read_sealed_json(&path, RETRAIN)?;
+    a.check().map_err(|e| in_file(&path, e))?;
     Ok(a)
+}
+
+/// [`load`], refusing a model of another kind than `kind`.
+pub fn load_kind(dir: &Path, kind: ModelKind) -> Result<ModelArtifact, Error> {
+    let a = load(dir)?;
+    a.expect_kind(kind)
+        .map_err(|e| in_file(&dir.join(MODEL_FILE), e))?;
+    Ok(a)
+}
+
+fn in_file(path: &Path, e: crate::models::ModelsError) -> Error {
+    Error::Usage(format!("`{}`: {e}", path.display()))
 }
 
 /// Reads `dir/metrics.json`.
@@ -101,7 +113,7 @@ pub struct Registered {
 pub fn register(registry: &Path, model: &TrainedModel) -> Result<Registered, Error> {
     let kind = kind_name(model.artifact.kind);
     let existing = versions(registry, kind);
-    let model_text = json_text(Path::new(MODEL_FILE), &model.artifact)?;
+    let model_text = io::sealed_json(Path::new(MODEL_FILE), &model.artifact)?;
     let metrics_text = json_text(Path::new(METRICS_FILE), &model.report)?;
     for v in &existing {
         let dir = registry.join(kind).join(v);
@@ -379,7 +391,7 @@ pub fn show(registry: &Path, spec: &str) -> Result<String, Error> {
     Ok(format!(
         "{kind}/{version}{}\n{}",
         if prod { " (production)" } else { "" },
-        render_report(&load_report(&dir)?, &load(&dir)?)
+        render_report(&load_report(&dir)?, &load_kind(&dir, k)?)
     ))
 }
 

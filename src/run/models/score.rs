@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::frame::{self, pe};
 use super::input_error;
 use crate::io;
+use crate::models::artifact::check_range;
 use crate::models::drift::{add_counts, column_bin_counts, psi, psi_of_counts, ColumnReference};
 use crate::models::{ArtifactModel, CategoricalColumns, ModelArtifact, ModelInput};
 use crate::Error;
@@ -180,7 +181,11 @@ pub fn score_frame(
         }
         add_counts(&mut counts, &column_bin_counts(x.numeric.view(), &refs));
     }
+    a.check_scores(&scores)?;
     if let ArtifactModel::Uplift { .. } = &a.model {
+        for (what, p) in [("p_treated", &treated), ("p_control", &control)] {
+            check_range(what, p, 0.0, "probabilities in [0, 1]")?;
+        }
         columns.push(Column::new("p_treated".into(), treated));
         columns.push(Column::new("p_control".into(), control));
     }
