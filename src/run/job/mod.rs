@@ -19,7 +19,7 @@ use crate::{io, Error};
 
 pub use config::{
     ClvSettings, DriftAction, DriftSettings, Job, JobConfig, JobModel, JobSettings, KSetting,
-    ModelSettings, SegmentSettings, SelectSettings, Stage, TrainSettings,
+    ModelSettings, OutputSettings, SegmentSettings, SelectSettings, Stage, TrainSettings,
 };
 pub use manifest::{
     list_outputs, DriftRecord, InputRecord, JobRecord, Manifest, ModelDriftRecord, ModelRecord,
@@ -46,6 +46,9 @@ impl Observer for Silent {}
 pub struct RunOptions {
     pub as_of: Option<NaiveDate>,
     pub out: Option<PathBuf>,
+    /// How long to wait for another process publishing the same `OUT/<as-of>/` (default: fail at
+    /// once).
+    pub lock_timeout: std::time::Duration,
 }
 
 /// A published successful run.
@@ -74,7 +77,7 @@ pub fn run_job(job: &Job, opts: &RunOptions, observer: &dyn Observer) -> Result<
         .out
         .clone()
         .unwrap_or_else(|| job.config.job.out.clone());
-    let staging = Staging::create(&out, &as_of.to_string())?;
+    let staging = Staging::create(&out, &as_of.to_string(), opts.lock_timeout)?;
     let mut manifest = Manifest {
         schema_version: MANIFEST_SCHEMA_VERSION,
         bullseye_version: env!("CARGO_PKG_VERSION").to_string(),
