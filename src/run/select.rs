@@ -689,19 +689,51 @@ pub fn select(request: &SelectRequest) -> Result<SelectOutcome, Error> {
                 .collect();
             Ok(outcome)
         }
-        Err(e) if dir_is_empty(staging.dir()) => Err(e),
-        Err(e) => {
-            let code = e.exit_code();
-            let failed_text = staging.failed_dir().display().to_string();
-            let message = e.to_string().replace(&staging_text, &failed_text);
-            staging.publish_failed()?;
-            Err(Error::Reported { message, code })
-        }
+        Err(e) => Err(fail(e, staging)),
     }
 }
 
-fn dir_is_empty(dir: &Path) -> bool {
-    std::fs::read_dir(dir).map_or(true, |mut d| d.next().is_none())
+/// A failed selection: rejects, if any were written, are published alone as `<out>.failed/` for
+/// the user to read (any partial output is dropped); paths in the message are renamed to where
+/// the user finds the files, never the staging folder that is gone.
+fn fail(e: Error, staging: Staging) -> Error {
+    let staging_text = staging.dir().display().to_string();
+    let message = e.to_string();
+    if !message.contains(&staging_text) {
+        return e;
+    }
+    let code = e.exit_code();
+    let final_text = staging.final_dir().display().to_string();
+    let has_rejects = staging.dir().join("rejects").is_dir();
+    let published = if has_rejects && keep_only(staging.dir(), "rejects") {
+        let failed_text = staging.failed_dir().display().to_string();
+        staging.publish_failed().ok().map(|_| failed_text)
+    } else {
+        None
+    };
+    let to = published.unwrap_or(final_text);
+    Error::Reported {
+        message: message.replace(&staging_text, &to),
+        code,
+    }
+}
+
+/// Removes every entry of `dir` but `keep`; false when one cannot be removed.
+fn keep_only(dir: &Path, keep: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_name() != keep)
+        .all(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                std::fs::remove_dir_all(&p).is_ok()
+            } else {
+                std::fs::remove_file(&p).is_ok()
+            }
+        })
 }
 
 /// [`select`] writing into `dir`.

@@ -391,8 +391,17 @@ fn the_cause_of_a_failed_write_is_kept() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("File too large"), "{err}");
-    assert!(!sb.path("out").exists());
+    // Named where the user expects the file, not in a staging folder that is gone.
+    assert!(
+        err.contains("File too large") && err.contains("/out/audience.csv`"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(sb.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.starts_with("out") || f.contains(".staging-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
@@ -446,4 +455,116 @@ fn a_campaign_that_is_not_toml_is_quoted_short_and_printable() {
     let o = sb.run(&["run", "job.toml"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(!stderr(&o).contains("99999"), "{}", stderr(&o));
+}
+
+/// Two `bullseye select` processes into one folder: while the first works, the second exits 4
+/// naming the first's pid; the first publishes its complete selection.
+#[test]
+fn a_second_select_into_the_same_folder_exits_4_while_the_first_works() {
+    let sb = select_sandbox(&[], &[]);
+    let mut scores = String::from("customer_id,score\n");
+    for i in 0..1_000_000 {
+        scores.push_str(&format!("{i:07},0.{}\n", i % 97 + 1));
+    }
+    std::fs::write(sb.path("scores.csv"), scores).unwrap();
+    let first = Command::new(env!("CARGO_BIN_EXE_bullseye"))
+        .args([
+            "select",
+            "--scores",
+            "scores.csv",
+            "--campaign",
+            "campaign.toml",
+        ])
+        .args(["--out", "out"])
+        .current_dir(sb.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first holds the lock once its pid is in the lock file.
+    let pid = first.id().to_string();
+    let started = Instant::now();
+    while std::fs::read_to_string(sb.path(".out.lock")).map_or(true, |t| t.trim() != pid) {
+        assert!(started.elapsed() < Duration::from_secs(30), "no lock taken");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let second = select(&sb, "out", &[]);
+    let first = first.wait_with_output().unwrap();
+    assert_ok(&first);
+    assert_eq!(second.status.code(), Some(4), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains(&format!("(pid {pid})")),
+        "{}",
+        stderr(&second)
+    );
+    let audience = sb.read("out/audience.csv");
+    let excluded = sb.read("out/excluded.csv");
+    assert_eq!(
+        audience.lines().count() + excluded.lines().count(),
+        1_000_002
+    );
+}
+
+/// The files of a folder by name, with their text.
+fn files(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect()
+}
+
+/// `kill -9` of a standalone `select` at any moment leaves the previous complete selection or the
+/// new one, never a new audience beside an old summary; the next select cleans up.
+#[test]
+fn a_killed_select_leaves_the_old_or_the_new_selection_whole() {
+    let sb = select_sandbox(&[], &[]);
+    let mut scores = String::from("customer_id,score\n");
+    for i in 0..1_000_000 {
+        scores.push_str(&format!("{i:07},0.{}\n", i % 97 + 1));
+    }
+    std::fs::write(sb.path("scores.csv"), scores).unwrap();
+    // The new selection: a smaller budget.
+    std::fs::write(
+        sb.path("campaign2.toml"),
+        OPEN_CAMPAIGN.replace("budget = 1000.0", "budget = 500.0"),
+    )
+    .unwrap();
+    let new_args = ["--scores", "scores.csv", "--campaign", "campaign2.toml"];
+    assert_ok(&select(&sb, "out", &[]));
+    let old = files(&sb.path("out"));
+    assert_ok(&sb.run(&[&["select"][..], &new_args, &["--out", "new"]].concat()));
+    let new = files(&sb.path("new"));
+    assert_ne!(old, new);
+    for delay_ms in [20, 80, 200, 400, 700, 1000, 1500] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bullseye"))
+            .arg("select")
+            .args(new_args)
+            .args(["--out", "out"])
+            .current_dir(sb.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        child.wait().unwrap();
+        let now = files(&sb.path("out"));
+        assert!(
+            now == old || now == new,
+            "after a kill at {delay_ms} ms `out` is neither selection"
+        );
+    }
+    assert_ok(&sb.run(&[&["select"][..], &new_args, &["--out", "out"]].concat()));
+    assert_eq!(files(&sb.path("out")), new);
+    let stale: Vec<_> = std::fs::read_dir(sb.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.contains(".staging-") || f.contains(".tmp-"))
+        .collect();
+    assert!(stale.is_empty(), "{stale:?}");
 }

@@ -111,7 +111,15 @@ pub fn run_job(job: &Job, opts: &RunOptions, observer: &dyn Observer) -> Result<
             let message = e.to_string().replace(&staging_text, &failed_text);
             manifest.exit_status = code;
             manifest.error = Some(message.clone());
-            finish_manifest(staging.dir(), &mut manifest)?;
+            // On a full disk the manifest may not fit: the run's own error is still the one
+            // reported, with that failure after it.
+            let message = match finish_manifest(staging.dir(), &mut manifest) {
+                Ok(()) => message,
+                Err(m) => format!(
+                    "{message}; and the manifest: {}",
+                    m.to_string().replace(&staging_text, &failed_text)
+                ),
+            };
             let dir = staging.publish_failed()?;
             Err(Error::RunFailed { message, dir, code })
         }
