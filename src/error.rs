@@ -15,6 +15,8 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 pub const EXIT_DRIFT: u8 = 3;
 /// Exit code for anything else.
 pub const EXIT_FAILURE: u8 = 1;
+/// Exit code for an output folder that another process is writing (try again later).
+pub const EXIT_BUSY: u8 = 4;
 
 /// Any error of a bullseye stage.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +42,10 @@ pub enum Error {
     /// A model input or score drifted past the job's threshold.
     #[error("{0}")]
     Drift(String),
+    /// An error whose message the caller completed (paths renamed to where the files were
+    /// published), with the exit code of the original error.
+    #[error("{message}")]
+    Reported { message: String, code: u8 },
     /// A `bullseye run` that failed: its outputs and manifest went to `dir`.
     #[error("{message}\n(the run's outputs and manifest are in `{}`)", dir.display())]
     RunFailed {
@@ -53,20 +59,11 @@ impl Error {
     /// The process exit code for this error (documented in the README).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Ingest(
-                IngestError::Io(_) | IngestError::Bug { .. } | IngestError::PieceMismatch { .. },
-            ) => EXIT_FAILURE,
+            Error::Ingest(IngestError::Io(e)) | Error::Io(e) => io_exit_code(e),
+            Error::Ingest(IngestError::Bug { .. } | IngestError::PieceMismatch { .. }) => {
+                EXIT_FAILURE
+            }
             Error::Ingest(_) | Error::Usage(_) => EXIT_BAD_INPUT,
-            // A JSON file that does not parse as what it should be is a corrupt input (a model
-            // file, a report); our own values always serialize.
-            Error::Io(
-                IoError::Read { .. }
-                | IoError::UnknownFormat { .. }
-                | IoError::Json { .. }
-                | IoError::NoChecksum { .. }
-                | IoError::ChecksumMismatch { .. },
-            ) => EXIT_BAD_INPUT,
-            Error::Io(_) => EXIT_FAILURE,
             Error::Features(FeatureError::Polars(_) | FeatureError::NotPrepared(_)) => EXIT_FAILURE,
             Error::Features(_) => EXIT_BAD_INPUT,
             Error::Clv(e) if e.is_bad_input() => EXIT_BAD_INPUT,
@@ -78,7 +75,22 @@ impl Error {
             Error::Models(_) => EXIT_FAILURE,
             Error::Report(_) => EXIT_FAILURE,
             Error::Drift(_) => EXIT_DRIFT,
-            Error::RunFailed { code, .. } => *code,
+            Error::RunFailed { code, .. } | Error::Reported { code, .. } => *code,
         }
+    }
+}
+
+/// Reading is about the user's files (2); writing is about the disk (1); a busy output folder is
+/// worth a retry (4).
+fn io_exit_code(e: &IoError) -> u8 {
+    match e {
+        IoError::Read { .. }
+        | IoError::Polars { .. }
+        | IoError::UnknownFormat { .. }
+        | IoError::Json { .. }
+        | IoError::NoChecksum { .. }
+        | IoError::ChecksumMismatch { .. } => EXIT_BAD_INPUT,
+        IoError::Write { .. } | IoError::Encode { .. } => EXIT_FAILURE,
+        IoError::Locked { .. } => EXIT_BUSY,
     }
 }

@@ -15,19 +15,54 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = cmd::Cli::parse();
+    let cli = match cmd::Cli::try_parse() {
+        Ok(cli) => cli,
+        // A scheduler that asked for JSON gets JSON, even about the command line.
+        Err(e) if e.use_stderr() && json_requested(std::env::args()) => {
+            let message = e.to_string();
+            let first = message.lines().next().unwrap_or_default();
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            report_json(bullseye::error::EXIT_BAD_INPUT, first);
+            return ExitCode::from(bullseye::error::EXIT_BAD_INPUT);
+        }
+        Err(e) => e.exit(),
+    };
+    let json = cli.json_errors();
     match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {}", one_line(&err));
             let code = err
                 .chain()
                 .find_map(|e| e.downcast_ref::<bullseye::Error>())
                 .map(bullseye::Error::exit_code)
                 .unwrap_or(bullseye::error::EXIT_FAILURE);
+            if json {
+                report_json(code, &one_line(&err));
+            } else {
+                eprintln!("error: {}", one_line(&err));
+            }
             ExitCode::from(code)
         }
     }
+}
+
+/// The `run_failed` line of `--log-format json`.
+fn report_json(code: u8, error: &str) {
+    let event = serde_json::json!({
+        "event": "run_failed",
+        "exit_status": code,
+        "error": error,
+    });
+    eprintln!("{event}");
+}
+
+/// Whether the arguments ask for `--log-format json` (read before they parse).
+fn json_requested(args: impl Iterator<Item = String>) -> bool {
+    let args: Vec<String> = args.collect();
+    args.iter().any(|a| a == "--log-format=json")
+        || args
+            .windows(2)
+            .any(|w| w[0] == "--log-format" && w[1] == "json")
 }
 
 /// The error and its causes on one line, each cause once: our messages already quote the cause

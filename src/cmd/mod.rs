@@ -41,6 +41,23 @@ pub enum Command {
     Report(report::ReportArgs),
 }
 
+impl Cli {
+    /// Whether errors are reported as JSON lines (`run --log-format json`): a scheduler reading
+    /// the log then parses every line, the error included.
+    pub fn json_errors(&self) -> bool {
+        matches!(&self.command, Command::Run(a) if a.log_format == run::LogFormat::Json)
+    }
+}
+
+/// The CSV cell policy of a command's `--raw-csv` flag.
+fn csv_cells(raw: bool) -> bullseye::io::CsvCells {
+    if raw {
+        bullseye::io::CsvCells::Raw
+    } else {
+        bullseye::io::CsvCells::SpreadsheetSafe
+    }
+}
+
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {

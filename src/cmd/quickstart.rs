@@ -31,6 +31,8 @@ pub fn run(args: QuickstartArgs) -> anyhow::Result<()> {
         out: args.out,
         quiet: args.quiet,
         log_format: LogFormat::Text,
+        raw_csv: false,
+        lock_timeout: 0,
     })
 }
 

@@ -30,9 +30,16 @@ pub struct RunArgs {
     /// No progress and no summary; errors still go to stderr
     #[arg(long, short)]
     pub quiet: bool,
-    /// How progress is logged on stderr
+    /// How progress (and any error) is logged on stderr
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Write CSV cells as they are, as the job's `[output] raw_csv = true` (see the README's
+    /// "Safety")
+    #[arg(long)]
+    pub raw_csv: bool,
+    /// Seconds to wait while another bullseye writes OUT/<as-of>/ [default: 0, fail at once]
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub lock_timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -40,15 +47,17 @@ pub enum LogFormat {
     /// Progress bars on a terminal, one line per stage otherwise
     Text,
     /// One JSON object per line (events `stage_started`, `stage_finished`, `warning`,
-    /// `run_finished`, `run_failed`)
+    /// `run_finished`, `run_failed`), errors included, also with --quiet
     Json,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
-    let job = Job::from_file(&args.job)?;
+    let mut job = Job::from_file(&args.job)?;
+    job.config.output.raw_csv |= args.raw_csv;
     let opts = RunOptions {
         as_of: args.as_of,
         out: args.out.clone(),
+        lock_timeout: Duration::from_secs(args.lock_timeout),
     };
     let mode = match (args.quiet, args.log_format) {
         (true, _) => Mode::Quiet,
@@ -82,18 +91,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Err(e) => {
-            if mode == Mode::Json {
-                json_line(&serde_json::json!({
-                    "event": "run_failed",
-                    "exit_status": e.exit_code(),
-                    "error": e.to_string(),
-                }));
-                // Every stderr line stays JSON: the event above is the error report.
-                std::process::exit(i32::from(e.exit_code()));
-            }
-            Err(e.into())
-        }
+        // Under `--log-format json` the binary reports the error as a `run_failed` line.
+        Err(e) => Err(e.into()),
     }
 }
 

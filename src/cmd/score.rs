@@ -42,6 +42,10 @@ pub struct ScoreArgs {
     /// Output file (.csv or .parquet)
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Write CSV cells as they are: no `'` before ids starting with `=`, `+`, `-`, `@` (for
+    /// machines; Parquet is always raw)
+    #[arg(long)]
+    pub raw_csv: bool,
 }
 
 pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
@@ -58,7 +62,8 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
         }
     };
     let id = args.id.as_deref().or(default_id);
-    let (rows, drift) = m::score_file(&artifact, input, id, args.strict, &args.out)?;
+    let cells = super::csv_cells(args.raw_csv);
+    let (rows, drift) = m::score_file(&artifact, input, id, args.strict, &args.out, cells)?;
     println!(
         "scored {rows} rows with {} into {}",
         dir.display(),

@@ -1,4 +1,5 @@
 use std::path::PathBuf;
+use std::time::Duration;
 
 use bullseye::ids::IdPolicy;
 use bullseye::ingest::{IngestConfig, IngestRequest, TableKind};
@@ -11,7 +12,8 @@ use clap::Args;
 ///
 /// Writes DIR/audience.csv (rank, customer_id, channel, group, score, expected_value,
 /// expected_profit[, segment]), DIR/excluded.csv (customer_id, reason) and DIR/summary.json, and
-/// prints the summary.
+/// prints the summary. DIR is replaced as a whole, in one step; a failure that wrote rejects
+/// publishes them as DIR.failed/.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  bullseye select --scores scores.csv --config notebooks-data/quickstart.toml \\\n      --campaign notebooks-data/campaigns/spring-email.toml --out out/spring-email"
@@ -46,6 +48,13 @@ pub struct SelectArgs {
     /// share of the customers [default: 0.01]
     #[arg(long, value_name = "RATE")]
     pub max_reject_rate: Option<f64>,
+    /// Write CSV cells as they are: no `'` before text starting with `=`, `+`, `-`, `@` (for
+    /// machines; see the README's "Safety")
+    #[arg(long)]
+    pub raw_csv: bool,
+    /// Seconds to wait while another bullseye writes the same --out [default: 0, fail at once]
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub lock_timeout: u64,
     /// How ids of the scores, customers, suppression and contact files are matched: `text`
     /// (leading zeros and case significant; a suppression entry matching a customer only
     /// without them makes the command refuse) or `numeric` (leading zeros insignificant)
@@ -86,6 +95,8 @@ pub fn run(args: SelectArgs) -> anyhow::Result<()> {
         out: args.out,
         segment_column: args.segment_column,
         seed: args.seed,
+        lock_timeout: Duration::from_secs(args.lock_timeout),
+        cells: super::csv_cells(args.raw_csv),
     };
     let outcome = select_run::select(&request)?;
     eprint!("{}", outcome.warnings);

@@ -1,19 +1,26 @@
-//! File plumbing shared by every stage: atomic writes and reading/writing tables by extension.
+//! File plumbing shared by every stage: atomic writes, reading/writing tables by extension
+//! (CSV outputs spreadsheet-safe), the lock of an output folder, short quotes of file content.
 //!
 //! Stages never open files themselves: the commands and the run orchestration call these helpers
 //! at the edges, so every output in the project goes through one atomic-rename path.
 
 mod atomic;
+mod cells;
 mod digest;
+mod lock;
 mod regular;
 mod sealed;
+mod snippet;
 mod table;
 
-pub use atomic::{write_atomic, write_json_atomic, write_string_atomic};
+pub use atomic::{remove_stale_temporaries, write_atomic, write_json_atomic, write_string_atomic};
+pub use cells::{escape_cell, unescape_cell, CsvCells};
 pub use digest::{file_digest, hex};
+pub use lock::{OutputLock, LOCK_TIMEOUT_DEFAULT};
 pub use regular::{check_regular_file, not_a_regular_file, not_regular_error};
 pub use sealed::{checksum, read_sealed_json, sealed_json, write_sealed_json, CHECKSUM_FIELD};
-pub use table::{read_table, write_table, TableFormat};
+pub use snippet::{sanitize_quotes, snippet, SNIPPET_CHARS};
+pub use table::{read_table, write_table, write_table_with, TableFormat};
 
 use std::path::PathBuf;
 
@@ -32,8 +39,16 @@ pub enum IoError {
         #[source]
         source: std::io::Error,
     },
+    /// A table that cannot be read.
     #[error("`{path}`: {}", source.to_string().lines().next().unwrap_or_default())]
     Polars {
+        path: PathBuf,
+        #[source]
+        source: polars::error::PolarsError,
+    },
+    /// A table that cannot be encoded (not an I/O failure: those are [`IoError::Write`]).
+    #[error("cannot write `{path}`: {}", source.to_string().lines().next().unwrap_or_default())]
+    Encode {
         path: PathBuf,
         #[source]
         source: polars::error::PolarsError,
@@ -50,6 +65,19 @@ pub enum IoError {
         stored: String,
         computed: String,
         remedy: &'static str,
+    },
+    /// Another process holds the lock of an output folder (see [`OutputLock`]).
+    #[error(
+        "`{}` is being written by another bullseye process ({}); gave up after waiting {waited} s for its lock `{}`",
+        target.display(),
+        holder.map_or("pid unknown".to_string(), |p| format!("pid {p}")),
+        lock.display()
+    )]
+    Locked {
+        target: PathBuf,
+        lock: PathBuf,
+        holder: Option<u32>,
+        waited: u64,
     },
     #[error("`{path}`: not the expected JSON: {source}")]
     Json {

@@ -3,6 +3,9 @@
 //! selector ([`crate::select::select_audience`]); write the audience, the summary and the
 //! exclusions atomically.
 //!
+//! The outputs are written into a staging folder and published as one folder swap (the same
+//! [`Staging`] as `bullseye run`), under the lock of the output folder.
+//!
 //! Resolution rules (documented in the README):
 //! - Every row of the scores table is one candidate (`customer_id`, read as a string). Score,
 //!   value and segment columns are looked up by the names the campaign gives.
@@ -28,6 +31,7 @@ use polars::prelude::*;
 
 use crate::ids::IdPolicy;
 use crate::ingest::{self, IngestRequest, SourceSpec, TableKind, Validated};
+use crate::run::job::Staging;
 use crate::select::resolve::{self, ContactEntry, SuppressionEntry};
 use crate::select::{
     select_audience, CampaignConfig, Candidate, Group, IdIndex, MatchReport, PastContact,
@@ -74,6 +78,10 @@ pub struct SelectRequest {
     pub segment_column: Option<String>,
     /// Overrides `campaign.seed`.
     pub seed: Option<u64>,
+    /// How long to wait for another process publishing `out` (see [`io::OutputLock`]).
+    pub lock_timeout: std::time::Duration,
+    /// How the CSV outputs' text cells are written.
+    pub cells: io::CsvCells,
 }
 
 /// What the `select` command did.
@@ -107,7 +115,9 @@ fn invalid(key: String, expected: String, found: String) -> Error {
     })
 }
 
-/// Reads and checks a campaign file. Errors name the file; TOML errors are put on one line.
+/// Reads and checks a campaign file. Errors name the file; TOML errors are put on one line,
+/// without the excerpt of the file and with quotes of its content cut short (the user may have
+/// named any file).
 pub fn load_campaign(path: &Path) -> Result<CampaignConfig, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| io::IoError::Read {
         path: path.to_path_buf(),
@@ -115,7 +125,11 @@ pub fn load_campaign(path: &Path) -> Result<CampaignConfig, Error> {
     })?;
     CampaignConfig::from_toml_str(&text).map_err(|e| match e {
         SelectError::Toml { message } => Error::Select(SelectError::Toml {
-            message: format!("`{}`: {}", path.display(), one_line_toml(&message)),
+            message: format!(
+                "`{}`: {}",
+                path.display(),
+                io::sanitize_quotes(&one_line_toml(&message))
+            ),
         }),
         other => Error::Select(other),
     })
@@ -639,24 +653,127 @@ pub fn excluded_frame(sel: &Selection) -> Result<DataFrame, Error> {
     .map_err(polars_err("exclusions"))
 }
 
-/// Writes `dir/audience.csv`, `dir/excluded.csv` and `dir/summary.json`, each atomically.
+/// Writes `dir/audience.csv`, `dir/excluded.csv` and `dir/summary.json`, each atomically, their
+/// text cells as `cells` says.
 pub fn write_selection(
     dir: &Path,
     sel: &Selection,
     segment_column: Option<&str>,
+    cells: io::CsvCells,
 ) -> Result<Vec<PathBuf>, Error> {
     let audience = dir.join("audience.csv");
     let excluded = dir.join("excluded.csv");
     let summary = dir.join("summary.json");
-    io::write_table(&audience, &mut audience_frame(sel, segment_column)?)?;
-    io::write_table(&excluded, &mut excluded_frame(sel)?)?;
+    io::write_table_with(&audience, &mut audience_frame(sel, segment_column)?, cells)?;
+    io::write_table_with(&excluded, &mut excluded_frame(sel)?, cells)?;
     io::write_json_atomic(&summary, &sel.summary)?;
     Ok(vec![audience, excluded, summary])
 }
 
+/// What `select` writes into its folder; anything else there means the folder is not its own.
+const SELECT_OUTPUTS: [&str; 4] = ["audience.csv", "excluded.csv", "summary.json", "rejects"];
+
+/// The folder `select` publishes (`out`, made absolute) as parent and name, after checking that
+/// it holds nothing but an earlier selection: publishing replaces the whole folder.
+fn publish_target(out: &Path) -> Result<(PathBuf, String), Error> {
+    let abs = std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf());
+    let name = abs
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| usage(format!("`{}`: expected a folder name", out.display())))?;
+    if abs.exists() {
+        let entries = std::fs::read_dir(&abs)
+            .map_err(|e| usage(format!("`{}`: expected a folder: {e}", out.display())))?;
+        for entry in entries.flatten() {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            // Temporary files of older versions, which wrote into the folder itself.
+            let temporary = file.starts_with('.') && file.contains(".tmp-");
+            if !SELECT_OUTPUTS.contains(&file.as_str()) && !temporary {
+                return Err(usage(format!(
+                    "`{}`: expected a folder of its own for the selection (it is replaced as a whole), found `{}` in it",
+                    out.display(),
+                    io::snippet(&file, io::SNIPPET_CHARS)
+                )));
+            }
+        }
+    }
+    let parent = match abs.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok((parent, name))
+}
+
 /// The `select` command: load everything, select, write the rejects (failing past the
-/// threshold), then the outputs.
+/// threshold), then the outputs. Everything is written into a staging folder beside `out` and
+/// published with one folder swap, so `out` holds the previous complete selection or the new one,
+/// never a mix. A failure that wrote rejects publishes them as `<out>.failed/`.
 pub fn select(request: &SelectRequest) -> Result<SelectOutcome, Error> {
+    let (parent, name) = publish_target(&request.out)?;
+    let staging = Staging::create(&parent, &name, request.lock_timeout)?;
+    let staging_text = staging.dir().display().to_string();
+    match select_into(request, staging.dir()) {
+        Ok(mut outcome) => {
+            staging.publish()?;
+            let out_text = request.out.display().to_string();
+            outcome.warnings = outcome.warnings.replace(&staging_text, &out_text);
+            outcome.written = outcome
+                .written
+                .iter()
+                .filter_map(|p| p.file_name())
+                .map(|f| request.out.join(f))
+                .collect();
+            Ok(outcome)
+        }
+        Err(e) => Err(fail(e, staging)),
+    }
+}
+
+/// A failed selection: rejects, if any were written, are published alone as `<out>.failed/` for
+/// the user to read (any partial output is dropped); paths in the message are renamed to where
+/// the user finds the files, never the staging folder that is gone.
+fn fail(e: Error, staging: Staging) -> Error {
+    let staging_text = staging.dir().display().to_string();
+    let message = e.to_string();
+    if !message.contains(&staging_text) {
+        return e;
+    }
+    let code = e.exit_code();
+    let final_text = staging.final_dir().display().to_string();
+    let has_rejects = staging.dir().join("rejects").is_dir();
+    let published = if has_rejects && keep_only(staging.dir(), "rejects") {
+        let failed_text = staging.failed_dir().display().to_string();
+        staging.publish_failed().ok().map(|_| failed_text)
+    } else {
+        None
+    };
+    let to = published.unwrap_or(final_text);
+    Error::Reported {
+        message: message.replace(&staging_text, &to),
+        code,
+    }
+}
+
+/// Removes every entry of `dir` but `keep`; false when one cannot be removed.
+fn keep_only(dir: &Path, keep: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_name() != keep)
+        .all(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                std::fs::remove_dir_all(&p).is_ok()
+            } else {
+                std::fs::remove_file(&p).is_ok()
+            }
+        })
+}
+
+/// [`select`] writing into `dir`.
+fn select_into(request: &SelectRequest, dir: &Path) -> Result<SelectOutcome, Error> {
     let mut config = load_campaign(&request.campaign)?;
     if let Some(seed) = request.seed {
         config.campaign.seed = seed;
@@ -678,13 +795,7 @@ pub fn select(request: &SelectRequest) -> Result<SelectOutcome, Error> {
     let mut warnings = String::new();
     let customers = match request.ingest.path(TableKind::Customers) {
         Some(_) => Some(
-            super::load_checked(
-                &request.ingest,
-                TableKind::Customers,
-                &request.out,
-                &mut warnings,
-            )?
-            .frame,
+            super::load_checked(&request.ingest, TableKind::Customers, dir, &mut warnings)?.frame,
         ),
         None => None,
     };
@@ -694,7 +805,7 @@ pub fn select(request: &SelectRequest) -> Result<SelectOutcome, Error> {
             validated: super::load_checked(
                 &request.ingest,
                 TableKind::Suppressions,
-                &request.out,
+                dir,
                 &mut warnings,
             )?,
             path,
@@ -719,11 +830,11 @@ pub fn select(request: &SelectRequest) -> Result<SelectOutcome, Error> {
         warnings.push_str(&format!("warning: {w}\n"));
     }
     warnings.push_str(&write_side_rejects(
-        &request.out,
+        dir,
         &mut selected.side_tables,
         request.ingest.max_reject_rate(),
     )?);
-    let written = write_selection(&request.out, &selected.selection, seg.as_deref())?;
+    let written = write_selection(dir, &selected.selection, seg.as_deref(), request.cells)?;
     Ok(SelectOutcome {
         selection: selected.selection,
         warnings,

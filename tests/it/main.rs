@@ -5,6 +5,7 @@ mod clv;
 mod features;
 mod ingest;
 mod models;
+mod outputs;
 mod report;
 mod run;
 mod safety;

@@ -759,8 +759,9 @@ fn bad_suppression_rows_are_reported_not_dropped() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("suppressions"), "{}", stderr(&o));
-    assert!(sb.path("out/rejects/suppressions.csv").exists());
-    assert!(!sb.path("out/audience.csv").exists());
+    // The rejects are published beside the (untouched) output folder.
+    assert!(sb.path("out.failed/rejects/suppressions.csv").exists());
+    assert!(!sb.path("out").exists());
     // Allowed: a warning names the rejects file and the selection is written.
     run_fixture(&sb, "ok", &["--max-reject-rate", "0.5"]);
     let rejects = sb.read("ok/rejects/suppressions.csv");

@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use super::stages::file_safe;
 use crate::features::{Family, TimeUnit};
 use crate::ids::IdSettings;
 use crate::ingest::{IngestConfig, IngestSettings, SourceSpec};
+use crate::io::{sanitize_quotes, CsvCells};
 use crate::models::ModelKind;
 use crate::Error;
 
@@ -104,6 +106,8 @@ pub struct JobConfig {
     pub drift: DriftSettings,
     #[serde(default)]
     pub select: SelectSettings,
+    #[serde(default)]
+    pub output: OutputSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -394,6 +398,26 @@ pub struct SelectSettings {
     pub segment_column: Option<String>,
 }
 
+/// How the run's files are written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSettings {
+    /// CSV outputs without the spreadsheet escape of formula-like text cells (default false).
+    #[serde(default)]
+    pub raw_csv: bool,
+}
+
+impl OutputSettings {
+    /// The cell policy of the run's CSV outputs.
+    pub fn cells(&self) -> CsvCells {
+        if self.raw_csv {
+            CsvCells::Raw
+        } else {
+            CsvCells::SpreadsheetSafe
+        }
+    }
+}
+
 /// A job read from its file, with paths resolved and settings checked.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -415,7 +439,7 @@ impl Job {
         })?;
         let fail = |m: String| Error::Usage(format!("job `{}`: {m}", path.display()));
         let mut config: JobConfig =
-            toml::from_str(&text).map_err(|e| fail(e.message().trim().to_string()))?;
+            toml::from_str(&text).map_err(|e| fail(toml_error(&text, &e)))?;
         let base = path.parent().unwrap_or_else(|| Path::new("")).to_path_buf();
         let resolve = |p: &mut PathBuf| {
             if p.is_relative() {
@@ -481,10 +505,16 @@ impl Job {
                 config.drift.fail_above
             )));
         }
-        if stages.contains(&Stage::Select) && config.select.campaigns.is_empty() {
-            return Err(fail(
-                "the `select` stage needs `select.campaigns = [\"campaign.toml\", …]`".into(),
-            ));
+        if stages.contains(&Stage::Select) {
+            if config.select.campaigns.is_empty() {
+                return Err(fail(
+                    "the `select` stage needs `select.campaigns = [\"campaign.toml\", …]`".into(),
+                ));
+            }
+            check_campaign_folders(&config.select.campaigns).map_err(|e| match e {
+                Error::Usage(m) => fail(m),
+                other => other,
+            })?;
         }
         Ok(Job {
             file: path.to_path_buf(),
@@ -524,6 +554,44 @@ fn check_clv(s: &ClvSettings) -> Result<(), String> {
         }
         other => other.to_string(),
     })
+}
+
+/// A job-file error on one line: where, and the parser's message with any quote of the file's
+/// content cut short (the file may be anything the user pointed at).
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = sanitize_quotes(e.message().trim()).replace('\n', ": ");
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.chars().rev().take_while(|&c| c != '\n').count() + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+/// Loads the campaigns a job selects for and checks that each gets its own audience folder: two
+/// names that are equal, or equal once made folder-safe (`x/y` and `x_y`), would write one
+/// folder and the second audience would replace the first.
+fn check_campaign_folders(paths: &[PathBuf]) -> Result<(), Error> {
+    let mut folders: BTreeMap<String, (String, &Path)> = BTreeMap::new();
+    for path in paths {
+        let campaign = crate::run::select::load_campaign(path)?;
+        let name = campaign.campaign.name;
+        let folder = file_safe(&name);
+        if let Some((first, first_path)) = folders.get(&folder) {
+            return Err(Error::Usage(format!(
+                "campaigns {:?} (`{}`) and {:?} (`{}`) would both write `audience/{folder}/`; expected distinct campaign names",
+                first,
+                first_path.display(),
+                name,
+                path.display()
+            )));
+        }
+        folders.insert(folder, (name, path));
+    }
+    Ok(())
 }
 
 /// The stages in run order, each once, every stage's inputs produced by an earlier one.
@@ -575,6 +643,51 @@ mod tests {
     }
 
     #[test]
+    fn campaigns_sharing_an_audience_folder_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let campaign = |file: &str, name: &str| {
+            let path = dir.path().join(file);
+            std::fs::write(
+                &path,
+                format!("[campaign]\nname = {name:?}\nbudget = 1.0\nobjective = \"profit\"\nvalue_per_response = 1.0\n[[channel]]\nname = \"email\"\ncost = 0.1\n"),
+            )
+            .unwrap();
+            path
+        };
+        let (a, b, c) = (
+            campaign("a.toml", "x/y"),
+            campaign("b.toml", "x_y"),
+            campaign("c.toml", "z"),
+        );
+        check_campaign_folders(&[a.clone(), c.clone()]).unwrap();
+        let e = check_campaign_folders(&[a, c, b]).unwrap_err().to_string();
+        assert!(
+            e.contains("\"x/y\"") && e.contains("\"x_y\"") && e.contains("audience/x_y/"),
+            "{e}"
+        );
+        let same = campaign("d.toml", "z");
+        let e = check_campaign_folders(&[same.clone(), same])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("audience/z/"), "{e}");
+    }
+
+    #[test]
+    fn job_file_errors_name_the_place_and_quote_little() {
+        let text = "[job]\nname = \"x\"\nout = 1\n";
+        let e = toml::from_str::<JobConfig>(text).unwrap_err();
+        assert_eq!(
+            toml_error(text, &e),
+            "line 3, column 7: invalid type: integer `1`, expected path string"
+        );
+        let long = "s".repeat(100);
+        let text = format!("[job]\nname = \"x\"\nout = \"o\"\nstages = [\"{long}\"]\n");
+        let e = toml::from_str::<JobConfig>(&text).unwrap_err();
+        let m = toml_error(&text, &e);
+        assert!(m.starts_with("line 4") && !m.contains(&long[..41]), "{m}");
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("job.toml");
@@ -592,6 +705,12 @@ mod tests {
         .unwrap();
         let e = Job::from_file(&path).unwrap_err().to_string();
         assert!(e.contains("segment.k"), "{e}");
+        // The campaigns are read with the job.
+        std::fs::write(
+            dir.path().join("c.toml"),
+            "[campaign]\nname = \"c\"\nbudget = 1.0\nobjective = \"profit\"\nvalue_per_response = 1.0\n[[channel]]\nname = \"email\"\ncost = 0.1\n",
+        )
+        .unwrap();
         for (key, value) in [("monthly_discount_rate", "-1.5"), ("months", "0")] {
             std::fs::write(
                 &path,

@@ -19,7 +19,7 @@ use crate::{io, Error};
 
 pub use config::{
     ClvSettings, DriftAction, DriftSettings, Job, JobConfig, JobModel, JobSettings, KSetting,
-    ModelSettings, SegmentSettings, SelectSettings, Stage, TrainSettings,
+    ModelSettings, OutputSettings, SegmentSettings, SelectSettings, Stage, TrainSettings,
 };
 pub use manifest::{
     list_outputs, DriftRecord, InputRecord, JobRecord, Manifest, ModelDriftRecord, ModelRecord,
@@ -46,6 +46,9 @@ impl Observer for Silent {}
 pub struct RunOptions {
     pub as_of: Option<NaiveDate>,
     pub out: Option<PathBuf>,
+    /// How long to wait for another process publishing the same `OUT/<as-of>/` (default: fail at
+    /// once).
+    pub lock_timeout: std::time::Duration,
 }
 
 /// A published successful run.
@@ -74,7 +77,7 @@ pub fn run_job(job: &Job, opts: &RunOptions, observer: &dyn Observer) -> Result<
         .out
         .clone()
         .unwrap_or_else(|| job.config.job.out.clone());
-    let staging = Staging::create(&out, &as_of.to_string())?;
+    let staging = Staging::create(&out, &as_of.to_string(), opts.lock_timeout)?;
     let mut manifest = Manifest {
         schema_version: MANIFEST_SCHEMA_VERSION,
         bullseye_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -108,7 +111,15 @@ pub fn run_job(job: &Job, opts: &RunOptions, observer: &dyn Observer) -> Result<
             let message = e.to_string().replace(&staging_text, &failed_text);
             manifest.exit_status = code;
             manifest.error = Some(message.clone());
-            finish_manifest(staging.dir(), &mut manifest)?;
+            // On a full disk the manifest may not fit: the run's own error is still the one
+            // reported, with that failure after it.
+            let message = match finish_manifest(staging.dir(), &mut manifest) {
+                Ok(()) => message,
+                Err(m) => format!(
+                    "{message}; and the manifest: {}",
+                    m.to_string().replace(&staging_text, &failed_text)
+                ),
+            };
             let dir = staging.publish_failed()?;
             Err(Error::RunFailed { message, dir, code })
         }

@@ -6,8 +6,9 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use crate::io::IoError;
+use crate::io::{remove_stale_temporaries, IoError, OutputLock};
 
 /// The folder a run writes into before it is published.
 #[derive(Debug)]
@@ -16,6 +17,8 @@ pub struct Staging {
     out: PathBuf,
     name: String,
     done: bool,
+    // Held from creation to publication: one process at a time writes `OUT/<name>`.
+    _lock: OutputLock,
 }
 
 fn write_err(path: &Path, source: std::io::Error) -> IoError {
@@ -26,13 +29,15 @@ fn write_err(path: &Path, source: std::io::Error) -> IoError {
 }
 
 impl Staging {
-    /// Creates `OUT/.<name>.staging-<pid>/`, after removing the staging folders of runs of the same
-    /// name that were killed (their process is gone).
-    pub fn create(out: &Path, name: &str) -> Result<Staging, IoError> {
+    /// Creates `OUT/.<name>.staging-<pid>/` once it holds the lock of `OUT/<name>` (waiting up to
+    /// `lock_timeout` for another process), after removing the staging folders of runs of the
+    /// same name that were killed (their process is gone).
+    pub fn create(out: &Path, name: &str, lock_timeout: Duration) -> Result<Staging, IoError> {
         fs::create_dir_all(out).map_err(|e| write_err(out, e))?;
         // Messages name `/srv/out/…`, not `jobs/../../out/…`.
         let out = &fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf());
-        remove_stale(out, name);
+        let lock = OutputLock::acquire(out, name, lock_timeout)?;
+        remove_stale_temporaries(out, &format!(".{name}.staging-"));
         let dir = out.join(format!(".{name}.staging-{}", std::process::id()));
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(|e| write_err(&dir, e))?;
@@ -43,6 +48,7 @@ impl Staging {
             out: out.to_path_buf(),
             name: name.to_string(),
             done: false,
+            _lock: lock,
         })
     }
 
@@ -151,38 +157,6 @@ fn exchange(a: &Path, b: &Path) -> Result<(), IoError> {
     fs::rename(&aside, a).map_err(|e| write_err(a, e))
 }
 
-/// Removes `.<name>.staging-<pid>` folders whose process no longer runs.
-fn remove_stale(out: &Path, name: &str) {
-    let prefix = format!(".{name}.staging-");
-    let Ok(entries) = fs::read_dir(out) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name();
-        let Some(pid) = file_name
-            .to_str()
-            .and_then(|n| n.strip_prefix(&prefix))
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid != std::process::id() && !process_alive(pid) {
-            let _ = fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-#[cfg(target_os = "linux")]
-fn process_alive(pid: u32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
-}
-
-#[cfg(not(target_os = "linux"))]
-fn process_alive(_pid: u32) -> bool {
-    // Without a cheap check, keep the folder: a stale one costs disk space, not correctness.
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,37 +168,39 @@ mod tests {
     #[test]
     fn publish_replaces_the_previous_run_whole() {
         let out = tempfile::tempdir().unwrap();
-        let first = Staging::create(out.path(), "2024-01-07").unwrap();
+        let first = Staging::create(out.path(), "2024-01-07", Duration::ZERO).unwrap();
         fs::write(first.dir().join("a.csv"), "old").unwrap();
         fs::write(first.dir().join("only-old.csv"), "x").unwrap();
         let published = first.publish().unwrap();
         assert_eq!(read(&published.join("a.csv")), "old");
 
-        let second = Staging::create(out.path(), "2024-01-07").unwrap();
+        let second = Staging::create(out.path(), "2024-01-07", Duration::ZERO).unwrap();
         fs::write(second.dir().join("a.csv"), "new").unwrap();
         let published = second.publish().unwrap();
         assert_eq!(read(&published.join("a.csv")), "new");
         assert!(!published.join("only-old.csv").exists());
-        let left: Vec<_> = fs::read_dir(out.path())
+        let mut left: Vec<_> = fs::read_dir(out.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(left, vec![std::ffi::OsString::from("2024-01-07")]);
+        left.sort();
+        // The lock file stays (see `io::OutputLock`).
+        assert_eq!(left, [".2024-01-07.lock", "2024-01-07"]);
     }
 
     #[test]
     fn a_failed_run_leaves_the_published_one_alone() {
         let out = tempfile::tempdir().unwrap();
-        let ok = Staging::create(out.path(), "d").unwrap();
+        let ok = Staging::create(out.path(), "d", Duration::ZERO).unwrap();
         fs::write(ok.dir().join("a.csv"), "good").unwrap();
         ok.publish().unwrap();
-        let bad = Staging::create(out.path(), "d").unwrap();
+        let bad = Staging::create(out.path(), "d", Duration::ZERO).unwrap();
         fs::write(bad.dir().join("manifest.json"), "failed").unwrap();
         let failed = bad.publish_failed().unwrap();
         assert_eq!(read(&out.path().join("d/a.csv")), "good");
         assert_eq!(read(&failed.join("manifest.json")), "failed");
         // The next good run clears the failure.
-        let ok = Staging::create(out.path(), "d").unwrap();
+        let ok = Staging::create(out.path(), "d", Duration::ZERO).unwrap();
         fs::write(ok.dir().join("a.csv"), "better").unwrap();
         ok.publish().unwrap();
         assert!(!out.path().join("d.failed").exists());
@@ -233,14 +209,14 @@ mod tests {
     #[test]
     fn dropped_staging_is_removed_and_stale_ones_are_cleaned() {
         let out = tempfile::tempdir().unwrap();
-        let s = Staging::create(out.path(), "d").unwrap();
+        let s = Staging::create(out.path(), "d", Duration::ZERO).unwrap();
         let dir = s.dir().to_path_buf();
         drop(s);
         assert!(!dir.exists());
         // A staging folder of a process that cannot exist (pid beyond pid_max).
         let stale = out.path().join(".d.staging-4294967294");
         fs::create_dir(&stale).unwrap();
-        let _s = Staging::create(out.path(), "d").unwrap();
+        let _s = Staging::create(out.path(), "d", Duration::ZERO).unwrap();
         if cfg!(target_os = "linux") {
             assert!(!stale.exists());
         }

@@ -458,7 +458,11 @@ impl State<'_> {
             alive_threshold: crate::clv::DEFAULT_ALIVE_THRESHOLD,
         };
         let mut frame = clv::predict(&model, lines, self.as_of, &predict)?;
-        io::write_table(&self.dir.join("clv.csv"), &mut frame)?;
+        io::write_table_with(
+            &self.dir.join("clv.csv"),
+            &mut frame,
+            self.job.config.output.cells(),
+        )?;
         self.summary.push_str("\n== clv ==\n");
         self.summary.push_str(&clv::render_fit(&model));
         let rows = frame.height();
@@ -677,7 +681,11 @@ impl State<'_> {
             .sort(["customer_id"], SortMultipleOptions::default())
             .collect()
             .map_err(pe)?;
-        io::write_table(&self.dir.join("scores.csv"), &mut scores)?;
+        io::write_table_with(
+            &self.dir.join("scores.csv"),
+            &mut scores,
+            self.job.config.output.cells(),
+        )?;
         self.summary.push_str(&format!(
             "\n== scores ==\n{} customers scored → scores.csv\n",
             scores.height()
@@ -809,7 +817,12 @@ impl State<'_> {
                 self.request.max_reject_rate(),
             )?;
             warnings.extend(text.lines().map(str::to_string));
-            select::write_selection(&out, &selected.selection, seg_col.as_deref())?;
+            select::write_selection(
+                &out,
+                &selected.selection,
+                seg_col.as_deref(),
+                self.job.config.output.cells(),
+            )?;
             self.summary.push_str(&format!(
                 "\n== audience: {} ==\n",
                 selected.selection.summary.campaign
@@ -883,7 +896,7 @@ fn join_on_id(scores: LazyFrame, right: LazyFrame) -> LazyFrame {
 }
 
 /// A campaign name as a folder name: letters, digits, `-`, `_` and `.` kept, the rest `_`.
-fn file_safe(name: &str) -> String {
+pub(super) fn file_safe(name: &str) -> String {
     let s: String = name
         .chars()
         .map(|c| {

@@ -220,13 +220,15 @@ pub fn drift_report(a: &ModelArtifact, df: &DataFrame) -> Result<DriftReport, Er
     Ok(score_frame(a, df, None, false)?.1)
 }
 
-/// Reads `input`, scores it, writes `out`; errors about the input name the file.
+/// Reads `input`, scores it, writes `out` (CSV text cells as `cells` says); errors about the
+/// input name the file.
 pub fn score_file(
     a: &ModelArtifact,
     input: &Path,
     id_col: Option<&str>,
     strict: bool,
     out: &Path,
+    cells: io::CsvCells,
 ) -> Result<(usize, DriftReport), Error> {
     let mut strings: Vec<&str> = a
         .preprocessing
@@ -240,7 +242,7 @@ pub fn score_file(
         Error::Usage(m) => Error::Usage(format!("`{}`: {m}", input.display())),
         other => other,
     })?;
-    io::write_table(out, &mut scored)?;
+    io::write_table_with(out, &mut scored, cells)?;
     Ok((scored.height(), drift))
 }
 
