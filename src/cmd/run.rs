@@ -10,7 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// Run a job file: ingest → train → clv → features → segment → score → select → report, as the
 /// job names them, into OUT/<as-of>/ (replaced atomically; a failed run goes to
-/// OUT/<as-of>.failed/). Exit codes: 0 success, 2 bad input, 3 drift over the threshold, 1 other.
+/// OUT/<as-of>.failed/). Exit codes: 0 success, 2 bad input, 3 drift over the threshold, 4 another
+/// bullseye is writing OUT/<as-of>/, 1 other.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  bullseye run notebooks-data/jobs/quickstart.toml\n  \
