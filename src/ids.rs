@@ -55,28 +55,57 @@ const INVISIBLE: [char; 6] = [
     '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}',
 ];
 
-/// The canonical form of an id: NFKC, invisible characters removed, trimmed. Borrows when the
-/// text is already canonical (plain ASCII without surrounding whitespace: the common case costs
-/// one scan and no allocation).
+/// The canonical form of an id: NFKC, invisible characters removed, trimmed, and the `'` that
+/// Bullseye's own CSV outputs put before a cell starting with `=`, `+`, `-`, `@` removed (so an
+/// id copied from an audience file into a suppression list is still the same id; see
+/// `io::escape_cell`). Borrows when the text is already canonical (plain ASCII without
+/// surrounding whitespace: the common case costs one scan and no allocation).
 pub fn canonical_id(raw: &str) -> Cow<'_, str> {
     if raw.is_ascii() {
-        return Cow::Borrowed(raw.trim());
+        return Cow::Borrowed(unescape_cell(raw.trim()));
     }
     let folded: String = raw.nfkc().filter(|c| !INVISIBLE.contains(c)).collect();
-    let trimmed = folded.trim();
-    if trimmed == raw {
+    let canonical = unescape_cell(folded.trim());
+    if canonical == raw {
         Cow::Borrowed(raw)
     } else {
-        Cow::Owned(trimmed.to_string())
+        Cow::Owned(canonical.to_string())
     }
 }
 
-/// Whether [`canonical_id`] would change this text (cheap for ASCII).
+/// A cell without the spreadsheet escape: one leading `'` before (more quotes and) a formula
+/// character.
+fn unescape_cell(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest)
+            if rest
+                .trim_start_matches('\'')
+                .starts_with(['=', '+', '-', '@', '\t', '\r']) =>
+        {
+            rest
+        }
+        _ => s,
+    }
+}
+
+/// Whether [`canonical_id`] would change this text: cheap for ASCII (ends and first character
+/// only), which is what lets readers skip a column of ordinary ids after one scan.
 pub fn needs_canonical(raw: &str) -> bool {
     if raw.is_ascii() {
-        return raw.trim().len() != raw.len();
+        // `str::trim`'s ASCII whitespace: space and \t \n \x0B \x0C \r.
+        let is_space = |b: Option<&u8>| b.is_some_and(|b| matches!(b, b' ' | b'\t'..=b'\r'));
+        let b = raw.as_bytes();
+        return is_space(b.first()) || is_space(b.last()) || b.first() == Some(&b'\'');
     }
     matches!(canonical_id(raw), Cow::Owned(_))
+}
+
+/// [`needs_canonical`] on the bytes of a field (not UTF-8 checked: any non-ASCII byte counts).
+pub fn field_needs_canonical(f: &[u8]) -> bool {
+    match std::str::from_utf8(f) {
+        Ok(s) => needs_canonical(s),
+        Err(_) => true,
+    }
 }
 
 /// A looser key under which ids that a spreadsheet or a typist probably changed compare equal:
@@ -142,6 +171,12 @@ mod tests {
         assert_eq!(canonical_id("abc"), "abc");
         assert_ne!(canonical_id("00001"), canonical_id("1"));
         assert!(matches!(canonical_id("plain"), Cow::Borrowed(_)));
+        // our own spreadsheet escape is undone, an ordinary apostrophe is kept
+        assert_eq!(canonical_id("'+4412345"), "+4412345");
+        assert_eq!(canonical_id("''=x"), "'=x");
+        assert_eq!(canonical_id("'＋44"), "+44");
+        assert_eq!(canonical_id("O'Brien"), "O'Brien");
+        assert_eq!(canonical_id("'abc"), "'abc");
     }
 
     #[test]
@@ -150,6 +185,23 @@ mod tests {
         assert!(needs_canonical(" 07983"));
         assert!(needs_canonical("０7983"));
         assert!(!needs_canonical("é"));
+        assert!(needs_canonical("'+44"));
+        for v in [
+            "07983",
+            " 07983",
+            "０7983",
+            "'-1",
+            "x\t",
+            "x\u{0B}",
+            "é",
+            "\u{200B}1",
+        ] {
+            assert_eq!(
+                needs_canonical(v) || field_needs_canonical(v.as_bytes()),
+                canonical_id(v) != v,
+                "{v:?}"
+            );
+        }
     }
 
     #[test]

@@ -642,7 +642,7 @@ fn hash_form<'a>(
                 return false;
             };
             let start = if i == 0 { 0 } else { ends[i - 1] + 1 };
-            field_changes(&values[start..end])
+            crate::ids::field_needs_canonical(&values[start..end])
         });
         if !id_changes {
             return &buf.0;
@@ -671,13 +671,6 @@ fn hash_form<'a>(
     out
 }
 
-/// Whether the identity rule could change an id field: a non-ASCII byte, or whitespace at
-/// either end.
-fn field_changes(f: &[u8]) -> bool {
-    let is_space = |b: Option<&u8>| b.is_some_and(|b| matches!(b, b' ' | b'\t'..=b'\r'));
-    !f.is_ascii() || is_space(f.first()) || is_space(f.last())
-}
-
 /// Whether the identity rule could change an id field of an unquoted record: a non-ASCII byte,
 /// or whitespace at either end.
 fn ids_change(record: &[u8], sep: u8, ids: &[usize]) -> bool {
@@ -688,7 +681,7 @@ fn ids_change(record: &[u8], sep: u8, ids: &[usize]) -> bool {
         .split(|b| *b == sep)
         .take(last + 1)
         .enumerate()
-        .any(|(i, f)| ids.contains(&i) && field_changes(f))
+        .any(|(i, f)| ids.contains(&i) && crate::ids::field_needs_canonical(f))
 }
 
 /// The end (one past the line feed) of the last whole record in `bytes`, which start at a

@@ -424,17 +424,14 @@ fn id_sources(mapped: &[Mapped]) -> Vec<String> {
 /// The identity rule ([`crate::ids::canonical_id`]: NFKC, invisible characters removed, trimmed)
 /// applied in place to the text columns `columns`, before any rule or the duplicate check sees
 /// them, so that ` 00001`, `00001` + zero-width space and fullwidth `００００１` are one id. A
-/// column of plain ASCII values without surrounding whitespace (nearly every file) is scanned
-/// once and left as it is.
+/// column in which no value needs it ([`crate::ids::needs_canonical`]: nearly every file) is
+/// scanned once and left as it is.
 pub(crate) fn canonical_id_columns(frame: &mut DataFrame, columns: &[String]) -> PolarsResult<()> {
     for name in columns {
         let ca = frame.column(name.as_str())?.str()?;
-        let changes = |v: &str| {
-            !v.is_ascii() || v.starts_with(char::is_whitespace) || v.ends_with(char::is_whitespace)
-        };
         if !ca
             .downcast_iter()
-            .any(|arr| arr.iter().flatten().any(changes))
+            .any(|arr| arr.iter().flatten().any(crate::ids::needs_canonical))
         {
             continue;
         }

@@ -348,3 +348,25 @@ fn scores_that_are_not_finite_are_counted_and_past_the_threshold_refused() {
     let summary = sb.json("out/summary.json");
     assert_eq!(summary["matching"]["scores_missing"]["score"], 1);
 }
+
+/// An id copied from one of Bullseye's CSV outputs (where `+44…` is written `'+44…` for
+/// spreadsheets) into a do-not-contact list is still the same customer.
+#[test]
+fn ids_carrying_the_spreadsheet_escape_suppress() {
+    let sb = Sandbox::new(&[]);
+    small_campaign(&sb, "\n[suppression]\nfiles = [\"suppressions.csv\"]\n");
+    std::fs::write(
+        sb.path("scores.csv"),
+        format!("{HEADER}+4412345,0.9,80.0,1\n00002,0.5,40.0,1\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        sb.path("suppressions.csv"),
+        "customer_id,channel,reason\n'+4412345,email,unsubscribed\n",
+    )
+    .unwrap();
+    assert_ok(&select(&sb));
+    let audience = sb.read("out/audience.csv");
+    assert!(!audience.contains("4412345"), "{audience}");
+    assert!(audience.contains("00002"), "{audience}");
+}
