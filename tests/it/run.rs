@@ -574,3 +574,15 @@ models = ["churn"]
         "{rejects}"
     );
 }
+
+/// Outside the repository, `quickstart` reads the bundled data of the source tree but writes
+/// into the folder it was started in, never into the source tree.
+#[test]
+fn quickstart_outside_the_repository_writes_where_it_runs() {
+    let sb = Sandbox::new(&[]);
+    let out = sb.run(&["quickstart", "--quiet"]);
+    assert_ok(&out);
+    assert!(sb
+        .path(&format!("out/quickstart/{AS_OF}/manifest.json"))
+        .is_file());
+}
