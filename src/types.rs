@@ -32,3 +32,34 @@ impl FeatureMatrix {
         self.values.nrows()
     }
 }
+
+/// Days since 1970-01-01, the integer polars stores a `Date` as.
+pub fn epoch_day(d: chrono::NaiveDate) -> i32 {
+    (d - EPOCH).num_days() as i32
+}
+
+/// The date `day` days after 1970-01-01 (the inverse of [`epoch_day`]).
+pub fn date_of_epoch_day(day: i64) -> chrono::NaiveDate {
+    EPOCH + chrono::Duration::days(day)
+}
+
+const EPOCH: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(1970, 1, 1) {
+    Some(d) => d,
+    None => chrono::NaiveDate::MIN,
+};
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn epoch_days_round_trip() {
+        let d = chrono::NaiveDate::from_ymd_opt(1998, 6, 30).unwrap();
+        assert_eq!(epoch_day(d), 10_407);
+        assert_eq!(date_of_epoch_day(10_407), d);
+        assert_eq!(
+            date_of_epoch_day(-1),
+            chrono::NaiveDate::from_ymd_opt(1969, 12, 31).unwrap()
+        );
+    }
+}

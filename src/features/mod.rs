@@ -735,9 +735,8 @@ pub struct PointRows {
     pub levels: BTreeMap<String, Vec<String>>,
 }
 
-/// The date `day` days after 1970-01-01.
 fn date_of(day: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::from(day))
+    crate::types::date_of_epoch_day(i64::from(day))
 }
 
 /// Runs a query on polars' streaming engine. Its parallel group-by is about twice as fast as the
@@ -749,11 +748,7 @@ pub(crate) fn collect_streaming(lf: LazyFrame) -> PolarsResult<DataFrame> {
     Ok(lf.collect_with_engine(Engine::Streaming)?.unwrap_single())
 }
 
-/// Days since 1970-01-01, the integer polars stores a `Date` as.
-pub fn epoch_day(d: NaiveDate) -> i32 {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    (d - epoch).num_days() as i32
-}
+pub use crate::types::epoch_day;
 
 #[cfg(test)]
 mod reference_tests;

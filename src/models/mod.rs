@@ -44,5 +44,4 @@ pub use preprocess::{
     CategoricalColumns, FeatureSpec, FeatureTransform, ModelInput, PreprocessParams, Preprocessing,
 };
 pub use qini::{qini_auc_score, qini_curve, uplift_metrics, QiniCurve, UpliftMetrics};
-pub use split::{holdout_mask, HoldoutSpec};
 pub use uplift::{UpliftModel, UpliftScores};

@@ -1,8 +1,9 @@
-//! Holdout splits. Every split returns a mask with `true` = test (holdout) row.
+//! Holdout splits (the `--holdout` choice lives in `run::models::fit::HoldoutChoice`). Every
+//! split returns a mask with `true` = test (holdout) row.
 //!
-//! - `Fraction(f)`: exactly `round(f·n)` rows drawn without replacement by a seeded shuffle.
-//! - `Column`: the caller's 0/1 mask, used as given (1 = test).
-//! - `Time`: rows of the latest dates form the test set. Dates are never split: the cutoff is the
+//! - [`fraction_split`]: exactly `round(f·n)` rows drawn without replacement by a seeded shuffle.
+//! - [`column_split`]: the caller's 0/1 mask, used as given (1 = test).
+//! - [`time_split`]: rows of the latest dates form the test set. Dates are never split: the cutoff is the
 //!   date `c` for which the share of rows with `date ≥ c` is closest to `f` (the later date wins a
 //!   tie), keeping at least one date on each side, so the test share is only *about* `f` when
 //!   many rows share a date.
@@ -10,29 +11,8 @@
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
-use serde::{Deserialize, Serialize};
 
 use crate::models::error::{ModelsError, Result};
-
-/// How to choose the holdout rows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum HoldoutSpec {
-    /// Seeded random share `fraction` in (0, 1).
-    Fraction {
-        /// Share of rows in the test set.
-        fraction: f64,
-        /// Shuffle seed.
-        seed: u64,
-    },
-    /// Caller-given mask (see [`column_split`]).
-    Column,
-    /// Latest dates, about `fraction` of the rows (see [`time_split`]).
-    Time {
-        /// Target share of rows in the test set.
-        fraction: f64,
-    },
-}
 
 fn check_fraction(fraction: f64) -> Result<()> {
     if !(fraction > 0.0 && fraction < 1.0) {
@@ -122,43 +102,6 @@ pub fn time_split<T: Ord + Copy>(dates: &[T], fraction: f64) -> Result<Vec<bool>
     Ok(dates.iter().map(|d| *d >= best.0).collect())
 }
 
-/// Apply a [`HoldoutSpec`]: `column` is the caller's mask (for `Column`), `dates` the row dates
-/// (for `Time`, as days since an epoch or any ordered key).
-pub fn holdout_mask(
-    spec: &HoldoutSpec,
-    n: usize,
-    column: Option<&[f64]>,
-    dates: Option<&[i64]>,
-) -> Result<Vec<bool>> {
-    let (what, found) = match spec {
-        HoldoutSpec::Fraction { fraction, seed } => return fraction_split(n, *fraction, *seed),
-        HoldoutSpec::Column => match column {
-            Some(c) => (c.len(), column_split(c)?),
-            None => {
-                return Err(ModelsError::Empty {
-                    what: "a column split needs the caller's holdout column",
-                })
-            }
-        },
-        HoldoutSpec::Time { fraction } => match dates {
-            Some(d) => (d.len(), time_split(d, *fraction)?),
-            None => {
-                return Err(ModelsError::Empty {
-                    what: "a time split needs the row dates",
-                })
-            }
-        },
-    };
-    if what != n {
-        return Err(ModelsError::LengthMismatch {
-            what: "holdout input vs table rows",
-            expected: n,
-            found: what,
-        });
-    }
-    Ok(found)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +138,5 @@ mod tests {
         assert_eq!(column_split(&[0.0, 1.0]).unwrap(), vec![false, true]);
         assert!(column_split(&[0.0, 2.0]).is_err());
         assert!(column_split(&[1.0, 1.0]).is_err());
-        assert!(holdout_mask(&HoldoutSpec::Column, 3, Some(&[0.0, 1.0]), None).is_err());
     }
 }

@@ -46,14 +46,27 @@ pub fn write_rejects(
     rejects_dir: &Path,
     warnings: &mut String,
 ) -> Result<Option<std::path::PathBuf>, Error> {
-    if summary.rows_rejected == 0 {
-        return Ok(None);
-    }
     let path = ingest::rejects_path(rejects_dir, table);
-    io::write_table(&path, rejects)?;
+    let written = write_rejects_at(&path, &table.to_string(), rejects, summary, warnings)?;
+    Ok(written.then_some(path))
+}
+
+/// Writes rejects to `path` when there are any and adds one warning line for them (`what`
+/// names the table as the user knows it); returns whether it wrote. The one place rejects are
+/// written and announced (the threshold is `ingest::check_reject_rate`).
+pub fn write_rejects_at(
+    path: &Path,
+    what: &str,
+    rejects: &mut DataFrame,
+    summary: &TableSummary,
+    warnings: &mut String,
+) -> Result<bool, Error> {
+    if summary.rows_rejected == 0 {
+        return Ok(false);
+    }
+    io::write_table(path, rejects)?;
     warnings.push_str(&format!(
-        "warning: {}: {} of {} rows rejected ({}); see {}\n",
-        table,
+        "warning: {what}: {} of {} rows rejected ({}); see {}\n",
         summary.rows_rejected,
         summary.rows_in,
         summary
@@ -64,7 +77,7 @@ pub fn write_rejects(
             .join(", "),
         path.display()
     ));
-    Ok(Some(path))
+    Ok(true)
 }
 
 /// What `features` built.

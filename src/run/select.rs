@@ -37,6 +37,7 @@ use crate::select::{
     select_audience, CampaignConfig, Candidate, Group, IdIndex, MatchReport, PastContact,
     SelectError, Selection, Suppression,
 };
+use crate::types::date_of_epoch_day;
 use crate::{io, Error};
 
 /// Id column of the scores table.
@@ -257,10 +258,6 @@ fn consent_flags(df: &DataFrame, name: &str, key: &str, table: &str) -> Result<V
         .collect()
 }
 
-fn date_of(days: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(days as i64)
-}
-
 /// Reads the campaign's suppression files and contact history (relative to `campaign_dir`)
 /// through ingest's validation.
 pub fn load_side_tables(
@@ -358,7 +355,7 @@ fn contacts(
         let channels = side_text(df, "channel", &what)?;
         for ((id, d), ch) in ids.into_iter().zip(days.iter()).zip(channels) {
             if let (Some(id), Some(d)) = (id, d) {
-                rows.push((id, date_of(d), ch));
+                rows.push((id, date_of_epoch_day(i64::from(d)), ch));
             }
         }
     }
@@ -557,25 +554,11 @@ pub fn write_side_rejects(
         let nth = seen.entry(t.table).or_insert(0);
         let path = side_rejects_path(dir, t.table, *nth);
         *nth += 1;
-        let s = &t.validated.summary;
-        if s.rows_rejected == 0 {
+        let v = &mut t.validated;
+        let what = format!("{} `{}`", t.table, t.path.display());
+        if !super::write_rejects_at(&path, &what, &mut v.rejects, &v.summary, &mut warnings)? {
             continue;
         }
-        io::write_table(&path, &mut t.validated.rejects)?;
-        warnings.push_str(&format!(
-            "warning: {} `{}`: {} of {} rows rejected ({}); see {}\n",
-            t.table,
-            t.path.display(),
-            s.rows_rejected,
-            s.rows_in,
-            s.top_reasons(3)
-                .iter()
-                .map(|(r, n)| format!("{r} {n}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            path.display()
-        ));
-        let v = &t.validated;
         ingest::check_reject_rate(v.table, &v.summary, &v.rejects, max_reject_rate, &path)?;
     }
     Ok(warnings)

@@ -105,13 +105,7 @@ impl TrainingTable {
     }
 }
 
-fn epoch() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
-}
-
-pub(crate) fn date_of(day: i64) -> NaiveDate {
-    epoch() + Duration::days(day)
-}
+pub(crate) use crate::types::date_of_epoch_day as date_of;
 
 /// Levels of every categorical input of the feature builder, computed once over all customers and
 /// the purchases up to `last_as_of`, so every date's feature frame has the same columns. Levels the
