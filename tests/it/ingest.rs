@@ -354,16 +354,7 @@ fn ids_are_read_by_the_identity_rule() {
          3,\u{200B},2024-01-02,6\n",
     )
     .unwrap();
-    let out = sb.run(&[
-        "ingest",
-        "--transactions",
-        "t.csv",
-        "--max-reject-rate",
-        "1",
-        "--out",
-        "out",
-    ]);
-    assert_ok(&out);
+    ingest_keeping_every_reject(&sb);
     let s = &sb.json("out/ingest.json")["tables"]["transactions"];
     assert_eq!(s["customers"], 2);
     assert_eq!(s["reject_reasons"]["duplicate"], 3);
@@ -399,16 +390,7 @@ fn amounts_and_dates_out_of_range_are_rejected() {
          7,2024-01-01,100000000000\n",
     )
     .unwrap();
-    let out = sb.run(&[
-        "ingest",
-        "--transactions",
-        "t.csv",
-        "--max-reject-rate",
-        "1",
-        "--out",
-        "out",
-    ]);
-    assert_ok(&out);
+    ingest_keeping_every_reject(&sb);
     let s = &sb.json("out/ingest.json")["tables"]["transactions"];
     assert_eq!(s["rows_kept"], 2);
     assert_eq!(s["reject_reasons"]["out_of_range"], 5);
@@ -486,4 +468,17 @@ fn a_run_given_a_fifo_ends_with_exit_2() {
         "{}",
         stderr(&out)
     );
+}
+
+/// `ingest` of the sandbox's `t.csv` into `out/`, whatever share of it is rejected.
+fn ingest_keeping_every_reject(sb: &Sandbox) {
+    assert_ok(&sb.run(&[
+        "ingest",
+        "--transactions",
+        "t.csv",
+        "--max-reject-rate",
+        "1",
+        "--out",
+        "out",
+    ]));
 }

@@ -462,11 +462,7 @@ fn a_campaign_that_is_not_toml_is_quoted_short_and_printable() {
 #[test]
 fn a_second_select_into_the_same_folder_exits_4_while_the_first_works() {
     let sb = select_sandbox(&[], &[]);
-    let mut scores = String::from("customer_id,score\n");
-    for i in 0..1_000_000 {
-        scores.push_str(&format!("{i:07},0.{}\n", i % 97 + 1));
-    }
-    std::fs::write(sb.path("scores.csv"), scores).unwrap();
+    write_million_scores(&sb);
     let first = Command::new(env!("CARGO_BIN_EXE_bullseye"))
         .args([
             "select",
@@ -523,11 +519,7 @@ fn files(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
 #[test]
 fn a_killed_select_leaves_the_old_or_the_new_selection_whole() {
     let sb = select_sandbox(&[], &[]);
-    let mut scores = String::from("customer_id,score\n");
-    for i in 0..1_000_000 {
-        scores.push_str(&format!("{i:07},0.{}\n", i % 97 + 1));
-    }
-    std::fs::write(sb.path("scores.csv"), scores).unwrap();
+    write_million_scores(&sb);
     // The new selection: a smaller budget.
     std::fs::write(
         sb.path("campaign2.toml"),
@@ -567,4 +559,13 @@ fn a_killed_select_leaves_the_old_or_the_new_selection_whole() {
         .filter(|f| f.contains(".staging-") || f.contains(".tmp-"))
         .collect();
     assert!(stale.is_empty(), "{stale:?}");
+}
+
+/// A scores file of a million customers: large enough that `select` takes a moment.
+fn write_million_scores(sb: &Sandbox) {
+    let mut scores = String::from("customer_id,score\n");
+    for i in 0..1_000_000 {
+        scores.push_str(&format!("{i:07},0.{}\n", i % 97 + 1));
+    }
+    std::fs::write(sb.path("scores.csv"), scores).unwrap();
 }
