@@ -11,4 +11,5 @@ mod run;
 mod safety;
 mod segment;
 mod select;
+mod settings;
 mod support;
