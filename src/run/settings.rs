@@ -58,6 +58,14 @@ fn lookup(table: &[Param], name: &'static str) -> Param {
         })
 }
 
+/// A parameter check that failed with something other than a parameter error: the checks
+/// return only those, so this is a bug.
+fn not_a_parameter(check: &str, e: &dyn std::fmt::Display) -> RunError {
+    RunError::internal(format!(
+        "`{check}` failed with `{e}`, not a parameter error"
+    ))
+}
+
 /// The training parameters of `bullseye train` and of a job's `[train]`.
 pub struct TrainChecks<'a> {
     pub holdout: &'a HoldoutChoice,
@@ -135,11 +143,7 @@ pub fn check_cluster(c: &ClusterParams, via: Via) -> Result<(), RunError> {
         SegmentError::InvalidParam { param, rule, found } => {
             RunError::invalid(lookup(&[k, N_INIT, COLUMNS], param).named(via), rule, found)
         }
-        other => RunError::InvalidData {
-            what: "k-means settings".into(),
-            expected: "settings within their rules".into(),
-            found: other.to_string(),
-        },
+        other => not_a_parameter("ClusterParams::check", &other),
     })
 }
 
@@ -151,11 +155,7 @@ pub fn check_clv(p: &PredictParams, via: Via) -> Result<(), RunError> {
             rule,
             value,
         ),
-        other => RunError::InvalidData {
-            what: "CLV settings".into(),
-            expected: "settings within their rules".into(),
-            found: other.to_string(),
-        },
+        other => not_a_parameter("PredictParams::check", &other),
     })
 }
 
