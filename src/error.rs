@@ -6,6 +6,7 @@ use crate::ingest::IngestError;
 use crate::io::IoError;
 use crate::models::ModelsError;
 use crate::report::ReportError;
+use crate::run::RunError;
 use crate::segment::SegmentError;
 use crate::select::SelectError;
 
@@ -37,8 +38,8 @@ pub enum Error {
     Select(#[from] SelectError),
     #[error(transparent)]
     Report(#[from] ReportError),
-    #[error("{0}")]
-    Usage(String),
+    #[error(transparent)]
+    Run(#[from] RunError),
     /// A model input or score drifted past the job's threshold.
     #[error("{0}")]
     Drift(String),
@@ -63,7 +64,8 @@ impl Error {
             Error::Ingest(IngestError::Bug { .. } | IngestError::PieceMismatch { .. }) => {
                 EXIT_FAILURE
             }
-            Error::Ingest(_) | Error::Usage(_) => EXIT_BAD_INPUT,
+            Error::Ingest(_) => EXIT_BAD_INPUT,
+            Error::Run(e) => e.exit_code(),
             Error::Features(FeatureError::Polars(_) | FeatureError::NotPrepared(_)) => EXIT_FAILURE,
             Error::Features(_) => EXIT_BAD_INPUT,
             Error::Clv(e) if e.is_bad_input() => EXIT_BAD_INPUT,

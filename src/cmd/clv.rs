@@ -4,6 +4,8 @@ use bullseye::clv::{FitParams, DEFAULT_ALIVE_THRESHOLD};
 use bullseye::features::TimeUnit;
 use bullseye::ingest::TableKind;
 use bullseye::run::clv::{self as clv_run, ClvArtifact, PredictParams};
+use bullseye::run::settings::check_clv;
+use bullseye::run::Via;
 use bullseye::{io, run};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
@@ -142,7 +144,7 @@ pub fn run(args: ClvArgs) -> anyhow::Result<()> {
                 monthly_discount_rate: a.discount_rate,
                 alive_threshold: a.alive_threshold,
             };
-            params.check().map_err(bullseye::Error::from)?;
+            check_clv(&params, Via::Flags).map_err(bullseye::Error::from)?;
             let artifact = load_model(&a.model)?;
             let tx = load_transactions(&a.inputs, a.out.parent().unwrap_or(Path::new(".")))?;
             let mut df = clv_run::predict(&artifact, (&tx).into(), a.as_of, &params)?;

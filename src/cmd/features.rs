@@ -1,6 +1,8 @@
 use std::path::PathBuf;
 
 use bullseye::features::{self, Family, FeatureParams, TimeUnit};
+use bullseye::run::settings::check_level_cap;
+use bullseye::run::{RunError, Via};
 use chrono::NaiveDate;
 use clap::Args;
 
@@ -40,11 +42,13 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let (Some(as_of), Some(out)) = (args.as_of, args.out.clone()) else {
-        return Err(bullseye::Error::Usage(
-            "`--as-of DATE` and `--out FILE` are required unless `--list` is given".into(),
-        )
+        return Err(bullseye::Error::from(RunError::missing(
+            "`--as-of DATE` and `--out FILE` are required",
+            "give both, or `--list`",
+        ))
         .into());
     };
+    check_level_cap(args.level_cap, Via::Flags).map_err(bullseye::Error::from)?;
     let request = args.inputs.request()?;
     let families = args
         .families

@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use bullseye::ingest::{IngestRequest, TableKind};
+use bullseye::run::RunError;
 use chrono::NaiveDate;
 use clap::Args;
 
@@ -44,9 +45,10 @@ impl IngestArgs {
         }
         request.as_of = self.as_of;
         if request.tables().is_empty() {
-            return Err(bullseye::Error::Usage(
-                "nothing to ingest: give at least `--transactions FILE` or a config with [sources.*] paths".into(),
-            )
+            return Err(bullseye::Error::from(RunError::missing(
+                "nothing to ingest",
+                "give at least `--transactions FILE` or a config with [sources.*] paths",
+            ))
             .into());
         }
         Ok(request)

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 use bullseye::io;
 use bullseye::run::models as m;
+use bullseye::run::RunError;
 use clap::Args;
 
 /// Score a table with a saved model: one row per input row with its id (or `row`) and `score`
@@ -55,9 +56,10 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
         (Some(f), _) => (f, Some("customer_id")),
         (None, Some(t)) => (t, None),
         (None, None) => {
-            return Err(bullseye::Error::Usage(
-                "give the rows to score: `--features FILE` or `--table FILE`".into(),
-            )
+            return Err(bullseye::Error::from(RunError::missing(
+                "no rows to score",
+                "give `--features FILE` or `--table FILE`",
+            ))
             .into())
         }
     };

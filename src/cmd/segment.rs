@@ -2,6 +2,8 @@ use std::path::PathBuf;
 
 use bullseye::io;
 use bullseye::run::segment as seg;
+use bullseye::run::settings::check_cluster;
+use bullseye::run::{RunError, Setting, Via};
 use bullseye::segment::{render_report, KChoice, SegmentParams, Transform};
 use clap::Args;
 
@@ -52,8 +54,10 @@ pub struct SegmentArgs {
 
 fn parse_range(s: &str) -> anyhow::Result<KChoice> {
     let bad = || {
-        bullseye::Error::Usage(format!(
-            "`--auto-k`: expected MIN..MAX such as 3..8, found `{s}`"
+        bullseye::Error::from(RunError::invalid(
+            Setting::Flag("--auto-k"),
+            "MIN..MAX such as 3..8",
+            format!("`{s}`"),
         ))
     };
     let (a, b) = s.split_once("..").ok_or_else(bad)?;
@@ -72,8 +76,10 @@ fn parse_transform(s: &str) -> anyhow::Result<Transform> {
         "standardize" => Transform::Standardize,
         "log-standardize" | "log_standardize" => Transform::LogStandardize,
         other => {
-            return Err(bullseye::Error::Usage(format!(
-                "`--transform`: expected none, standardize or log-standardize, found `{other}`"
+            return Err(bullseye::Error::from(RunError::invalid(
+                Setting::Flag("--transform"),
+                "none, standardize or log-standardize",
+                format!("`{other}`"),
             ))
             .into())
         }
@@ -100,6 +106,9 @@ pub fn run(args: SegmentArgs) -> anyhow::Result<()> {
         c.transform = parse_transform(&args.transform)?;
         c.n_init = args.n_init;
         c.seed = args.seed;
+        if args.model.is_none() {
+            check_cluster(c, Via::Flags).map_err(bullseye::Error::from)?;
+        }
     }
     let model = args.model.as_deref().map(seg::read_model).transpose()?;
     let features =

@@ -8,6 +8,8 @@ use bullseye::models::{
 use bullseye::run::models::{
     self as m, HoldoutChoice, Saved, TableSpec, TrainOptions, TreatmentSpec,
 };
+use bullseye::run::settings::{check_train, TrainChecks};
+use bullseye::run::{RunError, Setting, Via};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
@@ -155,32 +157,45 @@ fn classifier(c: &Common) -> anyhow::Result<ClassifierParams> {
             ..ForestParams::default()
         }),
         other => {
-            return Err(bullseye::Error::Usage(format!(
-                "unknown model type `{other}` (expected logistic or forest)"
+            return Err(bullseye::Error::from(RunError::invalid(
+                Setting::Flag("--model"),
+                "logistic or forest",
+                format!("`{other}`"),
             ))
             .into())
         }
     })
 }
 
+/// The training options, checked before any data is read (`horizon_days` for churn).
 fn options(
     c: &Common,
     kind: ModelKind,
     default_holdout: &str,
     treatment: Option<TreatmentSpec>,
+    horizon_days: Option<u32>,
 ) -> anyhow::Result<TrainOptions> {
-    Ok(TrainOptions {
+    let holdout = c.holdout.as_deref().unwrap_or(default_holdout);
+    let options = TrainOptions {
         kind,
         classifier: classifier(c)?,
         preprocess: PreprocessParams {
             level_cap: c.level_cap,
             strict: false,
         },
-        holdout: HoldoutChoice::parse(c.holdout.as_deref().unwrap_or(default_holdout))?,
+        holdout: HoldoutChoice::parse(holdout, Via::Flags).map_err(bullseye::Error::from)?,
         seed: c.seed,
         refit: !c.no_refit,
         treatment,
-    })
+    };
+    let checks = TrainChecks {
+        holdout: &options.holdout,
+        horizon_days,
+        classifier: Some(&options.classifier),
+        preprocess: Some(&options.preprocess),
+    };
+    check_train(&checks, Via::Flags).map_err(bullseye::Error::from)?;
+    Ok(options)
 }
 
 /// The cap of `--max-rows` (seeded by `--seed`).
@@ -213,7 +228,10 @@ fn rows(
 ) -> anyhow::Result<(m::TrainingTable, bool)> {
     if let Some(path) = &s.table {
         let label = s.label.clone().ok_or_else(|| {
-            bullseye::Error::Usage("--table needs --label COL (the 0/1 label column)".into())
+            bullseye::Error::from(RunError::missing(
+                "`--table FILE` needs `--label COL`",
+                "name the 0/1 label column",
+            ))
         })?;
         let mut text: Vec<&str> = s.categorical.iter().map(String::as_str).collect();
         text.extend(s.id.as_deref());
@@ -235,7 +253,10 @@ fn rows(
     let h = m::load_history(&request, true, &rejects_dir(c))?;
     eprint!("{}", h.warnings);
     let contacts = h.contacts.as_ref().ok_or_else(|| {
-        bullseye::Error::Usage("no contacts table: give --contacts or --table".into())
+        bullseye::Error::from(RunError::missing(
+            "no contacts table",
+            "give `--contacts FILE` or `--table FILE`",
+        ))
     })?;
     let t = m::response_rows(
         &h.transactions,
@@ -302,17 +323,17 @@ fn finish(model: m::TrainedModel, c: &Common, table: &m::TrainingTable) -> anyho
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     match args.kind {
         TrainKind::Response(a) => {
+            let default = if a.source.table.is_none() {
+                "time"
+            } else {
+                "fraction:0.2"
+            };
+            let opts = options(&a.common, ModelKind::Response, default, None, None)?;
             let exclude = holdout_column(&a.common);
             let (mut t, from_contacts) = rows(&a.source, &a.common, exclude)?;
             if from_contacts {
                 t = t.without_level("group", "control")?;
             }
-            let default = if from_contacts {
-                "time"
-            } else {
-                "fraction:0.2"
-            };
-            let opts = options(&a.common, ModelKind::Response, default, None)?;
             let model = m::train(&t, &opts)?;
             finish(model, &a.common, &t)
         }
@@ -322,40 +343,46 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 (Some(c), _) => c.clone(),
                 (None, true) => "group".to_string(),
                 (None, false) => {
-                    return Err(bullseye::Error::Usage(
-                        "uplift from a table needs --treatment-col COL and --control-value V"
-                            .into(),
-                    )
+                    return Err(bullseye::Error::from(RunError::missing(
+                        "uplift from a table",
+                        "give `--treatment-col COL` and `--control-value V`",
+                    ))
                     .into())
                 }
             };
             let control_value = match (&a.control_value, from_contacts) {
                 (Some(v), _) => v.clone(),
                 (None, true) => "control".to_string(),
-                (None, false) => {
-                    return Err(bullseye::Error::Usage(
-                        "uplift from a table needs --control-value V".into(),
-                    )
-                    .into())
-                }
+                (None, false) => return Err(bullseye::Error::from(RunError::missing(
+                    "uplift from a table",
+                    "give `--control-value V` (the treatment column's value of the control group)",
+                ))
+                .into()),
             };
-            let mut exclude = holdout_column(&a.common);
-            exclude.push(column.clone());
-            let (t, _) = rows(&a.source, &a.common, exclude)?;
             let default = if from_contacts {
                 "time"
             } else {
                 "fraction:0.2"
             };
             let treatment = TreatmentSpec {
-                column,
+                column: column.clone(),
                 control_value,
             };
-            let opts = options(&a.common, ModelKind::Uplift, default, Some(treatment))?;
+            let opts = options(&a.common, ModelKind::Uplift, default, Some(treatment), None)?;
+            let mut exclude = holdout_column(&a.common);
+            exclude.push(column);
+            let (t, _) = rows(&a.source, &a.common, exclude)?;
             let model = m::train(&t, &opts)?;
             finish(model, &a.common, &t)
         }
         TrainKind::Churn(a) => {
+            let opts = options(
+                &a.common,
+                ModelKind::Churn,
+                "time",
+                None,
+                Some(a.horizon_days),
+            )?;
             let request = a.inputs.request()?;
             let h = m::load_history(&request, false, &rejects_dir(&a.common))?;
             eprint!("{}", h.warnings);
@@ -367,7 +394,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 &feature_params(&a.common),
                 row_cap(&a.common),
             )?;
-            let opts = options(&a.common, ModelKind::Churn, "time", None)?;
             let model = m::train(&t, &opts)?;
             finish(model, &a.common, &t)
         }

@@ -11,6 +11,7 @@ use crate::clv::{
     FitParams, HoldoutReport,
 };
 use crate::features::{self, epoch_day, Family, FeatureParams, TimeUnit};
+use crate::run::RunError;
 use crate::{io, Error};
 
 /// Customers whose first purchase is on the as-of day have `T = 0`, which carries no
@@ -42,10 +43,10 @@ pub fn save_model(dir: &Path, artifact: &ClvArtifact) -> Result<(), Error> {
 pub fn load_model(dir: &Path) -> Result<ClvArtifact, Error> {
     let path = dir.join("model.json");
     let artifact: ClvArtifact = io::read_sealed_json(&path, REFIT)?;
-    artifact
-        .model
-        .check()
-        .map_err(|e| Error::Usage(format!("`{}`: invalid model: {e}", path.display())))?;
+    artifact.model.check().map_err(|e| RunError::InvalidFile {
+        path: path.clone(),
+        message: format!("invalid model: {e}"),
+    })?;
     Ok(artifact)
 }
 

@@ -2,10 +2,14 @@
 //! the pure stages, write the outputs atomically. The `run` command's jobs live in `job`.
 
 pub mod clv;
+pub mod error;
 pub mod job;
 pub mod models;
 pub mod segment;
 pub mod select;
+pub mod settings;
+
+pub use error::{Param, RunError, Setting, Via};
 
 use std::path::Path;
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::features::{self, FeatureError};
+use crate::run::RunError;
 use crate::segment::{
     segment, segment_with_model, SegmentParams, SegmentScheme, Segmentation, SegmentationModel,
 };
@@ -73,7 +74,10 @@ pub fn write_segmentation(
     io::write_json_atomic(&report_path(out), &s.report)?;
     if let Some(dir) = save_model {
         let model = s.model.as_ref().ok_or_else(|| {
-            Error::Usage("`--save-model` needs clustering; it was switched off".into())
+            Error::from(RunError::Conflict {
+                what: "`--save-model` with clustering switched off".into(),
+                expected: "clustering on, or no `--save-model`".into(),
+            })
         })?;
         io::write_sealed_json(&dir.join("model.json"), model)?;
     }
@@ -97,8 +101,9 @@ pub fn read_model(dir: &Path) -> Result<SegmentationModel, Error> {
         &path,
         "fit the segmentation again with `bullseye segment --save-model` (or `bullseye run`)",
     )?;
-    model
-        .check()
-        .map_err(|e| Error::Usage(format!("`{}`: {e}", path.display())))?;
+    model.check().map_err(|e| RunError::InvalidFile {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
     Ok(model)
 }

@@ -32,6 +32,7 @@ use polars::prelude::*;
 use crate::ids::IdPolicy;
 use crate::ingest::{self, IngestRequest, SourceSpec, TableKind, Validated};
 use crate::run::job::Staging;
+use crate::run::RunError;
 use crate::select::resolve::{self, ContactEntry, SuppressionEntry};
 use crate::select::{
     select_audience, CampaignConfig, Candidate, Group, IdIndex, MatchReport, PastContact,
@@ -95,17 +96,20 @@ pub struct SelectOutcome {
     pub written: Vec<PathBuf>,
 }
 
-fn usage(msg: String) -> Error {
-    Error::Usage(msg)
-}
-
 fn polars_err(what: &str) -> impl Fn(PolarsError) -> Error + '_ {
     move |e| {
-        usage(format!(
-            "{what}: {}",
-            e.to_string().lines().next().unwrap_or_default()
-        ))
+        Error::from(RunError::Table {
+            what: what.to_string(),
+            message: e.to_string().lines().next().unwrap_or_default().to_string(),
+        })
     }
+}
+
+fn in_folder(out: &Path, message: String) -> Error {
+    Error::from(RunError::InvalidFile {
+        path: out.to_path_buf(),
+        message,
+    })
 }
 
 fn invalid(key: String, expected: String, found: String) -> Error {
@@ -380,18 +384,22 @@ pub fn candidates(
     const SCORES: &str = "scores table";
     let ids = text(scores, ID_COLUMN, "--scores", SCORES)?;
     if let Some(row) = ids.iter().position(Option::is_none) {
-        return Err(usage(format!(
-            "scores table: expected a customer_id on every row, found an empty one on data row {}",
-            row + 1
-        )));
+        return Err(RunError::InvalidData {
+            what: SCORES.into(),
+            expected: "a customer_id on every row".into(),
+            found: format!("an empty one on data row {}", row + 1),
+        }
+        .into());
     }
     let ids: Vec<String> = ids.into_iter().flatten().collect();
     let index = IdIndex::new(&ids, options.id_policy)?;
     if let Some(row) = index.ids().iter().position(String::is_empty) {
-        return Err(usage(format!(
-            "scores table: expected a customer_id on every row, found only blank or invisible characters on data row {}",
-            row + 1
-        )));
+        return Err(RunError::InvalidData {
+            what: SCORES.into(),
+            expected: "a customer_id on every row".into(),
+            found: format!("only blank or invisible characters on data row {}", row + 1),
+        }
+        .into());
     }
     let n = ids.len();
     let mut report = MatchReport {
@@ -605,9 +613,11 @@ pub fn audience_frame(sel: &Selection, segment_column: Option<&str>) -> Result<D
     ];
     if let Some(name) = segment_column {
         if cols.iter().any(|c| c.name().as_str() == name) {
-            return Err(usage(format!(
-                "segment column `{name}`: expected a name other than the audience's own columns"
-            )));
+            return Err(RunError::Conflict {
+                what: format!("segment column `{name}`"),
+                expected: "a name other than the audience's own columns".into(),
+            }
+            .into());
         }
         cols.push(Column::new(
             name.into(),
@@ -663,20 +673,22 @@ fn publish_target(out: &Path) -> Result<(PathBuf, String), Error> {
     let name = abs
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| usage(format!("`{}`: expected a folder name", out.display())))?;
+        .ok_or_else(|| in_folder(out, "expected a folder name".into()))?;
     if abs.exists() {
         let entries = std::fs::read_dir(&abs)
-            .map_err(|e| usage(format!("`{}`: expected a folder: {e}", out.display())))?;
+            .map_err(|e| in_folder(out, format!("expected a folder: {e}")))?;
         for entry in entries.flatten() {
             let file = entry.file_name().to_string_lossy().into_owned();
             // Temporary files of older versions, which wrote into the folder itself.
             let temporary = file.starts_with('.') && file.contains(".tmp-");
             if !SELECT_OUTPUTS.contains(&file.as_str()) && !temporary {
-                return Err(usage(format!(
-                    "`{}`: expected a folder of its own for the selection (it is replaced as a whole), found `{}` in it",
-                    out.display(),
-                    io::snippet(&file, io::SNIPPET_CHARS)
-                )));
+                return Err(in_folder(
+                    out,
+                    format!(
+                        "expected a folder of its own for the selection (it is replaced as a whole), found `{}` in it",
+                        io::snippet(&file, io::SNIPPET_CHARS)
+                    ),
+                ));
             }
         }
     }
@@ -769,11 +781,12 @@ fn select_into(request: &SelectRequest, dir: &Path) -> Result<SelectOutcome, Err
     let seg = segment_column(&config, request.segment_column.as_deref())?;
     let scores = io::read_table(&request.scores, &[ID_COLUMN])?;
     if scores.column(ID_COLUMN).is_err() {
-        return Err(usage(format!(
-            "`{}`: missing column `{ID_COLUMN}` (found columns: {})",
-            request.scores.display(),
-            column_names(&scores)
-        )));
+        return Err(RunError::MissingColumn {
+            table: format!("`{}`", request.scores.display()),
+            columns: format!("`{ID_COLUMN}`"),
+            hint: format!(" (found columns: {})", column_names(&scores)),
+        }
+        .into());
     }
     let mut warnings = String::new();
     let customers = match request.ingest.path(TableKind::Customers) {

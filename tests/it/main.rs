@@ -12,4 +12,5 @@ mod run;
 mod safety;
 mod segment;
 mod select;
+mod settings;
 mod support;

@@ -736,7 +736,8 @@ fn a_non_finite_score_fails_the_command_instead_of_being_written() {
     assert!(!sb.path("s.csv").exists());
 }
 
-/// An impossible discount rate is refused before the model or the transactions are read.
+/// An impossible discount rate is refused before the model or the transactions are read, named
+/// by its flag.
 #[test]
 fn an_invalid_discount_rate_is_bad_input_found_before_any_work() {
     let sb = Sandbox::new(&[]);
@@ -758,7 +759,7 @@ fn an_invalid_discount_rate_is_bad_input_found_before_any_work() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("monthly_discount_rate") && err.contains("-2"),
+        err.contains("`--discount-rate`: expected") && err.contains("-2"),
         "{err}"
     );
 }

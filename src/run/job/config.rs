@@ -15,6 +15,11 @@ use crate::ids::IdSettings;
 use crate::ingest::{IngestConfig, IngestSettings, SourceSpec};
 use crate::io::{sanitize_quotes, CsvCells};
 use crate::models::ModelKind;
+use crate::run::clv::PredictParams;
+use crate::run::models::HoldoutChoice;
+use crate::run::settings::{self, TrainChecks};
+use crate::run::{RunError, Setting, Via};
+use crate::segment::{ClusterParams, KChoice};
 use crate::Error;
 
 /// One step of a job, in the order they run.
@@ -163,6 +168,20 @@ impl Default for SegmentSettings {
     }
 }
 
+impl SegmentSettings {
+    /// The job's k, restarts and seed over the k-means defaults (`"auto"` keeps the default
+    /// range).
+    pub fn apply(&self, c: &mut ClusterParams, seed: u64) {
+        if let KSetting::Fixed(k) = self.k {
+            c.k = KChoice::Fixed(k);
+        }
+        if let Some(n) = self.n_init {
+            c.n_init = n;
+        }
+        c.seed = seed;
+    }
+}
+
 fn default_k() -> KSetting {
     KSetting::Fixed(5)
 }
@@ -198,6 +217,18 @@ impl Default for ClvSettings {
             horizon: default_horizon(),
             months: default_months(),
             monthly_discount_rate: default_discount(),
+        }
+    }
+}
+
+impl ClvSettings {
+    /// The prediction parameters these settings give (the alive threshold is the default).
+    pub fn predict_params(&self) -> PredictParams {
+        PredictParams {
+            horizon: self.horizon,
+            clv_months: self.months,
+            monthly_discount_rate: self.monthly_discount_rate,
+            alive_threshold: crate::clv::DEFAULT_ALIVE_THRESHOLD,
         }
     }
 }
@@ -437,9 +468,13 @@ impl Job {
             path: path.to_path_buf(),
             source,
         })?;
-        let fail = |m: String| Error::Usage(format!("job `{}`: {m}", path.display()));
+        let invalid = |message: String| RunError::InvalidJob {
+            path: path.to_path_buf(),
+            message,
+        };
+        let in_job = |e: RunError| Error::from(e.in_job(path));
         let mut config: JobConfig =
-            toml::from_str(&text).map_err(|e| fail(toml_error(&text, &e)))?;
+            toml::from_str(&text).map_err(|e| invalid(toml_error(&text, &e)))?;
         let base = path.parent().unwrap_or_else(|| Path::new("")).to_path_buf();
         let resolve = |p: &mut PathBuf| {
             if p.is_relative() {
@@ -456,17 +491,18 @@ impl Job {
             Some(file) => {
                 resolve(file);
                 if !config.sources.is_empty() {
-                    return Err(fail(
-                        "give the sources either inline (`[sources.*]`) or as `job.sources`, not both"
+                    return Err(in_job(RunError::Conflict {
+                        what: "the sources are given inline (`[sources.*]`) and as `job.sources`"
                             .into(),
-                    ));
+                        expected: "one of the two".into(),
+                    }));
                 }
                 IngestConfig::from_file(file)?
             }
             None => {
                 let mut ingest =
                     IngestConfig::from_parts(config.ingest.clone(), config.sources.clone())
-                        .map_err(|e| fail(e.to_string()))?;
+                        .map_err(|e| invalid(e.to_string()))?;
                 for s in ingest.sources.values_mut() {
                     if let Some(p) = s.path.as_mut() {
                         resolve(p);
@@ -478,41 +514,23 @@ impl Job {
         if let Some(ids) = config.ids {
             ingest.ids = ids;
         }
-        let stages = check_stages(config.job.stages.clone()).map_err(fail)?;
+        let stages = check_stages(config.job.stages.clone()).map_err(in_job)?;
         let families = config
             .features
             .families
             .as_ref()
             .map(|names| names.iter().map(|n| Family::parse(n)).collect())
             .transpose()?;
-        if let KSetting::Auto(s) = &config.segment.k {
-            if s != "auto" {
-                return Err(fail(format!(
-                    "`segment.k`: expected a number of clusters or \"auto\", found \"{s}\""
-                )));
-            }
-        }
-        if !(0.0..1.0).contains(&config.train.holdout) {
-            return Err(fail(format!(
-                "`train.holdout`: expected a share in [0, 1), found {}",
-                config.train.holdout
-            )));
-        }
-        check_clv(&config.clv).map_err(fail)?;
-        if config.drift.fail_above.is_nan() || config.drift.fail_above <= 0.0 {
-            return Err(fail(format!(
-                "`drift.fail_above`: expected a PSI above 0, found {}",
-                config.drift.fail_above
-            )));
-        }
+        check_settings(&config).map_err(in_job)?;
         if stages.contains(&Stage::Select) {
             if config.select.campaigns.is_empty() {
-                return Err(fail(
-                    "the `select` stage needs `select.campaigns = [\"campaign.toml\", …]`".into(),
-                ));
+                return Err(in_job(RunError::missing(
+                    "the `select` stage needs campaigns",
+                    "add `select.campaigns = [\"campaign.toml\", …]`",
+                )));
             }
             check_campaign_folders(&config.select.campaigns).map_err(|e| match e {
-                Error::Usage(m) => fail(m),
+                Error::Run(e) => in_job(e),
                 other => other,
             })?;
         }
@@ -534,26 +552,46 @@ impl Job {
     }
 }
 
-/// The `[clv]` settings under the CLV stage's own rules, named as the job file names them, so a
-/// bad value stops the job before any work instead of after the fits.
-fn check_clv(s: &ClvSettings) -> Result<(), String> {
-    let params = crate::run::clv::PredictParams {
-        horizon: s.horizon,
-        clv_months: s.months,
-        monthly_discount_rate: s.monthly_discount_rate,
-        alive_threshold: crate::clv::DEFAULT_ALIVE_THRESHOLD,
-    };
-    params.check().map_err(|e| match e {
-        crate::clv::ClvError::InvalidParameter { name, rule, value } => {
-            let key = if name == "horizon_months" {
-                "months"
-            } else {
-                name
-            };
-            format!("`clv.{key}`: expected {rule}, found {value}")
+/// Every stage's settings under the stage's own rules ([`crate::run::settings`]), named as the
+/// job file names them, so a bad value stops the job when its file is read, before any work.
+fn check_settings(config: &JobConfig) -> Result<(), RunError> {
+    if let KSetting::Auto(s) = &config.segment.k {
+        if s != "auto" {
+            return Err(RunError::invalid(
+                Setting::Key("segment.k"),
+                "a number of clusters or \"auto\"",
+                format!("\"{s}\""),
+            ));
         }
-        other => other.to_string(),
-    })
+    }
+    let mut cluster = ClusterParams::default();
+    config.segment.apply(&mut cluster, config.job.seed);
+    settings::check_cluster(&cluster, Via::Job)?;
+    if let Some(cap) = config.features.level_cap {
+        settings::check_level_cap(cap, Via::Job)?;
+    }
+    let train = &config.train;
+    settings::check_train(
+        &TrainChecks {
+            holdout: &HoldoutChoice::Fraction {
+                fraction: train.holdout,
+            },
+            horizon_days: Some(train.churn_horizon_days),
+            classifier: None,
+            preprocess: None,
+        },
+        Via::Job,
+    )?;
+    settings::check_clv(&config.clv.predict_params(), Via::Job)?;
+    let fail_above = config.drift.fail_above;
+    if fail_above.is_nan() || fail_above <= 0.0 {
+        return Err(RunError::invalid(
+            Setting::Key("drift.fail_above"),
+            "a PSI above 0",
+            fail_above,
+        ));
+    }
+    Ok(())
 }
 
 /// A job-file error on one line: where, and the parser's message with any quote of the file's
@@ -581,13 +619,17 @@ fn check_campaign_folders(paths: &[PathBuf]) -> Result<(), Error> {
         let name = campaign.campaign.name;
         let folder = file_safe(&name);
         if let Some((first, first_path)) = folders.get(&folder) {
-            return Err(Error::Usage(format!(
-                "campaigns {:?} (`{}`) and {:?} (`{}`) would both write `audience/{folder}/`; expected distinct campaign names",
-                first,
-                first_path.display(),
-                name,
-                path.display()
-            )));
+            return Err(RunError::Conflict {
+                what: format!(
+                    "campaigns {:?} (`{}`) and {:?} (`{}`) would both write `audience/{folder}/`",
+                    first,
+                    first_path.display(),
+                    name,
+                    path.display()
+                ),
+                expected: "distinct campaign names".into(),
+            }
+            .into());
         }
         folders.insert(folder, (name, path));
     }
@@ -595,7 +637,7 @@ fn check_campaign_folders(paths: &[PathBuf]) -> Result<(), Error> {
 }
 
 /// The stages in run order, each once, every stage's inputs produced by an earlier one.
-fn check_stages(named: Option<Vec<Stage>>) -> Result<Vec<Stage>, String> {
+fn check_stages(named: Option<Vec<Stage>>) -> Result<Vec<Stage>, RunError> {
     let mut stages = named.unwrap_or_else(|| {
         Stage::ALL
             .into_iter()
@@ -603,16 +645,21 @@ fn check_stages(named: Option<Vec<Stage>>) -> Result<Vec<Stage>, String> {
             .collect()
     });
     if stages.is_empty() {
-        return Err("`job.stages` is empty".into());
+        return Err(RunError::invalid(
+            Setting::Key("job.stages"),
+            "at least one stage",
+            "none",
+        ));
     }
     stages.sort();
     stages.dedup();
     for s in &stages {
         for need in s.needs() {
             if !stages.contains(need) {
-                return Err(format!(
-                    "stage `{s}` needs stage `{need}`; add it to `job.stages`"
-                ));
+                return Err(RunError::StageOrder {
+                    stage: s.name(),
+                    needs: need.name(),
+                });
             }
         }
     }
@@ -627,7 +674,9 @@ mod tests {
     fn stages_are_ordered_and_checked() {
         let s = check_stages(Some(vec![Stage::Score, Stage::Ingest, Stage::Features])).unwrap();
         assert_eq!(s, vec![Stage::Ingest, Stage::Features, Stage::Score]);
-        let e = check_stages(Some(vec![Stage::Ingest, Stage::Select])).unwrap_err();
+        let e = check_stages(Some(vec![Stage::Ingest, Stage::Select]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`select` needs stage `score`"), "{e}");
         let default = check_stages(None).unwrap();
         assert!(!default.contains(&Stage::Train) && default.contains(&Stage::Report));

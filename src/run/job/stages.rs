@@ -8,7 +8,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::config::{DriftAction, Job, JobModel, KSetting, Stage};
+use super::config::{DriftAction, Job, JobModel, Stage};
 use super::manifest::{
     DriftRecord, InputRecord, Manifest, ModelDriftRecord, ModelRecord, StagePart, StageRecord,
 };
@@ -20,8 +20,8 @@ use crate::io::file_digest;
 use crate::models::{ClassifierParams, LogisticParams, ModelArtifact, PreprocessParams};
 use crate::report::ReportBuilder;
 use crate::run::models::{DriftReport, TrainingReport};
-use crate::run::{clv, models, segment, select, write_rejects};
-use crate::segment::{KChoice, SegmentParams, Segmentation};
+use crate::run::{clv, models, segment, select, write_rejects, RunError};
+use crate::segment::{SegmentParams, Segmentation};
 use crate::select::{render_summary, Selection};
 use crate::{io, Error};
 
@@ -82,6 +82,15 @@ fn lacks_columns(artifact: &ModelArtifact, feats: &DataFrame) -> bool {
         .numeric
         .iter()
         .any(|t| feats.column(&t.column).is_err())
+}
+
+/// A stage that found no output of a stage it needs: the job loader orders the stages and
+/// [`State::release_history`] keeps what is left to need, so this is a bug.
+fn missing_stage(stage: Stage, needs: Stage) -> Error {
+    RunError::internal(format!(
+        "stage `{stage}` ran without the output of stage `{needs}`"
+    ))
+    .into()
 }
 
 fn pe(e: PolarsError) -> Error {
@@ -208,8 +217,9 @@ pub(super) fn execute(
 impl State<'_> {
     fn table(&self, t: TableKind, stage: Stage) -> Result<&DataFrame, Error> {
         self.tables.get(&t).map(|v| &v.frame).ok_or_else(|| {
-            Error::Usage(format!(
-                "stage `{stage}` needs the {t} table: add `[sources.{t}]` to the job"
+            Error::from(RunError::missing(
+                format!("stage `{stage}` needs the {t} table"),
+                format!("add `[sources.{t}]` to the job"),
             ))
         })
     }
@@ -229,9 +239,11 @@ impl State<'_> {
     ) -> Result<Option<usize>, Error> {
         let tables = self.request.tables();
         if !tables.contains(&TableKind::Transactions) {
-            return Err(Error::Usage(
-                "the job names no transactions: add `[sources.transactions]`".into(),
-            ));
+            return Err(RunError::missing(
+                "the job names no transactions",
+                "add `[sources.transactions]`",
+            )
+            .into());
         }
         let paths: Vec<(TableKind, PathBuf)> = tables
             .iter()
@@ -260,8 +272,9 @@ impl State<'_> {
             let loaded: Result<Vec<Validated>, Error> = loading
                 .into_iter()
                 .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(Error::Usage("loading a table failed".into())))
+                    h.join().unwrap_or_else(|_| {
+                        Err(RunError::internal("loading a table failed").into())
+                    })
                 })
                 .collect();
             (hashing.join(), streamed, loaded)
@@ -269,7 +282,7 @@ impl State<'_> {
         let (mut streamed, builder, mut parts) = streamed?;
         let mut loaded = loaded?;
         let digests = digests
-            .map_err(|_| Error::Usage("hashing the inputs failed".into()))?
+            .map_err(|_| RunError::internal("hashing the inputs failed"))?
             .map_err(Error::from)?;
         // Every input is recorded before the reject thresholds apply, so the manifest of a run
         // that fails on bad rows still says what was read.
@@ -394,7 +407,7 @@ impl State<'_> {
     fn history(&self, stage: Stage) -> Result<&features::History, Error> {
         self.history
             .as_ref()
-            .ok_or_else(|| Error::Usage(format!("stage `{stage}` needs stage `ingest`")))
+            .ok_or_else(|| missing_stage(stage, Stage::Ingest))
     }
 
     fn build_features(&mut self) -> Result<Option<usize>, Error> {
@@ -414,7 +427,7 @@ impl State<'_> {
     fn features(&self, stage: Stage) -> Result<&DataFrame, Error> {
         self.features
             .as_ref()
-            .ok_or_else(|| Error::Usage(format!("stage `{stage}` needs stage `features`")))
+            .ok_or_else(|| missing_stage(stage, Stage::Features))
     }
 
     fn segment(&mut self) -> Result<Option<usize>, Error> {
@@ -424,13 +437,7 @@ impl State<'_> {
             params.scheme = segment::read_scheme(path)?;
         }
         if let Some(c) = params.cluster.as_mut() {
-            if let KSetting::Fixed(k) = settings.k {
-                c.k = KChoice::Fixed(k);
-            }
-            if let Some(n) = settings.n_init {
-                c.n_init = n;
-            }
-            c.seed = self.job.config.job.seed;
+            settings.apply(c, self.job.config.job.seed);
         }
         let seg = segment::segment_frame(self.features(Stage::Segment)?, &params, None)?;
         segment::write_segmentation(
@@ -451,13 +458,7 @@ impl State<'_> {
         let lines = clv::Purchases::Lines(self.history(Stage::Clv)?);
         let model = clv::fit(lines, self.as_of, s.time_unit, &FitParams::default())?;
         clv::save_model(&self.dir.join("models/clv"), &model)?;
-        let predict = clv::PredictParams {
-            horizon: s.horizon,
-            clv_months: s.months,
-            monthly_discount_rate: s.monthly_discount_rate,
-            alive_threshold: crate::clv::DEFAULT_ALIVE_THRESHOLD,
-        };
-        let mut frame = clv::predict(&model, lines, self.as_of, &predict)?;
+        let mut frame = clv::predict(&model, lines, self.as_of, &s.predict_params())?;
         io::write_table_with(
             &self.dir.join("clv.csv"),
             &mut frame,
@@ -610,11 +611,11 @@ impl State<'_> {
             }
             let Some((artifact, report, record)) = self.model_for(m, &mut trained)? else {
                 if wanted.is_some() {
-                    return Err(Error::Usage(format!(
-                        "`models.score` names `{}`, but the run trained none and the registry `{}` has no production version",
-                        m.name(),
-                        self.job.config.models.registry.display()
-                    )));
+                    return Err(RunError::ModelNotFound {
+                        what: format!("`models.score` names `{}`, but the run trained none and the registry `{}` has no production version", m.name(), self.job.config.models.registry.display()),
+                        hint: String::new(),
+                    }
+                    .into());
                 }
                 continue;
             };
@@ -651,10 +652,11 @@ impl State<'_> {
         }
         self.scored = scored;
         if self.scored.is_empty() {
-            return Err(Error::Usage(format!(
-                "stage `score` found no model: add stage `train`, name one in `[models]`, or promote one in the registry `{}`",
-                self.job.config.models.registry.display()
-            )));
+            return Err(RunError::ModelNotFound {
+                what: "stage `score` found no model".into(),
+                hint: format!(": add stage `train`, name one in `[models]`, or promote one in the registry `{}`", self.job.config.models.registry.display()),
+            }
+            .into());
         }
         if let Some(c) = &self.clv {
             scores = join_on_id(
@@ -755,7 +757,7 @@ impl State<'_> {
         let scores = self
             .scores
             .as_ref()
-            .ok_or_else(|| Error::Usage("stage `select` needs stage `score`".into()))?;
+            .ok_or_else(|| missing_stage(Stage::Select, Stage::Score))?;
         let default_segment = self
             .job
             .config

@@ -15,6 +15,8 @@ use crate::models::{
     self, ClassifierParams, Metrics, ModelArtifact, ModelKind, ModelType, PreprocessParams,
     TrainRequest,
 };
+use crate::run::settings::HOLDOUT;
+use crate::run::{RunError, Via};
 use crate::Error;
 
 /// Layout version of [`TrainingReport`].
@@ -33,21 +35,17 @@ pub enum HoldoutChoice {
 }
 
 impl HoldoutChoice {
-    /// `time`, `time:F`, `fraction:F` or `column:COL`.
-    pub fn parse(s: &str) -> Result<HoldoutChoice, Error> {
+    /// `time`, `time:F`, `fraction:F` or `column:COL`; the share F is checked with the other
+    /// training settings ([`crate::run::settings::check_train`]).
+    pub fn parse(s: &str, via: Via) -> Result<HoldoutChoice, RunError> {
         let bad = || {
-            Error::Usage(format!(
-                "invalid holdout `{s}`: expected time, time:F, fraction:F (0 < F < 1) or column:COL"
-            ))
+            RunError::invalid(
+                HOLDOUT.named(via),
+                "time, time:F, fraction:F (0 < F < 1) or column:COL",
+                format!("`{s}`"),
+            )
         };
-        let fraction = |f: &str| -> Result<f64, Error> {
-            let v: f64 = f.trim().parse().map_err(|_| bad())?;
-            if v > 0.0 && v < 1.0 {
-                Ok(v)
-            } else {
-                Err(bad())
-            }
-        };
+        let fraction = |f: &str| f.trim().parse::<f64>().map_err(|_| bad());
         match s.split_once(':') {
             None if s == "time" => Ok(HoldoutChoice::Time { fraction: 0.2 }),
             Some(("time", f)) => Ok(HoldoutChoice::Time {
@@ -229,9 +227,7 @@ pub fn train(t: &TrainingTable, opts: &TrainOptions) -> Result<TrainedModel, Err
             )
         }
         (ModelKind::Uplift, None) => {
-            return Err(Error::Usage(
-                "an uplift model needs a treatment column (--treatment-col)".into(),
-            ))
+            return Err(RunError::internal("an uplift model without a treatment column").into())
         }
         _ => None,
     };
@@ -256,7 +252,7 @@ pub fn train(t: &TrainingTable, opts: &TrainOptions) -> Result<TrainedModel, Err
         (hashing.join(), artifact)
     });
     let training_data_hash =
-        training_data_hash.map_err(|_| Error::Usage("hashing the training rows failed".into()))?;
+        training_data_hash.map_err(|_| RunError::internal("hashing the training rows failed"))?;
     let mut artifact = artifact.map_err(input_error)?;
     artifact.training_data_hash = training_data_hash.clone();
     let report = TrainingReport {
@@ -296,23 +292,26 @@ mod tests {
     #[test]
     fn holdout_specs_parse() {
         assert_eq!(
-            HoldoutChoice::parse("time").unwrap(),
+            HoldoutChoice::parse("time", Via::Flags).unwrap(),
             HoldoutChoice::Time { fraction: 0.2 }
         );
         assert_eq!(
-            HoldoutChoice::parse("time:0.3").unwrap(),
+            HoldoutChoice::parse("time:0.3", Via::Flags).unwrap(),
             HoldoutChoice::Time { fraction: 0.3 }
         );
         assert_eq!(
-            HoldoutChoice::parse("fraction:0.25").unwrap(),
+            HoldoutChoice::parse("fraction:0.25", Via::Flags).unwrap(),
             HoldoutChoice::Fraction { fraction: 0.25 }
         );
         assert_eq!(
-            HoldoutChoice::parse("column:test").unwrap(),
+            HoldoutChoice::parse("column:test", Via::Flags).unwrap(),
             HoldoutChoice::Column("test".into())
         );
-        for bad in ["", "fraction:1", "fraction:x", "column:", "latest"] {
-            assert!(HoldoutChoice::parse(bad).is_err(), "{bad}");
+        for bad in ["", "fraction:x", "column:", "latest"] {
+            let e = HoldoutChoice::parse(bad, Via::Flags)
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("`--holdout`: expected time"), "{e}");
         }
     }
 }

@@ -4,7 +4,18 @@ use ndarray::Array2;
 use polars::prelude::*;
 
 use crate::features::FeatureError;
+use crate::run::RunError;
 use crate::Error;
+
+/// `what` has no column `name`.
+pub(crate) fn lacks(what: &str, name: &str) -> Error {
+    RunError::MissingColumn {
+        table: what.to_string(),
+        columns: format!("`{name}`"),
+        hint: String::new(),
+    }
+    .into()
+}
 
 /// A polars failure while reshaping a frame (an internal error, exit 1).
 pub(crate) fn pe(e: PolarsError) -> Error {
@@ -38,14 +49,14 @@ pub(crate) fn is_numeric(dt: &DataType) -> bool {
 
 /// A numeric (or boolean) column as f64, nulls as NaN.
 pub(crate) fn numeric_column(df: &DataFrame, name: &str, what: &str) -> Result<Vec<f64>, Error> {
-    let c = df
-        .column(name)
-        .map_err(|_| Error::Usage(format!("{what} has no column `{name}`")))?;
+    let c = df.column(name).map_err(|_| lacks(what, name))?;
     if !is_numeric(c.dtype()) {
-        return Err(Error::Usage(format!(
-            "column `{name}` of {what} must be numeric, found {}",
-            c.dtype()
-        )));
+        return Err(RunError::InvalidData {
+            what: format!("column `{name}` of {what}"),
+            expected: "numbers".into(),
+            found: format!("type {}", c.dtype()),
+        }
+        .into());
     }
     let c = c.cast(&DataType::Float64).map_err(pe)?;
     let ca = c.f64().map_err(pe)?;
@@ -65,16 +76,14 @@ pub(crate) fn numeric_matrix(
     let (n, p) = (df.height(), names.len());
     let slices: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
     let buf = crate::features::row_major(&slices, n);
-    let m =
-        Array2::from_shape_vec((n, p), buf).map_err(|e| Error::Usage(format!("{what}: {e}")))?;
+    let m = Array2::from_shape_vec((n, p), buf)
+        .map_err(|e| RunError::internal(format!("{what}: {e}")))?;
     Ok(m)
 }
 
 /// Any column as text (numbers and dates rendered), nulls as the empty string.
 pub(crate) fn text_column(df: &DataFrame, name: &str, what: &str) -> Result<Vec<String>, Error> {
-    let c = df
-        .column(name)
-        .map_err(|_| Error::Usage(format!("{what} has no column `{name}`")))?;
+    let c = df.column(name).map_err(|_| lacks(what, name))?;
     let c = c.cast(&DataType::String).map_err(pe)?;
     let ca = c.str().map_err(pe)?;
     Ok(ca.iter().map(|v| v.unwrap_or("").to_string()).collect())
@@ -85,9 +94,12 @@ pub(crate) fn label_column(df: &DataFrame, name: &str, what: &str) -> Result<Vec
     let v = numeric_column(df, name, what)?;
     let empty = v.iter().filter(|x| x.is_nan()).count();
     if empty > 0 {
-        return Err(Error::Usage(format!(
-            "label `{name}` of {what} is empty in {empty} rows: expected 0 or 1 in every row"
-        )));
+        return Err(RunError::InvalidData {
+            what: format!("label `{name}` of {what}"),
+            expected: "0 or 1 in every row".into(),
+            found: format!("{empty} empty rows"),
+        }
+        .into());
     }
     Ok(v)
 }

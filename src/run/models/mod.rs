@@ -37,15 +37,11 @@ pub use score::{drift_report, render_drift, score_file, score_frame, DriftReport
 use crate::models::ModelsError;
 use crate::Error;
 
-/// Errors of the models module that describe the caller's data (a missing column, an unseen level,
-/// a label that is not 0/1, a model file out of its rules…) are bad input (exit code 2); the rest
-/// stay failures of the code (exit 1).
+/// A models error met on the caller's rows, as a run error so that the file it came from can be
+/// named ([`crate::run::RunError::in_file`]); its exit code is still the models error's own (2 for
+/// the caller's data, 1 for a failure of the code).
 pub(crate) fn input_error(e: ModelsError) -> Error {
-    if e.is_bad_input() {
-        Error::Usage(e.to_string())
-    } else {
-        Error::Models(e)
-    }
+    Error::Run(crate::run::RunError::Model(e))
 }
 
 #[cfg(test)]
@@ -83,6 +79,7 @@ mod tests {
             library: "smartcore",
             message: "x".into(),
         };
-        assert_eq!(Error::Models(bug).exit_code(), EXIT_FAILURE);
+        assert_eq!(Error::Models(bug.clone()).exit_code(), EXIT_FAILURE);
+        assert_eq!(input_error(bug).exit_code(), EXIT_FAILURE);
     }
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::fit::{TrainedModel, TrainingReport};
 use crate::io::{self, IoError};
 use crate::models::{FeatureTransform, ModelArtifact, ModelKind};
+use crate::run::{RunError, Setting};
 use crate::Error;
 
 /// The registry root when none is given.
@@ -30,9 +31,12 @@ pub(crate) fn parse_kind(s: &str) -> Option<ModelKind> {
 
 fn kind_or_usage(s: &str) -> Result<ModelKind, Error> {
     parse_kind(s).ok_or_else(|| {
-        Error::Usage(format!(
-            "unknown model kind `{s}` (expected response, churn or uplift)"
-        ))
+        RunError::invalid(
+            Setting::Argument("KIND"),
+            "response, churn or uplift",
+            format!("`{s}`"),
+        )
+        .into()
     })
 }
 
@@ -74,7 +78,11 @@ pub fn load_kind(dir: &Path, kind: ModelKind) -> Result<ModelArtifact, Error> {
 }
 
 fn in_file(path: &Path, e: crate::models::ModelsError) -> Error {
-    Error::Usage(format!("`{}`: {e}", path.display()))
+    RunError::InvalidFile {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+    .into()
 }
 
 /// Reads `dir/metrics.json`.
@@ -158,15 +166,18 @@ fn version_dir(registry: &Path, kind: &str, version: &str) -> Result<PathBuf, Er
     let dir = registry.join(kind).join(version);
     if !dir.join(MODEL_FILE).is_file() {
         let known = versions(registry, kind);
-        return Err(Error::Usage(format!(
-            "no model `{kind}/{version}` in `{}` (versions: {})",
-            registry.display(),
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
-        )));
+        return Err(RunError::ModelNotFound {
+            what: format!("no model `{kind}/{version}` in `{}`", registry.display()),
+            hint: format!(
+                " (versions: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        }
+        .into());
     }
     Ok(dir)
 }
@@ -194,17 +205,21 @@ pub fn resolve_model(spec: &str, registry: &Path) -> Result<PathBuf, Error> {
         None => (spec, None),
     };
     let Some(k) = parse_kind(kind) else {
-        return Err(Error::Usage(format!(
-            "no model at `{spec}`: expected a folder with {MODEL_FILE}, or response, churn or uplift (optionally /VERSION)"
-        )));
+        return Err(RunError::ModelNotFound {
+            what: format!("no model at `{spec}`"),
+            hint: format!(
+                ": expected a folder with {MODEL_FILE}, or response, churn or uplift (optionally /VERSION)"
+            ),
+        }
+        .into());
     };
     let version = match version {
         Some(v) => v.to_string(),
         None => production(registry, k)?.ok_or_else(|| {
-            Error::Usage(format!(
-                "no production `{kind}` model in `{}`: run `bullseye models promote {kind} VERSION`",
-                registry.display()
-            ))
+            Error::from(RunError::ModelNotFound {
+                what: format!("no production `{kind}` model in `{}`", registry.display()),
+                hint: format!(": run `bullseye models promote {kind} VERSION`"),
+            })
         })?,
     };
     version_dir(registry, kind, &version)
@@ -382,7 +397,10 @@ pub fn show(registry: &Path, spec: &str) -> Result<String, Error> {
         None => match production(registry, k)? {
             Some(v) => v,
             None => versions(registry, kind).pop().ok_or_else(|| {
-                Error::Usage(format!("no `{kind}` model in `{}`", registry.display()))
+                Error::from(RunError::ModelNotFound {
+                    what: format!("no `{kind}` model in `{}`", registry.display()),
+                    hint: String::new(),
+                })
             })?,
         },
     };

@@ -10,6 +10,7 @@ use polars::prelude::*;
 use super::frame::{self, pe};
 use crate::features::{self, top_levels, FeatureParams};
 use crate::models::{CategoricalColumns, ModelInput};
+use crate::run::RunError;
 use crate::Error;
 
 /// A table ready for [`super::train`]: numeric and categorical model inputs, the 0/1 label and
@@ -226,10 +227,12 @@ pub fn response_rows_from(
         ],
     );
     if !lack.is_empty() {
-        return Err(Error::Usage(format!(
-            "the contacts table lacks {} (needed for training rows)",
-            frame::quoted(&lack)
-        )));
+        return Err(RunError::MissingColumn {
+            table: "the contacts table".into(),
+            columns: frame::quoted(&lack),
+            hint: " (needed for training rows)".into(),
+        }
+        .into());
     }
     let contact_days = contacts
         .column("contact_date")
@@ -240,7 +243,12 @@ pub fn response_rows_from(
         .map_err(pe)?;
     let contact_days = contact_days.i32().map_err(pe)?;
     let (Some(first), Some(last)) = (contact_days.min(), contact_days.max()) else {
-        return Err(Error::Usage("the contacts table has no rows".into()));
+        return Err(RunError::InvalidData {
+            what: "the contacts table".into(),
+            expected: "at least one contact".into(),
+            found: "no rows".into(),
+        }
+        .into());
     };
     let as_of = |d: i32| date_of(i64::from(d) - 1);
     let levels = fixed_levels(history, customers, as_of(last), params)?;
@@ -263,11 +271,16 @@ pub fn response_rows_from(
         .collect();
     let rows = history.rows_at(&queries, &params)?;
     if rows.kept.is_empty() {
-        return Err(Error::Usage(format!(
-            "no contacted customer has a purchase before their contact day (contacts from {} to {})",
-            date_of(i64::from(first)),
-            date_of(i64::from(last))
-        )));
+        return Err(RunError::InvalidData {
+            what: format!(
+                "contacts from {} to {}",
+                date_of(i64::from(first)),
+                date_of(i64::from(last))
+            ),
+            expected: "a contacted customer with a purchase before their contact day".into(),
+            found: "none".into(),
+        }
+        .into());
     }
     let contact_columns: Vec<String> = contacts
         .get_column_names()
@@ -275,9 +288,11 @@ pub fn response_rows_from(
         .map(|c| c.to_string())
         .collect();
     if let Some(clash) = rows.names.iter().find(|n| contact_columns.contains(n)) {
-        return Err(Error::Usage(format!(
-            "contacts column `{clash}` has the name of a feature; rename it in the config"
-        )));
+        return Err(RunError::Conflict {
+            what: format!("contacts column `{clash}` has the name of a feature"),
+            expected: "a name of its own; rename it in the config".into(),
+        }
+        .into());
     }
     let kept: Vec<IdxSize> = rows.kept.iter().map(|q| *q as IdxSize).collect();
     let joined = contacts
@@ -305,7 +320,7 @@ pub fn response_rows_from(
     }
     let width = rows.names.len();
     let numeric = Array2::from_shape_vec((rows.kept.len(), width), rows.values)
-        .map_err(|e| Error::Usage(format!("training rows: {e}")))?;
+        .map_err(|e| RunError::internal(format!("training rows: {e}")))?;
     let feature_names = rows.names;
     let labels = frame::label_column(&joined, "responded", "the contacts table")?;
     let dates: Vec<i64> = {
@@ -360,9 +375,6 @@ pub fn churn_rows_from(
     params: &FeatureParams,
     cap: Option<RowCap>,
 ) -> Result<TrainingTable, Error> {
-    if horizon_days == 0 {
-        return Err(Error::Usage("--horizon-days must be at least 1".into()));
-    }
     let start = as_of - Duration::days(i64::from(horizon_days));
     let levels = fixed_levels(history, customers, start, params)?;
     let params = FeatureParams {
@@ -435,11 +447,12 @@ pub fn table_rows(df: &DataFrame, spec: &TableSpec) -> Result<TrainingTable, Err
     wanted.extend(spec.id.iter().cloned());
     let lack = frame::missing(df, &wanted);
     if !lack.is_empty() {
-        return Err(Error::Usage(format!(
-            "`{}` lacks the column(s) {}",
-            spec.source,
-            frame::quoted(&lack)
-        )));
+        return Err(RunError::MissingColumn {
+            table: format!("`{}`", spec.source),
+            columns: frame::quoted(&lack),
+            hint: String::new(),
+        }
+        .into());
     }
     let numeric_names: Vec<String> = match &spec.features {
         Some(f) => f.clone(),
@@ -457,10 +470,11 @@ pub fn table_rows(df: &DataFrame, spec: &TableSpec) -> Result<TrainingTable, Err
             .collect(),
     };
     if numeric_names.is_empty() && spec.categorical.is_empty() {
-        return Err(Error::Usage(format!(
-            "`{}` has no input column: name them with --features/--categorical",
-            spec.source
-        )));
+        return Err(RunError::missing(
+            format!("`{}` has no input column", spec.source),
+            "name them with `--features`/`--categorical`",
+        )
+        .into());
     }
     let what = format!("`{}`", spec.source);
     let numeric = frame::numeric_matrix(df, &numeric_names, &what)?;

@@ -12,6 +12,7 @@ use crate::io;
 use crate::models::artifact::check_range;
 use crate::models::drift::{add_counts, column_bin_counts, psi, psi_of_counts, ColumnReference};
 use crate::models::{ArtifactModel, CategoricalColumns, ModelArtifact, ModelInput};
+use crate::run::RunError;
 use crate::Error;
 
 /// PSI of one input column against its training distribution.
@@ -91,12 +92,17 @@ fn inputs(a: &ModelArtifact, df: &DataFrame) -> Result<Inputs, Error> {
         .collect();
     let lack = frame::missing(df, names.iter().chain(&cats));
     if !lack.is_empty() {
-        return Err(Error::Usage(format!(
-            "the input lacks {} of the model's {} input columns: {}",
-            lack.len(),
-            names.len() + cats.len(),
-            frame::quoted(&lack)
-        )));
+        return Err(RunError::MissingColumn {
+            table: "the input".into(),
+            columns: format!(
+                "{} of the model's {} input columns: {}",
+                lack.len(),
+                names.len() + cats.len(),
+                frame::quoted(&lack)
+            ),
+            hint: String::new(),
+        }
+        .into());
     }
     Ok(Inputs {
         numeric: frame::numeric_matrix(df, &names, "the input")?,
@@ -124,7 +130,7 @@ fn drift_columns<'a>(
             let j = names
                 .iter()
                 .position(|c| c == &d.name)
-                .ok_or_else(|| Error::Usage(format!("the input lacks `{}`", d.name)))?;
+                .ok_or_else(|| frame::lacks("the input", &d.name))?;
             Ok((j, d.shares.as_slice(), d.edges.as_slice()))
         })
         .collect()
@@ -239,7 +245,7 @@ pub fn score_file(
     strings.extend(id_col);
     let df = io::read_table(input, &strings)?;
     let (mut scored, drift) = score_frame(a, &df, id_col, strict).map_err(|e| match e {
-        Error::Usage(m) => Error::Usage(format!("`{}`: {m}", input.display())),
+        Error::Run(e) => Error::Run(e.in_file(input)),
         other => other,
     })?;
     io::write_table_with(out, &mut scored, cells)?;
