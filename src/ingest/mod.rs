@@ -8,6 +8,7 @@
 
 mod config;
 mod diagnose;
+mod lines;
 mod pieces;
 mod read;
 mod schema;

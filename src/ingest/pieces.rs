@@ -21,6 +21,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::config::SourceSpec;
+use super::lines::RecordLines;
 use super::read::{self, Layout, Pieces, RawTable};
 use super::schema::TableKind;
 use super::summary::TableSummary;
@@ -64,7 +65,6 @@ pub fn load_table_in_pieces<E: From<IngestError>>(
     // The columns, from the header and the first record alone: every piece is parsed later.
     let sample = pieces.sample()?;
     let columns = validate::duplicate_columns_of(&sample, table, spec)?;
-    let file_first_line = sample.first_line as i64;
     drop(sample);
     let reopen = || -> Result<Pieces, IngestError> {
         match read::pieces(path, spec, table, piece_bytes)? {
@@ -73,17 +73,18 @@ pub fn load_table_in_pieces<E: From<IngestError>>(
         }
     };
     let t0 = std::time::Instant::now();
-    let copies = later_copies(&reopen, &columns, file_first_line)?;
+    let copies = later_copies(&reopen, &columns)?;
     let duplicate_seconds = t0.elapsed().as_secs_f64();
 
     let mut rejects: Vec<DataFrame> = Vec::new();
     let mut summary: Option<TableSummary> = None;
     let mut customers: HashSet<PlSmallStr> = HashSet::new();
     let mut count = 0;
+    // The file's row of the piece's first row.
+    let mut first_row = 0u64;
     for (i, raw) in reopen()?.enumerate() {
         let raw = raw?;
         count += 1;
-        let first_row = (raw.first_line as i64 - file_first_line) as u64;
         let rows = raw.frame.height();
         check_records(&raw.path, i, rows, &copies.records)?;
         let dups = Duplicates::at(
@@ -108,6 +109,7 @@ pub fn load_table_in_pieces<E: From<IngestError>>(
         });
         rejects.push(v.rejects);
         sink(v.frame)?;
+        first_row += rows as u64;
     }
     let mut summary = summary.ok_or_else(|| bug("no piece read"))?;
     summary.customers = customers.len();
@@ -156,7 +158,7 @@ fn pe(path: &Path) -> impl Fn(PolarsError) -> IngestError + '_ {
 
 /// The rows of the whole file that copy an earlier row, and the rows of each piece.
 struct Copies {
-    /// Later copy (global row) → line of its first copy.
+    /// Later copy (row of the file) → line of its first copy.
     later: BTreeMap<u64, i64>,
     /// Records per piece, in order: each parsed piece must have as many rows.
     records: Vec<usize>,
@@ -170,15 +172,17 @@ struct Copies {
 fn later_copies(
     reopen: &dyn Fn() -> Result<Pieces, IngestError>,
     columns: &validate::DuplicateColumns,
-    file_first_line: i64,
 ) -> Result<Copies, IngestError> {
     let mut hashes: Vec<u64> = Vec::new();
     let mut records = Vec::new();
     let pieces = reopen()?;
     let separator = pieces.separator();
+    // The line of every row of the file, for the first copies.
+    let mut lines = RecordLines::starting_at(pieces.next_line());
     pieces.scan(|bytes| {
         let h = read::record_hashes(bytes, separator, &columns.id_positions);
         records.push(h.len());
+        lines.feed_records(bytes, h.len() as u64);
         hashes.extend(h);
     })?;
     let Some(shared) = validate::repeated_hashes(&hashes) else {
@@ -250,7 +254,7 @@ fn later_copies(
         .map(|(later, first)| {
             (
                 candidates[*later as usize],
-                candidates[*first as usize] as i64 + file_first_line,
+                lines.line(candidates[*first as usize]) as i64,
             )
         })
         .collect();
@@ -374,6 +378,39 @@ mod tests {
         )
         .unwrap();
         assert!(pieces.pieces > 3, "{}", pieces.pieces);
+    }
+
+    /// Rejects name the line their record starts on, through quoted line feeds (in the header
+    /// too, with CRLF too), in pieces as whole: quoted values at piece boundaries, copies whose
+    /// first copy is in an earlier piece.
+    #[test]
+    fn pieces_name_the_lines_of_the_whole_file() {
+        for (header, shift) in [("category", 0), ("\"cate\ngory\"", 1)] {
+            for end in ["\n", "\r\n"] {
+                let csv = format!(
+                    "order_id,customer_id,order_date,amount,{header}\n\
+                     1,a,2024-01-01,5,\"home\ngarden\"\n\
+                     2,b,2024-13-01,6,books\n\
+                     3,c,2024-01-01,7,\"x\n\ny\"\n\
+                     1,a,2024-01-01,5,\"home\ngarden\"\n\
+                     4,,2024-01-01,8,\"p\nq\"\n\
+                     3,c,2024-01-01,7,\"x\n\ny\"\n\
+                     5,d,2024-01-01,z,toys\n"
+                )
+                .replace('\n', end);
+                // Whole first: the last result is read in pieces.
+                let s = check(&csv, &[1 << 20, 1, 16, 40, 64]);
+                assert!(s.pieces > 1, "{}", s.pieces);
+                let want: Vec<(i64, String)> = vec![
+                    (4 + shift, "2024-13-01".into()),
+                    (8 + shift, format!("same as line {}", 2 + shift)),
+                    (10 + shift, String::new()),
+                    (12 + shift, format!("same as line {}", 5 + shift)),
+                    (15 + shift, "z".into()),
+                ];
+                assert_eq!(validate::lines_and_values(&s.rejects), want, "{csv:?}");
+            }
+        }
     }
 
     #[test]

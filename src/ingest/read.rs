@@ -4,11 +4,13 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use polars::prelude::*;
 
 use super::config::{Delimiter, SourceFormat, SourceSpec};
 use super::diagnose::{self, Dialect};
+use super::lines::RecordLines;
 use super::schema::TableKind;
 use super::IngestError;
 
@@ -18,10 +20,55 @@ pub struct RawTable {
     pub path: PathBuf,
     /// Every column as `String`, in file order.
     pub frame: DataFrame,
-    /// The line number of the first data row (1-based): 2 with a header, 1 without.
-    pub first_line: usize,
     /// Whether the file's own header named the columns (headerless files get `column_1`…).
     pub has_header: bool,
+    /// The line of the file on which each row starts: set when read, or on first use (see
+    /// [`RawTable::lines`]).
+    lines: OnceLock<RecordLines>,
+}
+
+impl RawTable {
+    fn new(path: &Path, frame: DataFrame, has_header: bool, lines: Option<RecordLines>) -> Self {
+        RawTable {
+            path: path.to_path_buf(),
+            frame,
+            has_header,
+            lines: lines.map(OnceLock::from).unwrap_or_default(),
+        }
+    }
+
+    /// The line of the file (1-based, the header is line 1) on which each row starts, counted
+    /// through line feeds inside quoted values. A delimited file polars read whole is scanned
+    /// for them only here, once, when a line is first needed (a reject, a duplicate): a file
+    /// without a bad row is not read a second time.
+    pub(crate) fn lines(&self) -> Result<&RecordLines, IngestError> {
+        if let Some(lines) = self.lines.get() {
+            return Ok(lines);
+        }
+        let scanned = scan_lines(&self.path, self.has_header)?;
+        Ok(self.lines.get_or_init(|| scanned))
+    }
+}
+
+/// The lines of the rows of the delimited file at `path`, by one pass over its bytes in
+/// blocks (memory stays bounded).
+fn scan_lines(path: &Path, has_header: bool) -> Result<RecordLines, IngestError> {
+    let read_err = |source| IngestError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(read_err)?;
+    let mut block = vec![0; 1 << 20];
+    let mut lines = RecordLines::starting_at(1);
+    loop {
+        match file.read(&mut block) {
+            Ok(0) => break,
+            Ok(n) => lines.feed(&block[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(read_err(e)),
+        }
+    }
+    Ok(lines.skip(u64::from(has_header)))
 }
 
 /// Reads a source file (CSV/whitespace text or Parquet) with every column as text.
@@ -124,12 +171,12 @@ fn read_parquet(path: &Path) -> Result<RawTable, IngestError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let frame = DataFrame::new_infer_height(columns).map_err(polars_err(path))?;
-    Ok(RawTable {
-        path: path.to_path_buf(),
+    Ok(RawTable::new(
+        path,
         frame,
-        first_line: 1,
-        has_header: true,
-    })
+        true,
+        Some(RecordLines::starting_at(1)),
+    ))
 }
 
 /// Renders floats with the shortest text that parses back to the same value, so CSV and Parquet
@@ -152,7 +199,7 @@ fn read_delimited(
         d => d,
     };
     let options = |separator: u8, quote: Option<u8>| csv_options(has_header, separator, quote);
-    let frame = match delimiter {
+    let (frame, lines) = match delimiter {
         Delimiter::Byte(sep) => {
             let dialect = Dialect {
                 sep,
@@ -162,13 +209,15 @@ fn read_delimited(
             if has_header {
                 check_header(path, &read_header(path)?, dialect)?;
             }
-            options(sep, Some(b'"'))
+            let frame = options(sep, Some(b'"'))
                 .try_into_reader_with_file_path(Some(path.to_path_buf()))
                 .and_then(|r| r.finish())
                 .map_err(|e| match std::fs::read(path) {
                     Ok(bytes) => parse_failure(path, e, &bytes, dialect, 0),
                     Err(_) => unparsed(path, &e),
-                })?
+                })?;
+            // Quoted values may hold line feeds: found when a line is first needed.
+            (frame, None)
         }
         Delimiter::Whitespace | Delimiter::Auto => {
             // polars has no "runs of whitespace" separator: normalise each line to
@@ -183,19 +232,17 @@ fn read_delimited(
                 let end = memchr::memchr(b'\n', &bytes).map_or(bytes.len(), |i| i + 1);
                 check_header(path, &bytes[..end], dialect)?;
             }
-            options(b'\t', None)
+            let frame = options(b'\t', None)
                 .into_reader_with_file_handle(Cursor::new(&bytes[..]))
                 .finish()
-                .map_err(|e| parse_failure(path, e, &bytes, dialect, 0))?
+                .map_err(|e| parse_failure(path, e, &bytes, dialect, 0))?;
+            // No quotes: one line per record, as the rewrite keeps them.
+            let first_line = if has_header { 2 } else { 1 };
+            (frame, Some(RecordLines::starting_at(first_line)))
         }
     };
     let frame = trim_names(frame).map_err(polars_err(path))?;
-    Ok(RawTable {
-        path: path.to_path_buf(),
-        frame,
-        first_line: if has_header { 2 } else { 1 },
-        has_header,
-    })
+    Ok(RawTable::new(path, frame, has_header, lines))
 }
 
 /// The header record of a file (with its line end), read up to its end.
@@ -273,9 +320,9 @@ fn unparsed(path: &Path, e: &PolarsError) -> IngestError {
 
 /// A delimited source read in pieces of about `piece_bytes`, each cut at the end of a record:
 /// for files too large to hold as one frame of text (200M order lines as text columns take
-/// ~22 GB). Every piece is a [`RawTable`] whose `first_line` continues the previous one, with the
-/// file's own column names, so validating the pieces one by one names the same lines as
-/// validating the whole file. The first piece is read without a schema, as [`read_raw`] reads the
+/// ~22 GB). Every piece is a [`RawTable`] whose lines continue the previous piece's (quoted line
+/// feeds counted), with the file's own column names, so validating the pieces one by one names
+/// the same lines as validating the whole file. The first piece is read without a schema, as [`read_raw`] reads the
 /// whole file; later pieces get its schema, so every piece has the same columns.
 pub struct Pieces {
     path: PathBuf,
@@ -289,7 +336,8 @@ pub struct Pieces {
     /// Bytes read past the last cut: the start of the next piece.
     carry: Vec<u8>,
     schema: Option<SchemaRef>,
-    rows: usize,
+    /// The line of the file on which the next piece starts.
+    next_line: u64,
     at_end: bool,
     emitted: bool,
     /// Bytes of the file before `carry`: where the next record starts.
@@ -338,7 +386,7 @@ pub fn pieces(
         piece_bytes: piece_bytes.max(1),
         carry: Vec::new(),
         schema: None,
-        rows: 0,
+        next_line: 1,
         at_end: false,
         emitted: false,
         consumed: 0,
@@ -360,6 +408,7 @@ pub fn pieces(
             }
         }
         check_header(path, &p.header, p.dialect())?;
+        p.next_line += p.header_lines();
     }
     Ok(Layout::Pieces(p))
 }
@@ -368,6 +417,11 @@ impl Pieces {
     /// The separator between fields.
     pub fn separator(&self) -> u8 {
         self.separator
+    }
+
+    /// The line of the file on which the next piece starts (the first, before any is read).
+    pub fn next_line(&self) -> u64 {
+        self.next_line
     }
 
     /// The size of the file in bytes.
@@ -389,8 +443,7 @@ impl Pieces {
             self.fill(self.carry.len() + (64 << 10))?;
         };
         let first = self.carry[..cut].to_vec();
-        let offset = self.consumed;
-        self.parse(first, offset)
+        self.parse(first)
     }
 
     fn dialect(&self) -> Dialect {
@@ -401,20 +454,9 @@ impl Pieces {
         }
     }
 
-    /// Line feeds in the file's first `offset` bytes (read again: only for a message).
-    fn lines_before(&self, offset: u64) -> Option<u64> {
-        let file = File::open(&self.path).ok()?;
-        let mut reader = BufReader::with_capacity(1 << 20, file.take(offset));
-        let mut lines = 0;
-        loop {
-            let buf = reader.fill_buf().ok()?;
-            if buf.is_empty() {
-                return Some(lines);
-            }
-            lines += memchr::memchr_iter(b'\n', buf).count() as u64;
-            let n = buf.len();
-            reader.consume(n);
-        }
+    /// The lines of the header record (quoted line feeds included).
+    fn header_lines(&self) -> u64 {
+        memchr::memchr_iter(b'\n', &self.header).count() as u64
     }
 
     /// Fails when the record at the front of `carry` is already `len` bytes long without its end.
@@ -497,8 +539,8 @@ impl Pieces {
         Ok(())
     }
 
-    /// Parses the piece `bytes`, which start at byte `offset` of the file.
-    fn parse(&mut self, bytes: Vec<u8>, offset: u64) -> Result<RawTable, IngestError> {
+    /// Parses the piece `bytes` (whole records, the next of the file).
+    fn parse(&mut self, bytes: Vec<u8>) -> Result<RawTable, IngestError> {
         let mut input = Vec::with_capacity(self.header.len() + bytes.len());
         input.extend_from_slice(&self.header);
         input.extend_from_slice(&bytes);
@@ -507,27 +549,28 @@ impl Pieces {
             .with_schema(self.schema.clone())
             .into_reader_with_file_handle(Cursor::new(&input[..]))
             .finish()
-            .map_err(|e| self.piece_failure(e, &input, offset))?;
+            .map_err(|e| self.piece_failure(e, &input))?;
         let frame = trim_names(frame).map_err(polars_err(&self.path))?;
         if self.schema.is_none() {
             self.schema = Some(frame.schema().clone());
         }
-        let first_line = self.rows + if self.has_header { 2 } else { 1 };
-        self.rows += frame.height();
-        Ok(RawTable {
-            path: self.path.clone(),
+        let mut lines = RecordLines::starting_at(self.next_line);
+        lines.feed_records(&input[self.header.len()..], frame.height() as u64);
+        self.next_line = lines.next_line();
+        Ok(RawTable::new(
+            &self.path,
             frame,
-            first_line,
-            has_header: self.has_header,
-        })
+            self.has_header,
+            Some(lines),
+        ))
     }
 }
 
 impl Pieces {
-    /// [`parse_failure`] for a piece (the header, then the bytes from `offset`): lines past the
-    /// header are lines of the file.
-    fn piece_failure(&self, e: PolarsError, input: &[u8], offset: u64) -> IngestError {
-        let header_lines = memchr::memchr_iter(b'\n', &self.header).count() as u64;
+    /// [`parse_failure`] for a piece (the header, then the piece's bytes): lines past the header
+    /// are lines of the piece, which starts on line `next_line` of the file.
+    fn piece_failure(&self, e: PolarsError, input: &[u8]) -> IngestError {
+        let header_lines = self.header_lines();
         match parse_failure(&self.path, e, input, self.dialect(), 0) {
             IngestError::Parse {
                 path,
@@ -537,7 +580,7 @@ impl Pieces {
                 found,
             } if line > header_lines => IngestError::Parse {
                 path,
-                line: line - header_lines + self.lines_before(offset).unwrap_or(0),
+                line: line - header_lines + self.next_line - 1,
                 column,
                 expected,
                 found,
@@ -612,8 +655,7 @@ impl Iterator for Pieces {
             Err(e) => return Some(Err(e)),
         };
         self.emitted = true;
-        let offset = self.consumed - bytes.len() as u64;
-        Some(self.parse(bytes, offset))
+        Some(self.parse(bytes))
     }
 }
 

@@ -6,12 +6,14 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::path::Path;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::config::{ColumnRef, SourceSpec};
+use super::lines::RecordLines;
 use super::read::RawTable;
 use super::schema::{ColumnType, TableKind};
 use super::summary::TableSummary;
@@ -134,13 +136,18 @@ pub(crate) fn validate_piece(
         path: raw.path.clone(),
         source,
     };
-    let first_line = raw.first_line as i64;
     let piece = duplicates.is_some();
     let dups = match duplicates {
         Some(d) => d,
-        None => find_duplicates(&raw.frame, &key_order, &hashed)
-            .map_err(polars_err)?
-            .with_lines(first_line),
+        None => {
+            let d = find_duplicates(&raw.frame, &key_order, &hashed).map_err(polars_err)?;
+            // Only a rejected copy names its first copy's line.
+            if has_order_id && !d.first_copy.is_empty() {
+                d.with_lines(raw.lines()?)
+            } else {
+                d
+            }
+        }
     };
     let mut bad = stages
         .bad_flags
@@ -190,7 +197,7 @@ pub(crate) fn validate_piece(
     let bad_rows = all.filter(&bad_mask).map_err(polars_err)?;
     let mut rescued: Option<DataFrame> = None;
     let rejects = if bad_rows.height() == 0 {
-        rejects_frame(&bad_rows, &raw, &mapped, date_format, as_of, None).map_err(polars_err)?
+        no_rejects().map_err(polars_err)?
     } else {
         let rows = bad_rows
             .column(ROW)
@@ -270,14 +277,19 @@ pub(crate) fn validate_piece(
         } else {
             None
         };
-        rejects_frame(
-            &detailed,
-            &raw,
-            &mapped,
-            date_format,
-            as_of,
-            first_seen.as_deref(),
-        )
+        if detailed.height() == 0 {
+            no_rejects()
+        } else {
+            rejects_frame(
+                &detailed,
+                &raw.path,
+                raw.lines()?,
+                &mapped,
+                date_format,
+                as_of,
+                first_seen.as_deref(),
+            )
+        }
         .map_err(polars_err)?
     };
 
@@ -358,10 +370,10 @@ impl Duplicates {
         }
     }
 
-    /// First copies named by their line (row + the line of row 0) rather than their row.
-    fn with_lines(mut self, first_line: i64) -> Duplicates {
+    /// First copies named by their line rather than their row.
+    fn with_lines(mut self, lines: &RecordLines) -> Duplicates {
         for f in self.first_copy.values_mut() {
-            *f += first_line;
+            *f = lines.line(*f as u64) as i64;
         }
         self
     }
@@ -1118,30 +1130,35 @@ fn type_extra_columns(mut frame: DataFrame, extras: &[String]) -> PolarsResult<D
     Ok(frame)
 }
 
+/// The rejects of a table without a bad row: the columns alone.
+fn no_rejects() -> PolarsResult<DataFrame> {
+    let string = |name: &str| Column::new_empty(name.into(), &DataType::String);
+    DataFrame::new(
+        0,
+        vec![
+            string("file"),
+            Column::new_empty("line".into(), &DataType::Int64),
+            string("column"),
+            string("source_column"),
+            string("reason"),
+            string("value"),
+            string("expected"),
+        ],
+    )
+}
+
+/// The rejects of the `bad` rows (at least one) of the file at `path`, whose rows start on
+/// `lines`.
 fn rejects_frame(
     bad: &DataFrame,
-    raw: &RawTable,
+    path: &Path,
+    lines: &RecordLines,
     mapped: &[Mapped],
     date_format: Option<&str>,
     as_of: Option<NaiveDate>,
     first_seen_line: Option<&[Option<i64>]>,
 ) -> PolarsResult<DataFrame> {
     let n = bad.height();
-    if n == 0 {
-        let string = |name: &str| Column::new_empty(name.into(), &DataType::String);
-        return DataFrame::new(
-            0,
-            vec![
-                string("file"),
-                Column::new_empty("line".into(), &DataType::Int64),
-                string("column"),
-                string("source_column"),
-                string("reason"),
-                string("value"),
-                string("expected"),
-            ],
-        );
-    }
     let expected: BTreeMap<&str, String> = mapped
         .iter()
         .map(|m| (m.canonical.as_str(), m.kind.expected(date_format)))
@@ -1154,12 +1171,14 @@ fn rejects_frame(
         .iter()
         .map(|m| (m.canonical.as_str(), m.source.as_str()))
         .collect();
-    let file = raw.path.display().to_string();
-    let rows = bad.column(ROW)?.cast(&DataType::Int64)?;
-    let line = rows
-        .i64()?
-        .apply_values(|r| r + raw.first_line as i64)
-        .with_name("line".into());
+    let file = path.display().to_string();
+    let line: Int64Chunked = bad
+        .column(ROW)?
+        .idx()?
+        .iter()
+        .map(|r| r.map(|r| lines.line(u64::from(r)) as i64))
+        .collect();
+    let line = line.with_name("line".into());
     let column = bad.column(COLUMN)?.str()?.clone();
     let source_column: StringChunked = column
         .iter()
@@ -1209,6 +1228,20 @@ fn rejects_frame(
             expected_col.with_name("expected".into()).into_column(),
         ],
     )
+}
+
+/// The `line` and `value` (empty when missing) of each reject, for tests.
+#[cfg(test)]
+pub(crate) fn lines_and_values(rejects: &DataFrame) -> Vec<(i64, String)> {
+    let column = |name: &str| rejects.column(name).unwrap().as_materialized_series().clone();
+    let (lines, values) = (column("line"), column("value"));
+    lines
+        .i64()
+        .unwrap()
+        .iter()
+        .zip(values.str().unwrap().iter())
+        .map(|(l, v)| (l.unwrap(), v.unwrap_or_default().to_string()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -1359,6 +1392,70 @@ mod tests {
         );
         let without = format!("{HEADER}a,2024-01-01,5\na,2024-01-01,5\n");
         assert_eq!(check(&without, SourceSpec::default(), None), (2, vec![]));
+    }
+
+    /// Validates `text` whole as transactions: each reject's line and value.
+    fn reject_lines(text: &str, spec: &SourceSpec) -> Vec<(i64, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, text).unwrap();
+        let raw = read_raw(&path, spec, TableKind::Transactions).unwrap();
+        let v = validate(raw, TableKind::Transactions, spec, None).unwrap();
+        lines_and_values(&v.rejects)
+    }
+
+    /// Every reject names the line its record starts on, header = line 1: a quoted value's line
+    /// feeds count (in the header too), with LF or CRLF line ends, with or without a header;
+    /// a duplicate names its first copy's line.
+    #[test]
+    fn rejects_name_the_line_each_record_starts_on() {
+        let body = "1,a,2024-01-01,5,\"two\nlines\"\n\
+                    2,b,2024-13-01,5,x\n\
+                    3,c,2024-01-01,5,\"three\n\nlines\"\n\
+                    4,,2024-01-01,5,x\n\
+                    3,c,2024-01-01,5,\"three\n\nlines\"\n\
+                    5,d,2024-01-01,y,x\n";
+        let headerless = SourceSpec {
+            header: Some(false),
+            columns: ["order_id", "customer_id", "order_date", "amount"]
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.to_string(), ColumnRef::Position(i + 1)))
+                .collect(),
+            ..SourceSpec::default()
+        };
+        for (header, spec, shift) in [
+            ("order_id,customer_id,order_date,amount,note\n", SourceSpec::default(), 0),
+            (
+                "order_id,customer_id,order_date,amount,\"free\ntext\"\n",
+                SourceSpec::default(),
+                1,
+            ),
+            ("", headerless, -1),
+        ] {
+            for end in ["\n", "\r\n"] {
+                let text = format!("{header}{body}").replace('\n', end);
+                let want: Vec<(i64, String)> = vec![
+                    (4 + shift, "2024-13-01".into()),
+                    (8 + shift, String::new()),
+                    (9 + shift, format!("same as line {}", 5 + shift)),
+                    (12 + shift, "y".into()),
+                ];
+                assert_eq!(reject_lines(&text, &spec), want, "{text:?}");
+            }
+        }
+        // Whitespace-separated (no quotes): an empty line is a row too.
+        let spec = SourceSpec {
+            delimiter: Some("whitespace".into()),
+            ..SourceSpec::default()
+        };
+        assert_eq!(
+            reject_lines(
+                "customer_id order_date amount\r\na 2024-01-01 5\r\n\r\nb  2024-13-01 5\r\n",
+                &spec
+            ),
+            [(3, String::new()), (4, "2024-13-01".into())]
+        );
     }
 
     #[test]

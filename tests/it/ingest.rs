@@ -373,6 +373,40 @@ fn ids_are_read_by_the_identity_rule() {
         .contains("same as line 2"));
 }
 
+/// A value holding line feeds makes its record span several lines: the rejects after it name the
+/// line each record starts on (header = line 1), a duplicate its first copy's line.
+#[test]
+fn reject_lines_count_the_line_feeds_inside_quoted_values() {
+    let sb = Sandbox::new(&[]);
+    std::fs::write(
+        sb.path("t.csv"),
+        "order_id,customer_id,order_date,amount,note\r\n\
+         1,a,2024-01-01,5,\"gift\r\nwrap\"\r\n\
+         2,b,2024-13-01,6,\r\n\
+         3,c,2024-01-01,7,\"to the\r\nback\r\ndoor\"\r\n\
+         3,c,2024-01-01,7,\"to the\r\nback\r\ndoor\"\r\n\
+         4,d,2024-01-01,x,\r\n",
+    )
+    .unwrap();
+    let out = sb.run(&[
+        "ingest",
+        "--transactions",
+        "t.csv",
+        "--max-reject-rate",
+        "1",
+        "--out",
+        "out",
+    ]);
+    assert_ok(&out);
+    assert_eq!(
+        sb.read("out/rejects/transactions.csv"),
+        "file,line,column,source_column,reason,value,expected\n\
+         t.csv,4,order_date,order_date,bad_date,2024-13-01,an ISO date (YYYY-MM-DD) or datetime\n\
+         t.csv,8,*,*,duplicate,same as line 5,a row that differs from every earlier row\n\
+         t.csv,11,amount,amount,bad_number,x,a number\n"
+    );
+}
+
 /// Amounts past 10^11 and dates outside 1677-09-22..2262-04-11 are rejected with the value, not
 /// wrapped, clamped or kept and ignored.
 #[test]
