@@ -4,6 +4,7 @@
 pub mod clv;
 pub mod job;
 pub mod models;
+pub mod plan;
 pub mod segment;
 pub mod select;
 
