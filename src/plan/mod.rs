@@ -291,8 +291,8 @@ fn selection(
     }
     let mut counts: ExclusionCounts = ExclusionReason::PLAN.iter().map(|&r| (r, 0)).collect();
     let mut exclusions = Vec::new();
-    for i in 0..p.n_customers() {
-        let Some(k) = p.candidate_of[c][i] else {
+    for (i, &k) in p.candidate_of[c].iter().enumerate() {
+        let Some(k) = k else {
             continue;
         };
         let r = match p.status[c][k] {

@@ -243,6 +243,9 @@ proptest! {
     }
 }
 
+/// Contacts `(campaign, channel index, profit)`.
+type Contacts = Vec<(usize, usize, f64)>;
+
 /// Per customer, every feasible set of options `(campaign, channel index, profit)` within the
 /// caps and conflicts.
 fn customer_sets(inst: &Instance, i: usize) -> Vec<Vec<(usize, usize, f64)>> {
@@ -330,7 +333,7 @@ fn exact_optimum(inst: &Instance) -> f64 {
     let sets: Vec<_> = (0..n).map(|i| customer_sets(inst, i)).collect();
     fn go(
         inst: &Instance,
-        sets: &[Vec<Vec<(usize, usize, f64)>>],
+        sets: &[Vec<Contacts>],
         i: usize,
         acc: &mut Vec<(usize, usize, f64)>,
         best: &mut f64,
