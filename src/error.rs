@@ -37,6 +37,8 @@ pub enum Error {
     #[error(transparent)]
     Select(#[from] SelectError),
     #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
+    #[error(transparent)]
     Report(#[from] ReportError),
     #[error(transparent)]
     Run(#[from] RunError),
@@ -72,7 +74,7 @@ impl Error {
             Error::Clv(_) => EXIT_FAILURE,
             // Segment and selection errors are about their inputs: missing or non-finite
             // columns, invalid configs, duplicate ids.
-            Error::Segment(_) | Error::Select(_) => EXIT_BAD_INPUT,
+            Error::Segment(_) | Error::Select(_) | Error::Plan(_) => EXIT_BAD_INPUT,
             Error::Models(e) if e.is_bad_input() => EXIT_BAD_INPUT,
             Error::Models(_) => EXIT_FAILURE,
             Error::Report(_) => EXIT_FAILURE,

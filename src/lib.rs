@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod io;
 pub mod models;
 mod parallel;
+pub mod plan;
 pub mod report;
 pub mod run;
 pub mod segment;

@@ -6,6 +6,7 @@ mod features;
 mod ingest;
 mod inputs;
 mod models;
+mod plan;
 mod quickstart;
 mod report;
 mod run;
@@ -38,6 +39,7 @@ pub enum Command {
     Models(models::ModelsArgs),
     Clv(clv::ClvArgs),
     Select(select::SelectArgs),
+    Plan(plan::PlanArgs),
     Report(report::ReportArgs),
 }
 
@@ -71,6 +73,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Models(args) => models::run(args),
         Command::Clv(args) => clv::run(args),
         Command::Select(args) => select::run(args),
+        Command::Plan(args) => plan::run(args),
         Command::Report(args) => report::run(args),
     }
 }

@@ -70,24 +70,41 @@ pub enum IdPolicyArg {
     Numeric,
 }
 
-pub fn run(args: SelectArgs) -> anyhow::Result<()> {
-    let mut config = match &args.config {
+/// The ingest request of `select` and `plan`: the config (or the default), the id policy
+/// override, the reject threshold and the customers table.
+pub(super) fn ingest_request(
+    config: Option<&PathBuf>,
+    id_policy: Option<IdPolicyArg>,
+    max_reject_rate: Option<f64>,
+    customers: Option<&PathBuf>,
+) -> anyhow::Result<IngestRequest> {
+    let mut config = match config {
         Some(p) => IngestConfig::from_file(p).map_err(bullseye::Error::from)?,
         None => IngestConfig::default(),
     };
-    match args.id_policy {
+    match id_policy {
         Some(IdPolicyArg::Text) => config.ids.policy = IdPolicy::Text,
         Some(IdPolicyArg::Numeric) => config.ids.policy = IdPolicy::Numeric,
         None => {}
     }
     let mut ingest = IngestRequest {
         config,
-        max_reject_rate: args.max_reject_rate,
+        max_reject_rate,
         ..IngestRequest::default()
     };
-    if let Some(c) = &args.customers {
+    if let Some(c) = customers {
         ingest.files.insert(TableKind::Customers, c.clone());
     }
+    Ok(ingest)
+}
+
+pub fn run(args: SelectArgs) -> anyhow::Result<()> {
+    let ingest = ingest_request(
+        args.config.as_ref(),
+        args.id_policy,
+        args.max_reject_rate,
+        args.customers.as_ref(),
+    )?;
     let request = SelectRequest {
         scores: args.scores,
         campaign: args.campaign,

@@ -141,10 +141,7 @@ mod tests {
             [1, 2, 5, 8, 9, 11]
         );
         // CRLF line ends, inside quotes too; an empty line is a record.
-        assert_eq!(
-            lines(b"a,b\r\n1,\"x\r\ny\"\r\n\r\n3,4\r\n"),
-            [1, 2, 4, 5]
-        );
+        assert_eq!(lines(b"a,b\r\n1,\"x\r\ny\"\r\n\r\n3,4\r\n"), [1, 2, 4, 5]);
     }
 
     /// The header is record 0 of the file: a quoted line feed in it moves every row.
@@ -187,7 +184,10 @@ mod tests {
             file.feed_records(piece, n);
         }
         assert_eq!(first, [whole.line(0), whole.line(2), whole.line(4)]);
-        assert_eq!((0..6).map(|r| file.line(r)).collect::<Vec<_>>(), [1, 2, 4, 5, 8, 9]);
+        assert_eq!(
+            (0..6).map(|r| file.line(r)).collect::<Vec<_>>(),
+            [1, 2, 4, 5, 8, 9]
+        );
         assert_eq!(
             (0..6).map(|r| whole.line(r)).collect::<Vec<_>>(),
             [1, 2, 4, 5, 8, 9]

@@ -5,6 +5,7 @@ pub mod clv;
 pub mod error;
 pub mod job;
 pub mod models;
+pub mod plan;
 pub mod segment;
 pub mod select;
 pub mod settings;

@@ -45,7 +45,7 @@ use crate::{io, Error};
 pub const ID_COLUMN: &str = "customer_id";
 
 /// A side table the campaign names (a suppression list or the contact history), validated.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SideTable {
     /// Suppressions or contacts.
     pub table: TableKind,
@@ -516,10 +516,48 @@ pub fn select_from_frames(
     segment_column: Option<&str>,
     options: MatchOptions,
 ) -> Result<Selected, Error> {
+    let resolved = resolve_from_frames(
+        config,
+        campaign_dir,
+        scores,
+        customers,
+        suppressions,
+        segment_column,
+        options,
+    )?;
+    let mut selection = select_audience(config, &resolved.candidates)?;
+    selection.summary.matching = resolved.matching;
+    Ok(Selected {
+        selection,
+        side_tables: resolved.side_tables,
+        segment_column: segment_column.map(str::to_string),
+    })
+}
+
+/// A campaign's candidates, resolved from in-memory tables (see [`select_from_frames`]).
+#[derive(Debug)]
+pub struct Resolved {
+    pub candidates: Vec<Candidate>,
+    /// How the tables matched the scored customers.
+    pub matching: MatchReport,
+    /// The campaign's own side tables (whose rejects the caller writes).
+    pub side_tables: Vec<SideTable>,
+}
+
+/// The candidates of [`select_from_frames`], before selection.
+pub fn resolve_from_frames(
+    config: &CampaignConfig,
+    campaign_dir: &Path,
+    scores: &DataFrame,
+    customers: Option<&DataFrame>,
+    suppressions: Option<SideTable>,
+    segment_column: Option<&str>,
+    options: MatchOptions,
+) -> Result<Resolved, Error> {
     let mut side_tables = load_side_tables(config, campaign_dir)?;
     let own = side_tables.len();
     side_tables.extend(suppressions);
-    let (cands, matching) = candidates(
+    let (candidates, matching) = candidates(
         config,
         scores,
         customers,
@@ -529,12 +567,10 @@ pub fn select_from_frames(
     )?;
     // The sources' list was validated (and its rejects written) where it was loaded.
     side_tables.truncate(own);
-    let mut selection = select_audience(config, &cands)?;
-    selection.summary.matching = matching;
-    Ok(Selected {
-        selection,
+    Ok(Resolved {
+        candidates,
+        matching,
         side_tables,
-        segment_column: segment_column.map(str::to_string),
     })
 }
 
@@ -666,9 +702,20 @@ pub fn write_selection(
 /// What `select` writes into its folder; anything else there means the folder is not its own.
 const SELECT_OUTPUTS: [&str; 4] = ["audience.csv", "excluded.csv", "summary.json", "rejects"];
 
-/// The folder `select` publishes (`out`, made absolute) as parent and name, after checking that
-/// it holds nothing but an earlier selection: publishing replaces the whole folder.
-fn publish_target(out: &Path) -> Result<(PathBuf, String), Error> {
+/// Whether `entry` of an output folder is something `select` writes there (or a temporary file
+/// of older versions, which wrote into the folder itself).
+pub(crate) fn select_owns(entry: &Path) -> bool {
+    let file = entry
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    SELECT_OUTPUTS.contains(&file.as_str()) || (file.starts_with('.') && file.contains(".tmp-"))
+}
+
+/// The folder a command publishes (`out`, made absolute) as parent and name, after checking
+/// that every entry already in it is one the command `owns`: publishing replaces the whole
+/// folder.
+fn publish_target(out: &Path, owns: &dyn Fn(&Path) -> bool) -> Result<(PathBuf, String), Error> {
     let abs = std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf());
     let name = abs
         .file_name()
@@ -678,10 +725,8 @@ fn publish_target(out: &Path) -> Result<(PathBuf, String), Error> {
         let entries = std::fs::read_dir(&abs)
             .map_err(|e| in_folder(out, format!("expected a folder: {e}")))?;
         for entry in entries.flatten() {
-            let file = entry.file_name().to_string_lossy().into_owned();
-            // Temporary files of older versions, which wrote into the folder itself.
-            let temporary = file.starts_with('.') && file.contains(".tmp-");
-            if !SELECT_OUTPUTS.contains(&file.as_str()) && !temporary {
+            if !owns(&entry.path()) {
+                let file = entry.file_name().to_string_lossy().into_owned();
                 return Err(in_folder(
                     out,
                     format!(
@@ -699,29 +744,55 @@ fn publish_target(out: &Path) -> Result<(PathBuf, String), Error> {
     Ok((parent, name))
 }
 
-/// The `select` command: load everything, select, write the rejects (failing past the
-/// threshold), then the outputs. Everything is written into a staging folder beside `out` and
-/// published with one folder swap, so `out` holds the previous complete selection or the new one,
-/// never a mix. A failure that wrote rejects publishes them as `<out>.failed/`.
-pub fn select(request: &SelectRequest) -> Result<SelectOutcome, Error> {
-    let (parent, name) = publish_target(&request.out)?;
-    let staging = Staging::create(&parent, &name, request.lock_timeout)?;
-    let staging_text = staging.dir().display().to_string();
-    match select_into(request, staging.dir()) {
-        Ok(mut outcome) => {
+/// What a staged command wrote: its result, its warnings and the files it wrote.
+pub(crate) struct Written<T> {
+    pub value: T,
+    pub warnings: String,
+    pub written: Vec<PathBuf>,
+}
+
+/// Runs `write` into a staging folder beside `out` and publishes it with one folder swap, under
+/// the output lock, so `out` holds the previous complete result or the new one, never a mix.
+/// Paths in warnings and in the list of written files are renamed to `out`. A failure that
+/// wrote rejects publishes them as `<out>.failed/`. `owns`: see [`publish_target`].
+pub(crate) fn publish_staged<T>(
+    out: &Path,
+    lock_timeout: std::time::Duration,
+    owns: &dyn Fn(&Path) -> bool,
+    write: impl FnOnce(&Path) -> Result<Written<T>, Error>,
+) -> Result<Written<T>, Error> {
+    let (parent, name) = publish_target(out, owns)?;
+    let staging = Staging::create(&parent, &name, lock_timeout)?;
+    let staging_dir = staging.dir().to_path_buf();
+    let staging_text = staging_dir.display().to_string();
+    match write(&staging_dir) {
+        Ok(mut w) => {
             staging.publish()?;
-            let out_text = request.out.display().to_string();
-            outcome.warnings = outcome.warnings.replace(&staging_text, &out_text);
-            outcome.written = outcome
+            let out_text = out.display().to_string();
+            w.warnings = w.warnings.replace(&staging_text, &out_text);
+            w.written = w
                 .written
                 .iter()
-                .filter_map(|p| p.file_name())
-                .map(|f| request.out.join(f))
+                .filter_map(|p| p.strip_prefix(&staging_dir).ok())
+                .map(|f| out.join(f))
                 .collect();
-            Ok(outcome)
+            Ok(w)
         }
         Err(e) => Err(fail(e, staging)),
     }
+}
+
+/// The `select` command: load everything, select, write the rejects (failing past the
+/// threshold), then the outputs, published as one folder (see [`publish_staged`]).
+pub fn select(request: &SelectRequest) -> Result<SelectOutcome, Error> {
+    let w = publish_staged(&request.out, request.lock_timeout, &select_owns, |dir| {
+        select_into(request, dir)
+    })?;
+    Ok(SelectOutcome {
+        selection: w.value,
+        warnings: w.warnings,
+        written: w.written,
+    })
 }
 
 /// A failed selection: rejects, if any were written, are published alone as `<out>.failed/` for
@@ -767,58 +838,81 @@ fn keep_only(dir: &Path, keep: &str) -> bool {
         })
 }
 
-/// [`select`] writing into `dir`.
-fn select_into(request: &SelectRequest, dir: &Path) -> Result<SelectOutcome, Error> {
-    let mut config = load_campaign(&request.campaign)?;
-    if let Some(seed) = request.seed {
-        config.campaign.seed = seed;
-    }
-    let campaign_dir = request
-        .campaign
+/// The folder a campaign file's relative paths are resolved against.
+pub(crate) fn campaign_dir(campaign: &Path) -> &Path {
+    campaign
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    let seg = segment_column(&config, request.segment_column.as_deref())?;
-    let scores = io::read_table(&request.scores, &[ID_COLUMN])?;
+        .unwrap_or_else(|| Path::new("."))
+}
+
+/// How the command's ingest settings match the tables.
+pub(crate) fn match_options(ingest: &IngestRequest) -> MatchOptions {
+    MatchOptions {
+        id_policy: ingest.config.ids.policy,
+        max_reject_rate: ingest.max_reject_rate(),
+    }
+}
+
+/// The tables every campaign of a command reads: the scores, the customers table (consent) and
+/// the sources' suppression list, the latter two validated with their rejects under `dir`.
+pub(crate) struct SharedInputs {
+    pub scores: DataFrame,
+    pub customers: Option<DataFrame>,
+    pub suppressions: Option<SideTable>,
+}
+
+pub(crate) fn load_shared(
+    scores_path: &Path,
+    ingest: &IngestRequest,
+    dir: &Path,
+    warnings: &mut String,
+) -> Result<SharedInputs, Error> {
+    let scores = io::read_table(scores_path, &[ID_COLUMN])?;
     if scores.column(ID_COLUMN).is_err() {
         return Err(RunError::MissingColumn {
-            table: format!("`{}`", request.scores.display()),
+            table: format!("`{}`", scores_path.display()),
             columns: format!("`{ID_COLUMN}`"),
             hint: format!(" (found columns: {})", column_names(&scores)),
         }
         .into());
     }
-    let mut warnings = String::new();
-    let customers = match request.ingest.path(TableKind::Customers) {
-        Some(_) => Some(
-            super::load_checked(&request.ingest, TableKind::Customers, dir, &mut warnings)?.frame,
-        ),
+    let customers = match ingest.path(TableKind::Customers) {
+        Some(_) => Some(super::load_checked(ingest, TableKind::Customers, dir, warnings)?.frame),
         None => None,
     };
-    let suppressions = match request.ingest.path(TableKind::Suppressions) {
+    let suppressions = match ingest.path(TableKind::Suppressions) {
         Some(path) => Some(SideTable {
             table: TableKind::Suppressions,
-            validated: super::load_checked(
-                &request.ingest,
-                TableKind::Suppressions,
-                dir,
-                &mut warnings,
-            )?,
+            validated: super::load_checked(ingest, TableKind::Suppressions, dir, warnings)?,
             path,
         }),
         None => None,
     };
+    Ok(SharedInputs {
+        scores,
+        customers,
+        suppressions,
+    })
+}
+
+/// [`select`] writing into `dir`.
+fn select_into(request: &SelectRequest, dir: &Path) -> Result<Written<Selection>, Error> {
+    let mut config = load_campaign(&request.campaign)?;
+    if let Some(seed) = request.seed {
+        config.campaign.seed = seed;
+    }
+    let seg = segment_column(&config, request.segment_column.as_deref())?;
+    let mut warnings = String::new();
+    let shared = load_shared(&request.scores, &request.ingest, dir, &mut warnings)?;
     let mut selected = select_from_frames(
         &config,
-        campaign_dir,
-        &scores,
-        customers.as_ref(),
-        suppressions,
+        campaign_dir(&request.campaign),
+        &shared.scores,
+        shared.customers.as_ref(),
+        shared.suppressions,
         seg.as_deref(),
-        MatchOptions {
-            id_policy: request.ingest.config.ids.policy,
-            max_reject_rate: request.ingest.max_reject_rate(),
-        },
+        match_options(&request.ingest),
     )?;
     let summary = &selected.selection.summary;
     let used = resolve::channel_names([&config]);
@@ -831,8 +925,8 @@ fn select_into(request: &SelectRequest, dir: &Path) -> Result<SelectOutcome, Err
         request.ingest.max_reject_rate(),
     )?);
     let written = write_selection(dir, &selected.selection, seg.as_deref(), request.cells)?;
-    Ok(SelectOutcome {
-        selection: selected.selection,
+    Ok(Written {
+        value: selected.selection,
         warnings,
         written,
     })

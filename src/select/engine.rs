@@ -11,7 +11,10 @@ use crate::select::{
     ExclusionRow, Group, SelectError, Selection, Summary, SUMMARY_SCHEMA_VERSION,
 };
 
-fn validate(config: &CampaignConfig, candidates: &[Candidate]) -> Result<Vec<usize>, SelectError> {
+pub(crate) fn validate(
+    config: &CampaignConfig,
+    candidates: &[Candidate],
+) -> Result<Vec<usize>, SelectError> {
     let n_channels = config.channels.len();
     for c in candidates {
         for (field, found) in [("scores", c.scores.len()), ("consent", c.consent.len())] {
@@ -152,20 +155,7 @@ pub fn select_audience(
     for (pos, &(pi, o)) in chosen.iter().enumerate() {
         in_audience[pi] = true;
         let cand = &candidates[pool_cand[pi]];
-        audience.push(AudienceRow {
-            rank: pos + 1,
-            customer_id: cand.customer_id.clone(),
-            channel: config.channels[o.channel].name.clone(),
-            group: if is_control[pos] {
-                Group::Control
-            } else {
-                Group::Target
-            },
-            score: o.score,
-            expected_value: o.expected_value,
-            expected_profit: o.profit,
-            segment: cand.segment.clone(),
-        });
+        audience.push(audience_row(config, pos + 1, cand, &o, is_control[pos]));
     }
 
     let mut exclusions = Vec::new();
@@ -183,6 +173,64 @@ pub fn select_audience(
         });
     }
 
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let ranked_opts: Vec<ContactOption> = ranked.into_iter().map(|r| r.2).collect();
+    let contacts: Vec<(ContactOption, bool)> = chosen
+        .iter()
+        .zip(&is_control)
+        .map(|(&(_, o), &c)| (o, c))
+        .collect();
+    let summary = summarize(
+        config,
+        candidates.len(),
+        &contacts,
+        &ranked_opts,
+        counts,
+        (alloc.prices.lambda, alloc.prices.mu.clone()),
+    );
+    Ok(Selection {
+        audience,
+        exclusions,
+        summary,
+    })
+}
+
+/// One audience row: the customer, the option chosen, the group.
+pub(crate) fn audience_row(
+    config: &CampaignConfig,
+    rank: usize,
+    cand: &Candidate,
+    o: &ContactOption,
+    control: bool,
+) -> AudienceRow {
+    AudienceRow {
+        rank,
+        customer_id: cand.customer_id.clone(),
+        channel: config.channels[o.channel].name.clone(),
+        group: if control {
+            Group::Control
+        } else {
+            Group::Target
+        },
+        score: o.score,
+        expected_value: o.expected_value,
+        expected_profit: o.profit,
+        segment: cand.segment.clone(),
+    }
+}
+
+/// The summary of an audience: `contacts` are (option, is control) in rank order, `ranked` the
+/// best option of every candidate by key (for the profit curve), `prices` the budget price and
+/// the capacity prices the allocation used.
+pub(crate) fn summarize(
+    config: &CampaignConfig,
+    n_candidates: usize,
+    contacts: &[(ContactOption, bool)],
+    ranked: &[ContactOption],
+    counts: ExclusionCounts,
+    prices: (f64, Vec<f64>),
+) -> Summary {
+    let camp = &config.campaign;
     let mut per_channel: Vec<ChannelCounts> = config
         .channels
         .iter()
@@ -194,9 +242,9 @@ pub fn select_audience(
         })
         .collect();
     let (mut responders, mut revenue, mut spent, mut control_responders) = (0.0, 0.0, 0.0, 0.0);
-    for (pos, &(_, o)) in chosen.iter().enumerate() {
+    for &(o, control) in contacts {
         let pc = &mut per_channel[o.channel];
-        if is_control[pos] {
+        if control {
             pc.control += 1;
             control_responders += o.score;
         } else {
@@ -207,20 +255,18 @@ pub fn select_audience(
             spent += o.cost;
         }
     }
-    let control_size = is_control.iter().filter(|&&c| c).count();
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let ranked_opts: Vec<ContactOption> = ranked.into_iter().map(|r| r.2).collect();
-    let summary = Summary {
+    let control_size = contacts.iter().filter(|c| c.1).count();
+    Summary {
         schema_version: SUMMARY_SCHEMA_VERSION,
         campaign: camp.name.clone(),
         objective: camp.objective,
         seed: camp.seed,
-        control_fraction: f,
+        control_fraction: camp.control_fraction,
         budget: camp.budget,
         spent,
-        candidates: candidates.len(),
-        audience_size: chosen.len(),
-        target_size: chosen.len() - control_size,
+        candidates: n_candidates,
+        audience_size: contacts.len(),
+        target_size: contacts.len() - control_size,
         control_size,
         channels: per_channel,
         expected_responders: responders,
@@ -228,15 +274,10 @@ pub fn select_audience(
         expected_profit: revenue - spent,
         roi: (spent > 0.0).then(|| (revenue - spent) / spent),
         control_expected_responders: control_responders,
-        budget_price: alloc.prices.lambda,
-        capacity_prices: alloc.prices.mu.clone(),
-        profit_curve: profit_curve(&ranked_opts, chosen.len()),
+        budget_price: prices.0,
+        capacity_prices: prices.1,
+        profit_curve: profit_curve(ranked, contacts.len()),
         exclusions: counts,
         matching: Default::default(),
-    };
-    Ok(Selection {
-        audience,
-        exclusions,
-        summary,
-    })
+    }
 }

@@ -43,16 +43,16 @@
 //! ranking, so a bigger budget gives a superset. With several channels a bigger budget may move
 //! customers to dearer channels and is not guaranteed to give a superset.
 
-mod allocate;
+pub(crate) mod allocate;
 pub mod config;
-mod control;
-mod curve;
-mod engine;
+pub(crate) mod control;
+pub(crate) mod curve;
+pub(crate) mod engine;
 mod error;
 pub mod hillstrom;
 mod improve;
 pub mod input;
-mod limits;
+pub(crate) mod limits;
 pub mod output;
 mod render;
 pub mod resolve;

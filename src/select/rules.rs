@@ -27,13 +27,23 @@ pub enum ExclusionReason {
     /// No usable channel (consented, not suppressed, score and value present) gives an expected
     /// profit ≥ `min_expected_profit`.
     Unprofitable,
+    /// Planned jointly with other campaigns (`bullseye plan`): in another campaign's control
+    /// group, so no campaign of the plan contacts the customer.
+    ControlElsewhere,
+    /// Planned jointly: contacted by a campaign the policy says never to send together with
+    /// this one.
+    Conflict,
+    /// Planned jointly: contacted by other campaigns, and the policy's per-customer caps
+    /// (`max_contacts`, `max_per_channel`) leave no room for this one.
+    AssignedElsewhere,
     /// Had a channel with profit ≥ the floor, but budget, channel capacity or `max_audience` ran out
     /// before the customer's turn (or no channel with capacity left was affordable).
     OverBudget,
 }
 
 impl ExclusionReason {
-    /// All reasons, in precedence order.
+    /// The reasons a single campaign's selection gives, in precedence order (always present in
+    /// a summary's counts, even at 0).
     pub const ALL: [ExclusionReason; 7] = [
         ExclusionReason::Suppressed,
         ExclusionReason::NoConsent,
@@ -42,6 +52,14 @@ impl ExclusionReason {
         ExclusionReason::NotEligible,
         ExclusionReason::Unprofitable,
         ExclusionReason::OverBudget,
+    ];
+
+    /// The further reasons of a joint plan (`crate::plan`), in precedence order: they rank
+    /// between `unprofitable` and `over_budget`.
+    pub const PLAN: [ExclusionReason; 3] = [
+        ExclusionReason::ControlElsewhere,
+        ExclusionReason::Conflict,
+        ExclusionReason::AssignedElsewhere,
     ];
 
     /// The snake_case name used in files.
@@ -53,6 +71,9 @@ impl ExclusionReason {
             ExclusionReason::FrequencyCap => "frequency_cap",
             ExclusionReason::NotEligible => "not_eligible",
             ExclusionReason::Unprofitable => "unprofitable",
+            ExclusionReason::ControlElsewhere => "control_elsewhere",
+            ExclusionReason::Conflict => "conflict",
+            ExclusionReason::AssignedElsewhere => "assigned_elsewhere",
             ExclusionReason::OverBudget => "over_budget",
         }
     }

@@ -6,6 +6,7 @@ mod features;
 mod ingest;
 mod models;
 mod outputs;
+mod plan;
 mod readme;
 mod report;
 mod run;

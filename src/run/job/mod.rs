@@ -26,6 +26,7 @@ pub use manifest::{
     OutputRecord, StagePart, StageRecord, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION,
 };
 pub use publish::Staging;
+pub(crate) use stages::file_safe;
 
 /// Receives a run's progress. Every method has an empty default.
 pub trait Observer: Sync {

@@ -898,7 +898,7 @@ fn join_on_id(scores: LazyFrame, right: LazyFrame) -> LazyFrame {
 }
 
 /// A campaign name as a folder name: letters, digits, `-`, `_` and `.` kept, the rest `_`.
-pub(super) fn file_safe(name: &str) -> String {
+pub(crate) fn file_safe(name: &str) -> String {
     let s: String = name
         .chars()
         .map(|c| {

@@ -1,0 +1,376 @@
+//! Joint planning: several campaigns over the same customers, so that no customer is contacted
+//! more than the policy allows, no conflicting campaigns reach the same customer, shared limits
+//! hold, and no member of any campaign's control group is contacted by any campaign.
+//!
+//! The module is pure, like [`crate::select`]: the caller resolves each campaign's
+//! [`Candidate`]s (as `select` does) and writes the returned [`Selection`]s and
+//! [`PlanSummary`]. Each campaign keeps everything of its own — rules (suppression, consent,
+//! cooldown, frequency cap, eligibility, `min_expected_profit`), objective, budget, channel
+//! capacities, `max_audience`, control fraction and seed; the [`PlanPolicy`] adds what couples
+//! them: `max_contacts` per customer overall and per channel, conflict pairs, and budgets or
+//! capacities shared by a group of campaigns.
+//!
+//! Method (maximise Σ key = expected profit, or responders when every campaign's objective is
+//! `responses`):
+//! 1. every budget, capacity and `max_audience` (own or shared) is relaxed with a multiplier;
+//!    what remains splits by customer, and each customer's best set of (campaign, channel)
+//!    options within the caps and conflicts is found exactly (branch and bound over the few
+//!    options with a positive priced value). The relaxation's value at any multipliers ≥ 0 is
+//!    an upper bound on every plan; the lowest one found is reported (`upper_bound`);
+//! 2. multipliers by projected subgradient on limits scaled to 1 (so money and counts share a
+//!    scale), Polyak steps towards the best plan known, the step halved after 8 iterations
+//!    without a better bound; at most 300 iterations;
+//! 3. repair: options in order of priced value (ties by customer id, campaign, channel), each
+//!    taken while the customer's caps and every limit allow, through select's `Usage`; the
+//!    best of the multipliers of the bound, ±10 % and zero is kept;
+//! 4. control groups: each campaign's audience, in rank order, is split by select's stratified,
+//!    seeded draw (decile × channel). Controls are drawn *after* the optimisation, from what each
+//!    campaign was given, so each control group is a random part of the very customers that
+//!    campaign would have contacted (drawn before, they would be a sample of customers the
+//!    plan might give to someone else). Every control member is then withdrawn from every
+//!    other campaign, and the repair fills the freed room (those customers become targets).
+//!    The control share is therefore `control_fraction` of the optimised audience, a little
+//!    less of the final one.
+//!
+//! Every float sum runs in a fixed order (fixed chunks, summed in order), so a plan is the same
+//! bits on any number of threads. The bound certifies the plan before control groups (the gap
+//! compares the two); what the controls then cost is reported on its own.
+
+mod policy;
+mod problem;
+mod solve;
+mod summary;
+
+#[cfg(test)]
+mod tests;
+
+use crate::select::control::assign_control;
+use crate::select::engine::{audience_row, summarize};
+use crate::select::{
+    CampaignConfig, Candidate, ExclusionCounts, ExclusionReason, ExclusionRow, SelectError,
+    Selection,
+};
+
+pub use policy::{PlanPolicy, PolicyFile, SharedLimit};
+pub use summary::{render_plan, CampaignPlan, ConstraintPlan, PlanSummary, PLAN_SCHEMA_VERSION};
+
+use problem::{Problem, Status};
+use solve::{fill, priced_order, repair, sequential, subgradient, Relaxation, Resource, State};
+
+/// Everything that can go wrong while planning.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum PlanError {
+    /// The policy TOML could not be parsed (unknown key, wrong type…).
+    #[error("invalid policy toml: {message}")]
+    Toml { message: String },
+    /// A policy value broke a rule.
+    #[error("invalid policy `{key}`: expected {expected}, found {found}")]
+    InvalidPolicy {
+        key: String,
+        expected: String,
+        found: String,
+    },
+    /// Two campaigns with one name (names identify campaigns in the policy and the outputs).
+    #[error("campaign name `{name}` used twice: expected distinct campaign names")]
+    DuplicateCampaign { name: String },
+    #[error("expected between 1 and 64 campaigns in a plan, found {found}")]
+    CampaignCount { found: usize },
+    /// Responders and money cannot be added into one objective.
+    #[error("expected every campaign's objective to be `responses`, or none: a plan adds the campaigns' objectives")]
+    MixedObjectives,
+    /// A campaign or its candidates broke a selection rule.
+    #[error(transparent)]
+    Select(#[from] SelectError),
+}
+
+/// One campaign of a plan with its resolved candidates (all from the same scores table).
+#[derive(Debug, Clone, Copy)]
+pub struct CampaignInput<'a> {
+    pub config: &'a CampaignConfig,
+    pub candidates: &'a [Candidate],
+}
+
+/// A plan: one selection per campaign (in the order given) and the summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub selections: Vec<Selection>,
+    pub summary: PlanSummary,
+}
+
+/// Plans the campaigns jointly. See the module documentation.
+pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, PlanError> {
+    let p = Problem::build(campaigns, policy)?;
+    check_channel_names(&p, policy)?;
+    let rel = Relaxation::new(&p);
+    let dual = subgradient(&p, &rel, |l| repair(&p, &rel, l).objective(&p));
+    let scaled = |m: f64| dual.lambda.iter().map(|x| x * m).collect::<Vec<f64>>();
+    let mut best: Option<(f64, State, Vec<usize>)> = None;
+    for lambda in [scaled(1.0), scaled(0.9), scaled(1.1), scaled(0.0)] {
+        let order = priced_order(&p, &rel, &lambda);
+        let mut s = State::new(&p);
+        fill(&p, &rel, &order, &mut s);
+        let v = s.objective(&p);
+        if best.as_ref().is_none_or(|b| v > b.0) {
+            best = Some((v, s, order));
+        }
+    }
+    let Some((before_controls, optimised, order)) = best else {
+        unreachable!("four repairs were run")
+    };
+
+    let control = draw_controls(&p, campaigns, &optimised);
+    let mut state = State::new(&p);
+    for (k, o) in p.opts.iter().enumerate() {
+        state.held_out[o.customer] |= control[k];
+    }
+    for (k, o) in p.opts.iter().enumerate() {
+        // A subset of a feasible plan: it fits.
+        if optimised.chosen[k] && !state.held_out[o.customer] {
+            state.take(&p, k);
+        }
+    }
+    fill(&p, &rel, &order, &mut state);
+
+    let selections: Vec<Selection> = (0..campaigns.len())
+        .map(|c| selection(&p, &rel, &dual.lambda, campaigns[c], c, &state, &control))
+        .collect();
+    let objective = state.objective(&p);
+    let masks = (0..p.n_customers()).map(|i| state.mask(i).count_ones());
+    let summary = PlanSummary {
+        schema_version: PLAN_SCHEMA_VERSION,
+        campaigns: selections
+            .iter()
+            .map(|s| CampaignPlan {
+                campaign: s.summary.campaign.clone(),
+                target: s.summary.target_size,
+                control: s.summary.control_size,
+                cost: s.summary.spent,
+                expected_responders: s.summary.expected_responders,
+                expected_profit: s.summary.expected_profit,
+            })
+            .collect(),
+        objective,
+        objective_before_controls: before_controls,
+        upper_bound: dual.upper_bound,
+        gap: (dual.upper_bound - before_controls) / dual.upper_bound.abs().max(f64::MIN_POSITIVE),
+        control_cost: before_controls - objective,
+        sequential_objective: sequential(&p, &rel).objective(&p),
+        customers_contacted: masks.clone().filter(|&m| m > 0).count(),
+        contacted_more_than_once: masks.filter(|&m| m > 1).count(),
+        iterations: dual.iterations,
+        constraints: constraints(&p, &rel, &dual.lambda, campaigns, &state),
+    };
+    Ok(Plan {
+        selections,
+        summary,
+    })
+}
+
+/// Channel names of the policy must be channels of the plan's campaigns: a typo would
+/// otherwise lift the cap silently.
+fn check_channel_names(p: &Problem, policy: &PlanPolicy) -> Result<(), PlanError> {
+    let keys = policy
+        .max_per_channel
+        .keys()
+        .map(|k| ("policy.max_per_channel".to_string(), k))
+        .chain(policy.shared.iter().enumerate().flat_map(|(i, s)| {
+            s.capacity
+                .keys()
+                .map(move |k| (format!("policy.shared[{i}].capacity"), k))
+        }));
+    for (key, name) in keys {
+        if !p.channel_names.contains(name) {
+            return Err(PlanError::InvalidPolicy {
+                key,
+                expected: format!(
+                    "a channel of the plan's campaigns ({})",
+                    p.channel_names.join(", ")
+                ),
+                found: format!("{name:?}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A campaign's chosen options in rank order: key descending, ties by customer id.
+fn ranked_choice(p: &Problem, campaign: usize, chosen: impl Fn(usize) -> bool) -> Vec<usize> {
+    let mut ks: Vec<usize> = (0..p.opts.len())
+        .filter(|&k| p.opts[k].campaign == campaign && chosen(k))
+        .collect();
+    ks.sort_by(|&a, &b| p.opts[b].o.key.total_cmp(&p.opts[a].o.key).then(a.cmp(&b)));
+    ks
+}
+
+/// Per option: drawn into its campaign's control group.
+fn draw_controls(p: &Problem, campaigns: &[CampaignInput], plan: &State) -> Vec<bool> {
+    let mut control = vec![false; p.opts.len()];
+    for (c, input) in campaigns.iter().enumerate() {
+        let camp = &input.config.campaign;
+        if camp.control_fraction <= 0.0 {
+            continue;
+        }
+        let ks = ranked_choice(p, c, |k| plan.chosen[k]);
+        let channels: Vec<usize> = ks.iter().map(|&k| p.opts[k].o.channel).collect();
+        let drawn = assign_control(
+            &channels,
+            input.config.channels.len(),
+            camp.control_fraction,
+            camp.seed,
+        );
+        for (&k, d) in ks.iter().zip(drawn) {
+            control[k] = d;
+        }
+    }
+    control
+}
+
+/// Why a pooled customer of `campaign` is not in its audience.
+fn reason(
+    p: &Problem,
+    rel: &Relaxation,
+    state: &State,
+    campaign: usize,
+    i: usize,
+) -> ExclusionReason {
+    let mask = state.mask(i);
+    if state.held_out[i] {
+        ExclusionReason::ControlElsewhere
+    } else if mask & p.caps.conflicts[campaign] != 0 {
+        ExclusionReason::Conflict
+    } else if mask != 0
+        && p.options(i)
+            .filter(|&k| p.opts[k].campaign == campaign && !rel.blocked[k])
+            .all(|k| !state.customer_allows(p, k))
+    {
+        ExclusionReason::AssignedElsewhere
+    } else {
+        ExclusionReason::OverBudget
+    }
+}
+
+/// The multiplier of `res` per unit of its limit (0 when it was not relaxed).
+fn price(p: &Problem, rel: &Relaxation, lambda: &[f64], res: Resource) -> f64 {
+    match rel.resources.iter().position(|&r| r == res) {
+        Some(i) => per_unit(lambda[i], res.limit(p)),
+        None => 0.0,
+    }
+}
+
+/// A normalized multiplier per unit of a limit (a limit of 0 is never relaxed: 0).
+fn per_unit(lambda: f64, limit: f64) -> f64 {
+    if limit > 0.0 {
+        lambda / limit
+    } else {
+        0.0
+    }
+}
+
+fn selection(
+    p: &Problem,
+    rel: &Relaxation,
+    lambda: &[f64],
+    input: CampaignInput,
+    c: usize,
+    state: &State,
+    control: &[bool],
+) -> Selection {
+    let config = input.config;
+    let cand_of = |i: usize| p.candidate_of[c][i].map(|k| &input.candidates[k]);
+    let ks = ranked_choice(p, c, |k| state.chosen[k] || control[k]);
+    let mut audience = Vec::with_capacity(ks.len());
+    let mut contacts = Vec::with_capacity(ks.len());
+    let mut in_audience = vec![false; p.n_customers()];
+    for (pos, &k) in ks.iter().enumerate() {
+        let o = &p.opts[k];
+        in_audience[o.customer] = true;
+        if let Some(cand) = cand_of(o.customer) {
+            audience.push(audience_row(config, pos + 1, cand, &o.o, control[k]));
+        }
+        contacts.push((o.o, control[k]));
+    }
+    let mut counts: ExclusionCounts = ExclusionReason::PLAN.iter().map(|&r| (r, 0)).collect();
+    let mut exclusions = Vec::new();
+    for (i, &k) in p.candidate_of[c].iter().enumerate() {
+        let Some(k) = k else {
+            continue;
+        };
+        let r = match p.status[c][k] {
+            Status::Excluded(r) => r,
+            Status::Pooled if in_audience[i] => continue,
+            Status::Pooled => reason(p, rel, state, c, i),
+        };
+        counts.add(r);
+        exclusions.push(ExclusionRow {
+            customer_id: input.candidates[k].customer_id.clone(),
+            reason: r,
+        });
+    }
+    let prices = (
+        price(p, rel, lambda, Resource::Budget(c)),
+        (0..config.channels.len())
+            .map(|ch| price(p, rel, lambda, Resource::Capacity(c, ch)))
+            .collect(),
+    );
+    let summary = summarize(
+        config,
+        input.candidates.len(),
+        &contacts,
+        &p.ranked[c],
+        counts,
+        prices,
+    );
+    Selection {
+        audience,
+        exclusions,
+        summary,
+    }
+}
+
+fn constraints(
+    p: &Problem,
+    rel: &Relaxation,
+    lambda: &[f64],
+    campaigns: &[CampaignInput],
+    state: &State,
+) -> Vec<ConstraintPlan> {
+    rel.resources
+        .iter()
+        .enumerate()
+        .map(|(r, &res)| {
+            let b = res.bound();
+            let bound = &p.bounds[b];
+            let u = &state.usage[b];
+            let (kind, channel, used) = match res {
+                Resource::Budget(_) => ("budget", None, u.spent),
+                Resource::Capacity(_, ch) => (
+                    "capacity",
+                    Some(match bound.own {
+                        Some(c) => campaigns[c].config.channels[ch].name.clone(),
+                        None => p.channel_names[ch].clone(),
+                    }),
+                    u.per_channel[ch] as f64,
+                ),
+                Resource::Audience(_) => ("max_audience", None, u.taken as f64),
+            };
+            let limit = res.limit(p);
+            let smallest = p
+                .opts
+                .iter()
+                .enumerate()
+                .filter(|&(k, _)| !rel.blocked[k])
+                .map(|(_, o)| res.amount(p, o))
+                .filter(|&a| a > 0.0)
+                .fold(f64::INFINITY, f64::min);
+            ConstraintPlan {
+                scope: bound.name.clone(),
+                kind: kind.to_string(),
+                channel,
+                limit,
+                used,
+                binding: limit - used < smallest,
+                shadow_price: per_unit(lambda[r], limit),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,397 @@
+//! The solver: Lagrangian relaxation of every budget and capacity (own or shared) with an exact
+//! per-customer subproblem, multipliers by projected subgradient, and a greedy repair that
+//! checks every limit through select's [`Usage`].
+
+use rayon::prelude::*;
+
+use crate::plan::problem::{Opt, Problem};
+use crate::select::limits::Usage;
+
+/// One coupling constraint of the relaxation: a bound's budget, one of its channel
+/// capacities, or its `max_audience`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Resource {
+    Budget(usize),
+    Capacity(usize, usize),
+    Audience(usize),
+}
+
+impl Resource {
+    pub fn bound(self) -> usize {
+        match self {
+            Resource::Budget(b) | Resource::Capacity(b, _) | Resource::Audience(b) => b,
+        }
+    }
+
+    pub fn limit(self, p: &Problem) -> f64 {
+        let l = &p.bounds[self.bound()].limits;
+        match self {
+            Resource::Budget(_) => l.budget,
+            Resource::Capacity(_, c) => l.capacity[c] as f64,
+            Resource::Audience(_) => l.max_audience as f64,
+        }
+    }
+
+    /// What one contact `o` uses of it (0 when the bound does not cover `o`).
+    pub fn amount(self, p: &Problem, o: &Opt) -> f64 {
+        let b = self.bound();
+        if !p.bounds_of[o.campaign].contains(&b) {
+            return 0.0;
+        }
+        match self {
+            Resource::Budget(_) => o.o.cost,
+            Resource::Capacity(_, c) => f64::from(u8::from(p.bounds[b].channel(o) == c)),
+            Resource::Audience(_) => 1.0,
+        }
+    }
+}
+
+/// The relaxation's data: resources and, per option, its use of each (divided by the limit, so
+/// multipliers of money and of counts are on one scale).
+pub(crate) struct Relaxation {
+    pub resources: Vec<Resource>,
+    /// Per option `k`: `uses[use_start[k]..use_start[k+1]]` = (resource, amount / limit).
+    use_start: Vec<usize>,
+    uses: Vec<(usize, f64)>,
+    /// Options that use a resource whose limit is 0: never taken.
+    pub blocked: Vec<bool>,
+}
+
+impl Relaxation {
+    pub fn new(p: &Problem) -> Relaxation {
+        let mut all = Vec::new();
+        for (b, bound) in p.bounds.iter().enumerate() {
+            let l = &bound.limits;
+            if l.budget.is_finite() {
+                all.push(Resource::Budget(b));
+            }
+            for (c, &cap) in l.capacity.iter().enumerate() {
+                if cap != usize::MAX {
+                    all.push(Resource::Capacity(b, c));
+                }
+            }
+            if l.max_audience != usize::MAX {
+                all.push(Resource::Audience(b));
+            }
+        }
+        let mut use_start = vec![0];
+        let mut uses = Vec::new();
+        let mut blocked = vec![false; p.opts.len()];
+        for (k, o) in p.opts.iter().enumerate() {
+            for (r, res) in all.iter().enumerate() {
+                let a = res.amount(p, o);
+                if a <= 0.0 {
+                    continue;
+                }
+                let limit = res.limit(p);
+                if limit <= 0.0 {
+                    blocked[k] = true;
+                } else {
+                    uses.push((r, a / limit));
+                }
+            }
+            use_start.push(uses.len());
+        }
+        Relaxation {
+            resources: all,
+            use_start,
+            uses,
+            blocked,
+        }
+    }
+
+    fn uses(&self, k: usize) -> &[(usize, f64)] {
+        &self.uses[self.use_start[k]..self.use_start[k + 1]]
+    }
+
+    /// Key of option `k` less the price of what it uses.
+    pub fn priced(&self, p: &Problem, k: usize, lambda: &[f64]) -> f64 {
+        p.opts[k].o.key
+            - self
+                .uses(k)
+                .iter()
+                .map(|&(r, a)| lambda[r] * a)
+                .sum::<f64>()
+    }
+}
+
+/// Exact best set of a customer's options (`(value, option)`, values > 0, sorted best first)
+/// within the per-customer caps: branch and bound, include-first, so ties keep earlier options.
+fn best_set(p: &Problem, cands: &[(f64, usize)]) -> (f64, Vec<usize>) {
+    struct Search<'a> {
+        p: &'a Problem,
+        cands: &'a [(f64, usize)],
+        prefix: Vec<f64>,
+        best: f64,
+        best_set: Vec<usize>,
+        chosen: Vec<usize>,
+        per_name: Vec<usize>,
+    }
+    impl Search<'_> {
+        fn go(&mut self, i: usize, cur: f64, mask: u64) {
+            if cur > self.best {
+                self.best = cur;
+                self.best_set.clone_from(&self.chosen);
+            }
+            let caps = &self.p.caps;
+            let room = caps.max_contacts.saturating_sub(self.chosen.len());
+            if i == self.cands.len() || room == 0 {
+                return;
+            }
+            let end = (i + room).min(self.cands.len());
+            if cur + self.prefix[end] - self.prefix[i] <= self.best {
+                return;
+            }
+            let (v, k) = self.cands[i];
+            let o = &self.p.opts[k];
+            let bit = 1u64 << o.campaign;
+            if mask & bit == 0
+                && mask & caps.conflicts[o.campaign] == 0
+                && self.per_name[o.name] < caps.per_name[o.name]
+            {
+                self.chosen.push(k);
+                self.per_name[o.name] += 1;
+                self.go(i + 1, cur + v, mask | bit);
+                self.per_name[o.name] -= 1;
+                self.chosen.pop();
+            }
+            self.go(i + 1, cur, mask);
+        }
+    }
+    let mut prefix = vec![0.0];
+    for &(v, _) in cands {
+        prefix.push(prefix.last().copied().unwrap_or(0.0) + v);
+    }
+    let mut s = Search {
+        p,
+        cands,
+        prefix,
+        best: 0.0,
+        best_set: Vec::new(),
+        chosen: Vec::new(),
+        per_name: vec![0; p.channel_names.len()],
+    };
+    s.go(0, 0.0, 0);
+    (s.best, s.best_set)
+}
+
+/// Customers per parallel chunk; fixed so that float sums do not depend on thread scheduling.
+const CHUNK: usize = 2048;
+
+/// The Lagrangian at `lambda`: its value (an upper bound on every feasible plan) and the
+/// relaxed solution's use of each resource (as a share of its limit).
+fn dual(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (f64, Vec<f64>) {
+    let n = p.n_customers();
+    let r = lambda.len();
+    let parts: Vec<(f64, Vec<f64>)> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|chunk| {
+            let mut value = 0.0;
+            let mut used = vec![0.0; r];
+            let mut cands: Vec<(f64, usize)> = Vec::new();
+            for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
+                cands.clear();
+                cands.extend(
+                    p.options(i)
+                        .filter(|&k| !rel.blocked[k])
+                        .map(|k| (rel.priced(p, k, lambda), k))
+                        .filter(|&(v, _)| v > 0.0),
+                );
+                cands.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                let (v, set) = best_set(p, &cands);
+                value += v;
+                for k in set {
+                    for &(res, a) in rel.uses(k) {
+                        used[res] += a;
+                    }
+                }
+            }
+            (value, used)
+        })
+        .collect();
+    let mut value: f64 = lambda.iter().sum();
+    let mut used = vec![0.0; r];
+    for (v, u) in parts {
+        value += v;
+        for (a, b) in used.iter_mut().zip(u) {
+            *a += b;
+        }
+    }
+    (value, used)
+}
+
+/// What the subgradient found: the best (lowest) dual value and its multipliers.
+pub(crate) struct Dual {
+    pub upper_bound: f64,
+    /// Normalized multipliers (key per share of the limit).
+    pub lambda: Vec<f64>,
+    pub iterations: usize,
+}
+
+const MAX_ITERATIONS: usize = 300;
+/// Iterations without a better bound before the step is halved.
+const PATIENCE: usize = 8;
+
+/// Projected subgradient with Polyak steps towards `lower` (the best feasible objective known),
+/// the step factor halved after [`PATIENCE`] iterations without a better bound.
+pub(crate) fn subgradient(
+    p: &Problem,
+    rel: &Relaxation,
+    mut lower: impl FnMut(&[f64]) -> f64,
+) -> Dual {
+    let r = rel.resources.len();
+    let mut lambda = vec![0.0; r];
+    let mut lb = lower(&lambda);
+    let mut best = Dual {
+        upper_bound: f64::INFINITY,
+        lambda: lambda.clone(),
+        iterations: 0,
+    };
+    let (mut theta, mut stale) = (2.0_f64, 0usize);
+    for it in 1..=MAX_ITERATIONS {
+        best.iterations = it;
+        let (value, used) = dual(p, rel, &lambda);
+        if value < best.upper_bound {
+            best.upper_bound = value;
+            best.lambda.clone_from(&lambda);
+            stale = 0;
+        } else {
+            stale += 1;
+            if stale >= PATIENCE {
+                theta /= 2.0;
+                stale = 0;
+                lb = lb.max(lower(&best.lambda));
+            }
+        }
+        let g: Vec<f64> = used.iter().map(|u| u - 1.0).collect();
+        let norm2: f64 = (0..r)
+            .filter(|&i| lambda[i] > 0.0 || g[i] > 0.0)
+            .map(|i| g[i] * g[i])
+            .sum();
+        let gap = best.upper_bound - lb;
+        if norm2 <= 1e-18 || gap <= 1e-9 * best.upper_bound.abs().max(1.0) || theta < 1e-4 {
+            break;
+        }
+        let step = theta * (value - lb).max(gap * 0.01) / norm2;
+        for i in 0..r {
+            lambda[i] = (lambda[i] + step * g[i]).max(0.0);
+        }
+    }
+    best
+}
+
+/// Per-customer state of a plan being built, and the usage of every bound.
+#[derive(Clone)]
+pub(crate) struct State {
+    pub chosen: Vec<bool>,
+    /// Customers no campaign may contact (control members).
+    pub held_out: Vec<bool>,
+    mask: Vec<u64>,
+    per_name: Vec<u32>,
+    pub usage: Vec<Usage>,
+}
+
+impl State {
+    pub fn new(p: &Problem) -> State {
+        State {
+            chosen: vec![false; p.opts.len()],
+            held_out: vec![false; p.n_customers()],
+            mask: vec![0; p.n_customers()],
+            per_name: vec![0; p.n_customers() * p.channel_names.len()],
+            usage: p.usage(),
+        }
+    }
+
+    /// Campaigns contacting the customer, as a bit mask.
+    pub fn mask(&self, customer: usize) -> u64 {
+        self.mask[customer]
+    }
+
+    /// Whether the per-customer caps and conflicts let option `k` in.
+    pub fn customer_allows(&self, p: &Problem, k: usize) -> bool {
+        let o = &p.opts[k];
+        let m = self.mask[o.customer];
+        let names = p.channel_names.len();
+        !self.held_out[o.customer]
+            && m & (1 << o.campaign) == 0
+            && m & p.caps.conflicts[o.campaign] == 0
+            && (m.count_ones() as usize) < p.caps.max_contacts
+            && (self.per_name[o.customer * names + o.name] as usize) < p.caps.per_name[o.name]
+    }
+
+    /// Whether option `k` fits every bound it counts against.
+    pub fn limits_allow(&self, p: &Problem, k: usize) -> bool {
+        let o = &p.opts[k];
+        p.bounds_of[o.campaign].iter().all(|&b| {
+            let bound = &p.bounds[b];
+            self.usage[b].fits(&bound.limits, bound.channel(o), o.o.cost)
+        })
+    }
+
+    pub fn take(&mut self, p: &Problem, k: usize) {
+        let o = &p.opts[k];
+        self.chosen[k] = true;
+        self.mask[o.customer] |= 1 << o.campaign;
+        self.per_name[o.customer * p.channel_names.len() + o.name] += 1;
+        for &b in &p.bounds_of[o.campaign] {
+            self.usage[b].add(p.bounds[b].channel(o), o.o.cost);
+        }
+    }
+
+    /// Σ key of the chosen options, in option order.
+    pub fn objective(&self, p: &Problem) -> f64 {
+        p.opts
+            .iter()
+            .zip(&self.chosen)
+            .filter(|(_, &c)| c)
+            .map(|(o, _)| o.o.key)
+            .sum()
+    }
+}
+
+/// Takes the options in `order`, each when the customer's caps and every limit allow it.
+pub(crate) fn fill(p: &Problem, rel: &Relaxation, order: &[usize], state: &mut State) {
+    for &k in order {
+        if !rel.blocked[k]
+            && !state.chosen[k]
+            && state.customer_allows(p, k)
+            && state.limits_allow(p, k)
+        {
+            state.take(p, k);
+        }
+    }
+}
+
+/// Options by priced value at `lambda`, best first (ties by customer id, campaign, channel).
+pub(crate) fn priced_order(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<usize> {
+    let values: Vec<f64> = (0..p.opts.len())
+        .into_par_iter()
+        .map(|k| rel.priced(p, k, lambda))
+        .collect();
+    let mut order: Vec<usize> = (0..p.opts.len()).collect();
+    order.par_sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+    order
+}
+
+/// The greedy repair at `lambda` from an empty plan.
+pub(crate) fn repair(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> State {
+    let mut s = State::new(p);
+    fill(p, rel, &priced_order(p, rel, lambda), &mut s);
+    s
+}
+
+/// Sequential arbitration: campaigns in the given order, each taking its best customers (by
+/// key) from what the earlier ones left.
+pub(crate) fn sequential(p: &Problem, rel: &Relaxation) -> State {
+    let mut order: Vec<usize> = (0..p.opts.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&p.opts[a], &p.opts[b]);
+        x.campaign
+            .cmp(&y.campaign)
+            .then(y.o.key.total_cmp(&x.o.key))
+            .then(a.cmp(&b))
+    });
+    let mut s = State::new(p);
+    fill(p, rel, &order, &mut s);
+    s
+}

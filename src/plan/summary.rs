@@ -1,0 +1,136 @@
+//! The plan's report: per campaign figures, the objective against its certified bound, and
+//! what each limit costs.
+
+use std::fmt::Write;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the [`PlanSummary`] layout written to `plan.json`.
+pub const PLAN_SCHEMA_VERSION: u32 = 1;
+
+/// One campaign of the plan (target group).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignPlan {
+    /// Campaign name.
+    pub campaign: String,
+    /// Contacted customers.
+    pub target: usize,
+    /// Held-out customers.
+    pub control: usize,
+    /// Target spend.
+    pub cost: f64,
+    /// Σ score over the target.
+    pub expected_responders: f64,
+    /// Σ expected profit over the target.
+    pub expected_profit: f64,
+}
+
+/// One limit of the plan: a campaign's own or a shared one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConstraintPlan {
+    /// The campaign's name, or the shared limit's.
+    pub scope: String,
+    /// `budget`, `capacity` or `max_audience`.
+    pub kind: String,
+    /// The channel of a capacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// The limit.
+    pub limit: f64,
+    /// What the target groups use of it.
+    pub used: f64,
+    /// Whether not even the cheapest contact it covers would still fit.
+    pub binding: bool,
+    /// Objective gained per unit of the limit (per currency unit of a budget, per contact of a
+    /// capacity), from the multipliers of the best bound; 0 when the limit does not bind.
+    pub shadow_price: f64,
+}
+
+/// `plan.json`: the plan at a glance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanSummary {
+    /// [`PLAN_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Per campaign, in the order given.
+    pub campaigns: Vec<CampaignPlan>,
+    /// Σ over campaigns of the target's objective key (expected profit, or expected responders
+    /// when every campaign's objective is `responses`).
+    pub objective: f64,
+    /// The same before the control groups were drawn.
+    pub objective_before_controls: f64,
+    /// Lagrangian dual value: no plan within the limits and caps (control groups aside) can
+    /// earn more.
+    pub upper_bound: f64,
+    /// Optimality gap, `(upper_bound − objective_before_controls) / |upper_bound|`: the plan
+    /// (before control groups are held out) is at most this far from the best possible.
+    pub gap: f64,
+    /// `objective_before_controls − objective`: what holding out the control groups forgoes
+    /// (the refill of the room they free included).
+    pub control_cost: f64,
+    /// Objective when the campaigns instead pick one after the other, in the order given, each
+    /// its best customers from what is left (no control groups; compare with
+    /// `objective_before_controls`).
+    pub sequential_objective: f64,
+    /// Customers contacted by at least one campaign.
+    pub customers_contacted: usize,
+    /// Customers contacted by more than one campaign.
+    pub contacted_more_than_once: usize,
+    /// Subgradient iterations run.
+    pub iterations: usize,
+    /// Every budget and capacity, own or shared.
+    pub constraints: Vec<ConstraintPlan>,
+}
+
+/// The plan summary as printed by `bullseye plan`.
+pub fn render_plan(s: &PlanSummary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "plan of {} campaigns", s.campaigns.len());
+    let _ = writeln!(
+        out,
+        "  {:<24} {:>9} {:>8} {:>14} {:>12} {:>14}",
+        "campaign", "target", "control", "cost", "responders", "profit"
+    );
+    for c in &s.campaigns {
+        let _ = writeln!(
+            out,
+            "  {:<24} {:>9} {:>8} {:>14.2} {:>12.1} {:>14.2}",
+            c.campaign, c.target, c.control, c.cost, c.expected_responders, c.expected_profit
+        );
+    }
+    let _ = writeln!(out, "  objective           {:>14.2}", s.objective);
+    let _ = writeln!(out, "  upper bound         {:>14.2}", s.upper_bound);
+    let _ = writeln!(
+        out,
+        "  before controls     {:>14.2}   optimality gap {:.3}%",
+        s.objective_before_controls,
+        100.0 * s.gap
+    );
+    let _ = writeln!(out, "  cost of controls    {:>14.2}", s.control_cost);
+    let _ = writeln!(
+        out,
+        "  sequential          {:>14.2}   (campaigns one after the other, no controls)",
+        s.sequential_objective
+    );
+    let _ = writeln!(
+        out,
+        "  customers contacted {:>14}   more than once {}",
+        s.customers_contacted, s.contacted_more_than_once
+    );
+    let _ = writeln!(out, "  limits:");
+    for c in &s.constraints {
+        let what = match &c.channel {
+            Some(ch) => format!("{} {} {}", c.scope, c.kind, ch),
+            None => format!("{} {}", c.scope, c.kind),
+        };
+        let _ = writeln!(
+            out,
+            "    {:<40} {:>14.2} of {:>14.2} {:<11} shadow price {:.4}",
+            what,
+            c.used,
+            c.limit,
+            if c.binding { "binding" } else { "not binding" },
+            c.shadow_price
+        );
+    }
+    out
+}

@@ -1,0 +1,173 @@
+//! The `plan` command's file plumbing: read every campaign and the policy, resolve each
+//! campaign's candidates exactly as `select` does, call the pure planner
+//! ([`crate::plan::plan`]), and write one `select`-shaped folder per campaign plus `plan.json`,
+//! published as one folder swap like `select`'s.
+
+use std::path::{Path, PathBuf};
+
+use crate::ingest::IngestRequest;
+use crate::plan::{self, CampaignInput, Plan, PlanError, PlanPolicy};
+use crate::run::error::RunError;
+use crate::run::job::file_safe;
+use crate::run::select::{
+    campaign_dir, load_campaign, load_shared, match_options, publish_staged, resolve_from_frames,
+    segment_column, select_owns, write_selection, write_side_rejects, Written,
+};
+use crate::select::resolve;
+use crate::{io, Error};
+
+/// Everything the `plan` command needs.
+#[derive(Debug, Clone)]
+pub struct PlanRequest {
+    /// Scores table shared by every campaign.
+    pub scores: PathBuf,
+    /// Campaign TOMLs, in priority order (used only by the sequential comparison).
+    pub campaigns: Vec<PathBuf>,
+    /// Policy TOML (`[policy]`); `None`: the default policy.
+    pub policy: Option<PathBuf>,
+    /// Source of the customers table and the suppression list, as for `select`.
+    pub ingest: IngestRequest,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Segment column to carry into the audiences of campaigns without `[eligibility]`.
+    pub segment_column: Option<String>,
+    /// How long to wait for another process publishing `out`.
+    pub lock_timeout: std::time::Duration,
+    /// How the CSV outputs' text cells are written.
+    pub cells: io::CsvCells,
+}
+
+/// What the `plan` command did.
+#[derive(Debug)]
+pub struct PlanOutcome {
+    pub plan: Plan,
+    pub warnings: String,
+    pub written: Vec<PathBuf>,
+}
+
+/// Reads a policy file; errors name it.
+pub fn load_policy(path: &Path) -> Result<PlanPolicy, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| io::IoError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    PlanPolicy::from_toml_str(&text).map_err(|e| match e {
+        PlanError::Toml { message } => Error::Plan(PlanError::Toml {
+            message: format!(
+                "`{}`: {}",
+                path.display(),
+                io::sanitize_quotes(&message.lines().collect::<Vec<_>>().join(" "))
+            ),
+        }),
+        other => Error::Plan(other),
+    })
+}
+
+/// `plan.json` and `rejects/` at the top, one `select` folder per campaign.
+fn plan_owns(entry: &Path) -> bool {
+    if entry.is_dir() && entry.file_name().is_some_and(|f| f != "rejects") {
+        return std::fs::read_dir(entry)
+            .map(|es| es.flatten().all(|e| select_owns(&e.path())))
+            .unwrap_or(false);
+    }
+    entry.file_name().is_some_and(|f| f == "plan.json") || select_owns(entry)
+}
+
+/// The `plan` command (see the module documentation).
+pub fn plan(request: &PlanRequest) -> Result<PlanOutcome, Error> {
+    let w = publish_staged(&request.out, request.lock_timeout, &plan_owns, |dir| {
+        plan_into(request, dir)
+    })?;
+    Ok(PlanOutcome {
+        plan: w.value,
+        warnings: w.warnings,
+        written: w.written,
+    })
+}
+
+fn plan_into(request: &PlanRequest, dir: &Path) -> Result<Written<Plan>, Error> {
+    let policy = match &request.policy {
+        Some(p) => load_policy(p)?,
+        None => PlanPolicy::default(),
+    };
+    let configs = request
+        .campaigns
+        .iter()
+        .map(|p| load_campaign(p))
+        .collect::<Result<Vec<_>, Error>>()?;
+    let folders: Vec<String> = configs
+        .iter()
+        .map(|c| file_safe(&c.campaign.name))
+        .collect();
+    for (i, f) in folders.iter().enumerate() {
+        if let Some(j) = folders[..i].iter().position(|g| g == f) {
+            return Err(RunError::Conflict {
+                what: format!(
+                    "campaigns {:?} and {:?} would both write `{f}/`",
+                    configs[j].campaign.name, configs[i].campaign.name
+                ),
+                expected: "distinct campaign names".into(),
+            }
+            .into());
+        }
+    }
+    let mut warnings = String::new();
+    let shared = load_shared(&request.scores, &request.ingest, dir, &mut warnings)?;
+    let mut resolved = Vec::with_capacity(configs.len());
+    let mut segments = Vec::with_capacity(configs.len());
+    for (config, path) in configs.iter().zip(&request.campaigns) {
+        let seg = segment_column(config, request.segment_column.as_deref())?;
+        resolved.push(resolve_from_frames(
+            config,
+            campaign_dir(path),
+            &shared.scores,
+            shared.customers.as_ref(),
+            shared.suppressions.clone(),
+            seg.as_deref(),
+            match_options(&request.ingest),
+        )?);
+        segments.push(seg);
+    }
+    let inputs: Vec<CampaignInput> = configs
+        .iter()
+        .zip(&resolved)
+        .map(|(config, r)| CampaignInput {
+            config,
+            candidates: &r.candidates,
+        })
+        .collect();
+    let mut plan = plan::plan(&inputs, &policy)?;
+    let mut written = Vec::new();
+    let used = resolve::channel_names(&configs);
+    for (k, sel) in plan.selections.iter_mut().enumerate() {
+        let r = &mut resolved[k];
+        sel.summary.matching = std::mem::take(&mut r.matching);
+        for w in sel.summary.matching.warnings(&sel.summary.campaign, &used) {
+            warnings.push_str(&format!("warning: {w}\n"));
+        }
+        let sub = dir.join(&folders[k]);
+        std::fs::create_dir_all(&sub).map_err(|source| io::IoError::Write {
+            path: sub.clone(),
+            source,
+        })?;
+        warnings.push_str(&write_side_rejects(
+            &sub,
+            &mut r.side_tables,
+            request.ingest.max_reject_rate(),
+        )?);
+        written.extend(write_selection(
+            &sub,
+            sel,
+            segments[k].as_deref(),
+            request.cells,
+        )?);
+    }
+    let summary = dir.join("plan.json");
+    io::write_json_atomic(&summary, &plan.summary)?;
+    written.push(summary);
+    Ok(Written {
+        value: plan,
+        warnings,
+        written,
+    })
+}
