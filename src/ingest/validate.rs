@@ -1233,7 +1233,13 @@ fn rejects_frame(
 /// The `line` and `value` (empty when missing) of each reject, for tests.
 #[cfg(test)]
 pub(crate) fn lines_and_values(rejects: &DataFrame) -> Vec<(i64, String)> {
-    let column = |name: &str| rejects.column(name).unwrap().as_materialized_series().clone();
+    let column = |name: &str| {
+        rejects
+            .column(name)
+            .unwrap()
+            .as_materialized_series()
+            .clone()
+    };
     let (lines, values) = (column("line"), column("value"));
     lines
         .i64()
@@ -1425,7 +1431,11 @@ mod tests {
             ..SourceSpec::default()
         };
         for (header, spec, shift) in [
-            ("order_id,customer_id,order_date,amount,note\n", SourceSpec::default(), 0),
+            (
+                "order_id,customer_id,order_date,amount,note\n",
+                SourceSpec::default(),
+                0,
+            ),
             (
                 "order_id,customer_id,order_date,amount,\"free\ntext\"\n",
                 SourceSpec::default(),
