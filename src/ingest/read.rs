@@ -322,8 +322,9 @@ fn unparsed(path: &Path, e: &PolarsError) -> IngestError {
 /// for files too large to hold as one frame of text (200M order lines as text columns take
 /// ~22 GB). Every piece is a [`RawTable`] whose lines continue the previous piece's (quoted line
 /// feeds counted), with the file's own column names, so validating the pieces one by one names
-/// the same lines as validating the whole file. The first piece is read without a schema, as [`read_raw`] reads the
-/// whole file; later pieces get its schema, so every piece has the same columns.
+/// the same lines as validating the whole file. The first piece is read without a schema, as
+/// [`read_raw`] reads the whole file; later pieces get its schema, so every piece has the same
+/// columns.
 pub struct Pieces {
     path: PathBuf,
     file: File,
