@@ -338,6 +338,19 @@ fn a_header_naming_a_column_twice_is_an_error() {
     }
 }
 
+/// Runs `ingest` on the sandbox's `t.csv` as the transactions, whatever share is rejected.
+fn ingest_keeping_rejects(sb: &Sandbox) -> std::process::Output {
+    sb.run(&[
+        "ingest",
+        "--transactions",
+        "t.csv",
+        "--max-reject-rate",
+        "1",
+        "--out",
+        "out",
+    ])
+}
+
 /// Padded, zero-width and fullwidth spellings of an id are one id: one customer, and with an
 /// order id the copies are duplicates — read whole and in pieces alike.
 #[test]
@@ -354,7 +367,8 @@ fn ids_are_read_by_the_identity_rule() {
          3,\u{200B},2024-01-02,6\n",
     )
     .unwrap();
-    ingest_keeping_every_reject(&sb);
+    let out = ingest_keeping_rejects(&sb);
+    assert_ok(&out);
     let s = &sb.json("out/ingest.json")["tables"]["transactions"];
     assert_eq!(s["customers"], 2);
     assert_eq!(s["reject_reasons"]["duplicate"], 3);
@@ -388,15 +402,7 @@ fn reject_lines_count_the_line_feeds_inside_quoted_values() {
          4,d,2024-01-01,x,\r\n",
     )
     .unwrap();
-    let out = sb.run(&[
-        "ingest",
-        "--transactions",
-        "t.csv",
-        "--max-reject-rate",
-        "1",
-        "--out",
-        "out",
-    ]);
+    let out = ingest_keeping_rejects(&sb);
     assert_ok(&out);
     assert_eq!(
         sb.read("out/rejects/transactions.csv"),
@@ -424,7 +430,8 @@ fn amounts_and_dates_out_of_range_are_rejected() {
          7,2024-01-01,100000000000\n",
     )
     .unwrap();
-    ingest_keeping_every_reject(&sb);
+    let out = ingest_keeping_rejects(&sb);
+    assert_ok(&out);
     let s = &sb.json("out/ingest.json")["tables"]["transactions"];
     assert_eq!(s["rows_kept"], 2);
     assert_eq!(s["reject_reasons"]["out_of_range"], 5);
@@ -502,17 +509,4 @@ fn a_run_given_a_fifo_ends_with_exit_2() {
         "{}",
         stderr(&out)
     );
-}
-
-/// `ingest` of the sandbox's `t.csv` into `out/`, whatever share of it is rejected.
-fn ingest_keeping_every_reject(sb: &Sandbox) {
-    assert_ok(&sb.run(&[
-        "ingest",
-        "--transactions",
-        "t.csv",
-        "--max-reject-rate",
-        "1",
-        "--out",
-        "out",
-    ]));
 }

@@ -502,7 +502,8 @@ campaigns = ["open.toml"]
 
 /// A large transactions file is validated in pieces (`[ingest] piece_mib`) and its kept rows
 /// go straight into the feature builders: the outputs must be exactly those of the file read
-/// whole, duplicates across pieces and bad rows included.
+/// whole, duplicates across pieces and bad rows included, and the rejects name the lines of the
+/// file through notes that hold a line feed.
 #[test]
 fn transactions_read_in_pieces_give_the_outputs_of_the_whole_file() {
     let sb = Sandbox::new(&[]);
@@ -518,14 +519,30 @@ fn transactions_read_in_pieces_give_the_outputs_of_the_whole_file() {
             format!("{},{},{},{},{}", i + 1, f[0], f[1], f[2], f[3])
         })
         .collect();
-    let mut csv = String::from("order_id,customer_id,date,number_of_cds,dollar_value\n");
+    let note = |k: usize| {
+        if k % 3_000 == 1_500 || k % 10_000 == 999 {
+            ",\"gift\nwrap\"\n"
+        } else {
+            ",\n"
+        }
+    };
+    let mut csv = String::from("order_id,customer_id,date,number_of_cds,dollar_value,note\n");
+    // The line each order line starts on, and the last bad row's.
+    let mut line = 2;
+    let mut line_of = Vec::new();
+    let mut bad_line = 0;
     for (i, l) in lines.iter().enumerate() {
+        line_of.push(line);
         csv.push_str(l);
-        csv.push('\n');
+        csv.push_str(note(i));
+        line += note(i).matches('\n').count();
         if i % 5_000 == 4_999 {
             csv.push_str(&lines[i - 4_000]);
-            csv.push('\n');
-            csv.push_str(&format!("x{i},00001,1997013x,1,9.99\n"));
+            csv.push_str(note(i - 4_000));
+            line += note(i - 4_000).matches('\n').count();
+            csv.push_str(&format!("x{i},00001,1997013x,1,9.99,\n"));
+            bad_line = line;
+            line += 1;
         }
     }
     std::fs::write(sb.path("transactions.csv"), csv).unwrap();
@@ -575,10 +592,14 @@ models = ["churn"]
         .unwrap_or(0);
     assert!(n > 20, "{parts}");
     let rejects = sb.read(&format!("pieces/{AS_OF}/rejects/transactions.csv"));
-    assert!(
-        rejects.contains(",duplicate,same as line 1001,"),
-        "{rejects}"
-    );
+    for want in [
+        ",duplicate,same as line 1001,".to_string(),
+        format!(",duplicate,same as line {},", line_of[60_999]),
+        format!(",{bad_line},order_date,date,bad_date,1997013x,"),
+    ] {
+        assert!(rejects.contains(&want), "{want} in {rejects}");
+    }
+    assert_ne!(line_of[60_999], 61_001);
 }
 
 /// Outside the repository, `quickstart` reads the bundled data of the source tree but writes
