@@ -23,26 +23,34 @@ pub struct SelectArgs {
     /// optionally its value (`value_column`) and segment columns
     #[arg(long, value_name = "FILE")]
     pub scores: PathBuf,
+    /// Campaign file (TOML): budget, objective, channels, eligibility, suppression, contact policy
+    #[arg(long, value_name = "FILE")]
+    pub campaign: PathBuf,
+    /// Seed of the control draw (overrides `campaign.seed`)
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub audience: AudienceArgs,
+}
+
+/// The inputs and output settings `select` and `plan` share.
+#[derive(Debug, Args)]
+pub struct AudienceArgs {
     /// Customer attributes holding the consent flags (`consent_column`); a scored customer
     /// missing from this table has no consent
     #[arg(long, value_name = "FILE")]
     pub customers: Option<PathBuf>,
-    /// Ingest config; its `[sources.customers]` is used when --customers is not given
+    /// Ingest config; its `[sources.customers]` is used when --customers is not given, and its
+    /// `[sources.suppressions]` applies to every campaign
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Campaign file (TOML): budget, objective, channels, eligibility, suppression, contact policy
-    #[arg(long, value_name = "FILE")]
-    pub campaign: PathBuf,
-    /// Output folder
+    /// Output folder (replaced as a whole)
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Segment column of the scores table to copy into the audience (when the campaign has no
-    /// `[eligibility]`, whose `segment_column` is used otherwise)
+    /// Segment column of the scores table to copy into the audience of a campaign without
+    /// `[eligibility]` (whose `segment_column` is used otherwise)
     #[arg(long, value_name = "NAME")]
     pub segment_column: Option<String>,
-    /// Seed of the control draw (overrides `campaign.seed`)
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
     /// Fail when the customers table, a suppression list or the contact history rejects more
     /// than this share of its rows, or a score column is empty or not finite on more than this
     /// share of the customers [default: 0.01]
@@ -70,50 +78,42 @@ pub enum IdPolicyArg {
     Numeric,
 }
 
-/// The ingest request of `select` and `plan`: the config (or the default), the id policy
-/// override, the reject threshold and the customers table.
-pub(super) fn ingest_request(
-    config: Option<&PathBuf>,
-    id_policy: Option<IdPolicyArg>,
-    max_reject_rate: Option<f64>,
-    customers: Option<&PathBuf>,
-) -> anyhow::Result<IngestRequest> {
-    let mut config = match config {
-        Some(p) => IngestConfig::from_file(p).map_err(bullseye::Error::from)?,
-        None => IngestConfig::default(),
-    };
-    match id_policy {
-        Some(IdPolicyArg::Text) => config.ids.policy = IdPolicy::Text,
-        Some(IdPolicyArg::Numeric) => config.ids.policy = IdPolicy::Numeric,
-        None => {}
+impl AudienceArgs {
+    /// The ingest request: the config (or the default), the id policy override, the reject
+    /// threshold and the customers table.
+    pub(super) fn ingest_request(&self) -> anyhow::Result<IngestRequest> {
+        let mut config = match &self.config {
+            Some(p) => IngestConfig::from_file(p).map_err(bullseye::Error::from)?,
+            None => IngestConfig::default(),
+        };
+        match self.id_policy {
+            Some(IdPolicyArg::Text) => config.ids.policy = IdPolicy::Text,
+            Some(IdPolicyArg::Numeric) => config.ids.policy = IdPolicy::Numeric,
+            None => {}
+        }
+        let mut ingest = IngestRequest {
+            config,
+            max_reject_rate: self.max_reject_rate,
+            ..IngestRequest::default()
+        };
+        if let Some(c) = &self.customers {
+            ingest.files.insert(TableKind::Customers, c.clone());
+        }
+        Ok(ingest)
     }
-    let mut ingest = IngestRequest {
-        config,
-        max_reject_rate,
-        ..IngestRequest::default()
-    };
-    if let Some(c) = customers {
-        ingest.files.insert(TableKind::Customers, c.clone());
-    }
-    Ok(ingest)
 }
 
 pub fn run(args: SelectArgs) -> anyhow::Result<()> {
-    let ingest = ingest_request(
-        args.config.as_ref(),
-        args.id_policy,
-        args.max_reject_rate,
-        args.customers.as_ref(),
-    )?;
+    let shared = args.audience;
     let request = SelectRequest {
+        ingest: shared.ingest_request()?,
         scores: args.scores,
         campaign: args.campaign,
-        ingest,
-        out: args.out,
-        segment_column: args.segment_column,
+        out: shared.out,
+        segment_column: shared.segment_column,
         seed: args.seed,
-        lock_timeout: Duration::from_secs(args.lock_timeout),
-        cells: super::csv_cells(args.raw_csv),
+        lock_timeout: Duration::from_secs(shared.lock_timeout),
+        cells: super::csv_cells(shared.raw_csv),
     };
     let outcome = select_run::select(&request)?;
     eprint!("{}", outcome.warnings);
