@@ -21,6 +21,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{canonical_channel, canonical_id, lenient_key, IdPolicy};
+use crate::io;
 use crate::select::{CampaignConfig, Objective, PastContact, SelectError, Suppression};
 
 /// How many near-match examples an error names.
@@ -282,7 +283,13 @@ pub fn resolve_suppressions<'a>(
             count: near_count,
             examples: near
                 .into_iter()
-                .map(|(entry, r)| format!("`{}` ~ `{}`", printable(&entry), index.ids[r]))
+                .map(|(entry, r)| {
+                    format!(
+                        "`{}` ~ `{}`",
+                        io::snippet(&entry, io::SNIPPET_CHARS),
+                        io::snippet(&index.ids[r], io::SNIPPET_CHARS)
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         });
@@ -292,15 +299,6 @@ pub fn resolve_suppressions<'a>(
         .filter(|s| !matches!(s, Suppression::None))
         .count();
     Ok(out)
-}
-
-/// An id as it may be quoted in a message: control characters escaped, at most 40 characters.
-fn printable(id: &str) -> String {
-    let mut s: String = id.chars().take(40).flat_map(char::escape_debug).collect();
-    if id.chars().count() > 40 {
-        s.push('…');
-    }
-    s
 }
 
 /// One contact-history row.
