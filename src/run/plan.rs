@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::ingest::IngestRequest;
 use crate::plan::{self, CampaignInput, Plan, PlanError, PlanPolicy};
-use crate::run::error::RunError;
-use crate::run::job::file_safe;
+use crate::run::job::{check_distinct_folders, file_safe};
 use crate::run::select::{
     campaign_dir, load_campaign, load_shared, match_options, publish_staged, resolve_from_frames,
     segment_column, select_owns, write_selection, write_side_rejects, Written,
@@ -99,18 +98,13 @@ fn plan_into(request: &PlanRequest, dir: &Path) -> Result<Written<Plan>, Error> 
         .iter()
         .map(|c| file_safe(&c.campaign.name))
         .collect();
-    for (i, f) in folders.iter().enumerate() {
-        if let Some(j) = folders[..i].iter().position(|g| g == f) {
-            return Err(RunError::Conflict {
-                what: format!(
-                    "campaigns {:?} and {:?} would both write `{f}/`",
-                    configs[j].campaign.name, configs[i].campaign.name
-                ),
-                expected: "distinct campaign names".into(),
-            }
-            .into());
-        }
-    }
+    check_distinct_folders(
+        configs
+            .iter()
+            .zip(&request.campaigns)
+            .map(|(c, path)| (c.campaign.name.as_str(), path.as_path())),
+        "",
+    )?;
     let mut warnings = String::new();
     let shared = load_shared(&request.scores, &request.ingest, dir, &mut warnings)?;
     let mut resolved = Vec::with_capacity(configs.len());

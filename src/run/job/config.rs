@@ -609,27 +609,43 @@ fn toml_error(text: &str, e: &toml::de::Error) -> String {
     }
 }
 
-/// Loads the campaigns a job selects for and checks that each gets its own audience folder: two
-/// names that are equal, or equal once made folder-safe (`x/y` and `x_y`), would write one
-/// folder and the second audience would replace the first.
+/// Loads the campaigns a job selects for and checks that each gets its own audience folder
+/// ([`check_distinct_folders`]).
 fn check_campaign_folders(paths: &[PathBuf]) -> Result<(), Error> {
-    let mut folders: BTreeMap<String, (String, &Path)> = BTreeMap::new();
-    for path in paths {
-        let campaign = crate::run::select::load_campaign(path)?;
-        let name = campaign.campaign.name;
-        let folder = file_safe(&name);
+    let campaigns = paths
+        .iter()
+        .map(|path| Ok((crate::run::select::load_campaign(path)?, path.as_path())))
+        .collect::<Result<Vec<_>, Error>>()?;
+    check_distinct_folders(
+        campaigns
+            .iter()
+            .map(|(c, path)| (c.campaign.name.as_str(), *path)),
+        "audience/",
+    )?;
+    Ok(())
+}
+
+/// Checks that campaigns (name, file) get one output folder each under `parent`: two names that
+/// are equal, or equal once made folder-safe (`x/y` and `x_y`), would write one folder and the
+/// second audience would replace the first. Shared by a job's `select` stage and `plan`.
+pub(crate) fn check_distinct_folders<'a>(
+    campaigns: impl IntoIterator<Item = (&'a str, &'a Path)>,
+    parent: &str,
+) -> Result<(), RunError> {
+    let mut folders: BTreeMap<String, (&str, &Path)> = BTreeMap::new();
+    for (name, path) in campaigns {
+        let folder = file_safe(name);
         if let Some((first, first_path)) = folders.get(&folder) {
             return Err(RunError::Conflict {
                 what: format!(
-                    "campaigns {:?} (`{}`) and {:?} (`{}`) would both write `audience/{folder}/`",
+                    "campaigns {:?} (`{}`) and {:?} (`{}`) would both write `{parent}{folder}/`",
                     first,
                     first_path.display(),
                     name,
                     path.display()
                 ),
                 expected: "distinct campaign names".into(),
-            }
-            .into());
+            });
         }
         folders.insert(folder, (name, path));
     }

@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 
 use crate::{io, Error};
 
+pub(crate) use config::check_distinct_folders;
 pub use config::{
     ClvSettings, DriftAction, DriftSettings, Job, JobConfig, JobModel, JobSettings, KSetting,
     ModelSettings, OutputSettings, SegmentSettings, SelectSettings, Stage, TrainSettings,
