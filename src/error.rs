@@ -68,8 +68,8 @@ impl Error {
             }
             Error::Ingest(_) => EXIT_BAD_INPUT,
             Error::Run(e) => e.exit_code(),
-            Error::Features(FeatureError::Polars(_) | FeatureError::NotPrepared(_)) => EXIT_FAILURE,
-            Error::Features(_) => EXIT_BAD_INPUT,
+            Error::Features(e) if feature_error_is_bad_input(e) => EXIT_BAD_INPUT,
+            Error::Features(_) => EXIT_FAILURE,
             Error::Clv(e) if e.is_bad_input() => EXIT_BAD_INPUT,
             Error::Clv(_) => EXIT_FAILURE,
             // Segment and selection errors are about their inputs: missing or non-finite
@@ -77,11 +77,19 @@ impl Error {
             Error::Segment(_) | Error::Select(_) | Error::Plan(_) => EXIT_BAD_INPUT,
             Error::Models(e) if e.is_bad_input() => EXIT_BAD_INPUT,
             Error::Models(_) => EXIT_FAILURE,
+            Error::Report(ReportError::Io(e)) => io_exit_code(e),
             Error::Report(_) => EXIT_FAILURE,
             Error::Drift(_) => EXIT_DRIFT,
             Error::RunFailed { code, .. } | Error::Reported { code, .. } => *code,
         }
     }
+}
+
+/// Whether a feature error is the caller's to fix (exit 2): every one but a polars failure and a
+/// family used unprepared, which are ours (exit 1). The one rule, also for feature errors met
+/// while building training rows ([`crate::models::training::TrainingError`]).
+pub(crate) fn feature_error_is_bad_input(e: &FeatureError) -> bool {
+    !matches!(e, FeatureError::Polars(_) | FeatureError::NotPrepared(_))
 }
 
 /// Reading is about the user's files (2); writing is about the disk (1); a busy output folder is

@@ -17,7 +17,8 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<()> {
-    let written = bullseye::report::rerender(&args.run_dir, args.out.as_deref())?;
+    let written = bullseye::report::rerender(&args.run_dir, args.out.as_deref())
+        .map_err(bullseye::Error::from)?;
     println!("wrote {}", written.display());
     Ok(())
 }

@@ -2,13 +2,14 @@ use std::path::PathBuf;
 
 use bullseye::features::{FeatureParams, TimeUnit};
 use bullseye::ingest::TableKind;
+use bullseye::models::training::{
+    self as tr, RowSource, TableSpec, TrainOptions, TrainingTable, TreatmentSpec,
+};
 use bullseye::models::{
     ClassifierParams, ForestParams, LogisticParams, ModelKind, PreprocessParams,
 };
-use bullseye::run::models::{
-    self as m, HoldoutChoice, Saved, TableSpec, TrainOptions, TreatmentSpec,
-};
-use bullseye::run::settings::{check_train, TrainChecks};
+use bullseye::run::models::{self as m, Saved};
+use bullseye::run::settings::{check_train, parse_holdout, TrainChecks};
 use bullseye::run::{RunError, Setting, Via};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
@@ -31,7 +32,7 @@ pub enum TrainKind {
 
 /// Where the training rows come from: campaign history (contacts + transactions), or a flat table.
 #[derive(Debug, Args)]
-pub struct RowSource {
+pub struct RowArgs {
     #[command(flatten)]
     pub inputs: TableInputs,
     /// Campaign history: one row per contact (overrides the config's path)
@@ -78,7 +79,7 @@ pub struct Common {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub level_cap: usize,
     /// Most training rows from the history (a seeded random sample above it; 0 = every row)
-    #[arg(long, value_name = "N", default_value_t = m::DEFAULT_MAX_TRAINING_ROWS)]
+    #[arg(long, value_name = "N", default_value_t = tr::DEFAULT_MAX_TRAINING_ROWS)]
     pub max_rows: usize,
     /// Keep the train-only fit instead of refitting on all rows after evaluation
     #[arg(long)]
@@ -103,7 +104,7 @@ pub struct Common {
 --categorical zip_code,channel --holdout column:test --out model")]
 pub struct ResponseArgs {
     #[command(flatten)]
-    pub source: RowSource,
+    pub source: RowArgs,
     #[command(flatten)]
     pub common: Common,
 }
@@ -116,7 +117,7 @@ pub struct ResponseArgs {
 --features recency,history --categorical zip_code,channel --holdout column:test --out uplift")]
 pub struct UpliftArgs {
     #[command(flatten)]
-    pub source: RowSource,
+    pub source: RowArgs,
     /// Column telling treated from control rows [contacts: group]
     #[arg(long, value_name = "COL")]
     pub treatment_col: Option<String>,
@@ -167,15 +168,19 @@ fn classifier(c: &Common) -> anyhow::Result<ClassifierParams> {
     })
 }
 
-/// The training options, checked before any data is read (`horizon_days` for churn).
+/// The training options, checked before any data is read (`horizon_days` for churn); `dated`:
+/// whether the rows will carry dates of their own (for the default holdout).
 fn options(
     c: &Common,
     kind: ModelKind,
-    default_holdout: &str,
+    dated: bool,
     treatment: Option<TreatmentSpec>,
     horizon_days: Option<u32>,
 ) -> anyhow::Result<TrainOptions> {
-    let holdout = c.holdout.as_deref().unwrap_or(default_holdout);
+    let holdout = match c.holdout.as_deref() {
+        Some(h) => parse_holdout(h, Via::Flags).map_err(bullseye::Error::from)?,
+        None => tr::default_holdout(dated, tr::DEFAULT_HOLDOUT_FRACTION),
+    };
     let options = TrainOptions {
         kind,
         classifier: classifier(c)?,
@@ -183,7 +188,7 @@ fn options(
             level_cap: c.level_cap,
             strict: false,
         },
-        holdout: HoldoutChoice::parse(holdout, Via::Flags).map_err(bullseye::Error::from)?,
+        holdout,
         seed: c.seed,
         refit: !c.no_refit,
         treatment,
@@ -199,8 +204,8 @@ fn options(
 }
 
 /// The cap of `--max-rows` (seeded by `--seed`).
-fn row_cap(c: &Common) -> Option<m::RowCap> {
-    (c.max_rows > 0).then_some(m::RowCap {
+fn row_cap(c: &Common) -> Option<tr::RowCap> {
+    (c.max_rows > 0).then_some(tr::RowCap {
         max_rows: c.max_rows,
         seed: c.seed,
     })
@@ -220,12 +225,14 @@ fn rejects_dir(c: &Common) -> PathBuf {
     c.out.clone().unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Rows from the flat table or the campaign history.
+/// The `kind` model's rows from the flat table or the campaign history.
 fn rows(
-    s: &RowSource,
+    kind: ModelKind,
+    s: &RowArgs,
     c: &Common,
     exclude: Vec<String>,
-) -> anyhow::Result<(m::TrainingTable, bool)> {
+) -> anyhow::Result<TrainingTable> {
+    let params = feature_params(c);
     if let Some(path) = &s.table {
         let label = s.label.clone().ok_or_else(|| {
             bullseye::Error::from(RunError::missing(
@@ -244,13 +251,17 @@ fn rows(
             id: s.id.clone(),
             source: path.display().to_string(),
         };
-        return Ok((m::table_rows(&df, &spec)?, false));
+        let source = RowSource::Table {
+            frame: &df,
+            spec: &spec,
+        };
+        return Ok(tr::training_rows(kind, source, &params, None).map_err(bullseye::Error::from)?);
     }
     let mut request = s.inputs.request()?;
     if let Some(p) = &s.contacts {
         request.files.insert(TableKind::Contacts, p.clone());
     }
-    let h = m::load_history(&request, true, &rejects_dir(c))?;
+    let h = m::load_tables(&request, true, &rejects_dir(c))?;
     eprint!("{}", h.warnings);
     let contacts = h.contacts.as_ref().ok_or_else(|| {
         bullseye::Error::from(RunError::missing(
@@ -258,14 +269,13 @@ fn rows(
             "give `--contacts FILE` or `--table FILE`",
         ))
     })?;
-    let t = m::response_rows(
-        &h.transactions,
-        h.customers.as_ref(),
+    let history = h.history(&params)?;
+    let source = RowSource::Contacts {
+        history: &history,
+        customers: h.customers.as_ref(),
         contacts,
-        &feature_params(c),
-        row_cap(c),
-    )?;
-    Ok((t, true))
+    };
+    Ok(tr::training_rows(kind, source, &params, row_cap(c)).map_err(bullseye::Error::from)?)
 }
 
 fn holdout_column(c: &Common) -> Vec<String> {
@@ -275,7 +285,7 @@ fn holdout_column(c: &Common) -> Vec<String> {
     }
 }
 
-fn finish(model: m::TrainedModel, c: &Common, table: &m::TrainingTable) -> anyhow::Result<()> {
+fn finish(model: tr::TrainedModel, c: &Common, table: &TrainingTable) -> anyhow::Result<()> {
     let r = &model.report;
     println!(
         "{} {} model on {} rows from {} ({} features; label {}: {} positive)",
@@ -320,28 +330,26 @@ fn finish(model: m::TrainedModel, c: &Common, table: &m::TrainingTable) -> anyho
     Ok(())
 }
 
+/// Trains on the rows and reports (the fit's errors as the library's, for the exit code).
+fn fit_and_finish(t: &TrainingTable, opts: &TrainOptions, c: &Common) -> anyhow::Result<()> {
+    let model = tr::train(t, opts).map_err(bullseye::Error::from)?;
+    finish(model, c, t)
+}
+
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     match args.kind {
         TrainKind::Response(a) => {
-            let default = if a.source.table.is_none() {
-                "time"
-            } else {
-                "fraction:0.2"
-            };
-            let opts = options(&a.common, ModelKind::Response, default, None, None)?;
+            let dated = a.source.table.is_none();
+            let opts = options(&a.common, ModelKind::Response, dated, None, None)?;
             let exclude = holdout_column(&a.common);
-            let (mut t, from_contacts) = rows(&a.source, &a.common, exclude)?;
-            if from_contacts {
-                t = t.without_level("group", "control")?;
-            }
-            let model = m::train(&t, &opts)?;
-            finish(model, &a.common, &t)
+            let t = rows(ModelKind::Response, &a.source, &a.common, exclude)?;
+            fit_and_finish(&t, &opts, &a.common)
         }
         TrainKind::Uplift(a) => {
             let from_contacts = a.source.table.is_none();
             let column = match (&a.treatment_col, from_contacts) {
                 (Some(c), _) => c.clone(),
-                (None, true) => "group".to_string(),
+                (None, true) => tr::GROUP_COLUMN.to_string(),
                 (None, false) => {
                     return Err(bullseye::Error::from(RunError::missing(
                         "uplift from a table",
@@ -352,50 +360,51 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             };
             let control_value = match (&a.control_value, from_contacts) {
                 (Some(v), _) => v.clone(),
-                (None, true) => "control".to_string(),
+                (None, true) => tr::CONTROL_GROUP.to_string(),
                 (None, false) => return Err(bullseye::Error::from(RunError::missing(
                     "uplift from a table",
                     "give `--control-value V` (the treatment column's value of the control group)",
                 ))
                 .into()),
             };
-            let default = if from_contacts {
-                "time"
-            } else {
-                "fraction:0.2"
-            };
             let treatment = TreatmentSpec {
                 column: column.clone(),
                 control_value,
             };
-            let opts = options(&a.common, ModelKind::Uplift, default, Some(treatment), None)?;
+            let opts = options(
+                &a.common,
+                ModelKind::Uplift,
+                from_contacts,
+                Some(treatment),
+                None,
+            )?;
             let mut exclude = holdout_column(&a.common);
             exclude.push(column);
-            let (t, _) = rows(&a.source, &a.common, exclude)?;
-            let model = m::train(&t, &opts)?;
-            finish(model, &a.common, &t)
+            let t = rows(ModelKind::Uplift, &a.source, &a.common, exclude)?;
+            fit_and_finish(&t, &opts, &a.common)
         }
         TrainKind::Churn(a) => {
             let opts = options(
                 &a.common,
                 ModelKind::Churn,
-                "time",
+                false,
                 None,
                 Some(a.horizon_days),
             )?;
             let request = a.inputs.request()?;
-            let h = m::load_history(&request, false, &rejects_dir(&a.common))?;
+            let h = m::load_tables(&request, false, &rejects_dir(&a.common))?;
             eprint!("{}", h.warnings);
-            let t = m::churn_rows(
-                &h.transactions,
-                h.customers.as_ref(),
-                a.as_of,
-                a.horizon_days,
-                &feature_params(&a.common),
-                row_cap(&a.common),
-            )?;
-            let model = m::train(&t, &opts)?;
-            finish(model, &a.common, &t)
+            let params = feature_params(&a.common);
+            let history = h.history(&params)?;
+            let source = RowSource::Customers {
+                history: &history,
+                customers: h.customers.as_ref(),
+                as_of: a.as_of,
+                horizon_days: a.horizon_days,
+            };
+            let t = tr::training_rows(ModelKind::Churn, source, &params, row_cap(&a.common))
+                .map_err(bullseye::Error::from)?;
+            fit_and_finish(&t, &opts, &a.common)
         }
     }
 }

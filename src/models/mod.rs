@@ -1,5 +1,6 @@
 //! Predictive models of Bullseye: campaign response, churn and uplift, as pure functions over
-//! `ndarray` values (no file I/O).
+//! `ndarray` values (no file I/O), and the rules that turn a campaign history into their
+//! training rows ([`training`], which takes polars frames).
 //!
 //! The module is cut along the life of a model. [`preprocess`] turns named numeric and categorical
 //! columns into a design matrix with a serializable, name-addressed schema, so an artifact can
@@ -9,7 +10,9 @@
 //! and [`classifier`] puts both behind one trait whose score is always P(label = 1). [`uplift`]
 //! combines two classifiers. [`metrics`], [`qini`] and [`drift`] evaluate holdouts and monitor
 //! inputs; [`split`] makes the holdouts; [`artifact`] ties it all into the saved `model.json`,
-//! and [`pipeline`] runs split → fit → evaluate → refit in one call.
+//! and [`pipeline`] runs split → fit → evaluate → refit in one call. [`training`] says what a
+//! training row is and trains on the rows; [`report`] holds what a model says about itself
+//! (`metrics.json`, drift) and the drift fail rule.
 //! Everything stochastic takes a seed, and every parallel sum is taken in a fixed order, so the
 //! same input and seed give the same bits.
 
@@ -24,7 +27,9 @@ pub mod metrics;
 pub mod pipeline;
 pub mod preprocess;
 pub mod qini;
+pub mod report;
 pub mod split;
+pub mod training;
 pub mod uplift;
 
 #[cfg(test)]
@@ -44,4 +49,5 @@ pub use preprocess::{
     CategoricalColumns, FeatureSpec, FeatureTransform, ModelInput, PreprocessParams, Preprocessing,
 };
 pub use qini::{qini_auc_score, qini_curve, uplift_metrics, QiniCurve, UpliftMetrics};
+pub use report::{DriftReport, FeatureDrift, HoldoutInfo, TrainingReport, REPORT_SCHEMA_VERSION};
 pub use uplift::{UpliftModel, UpliftScores};

@@ -1,4 +1,4 @@
-//! Holdout splits (the `--holdout` choice lives in `run::models::fit::HoldoutChoice`). Every
+//! Holdout splits (the `--holdout` choice lives in `training::HoldoutChoice`). Every
 //! split returns a mask with `true` = test (holdout) row.
 //!
 //! - [`fraction_split`]: exactly `round(f·n)` rows drawn without replacement by a seeded shuffle.

@@ -6,8 +6,9 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::models::report::excluded;
 use crate::models::{ClassificationMetrics, Metrics};
-use crate::run::models::{DriftReport, TrainingReport};
+use crate::models::{DriftReport, TrainingReport};
 use crate::segment::{Segmentation, ValueTier};
 use crate::select::{ExclusionReason, Selection, Summary};
 
@@ -124,26 +125,6 @@ fn monetary_for(seg: &Segmentation, features: &DataFrame) -> Result<Vec<f64>, Re
         });
     }
     Ok(aligned)
-}
-
-/// Whether `name` matches `pattern`, where `*` stands for any run of characters.
-pub fn wildcard_match(pattern: &str, name: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == name;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !name.starts_with(first) || !name.ends_with(last) || name.len() < first.len() + last.len() {
-        return false;
-    }
-    let mut rest = &name[first.len()..name.len() - last.len()];
-    for mid in &parts[1..parts.len() - 1] {
-        match rest.find(mid) {
-            Some(i) => rest = &rest[i + mid.len()..],
-            None => return false,
-        }
-    }
-    true
 }
 
 /// Groups `labels` (in `order`, then first-seen) with their revenue.
@@ -510,14 +491,14 @@ impl ReportBuilder {
         self
     }
 
-    /// A model's drift section; `excluded` lists the features the job leaves out of the fail
+    /// A model's drift section; `exclude` lists the features the job leaves out of the fail
     /// check (names, or patterns with `*` such as `days_since_*`), `fail_above` is the job's
     /// threshold.
     pub fn drift(
         &mut self,
         model: &str,
         drift: &DriftReport,
-        excluded: &[String],
+        exclude: &[String],
         fail_above: Option<f64>,
     ) -> &mut Self {
         let features: Vec<FeaturePsi> = drift
@@ -526,7 +507,7 @@ impl ReportBuilder {
             .map(|f| FeaturePsi {
                 name: f.name.clone(),
                 psi: f.psi.and_then(finite),
-                excluded: excluded.iter().any(|p| wildcard_match(p, &f.name)),
+                excluded: excluded(exclude, &f.name),
             })
             .collect();
         let score_psi = drift.score_psi.and_then(finite);

@@ -2,8 +2,10 @@
 
 use thiserror::Error;
 
+use crate::io::IoError;
+
 /// Everything that can go wrong while building or drawing the report.
-#[derive(Debug, Error, Clone, PartialEq)]
+#[derive(Debug, Error)]
 pub enum ReportError {
     /// A frame handed to the builder lacks a column or has the wrong type.
     #[error("{what}: expected a {expected} column `{column}`, {found}")]
@@ -33,6 +35,10 @@ pub enum ReportError {
         /// plotters' message.
         message: String,
     },
+    /// Reading `report.json` or writing the report's files failed (the io layer's error, whose
+    /// exit code it keeps: a missing `report.json` is the caller's, a full disk is not).
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// `report.json` was written by another layout version.
     #[error("`{path}`: report schema_version {found}, this bullseye reads {expected}")]
     Schema {

@@ -20,7 +20,8 @@ mod stats;
 #[cfg(test)]
 mod tests;
 
-pub use build::{wildcard_match, ReportBuilder, CLV_BINS, MONETARY_COLUMN, PARETO_POINTS};
+pub use crate::models::report::wildcard_match;
+pub use build::{ReportBuilder, CLV_BINS, MONETARY_COLUMN, PARETO_POINTS};
 pub use error::ReportError;
 pub use files::{read_report, rerender, write_report, REPORT_HTML, REPORT_JSON};
 pub use html::{chart_ids, render_html, CHART_KINDS};

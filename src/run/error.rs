@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::error::{EXIT_BAD_INPUT, EXIT_FAILURE};
+use crate::models::training::TrainingError;
 use crate::models::ModelsError;
 
 /// A parameter as the user wrote it: a job file's key or a command's flag or argument, so that a
@@ -119,6 +120,10 @@ pub enum RunError {
     /// A models error about the caller's rows or model (see [`ModelsError::is_bad_input`]).
     #[error(transparent)]
     Model(ModelsError),
+    /// Training rows or training refused the caller's tables (see
+    /// [`TrainingError::is_bad_input`]).
+    #[error(transparent)]
+    Training(TrainingError),
     /// A table operation that failed on the caller's table.
     #[error("{what}: {message}")]
     Table { what: String, message: String },
@@ -134,6 +139,7 @@ impl RunError {
         match self {
             RunError::InJob { error, .. } | RunError::InFile { error, .. } => error.exit_code(),
             RunError::Model(e) if !e.is_bad_input() => EXIT_FAILURE,
+            RunError::Training(e) if !e.is_bad_input() => EXIT_FAILURE,
             RunError::Internal { .. } => EXIT_FAILURE,
             _ => EXIT_BAD_INPUT,
         }
@@ -179,6 +185,19 @@ impl RunError {
     /// A state the code should never reach.
     pub fn internal(what: impl Into<String>) -> Self {
         RunError::Internal { what: what.into() }
+    }
+}
+
+/// A training error as a run error, so that the file it came from can be named
+/// ([`RunError::in_file`]); a models error stays [`RunError::Model`] and a feature error the
+/// features layer's own, as they were before the rows moved down to `models`.
+impl From<TrainingError> for crate::Error {
+    fn from(e: TrainingError) -> Self {
+        match e {
+            TrainingError::Features(e) => crate::Error::Features(e),
+            TrainingError::Model(e) => crate::Error::Run(RunError::Model(e)),
+            e => crate::Error::Run(RunError::Training(e)),
+        }
     }
 }
 

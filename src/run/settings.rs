@@ -5,10 +5,10 @@
 //! where a stage has them; this module only names a failure as the caller gave the parameter.
 
 use crate::clv::ClvError;
+use crate::models::training::{HoldoutChoice, DEFAULT_HOLDOUT_FRACTION};
 use crate::models::{ClassifierParams, ModelsError, PreprocessParams};
 use crate::run::clv::PredictParams;
 use crate::run::error::{Param, RunError, Via};
-use crate::run::models::HoldoutChoice;
 use crate::segment::{ClusterParams, KChoice, SegmentError};
 
 const fn param(name: &'static str, key: &'static str, flag: &'static str) -> Param {
@@ -121,6 +121,33 @@ pub fn check_train(t: &TrainChecks<'_>, via: Via) -> Result<(), RunError> {
     Ok(())
 }
 
+/// A holdout as `--holdout` writes it: `time`, `time:F`, `fraction:F` or `column:COL` (`time`
+/// alone holds out [`DEFAULT_HOLDOUT_FRACTION`]); the share F is checked with the other training
+/// settings ([`check_train`]).
+pub fn parse_holdout(s: &str, via: Via) -> Result<HoldoutChoice, RunError> {
+    let bad = || {
+        RunError::invalid(
+            HOLDOUT.named(via),
+            "time, time:F, fraction:F (0 < F < 1) or column:COL",
+            format!("`{s}`"),
+        )
+    };
+    let fraction = |f: &str| f.trim().parse::<f64>().map_err(|_| bad());
+    match s.split_once(':') {
+        None if s == "time" => Ok(HoldoutChoice::Time {
+            fraction: DEFAULT_HOLDOUT_FRACTION,
+        }),
+        Some(("time", f)) => Ok(HoldoutChoice::Time {
+            fraction: fraction(f)?,
+        }),
+        Some(("fraction", f)) => Ok(HoldoutChoice::Fraction {
+            fraction: fraction(f)?,
+        }),
+        Some(("column", c)) if !c.is_empty() => Ok(HoldoutChoice::Column(c.to_string())),
+        _ => Err(bad()),
+    }
+}
+
 /// Checks the level cap of the categorical features: at least one level.
 pub fn check_level_cap(level_cap: usize, via: Via) -> Result<(), RunError> {
     if level_cap == 0 {
@@ -163,6 +190,30 @@ pub fn check_clv(p: &PredictParams, via: Via) -> Result<(), RunError> {
 mod tests {
     use super::*;
     use crate::models::{ForestParams, LogisticParams};
+
+    #[test]
+    fn holdout_specs_parse() {
+        assert_eq!(
+            parse_holdout("time", Via::Flags).unwrap(),
+            HoldoutChoice::Time { fraction: 0.2 }
+        );
+        assert_eq!(
+            parse_holdout("time:0.3", Via::Flags).unwrap(),
+            HoldoutChoice::Time { fraction: 0.3 }
+        );
+        assert_eq!(
+            parse_holdout("fraction:0.25", Via::Flags).unwrap(),
+            HoldoutChoice::Fraction { fraction: 0.25 }
+        );
+        assert_eq!(
+            parse_holdout("column:test", Via::Flags).unwrap(),
+            HoldoutChoice::Column("test".into())
+        );
+        for bad in ["", "fraction:x", "column:", "latest"] {
+            let e = parse_holdout(bad, Via::Flags).unwrap_err().to_string();
+            assert!(e.starts_with("`--holdout`: expected time"), "{e}");
+        }
+    }
 
     fn train(holdout: f64, horizon: u32) -> Result<(), RunError> {
         let h = HoldoutChoice::Fraction { fraction: holdout };

@@ -14,9 +14,9 @@ use crate::features::{Family, TimeUnit};
 use crate::ids::IdSettings;
 use crate::ingest::{IngestConfig, IngestSettings, SourceSpec};
 use crate::io::{sanitize_quotes, CsvCells};
+use crate::models::training::HoldoutChoice;
 use crate::models::ModelKind;
 use crate::run::clv::PredictParams;
-use crate::run::models::HoldoutChoice;
 use crate::run::settings::{self, TrainChecks};
 use crate::run::{RunError, Setting, Via};
 use crate::segment::{ClusterParams, KChoice};
@@ -316,10 +316,10 @@ fn default_churn_days() -> u32 {
     90
 }
 fn default_holdout() -> f64 {
-    0.2
+    crate::models::training::DEFAULT_HOLDOUT_FRACTION
 }
 fn default_max_rows() -> usize {
-    crate::run::models::DEFAULT_MAX_TRAINING_ROWS
+    crate::models::training::DEFAULT_MAX_TRAINING_ROWS
 }
 
 /// Where `score` finds its models when the job does not train them.
@@ -412,9 +412,7 @@ impl DriftSettings {
     /// Whether `feature` is left out of the check (`*` in a pattern stands for any run of
     /// characters).
     pub fn excludes(&self, feature: &str) -> bool {
-        self.exclude
-            .iter()
-            .any(|p| crate::report::wildcard_match(p, feature))
+        crate::models::report::excluded(&self.exclude, feature)
     }
 }
 

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::io::{file_digest, IoError};
-use crate::run::models::FeatureDrift;
+use crate::models::FeatureDrift;
 use serde::{Deserialize, Serialize};
 
 pub const MANIFEST_FILE: &str = "manifest.json";

@@ -17,9 +17,11 @@ use crate::clv::FitParams;
 use crate::features::{self, Family, FeatureError, FeatureParams, HistoryBuilder};
 use crate::ingest::{self, IngestRequest, TableKind, Validated};
 use crate::io::file_digest;
-use crate::models::{ClassifierParams, LogisticParams, ModelArtifact, PreprocessParams};
+use crate::models::training;
+use crate::models::{
+    ClassifierParams, DriftReport, LogisticParams, ModelArtifact, PreprocessParams, TrainingReport,
+};
 use crate::report::ReportBuilder;
-use crate::run::models::{DriftReport, TrainingReport};
 use crate::run::{clv, models, segment, select, write_rejects, RunError};
 use crate::segment::{SegmentParams, Segmentation};
 use crate::select::{render_summary, Selection};
@@ -119,7 +121,7 @@ pub(super) struct State<'a> {
     history: Option<features::History>,
     segmentation: Option<Segmentation>,
     clv: Option<DataFrame>,
-    trained: BTreeMap<JobModel, models::TrainedModel>,
+    trained: BTreeMap<JobModel, training::TrainedModel>,
     scores: Option<DataFrame>,
     scored: Vec<ScoredModel>,
     selections: Vec<Selection>,
@@ -479,43 +481,31 @@ impl State<'_> {
         let mut text = String::from("\n== train ==\n");
         let mut trained_models = Vec::new();
         let mut parts = Vec::new();
-        let cap = (settings.max_rows > 0).then_some(models::RowCap {
+        let cap = (settings.max_rows > 0).then_some(training::RowCap {
             max_rows: settings.max_rows,
             seed: self.job.config.job.seed,
         });
         for &m in &settings.models {
             let t0 = Instant::now();
-            let (table, holdout) = match m {
-                JobModel::Response => {
-                    let contacts = self.table(TableKind::Contacts, Stage::Train)?;
-                    let params = &self.feature_params;
-                    let t = models::response_rows_from(history, customers, contacts, params, cap)?
-                        .without_level("group", "control")?;
-                    let holdout = models::HoldoutChoice::Time {
-                        fraction: settings.holdout,
-                    };
-                    (t, holdout)
-                }
-                JobModel::Churn => {
-                    let t = models::churn_rows_from(
-                        history,
-                        customers,
-                        self.as_of,
-                        settings.churn_horizon_days,
-                        &self.feature_params,
-                        cap,
-                    )?;
-                    let holdout = models::HoldoutChoice::Fraction {
-                        fraction: settings.holdout,
-                    };
-                    (t, holdout)
-                }
+            let source = match m {
+                JobModel::Response => training::RowSource::Contacts {
+                    history,
+                    customers,
+                    contacts: self.table(TableKind::Contacts, Stage::Train)?,
+                },
+                JobModel::Churn => training::RowSource::Customers {
+                    history,
+                    customers,
+                    as_of: self.as_of,
+                    horizon_days: settings.churn_horizon_days,
+                },
             };
-            let options = models::TrainOptions {
+            let table = training::training_rows(m.kind(), source, &self.feature_params, cap)?;
+            let options = training::TrainOptions {
                 kind: m.kind(),
                 classifier: ClassifierParams::Logistic(LogisticParams::default()),
                 preprocess: PreprocessParams::default(),
-                holdout,
+                holdout: training::default_holdout(source.dated(), settings.holdout),
                 seed: self.job.config.job.seed,
                 refit: true,
                 treatment: None,
@@ -525,7 +515,7 @@ impl State<'_> {
                 seconds: round_ms(t0.elapsed().as_secs_f64()),
             });
             let t0 = Instant::now();
-            let trained = models::train(&table, &options)?;
+            let trained = training::train(&table, &options)?;
             parts.push(StagePart {
                 name: format!("{} fit", m.name()),
                 seconds: round_ms(t0.elapsed().as_secs_f64()),
@@ -547,7 +537,7 @@ impl State<'_> {
     fn model_for(
         &self,
         m: JobModel,
-        trained: &mut BTreeMap<JobModel, models::TrainedModel>,
+        trained: &mut BTreeMap<JobModel, training::TrainedModel>,
     ) -> Result<Option<(ModelArtifact, TrainingReport, ModelRecord)>, Error> {
         if let Some(t) = trained.remove(&m) {
             let rel = format!("models/{}", m.name());
@@ -719,18 +709,10 @@ impl State<'_> {
         let mut over = Vec::new();
         for s in &self.scored {
             let name = s.model.name();
-            if d.check_scores {
-                if let Some(p) = s.drift.score_psi.filter(|p| *p > d.fail_above) {
-                    over.push(format!("{name}: score ({p:.3})"));
-                }
-            }
-            for f in &s.drift.features {
-                if let Some(p) = f.psi.filter(|p| *p > d.fail_above) {
-                    if !d.excludes(&f.name) {
-                        over.push(format!("{name}: {} ({p:.3})", f.name));
-                    }
-                }
-            }
+            let drifted = s
+                .drift
+                .over_threshold(d.fail_above, d.check_scores, &d.exclude);
+            over.extend(drifted.into_iter().map(|what| format!("{name}: {what}")));
         }
         DriftRecord {
             fail_above: d.fail_above,

@@ -4,17 +4,21 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::{Column, DataFrame};
 
-use super::frame::pe;
-use super::rows::TrainingTable;
-
-use super::fit::TrainedModel;
 use super::registry::{self, Registered};
+use crate::features::{FeatureParams, History};
 use crate::ingest::{IngestRequest, TableKind};
+use crate::models::training::frame::pe;
+use crate::models::training::{TrainedModel, TrainingTable};
 use crate::{io, Error};
 
-/// Canonical tables for training rows (validated by ingest).
+/// Canonical tables for training rows (validated by ingest), as read from the files.
+///
+/// Not one with [`crate::features::History`]: that one is the purchase lines keyed and sorted
+/// for feature builds (no customers' attributes, no contacts, no reject warnings), made from the
+/// `transactions` frame here by [`LoadedTables::history`]; a job makes it while streaming the
+/// transactions and never holds these frames.
 #[derive(Debug)]
-pub struct History {
+pub struct LoadedTables {
     pub transactions: DataFrame,
     pub customers: Option<DataFrame>,
     pub contacts: Option<DataFrame>,
@@ -24,11 +28,11 @@ pub struct History {
 
 /// Loads the transactions, the customers when the request names them, and the contacts when
 /// `contacts` is true (then required). Rejects go under `rejects_dir/rejects/`.
-pub fn load_history(
+pub fn load_tables(
     request: &IngestRequest,
     contacts: bool,
     rejects_dir: &Path,
-) -> Result<History, Error> {
+) -> Result<LoadedTables, Error> {
     let mut warnings = String::new();
     let mut load =
         |t: TableKind| super::super::load_checked(request, t, rejects_dir, &mut warnings);
@@ -42,12 +46,23 @@ pub fn load_history(
     } else {
         None
     };
-    Ok(History {
+    Ok(LoadedTables {
         transactions,
         customers,
         contacts,
         warnings,
     })
+}
+
+impl LoadedTables {
+    /// The purchase lines keyed and sorted for the training rows' feature builds.
+    pub fn history(&self, params: &FeatureParams) -> Result<History, Error> {
+        Ok(History::new(
+            &self.transactions,
+            self.customers.as_ref(),
+            params,
+        )?)
+    }
 }
 
 /// Reads a flat table (CSV or Parquet); `text_columns` are read as text.

@@ -1,38 +1,26 @@
-//! The model commands' file plumbing: training rows from canonical tables or a flat table, the
-//! train → save → register path, the registry (`models/<kind>/<version>/` plus a `PRODUCTION`
-//! pointer) and scoring with drift.
+//! The model commands' file plumbing: loading the tables training rows are made from, the
+//! save → register path, the registry (`models/<kind>/<version>/` plus a `PRODUCTION` pointer)
+//! and scoring files with drift.
 //!
-//! The pure module `crate::models` takes `ndarray` values; this layer is where polars frames
-//! become [`TrainingTable`]s (features as of the day before each contact, so a purchase on or
-//! after the contact day never enters its row) and where a schema mismatch becomes a bad-input
-//! error naming the columns. Nothing here reads the clock: the same inputs and options give the
+//! What a training row is, the default holdout and the fit live in
+//! [`crate::models::training`]; this layer reads and writes the files around them and names the
+//! file an error is about. Nothing here reads the clock: the same inputs and options give the
 //! same bytes in `model.json` and `metrics.json`, and the registry's version ids are a sequence.
 
-mod fit;
-mod frame;
 mod inputs;
 mod registry;
-mod rows;
 mod score;
 
-pub use fit::{
-    train, HoldoutChoice, HoldoutInfo, TrainOptions, TrainedModel, TrainingReport, TreatmentSpec,
-    REPORT_SCHEMA_VERSION,
-};
 pub use inputs::{
-    load_history, read_flat, rows_frame, save_or_register, training_scores, write_rows, History,
-    Saved,
+    load_tables, read_flat, rows_frame, save_or_register, training_scores, write_rows,
+    LoadedTables, Saved,
 };
 pub use registry::{
     diff, list, load, load_kind, load_report, production, promote, register, render_list,
     render_metrics, render_report, resolve_model, save, show, ModelSummary, Registered,
     DEFAULT_REGISTRY,
 };
-pub use rows::{
-    churn_rows, churn_rows_from, response_rows, response_rows_from, table_rows, RowCap, TableSpec,
-    TrainingTable, DEFAULT_MAX_TRAINING_ROWS,
-};
-pub use score::{drift_report, render_drift, score_file, score_frame, DriftReport, FeatureDrift};
+pub use score::{drift_report, render_drift, score_file, score_frame};
 
 use crate::models::ModelsError;
 use crate::Error;

@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::fit::{TrainedModel, TrainingReport};
 use crate::io::{self, IoError};
-use crate::models::{FeatureTransform, ModelArtifact, ModelKind};
+use crate::models::training::TrainedModel;
+use crate::models::{FeatureTransform, ModelArtifact, ModelKind, TrainingReport};
 use crate::run::{RunError, Setting};
 use crate::Error;
 

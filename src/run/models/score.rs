@@ -4,57 +4,17 @@ use std::path::Path;
 
 use ndarray::Array2;
 use polars::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::frame::{self, pe};
 use super::input_error;
 use crate::io;
 use crate::models::artifact::check_range;
 use crate::models::drift::{add_counts, column_bin_counts, psi, psi_of_counts, ColumnReference};
-use crate::models::{ArtifactModel, CategoricalColumns, ModelArtifact, ModelInput};
+use crate::models::training::frame::{self, pe};
+use crate::models::{
+    ArtifactModel, CategoricalColumns, DriftReport, FeatureDrift, ModelArtifact, ModelInput,
+};
 use crate::run::RunError;
 use crate::Error;
-
-/// PSI of one input column against its training distribution.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FeatureDrift {
-    pub name: String,
-    /// `None` when the column has no non-missing value.
-    pub psi: Option<f64>,
-}
-
-/// Population stability of a scored table: per numeric input, in the model's schema order, and
-/// for the score.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DriftReport {
-    pub rows: usize,
-    pub features: Vec<FeatureDrift>,
-    pub score_psi: Option<f64>,
-}
-
-impl DriftReport {
-    /// The `k` features with the largest PSI, largest first (ties by name).
-    pub fn largest(&self, k: usize) -> Vec<&FeatureDrift> {
-        let mut v: Vec<&FeatureDrift> = self.features.iter().filter(|f| f.psi.is_some()).collect();
-        v.sort_by(|a, b| {
-            b.psi
-                .unwrap_or(0.0)
-                .total_cmp(&a.psi.unwrap_or(0.0))
-                .then_with(|| a.name.cmp(&b.name))
-        });
-        v.truncate(k);
-        v
-    }
-
-    /// The largest PSI over the features and the score.
-    pub fn max_psi(&self) -> f64 {
-        self.features
-            .iter()
-            .filter_map(|f| f.psi)
-            .chain(self.score_psi)
-            .fold(0.0, f64::max)
-    }
-}
 
 /// The input columns a model needs from a frame, found by name.
 struct Inputs {
@@ -130,7 +90,7 @@ fn drift_columns<'a>(
             let j = names
                 .iter()
                 .position(|c| c == &d.name)
-                .ok_or_else(|| frame::lacks("the input", &d.name))?;
+                .ok_or_else(|| Error::from(frame::lacks("the input", &d.name)))?;
             Ok((j, d.shares.as_slice(), d.edges.as_slice()))
         })
         .collect()

@@ -3,23 +3,21 @@
 use ndarray::Array2;
 use polars::prelude::*;
 
+use super::TrainingError;
 use crate::features::FeatureError;
-use crate::run::RunError;
-use crate::Error;
 
 /// `what` has no column `name`.
-pub(crate) fn lacks(what: &str, name: &str) -> Error {
-    RunError::MissingColumn {
+pub(crate) fn lacks(what: &str, name: &str) -> TrainingError {
+    TrainingError::MissingColumn {
         table: what.to_string(),
         columns: format!("`{name}`"),
         hint: String::new(),
     }
-    .into()
 }
 
 /// A polars failure while reshaping a frame (an internal error, exit 1).
-pub(crate) fn pe(e: PolarsError) -> Error {
-    Error::Features(FeatureError::Polars(e))
+pub(crate) fn pe(e: PolarsError) -> TrainingError {
+    TrainingError::Features(FeatureError::Polars(e))
 }
 
 /// The columns of `names` that `df` lacks, in the given order.
@@ -48,15 +46,18 @@ pub(crate) fn is_numeric(dt: &DataType) -> bool {
 }
 
 /// A numeric (or boolean) column as f64, nulls as NaN.
-pub(crate) fn numeric_column(df: &DataFrame, name: &str, what: &str) -> Result<Vec<f64>, Error> {
+pub(crate) fn numeric_column(
+    df: &DataFrame,
+    name: &str,
+    what: &str,
+) -> Result<Vec<f64>, TrainingError> {
     let c = df.column(name).map_err(|_| lacks(what, name))?;
     if !is_numeric(c.dtype()) {
-        return Err(RunError::InvalidData {
+        return Err(TrainingError::InvalidData {
             what: format!("column `{name}` of {what}"),
             expected: "numbers".into(),
             found: format!("type {}", c.dtype()),
-        }
-        .into());
+        });
     }
     let c = c.cast(&DataType::Float64).map_err(pe)?;
     let ca = c.f64().map_err(pe)?;
@@ -68,7 +69,7 @@ pub(crate) fn numeric_matrix(
     df: &DataFrame,
     names: &[String],
     what: &str,
-) -> Result<Array2<f64>, Error> {
+) -> Result<Array2<f64>, TrainingError> {
     let columns = names
         .iter()
         .map(|name| numeric_column(df, name, what))
@@ -77,12 +78,16 @@ pub(crate) fn numeric_matrix(
     let slices: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
     let buf = crate::features::row_major(&slices, n);
     let m = Array2::from_shape_vec((n, p), buf)
-        .map_err(|e| RunError::internal(format!("{what}: {e}")))?;
+        .map_err(|e| TrainingError::internal(format!("{what}: {e}")))?;
     Ok(m)
 }
 
 /// Any column as text (numbers and dates rendered), nulls as the empty string.
-pub(crate) fn text_column(df: &DataFrame, name: &str, what: &str) -> Result<Vec<String>, Error> {
+pub(crate) fn text_column(
+    df: &DataFrame,
+    name: &str,
+    what: &str,
+) -> Result<Vec<String>, TrainingError> {
     let c = df.column(name).map_err(|_| lacks(what, name))?;
     let c = c.cast(&DataType::String).map_err(pe)?;
     let ca = c.str().map_err(pe)?;
@@ -90,16 +95,19 @@ pub(crate) fn text_column(df: &DataFrame, name: &str, what: &str) -> Result<Vec<
 }
 
 /// A 0/1 label column: every value must be present.
-pub(crate) fn label_column(df: &DataFrame, name: &str, what: &str) -> Result<Vec<f64>, Error> {
+pub(crate) fn label_column(
+    df: &DataFrame,
+    name: &str,
+    what: &str,
+) -> Result<Vec<f64>, TrainingError> {
     let v = numeric_column(df, name, what)?;
     let empty = v.iter().filter(|x| x.is_nan()).count();
     if empty > 0 {
-        return Err(RunError::InvalidData {
+        return Err(TrainingError::InvalidData {
             what: format!("label `{name}` of {what}"),
             expected: "0 or 1 in every row".into(),
             found: format!("{empty} empty rows"),
-        }
-        .into());
+        });
     }
     Ok(v)
 }

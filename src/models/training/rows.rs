@@ -8,10 +8,9 @@ use ndarray::{Array1, Array2, Axis};
 use polars::prelude::*;
 
 use super::frame::{self, pe};
+use super::TrainingError;
 use crate::features::{self, top_levels, FeatureParams};
 use crate::models::{CategoricalColumns, ModelInput};
-use crate::run::RunError;
-use crate::Error;
 
 /// A table ready for [`super::train`]: numeric and categorical model inputs, the 0/1 label and
 /// everything else of the source rows (`extra`, row-aligned) from which the treatment and holdout
@@ -57,7 +56,7 @@ impl TrainingTable {
     }
 
     /// The rows where `keep` is true.
-    pub fn retain(&self, keep: &[bool]) -> Result<TrainingTable, Error> {
+    pub fn retain(&self, keep: &[bool]) -> Result<TrainingTable, TrainingError> {
         let idx: Vec<usize> = (0..self.n_rows()).filter(|&i| keep[i]).collect();
         let mask = BooleanChunked::from_slice("keep".into(), keep);
         Ok(TrainingTable {
@@ -89,7 +88,7 @@ impl TrainingTable {
 
     /// Leaves out the rows whose `column` equals `value` (e.g. the control group of a response
     /// model: they were never contacted). A table without the column is returned as is.
-    pub fn without_level(&self, column: &str, value: &str) -> Result<TrainingTable, Error> {
+    pub fn without_level(&self, column: &str, value: &str) -> Result<TrainingTable, TrainingError> {
         if self.extra.column(column).is_err() {
             return Ok(self.clone());
         }
@@ -116,7 +115,7 @@ pub(crate) fn fixed_levels(
     customers: Option<&DataFrame>,
     last_as_of: NaiveDate,
     params: &FeatureParams,
-) -> Result<BTreeMap<String, Vec<String>>, Error> {
+) -> Result<BTreeMap<String, Vec<String>>, TrainingError> {
     let mut levels = history.mix_levels(last_as_of, params);
     if let Some(c) = customers {
         for field in c.schema().iter_fields() {
@@ -135,7 +134,7 @@ pub(crate) fn fixed_levels(
     Ok(levels)
 }
 
-fn id_strings(df: &DataFrame) -> Result<Vec<String>, Error> {
+fn id_strings(df: &DataFrame) -> Result<Vec<String>, TrainingError> {
     frame::text_column(df, "customer_id", "the training rows")
 }
 
@@ -153,7 +152,7 @@ pub fn response_rows(
     contacts: &DataFrame,
     params: &FeatureParams,
     cap: Option<RowCap>,
-) -> Result<TrainingTable, Error> {
+) -> Result<TrainingTable, TrainingError> {
     let history = features::History::new(tx, customers, params)?;
     response_rows_from(&history, customers, contacts, params, cap)
 }
@@ -191,7 +190,7 @@ impl RowCap {
         cap: Option<RowCap>,
         frame: &DataFrame,
         what: &str,
-    ) -> Result<Option<(DataFrame, String)>, Error> {
+    ) -> Result<Option<(DataFrame, String)>, TrainingError> {
         let Some(rows) = cap.and_then(|c| c.pick(frame.height())) else {
             return Ok(None);
         };
@@ -215,7 +214,7 @@ pub fn response_rows_from(
     contacts: &DataFrame,
     params: &FeatureParams,
     cap: Option<RowCap>,
-) -> Result<TrainingTable, Error> {
+) -> Result<TrainingTable, TrainingError> {
     let sampled = RowCap::sample(cap, contacts, "contacts")?;
     let contacts = sampled.as_ref().map_or(contacts, |(f, _)| f);
     let lack = frame::missing(
@@ -227,12 +226,11 @@ pub fn response_rows_from(
         ],
     );
     if !lack.is_empty() {
-        return Err(RunError::MissingColumn {
+        return Err(TrainingError::MissingColumn {
             table: "the contacts table".into(),
             columns: frame::quoted(&lack),
             hint: " (needed for training rows)".into(),
-        }
-        .into());
+        });
     }
     let contact_days = contacts
         .column("contact_date")
@@ -243,12 +241,11 @@ pub fn response_rows_from(
         .map_err(pe)?;
     let contact_days = contact_days.i32().map_err(pe)?;
     let (Some(first), Some(last)) = (contact_days.min(), contact_days.max()) else {
-        return Err(RunError::InvalidData {
+        return Err(TrainingError::InvalidData {
             what: "the contacts table".into(),
             expected: "at least one contact".into(),
             found: "no rows".into(),
-        }
-        .into());
+        });
     };
     let as_of = |d: i32| date_of(i64::from(d) - 1);
     let levels = fixed_levels(history, customers, as_of(last), params)?;
@@ -271,7 +268,7 @@ pub fn response_rows_from(
         .collect();
     let rows = history.rows_at(&queries, &params)?;
     if rows.kept.is_empty() {
-        return Err(RunError::InvalidData {
+        return Err(TrainingError::InvalidData {
             what: format!(
                 "contacts from {} to {}",
                 date_of(i64::from(first)),
@@ -279,8 +276,7 @@ pub fn response_rows_from(
             ),
             expected: "a contacted customer with a purchase before their contact day".into(),
             found: "none".into(),
-        }
-        .into());
+        });
     }
     let contact_columns: Vec<String> = contacts
         .get_column_names()
@@ -288,11 +284,10 @@ pub fn response_rows_from(
         .map(|c| c.to_string())
         .collect();
     if let Some(clash) = rows.names.iter().find(|n| contact_columns.contains(n)) {
-        return Err(RunError::Conflict {
+        return Err(TrainingError::Conflict {
             what: format!("contacts column `{clash}` has the name of a feature"),
             expected: "a name of its own; rename it in the config".into(),
-        }
-        .into());
+        });
     }
     let kept: Vec<IdxSize> = rows.kept.iter().map(|q| *q as IdxSize).collect();
     let joined = contacts
@@ -320,7 +315,7 @@ pub fn response_rows_from(
     }
     let width = rows.names.len();
     let numeric = Array2::from_shape_vec((rows.kept.len(), width), rows.values)
-        .map_err(|e| RunError::internal(format!("training rows: {e}")))?;
+        .map_err(|e| TrainingError::internal(format!("training rows: {e}")))?;
     let feature_names = rows.names;
     let labels = frame::label_column(&joined, "responded", "the contacts table")?;
     let dates: Vec<i64> = {
@@ -361,7 +356,7 @@ pub fn churn_rows(
     horizon_days: u32,
     params: &FeatureParams,
     cap: Option<RowCap>,
-) -> Result<TrainingTable, Error> {
+) -> Result<TrainingTable, TrainingError> {
     let history = features::History::new(tx, customers, params)?;
     churn_rows_from(&history, customers, as_of, horizon_days, params, cap)
 }
@@ -374,7 +369,7 @@ pub fn churn_rows_from(
     horizon_days: u32,
     params: &FeatureParams,
     cap: Option<RowCap>,
-) -> Result<TrainingTable, Error> {
+) -> Result<TrainingTable, TrainingError> {
     let start = as_of - Duration::days(i64::from(horizon_days));
     let levels = fixed_levels(history, customers, start, params)?;
     let params = FeatureParams {
@@ -439,7 +434,7 @@ pub struct TableSpec {
 }
 
 /// A flat table's rows as training rows: columns found by name.
-pub fn table_rows(df: &DataFrame, spec: &TableSpec) -> Result<TrainingTable, Error> {
+pub fn table_rows(df: &DataFrame, spec: &TableSpec) -> Result<TrainingTable, TrainingError> {
     let mut wanted: Vec<String> = vec![spec.label.clone()];
     wanted.extend(spec.features.iter().flatten().cloned());
     wanted.extend(spec.categorical.iter().cloned());
@@ -447,12 +442,11 @@ pub fn table_rows(df: &DataFrame, spec: &TableSpec) -> Result<TrainingTable, Err
     wanted.extend(spec.id.iter().cloned());
     let lack = frame::missing(df, &wanted);
     if !lack.is_empty() {
-        return Err(RunError::MissingColumn {
+        return Err(TrainingError::MissingColumn {
             table: format!("`{}`", spec.source),
             columns: frame::quoted(&lack),
             hint: String::new(),
-        }
-        .into());
+        });
     }
     let numeric_names: Vec<String> = match &spec.features {
         Some(f) => f.clone(),
@@ -470,11 +464,10 @@ pub fn table_rows(df: &DataFrame, spec: &TableSpec) -> Result<TrainingTable, Err
             .collect(),
     };
     if numeric_names.is_empty() && spec.categorical.is_empty() {
-        return Err(RunError::missing(
-            format!("`{}` has no input column", spec.source),
-            "name them with `--features`/`--categorical`",
-        )
-        .into());
+        return Err(TrainingError::MissingInput {
+            what: format!("`{}` has no input column", spec.source),
+            hint: "name them with `--features`/`--categorical`".into(),
+        });
     }
     let what = format!("`{}`", spec.source);
     let numeric = frame::numeric_matrix(df, &numeric_names, &what)?;

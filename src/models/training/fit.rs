@@ -1,26 +1,18 @@
-//! Training options, the holdout, the hash of the training data and the report (`metrics.json`).
-
-use std::collections::BTreeMap;
+//! Training options, the holdout, the hash of the training data; the report (`metrics.json`) is
+//! [`crate::models::TrainingReport`].
 
 use ndarray::Array1;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::frame;
-use super::input_error;
 use super::rows::{date_of, TrainingTable};
+use super::TrainingError;
 use crate::io::hex;
 use crate::models::split::{column_split, fraction_split, time_split};
 use crate::models::{
-    self, ClassifierParams, Metrics, ModelArtifact, ModelKind, ModelType, PreprocessParams,
-    TrainRequest,
+    self, ClassifierParams, HoldoutInfo, ModelArtifact, ModelKind, PreprocessParams, TrainRequest,
+    TrainingReport, REPORT_SCHEMA_VERSION,
 };
-use crate::run::settings::HOLDOUT;
-use crate::run::{RunError, Via};
-use crate::Error;
-
-/// Layout version of [`TrainingReport`].
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
 /// Which rows evaluate the model.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,32 +24,6 @@ pub enum HoldoutChoice {
     Fraction { fraction: f64 },
     /// A 0/1 column of the source rows: 1 = holdout.
     Column(String),
-}
-
-impl HoldoutChoice {
-    /// `time`, `time:F`, `fraction:F` or `column:COL`; the share F is checked with the other
-    /// training settings ([`crate::run::settings::check_train`]).
-    pub fn parse(s: &str, via: Via) -> Result<HoldoutChoice, RunError> {
-        let bad = || {
-            RunError::invalid(
-                HOLDOUT.named(via),
-                "time, time:F, fraction:F (0 < F < 1) or column:COL",
-                format!("`{s}`"),
-            )
-        };
-        let fraction = |f: &str| f.trim().parse::<f64>().map_err(|_| bad());
-        match s.split_once(':') {
-            None if s == "time" => Ok(HoldoutChoice::Time { fraction: 0.2 }),
-            Some(("time", f)) => Ok(HoldoutChoice::Time {
-                fraction: fraction(f)?,
-            }),
-            Some(("fraction", f)) => Ok(HoldoutChoice::Fraction {
-                fraction: fraction(f)?,
-            }),
-            Some(("column", c)) if !c.is_empty() => Ok(HoldoutChoice::Column(c.to_string())),
-            _ => Err(bad()),
-        }
-    }
 }
 
 /// The treatment flag of an uplift model: rows whose `column` is not `control_value` are treated.
@@ -80,39 +46,6 @@ pub struct TrainOptions {
     pub refit: bool,
     /// Required for uplift models, ignored otherwise.
     pub treatment: Option<TreatmentSpec>,
-}
-
-/// How the holdout was drawn, so two models' metrics can be compared.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HoldoutInfo {
-    pub definition: String,
-    pub rows: usize,
-    /// SHA-256 of the holdout rows' ids and labels.
-    pub hash: String,
-}
-
-/// `metrics.json`: what the model was trained on, how it was evaluated, and the metrics.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainingReport {
-    pub schema_version: u32,
-    pub kind: ModelKind,
-    pub model_type: ModelType,
-    pub source: String,
-    pub label: String,
-    pub rows: usize,
-    pub positives: usize,
-    /// First and last as-of day of the feature rows (YYYY-MM-DD).
-    pub window: Option<(String, String)>,
-    pub holdout: HoldoutInfo,
-    pub training_data_hash: String,
-    pub treatment: Option<String>,
-    pub classifier: ClassifierParams,
-    pub refit: bool,
-    /// Categorical levels the feature builder was fixed to (build scoring features with them).
-    pub feature_levels: BTreeMap<String, Vec<String>>,
-    pub notes: Vec<String>,
-    pub metrics: Metrics,
-    pub bullseye_version: String,
 }
 
 /// A trained model: the artifact (`model.json`) and its report (`metrics.json`).
@@ -168,11 +101,11 @@ fn holdout_mask(
     choice: &HoldoutChoice,
     seed: u64,
     notes: &mut Vec<String>,
-) -> Result<(Vec<bool>, String), Error> {
+) -> Result<(Vec<bool>, String), TrainingError> {
     let n = t.n_rows();
-    let random = |fraction: f64| -> Result<(Vec<bool>, String), Error> {
+    let random = |fraction: f64| -> Result<(Vec<bool>, String), TrainingError> {
         Ok((
-            fraction_split(n, fraction, seed).map_err(input_error)?,
+            fraction_split(n, fraction, seed)?,
             format!("fraction {fraction} (random, seed {seed})"),
         ))
     };
@@ -180,7 +113,7 @@ fn holdout_mask(
         HoldoutChoice::Fraction { fraction } => random(*fraction),
         HoldoutChoice::Time { fraction } => match &t.dates {
             Some(d) => {
-                let mask = time_split(d, *fraction).map_err(input_error)?;
+                let mask = time_split(d, *fraction)?;
                 let from = d
                     .iter()
                     .zip(&mask)
@@ -205,16 +138,13 @@ fn holdout_mask(
         },
         HoldoutChoice::Column(c) => {
             let v = frame::label_column(&t.extra, c, "the training rows")?;
-            Ok((
-                column_split(&v).map_err(input_error)?,
-                format!("column `{c}` (1 = holdout)"),
-            ))
+            Ok((column_split(&v)?, format!("column `{c}` (1 = holdout)")))
         }
     }
 }
 
 /// Splits, fits, evaluates and (optionally) refits; the artifact and its report.
-pub fn train(t: &TrainingTable, opts: &TrainOptions) -> Result<TrainedModel, Error> {
+pub fn train(t: &TrainingTable, opts: &TrainOptions) -> Result<TrainedModel, TrainingError> {
     let mut notes = t.notes.clone();
     let (mask, definition) = holdout_mask(t, &opts.holdout, opts.seed, &mut notes)?;
     let treatment = match (opts.kind, &opts.treatment) {
@@ -227,7 +157,9 @@ pub fn train(t: &TrainingTable, opts: &TrainOptions) -> Result<TrainedModel, Err
             )
         }
         (ModelKind::Uplift, None) => {
-            return Err(RunError::internal("an uplift model without a treatment column").into())
+            return Err(TrainingError::internal(
+                "an uplift model without a treatment column",
+            ))
         }
         _ => None,
     };
@@ -251,9 +183,9 @@ pub fn train(t: &TrainingTable, opts: &TrainOptions) -> Result<TrainedModel, Err
         let artifact = models::train(&req);
         (hashing.join(), artifact)
     });
-    let training_data_hash =
-        training_data_hash.map_err(|_| RunError::internal("hashing the training rows failed"))?;
-    let mut artifact = artifact.map_err(input_error)?;
+    let training_data_hash = training_data_hash
+        .map_err(|_| TrainingError::internal("hashing the training rows failed"))?;
+    let mut artifact = artifact?;
     artifact.training_data_hash = training_data_hash.clone();
     let report = TrainingReport {
         schema_version: REPORT_SCHEMA_VERSION,
@@ -283,35 +215,4 @@ pub fn train(t: &TrainingTable, opts: &TrainOptions) -> Result<TrainedModel, Err
         bullseye_version: env!("CARGO_PKG_VERSION").to_string(),
     };
     Ok(TrainedModel { artifact, report })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn holdout_specs_parse() {
-        assert_eq!(
-            HoldoutChoice::parse("time", Via::Flags).unwrap(),
-            HoldoutChoice::Time { fraction: 0.2 }
-        );
-        assert_eq!(
-            HoldoutChoice::parse("time:0.3", Via::Flags).unwrap(),
-            HoldoutChoice::Time { fraction: 0.3 }
-        );
-        assert_eq!(
-            HoldoutChoice::parse("fraction:0.25", Via::Flags).unwrap(),
-            HoldoutChoice::Fraction { fraction: 0.25 }
-        );
-        assert_eq!(
-            HoldoutChoice::parse("column:test", Via::Flags).unwrap(),
-            HoldoutChoice::Column("test".into())
-        );
-        for bad in ["", "fraction:x", "column:", "latest"] {
-            let e = HoldoutChoice::parse(bad, Via::Flags)
-                .unwrap_err()
-                .to_string();
-            assert!(e.starts_with("`--holdout`: expected time"), "{e}");
-        }
-    }
 }
