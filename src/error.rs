@@ -1,4 +1,11 @@
 //! The library's top-level error and the exit codes the CLI maps it to.
+//!
+//! Polars errors follow one rule: a failure while reading the caller's file is the caller's
+//! (exit 2), and `ingest` and `io` report it with the file (and line) it met; any other polars
+//! failure happens on frames we built or already validated (a join, a cast, a sort), so it is
+//! ours (exit 1). Above ingest it is mapped in one place per layer that cannot see this one:
+//! [`polars_failure`] for the run layer, `FeatureError::Polars` for features and the training rows
+//! built from them (`models::training`), both exit 1 by [`Error::exit_code`].
 
 use crate::clv::ClvError;
 use crate::features::FeatureError;
@@ -42,6 +49,9 @@ pub enum Error {
     Report(#[from] ReportError),
     #[error(transparent)]
     Run(#[from] RunError),
+    /// A polars failure on a frame the code built (see the module documentation).
+    #[error("{what}: polars failed: {message}")]
+    Polars { what: String, message: String },
     /// A model input or score drifted past the job's threshold.
     #[error("{0}")]
     Drift(String),
@@ -79,9 +89,21 @@ impl Error {
             Error::Models(_) => EXIT_FAILURE,
             Error::Report(ReportError::Io(e)) => io_exit_code(e),
             Error::Report(_) => EXIT_FAILURE,
+            Error::Polars { .. } => EXIT_FAILURE,
             Error::Drift(_) => EXIT_DRIFT,
             Error::RunFailed { code, .. } | Error::Reported { code, .. } => *code,
         }
+    }
+}
+
+/// The run layer's one mapping of a polars failure (ours, exit 1): `what` names the frame, the
+/// message keeps polars' first line.
+pub(crate) fn polars_failure(
+    what: impl Into<String>,
+) -> impl FnOnce(polars::error::PolarsError) -> Error {
+    move |e| Error::Polars {
+        what: what.into(),
+        message: e.to_string().lines().next().unwrap_or_default().to_string(),
     }
 }
 
@@ -104,5 +126,28 @@ fn io_exit_code(e: &IoError) -> u8 {
         | IoError::ChecksumMismatch { .. } => EXIT_BAD_INPUT,
         IoError::Write { .. } | IoError::Encode { .. } => EXIT_FAILURE,
         IoError::Locked { .. } => EXIT_BUSY,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::error::PolarsError;
+
+    /// A polars failure above ingest is ours whichever layer met it: the run layer's mapping
+    /// and the features' (also reached through the training rows) both exit 1, and the run
+    /// layer's names the frame and keeps only polars' first line.
+    #[test]
+    fn polars_failures_exit_1_in_every_layer() {
+        let failure = || PolarsError::ComputeError("lengths differ\nbacktrace".into());
+        let e = polars_failure("the scores")(failure());
+        assert_eq!(e.exit_code(), EXIT_FAILURE);
+        assert_eq!(e.to_string(), "the scores: polars failed: lengths differ");
+        let features = Error::Features(FeatureError::Polars(failure()));
+        assert_eq!(features.exit_code(), EXIT_FAILURE);
+        let training =
+            crate::models::training::TrainingError::Features(FeatureError::Polars(failure()));
+        assert!(!training.is_bad_input());
+        assert_eq!(Error::from(training).exit_code(), EXIT_FAILURE);
     }
 }

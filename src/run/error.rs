@@ -124,9 +124,6 @@ pub enum RunError {
     /// [`TrainingError::is_bad_input`]).
     #[error(transparent)]
     Training(TrainingError),
-    /// A table operation that failed on the caller's table.
-    #[error("{what}: {message}")]
-    Table { what: String, message: String },
     /// A state the code should never reach.
     #[error("{what}; this is a bug")]
     Internal { what: String },

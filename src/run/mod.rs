@@ -6,6 +6,7 @@ pub mod error;
 pub mod job;
 pub mod models;
 pub mod plan;
+pub mod scores;
 pub mod segment;
 pub mod select;
 pub mod settings;

@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use crate::error::polars_failure;
 use crate::ids::IdPolicy;
 use crate::ingest::{self, IngestRequest, SourceSpec, TableKind, Validated};
 use crate::run::job::Staging;
@@ -94,15 +95,6 @@ pub struct SelectOutcome {
     pub warnings: String,
     /// The files written.
     pub written: Vec<PathBuf>,
-}
-
-fn polars_err(what: &str) -> impl Fn(PolarsError) -> Error + '_ {
-    move |e| {
-        Error::from(RunError::Table {
-            what: what.to_string(),
-            message: e.to_string().lines().next().unwrap_or_default().to_string(),
-        })
-    }
 }
 
 fn in_folder(out: &Path, message: String) -> Error {
@@ -217,10 +209,10 @@ fn numeric_raw(
     }
     let cast = col
         .cast(&DataType::Float64)
-        .map_err(polars_err(&format!("{table} column `{name}`")))?;
+        .map_err(polars_failure(&format!("{table} column `{name}`")))?;
     let ca = cast
         .f64()
-        .map_err(polars_err(&format!("{table} column `{name}`")))?;
+        .map_err(polars_failure(&format!("{table} column `{name}`")))?;
     Ok(ca.iter().collect())
 }
 
@@ -237,10 +229,10 @@ fn text(df: &DataFrame, name: &str, key: &str, table: &str) -> Result<Vec<Option
     let col = require_column(df, name, key, table)?;
     let cast = col
         .cast(&DataType::String)
-        .map_err(polars_err(&format!("{table} column `{name}`")))?;
+        .map_err(polars_failure(&format!("{table} column `{name}`")))?;
     let ca = cast
         .str()
-        .map_err(polars_err(&format!("{table} column `{name}`")))?;
+        .map_err(polars_failure(&format!("{table} column `{name}`")))?;
     Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
 }
 
@@ -303,7 +295,7 @@ fn side_text(df: &DataFrame, name: &str, what: &str) -> Result<Vec<Option<String
     match df.column(name) {
         Ok(c) => Ok(c
             .str()
-            .map_err(polars_err(what))?
+            .map_err(polars_failure(what))?
             .iter()
             .map(|v| v.map(str::to_string))
             .collect()),
@@ -354,8 +346,8 @@ fn contacts(
         let days = df
             .column("contact_date")
             .and_then(|c| c.cast(&DataType::Int32))
-            .map_err(polars_err(&what))?;
-        let days = days.i32().map_err(polars_err(&what))?;
+            .map_err(polars_failure(&what))?;
+        let days = days.i32().map_err(polars_failure(&what))?;
         let channels = side_text(df, "channel", &what)?;
         for ((id, d), ch) in ids.into_iter().zip(days.iter()).zip(channels) {
             if let (Some(id), Some(d)) = (id, d) {
@@ -660,7 +652,7 @@ pub fn audience_frame(sel: &Selection, segment_column: Option<&str>) -> Result<D
             a.iter().map(|r| r.segment.as_deref()).collect::<Vec<_>>(),
         ));
     }
-    DataFrame::new(a.len(), cols).map_err(polars_err("audience"))
+    DataFrame::new(a.len(), cols).map_err(polars_failure("audience"))
 }
 
 /// The exclusions as a table: `customer_id, reason`, by customer id.
@@ -679,7 +671,7 @@ pub fn excluded_frame(sel: &Selection) -> Result<DataFrame, Error> {
             ),
         ],
     )
-    .map_err(polars_err("exclusions"))
+    .map_err(polars_failure("exclusions"))
 }
 
 /// Writes `dir/audience.csv`, `dir/excluded.csv` and `dir/summary.json`, each atomically, their

@@ -250,7 +250,8 @@ fn default_discount() -> f64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobModel {
-    /// Response to a campaign, trained on the contact history; scores go to `score`.
+    /// Response to a campaign, trained on the contact history; scores go to `score`
+    /// (`crate::run::scores`).
     Response,
     /// No purchase within `churn_horizon_days`; scores go to `churn_score`.
     Churn,
@@ -269,14 +270,6 @@ impl JobModel {
         match self {
             JobModel::Response => ModelKind::Response,
             JobModel::Churn => ModelKind::Churn,
-        }
-    }
-
-    /// The column of the scores table holding this model's output.
-    pub fn score_column(self) -> &'static str {
-        match self {
-            JobModel::Response => "score",
-            JobModel::Churn => "churn_score",
         }
     }
 }

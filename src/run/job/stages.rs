@@ -14,7 +14,7 @@ use super::manifest::{
 };
 use super::{round_ms, Observer};
 use crate::clv::FitParams;
-use crate::features::{self, Family, FeatureError, FeatureParams, HistoryBuilder};
+use crate::features::{self, Family, FeatureParams, HistoryBuilder};
 use crate::ingest::{self, IngestRequest, TableKind, Validated};
 use crate::io::file_digest;
 use crate::models::training;
@@ -22,6 +22,7 @@ use crate::models::{
     ClassifierParams, DriftReport, LogisticParams, ModelArtifact, PreprocessParams, TrainingReport,
 };
 use crate::report::ReportBuilder;
+use crate::run::scores::{self, JobScores};
 use crate::run::{clv, models, segment, select, write_rejects, RunError};
 use crate::segment::{SegmentParams, Segmentation};
 use crate::select::{render_summary, Selection};
@@ -93,10 +94,6 @@ fn missing_stage(stage: Stage, needs: Stage) -> Error {
         "stage `{stage}` ran without the output of stage `{needs}`"
     ))
     .into()
-}
-
-fn pe(e: PolarsError) -> Error {
-    Error::Features(FeatureError::from(e))
 }
 
 /// A model the score stage used.
@@ -387,7 +384,7 @@ impl State<'_> {
             return true;
         };
         let wanted = &self.job.config.models.score;
-        for m in [JobModel::Response, JobModel::Churn] {
+        for m in scores::JOB_MODELS {
             if wanted.as_ref().is_some_and(|w| !w.contains(&m)) {
                 continue;
             }
@@ -592,7 +589,7 @@ impl State<'_> {
     ) -> Result<Option<usize>, Error> {
         let mut trained = std::mem::take(&mut self.trained);
         let feats = self.features(Stage::Score)?;
-        let mut scores = feats.select(["customer_id"]).map_err(pe)?.lazy();
+        let mut scores = JobScores::new(feats)?;
         let mut scored = Vec::new();
         let wanted = self.job.config.models.score.clone();
         for m in [JobModel::Response, JobModel::Churn] {
@@ -622,12 +619,8 @@ impl State<'_> {
                 rebuilt = self.history(Stage::Score)?.build(self.as_of, &params)?;
                 &rebuilt
             };
-            let (s, drift) = models::score_frame(&artifact, input, Some("customer_id"), false)?;
-            scores = join_on_id(
-                scores,
-                s.lazy()
-                    .select([col("customer_id"), col("score").alias(m.score_column())]),
-            );
+            let (s, drift) = models::score_frame(&artifact, input, Some(scores::ID), false)?;
+            scores.add_model(m, s);
             let source = match &record.version {
                 Some(v) => format!("registry {}/{v}", m.name()),
                 None => format!("{} ({})", record.source, record.path),
@@ -649,38 +642,21 @@ impl State<'_> {
             .into());
         }
         if let Some(c) = &self.clv {
-            scores = join_on_id(
-                scores,
-                c.clone().lazy().select([
-                    col("customer_id"),
-                    col("p_alive"),
-                    col("expected_purchases"),
-                    col("clv"),
-                ]),
-            );
+            scores.add_clv(c);
         }
         if let Some(seg) = &self.segmentation {
-            let mut keep = vec![col("customer_id"), col("rfm_segment"), col("value_tier")];
-            if seg.cluster.is_some() {
-                keep.push(col("cluster"));
-            }
-            scores = join_on_id(
-                scores,
-                segment::segmentation_frame(seg)?.lazy().select(keep),
-            );
+            scores.add_segments(segment::segmentation_frame(seg)?, seg.cluster.is_some());
         }
-        let mut scores = scores
-            .sort(["customer_id"], SortMultipleOptions::default())
-            .collect()
-            .map_err(pe)?;
-        io::write_table_with(
-            &self.dir.join("scores.csv"),
+        let mut scores = scores.finish()?;
+        scores::write(
+            &self.dir.join(scores::SCORES_FILE),
             &mut scores,
             self.job.config.output.cells(),
         )?;
         self.summary.push_str(&format!(
-            "\n== scores ==\n{} customers scored → scores.csv\n",
-            scores.height()
+            "\n== scores ==\n{} customers scored → {}\n",
+            scores.height(),
+            scores::SCORES_FILE
         ));
         for s in &self.scored {
             self.summary.push_str(&format!("{}: ", s.model.name()));
@@ -822,11 +798,16 @@ impl State<'_> {
     /// `report.json` and `report.html` from everything the earlier stages left.
     fn report(&mut self, manifest: &Manifest) -> Result<Option<usize>, Error> {
         let mut b = ReportBuilder::new(self.job.name(), self.as_of);
-        let mut from: Vec<String> = ["features.parquet", "segments.csv", "clv.csv", "scores.csv"]
-            .into_iter()
-            .filter(|f| self.dir.join(f).is_file())
-            .map(String::from)
-            .collect();
+        let mut from: Vec<String> = [
+            "features.parquet",
+            "segments.csv",
+            "clv.csv",
+            scores::SCORES_FILE,
+        ]
+        .into_iter()
+        .filter(|f| self.dir.join(f).is_file())
+        .map(String::from)
+        .collect();
         from.extend(
             self.selections
                 .iter()
@@ -867,16 +848,6 @@ impl State<'_> {
             .push_str("\n== report ==\nreport.html, report.json\n");
         Ok(None)
     }
-}
-
-/// Left-joins `right`'s columns onto the scores by `customer_id`.
-fn join_on_id(scores: LazyFrame, right: LazyFrame) -> LazyFrame {
-    scores.join(
-        right,
-        [col("customer_id")],
-        [col("customer_id")],
-        JoinArgs::new(JoinType::Left),
-    )
 }
 
 /// A campaign name as a folder name: letters, digits, `-`, `_` and `.` kept, the rest `_`.

@@ -7,7 +7,6 @@ use polars::prelude::{Column, DataFrame};
 use super::registry::{self, Registered};
 use crate::features::{FeatureParams, History};
 use crate::ingest::{IngestRequest, TableKind};
-use crate::models::training::frame::pe;
 use crate::models::training::{TrainedModel, TrainingTable};
 use crate::{io, Error};
 
@@ -101,7 +100,8 @@ pub fn rows_frame(t: &TrainingTable, scores: Option<&[f64]>) -> Result<DataFrame
     let mut df = t.extra.clone();
     let has = |df: &DataFrame, name: &str| df.column(name).is_ok();
     let add = |df: &mut DataFrame, c: Column| -> Result<(), Error> {
-        df.with_column(c).map_err(pe)?;
+        df.with_column(c)
+            .map_err(crate::error::polars_failure("the training rows"))?;
         Ok(())
     };
     for (j, name) in t.numeric_names.iter().enumerate() {

@@ -9,10 +9,11 @@ use super::input_error;
 use crate::io;
 use crate::models::artifact::check_range;
 use crate::models::drift::{add_counts, column_bin_counts, psi, psi_of_counts, ColumnReference};
-use crate::models::training::frame::{self, pe};
+use crate::models::training::frame;
 use crate::models::{
     ArtifactModel, CategoricalColumns, DriftReport, FeatureDrift, ModelArtifact, ModelInput,
 };
+use crate::run::scores::{scored_frame, UPLIFT_COLUMNS};
 use crate::run::RunError;
 use crate::Error;
 
@@ -101,8 +102,9 @@ fn drift_columns<'a>(
 /// matrix). Scores are per row and drift counts add up, so blocks give the whole table's result.
 const SCORE_BLOCK: usize = 1 << 20;
 
-/// Scores every row of `df`: `id_col` (or a 0-based `row`), `score` = P(label = 1) (uplift for
-/// uplift models, then also `p_treated` and `p_control`); plus the PSI of each input and of the
+/// Scores every row of `df` into the frame of [`crate::run::scores::scored_frame`]: `id_col` (or
+/// a 0-based `row`), `score` = P(label = 1) (uplift for uplift models, then also `p_treated` and
+/// `p_control`); plus the PSI of each input and of the
 /// score against the training distributions. Columns are found by name and extra columns ignored;
 /// a missing column is a bad-input error naming every missing column, and with `strict` so is a
 /// categorical level the model never saw.
@@ -116,14 +118,10 @@ pub fn score_frame(
     let mut pre = a.preprocessing.clone();
     pre.strict = pre.strict || strict;
     let n = df.height();
-    let mut columns: Vec<Column> = Vec::new();
-    match id_col {
-        Some(id) => columns.push(Column::new(
-            id.into(),
-            frame::text_column(df, id, "the input")?,
-        )),
-        None => columns.push(Column::new("row".into(), (0..n as i64).collect::<Vec<_>>())),
-    }
+    let ids = match id_col {
+        Some(id) => Some((id, frame::text_column(df, id, "the input")?)),
+        None => None,
+    };
     let mut scores: Vec<f64> = Vec::with_capacity(n);
     let mut treated: Vec<f64> = Vec::new();
     let mut control: Vec<f64> = Vec::new();
@@ -148,13 +146,15 @@ pub fn score_frame(
         add_counts(&mut counts, &column_bin_counts(x.numeric.view(), &refs));
     }
     a.check_scores(&scores)?;
-    if let ArtifactModel::Uplift { .. } = &a.model {
-        for (what, p) in [("p_treated", &treated), ("p_control", &control)] {
-            check_range(what, p, 0.0, "probabilities in [0, 1]")?;
+    let uplift = match &a.model {
+        ArtifactModel::Uplift { .. } => {
+            for (what, p) in UPLIFT_COLUMNS.into_iter().zip([&treated, &control]) {
+                check_range(what, p, 0.0, "probabilities in [0, 1]")?;
+            }
+            Some((treated, control))
         }
-        columns.push(Column::new("p_treated".into(), treated));
-        columns.push(Column::new("p_control".into(), control));
-    }
+        ArtifactModel::Single { .. } => None,
+    };
     let psis = psi_of_counts(&refs, &counts);
     let drift = DriftReport {
         rows: scores.len(),
@@ -175,9 +175,7 @@ pub fn score_frame(
         )
         .ok(),
     };
-    columns.insert(1, Column::new("score".into(), scores));
-    let out = DataFrame::new(n, columns).map_err(pe)?;
-    Ok((out, drift))
+    Ok((scored_frame(ids, scores, uplift)?, drift))
 }
 
 /// PSI of each numeric input and of the score for a table, without writing scores (the weekly
