@@ -468,11 +468,8 @@ fn drift_sections_mark_excluded_features() {
         None,
     );
     let d = &b.build().drift[0];
-    let excluded: Vec<&str> = d
-        .features
-        .iter()
-        .filter(|f| f.excluded)
-        .map(|f| f.name.as_str())
+    let excluded: Vec<&str> = (d.features.iter())
+        .filter_map(|f| f.excluded.then_some(f.name.as_str()))
         .collect();
     assert_eq!(excluded, ["recency_days", "tenure_days"]);
     assert_eq!(d.max_checked_psi, Some(0.12));

@@ -17,10 +17,8 @@ mod rows;
 
 pub use error::TrainingError;
 pub use fit::{train, HoldoutChoice, TrainOptions, TrainedModel, TreatmentSpec};
-pub use rows::{
-    churn_rows, churn_rows_from, response_rows, response_rows_from, table_rows, RowCap, TableSpec,
-    TrainingTable, DEFAULT_MAX_TRAINING_ROWS,
-};
+use rows::{churn_rows, response_rows, table_rows};
+pub use rows::{RowCap, TableSpec, TrainingTable, DEFAULT_MAX_TRAINING_ROWS};
 
 use chrono::NaiveDate;
 use polars::prelude::DataFrame;
@@ -100,7 +98,7 @@ pub fn training_rows(
                 contacts,
             },
         ) => {
-            let t = response_rows_from(history, customers, contacts, params, cap)?;
+            let t = response_rows(history, customers, contacts, params, cap)?;
             match kind {
                 ModelKind::Response => t.without_level(GROUP_COLUMN, CONTROL_GROUP),
                 _ => Ok(t),
@@ -117,7 +115,7 @@ pub fn training_rows(
                 as_of,
                 horizon_days,
             },
-        ) => churn_rows_from(history, customers, as_of, horizon_days, params, cap),
+        ) => churn_rows(history, customers, as_of, horizon_days, params, cap),
         (kind, _) => Err(TrainingError::internal(format!(
             "{kind:?} training rows asked of a source that cannot give them"
         ))),

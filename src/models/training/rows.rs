@@ -138,25 +138,6 @@ fn id_strings(df: &DataFrame) -> Result<Vec<String>, TrainingError> {
     frame::text_column(df, "customer_id", "the training rows")
 }
 
-/// One training row per contact: the features of the contacted customer as of the day before the
-/// contact date (a purchase on the contact day or later never enters the row), label `responded`.
-///
-/// Every contact's row comes from one [`features::History`] (the lines keyed and sorted once,
-/// `History::rows_at`), with the categorical levels fixed across dates, so every row has the
-/// same columns. Contacts of customers with no purchase before the contact day have no feature
-/// row and are left out (counted in `notes`). Rows keep the order of `contacts`; `extra` holds
-/// the contacts' own columns.
-pub fn response_rows(
-    tx: &DataFrame,
-    customers: Option<&DataFrame>,
-    contacts: &DataFrame,
-    params: &FeatureParams,
-    cap: Option<RowCap>,
-) -> Result<TrainingTable, TrainingError> {
-    let history = features::History::new(tx, customers, params)?;
-    response_rows_from(&history, customers, contacts, params, cap)
-}
-
 /// At most `max_rows` training rows, chosen at random with `seed` (rows keep their order): a
 /// logistic model of a few dozen inputs is as good from a few million rows as from tens of
 /// millions, and the rows' matrix (8 bytes × inputs × rows) is what bounds a large run's memory.
@@ -206,9 +187,16 @@ impl RowCap {
     }
 }
 
-/// [`response_rows`] from purchase lines already keyed and sorted (a job's features stage
-/// made them).
-pub fn response_rows_from(
+/// One training row per contact: the features of the contacted customer as of the day before the
+/// contact date (a purchase on the contact day or later never enters the row), label `responded`.
+///
+/// Every contact's row comes from one [`features::History`] (the lines keyed and sorted once,
+/// `History::rows_at`), with the categorical levels fixed across dates, so every row has the
+/// same columns. Contacts of customers with no purchase before the contact day have no feature
+/// row and are left out (counted in `notes`). Rows keep the order of `contacts`; `extra` holds
+/// the contacts' own columns. `history` holds the purchase lines keyed and sorted once (a job's
+/// ingest made them while streaming the transactions).
+pub(super) fn response_rows(
     history: &features::History,
     customers: Option<&DataFrame>,
     contacts: &DataFrame,
@@ -349,20 +337,7 @@ pub fn response_rows_from(
 
 /// One row per customer with a purchase on or before `as_of − horizon_days`: features as of that
 /// day, label 1 when the customer makes no purchase in the `horizon_days` days after it.
-pub fn churn_rows(
-    tx: &DataFrame,
-    customers: Option<&DataFrame>,
-    as_of: NaiveDate,
-    horizon_days: u32,
-    params: &FeatureParams,
-    cap: Option<RowCap>,
-) -> Result<TrainingTable, TrainingError> {
-    let history = features::History::new(tx, customers, params)?;
-    churn_rows_from(&history, customers, as_of, horizon_days, params, cap)
-}
-
-/// [`churn_rows`] from purchase lines already keyed and sorted (a job's ingest made them).
-pub fn churn_rows_from(
+pub(super) fn churn_rows(
     history: &features::History,
     customers: Option<&DataFrame>,
     as_of: NaiveDate,
@@ -434,7 +409,7 @@ pub struct TableSpec {
 }
 
 /// A flat table's rows as training rows: columns found by name.
-pub fn table_rows(df: &DataFrame, spec: &TableSpec) -> Result<TrainingTable, TrainingError> {
+pub(super) fn table_rows(df: &DataFrame, spec: &TableSpec) -> Result<TrainingTable, TrainingError> {
     let mut wanted: Vec<String> = vec![spec.label.clone()];
     wanted.extend(spec.features.iter().flatten().cloned());
     wanted.extend(spec.categorical.iter().cloned());
