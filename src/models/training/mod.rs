@@ -159,6 +159,61 @@ mod tests {
         .dated());
     }
 
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    /// Two customers with purchases before their contacts; `b`'s contact is in the control group.
+    fn history_and_contacts() -> (History, DataFrame) {
+        let dates = DateChunked::from_naive_date(
+            "order_date".into(),
+            [day("2024-01-01"), day("2024-01-02"), day("2024-01-03")],
+        );
+        let tx = DataFrame::new_infer_height(vec![
+            Column::new("customer_id".into(), ["a", "b", "a"]),
+            dates.into_column(),
+            Column::new("amount".into(), [10.0, 20.0, 5.0]),
+        ])
+        .unwrap();
+        let history = History::new(&tx, None, &FeatureParams::default()).unwrap();
+        let contact_dates = DateChunked::from_naive_date(
+            "contact_date".into(),
+            [day("2024-02-01"), day("2024-02-01")],
+        );
+        let contacts = DataFrame::new_infer_height(vec![
+            Column::new("customer_id".into(), ["a", "b"]),
+            contact_dates.into_column(),
+            Column::new("responded".into(), [1i64, 0]),
+            Column::new(GROUP_COLUMN.into(), ["treated", CONTROL_GROUP]),
+        ])
+        .unwrap();
+        (history, contacts)
+    }
+
+    /// A response model never learns from the control group (it was not contacted); an uplift
+    /// model needs it as its control arm.
+    #[test]
+    fn response_rows_leave_out_the_control_group_and_uplift_rows_keep_it() {
+        let (history, contacts) = history_and_contacts();
+        let rows = |kind| {
+            let source = RowSource::Contacts {
+                history: &history,
+                customers: None,
+                contacts: &contacts,
+            };
+            assert!(source.dated());
+            training_rows(kind, source, &FeatureParams::default(), None).unwrap()
+        };
+        let response = rows(ModelKind::Response);
+        assert_eq!(response.ids, ["a"]);
+        assert!(
+            response.notes.iter().any(|n| n.contains("group = control")),
+            "{:?}",
+            response.notes
+        );
+        assert_eq!(rows(ModelKind::Uplift).ids, ["a", "b"]);
+    }
+
     /// Leaving out the control group is a rule of the contacts' rows of a response model: a flat
     /// table's rows are taken as they are, whatever its columns are named.
     #[test]
