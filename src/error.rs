@@ -1,5 +1,6 @@
 //! The library's top-level error and the exit codes the CLI maps it to.
 
+use crate::basket::BasketError;
 use crate::clv::ClvError;
 use crate::features::FeatureError;
 use crate::ingest::IngestError;
@@ -42,6 +43,8 @@ pub enum Error {
     Report(#[from] ReportError),
     #[error(transparent)]
     Run(#[from] RunError),
+    #[error(transparent)]
+    Basket(#[from] BasketError),
     /// A model input or score drifted past the job's threshold.
     #[error("{0}")]
     Drift(String),
@@ -78,6 +81,8 @@ impl Error {
             Error::Models(e) if e.is_bad_input() => EXIT_BAD_INPUT,
             Error::Models(_) => EXIT_FAILURE,
             Error::Report(_) => EXIT_FAILURE,
+            Error::Basket(e) if e.is_bad_input() => EXIT_BAD_INPUT,
+            Error::Basket(_) => EXIT_FAILURE,
             Error::Drift(_) => EXIT_DRIFT,
             Error::RunFailed { code, .. } | Error::Reported { code, .. } => *code,
         }
