@@ -7,6 +7,7 @@
 //! [`polars_failure`] for the run layer, `FeatureError::Polars` for features and the training rows
 //! built from them (`models::training`), both exit 1 by [`Error::exit_code`].
 
+use crate::basket::BasketError;
 use crate::clv::ClvError;
 use crate::features::FeatureError;
 use crate::ingest::IngestError;
@@ -52,6 +53,8 @@ pub enum Error {
     /// A polars failure on a frame the code built (see the module documentation).
     #[error("{what}: polars failed: {message}")]
     Polars { what: String, message: String },
+    #[error(transparent)]
+    Basket(#[from] BasketError),
     /// A model input or score drifted past the job's threshold.
     #[error("{0}")]
     Drift(String),
@@ -90,6 +93,8 @@ impl Error {
             Error::Report(ReportError::Io(e)) => io_exit_code(e),
             Error::Report(_) => EXIT_FAILURE,
             Error::Polars { .. } => EXIT_FAILURE,
+            Error::Basket(e) if e.is_bad_input() => EXIT_BAD_INPUT,
+            Error::Basket(_) => EXIT_FAILURE,
             Error::Drift(_) => EXIT_DRIFT,
             Error::RunFailed { code, .. } | Error::Reported { code, .. } => *code,
         }

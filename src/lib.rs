@@ -8,6 +8,7 @@
 //! return values; only `ingest`, `io`, `run` and the report's file helpers touch the file system.
 //! See ARCHITECTURE.md for the map.
 
+pub mod basket;
 pub mod clv;
 pub mod error;
 pub mod features;

@@ -1,6 +1,7 @@
 //! Command-line arguments (clap derive) and their dispatch: one file per subcommand, each turning
 //! its flags into library types and calling the library. Library signatures never mention clap.
 
+mod basket;
 mod clv;
 mod features;
 mod ingest;
@@ -41,6 +42,7 @@ pub enum Command {
     Select(select::SelectArgs),
     Plan(plan::PlanArgs),
     Report(report::ReportArgs),
+    Basket(Box<basket::BasketArgs>),
 }
 
 impl Cli {
@@ -75,5 +77,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Select(args) => select::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Report(args) => report::run(args),
+        Command::Basket(args) => basket::run(*args),
     }
 }

@@ -26,6 +26,17 @@ pub(super) fn fixed_point(amount: f64) -> i64 {
     (amount * FIXED_POINT_SCALE).round_ties_even() as i64
 }
 
+/// The amount of an invoice line, quantity × unit_price, computed exactly on their fixed-point
+/// values (i128: no overflow for any pair ingest keeps) and rounded half to even once, so the
+/// amount's fixed-point value is the exact product's rather than a float product's.
+pub(crate) fn line_amount(quantity: f64, unit_price: f64) -> f64 {
+    let scale = FIXED_POINT_SCALE as i128;
+    let product = fixed_point(quantity) as i128 * fixed_point(unit_price) as i128;
+    let (quotient, remainder) = (product.div_euclid(scale), product.rem_euclid(scale));
+    let up = 2 * remainder > scale || (2 * remainder == scale && quotient % 2 != 0);
+    from_fixed((quotient + i128::from(up)) as i64)
+}
+
 /// Whether `amount` has a fixed-point value (`as i64` would clamp anything beyond).
 fn fits_fixed_point(amount: f64) -> bool {
     (amount * FIXED_POINT_SCALE).abs() < i64::MAX as f64
@@ -395,6 +406,21 @@ mod tests {
         assert_eq!(fixed_point(-0.031_25), -312);
         assert_eq!(fixed_point(-2.5), -25_000);
         assert_eq!(from_fixed(63_000), 6.3);
+    }
+
+    /// The float product is off for these (3 × 0.1 = 0.30000000000000004, 1.015 × 0.5 =
+    /// 0.5074999…); the line amount is the exact product's fixed point, ties to even.
+    #[test]
+    fn line_amounts_are_exact_products() {
+        let fp = |q, p| fixed_point(line_amount(q, p));
+        assert_eq!(fp(3.0, 0.1), 3_000);
+        assert_eq!(fp(1.015, 0.5), 5_075);
+        assert_eq!(fp(0.0001, 0.5), 0);
+        assert_eq!(fp(0.0003, 0.5), 2);
+        assert_eq!(fp(-12.0, 2.55), -306_000);
+        assert_eq!(fp(-0.0003, 0.5), -2);
+        assert_eq!(fp(80_995.0, 2.08), 1_684_696_000);
+        assert_eq!(fp(1e7, 1e4), 1_000_000_000_000_000);
     }
 
     /// Amounts whose sum would wrap (two orders of 5e14 wrapped to −844 trillion) are an error

@@ -24,7 +24,7 @@ use super::config::SourceSpec;
 use super::lines::RecordLines;
 use super::read::{self, Layout, Pieces, RawTable};
 use super::schema::TableKind;
-use super::summary::TableSummary;
+use super::summary::{self, TableSummary};
 use super::validate::{self, Duplicates};
 use super::{load_table, IngestError};
 
@@ -79,6 +79,7 @@ pub fn load_table_in_pieces<E: From<IngestError>>(
     let mut rejects: Vec<DataFrame> = Vec::new();
     let mut summary: Option<TableSummary> = None;
     let mut customers: HashSet<PlSmallStr> = HashSet::new();
+    let mut products: HashSet<String> = HashSet::new();
     let mut count = 0;
     // The file's row of the piece's first row.
     let mut first_row = 0u64;
@@ -103,6 +104,7 @@ pub fn load_table_in_pieces<E: From<IngestError>>(
         if let Ok(ids) = ids.str() {
             customers.extend(ids.iter().flatten().map(PlSmallStr::from));
         }
+        products.extend(summary::product_ids(&v.frame).map_err(pe(path))?);
         summary = Some(match summary {
             None => v.summary,
             Some(s) => add(s, &v.summary),
@@ -113,6 +115,8 @@ pub fn load_table_in_pieces<E: From<IngestError>>(
     }
     let mut summary = summary.ok_or_else(|| bug("no piece read"))?;
     summary.customers = customers.len();
+    summary.product_ids_differing_by_case =
+        summary::case_variants(products.iter().map(String::as_str));
     let mut all = rejects.into_iter();
     let mut rejects = all.next().unwrap_or_default();
     for r in all {

@@ -75,7 +75,14 @@ const TRANSACTIONS: &[ColumnSpec] = &[
     ColumnSpec::optional("channel", Text),
     ColumnSpec::optional("payment_method", Text),
     ColumnSpec::optional("discount", Number),
+    ColumnSpec::optional("unit_price", Number),
+    ColumnSpec::optional("product_name", Text),
 ];
+
+/// The transaction columns `amount` is computed from when a source maps no `amount` (invoice
+/// lines): amount = quantity × unit_price, exact in the fixed point features sum in; a negative
+/// quantity makes a return.
+pub const AMOUNT_FACTORS: [&str; 2] = ["quantity", "unit_price"];
 const CUSTOMERS: &[ColumnSpec] = &[
     ColumnSpec::required("customer_id", Id),
     ColumnSpec::optional("signup_date", Date),

@@ -24,6 +24,42 @@ pub struct TableSummary {
     /// e.g. two equal purchases on one day; counted, not rejected).
     pub possible_duplicates: usize,
     pub reject_reasons: BTreeMap<String, usize>,
+    /// Stock codes (`product_id`) that differ only by letter case, each group sorted: kept
+    /// apart, not merged, but worth a look (`85123A` and `85123a` are one product in most
+    /// exports, two in some).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub product_ids_differing_by_case: Vec<Vec<String>>,
+}
+
+/// The groups of distinct values that are equal when lower-cased (groups and their members
+/// sorted).
+pub(crate) fn case_variants<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<Vec<String>> {
+    let mut by_lower: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for v in values {
+        let group = by_lower.entry(v.to_lowercase()).or_default();
+        if !group.iter().any(|g| g == v) {
+            group.push(v.to_string());
+        }
+    }
+    let mut groups: Vec<Vec<String>> = by_lower
+        .into_values()
+        .filter(|g| g.len() > 1)
+        .map(|mut g| {
+            g.sort();
+            g
+        })
+        .collect();
+    groups.sort();
+    groups
+}
+
+/// The distinct product codes of kept transaction rows (none for other tables).
+pub(crate) fn product_ids(kept: &DataFrame) -> PolarsResult<Vec<String>> {
+    let Ok(column) = kept.column("product_id") else {
+        return Ok(Vec::new());
+    };
+    let unique = column.unique()?;
+    Ok(unique.str()?.iter().flatten().map(str::to_string).collect())
 }
 
 impl TableSummary {
@@ -49,6 +85,11 @@ impl TableSummary {
         } else {
             None
         };
+        let product_ids_differing_by_case = if count_customers {
+            case_variants(product_ids(kept)?.iter().map(String::as_str))
+        } else {
+            Vec::new()
+        };
         let mut reject_reasons = BTreeMap::new();
         for r in rejects.column("reason")?.str()?.iter().flatten() {
             *reject_reasons.entry(r.to_string()).or_insert(0) += 1;
@@ -62,6 +103,7 @@ impl TableSummary {
             returns,
             possible_duplicates,
             reject_reasons,
+            product_ids_differing_by_case,
         })
     }
 
@@ -109,6 +151,25 @@ impl IngestSummary {
                 out.push_str(&format!("  {} possible duplicates", s.possible_duplicates));
             }
             out.push('\n');
+            if !s.product_ids_differing_by_case.is_empty() {
+                let groups: Vec<String> = s
+                    .product_ids_differing_by_case
+                    .iter()
+                    .take(5)
+                    .map(|g| g.join("/"))
+                    .collect();
+                out.push_str(&format!(
+                    "{:<13}   {} product codes differ only by case (kept apart): {}{}\n",
+                    "",
+                    s.product_ids_differing_by_case.len(),
+                    groups.join(", "),
+                    if s.product_ids_differing_by_case.len() > 5 {
+                        ", …"
+                    } else {
+                        ""
+                    }
+                ));
+            }
             for (reason, n) in s.top_reasons(usize::MAX) {
                 out.push_str(&format!("{:<13}   {reason}: {n}\n", ""));
             }

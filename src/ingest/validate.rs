@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::config::{ColumnRef, SourceSpec};
 use super::lines::RecordLines;
 use super::read::RawTable;
-use super::schema::{ColumnType, TableKind};
+use super::schema::{ColumnType, TableKind, AMOUNT_FACTORS};
 use super::summary::TableSummary;
 use super::IngestError;
 use crate::parallel;
@@ -327,7 +327,10 @@ pub(crate) fn validate_piece(
             .unwrap_or(0) as usize
     };
     let frame = good.select(keep[2..].to_vec()).map_err(polars_err)?;
-    let frame = type_extra_columns(frame, &extras).map_err(polars_err)?;
+    let mut frame = type_extra_columns(frame, &extras).map_err(polars_err)?;
+    if derives_amount(&mapped, table) {
+        frame = with_derived_amount(frame).map_err(polars_err)?;
+    }
 
     let summary = TableSummary::from_frames(
         table,
@@ -345,6 +348,28 @@ pub(crate) fn validate_piece(
         rejects,
         summary,
     })
+}
+
+/// Whether the transactions' amount is computed from quantity × unit_price (no `amount` mapped:
+/// `map_columns` then requires both factors).
+fn derives_amount(mapped: &[Mapped], table: TableKind) -> bool {
+    table == TableKind::Transactions && mapped.iter().all(|m| m.canonical != "amount")
+}
+
+/// Adds `amount` = quantity × unit_price after `order_date`, exact in fixed point, to the kept
+/// rows of a table without one. Rows missing a factor or out of range were rejected already.
+fn with_derived_amount(mut frame: DataFrame) -> PolarsResult<DataFrame> {
+    let [quantity, unit_price] =
+        AMOUNT_FACTORS.map(|f| frame.column(f).and_then(|c| c.f64().cloned()));
+    let (quantity, unit_price) = (quantity?, unit_price?);
+    let amount: Float64Chunked = quantity
+        .iter()
+        .zip(unit_price.iter())
+        .map(|(q, p)| Some(crate::features::line_amount(q?, p?)))
+        .collect();
+    let at = frame.get_column_index("order_date").map_or(0, |i| i + 1);
+    frame.insert_column(at, amount.with_name("amount".into()).into_column())?;
+    Ok(frame)
 }
 
 /// Rows identical in every source column to an earlier row.
@@ -715,6 +740,8 @@ impl Stages {
             columns: vec![],
             values: vec![],
         };
+        // A derived amount out of range is the unit price's fault (the quantity is checked first).
+        let derived = derives_amount(mapped, table);
         for m in mapped {
             let name = |prefix: &str| format!("{prefix}{}", m.canonical);
             let (s_name, t_name, p_name, r_name) =
@@ -750,7 +777,16 @@ impl Stages {
             let (t, p) = (col(t_name.as_str()), col(p_name.as_str()));
             st.parsed
                 .push(parse_value(t.clone(), m.kind, parse_format).alias(p_name.as_str()));
-            let column_rules = rules(t.clone(), p, m, table, as_of);
+            let mut column_rules = rules(t.clone(), p.clone(), m, table, as_of);
+            if derived && m.canonical == AMOUNT_FACTORS[1] {
+                column_rules.push((
+                    (col(format!("__p_{}", AMOUNT_FACTORS[0])) * p)
+                        .abs()
+                        .gt(lit(MAX_NUMBER))
+                        .fill_null(lit(false)),
+                    reason::OUT_OF_RANGE,
+                ));
+            }
             st.bad_flags.push(bad_flag(&column_rules));
             st.reason_columns
                 .push(reason_expr(&column_rules).alias(r_name.as_str()));
@@ -1048,20 +1084,30 @@ fn map_columns(
                 }),
             }
         };
-    let mut mapped = Vec::new();
+    let mut sources = Vec::new();
     for c in table.columns() {
         let source = match spec.columns.get(c.name) {
             Some(r) => Some(resolve(c.name, r)?),
             None if raw.has_header && names.iter().any(|n| n == c.name) => Some(c.name.to_string()),
             None => None,
         };
+        sources.push((c, source));
+    }
+    let has = |name: &str| sources.iter().any(|(c, s)| c.name == name && s.is_some());
+    // Invoice lines: without `amount`, quantity × unit_price is the amount, so both are needed.
+    let derived =
+        table == TableKind::Transactions && !has("amount") && AMOUNT_FACTORS.iter().all(|f| has(f));
+    let mut mapped = Vec::new();
+    for (c, source) in sources {
+        let required = c.required || (derived && AMOUNT_FACTORS.contains(&c.name));
         match source {
             Some(source) => mapped.push(Mapped {
                 canonical: c.name.to_string(),
                 source,
                 kind: c.kind,
-                required: c.required,
+                required,
             }),
+            None if derived && c.name == "amount" => {}
             None if c.required => {
                 return Err(IngestError::MissingColumn {
                     table,

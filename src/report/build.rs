@@ -256,8 +256,17 @@ impl ReportBuilder {
                 clv: None,
                 campaigns: Vec::new(),
                 drift: Vec::new(),
+                bought_together: None,
             },
         }
+    }
+
+    /// The "Bought together" section from mined baskets (`src/report/bought_together.rs`).
+    pub fn bought_together(&mut self, mined: &crate::basket::Mined) -> &mut Self {
+        self.report.bought_together = Some(
+            super::bought_together::BoughtTogetherSection::from_mined(mined),
+        );
+        self
     }
 
     /// Adds output files the report was built from (names as the caller wants them shown;

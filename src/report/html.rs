@@ -8,7 +8,7 @@ use super::format::{compact, esc, int, money, num, pct, slug};
 use super::model::*;
 
 /// Every chart kind, as the `data-chart` attribute of its `<figure>`.
-pub const CHART_KINDS: [&str; 11] = [
+pub const CHART_KINDS: [&str; 12] = [
     "pareto",
     "rfm-segments",
     "rf-heatmap",
@@ -20,6 +20,7 @@ pub const CHART_KINDS: [&str; 11] = [
     "p-alive",
     "profit-curve",
     "drift",
+    "item-affinity",
 ];
 
 const CSS: &str = "\
@@ -78,6 +79,9 @@ fn plan(r: &Report) -> Vec<(String, &'static str)> {
     let drift_names = unique_slugs(r.drift.iter().map(|d| d.model.as_str()));
     for s in &drift_names {
         out.push((format!("chart-drift-{s}"), "drift"));
+    }
+    if r.bought_together.is_some() {
+        out.push(single("item-affinity"));
     }
     out
 }
@@ -344,6 +348,10 @@ pub fn render_html(r: &Report) -> Result<String, ReportError> {
             drift_section(&mut p, d, &mut next_id)?;
         }
         p.push("</section>\n");
+    }
+
+    if let Some(b) = &r.bought_together {
+        bought_together_section(&mut p, b, &mut next_id);
     }
 
     p.push("</body>\n</html>\n");
@@ -634,4 +642,34 @@ fn drift_section(
         .collect();
     p.table(&["input", "PSI", "fail check"], &rows);
     Ok(())
+}
+
+fn bought_together_section(
+    p: &mut Page,
+    b: &super::bought_together::BoughtTogetherSection,
+    next_id: &mut impl FnMut() -> String,
+) {
+    use super::bought_together::{affinity_svg, rule_rows};
+    p.push("<section id=\"bought-together\">\n<h2>Bought together</h2>\n");
+    p.push(&format!(
+        "<p class=\"note\">{} baskets, {} items: {} frequent itemsets, {} rules.</p>\n",
+        int(b.baskets as usize),
+        int(b.items),
+        int(b.itemsets),
+        int(b.rules)
+    ));
+    p.table(
+        &["rule", "baskets", "support", "confidence", "lift"],
+        &rule_rows(b),
+    );
+    p.figure(
+        &next_id(),
+        "item-affinity",
+        "",
+        &affinity_svg(b),
+        "Lift of each pair among the items most often bought with others: above 1 (orange) \
+         the pair is bought together more often than chance, below 1 (blue) less; blank cells \
+         are pairs below the minimum support.",
+    );
+    p.push("</section>\n");
 }

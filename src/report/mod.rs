@@ -9,6 +9,7 @@
 //! ([`CHART_KINDS`]), with a caption saying how to read it and a table of the key numbers.
 //! Output is deterministic: the same report gives the same bytes.
 
+mod bought_together;
 mod build;
 mod charts;
 mod error;
@@ -21,6 +22,7 @@ mod stats;
 mod tests;
 
 pub use crate::models::report::wildcard_match;
+pub use bought_together::{BoughtTogetherSection, RuleRow};
 pub use build::{ReportBuilder, CLV_BINS, MONETARY_COLUMN, PARETO_POINTS};
 pub use error::ReportError;
 pub use files::{read_report, rerender, write_report, REPORT_HTML, REPORT_JSON};

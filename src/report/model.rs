@@ -50,6 +50,10 @@ pub struct Report {
     /// One section per scored model: population stability per feature and for the score.
     #[serde(default)]
     pub drift: Vec<DriftSection>,
+    /// Market baskets: the strongest rules and the item-affinity chart. Left out of the JSON
+    /// when absent, so reports without it keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bought_together: Option<super::bought_together::BoughtTogetherSection>,
 }
 
 /// The title block.

@@ -223,6 +223,7 @@ fn full_report() -> Report {
         &["tenure_days".to_string()],
         Some(0.25),
     );
+    b.bought_together(&super::bought_together::tests::mined());
     b.build()
 }
 

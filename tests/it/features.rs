@@ -189,3 +189,34 @@ fn list_names_every_family() {
         assert!(text.contains(name), "{name} missing from --list");
     }
 }
+
+/// Invoice lines (with cancellations) whose amounts ingest computes give the same features as
+/// the same lines with the amounts precomputed.
+#[test]
+fn invoice_lines_give_the_features_of_precomputed_amounts() {
+    let sb = Sandbox::new(&[
+        "lines/invoice_lines.csv",
+        "lines/invoice_lines.toml",
+        "lines/invoice_amounts.csv",
+        "lines/invoice_amounts.toml",
+    ]);
+    let features = |config: &str| {
+        let out_file = format!("{config}.parquet");
+        let out = sb.run(&[
+            "features",
+            "--config",
+            &format!("{config}.toml"),
+            "--as-of",
+            "2011-01-31",
+            "--out",
+            &out_file,
+        ]);
+        assert_ok(&out);
+        let f = std::fs::File::open(sb.path(&out_file)).unwrap();
+        ParquetReader::new(f).finish().unwrap()
+    };
+    let derived = features("invoice_lines");
+    let given = features("invoice_amounts");
+    assert_eq!(derived.height(), 4);
+    assert!(derived.equals_missing(&given), "{derived}\n{given}");
+}

@@ -9,6 +9,12 @@ fn read_parquet(path: &std::path::Path) -> DataFrame {
     ParquetReader::new(f).finish().unwrap()
 }
 
+/// The `amount` column of kept transactions.
+fn amounts(tx: &DataFrame) -> Vec<f64> {
+    let amount = tx.column("amount").unwrap().f64().unwrap();
+    amount.into_no_null_iter().collect()
+}
+
 #[test]
 fn cdnow_loads_through_the_bundled_config() {
     let sb = Sandbox::new(&[]);
@@ -168,14 +174,7 @@ fn semicolons_and_crlf_are_read() {
     // No order id: an identical row is kept and counted, not rejected.
     assert_eq!(s["possible_duplicates"], 1);
     let t = read_parquet(&sb.path("out/transactions.parquet"));
-    let amounts: Vec<f64> = t
-        .column("amount")
-        .unwrap()
-        .f64()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
-    assert_eq!(amounts, [10.5, 12.0, 12.0]);
+    assert_eq!(amounts(&t), [10.5, 12.0, 12.0]);
 }
 
 #[test]
@@ -509,4 +508,49 @@ fn a_run_given_a_fifo_ends_with_exit_2() {
         "{}",
         stderr(&out)
     );
+}
+
+/// A retailer's invoice-line export loads with a column mapping alone: amount = quantity × unit
+/// price, cancellations (negative quantities) are returns, descriptions are trimmed and stock
+/// codes differing only by case are reported, not merged.
+#[test]
+fn invoice_lines_load_with_a_mapping_alone() {
+    let sb = Sandbox::new(&["lines/invoice_lines.csv", "lines/invoice_lines.toml"]);
+    let out = sb.run(&["ingest", "--config", "invoice_lines.toml", "--out", "out"]);
+    assert_ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("1 product codes differ only by case (kept apart): 85123A/85123a"),
+        "{stdout}"
+    );
+    let t = &sb.json("out/ingest.json")["tables"]["transactions"];
+    assert_eq!(t["rows_kept"], 14);
+    assert_eq!(t["returns"], 3);
+    assert_eq!(
+        t["product_ids_differing_by_case"],
+        serde_json::json!([["85123A", "85123a"]])
+    );
+    let tx = read_parquet(&sb.path("out/transactions.parquet"));
+    let amount = amounts(&tx);
+    assert_eq!(&amount[..3], &[15.3, 20.34, 11.1]);
+    assert_eq!(amount[5], -27.5);
+    assert_eq!(amount[6], 0.3);
+    let name = tx.column("product_name").unwrap().str().unwrap().get(0);
+    assert_eq!(name, Some("WHITE HANGING HEART T-LIGHT HOLDER"));
+}
+
+/// A line with a quantity but no unit price has no amount: rejected, naming the column.
+#[test]
+fn an_invoice_line_without_a_unit_price_is_rejected() {
+    let sb = Sandbox::new(&[]);
+    std::fs::write(
+        sb.path("t.csv"),
+        "customer_id,order_date,quantity,unit_price\na,2024-01-01,2,1.5\nb,2024-01-01,2,\n",
+    )
+    .unwrap();
+    assert_ok(&ingest_keeping_rejects(&sb));
+    let rejects = sb.read("out/rejects/transactions.csv");
+    assert!(rejects.contains("unit_price,missing_value"), "{rejects}");
+    let tx = read_parquet(&sb.path("out/transactions.parquet"));
+    assert_eq!(amounts(&tx), [3.0]);
 }

@@ -1,6 +1,7 @@
 //! One integration-test binary: each module drives one command of the real `bullseye` executable
 //! in a temporary folder.
 
+mod basket;
 mod clv;
 mod features;
 mod ingest;

@@ -66,7 +66,8 @@ fn report_rerenders_the_html_of_a_run_folder() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("report.html"));
     let html = sb.read("run/report.html");
     assert_eq!(html, written);
-    for kind in CHART_KINDS {
+    // The quickstart's transactions have no products: no "Bought together".
+    for kind in CHART_KINDS.iter().filter(|k| **k != "item-affinity") {
         assert!(
             html.contains(&format!("data-chart=\"{kind}\"")),
             "chart {kind} missing"
