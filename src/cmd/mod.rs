@@ -5,9 +5,11 @@ mod clv;
 mod features;
 mod ingest;
 mod inputs;
+mod ledger;
 mod models;
 mod plan;
 mod quickstart;
+mod readout;
 mod report;
 mod run;
 mod score;
@@ -41,6 +43,8 @@ pub enum Command {
     Select(select::SelectArgs),
     Plan(plan::PlanArgs),
     Report(report::ReportArgs),
+    Ledger(ledger::LedgerArgs),
+    Readout(readout::ReadoutArgs),
 }
 
 impl Cli {
@@ -75,5 +79,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Select(args) => select::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Report(args) => report::run(args),
+        Command::Ledger(args) => ledger::run(args),
+        Command::Readout(args) => readout::run(args),
     }
 }

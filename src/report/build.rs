@@ -275,6 +275,7 @@ impl ReportBuilder {
                 clv: None,
                 campaigns: Vec::new(),
                 drift: Vec::new(),
+                campaign_results: Vec::new(),
             },
         }
     }
@@ -466,6 +467,14 @@ impl ReportBuilder {
             mean_p_alive,
         });
         Ok(self)
+    }
+
+    /// A row of the "Campaign results" section (a closed campaign's readout).
+    pub fn campaign_result(&mut self, readout: &crate::readout::Readout) -> &mut Self {
+        self.report
+            .campaign_results
+            .push(super::results::CampaignResult::of(readout));
+        self
     }
 
     /// A campaign's section from its selection.

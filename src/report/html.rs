@@ -346,6 +346,7 @@ pub fn render_html(r: &Report) -> Result<String, ReportError> {
         p.push("</section>\n");
     }
 
+    p.push(&super::results::html(&r.campaign_results));
     p.push("</body>\n</html>\n");
     Ok(p.html)
 }
@@ -384,6 +385,11 @@ fn header(p: &mut Page, r: &Report) {
         (r.clv.is_some(), "clv", "CLV"),
         (!r.campaigns.is_empty(), "campaigns", "Campaigns"),
         (!r.drift.is_empty(), "drift", "Drift"),
+        (
+            !r.campaign_results.is_empty(),
+            "campaign-results",
+            "Campaign results",
+        ),
     ] {
         if present {
             links.push(format!("<a href=\"#{id}\">{name}</a>"));

@@ -50,6 +50,9 @@ pub struct Report {
     /// One section per scored model: population stability per feature and for the score.
     #[serde(default)]
     pub drift: Vec<DriftSection>,
+    /// The readouts of the ledger's campaigns whose response window has closed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub campaign_results: Vec<super::results::CampaignResult>,
 }
 
 /// The title block.

@@ -4,6 +4,7 @@
 mod clv;
 mod features;
 mod ingest;
+mod ledger;
 mod models;
 mod outputs;
 mod plan;
