@@ -60,6 +60,12 @@ fn select_records_what_it_publishes_and_a_rerun_replaces_it() {
     let targets = audience(&sb, "w1/audience.csv", "target");
     assert!(targets.len() >= 8, "{targets:?}");
     assert_eq!(ledger_targets(&sb.path("l.db")), targets);
+    // Replaced, not duplicated.
+    let rows = Ledger::open(&sb.path("l.db"), Duration::from_secs(5))
+        .unwrap()
+        .contacts(None)
+        .unwrap();
+    assert_eq!(rows.len(), targets.len());
     // Without --ledger nothing is recorded.
     assert_ok(&select(&sb, "week1.toml", "other", &[]));
     assert_eq!(ledger_targets(&sb.path("l.db")), targets);
