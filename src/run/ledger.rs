@@ -276,7 +276,9 @@ pub fn import_responses(
     rejects_dir: &Path,
     max_reject_rate: f64,
 ) -> Result<Imported, Error> {
-    let df = io::read_table(file, &RESPONSE_COLUMNS)?;
+    // The optional `value` is read as typed and checked below: naming it here would ask for a
+    // column the file may not have.
+    let df = io::read_table(file, &RESPONSE_COLUMNS[..3])?;
     let mut columns = Vec::with_capacity(4);
     for (k, name) in RESPONSE_COLUMNS.iter().enumerate() {
         match df.column(name) {
