@@ -831,5 +831,24 @@ mod tests {
             Some(dir.path().join("t.csv").as_path())
         );
         assert_eq!(job.config.select.campaigns[0], dir.path().join("c.toml"));
+        // The ledger: on by default in `out`, a path relative to the job file, or off.
+        let out = dir.path().join("o");
+        let l = super::super::ledger_settings(&job, &out).unwrap();
+        assert_eq!(l.path, out.join("bullseye.db"));
+        for (ledger, expected) in [
+            ("path = \"l/x.db\"", Some(dir.path().join("l/x.db"))),
+            ("enabled = false", None),
+        ] {
+            std::fs::write(
+                &path,
+                format!("[job]\nname = \"x\"\nout = \"o\"\n[ledger]\n{ledger}\n[sources.transactions]\npath = \"t.csv\"\n[select]\ncampaigns = [\"c.toml\"]\n"),
+            )
+            .unwrap();
+            let job = Job::from_file(&path).unwrap();
+            assert_eq!(
+                super::super::ledger_settings(&job, &out).map(|l| l.path),
+                expected
+            );
+        }
     }
 }
