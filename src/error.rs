@@ -12,6 +12,7 @@ use crate::clv::ClvError;
 use crate::features::FeatureError;
 use crate::ingest::IngestError;
 use crate::io::IoError;
+use crate::ledger::LedgerError;
 use crate::models::ModelsError;
 use crate::report::ReportError;
 use crate::run::RunError;
@@ -55,6 +56,8 @@ pub enum Error {
     Polars { what: String, message: String },
     #[error(transparent)]
     Basket(#[from] BasketError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
     /// A model input or score drifted past the job's threshold.
     #[error("{0}")]
     Drift(String),
@@ -95,6 +98,9 @@ impl Error {
             Error::Polars { .. } => EXIT_FAILURE,
             Error::Basket(e) if e.is_bad_input() => EXIT_BAD_INPUT,
             Error::Basket(_) => EXIT_FAILURE,
+            Error::Ledger(LedgerError::Invalid { .. }) => EXIT_BAD_INPUT,
+            // A busy ledger fails like any other write (exit 1), as the brief of issue 20 asks.
+            Error::Ledger(_) => EXIT_FAILURE,
             Error::Drift(_) => EXIT_DRIFT,
             Error::RunFailed { code, .. } | Error::Reported { code, .. } => *code,
         }

@@ -6,9 +6,11 @@ mod clv;
 mod features;
 mod ingest;
 mod inputs;
+mod ledger;
 mod models;
 mod plan;
 mod quickstart;
+mod readout;
 mod report;
 mod run;
 mod score;
@@ -43,6 +45,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     Report(report::ReportArgs),
     Basket(Box<basket::BasketArgs>),
+    Ledger(ledger::LedgerArgs),
+    Readout(readout::ReadoutArgs),
 }
 
 impl Cli {
@@ -78,5 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plan(args) => plan::run(args),
         Command::Report(args) => report::run(args),
         Command::Basket(args) => basket::run(*args),
+        Command::Ledger(args) => ledger::run(args),
+        Command::Readout(args) => readout::run(args),
     }
 }

@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use bullseye::ids::IdPolicy;
 use bullseye::ingest::{IngestConfig, IngestRequest, TableKind};
+use bullseye::run::ledger::LedgerSettings;
 use bullseye::run::select::{self as select_run, SelectRequest};
 use bullseye::select::render_summary;
 use clap::Args;
@@ -69,6 +70,17 @@ pub struct AudienceArgs {
     /// [default: the config's `[ids] policy`, else text]
     #[arg(long, value_enum, value_name = "POLICY")]
     pub id_policy: Option<IdPolicyArg>,
+    /// Campaign ledger (SQLite, created when missing): the published audience is recorded in it
+    /// and its target contacts count towards every `[contact_policy]`
+    #[arg(long, value_name = "FILE", conflicts_with = "no_ledger")]
+    pub ledger: Option<PathBuf>,
+    /// Record nothing and read no ledger (the default without --ledger)
+    #[arg(long)]
+    pub no_ledger: bool,
+    /// Hold out this share of all customers from every campaign as the ledger's global control
+    /// group (stable across runs: a hash of the id and the ledger's salt; `select` only)
+    #[arg(long, value_name = "SHARE", requires = "ledger")]
+    pub global_control: Option<f64>,
 }
 
 /// `--id-policy` values.
@@ -79,6 +91,17 @@ pub enum IdPolicyArg {
 }
 
 impl AudienceArgs {
+    /// The ledger settings: --ledger, waiting for another writer as long as --lock-timeout (at
+    /// least the ledger's default).
+    pub(super) fn ledger(&self) -> Option<LedgerSettings> {
+        let path = self.ledger.clone().filter(|_| !self.no_ledger)?;
+        Some(LedgerSettings {
+            path,
+            busy_timeout: Duration::from_secs(self.lock_timeout)
+                .max(bullseye::ledger::BUSY_TIMEOUT_DEFAULT),
+        })
+    }
+
     /// The ingest request: the config (or the default), the id policy override, the reject
     /// threshold and the customers table.
     pub(super) fn ingest_request(&self) -> anyhow::Result<IngestRequest> {
@@ -106,6 +129,8 @@ impl AudienceArgs {
 pub fn run(args: SelectArgs) -> anyhow::Result<()> {
     let shared = args.audience;
     let request = SelectRequest {
+        ledger: shared.ledger(),
+        global_control: shared.global_control,
         ingest: shared.ingest_request()?,
         scores: args.scores,
         campaign: args.campaign,

@@ -16,6 +16,7 @@ mod table;
 pub use atomic::{remove_stale_temporaries, write_atomic, write_json_atomic, write_string_atomic};
 pub use cells::{escape_cell, unescape_cell, CsvCells};
 pub use digest::{file_digest, hex};
+pub(crate) use lock::process_alive;
 pub use lock::{OutputLock, LOCK_TIMEOUT_DEFAULT};
 pub use regular::{check_regular_file, not_a_regular_file, not_regular_error};
 pub use sealed::{checksum, read_sealed_json, sealed_json, write_sealed_json, CHECKSUM_FIELD};

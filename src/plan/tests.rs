@@ -69,6 +69,8 @@ fn instance(seed: u64, customers: usize, max_campaigns: usize, controls: bool) -
                     0.0
                 },
                 seed: rng.gen(),
+                send_date: None,
+                response_window_days: None,
             },
             channels,
             eligibility: None,

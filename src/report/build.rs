@@ -257,6 +257,7 @@ impl ReportBuilder {
                 campaigns: Vec::new(),
                 drift: Vec::new(),
                 bought_together: None,
+                campaign_results: Vec::new(),
             },
         }
     }
@@ -456,6 +457,14 @@ impl ReportBuilder {
             mean_p_alive,
         });
         Ok(self)
+    }
+
+    /// A row of the "Campaign results" section (a closed campaign's readout).
+    pub fn campaign_result(&mut self, readout: &crate::readout::Readout) -> &mut Self {
+        self.report
+            .campaign_results
+            .push(super::results::CampaignResult::of(readout));
+        self
     }
 
     /// A campaign's section from its selection.

@@ -354,6 +354,7 @@ pub fn render_html(r: &Report) -> Result<String, ReportError> {
         bought_together_section(&mut p, b, &mut next_id);
     }
 
+    p.push(&super::results::html(&r.campaign_results));
     p.push("</body>\n</html>\n");
     Ok(p.html)
 }
@@ -392,6 +393,11 @@ fn header(p: &mut Page, r: &Report) {
         (r.clv.is_some(), "clv", "CLV"),
         (!r.campaigns.is_empty(), "campaigns", "Campaigns"),
         (!r.drift.is_empty(), "drift", "Drift"),
+        (
+            !r.campaign_results.is_empty(),
+            "campaign-results",
+            "Campaign results",
+        ),
     ] {
         if present {
             links.push(format!("<a href=\"#{id}\">{name}</a>"));

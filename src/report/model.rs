@@ -54,6 +54,9 @@ pub struct Report {
     /// when absent, so reports without it keep their bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bought_together: Option<super::bought_together::BoughtTogetherSection>,
+    /// The readouts of the ledger's campaigns whose response window has closed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub campaign_results: Vec<super::results::CampaignResult>,
 }
 
 /// The title block.

@@ -4,6 +4,7 @@
 pub mod clv;
 pub mod error;
 pub mod job;
+pub mod ledger;
 pub mod models;
 pub mod plan;
 pub mod scores;

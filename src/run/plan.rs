@@ -6,11 +6,13 @@
 use std::path::{Path, PathBuf};
 
 use crate::ingest::IngestRequest;
+use crate::ledger::RunRecord;
 use crate::plan::{self, CampaignInput, Plan, PlanError, PlanPolicy};
 use crate::run::job::{check_distinct_folders, file_safe};
+use crate::run::ledger::{self as ledger_run, LedgerSettings};
 use crate::run::select::{
     campaign_dir, load_campaign, load_shared, match_options, publish_staged, resolve_from_frames,
-    segment_column, select_owns, write_selection, write_side_rejects, Written,
+    segment_column, select_owns, write_selection, write_side_rejects, SideTable, Written,
 };
 use crate::select::resolve;
 use crate::{io, Error};
@@ -34,6 +36,8 @@ pub struct PlanRequest {
     pub lock_timeout: std::time::Duration,
     /// How the CSV outputs' text cells are written.
     pub cells: io::CsvCells,
+    /// The ledger the plan is recorded in and whose contacts the contact policies count.
+    pub ledger: Option<LedgerSettings>,
 }
 
 /// What the `plan` command did.
@@ -74,9 +78,13 @@ fn plan_owns(entry: &Path) -> bool {
 
 /// The `plan` command (see the module documentation).
 pub fn plan(request: &PlanRequest) -> Result<PlanOutcome, Error> {
-    let w = publish_staged(&request.out, request.lock_timeout, &plan_owns, |dir| {
-        plan_into(request, dir)
-    })?;
+    let w = publish_staged(
+        &request.out,
+        request.lock_timeout,
+        &plan_owns,
+        request.ledger.as_ref(),
+        |dir, folder| plan_into(request, dir, folder),
+    )?;
     Ok(PlanOutcome {
         plan: w.value,
         warnings: w.warnings,
@@ -84,16 +92,21 @@ pub fn plan(request: &PlanRequest) -> Result<PlanOutcome, Error> {
     })
 }
 
-fn plan_into(request: &PlanRequest, dir: &Path) -> Result<Written<Plan>, Error> {
+fn plan_into(request: &PlanRequest, dir: &Path, folder: &Path) -> Result<Written<Plan>, Error> {
     let policy = match &request.policy {
         Some(p) => load_policy(p)?,
         None => PlanPolicy::default(),
     };
-    let configs = request
+    let mut configs = request
         .campaigns
         .iter()
         .map(|p| load_campaign(p))
         .collect::<Result<Vec<_>, Error>>()?;
+    let mut send_dates = Vec::with_capacity(configs.len());
+    for config in &mut configs {
+        let as_of = ledger_run::command_as_of(config)?;
+        send_dates.push(config.default_dates(as_of)?);
+    }
     let folders: Vec<String> = configs
         .iter()
         .map(|c| file_safe(&c.campaign.name))
@@ -107,6 +120,10 @@ fn plan_into(request: &PlanRequest, dir: &Path) -> Result<Written<Plan>, Error> 
     )?;
     let mut warnings = String::new();
     let shared = load_shared(&request.scores, &request.ingest, dir, &mut warnings)?;
+    let mut tables: Vec<SideTable> = shared.suppressions.clone().into_iter().collect();
+    if let Some(l) = &request.ledger {
+        tables.push(ledger_run::contacts_table(l, folder)?);
+    }
     let mut resolved = Vec::with_capacity(configs.len());
     let mut segments = Vec::with_capacity(configs.len());
     for (config, path) in configs.iter().zip(&request.campaigns) {
@@ -116,7 +133,7 @@ fn plan_into(request: &PlanRequest, dir: &Path) -> Result<Written<Plan>, Error> 
             campaign_dir(path),
             &shared.scores,
             shared.customers.as_ref(),
-            shared.suppressions.clone(),
+            tables.clone(),
             seg.as_deref(),
             match_options(&request.ingest),
         )?);
@@ -159,9 +176,37 @@ fn plan_into(request: &PlanRequest, dir: &Path) -> Result<Written<Plan>, Error> 
     let summary = dir.join("plan.json");
     io::write_json_atomic(&summary, &plan.summary)?;
     written.push(summary);
+    let ledger = match &request.ledger {
+        Some(_) => {
+            let mut inputs: Vec<(&str, &Path)> = vec![("scores", request.scores.as_path())];
+            inputs.extend(request.campaigns.iter().map(|p| ("campaign", p.as_path())));
+            Some(RunRecord {
+                kind: "plan".into(),
+                job_name: "plan".into(),
+                as_of: send_dates.iter().copied().min().unwrap_or_default(),
+                inputs: ledger_run::fingerprints(&inputs)?,
+                folder: folder.to_path_buf(),
+                campaigns: configs
+                    .iter()
+                    .zip(&plan.selections)
+                    .enumerate()
+                    .map(|(k, (config, sel))| {
+                        ledger_run::campaign_record(
+                            config,
+                            sel,
+                            send_dates[k],
+                            &format!("{}/audience.csv", folders[k]),
+                        )
+                    })
+                    .collect(),
+            })
+        }
+        None => None,
+    };
     Ok(Written {
         value: plan,
         warnings,
         written,
+        ledger,
     })
 }

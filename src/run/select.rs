@@ -32,7 +32,9 @@ use polars::prelude::*;
 use crate::error::polars_failure;
 use crate::ids::IdPolicy;
 use crate::ingest::{self, IngestRequest, SourceSpec, TableKind, Validated};
+use crate::ledger::RunRecord;
 use crate::run::job::Staging;
+use crate::run::ledger::{self as ledger_run, LedgerSettings};
 use crate::run::RunError;
 use crate::select::resolve::{self, ContactEntry, SuppressionEntry};
 use crate::select::{
@@ -85,6 +87,10 @@ pub struct SelectRequest {
     pub lock_timeout: std::time::Duration,
     /// How the CSV outputs' text cells are written.
     pub cells: io::CsvCells,
+    /// The ledger the selection is recorded in and whose contacts the contact policy counts.
+    pub ledger: Option<LedgerSettings>,
+    /// The share of all customers held out as the ledger's global control group.
+    pub global_control: Option<f64>,
 }
 
 /// What the `select` command did.
@@ -266,8 +272,12 @@ pub fn load_side_tables(
             files.push((TableKind::Suppressions, campaign_dir.join(f)));
         }
     }
-    if let Some(p) = &config.contact_policy {
-        files.push((TableKind::Contacts, campaign_dir.join(&p.history)));
+    if let Some(h) = config
+        .contact_policy
+        .as_ref()
+        .and_then(|p| p.history.as_ref())
+    {
+        files.push((TableKind::Contacts, campaign_dir.join(h)));
     }
     files
         .into_iter()
@@ -496,15 +506,15 @@ pub fn candidates(
 
 /// Selects the audience from in-memory tables: `scores` (`customer_id` + the campaign's score,
 /// value and segment columns), `customers` (consent flags, as ingest returns them), the
-/// campaign's side files read from `campaign_dir`, and `suppressions`: the do-not-contact list of
-/// the sources (ingest config or job), which applies to every campaign whether or not the campaign
-/// file names it. `segment_column`: see [`segment_column`].
+/// campaign's side files read from `campaign_dir`, and `shared`: the tables that apply to every
+/// campaign whether or not the campaign file names them (the sources' do-not-contact list, the
+/// ledger's contacts). `segment_column`: see [`segment_column`].
 pub fn select_from_frames(
     config: &CampaignConfig,
     campaign_dir: &Path,
     scores: &DataFrame,
     customers: Option<&DataFrame>,
-    suppressions: Option<SideTable>,
+    shared: Vec<SideTable>,
     segment_column: Option<&str>,
     options: MatchOptions,
 ) -> Result<Selected, Error> {
@@ -513,7 +523,7 @@ pub fn select_from_frames(
         campaign_dir,
         scores,
         customers,
-        suppressions,
+        shared,
         segment_column,
         options,
     )?;
@@ -542,13 +552,13 @@ pub fn resolve_from_frames(
     campaign_dir: &Path,
     scores: &DataFrame,
     customers: Option<&DataFrame>,
-    suppressions: Option<SideTable>,
+    shared: Vec<SideTable>,
     segment_column: Option<&str>,
     options: MatchOptions,
 ) -> Result<Resolved, Error> {
     let mut side_tables = load_side_tables(config, campaign_dir)?;
     let own = side_tables.len();
-    side_tables.extend(suppressions);
+    side_tables.extend(shared);
     let (candidates, matching) = candidates(
         config,
         scores,
@@ -557,7 +567,7 @@ pub fn resolve_from_frames(
         segment_column,
         options,
     )?;
-    // The sources' list was validated (and its rejects written) where it was loaded.
+    // The shared tables were validated (and their rejects written) where they were loaded.
     side_tables.truncate(own);
     Ok(Resolved {
         candidates,
@@ -741,25 +751,33 @@ pub(crate) struct Written<T> {
     pub value: T,
     pub warnings: String,
     pub written: Vec<PathBuf>,
+    /// What the ledger records of the run, when it records one.
+    pub ledger: Option<RunRecord>,
 }
 
 /// Runs `write` into a staging folder beside `out` and publishes it with one folder swap, under
 /// the output lock, so `out` holds the previous complete result or the new one, never a mix.
 /// Paths in warnings and in the list of written files are renamed to `out`. A failure that
-/// wrote rejects publishes them as `<out>.failed/`. `owns`: see [`publish_target`].
+/// wrote rejects publishes them as `<out>.failed/`. `owns`: see [`publish_target`]. `write`
+/// gets the staging folder and the final one; the run it returns in [`Written::ledger`] is
+/// recorded in `ledger` around the swap.
 pub(crate) fn publish_staged<T>(
     out: &Path,
     lock_timeout: std::time::Duration,
     owns: &dyn Fn(&Path) -> bool,
-    write: impl FnOnce(&Path) -> Result<Written<T>, Error>,
+    ledger: Option<&LedgerSettings>,
+    write: impl FnOnce(&Path, &Path) -> Result<Written<T>, Error>,
 ) -> Result<Written<T>, Error> {
     let (parent, name) = publish_target(out, owns)?;
     let staging = Staging::create(&parent, &name, lock_timeout)?;
     let staging_dir = staging.dir().to_path_buf();
     let staging_text = staging_dir.display().to_string();
-    match write(&staging_dir) {
+    match write(&staging_dir, &staging.final_dir()) {
         Ok(mut w) => {
-            staging.publish()?;
+            let run = w.ledger.take();
+            ledger_run::publish_recorded(ledger, run, &staging_dir, || {
+                staging.publish().map_err(Error::from)
+            })?;
             let out_text = out.display().to_string();
             w.warnings = w.warnings.replace(&staging_text, &out_text);
             w.written = w
@@ -777,9 +795,13 @@ pub(crate) fn publish_staged<T>(
 /// The `select` command: load everything, select, write the rejects (failing past the
 /// threshold), then the outputs, published as one folder (see [`publish_staged`]).
 pub fn select(request: &SelectRequest) -> Result<SelectOutcome, Error> {
-    let w = publish_staged(&request.out, request.lock_timeout, &select_owns, |dir| {
-        select_into(request, dir)
-    })?;
+    let w = publish_staged(
+        &request.out,
+        request.lock_timeout,
+        &select_owns,
+        request.ledger.as_ref(),
+        |dir, folder| select_into(request, dir, folder),
+    )?;
     Ok(SelectOutcome {
         selection: w.value,
         warnings: w.warnings,
@@ -888,21 +910,37 @@ pub(crate) fn load_shared(
     })
 }
 
-/// [`select`] writing into `dir`.
-fn select_into(request: &SelectRequest, dir: &Path) -> Result<Written<Selection>, Error> {
+/// [`select`] writing into `dir`, to be published as `folder`.
+fn select_into(
+    request: &SelectRequest,
+    dir: &Path,
+    folder: &Path,
+) -> Result<Written<Selection>, Error> {
     let mut config = load_campaign(&request.campaign)?;
     if let Some(seed) = request.seed {
         config.campaign.seed = seed;
     }
+    let as_of = ledger_run::command_as_of(&config)?;
+    let send_date = config.default_dates(as_of)?;
     let seg = segment_column(&config, request.segment_column.as_deref())?;
     let mut warnings = String::new();
     let shared = load_shared(&request.scores, &request.ingest, dir, &mut warnings)?;
+    let mut tables: Vec<SideTable> = shared.suppressions.into_iter().collect();
+    let mut members = Vec::new();
+    if let Some(l) = &request.ledger {
+        tables.push(ledger_run::contacts_table(l, folder)?);
+        if let Some(share) = request.global_control {
+            let (m, table) = ledger_run::global_control(l, share, &shared.scores)?;
+            members = m;
+            tables.push(table);
+        }
+    }
     let mut selected = select_from_frames(
         &config,
         campaign_dir(&request.campaign),
         &shared.scores,
         shared.customers.as_ref(),
-        shared.suppressions,
+        tables,
         seg.as_deref(),
         match_options(&request.ingest),
     )?;
@@ -917,9 +955,33 @@ fn select_into(request: &SelectRequest, dir: &Path) -> Result<Written<Selection>
         request.ingest.max_reject_rate(),
     )?);
     let written = write_selection(dir, &selected.selection, seg.as_deref(), request.cells)?;
+    let ledger = match &request.ledger {
+        Some(_) => Some(RunRecord {
+            kind: "select".into(),
+            job_name: "select".into(),
+            as_of,
+            inputs: ledger_run::fingerprints(&[
+                ("scores", request.scores.as_path()),
+                ("campaign", request.campaign.as_path()),
+            ])?,
+            folder: folder.to_path_buf(),
+            campaigns: vec![{
+                let mut record = ledger_run::campaign_record(
+                    &config,
+                    &selected.selection,
+                    send_date,
+                    "audience.csv",
+                );
+                ledger_run::add_global_control(&mut record, &members);
+                record
+            }],
+        }),
+        None => None,
+    };
     Ok(Written {
         value: selected.selection,
         warnings,
         written,
+        ledger,
     })
 }

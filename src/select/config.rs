@@ -79,6 +79,37 @@ pub struct Campaign {
     /// Seed of the control draw. Default 0.
     #[serde(default)]
     pub seed: u64,
+    /// Day the campaign goes out, `YYYY-MM-DD` (recorded in the ledger; responses are counted
+    /// after it). Default: the run's as-of date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_date: Option<String>,
+    /// Days after the send date in which a purchase counts as a response. Default 14.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_window_days: Option<u32>,
+}
+
+/// Days after the send date in which a purchase counts as a response, by default.
+pub const RESPONSE_WINDOW_DAYS_DEFAULT: u32 = 14;
+
+impl Campaign {
+    /// The parsed `send_date`, if given.
+    pub fn send_date(&self) -> Result<Option<NaiveDate>, SelectError> {
+        self.send_date
+            .as_deref()
+            .map(|t| parse_date("campaign.send_date", t))
+            .transpose()
+    }
+
+    /// `response_window_days` or its default.
+    pub fn response_window_days(&self) -> u32 {
+        self.response_window_days
+            .unwrap_or(RESPONSE_WINDOW_DAYS_DEFAULT)
+    }
+}
+
+fn parse_date(key: &str, text: &str) -> Result<NaiveDate, SelectError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| invalid(key, "a date formatted YYYY-MM-DD", format!("{text:?}")))
 }
 
 fn default_score_column() -> String {
@@ -136,10 +167,13 @@ pub struct SuppressionConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContactPolicy {
-    /// Contact history file, read by the caller.
-    pub history: String,
-    /// Reference date, `YYYY-MM-DD`; contacts dated after it are ignored.
-    pub as_of: String,
+    /// Contact history file, read by the caller. Optional: the ledger's contacts count too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<String>,
+    /// Reference date, `YYYY-MM-DD`; contacts dated after it are ignored. Default: the
+    /// campaign's `send_date`, else the run's as-of date (`bullseye run`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
     /// No contact if a past contact has `date > as_of − cooldown_days` (and `date ≤ as_of`).
     /// Omitted or 0: no cooldown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,13 +190,14 @@ pub struct ContactPolicy {
 impl ContactPolicy {
     /// The parsed `as_of` date.
     pub fn as_of_date(&self) -> Result<NaiveDate, SelectError> {
-        NaiveDate::parse_from_str(&self.as_of, "%Y-%m-%d").map_err(|_| {
-            invalid(
+        match &self.as_of {
+            Some(t) => parse_date("contact_policy.as_of", t),
+            None => Err(invalid(
                 "contact_policy.as_of",
-                "a date formatted YYYY-MM-DD",
-                format!("{:?}", self.as_of),
-            )
-        })
+                "a date formatted YYYY-MM-DD (or `campaign.send_date`, or a run's as-of date)",
+                "none",
+            )),
+        }
     }
 }
 
@@ -187,6 +222,18 @@ fn finite_non_negative(key: &str, v: f64) -> Result<(), SelectError> {
 }
 
 impl CampaignConfig {
+    /// Fills the dates the file leaves to the run: `send_date` (default `as_of`) and the contact
+    /// policy's `as_of` (default the send date).
+    pub fn default_dates(&mut self, as_of: NaiveDate) -> Result<NaiveDate, SelectError> {
+        let send = self.campaign.send_date()?.unwrap_or(as_of);
+        self.campaign.send_date = Some(send.format("%Y-%m-%d").to_string());
+        if let Some(p) = &mut self.contact_policy {
+            p.as_of
+                .get_or_insert_with(|| send.format("%Y-%m-%d").to_string());
+        }
+        Ok(send)
+    }
+
     /// Parse and [`check`](Self::check) a campaign TOML document.
     pub fn from_toml_str(text: &str) -> Result<CampaignConfig, SelectError> {
         let config: CampaignConfig = toml::from_str(text).map_err(|e| SelectError::Toml {
@@ -235,6 +282,10 @@ impl CampaignConfig {
                 c.min_expected_profit.to_string(),
             ));
         }
+        c.send_date()?;
+        if c.response_window_days == Some(0) {
+            return Err(invalid("campaign.response_window_days", "at least 1", "0"));
+        }
         if c.max_audience == Some(0) {
             return Err(invalid("campaign.max_audience", "at least 1", "0"));
         }
@@ -282,7 +333,9 @@ impl CampaignConfig {
             }
         }
         if let Some(p) = &self.contact_policy {
-            p.as_of_date()?;
+            if p.as_of.is_some() {
+                p.as_of_date()?;
+            }
             match (p.max_contacts, p.window_days) {
                 (Some(0), _) => {
                     return Err(invalid("contact_policy.max_contacts", "at least 1", "0"));
@@ -375,6 +428,35 @@ window_days = 30
         assert_eq!(c.channels[0].score_column, "score");
         assert_eq!(c.channels[0].consent_column, None);
         assert_eq!(c.campaign.objective, Objective::UpliftProfit);
+    }
+
+    #[test]
+    fn send_date_and_the_policy_as_of_default_to_the_run_and_bad_dates_name_the_key() {
+        let no_dates = EXAMPLE.replace("as_of = \"2026-11-22\"\n", "");
+        let mut c = CampaignConfig::from_toml_str(&no_dates).unwrap();
+        assert_eq!(c.campaign.response_window_days(), 14);
+        let d = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        assert_eq!(c.default_dates(d).unwrap(), d);
+        let p = c.contact_policy.as_ref().unwrap();
+        assert_eq!(p.as_of_date().unwrap(), d);
+        let sent = EXAMPLE.replace("seed = 7", "seed = 7\nsend_date = \"2026-02-01\"");
+        let mut c = CampaignConfig::from_toml_str(&sent).unwrap();
+        // The file's dates win over the run's.
+        assert_eq!(c.default_dates(d).unwrap().to_string(), "2026-02-01");
+        assert_eq!(
+            c.contact_policy.unwrap().as_of.as_deref(),
+            Some("2026-11-22")
+        );
+        for (bad, key) in [
+            ("send_date = \"01/02/2026\"", "campaign.send_date"),
+            ("response_window_days = 0", "campaign.response_window_days"),
+        ] {
+            let text = EXAMPLE.replace("seed = 7", &format!("seed = 7\n{bad}"));
+            match CampaignConfig::from_toml_str(&text) {
+                Err(SelectError::InvalidConfig { key: k, .. }) => assert_eq!(k, key),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -20,6 +20,8 @@ fn base_config(channels: &[(f64, Option<usize>)], budget: f64) -> CampaignConfig
             max_audience: None,
             control_fraction: 0.0,
             seed: 0,
+            send_date: None,
+            response_window_days: None,
         },
         channels: channels
             .iter()
@@ -324,8 +326,8 @@ fn instance(max_n: usize, max_channels: usize) -> impl Strategy<Value = Instance
             }
             if with_policy {
                 config.contact_policy = Some(ContactPolicy {
-                    history: "h.csv".into(),
-                    as_of: "2026-11-22".into(),
+                    history: Some("h.csv".into()),
+                    as_of: Some("2026-11-22".into()),
                     cooldown_days: Some(rng.gen_range(0..20)),
                     max_contacts: Some(rng.gen_range(1..4)),
                     window_days: Some(rng.gen_range(1..60)),

@@ -5,6 +5,7 @@ mod basket;
 mod clv;
 mod features;
 mod ingest;
+mod ledger;
 mod models;
 mod outputs;
 mod plan;

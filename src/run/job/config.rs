@@ -113,6 +113,32 @@ pub struct JobConfig {
     pub select: SelectSettings,
     #[serde(default)]
     pub output: OutputSettings,
+    #[serde(default)]
+    pub ledger: LedgerJobSettings,
+}
+
+/// `[ledger]`: where the job records its selections (see [`crate::ledger`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerJobSettings {
+    /// Default true: the job records every published selection and its contact policies count
+    /// the ledger's contacts.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// The ledger file, relative to the job file. Default `bullseye.db` in the job's `out`.
+    pub path: Option<PathBuf>,
+    /// Share of all customers held out from every campaign as the global control group.
+    pub global_control: Option<f64>,
+}
+
+impl Default for LedgerJobSettings {
+    fn default() -> Self {
+        LedgerJobSettings {
+            enabled: true,
+            path: None,
+            global_control: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -473,6 +499,9 @@ impl Job {
             }
         };
         resolve(&mut config.job.out);
+        if let Some(p) = config.ledger.path.as_mut() {
+            resolve(p);
+        }
         resolve(&mut config.models.registry);
         config.select.campaigns.iter_mut().for_each(resolve);
         if let Some(s) = config.segment.scheme.as_mut() {
@@ -793,5 +822,24 @@ mod tests {
             Some(dir.path().join("t.csv").as_path())
         );
         assert_eq!(job.config.select.campaigns[0], dir.path().join("c.toml"));
+        // The ledger: on by default in `out`, a path relative to the job file, or off.
+        let out = dir.path().join("o");
+        let l = super::super::ledger_settings(&job, &out).unwrap();
+        assert_eq!(l.path, out.join("bullseye.db"));
+        for (ledger, expected) in [
+            ("path = \"l/x.db\"", Some(dir.path().join("l/x.db"))),
+            ("enabled = false", None),
+        ] {
+            std::fs::write(
+                &path,
+                format!("[job]\nname = \"x\"\nout = \"o\"\n[ledger]\n{ledger}\n[sources.transactions]\npath = \"t.csv\"\n[select]\ncampaigns = [\"c.toml\"]\n"),
+            )
+            .unwrap();
+            let job = Job::from_file(&path).unwrap();
+            assert_eq!(
+                super::super::ledger_settings(&job, &out).map(|l| l.path),
+                expected
+            );
+        }
     }
 }

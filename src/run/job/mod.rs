@@ -15,12 +15,15 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 
+use crate::ledger::RunRecord;
+use crate::run::ledger::{publish_recorded, LedgerSettings};
 use crate::{io, Error};
 
 pub(crate) use config::check_distinct_folders;
 pub use config::{
     ClvSettings, DriftAction, DriftSettings, Job, JobConfig, JobModel, JobSettings, KSetting,
-    ModelSettings, OutputSettings, SegmentSettings, SelectSettings, Stage, TrainSettings,
+    LedgerJobSettings, ModelSettings, OutputSettings, SegmentSettings, SelectSettings, Stage,
+    TrainSettings,
 };
 pub use manifest::{
     list_outputs, DriftRecord, InputRecord, JobRecord, Manifest, ModelDriftRecord, ModelRecord,
@@ -63,6 +66,19 @@ pub struct RunOutcome {
     pub summary: String,
 }
 
+/// The ledger a job records in, unless `[ledger] enabled = false`: `[ledger] path`, else
+/// `bullseye.db` in `out`.
+pub fn ledger_settings(job: &Job, out: &Path) -> Option<LedgerSettings> {
+    let l = &job.config.ledger;
+    l.enabled.then(|| LedgerSettings {
+        path: l
+            .path
+            .clone()
+            .unwrap_or_else(|| out.join(crate::ledger::DEFAULT_FILE)),
+        busy_timeout: crate::ledger::BUSY_TIMEOUT_DEFAULT,
+    })
+}
+
 /// The as-of date of a run: the command line's, the job's, else today (local time).
 pub fn as_of_date(job: &Job, opts: &RunOptions) -> NaiveDate {
     opts.as_of
@@ -80,6 +96,7 @@ pub fn run_job(job: &Job, opts: &RunOptions, observer: &dyn Observer) -> Result<
         .clone()
         .unwrap_or_else(|| job.config.job.out.clone());
     let staging = Staging::create(&out, &as_of.to_string(), opts.lock_timeout)?;
+    let ledger = ledger_settings(job, &out);
     let mut manifest = Manifest {
         schema_version: MANIFEST_SCHEMA_VERSION,
         bullseye_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -92,12 +109,33 @@ pub fn run_job(job: &Job, opts: &RunOptions, observer: &dyn Observer) -> Result<
         started_at: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         ..Manifest::default()
     };
-    let result = stages::execute(job, as_of, staging.dir(), &mut manifest, observer);
+    let folder = staging.final_dir();
+    let ledger_target = ledger.as_ref().map(|l| (l, folder.as_path()));
+    let result = stages::execute(
+        job,
+        as_of,
+        staging.dir(),
+        ledger_target,
+        &mut manifest,
+        observer,
+    );
     manifest.total_seconds = round_ms(started.elapsed().as_secs_f64());
     match result {
-        Ok(summary) => {
+        Ok((summary, campaigns)) => {
             finish_manifest(staging.dir(), &mut manifest)?;
-            let dir = staging.publish()?;
+            // A job without `select` records nothing.
+            let run = (!campaigns.is_empty()).then(|| RunRecord {
+                kind: "job".into(),
+                job_name: job.name().to_string(),
+                as_of,
+                inputs: serde_json::to_string(&manifest.inputs).unwrap_or_default(),
+                folder: folder.clone(),
+                campaigns,
+            });
+            let staging_dir = staging.dir().to_path_buf();
+            let dir = publish_recorded(ledger.as_ref(), run, &staging_dir, || {
+                staging.publish().map_err(Error::from)
+            })?;
             Ok(RunOutcome {
                 dir,
                 manifest,

@@ -17,11 +17,13 @@ use crate::clv::FitParams;
 use crate::features::{self, Family, FeatureParams, HistoryBuilder};
 use crate::ingest::{self, IngestRequest, TableKind, Validated};
 use crate::io::file_digest;
+use crate::ledger::CampaignRecord;
 use crate::models::training;
 use crate::models::{
     ClassifierParams, DriftReport, LogisticParams, ModelArtifact, PreprocessParams, TrainingReport,
 };
 use crate::report::ReportBuilder;
+use crate::run::ledger::{self as ledger_run, LedgerSettings};
 use crate::run::scores::{self, JobScores};
 use crate::run::{clv, models, segment, select, write_rejects, RunError};
 use crate::segment::{SegmentParams, Segmentation};
@@ -122,6 +124,10 @@ pub(super) struct State<'a> {
     scores: Option<DataFrame>,
     scored: Vec<ScoredModel>,
     selections: Vec<Selection>,
+    /// The ledger and the folder the run is published as, when the job records its selections.
+    ledger: Option<(&'a LedgerSettings, &'a Path)>,
+    /// What the ledger records of each selection.
+    ledger_campaigns: Vec<CampaignRecord>,
     /// Set by the score stage when a checked PSI crosses the threshold and the action is `fail`.
     drift_failure: Option<String>,
     /// Timed steps of the running stage, moved into its record when it ends.
@@ -130,14 +136,16 @@ pub(super) struct State<'a> {
 }
 
 /// Runs the job's stages; returns the text summary. Drift over the threshold (action `fail`)
-/// skips `select`, still runs `report`, then fails with exit code 3.
-pub(super) fn execute(
-    job: &Job,
+/// skips `select`, still runs `report`, then fails with exit code 3. Also returns what the
+/// ledger records of the selections (`ledger`: the ledger and the folder the run is published as).
+pub(super) fn execute<'a>(
+    job: &'a Job,
     as_of: NaiveDate,
-    dir: &Path,
+    dir: &'a Path,
+    ledger: Option<(&'a LedgerSettings, &'a Path)>,
     manifest: &mut Manifest,
     observer: &dyn Observer,
-) -> Result<String, Error> {
+) -> Result<(String, Vec<CampaignRecord>), Error> {
     let mut st = State {
         job,
         as_of,
@@ -164,6 +172,8 @@ pub(super) fn execute(
         scores: None,
         scored: Vec::new(),
         selections: Vec::new(),
+        ledger,
+        ledger_campaigns: Vec::new(),
         drift_failure: None,
         parts: Vec::new(),
         summary: format!("run `{}` as of {as_of}\n", job.name()),
@@ -209,7 +219,7 @@ pub(super) fn execute(
             manifest.failed_stage = Some(Stage::Score.name().to_string());
             Err(Error::Drift(message))
         }
-        None => Ok(st.summary),
+        None => Ok((st.summary, st.ledger_campaigns)),
     }
 }
 
@@ -733,7 +743,16 @@ impl State<'_> {
             .map(|path| Ok((path, select::load_campaign(path)?)))
             .collect::<Result<Vec<_>, Error>>()?;
         let used = crate::select::resolve::channel_names(campaigns.iter().map(|(_, c)| c));
-        for (path, campaign) in campaigns {
+        let contacts = match self.ledger {
+            Some((l, folder)) => Some(ledger_run::contacts_table(l, folder)?),
+            None => None,
+        };
+        let global = match (self.ledger, self.job.config.ledger.global_control) {
+            (Some((l, _)), Some(share)) => Some(ledger_run::global_control(l, share, scores)?),
+            _ => None,
+        };
+        for (path, mut campaign) in campaigns {
+            let send_date = campaign.default_dates(self.as_of)?;
             let seg_col = select::segment_column(&campaign, default_segment.as_deref())?;
             let campaign_dir = path.parent().unwrap_or_else(|| Path::new("."));
             let suppressions =
@@ -752,7 +771,11 @@ impl State<'_> {
                 campaign_dir,
                 scores,
                 self.customers(),
-                suppressions,
+                suppressions
+                    .into_iter()
+                    .chain(contacts.clone())
+                    .chain(global.as_ref().map(|(_, t)| t.clone()))
+                    .collect(),
                 seg_col.as_deref(),
                 select::MatchOptions {
                     id_policy: self.job.ingest.ids.policy,
@@ -789,6 +812,18 @@ impl State<'_> {
             ));
             self.summary
                 .push_str(&render_summary(&selected.selection.summary));
+            if self.ledger.is_some() {
+                let file = format!(
+                    "audience/{}/audience.csv",
+                    file_safe(&campaign.campaign.name)
+                );
+                let mut record =
+                    ledger_run::campaign_record(&campaign, &selected.selection, send_date, &file);
+                if let Some((members, _)) = &global {
+                    ledger_run::add_global_control(&mut record, members);
+                }
+                self.ledger_campaigns.push(record);
+            }
             rows += selected.selection.summary.audience_size;
             self.selections.push(selected.selection);
         }
@@ -842,6 +877,11 @@ impl State<'_> {
         let d = &self.job.config.drift;
         for s in &self.scored {
             b.drift(s.model.name(), &s.drift, &d.exclude, Some(d.fail_above));
+        }
+        if let Some((l, _)) = self.ledger {
+            for r in ledger_run::closed_readouts(l, self.as_of)? {
+                b.campaign_result(&r);
+            }
         }
         crate::report::write_report(self.dir, &b.build())?;
         self.summary

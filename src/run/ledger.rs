@@ -1,0 +1,610 @@
+//! The ledger's file plumbing for the commands: what a published run records (built from its
+//! selections), the recording around the folder swap, and the ledger's target contacts as a
+//! contact-history table for the contact policy.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::ingest::{TableKind, TableSummary, Validated};
+use crate::ledger::{CampaignRecord, Ledger, LedgerGroup, RunRecord, SelectionRecord};
+use crate::run::select::SideTable;
+use crate::run::RunError;
+use crate::select::{CampaignConfig, Group, Selection};
+use crate::{io, Error};
+
+/// Where a command records its runs.
+#[derive(Debug, Clone)]
+pub struct LedgerSettings {
+    /// The ledger file.
+    pub path: PathBuf,
+    /// How long a writer waits for another.
+    pub busy_timeout: Duration,
+}
+
+impl LedgerSettings {
+    /// Opens the ledger (creating and migrating it).
+    pub fn open(&self) -> Result<Ledger, Error> {
+        Ok(Ledger::open(&self.path, self.busy_timeout)?)
+    }
+}
+
+/// The as-of date of a `select` or `plan` run, which has no as-of of its own: the campaign's
+/// `send_date`, else its contact policy's `as_of`, else today.
+pub fn command_as_of(config: &CampaignConfig) -> Result<NaiveDate, Error> {
+    if let Some(d) = config.campaign.send_date()? {
+        return Ok(d);
+    }
+    match &config.contact_policy {
+        Some(p) if p.as_of.is_some() => Ok(p.as_of_date()?),
+        _ => Ok(chrono::Local::now().date_naive()),
+    }
+}
+
+/// One campaign's rows as the ledger records them. `audience_file`: the audience's path relative
+/// to the run's folder (its hash is taken when the run is staged).
+pub fn campaign_record(
+    config: &CampaignConfig,
+    selection: &Selection,
+    send_date: NaiveDate,
+    audience_file: &str,
+) -> CampaignRecord {
+    let cost = |channel: &str| {
+        config
+            .channels
+            .iter()
+            .find(|c| c.name == channel)
+            .map_or(0.0, |c| c.cost)
+    };
+    let rows = selection
+        .audience
+        .iter()
+        .map(|r| {
+            let group = match r.group {
+                Group::Target => LedgerGroup::Target,
+                Group::Control => LedgerGroup::Control,
+            };
+            SelectionRecord {
+                customer_id: r.customer_id.clone(),
+                channel: r.channel.clone(),
+                group,
+                rank: i64::try_from(r.rank).ok(),
+                score: Some(r.score),
+                expected_value: Some(r.expected_value),
+                // The control group costs nothing.
+                cost: if group == LedgerGroup::Target {
+                    cost(&r.channel)
+                } else {
+                    0.0
+                },
+                segment: r.segment.clone(),
+                model: None,
+                model_version: None,
+            }
+        })
+        .collect();
+    CampaignRecord {
+        campaign: config.campaign.name.clone(),
+        send_date,
+        response_window_days: config.campaign.response_window_days(),
+        control_fraction: config.campaign.control_fraction,
+        audience_file: audience_file.to_string(),
+        audience_hash: String::new(),
+        rows,
+    }
+}
+
+/// Records `run` around `publish` (the folder swap): pending before, published after, dropped
+/// when the swap fails. `staging`: the folder the audience files are in before the swap.
+pub(crate) fn publish_recorded<T>(
+    settings: Option<&LedgerSettings>,
+    run: Option<RunRecord>,
+    staging: &Path,
+    publish: impl FnOnce() -> Result<T, Error>,
+) -> Result<T, Error> {
+    let (Some(settings), Some(mut run)) = (settings, run) else {
+        return publish();
+    };
+    for c in &mut run.campaigns {
+        c.audience_hash = io::file_digest(&staging.join(&c.audience_file))?.1;
+    }
+    let mut ledger = settings.open()?;
+    let pending = ledger.stage_run(&run)?;
+    match publish() {
+        Ok(v) => {
+            ledger.publish_run(pending)?;
+            Ok(v)
+        }
+        Err(e) => {
+            // The folder was not published: its rows must not count. Should this fail too, the
+            // next process reconciles the pending run against the disk.
+            let _ = ledger.discard_run(pending);
+            Err(e)
+        }
+    }
+}
+
+/// The ledger's target contacts (runs of other folders than `folder`) as a contact-history
+/// table, so the contact policy counts them with any contacts file.
+pub fn contacts_table(settings: &LedgerSettings, folder: &Path) -> Result<SideTable, Error> {
+    let contacts = settings.open()?.contacts(Some(folder))?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let days: Vec<i32> = contacts
+        .iter()
+        .map(|c| (c.date - epoch).num_days() as i32)
+        .collect();
+    let n = contacts.len();
+    let frame = DataFrame::new(
+        n,
+        vec![
+            Column::new(
+                "customer_id".into(),
+                contacts
+                    .iter()
+                    .map(|c| c.customer_id.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new("contact_date".into(), days)
+                .cast(&DataType::Date)
+                .map_err(table_err)?,
+            Column::new(
+                "channel".into(),
+                contacts
+                    .iter()
+                    .map(|c| c.channel.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+        ],
+    )
+    .map_err(table_err)?;
+    Ok(ledger_table(settings, TableKind::Contacts, frame))
+}
+
+/// A table the ledger supplies, as a side table of `kind` (nothing rejected).
+fn ledger_table(settings: &LedgerSettings, kind: TableKind, frame: DataFrame) -> SideTable {
+    let n = frame.height();
+    SideTable {
+        table: kind,
+        path: settings.path.clone(),
+        validated: Validated {
+            table: kind,
+            frame,
+            rejects: DataFrame::empty(),
+            summary: TableSummary {
+                source: settings.path.display().to_string(),
+                rows_in: n,
+                rows_kept: n,
+                rows_rejected: 0,
+                customers: 0,
+                returns: None,
+                possible_duplicates: 0,
+                reject_reasons: BTreeMap::new(),
+                product_ids_differing_by_case: Vec::new(),
+            },
+        },
+    }
+}
+
+fn table_err(e: PolarsError) -> Error {
+    crate::error::polars_failure("the ledger's contacts")(e)
+}
+
+/// The input fingerprints of a run as the ledger stores them (JSON: name → SHA-256).
+pub fn fingerprints(files: &[(&str, &Path)]) -> Result<String, Error> {
+    let mut map = BTreeMap::new();
+    for (name, path) in files {
+        map.insert(
+            format!("{name} {}", path.display()),
+            io::file_digest(path)?.1,
+        );
+    }
+    serde_json::to_string(&map).map_err(|e| {
+        Error::from(RunError::Internal {
+            what: format!("the run's input fingerprints did not serialise: {e}"),
+        })
+    })
+}
+
+/// What `bullseye ledger responses` did.
+#[derive(Debug)]
+pub struct Imported {
+    pub kept: usize,
+    pub rejected: usize,
+    pub warnings: String,
+}
+
+/// The columns of a responses file.
+const RESPONSE_COLUMNS: [&str; 4] = ["campaign_id", "customer_id", "response_date", "value"];
+
+/// One rejected row of a responses file.
+struct Reject {
+    line: usize,
+    column: &'static str,
+    reason: &'static str,
+    value: String,
+    expected: &'static str,
+}
+
+/// Checks one row of a responses file.
+fn response_row(cells: [Option<&str>; 4], line: usize) -> Result<crate::ledger::Response, Reject> {
+    let reject = |column, reason, value: Option<&str>, expected| Reject {
+        line,
+        column,
+        reason,
+        value: value.unwrap_or_default().to_string(),
+        expected,
+    };
+    let [campaign, customer, date, value] =
+        cells.map(|c| c.map(str::trim).filter(|c| !c.is_empty()));
+    let campaign =
+        campaign.ok_or_else(|| reject("campaign_id", "missing", None, "a campaign name"))?;
+    let customer =
+        customer.ok_or_else(|| reject("customer_id", "missing", None, "a customer id"))?;
+    let date = date.ok_or_else(|| reject("response_date", "missing", None, "a date YYYY-MM-DD"))?;
+    let response_date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map_err(|_| reject("response_date", "bad date", Some(date), "a date YYYY-MM-DD"))?;
+    let value = match value {
+        None => 0.0,
+        Some(v) => v
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| reject("value", "not a number", Some(v), "a finite number"))?,
+    };
+    Ok(crate::ledger::Response {
+        campaign: campaign.to_string(),
+        send_date: None,
+        customer_id: customer.to_string(),
+        response_date,
+        value,
+    })
+}
+
+/// `bullseye ledger responses --file FILE`: imports `campaign_id, customer_id, response_date[,
+/// value]`, replacing an earlier import of the same file. Bad rows go to
+/// `rejects_dir/rejects/responses.csv`; past `max_reject_rate` nothing is imported (exit 2).
+pub fn import_responses(
+    settings: &LedgerSettings,
+    file: &Path,
+    rejects_dir: &Path,
+    max_reject_rate: f64,
+) -> Result<Imported, Error> {
+    // The optional `value` is read as typed and checked below: naming it here would ask for a
+    // column the file may not have.
+    let df = io::read_table(file, &RESPONSE_COLUMNS[..3])?;
+    let mut columns = Vec::with_capacity(4);
+    for (k, name) in RESPONSE_COLUMNS.iter().enumerate() {
+        match df.column(name) {
+            Ok(c) => columns.push(Some(c.cast(&DataType::String).map_err(table_err)?)),
+            // `value` is optional.
+            Err(_) if k == 3 => columns.push(None),
+            Err(_) => {
+                return Err(RunError::MissingColumn {
+                    table: format!("`{}`", file.display()),
+                    columns: format!("`{name}`"),
+                    hint:
+                        " (a responses file has campaign_id, customer_id, response_date[, value])"
+                            .into(),
+                }
+                .into())
+            }
+        }
+    }
+    let text: Vec<Option<&StringChunked>> = columns
+        .iter()
+        .map(|c| c.as_ref().map(|c| c.str()).transpose())
+        .collect::<Result<_, _>>()
+        .map_err(table_err)?;
+    let (mut kept, mut rejects) = (Vec::new(), Vec::new());
+    for row in 0..df.height() {
+        let cell = |k: usize| text[k].and_then(|c| c.get(row));
+        // Line 1 is the header.
+        match response_row([cell(0), cell(1), cell(2), cell(3)], row + 2) {
+            Ok(r) => kept.push(r),
+            Err(r) => rejects.push(r),
+        }
+    }
+    let mut warnings = String::new();
+    let rows_in = df.height();
+    if !rejects.is_empty() {
+        let path = rejects_dir.join("rejects").join("responses.csv");
+        let mut frame = rejects_frame(file, &rejects)?;
+        let mut reasons = BTreeMap::new();
+        for r in &rejects {
+            *reasons.entry(r.reason.to_string()).or_insert(0) += 1;
+        }
+        let summary = TableSummary {
+            source: file.display().to_string(),
+            rows_in,
+            rows_kept: kept.len(),
+            rows_rejected: rejects.len(),
+            customers: 0,
+            returns: None,
+            possible_duplicates: 0,
+            reject_reasons: reasons,
+            product_ids_differing_by_case: Vec::new(),
+        };
+        let what = format!("responses `{}`", file.display());
+        super::write_rejects_at(&path, &what, &mut frame, &summary, &mut warnings)?;
+        if summary.reject_rate() > max_reject_rate {
+            return Err(RunError::InvalidData {
+                what: what.clone(),
+                expected: format!("at most {max_reject_rate} of the rows rejected"),
+                found: format!(
+                    "{} of {rows_in} (see {}); nothing was imported",
+                    rejects.len(),
+                    path.display()
+                ),
+            }
+            .into());
+        }
+    }
+    let source = format!("file {}", file.display());
+    settings.open()?.replace_responses(&source, &kept)?;
+    Ok(Imported {
+        kept: kept.len(),
+        rejected: rejects.len(),
+        warnings,
+    })
+}
+
+fn rejects_frame(file: &Path, rejects: &[Reject]) -> Result<DataFrame, Error> {
+    let n = rejects.len();
+    let text = |f: &dyn Fn(&Reject) -> String| rejects.iter().map(f).collect::<Vec<_>>();
+    DataFrame::new(
+        n,
+        vec![
+            Column::new("file".into(), vec![file.display().to_string(); n]),
+            Column::new(
+                "line".into(),
+                rejects.iter().map(|r| r.line as u64).collect::<Vec<_>>(),
+            ),
+            Column::new("column".into(), text(&|r| r.column.to_string())),
+            Column::new("reason".into(), text(&|r| r.reason.to_string())),
+            Column::new("value".into(), text(&|r| r.value.clone())),
+            Column::new("expected".into(), text(&|r| r.expected.to_string())),
+        ],
+    )
+    .map_err(table_err)
+}
+
+/// Attribution from the transactions (`customer_id, order_date, amount`, as ingest validates
+/// them): recomputes every published send's responses and replaces the earlier attribution.
+/// Returns the number of responses.
+pub fn attribute_transactions(
+    settings: &LedgerSettings,
+    transactions: &DataFrame,
+) -> Result<usize, Error> {
+    let ids = transactions
+        .column("customer_id")
+        .and_then(|c| c.cast(&DataType::String))
+        .map_err(table_err)?;
+    let days = transactions
+        .column("order_date")
+        .and_then(|c| c.cast(&DataType::Int32))
+        .map_err(table_err)?;
+    let amounts = transactions
+        .column("amount")
+        .and_then(|c| c.cast(&DataType::Float64))
+        .map_err(table_err)?;
+    let (ids, days, amounts) = (
+        ids.str().map_err(table_err)?,
+        days.i32().map_err(table_err)?,
+        amounts.f64().map_err(table_err)?,
+    );
+    let purchases: Vec<crate::ledger::Purchase<'_>> = ids
+        .iter()
+        .zip(days.iter())
+        .zip(amounts.iter())
+        .filter_map(|((id, day), amount)| {
+            Some(crate::ledger::Purchase {
+                customer_id: id?,
+                date: crate::types::date_of_epoch_day(i64::from(day?)),
+                amount: amount?,
+            })
+        })
+        .collect();
+    let mut ledger = settings.open()?;
+    let responses = crate::ledger::attribute(&ledger.selected()?, &purchases);
+    ledger.replace_responses(crate::ledger::TRANSACTIONS_SOURCE, &responses)?;
+    Ok(responses.len())
+}
+
+/// The readout of `campaign`'s send on `send_date` (default: its latest send on or before
+/// `as_of`), its target against `held_out` (the control, or the global control group).
+pub fn readout(
+    settings: &LedgerSettings,
+    campaign: &str,
+    send_date: Option<NaiveDate>,
+    as_of: NaiveDate,
+    held_out: LedgerGroup,
+) -> Result<crate::readout::Readout, Error> {
+    let ledger = settings.open()?;
+    let send = ledger.find_send(campaign, send_date, as_of)?;
+    let rows: Vec<crate::readout::ReadoutRow> = ledger
+        .answered_rows(&send)?
+        .into_iter()
+        .map(|a| crate::readout::ReadoutRow {
+            group: a.selection.group,
+            score: a.selection.score,
+            segment: a.selection.segment,
+            cost: a.selection.cost,
+            responded: a.responses > 0,
+            value: a.value,
+        })
+        .collect();
+    Ok(crate::readout::readout(
+        &crate::readout::Send {
+            campaign: send.campaign.clone(),
+            send_date: send.send_date,
+            response_window_days: send.response_window_days,
+            control_fraction: send.control_fraction,
+        },
+        &rows,
+        as_of,
+        held_out,
+    ))
+}
+
+/// A send's rows as CSV, for audit: who was selected, when, on which channel, in which group,
+/// at which rank and score, at what cost, and what they did.
+pub fn export(
+    settings: &LedgerSettings,
+    campaign: &str,
+    send_date: Option<NaiveDate>,
+    as_of: NaiveDate,
+) -> Result<DataFrame, Error> {
+    let ledger = settings.open()?;
+    let send = ledger.find_send(campaign, send_date, as_of)?;
+    let rows = ledger.answered_rows(&send)?;
+    let n = rows.len();
+    let s = |f: &dyn Fn(&crate::ledger::AnsweredRow) -> Option<String>| {
+        rows.iter().map(f).collect::<Vec<_>>()
+    };
+    let f = |g: &dyn Fn(&crate::ledger::AnsweredRow) -> Option<f64>| {
+        rows.iter().map(g).collect::<Vec<_>>()
+    };
+    DataFrame::new(
+        n,
+        vec![
+            Column::new("campaign".into(), vec![send.campaign.clone(); n]),
+            Column::new("send_date".into(), vec![send.send_date.to_string(); n]),
+            Column::new(
+                "customer_id".into(),
+                s(&|r| Some(r.selection.customer_id.clone())),
+            ),
+            Column::new("channel".into(), s(&|r| Some(r.selection.channel.clone()))),
+            Column::new(
+                "group".into(),
+                s(&|r| Some(r.selection.group.as_str().into())),
+            ),
+            Column::new(
+                "rank".into(),
+                rows.iter().map(|r| r.selection.rank).collect::<Vec<_>>(),
+            ),
+            Column::new("score".into(), f(&|r| r.selection.score)),
+            Column::new("expected_value".into(), f(&|r| r.selection.expected_value)),
+            Column::new("cost".into(), f(&|r| Some(r.selection.cost))),
+            Column::new("segment".into(), s(&|r| r.selection.segment.clone())),
+            Column::new(
+                "responses".into(),
+                rows.iter().map(|r| r.responses).collect::<Vec<_>>(),
+            ),
+            Column::new("response_value".into(), f(&|r| Some(r.value))),
+        ],
+    )
+    .map_err(table_err)
+}
+
+/// `bullseye ledger show`: one line per published send (campaign, send date, window, groups).
+pub fn show(settings: &LedgerSettings) -> Result<String, Error> {
+    let ledger = settings.open()?;
+    let mut out =
+        String::from("campaign\tsend_date\twindow_days\ttarget\tcontrol\tglobal_control\tfolder\n");
+    for send in ledger.sends()? {
+        let rows = ledger.rows(&send)?;
+        let count = |g: LedgerGroup| rows.iter().filter(|r| r.group == g).count();
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            send.campaign,
+            send.send_date,
+            send.response_window_days,
+            count(LedgerGroup::Target),
+            count(LedgerGroup::Control),
+            count(LedgerGroup::GlobalControl),
+            send.folder
+        ));
+    }
+    Ok(out)
+}
+
+/// The readouts of every published send whose response window has closed by `as_of` (for the
+/// run report); none when the ledger file does not exist yet.
+pub fn closed_readouts(
+    settings: &LedgerSettings,
+    as_of: NaiveDate,
+) -> Result<Vec<crate::readout::Readout>, Error> {
+    if !settings.path.exists() {
+        return Ok(Vec::new());
+    }
+    let sends = settings.open()?.sends()?;
+    sends
+        .iter()
+        .filter(|s| s.send_date + chrono::Days::new(u64::from(s.response_window_days)) <= as_of)
+        .map(|s| {
+            readout(
+                settings,
+                &s.campaign,
+                Some(s.send_date),
+                as_of,
+                LedgerGroup::Control,
+            )
+        })
+        .collect()
+}
+
+/// The global control group among the scored customers (`scores`' `customer_id`): the members'
+/// ids, and a suppression table of them so that no campaign selects them (they appear in
+/// `excluded.csv` as suppressed).
+pub fn global_control(
+    settings: &LedgerSettings,
+    share: f64,
+    scores: &DataFrame,
+) -> Result<(Vec<String>, SideTable), Error> {
+    if !(share.is_finite() && (0.0..=0.5).contains(&share)) {
+        return Err(RunError::InvalidData {
+            what: "the global control share".into(),
+            expected: "a share in [0, 0.5]".into(),
+            found: share.to_string(),
+        }
+        .into());
+    }
+    let salt = settings.open()?.global_control_salt()?;
+    let ids = scores
+        .column(crate::run::select::ID_COLUMN)
+        .and_then(|c| c.cast(&DataType::String))
+        .map_err(table_err)?;
+    let members: Vec<String> = ids
+        .str()
+        .map_err(table_err)?
+        .iter()
+        .flatten()
+        .map(crate::ids::canonical_id)
+        .filter(|id| crate::ledger::in_global_control(id, &salt, share))
+        .map(|id| id.into_owned())
+        .collect();
+    let n = members.len();
+    let frame = DataFrame::new(
+        n,
+        vec![
+            Column::new("customer_id".into(), members.clone()),
+            Column::new("channel".into(), vec![None::<&str>; n]),
+            Column::new("reason".into(), vec!["global control"; n]),
+        ],
+    )
+    .map_err(table_err)?;
+    Ok((
+        members,
+        ledger_table(settings, TableKind::Suppressions, frame),
+    ))
+}
+
+/// Adds the global control members to a campaign's record (group `global_control`, no channel,
+/// no cost).
+pub fn add_global_control(record: &mut CampaignRecord, members: &[String]) {
+    record.rows.extend(members.iter().map(|id| SelectionRecord {
+        customer_id: id.clone(),
+        channel: String::new(),
+        group: LedgerGroup::GlobalControl,
+        rank: None,
+        score: None,
+        expected_value: None,
+        cost: 0.0,
+        segment: None,
+        model: None,
+        model_version: None,
+    }));
+}
