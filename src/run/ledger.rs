@@ -547,13 +547,13 @@ pub fn closed_readouts(
 }
 
 /// The global control group among the scored customers (`scores`' `customer_id`): the members'
-/// ids, and a suppression table of them so that no campaign selects them (they appear in
-/// `excluded.csv` as suppressed).
+/// canonical ids. Selection holds them out of every campaign (`excluded.csv` reason
+/// `global_control`, see `select::resolve::mark_global_control`).
 pub fn global_control(
     settings: &LedgerSettings,
     share: f64,
     scores: &DataFrame,
-) -> Result<(Vec<String>, SideTable), Error> {
+) -> Result<Vec<String>, Error> {
     if !(share.is_finite() && (0.0..=0.5).contains(&share)) {
         return Err(RunError::InvalidData {
             what: "the global control share".into(),
@@ -576,20 +576,7 @@ pub fn global_control(
         .filter(|id| crate::ledger::in_global_control(id, &salt, share))
         .map(|id| id.into_owned())
         .collect();
-    let n = members.len();
-    let frame = DataFrame::new(
-        n,
-        vec![
-            Column::new("customer_id".into(), members.clone()),
-            Column::new("channel".into(), vec![None::<&str>; n]),
-            Column::new("reason".into(), vec!["global control"; n]),
-        ],
-    )
-    .map_err(table_err)?;
-    Ok((
-        members,
-        ledger_table(settings, TableKind::Suppressions, frame),
-    ))
+    Ok(members)
 }
 
 /// Adds the global control members to a campaign's record (group `global_control`, no channel,

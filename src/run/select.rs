@@ -23,7 +23,7 @@
 //!   holds the fail-closed rules (near-matching suppression entries, scores out of range).
 //! - Contacts dated after `as_of` are kept by ingest (no as-of check) and ignored by the rules.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -499,6 +499,7 @@ pub fn candidates(
             suppression,
             contacts,
             customer_id: id,
+            global_control: false,
         });
     }
     Ok((out, report))
@@ -517,8 +518,9 @@ pub fn select_from_frames(
     shared: Vec<SideTable>,
     segment_column: Option<&str>,
     options: MatchOptions,
+    global_control: Option<&HashSet<String>>,
 ) -> Result<Selected, Error> {
-    let resolved = resolve_from_frames(
+    let mut resolved = resolve_from_frames(
         config,
         campaign_dir,
         scores,
@@ -527,7 +529,14 @@ pub fn select_from_frames(
         segment_column,
         options,
     )?;
+    if let Some(members) = global_control {
+        resolve::mark_global_control(&mut resolved.candidates, members);
+    }
     let mut selection = select_audience(config, &resolved.candidates)?;
+    if global_control.is_some() {
+        let counts = &mut selection.summary.exclusions;
+        counts.include(crate::select::ExclusionReason::GlobalControl);
+    }
     selection.summary.matching = resolved.matching;
     Ok(Selected {
         selection,
@@ -927,12 +936,12 @@ fn select_into(
     let shared = load_shared(&request.scores, &request.ingest, dir, &mut warnings)?;
     let mut tables: Vec<SideTable> = shared.suppressions.into_iter().collect();
     let mut members = Vec::new();
+    let mut held_out = None;
     if let Some(l) = &request.ledger {
         tables.push(ledger_run::contacts_table(l, folder)?);
         if let Some(share) = request.global_control {
-            let (m, table) = ledger_run::global_control(l, share, &shared.scores)?;
-            members = m;
-            tables.push(table);
+            members = ledger_run::global_control(l, share, &shared.scores)?;
+            held_out = Some(members.iter().cloned().collect::<HashSet<String>>());
         }
     }
     let mut selected = select_from_frames(
@@ -943,6 +952,7 @@ fn select_into(
         tables,
         seg.as_deref(),
         match_options(&request.ingest),
+        held_out.as_ref(),
     )?;
     let summary = &selected.selection.summary;
     let used = resolve::channel_names([&config]);

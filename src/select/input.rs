@@ -47,6 +47,9 @@ pub struct Candidate {
     pub suppression: Suppression,
     /// Past contacts, on any channel.
     pub contacts: Vec<PastContact>,
+    /// In the ledger's global control group: held out of every campaign, so that the lift of all
+    /// marketing together can be measured against it (`bullseye readout --global`).
+    pub global_control: bool,
 }
 
 impl Candidate {
@@ -61,6 +64,7 @@ impl Candidate {
             consent: vec![None; n],
             suppression: Suppression::None,
             contacts: Vec::new(),
+            global_control: false,
         }
     }
 

@@ -109,6 +109,12 @@ impl ExclusionCounts {
     pub(crate) fn add(&mut self, r: ExclusionReason) {
         *self.0.entry(r).or_insert(0) += 1;
     }
+
+    /// Lists a reason that is not always present (a plan's, the global control), at 0 if unused,
+    /// so a reader sees the rule was in force.
+    pub fn include(&mut self, r: ExclusionReason) {
+        self.0.entry(r).or_insert(0);
+    }
 }
 
 /// Campaign summary, written as `summary.json`. Expected figures are over the target group.

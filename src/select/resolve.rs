@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{canonical_channel, canonical_id, lenient_key, IdPolicy};
 use crate::io;
-use crate::select::{CampaignConfig, Objective, PastContact, SelectError, Suppression};
+use crate::select::{CampaignConfig, Candidate, Objective, PastContact, SelectError, Suppression};
 
 /// How many near-match examples an error names.
 const EXAMPLES: usize = 5;
@@ -426,6 +426,18 @@ pub fn check_scores(
         }
     }
     Ok(out)
+}
+
+/// Marks the candidates in the ledger's global control group (`members`: canonical ids, see
+/// `ledger::in_global_control`). Matched by the identity rule, so a member is held out whatever
+/// the spelling of its id in the scores.
+pub fn mark_global_control(
+    candidates: &mut [Candidate],
+    members: &std::collections::HashSet<String>,
+) {
+    for c in candidates {
+        c.global_control = members.contains(canonical_id(&c.customer_id).as_ref());
+    }
 }
 
 #[cfg(test)]

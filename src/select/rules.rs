@@ -15,6 +15,9 @@ use crate::select::{CampaignConfig, Candidate, Objective, SelectError};
 pub enum ExclusionReason {
     /// Suppressed on every configured channel (a suppression without channel, or one per channel).
     Suppressed,
+    /// In the ledger's global control group (`[ledger] global_control`): never contacted by any
+    /// campaign. Counted only when a global control group is in use.
+    GlobalControl,
     /// Every channel that is not suppressed has consent `Some(false)`.
     NoConsent,
     /// A past contact (any channel) with `as_of − cooldown_days < date ≤ as_of`.
@@ -66,6 +69,7 @@ impl ExclusionReason {
     pub fn as_str(self) -> &'static str {
         match self {
             ExclusionReason::Suppressed => "suppressed",
+            ExclusionReason::GlobalControl => "global_control",
             ExclusionReason::NoConsent => "no_consent",
             ExclusionReason::Cooldown => "cooldown",
             ExclusionReason::FrequencyCap => "frequency_cap",
@@ -133,11 +137,15 @@ impl<'a> Rules<'a> {
         })
     }
 
-    /// The first of the five pre-profit reasons that applies, if any.
+    /// The first of the pre-profit reasons that applies, if any (a do-not-contact customer in the
+    /// global control group is `suppressed`: safety is named first).
     pub fn rule_exclusion(&self, cand: &Candidate) -> Option<ExclusionReason> {
         let n = self.config.channels.len();
         if (0..n).all(|c| cand.is_suppressed_on(c)) {
             return Some(ExclusionReason::Suppressed);
+        }
+        if cand.global_control {
+            return Some(ExclusionReason::GlobalControl);
         }
         if (0..n)
             .filter(|&c| !cand.is_suppressed_on(c))
@@ -302,8 +310,11 @@ mod tests {
         let mut c = with_contacts(&["2026-11-20"]);
         c.suppression = Suppression::Channels([0usize, 1].into_iter().collect());
         c.consent = vec![Some(false), Some(false)];
+        c.global_control = true;
         assert_eq!(r.rule_exclusion(&c), Some(ExclusionReason::Suppressed));
         c.suppression = Suppression::Channels([0usize].into_iter().collect());
+        assert_eq!(r.rule_exclusion(&c), Some(ExclusionReason::GlobalControl));
+        c.global_control = false;
         assert_eq!(r.rule_exclusion(&c), Some(ExclusionReason::NoConsent));
         c.consent = vec![Some(false), None];
         assert_eq!(r.rule_exclusion(&c), Some(ExclusionReason::Cooldown));

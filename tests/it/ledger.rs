@@ -355,6 +355,17 @@ fn the_global_control_group_is_held_out_of_every_week_and_read_out() {
             .cloned()
             .collect();
         assert!(picked.is_disjoint(&m1), "{w}");
+        // Members are excluded as what they are, not as do-not-contact customers.
+        let excluded = sb.read(&format!("{w}/excluded.csv"));
+        let held: BTreeSet<String> = excluded
+            .lines()
+            .filter(|l| l.ends_with(",global_control"))
+            .filter_map(|l| l.split(',').next().map(str::to_string))
+            .collect();
+        assert_eq!(held, m1, "{w}");
+        assert!(sb
+            .read(&format!("{w}/summary.json"))
+            .contains("\"global_control\""));
     }
     let o = sb.run(&[
         "readout",

@@ -751,6 +751,8 @@ impl State<'_> {
             (Some((l, _)), Some(share)) => Some(ledger_run::global_control(l, share, scores)?),
             _ => None,
         };
+        let held_out: Option<std::collections::HashSet<String>> =
+            global.as_ref().map(|m| m.iter().cloned().collect());
         for (path, mut campaign) in campaigns {
             let send_date = campaign.default_dates(self.as_of)?;
             let seg_col = select::segment_column(&campaign, default_segment.as_deref())?;
@@ -771,16 +773,13 @@ impl State<'_> {
                 campaign_dir,
                 scores,
                 self.customers(),
-                suppressions
-                    .into_iter()
-                    .chain(contacts.clone())
-                    .chain(global.as_ref().map(|(_, t)| t.clone()))
-                    .collect(),
+                suppressions.into_iter().chain(contacts.clone()).collect(),
                 seg_col.as_deref(),
                 select::MatchOptions {
                     id_policy: self.job.ingest.ids.policy,
                     max_reject_rate: self.request.max_reject_rate(),
                 },
+                held_out.as_ref(),
             )?;
             let summary = &selected.selection.summary;
             warnings.extend(
@@ -819,7 +818,7 @@ impl State<'_> {
                 );
                 let mut record =
                     ledger_run::campaign_record(&campaign, &selected.selection, send_date, &file);
-                if let Some((members, _)) = &global {
+                if let Some(members) = &global {
                     ledger_run::add_global_control(&mut record, members);
                 }
                 self.ledger_campaigns.push(record);
