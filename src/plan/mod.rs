@@ -55,7 +55,7 @@ pub use policy::{PlanPolicy, PolicyFile, SharedLimit};
 pub use summary::{render_plan, CampaignPlan, ConstraintPlan, PlanSummary, PLAN_SCHEMA_VERSION};
 
 use problem::{Problem, Status};
-use solve::{fill, priced_order, repair, sequential, subgradient, Relaxation, Resource, State};
+use solve::{improve, repair, sequential, subgradient, Relaxation, Resource, State};
 
 /// Everything that can go wrong while planning.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
@@ -102,21 +102,21 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
     let p = Problem::build(campaigns, policy)?;
     check_channel_names(&p, policy)?;
     let rel = Relaxation::new(&p);
-    let dual = subgradient(&p, &rel, |l| repair(&p, &rel, l).objective(&p));
+    let dual = subgradient(&p, &rel, |l| repair(&p, &rel, l).0.objective(&p));
     let scaled = |m: f64| dual.lambda.iter().map(|x| x * m).collect::<Vec<f64>>();
-    let mut best: Option<(f64, State, Vec<usize>)> = None;
+    let mut best: Option<(f64, State, Vec<usize>, Vec<f64>)> = None;
     for lambda in [scaled(1.0), scaled(0.9), scaled(1.1), scaled(0.0)] {
-        let order = priced_order(&p, &rel, &lambda);
-        let mut s = State::new(&p);
-        fill(&p, &rel, &order, &mut s);
+        let (s, order) = repair(&p, &rel, &lambda);
         let v = s.objective(&p);
         if best.as_ref().is_none_or(|b| v > b.0) {
-            best = Some((v, s, order));
+            best = Some((v, s, order, lambda));
         }
     }
-    let Some((before_controls, optimised, order)) = best else {
+    let Some((repaired, mut optimised, order, lambda)) = best else {
         unreachable!("four repairs were run")
     };
+    improve(&p, &rel, &lambda, &order, &mut optimised);
+    let before_controls = optimised.objective(&p);
 
     let control = draw_controls(&p, campaigns, &optimised);
     let mut state = State::new(&p);
@@ -129,7 +129,7 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
             state.take(&p, k);
         }
     }
-    fill(&p, &rel, &order, &mut state);
+    improve(&p, &rel, &lambda, &order, &mut state);
 
     let selections: Vec<Selection> = (0..campaigns.len())
         .map(|c| selection(&p, &rel, &dual.lambda, campaigns[c], c, &state, &control))
@@ -151,6 +151,7 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
             .collect(),
         objective,
         objective_before_controls: before_controls,
+        repair_objective: repaired,
         upper_bound: dual.upper_bound,
         gap: (dual.upper_bound - before_controls) / dual.upper_bound.abs().max(f64::MIN_POSITIVE),
         control_cost: before_controls - objective,

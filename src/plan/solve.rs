@@ -100,7 +100,7 @@ impl Relaxation {
         }
     }
 
-    fn uses(&self, k: usize) -> &[(usize, f64)] {
+    pub fn uses(&self, k: usize) -> &[(usize, f64)] {
         &self.uses[self.use_start[k]..self.use_start[k + 1]]
     }
 
@@ -175,6 +175,46 @@ fn best_set(p: &Problem, cands: &[(f64, usize)]) -> (f64, Vec<usize>) {
     (s.best, s.best_set)
 }
 
+/// Customer `i`'s best set at `lambda` and its priced value (`cands` is scratch space).
+fn customer_best(
+    p: &Problem,
+    rel: &Relaxation,
+    lambda: &[f64],
+    i: usize,
+    cands: &mut Vec<(f64, usize)>,
+) -> (f64, Vec<usize>) {
+    cands.clear();
+    cands.extend(
+        p.options(i)
+            .filter(|&k| !rel.blocked[k])
+            .map(|k| (rel.priced(p, k, lambda), k))
+            .filter(|&(v, _)| v > 0.0),
+    );
+    cands.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    best_set(p, cands)
+}
+
+/// Per option: in its customer's best set at `lambda` (the relaxation's solution).
+fn relaxed_choice(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<bool> {
+    let n = p.n_customers();
+    let sets: Vec<Vec<usize>> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|chunk| {
+            let mut cands = Vec::new();
+            let mut out = Vec::new();
+            for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
+                out.extend(customer_best(p, rel, lambda, i, &mut cands).1);
+            }
+            out
+        })
+        .collect();
+    let mut chosen = vec![false; p.opts.len()];
+    for k in sets.into_iter().flatten() {
+        chosen[k] = true;
+    }
+    chosen
+}
+
 /// Customers per parallel chunk; fixed so that float sums do not depend on thread scheduling.
 const CHUNK: usize = 2048;
 
@@ -190,15 +230,7 @@ fn dual(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (f64, Vec<f64>) {
             let mut used = vec![0.0; r];
             let mut cands: Vec<(f64, usize)> = Vec::new();
             for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
-                cands.clear();
-                cands.extend(
-                    p.options(i)
-                        .filter(|&k| !rel.blocked[k])
-                        .map(|k| (rel.priced(p, k, lambda), k))
-                        .filter(|&(v, _)| v > 0.0),
-                );
-                cands.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-                let (v, set) = best_set(p, &cands);
+                let (v, set) = customer_best(p, rel, lambda, i, &mut cands);
                 value += v;
                 for k in set {
                     for &(res, a) in rel.uses(k) {
@@ -338,6 +370,17 @@ impl State {
         }
     }
 
+    /// Withdraws option `k` (chosen) from the plan.
+    pub fn drop(&mut self, p: &Problem, k: usize) {
+        let o = &p.opts[k];
+        self.chosen[k] = false;
+        self.mask[o.customer] &= !(1 << o.campaign);
+        self.per_name[o.customer * p.channel_names.len() + o.name] -= 1;
+        for &b in &p.bounds_of[o.campaign] {
+            self.usage[b].remove(p.bounds[b].channel(o), o.o.cost);
+        }
+    }
+
     /// Σ key of the chosen options, in option order.
     pub fn objective(&self, p: &Problem) -> f64 {
         p.opts
@@ -363,7 +406,7 @@ pub(crate) fn fill(p: &Problem, rel: &Relaxation, order: &[usize], state: &mut S
 }
 
 /// Options by priced value at `lambda`, best first (ties by customer id, campaign, channel).
-pub(crate) fn priced_order(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<usize> {
+fn priced_order(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<usize> {
     let values: Vec<f64> = (0..p.opts.len())
         .into_par_iter()
         .map(|k| rel.priced(p, k, lambda))
@@ -373,11 +416,18 @@ pub(crate) fn priced_order(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec
     order
 }
 
-/// The greedy repair at `lambda` from an empty plan.
-pub(crate) fn repair(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> State {
+/// The repair at `lambda` from an empty plan: first the relaxation's own choices (each
+/// customer's best set, which a greedy over single options misses when two cheaper options of
+/// a customer beat one dear one), in priced order while they fit, then every other option in
+/// priced order. Returns the plan and the order.
+pub(crate) fn repair(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (State, Vec<usize>) {
+    let order = priced_order(p, rel, lambda);
+    let relaxed = relaxed_choice(p, rel, lambda);
+    let first: Vec<usize> = order.iter().copied().filter(|&k| relaxed[k]).collect();
     let mut s = State::new(p);
-    fill(p, rel, &priced_order(p, rel, lambda), &mut s);
-    s
+    fill(p, rel, &first, &mut s);
+    fill(p, rel, &order, &mut s);
+    (s, order)
 }
 
 /// Sequential arbitration: campaigns in the given order, each taking its best customers (by
@@ -394,4 +444,90 @@ pub(crate) fn sequential(p: &Problem, rel: &Relaxation) -> State {
     let mut s = State::new(p);
     fill(p, rel, &order, &mut s);
     s
+}
+
+/// Options leaving the plan for one entering: at most this many (bounds the work per attempt).
+const MAX_LEAVING: usize = 16;
+
+/// Exchange moves along every relaxed limit, then a refill in priced order: an option the plan
+/// left out for want of room on a limit enters when the chosen options it displaces on that
+/// limit earn less in total. Candidates are ranked by their value per unit of the limit net of
+/// the other limits' prices (`lambda`), entering best first, leaving worst first, the knapsack
+/// exchange the greedy misses when the prices are not exact. Only improving moves are made, so
+/// the objective never drops.
+pub(crate) fn improve(
+    p: &Problem,
+    rel: &Relaxation,
+    lambda: &[f64],
+    order: &[usize],
+    s: &mut State,
+) {
+    for r in 0..rel.resources.len() {
+        exchange_on(p, rel, lambda, r, s);
+    }
+    fill(p, rel, order, s);
+}
+
+/// Value of option `k` per unit of resource `r` (its normalized use `a`), net of the prices of
+/// the other resources it uses.
+fn ratio(p: &Problem, rel: &Relaxation, lambda: &[f64], r: usize, k: usize, a: f64) -> f64 {
+    let others: f64 = rel
+        .uses(k)
+        .iter()
+        .filter(|u| u.0 != r)
+        .map(|&(q, b)| lambda[q] * b)
+        .sum();
+    (p.opts[k].o.key - others) / a
+}
+
+fn exchange_on(p: &Problem, rel: &Relaxation, lambda: &[f64], r: usize, s: &mut State) {
+    let use_of = |k: usize| rel.uses(k).iter().find(|u| u.0 == r).map(|u| u.1);
+    let mut leave: Vec<(f64, usize)> = Vec::new();
+    let mut enter: Vec<(f64, usize)> = Vec::new();
+    for k in 0..p.opts.len() {
+        let Some(a) = use_of(k) else { continue };
+        if s.chosen[k] {
+            leave.push((ratio(p, rel, lambda, r, k, a), k));
+        } else if !rel.blocked[k] && p.opts[k].o.key > 0.0 && s.customer_allows(p, k) {
+            enter.push((ratio(p, rel, lambda, r, k, a), k));
+        }
+    }
+    leave.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    enter.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut next = 0;
+    let mut out: Vec<usize> = Vec::with_capacity(MAX_LEAVING);
+    for &(rk, k) in &enter {
+        if next == leave.len() || leave[next].0 >= rk {
+            break;
+        }
+        if s.chosen[k] || !s.customer_allows(p, k) {
+            continue;
+        }
+        let gain = p.opts[k].o.key;
+        let (mut lost, start) = (0.0, next);
+        out.clear();
+        let mut fits = s.limits_allow(p, k);
+        while !fits && next < leave.len() && out.len() < MAX_LEAVING && leave[next].0 < rk {
+            let j = leave[next].1;
+            next += 1;
+            if !s.chosen[j] {
+                continue;
+            }
+            lost += p.opts[j].o.key;
+            if lost >= gain {
+                break;
+            }
+            s.drop(p, j);
+            out.push(j);
+            fits = s.customer_allows(p, k) && s.limits_allow(p, k);
+        }
+        if fits && lost < gain {
+            s.take(p, k);
+        } else {
+            for &j in out.iter().rev() {
+                s.take(p, j);
+            }
+            next = start;
+        }
+    }
 }

@@ -438,3 +438,74 @@ fn control_members_are_contacted_by_no_campaign() {
             .count();
     assert!(held > 0);
 }
+
+/// A campaign with unlimited channels `(name, cost)`, each response worth 10.
+fn hand_config(name: &str, budget: f64, channels: &[(&str, f64)]) -> CampaignConfig {
+    let mut inst = instance(1, 1, 2, false);
+    let mut cfg = inst.configs.swap_remove(0);
+    cfg.campaign.name = name.into();
+    cfg.campaign.budget = budget;
+    cfg.campaign.max_audience = None;
+    cfg.campaign.value_per_response = Some(10.0);
+    cfg.campaign.control_fraction = 0.0;
+    cfg.channels = channels
+        .iter()
+        .map(|&(n, cost)| ChannelConfig {
+            name: n.into(),
+            cost,
+            score_column: "score".into(),
+            consent_column: None,
+            capacity: None,
+        })
+        .collect();
+    cfg
+}
+
+#[test]
+fn repair_starts_from_each_customers_best_set() {
+    // Profits: a/email 5, a/mail 4, b/email 3; at most 2 contacts, 1 e-mail. One option at a
+    // time, the greedy takes a/email (5) and then nothing fits; the best set is a/mail +
+    // b/email (7).
+    let inst = Instance {
+        configs: vec![
+            hand_config("a", 100.0, &[("email", 1.0), ("mail", 1.0)]),
+            hand_config("b", 100.0, &[("email", 1.0)]),
+        ],
+        candidates: vec![
+            vec![Candidate::new("u", vec![Some(0.6), Some(0.5)])],
+            vec![Candidate::new("u", vec![Some(0.4)])],
+        ],
+        policy: PlanPolicy {
+            max_contacts: 2,
+            max_per_channel: [("email".to_string(), 1)].into(),
+            ..PlanPolicy::default()
+        },
+    };
+    let s = inst.plan().summary;
+    assert!((s.objective - 7.0).abs() < 1e-9, "{s:?}");
+    assert!(s.gap.abs() < 1e-9, "{s:?}");
+}
+
+#[test]
+fn exchange_swaps_cheap_contacts_for_a_dearer_better_one() {
+    // Budget 2: two e-mails (cost 1, profit 1.2 each) or one letter (cost 2, profit 3). Prices
+    // far too high order the e-mails first; the exchange pass swaps them for the letter.
+    use crate::plan::problem::Problem;
+    use crate::plan::solve::{improve, repair, Relaxation};
+    let inst = Instance {
+        configs: vec![hand_config("a", 2.0, &[("email", 1.0), ("mail", 2.0)])],
+        candidates: vec![vec![
+            Candidate::new("x", vec![None, Some(0.5)]),
+            Candidate::new("y", vec![Some(0.22), None]),
+            Candidate::new("z", vec![Some(0.22), None]),
+        ]],
+        policy: PlanPolicy::default(),
+    };
+    let p = Problem::build(&inst.inputs(), &inst.policy).unwrap();
+    let rel = Relaxation::new(&p);
+    let lambda = vec![10.0; rel.resources.len()];
+    let (mut s, order) = repair(&p, &rel, &lambda);
+    assert!((s.objective(&p) - 2.4).abs() < 1e-9);
+    improve(&p, &rel, &lambda, &order, &mut s);
+    assert!((s.objective(&p) - 3.0).abs() < 1e-9, "{}", s.objective(&p));
+}
