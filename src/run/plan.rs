@@ -10,10 +10,12 @@ use crate::plan::{self, CampaignInput, Plan, PlanError, PlanPolicy};
 use crate::run::job::{check_distinct_folders, file_safe};
 use crate::run::select::{
     campaign_dir, load_campaign, load_shared, match_options, publish_staged, resolve_from_frames,
-    segment_column, select_owns, write_selection, write_side_rejects, Written,
+    segment_column, select_owns, write_selection, write_side_rejects, MatchOptions, SideTable,
+    Written,
 };
-use crate::select::resolve;
+use crate::select::{resolve, CampaignConfig};
 use crate::{io, Error};
+use polars::prelude::DataFrame;
 
 /// Everything the `plan` command needs.
 #[derive(Debug, Clone)]
@@ -94,10 +96,6 @@ fn plan_into(request: &PlanRequest, dir: &Path) -> Result<Written<Plan>, Error> 
         .iter()
         .map(|p| load_campaign(p))
         .collect::<Result<Vec<_>, Error>>()?;
-    let folders: Vec<String> = configs
-        .iter()
-        .map(|c| file_safe(&c.campaign.name))
-        .collect();
     check_distinct_folders(
         configs
             .iter()
@@ -107,18 +105,63 @@ fn plan_into(request: &PlanRequest, dir: &Path) -> Result<Written<Plan>, Error> 
     )?;
     let mut warnings = String::new();
     let shared = load_shared(&request.scores, &request.ingest, dir, &mut warnings)?;
+    let frames = PlanFrames {
+        scores: &shared.scores,
+        customers: shared.customers.as_ref(),
+        suppressions: shared.suppressions.clone(),
+        options: match_options(&request.ingest),
+    };
+    let mut w = plan_and_write(
+        &configs,
+        &request.campaigns,
+        frames,
+        request.segment_column.as_deref(),
+        &policy,
+        dir,
+        request.cells,
+    )?;
+    warnings.push_str(&w.warnings);
+    w.warnings = warnings;
+    Ok(w)
+}
+
+/// The tables every campaign of a plan reads (the command's files, or a job's tables).
+pub(crate) struct PlanFrames<'a> {
+    pub scores: &'a DataFrame,
+    pub customers: Option<&'a DataFrame>,
+    pub suppressions: Option<SideTable>,
+    pub options: MatchOptions,
+}
+
+/// Resolves each campaign (`configs`, read from `paths`) as `select` does, plans them under
+/// `policy`, and writes one `select` folder per campaign under `dir` plus `dir/plan.json`.
+/// `segment`: the segment column for campaigns without `[eligibility]`.
+pub(crate) fn plan_and_write(
+    configs: &[CampaignConfig],
+    paths: &[PathBuf],
+    frames: PlanFrames,
+    segment: Option<&str>,
+    policy: &PlanPolicy,
+    dir: &Path,
+    cells: io::CsvCells,
+) -> Result<Written<Plan>, Error> {
+    let folders: Vec<String> = configs
+        .iter()
+        .map(|c| file_safe(&c.campaign.name))
+        .collect();
+    let mut warnings = String::new();
     let mut resolved = Vec::with_capacity(configs.len());
     let mut segments = Vec::with_capacity(configs.len());
-    for (config, path) in configs.iter().zip(&request.campaigns) {
-        let seg = segment_column(config, request.segment_column.as_deref())?;
+    for (config, path) in configs.iter().zip(paths) {
+        let seg = segment_column(config, segment)?;
         resolved.push(resolve_from_frames(
             config,
             campaign_dir(path),
-            &shared.scores,
-            shared.customers.as_ref(),
-            shared.suppressions.clone(),
+            frames.scores,
+            frames.customers,
+            frames.suppressions.clone(),
             seg.as_deref(),
-            match_options(&request.ingest),
+            frames.options,
         )?);
         segments.push(seg);
     }
@@ -130,9 +173,9 @@ fn plan_into(request: &PlanRequest, dir: &Path) -> Result<Written<Plan>, Error> 
             candidates: &r.candidates,
         })
         .collect();
-    let mut plan = plan::plan(&inputs, &policy)?;
+    let mut plan = plan::plan(&inputs, policy)?;
     let mut written = Vec::new();
-    let used = resolve::channel_names(&configs);
+    let used = resolve::channel_names(configs);
     for (k, sel) in plan.selections.iter_mut().enumerate() {
         let r = &mut resolved[k];
         sel.summary.matching = std::mem::take(&mut r.matching);
@@ -147,14 +190,9 @@ fn plan_into(request: &PlanRequest, dir: &Path) -> Result<Written<Plan>, Error> 
         warnings.push_str(&write_side_rejects(
             &sub,
             &mut r.side_tables,
-            request.ingest.max_reject_rate(),
+            frames.options.max_reject_rate,
         )?);
-        written.extend(write_selection(
-            &sub,
-            sel,
-            segments[k].as_deref(),
-            request.cells,
-        )?);
+        written.extend(write_selection(&sub, sel, segments[k].as_deref(), cells)?);
     }
     let summary = dir.join("plan.json");
     io::write_json_atomic(&summary, &plan.summary)?;

@@ -774,6 +774,9 @@ impl State<'_> {
             .iter()
             .map(|path| Ok((path, select::load_campaign(path)?)))
             .collect::<Result<Vec<_>, Error>>()?;
+        if campaigns.len() > 1 {
+            return self.plan(campaigns, default_segment.as_deref(), warnings);
+        }
         let used = crate::select::resolve::channel_names(campaigns.iter().map(|(_, c)| c));
         for (path, campaign) in campaigns {
             let seg_col = select::segment_column(&campaign, default_segment.as_deref())?;
@@ -834,6 +837,65 @@ impl State<'_> {
             rows += selected.selection.summary.audience_size;
             self.selections.push(selected.selection);
         }
+        Ok(Some(rows))
+    }
+
+    /// The `select` stage of a job naming several campaigns: one joint plan under the job's
+    /// `[policy]`, written as `audience/<campaign>/` folders plus `audience/plan.json`.
+    fn plan(
+        &mut self,
+        campaigns: Vec<(&PathBuf, crate::select::CampaignConfig)>,
+        segment: Option<&str>,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<usize>, Error> {
+        let (paths, configs): (Vec<PathBuf>, Vec<_>) =
+            campaigns.into_iter().map(|(p, c)| (p.clone(), c)).unzip();
+        let suppressions = self
+            .tables
+            .get(&TableKind::Suppressions)
+            .map(|v| select::SideTable {
+                table: TableKind::Suppressions,
+                path: self
+                    .request
+                    .path(TableKind::Suppressions)
+                    .unwrap_or_default(),
+                validated: v.clone(),
+            });
+        let scores = self
+            .scores
+            .as_ref()
+            .ok_or_else(|| missing_stage(Stage::Select, Stage::Score))?;
+        let frames = crate::run::plan::PlanFrames {
+            scores,
+            customers: self.customers(),
+            suppressions,
+            options: select::MatchOptions {
+                id_policy: self.job.ingest.ids.policy,
+                max_reject_rate: self.request.max_reject_rate(),
+            },
+        };
+        let policy = self.job.config.policy.clone().unwrap_or_default();
+        let w = crate::run::plan::plan_and_write(
+            &configs,
+            &paths,
+            frames,
+            segment,
+            &policy,
+            &self.dir.join("audience"),
+            self.job.config.output.cells(),
+        )?;
+        warnings.extend(w.warnings.lines().map(str::to_string));
+        let mut rows = 0;
+        for sel in w.value.selections {
+            self.summary
+                .push_str(&format!("\n== audience: {} ==\n", sel.summary.campaign));
+            self.summary.push_str(&render_summary(&sel.summary));
+            rows += sel.summary.audience_size;
+            self.selections.push(sel);
+        }
+        self.summary.push_str("\n== plan ==\n");
+        self.summary
+            .push_str(&crate::plan::render_plan(&w.value.summary));
         Ok(Some(rows))
     }
 
