@@ -40,6 +40,7 @@ mod policy;
 mod problem;
 mod solve;
 mod summary;
+mod timing;
 
 #[cfg(test)]
 mod tests;
@@ -51,11 +52,13 @@ use crate::select::{
     Selection,
 };
 
-pub use policy::{PlanPolicy, PolicyFile, SharedLimit};
+pub use policy::{ConflictRule, FrequencyCap, PlanPolicy, PolicyFile, SharedLimit, Volume};
 pub use summary::{render_plan, CampaignPlan, ConstraintPlan, PlanSummary, PLAN_SCHEMA_VERSION};
 
 use problem::{Problem, Status};
-use solve::{improve, repair, sequential, subgradient, Relaxation, Resource, State};
+use solve::{
+    improve, reach_minimums, repair, sequential, subgradient, Relaxation, Resource, State,
+};
 
 /// Everything that can go wrong while planning.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
@@ -81,6 +84,13 @@ pub enum PlanError {
     /// A campaign or its candidates broke a selection rule.
     #[error(transparent)]
     Select(#[from] SelectError),
+    /// A campaign's `[policy.volume]` minimum cannot be reached within the rules and limits.
+    #[error("campaign `{campaign}` reaches {reached} target contacts, expected at least {min} (`policy.volume.{campaign}.min`): the rules and limits leave no more; lower the minimum or raise the limits")]
+    MinVolume {
+        campaign: String,
+        min: usize,
+        reached: usize,
+    },
 }
 
 /// One campaign of a plan with its resolved candidates (all from the same scores table).
@@ -129,7 +139,17 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
             state.take(&p, k);
         }
     }
+    reach_minimums(&p, &rel, &order, &mut state);
     improve(&p, &rel, &lambda, &order, &mut state);
+    for (c, &min) in p.min_volume.iter().enumerate() {
+        if state.usage[c].taken < min {
+            return Err(PlanError::MinVolume {
+                campaign: campaigns[c].config.campaign.name.clone(),
+                min,
+                reached: state.usage[c].taken,
+            });
+        }
+    }
 
     let selections: Vec<Selection> = (0..campaigns.len())
         .map(|c| selection(&p, &rel, &dual.lambda, campaigns[c], c, &state, &control))
@@ -353,6 +373,7 @@ fn constraints(
                     u.per_channel[ch] as f64,
                 ),
                 Resource::Audience(_) => ("max_audience", None, u.taken as f64),
+                Resource::MinVolume(_) => ("min_volume", None, u.taken as f64),
             };
             let limit = res.limit(p);
             let smallest = p
@@ -369,7 +390,10 @@ fn constraints(
                 channel,
                 limit,
                 used,
-                binding: limit - used < smallest,
+                binding: match res {
+                    Resource::MinVolume(_) => used <= limit,
+                    _ => limit - used < smallest,
+                },
                 shadow_price: per_unit(lambda[r], limit),
             }
         })

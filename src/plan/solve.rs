@@ -14,12 +14,25 @@ pub(crate) enum Resource {
     Budget(usize),
     Capacity(usize, usize),
     Audience(usize),
+    /// A campaign's `[policy.volume]` minimum: a lower bound, so its multiplier is a bonus.
+    MinVolume(usize),
 }
 
 impl Resource {
     pub fn bound(self) -> usize {
         match self {
-            Resource::Budget(b) | Resource::Capacity(b, _) | Resource::Audience(b) => b,
+            Resource::Budget(b)
+            | Resource::Capacity(b, _)
+            | Resource::Audience(b)
+            | Resource::MinVolume(b) => b,
+        }
+    }
+
+    /// +1 for an upper limit, −1 for a lower one (amounts are stored times this).
+    pub fn sign(self) -> f64 {
+        match self {
+            Resource::MinVolume(_) => -1.0,
+            _ => 1.0,
         }
     }
 
@@ -29,6 +42,7 @@ impl Resource {
             Resource::Budget(_) => l.budget,
             Resource::Capacity(_, c) => l.capacity[c] as f64,
             Resource::Audience(_) => l.max_audience as f64,
+            Resource::MinVolume(c) => p.min_volume[c] as f64,
         }
     }
 
@@ -41,7 +55,7 @@ impl Resource {
         match self {
             Resource::Budget(_) => o.o.cost,
             Resource::Capacity(_, c) => f64::from(u8::from(p.bounds[b].channel(o) == c)),
-            Resource::Audience(_) => 1.0,
+            Resource::Audience(_) | Resource::MinVolume(_) => 1.0,
         }
     }
 }
@@ -74,6 +88,11 @@ impl Relaxation {
                 all.push(Resource::Audience(b));
             }
         }
+        all.extend(
+            (0..p.min_volume.len())
+                .filter(|&c| p.min_volume[c] > 0)
+                .map(Resource::MinVolume),
+        );
         let mut use_start = vec![0];
         let mut uses = Vec::new();
         let mut blocked = vec![false; p.opts.len()];
@@ -87,7 +106,7 @@ impl Relaxation {
                 if limit <= 0.0 {
                     blocked[k] = true;
                 } else {
-                    uses.push((r, a / limit));
+                    uses.push((r, res.sign() * a / limit));
                 }
             }
             use_start.push(uses.len());
@@ -128,6 +147,15 @@ fn best_set(p: &Problem, cands: &[(f64, usize)]) -> (f64, Vec<usize>) {
         per_name: Vec<usize>,
     }
     impl Search<'_> {
+        fn timing_allows(&self, o: &Opt) -> bool {
+            let t = &self.p.timing;
+            if !t.active() {
+                return true;
+            }
+            let chosen: Vec<&Opt> = self.chosen.iter().map(|&q| &self.p.opts[q]).collect();
+            t.allows(o, &chosen)
+        }
+
         fn go(&mut self, i: usize, cur: f64, mask: u64) {
             if cur > self.best {
                 self.best = cur;
@@ -148,6 +176,7 @@ fn best_set(p: &Problem, cands: &[(f64, usize)]) -> (f64, Vec<usize>) {
             if mask & bit == 0
                 && mask & caps.conflicts[o.campaign] == 0
                 && self.per_name[o.name] < caps.per_name[o.name]
+                && self.timing_allows(o)
             {
                 self.chosen.push(k);
                 self.per_name[o.name] += 1;
@@ -241,7 +270,11 @@ fn dual(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (f64, Vec<f64>) {
             (value, used)
         })
         .collect();
-    let mut value: f64 = lambda.iter().sum();
+    let mut value: f64 = lambda
+        .iter()
+        .zip(&rel.resources)
+        .map(|(l, r)| l * r.sign())
+        .sum();
     let mut used = vec![0.0; r];
     for (v, u) in parts {
         value += v;
@@ -295,7 +328,11 @@ pub(crate) fn subgradient(
                 lb = lb.max(lower(&best.lambda));
             }
         }
-        let g: Vec<f64> = used.iter().map(|u| u - 1.0).collect();
+        let g: Vec<f64> = used
+            .iter()
+            .zip(&rel.resources)
+            .map(|(u, r)| u - r.sign())
+            .collect();
         let norm2: f64 = (0..r)
             .filter(|&i| lambda[i] > 0.0 || g[i] > 0.0)
             .map(|i| g[i] * g[i])
@@ -349,6 +386,20 @@ impl State {
             && m & p.caps.conflicts[o.campaign] == 0
             && (m.count_ones() as usize) < p.caps.max_contacts
             && (self.per_name[o.customer * names + o.name] as usize) < p.caps.per_name[o.name]
+            && (!p.timing.active() || {
+                let chosen: Vec<&Opt> = p
+                    .options(o.customer)
+                    .filter(|&q| self.chosen[q])
+                    .map(|q| &p.opts[q])
+                    .collect();
+                p.timing.allows(o, &chosen)
+            })
+    }
+
+    /// Whether withdrawing option `k` keeps its campaign at or above its minimum volume.
+    pub fn may_drop(&self, p: &Problem, k: usize) -> bool {
+        let c = p.opts[k].campaign;
+        self.usage[c].taken > p.min_volume[c]
     }
 
     /// Whether option `k` fits every bound it counts against.
@@ -425,9 +476,24 @@ pub(crate) fn repair(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (State, V
     let relaxed = relaxed_choice(p, rel, lambda);
     let first: Vec<usize> = order.iter().copied().filter(|&k| relaxed[k]).collect();
     let mut s = State::new(p);
+    reach_minimums(p, rel, &order, &mut s);
     fill(p, rel, &first, &mut s);
     fill(p, rel, &order, &mut s);
     (s, order)
+}
+
+/// Takes each campaign's options in `order` while it is under its minimum volume and they fit.
+pub(crate) fn reach_minimums(p: &Problem, rel: &Relaxation, order: &[usize], s: &mut State) {
+    for (c, &min) in p.min_volume.iter().enumerate() {
+        for &k in order.iter().filter(|&&k| p.opts[k].campaign == c) {
+            if s.usage[c].taken >= min {
+                break;
+            }
+            if !rel.blocked[k] && !s.chosen[k] && s.customer_allows(p, k) && s.limits_allow(p, k) {
+                s.take(p, k);
+            }
+        }
+    }
 }
 
 /// Sequential arbitration: campaigns in the given order, each taking its best customers (by
@@ -463,7 +529,9 @@ pub(crate) fn improve(
     s: &mut State,
 ) {
     for r in 0..rel.resources.len() {
-        exchange_on(p, rel, lambda, r, s);
+        if !matches!(rel.resources[r], Resource::MinVolume(_)) {
+            exchange_on(p, rel, lambda, r, s);
+        }
     }
     fill(p, rel, order, s);
 }
@@ -510,7 +578,7 @@ fn exchange_on(p: &Problem, rel: &Relaxation, lambda: &[f64], r: usize, s: &mut 
         while !fits && next < leave.len() && out.len() < MAX_LEAVING && leave[next].0 < rk {
             let j = leave[next].1;
             next += 1;
-            if !s.chosen[j] {
+            if !s.chosen[j] || !s.may_drop(p, j) {
                 continue;
             }
             lost += p.opts[j].o.key;

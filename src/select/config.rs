@@ -79,6 +79,10 @@ pub struct Campaign {
     /// Seed of the control draw. Default 0.
     #[serde(default)]
     pub seed: u64,
+    /// Day the campaign is sent, for a plan's rules over time (`bullseye plan`); default the
+    /// `[contact_policy]` as-of. `select` does not use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_date: Option<NaiveDate>,
 }
 
 fn default_score_column() -> String {

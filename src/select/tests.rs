@@ -11,6 +11,7 @@ use crate::select::*;
 fn base_config(channels: &[(f64, Option<usize>)], budget: f64) -> CampaignConfig {
     CampaignConfig {
         campaign: Campaign {
+            send_date: None,
             name: "t".into(),
             budget,
             objective: Objective::Profit,
