@@ -86,10 +86,10 @@ impl Timing {
             t.past = past_contacts(campaigns);
         }
         if let Some(cd) = t.cooldown {
-            for a in 0..campaigns.len() {
-                for b in 0..campaigns.len() {
-                    if a != b && (t.send[a] - t.send[b]).abs() < cd {
-                        conflicts[a] |= 1 << b;
+            for (a, mask) in conflicts.iter_mut().enumerate() {
+                for (b, &day_b) in t.send.iter().enumerate() {
+                    if a != b && (t.send[a] - day_b).abs() < cd {
+                        *mask |= 1 << b;
                     }
                 }
             }

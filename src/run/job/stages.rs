@@ -781,17 +781,7 @@ impl State<'_> {
         for (path, campaign) in campaigns {
             let seg_col = select::segment_column(&campaign, default_segment.as_deref())?;
             let campaign_dir = path.parent().unwrap_or_else(|| Path::new("."));
-            let suppressions =
-                self.tables
-                    .get(&TableKind::Suppressions)
-                    .map(|v| select::SideTable {
-                        table: TableKind::Suppressions,
-                        path: self
-                            .request
-                            .path(TableKind::Suppressions)
-                            .unwrap_or_default(),
-                        validated: v.clone(),
-                    });
+            let suppressions = self.suppression_table();
             let mut selected = select::select_from_frames(
                 &campaign,
                 campaign_dir,
@@ -840,6 +830,20 @@ impl State<'_> {
         Ok(Some(rows))
     }
 
+    /// The sources' suppression list, as every campaign of the `select` stage reads it.
+    fn suppression_table(&self) -> Option<select::SideTable> {
+        self.tables
+            .get(&TableKind::Suppressions)
+            .map(|v| select::SideTable {
+                table: TableKind::Suppressions,
+                path: self
+                    .request
+                    .path(TableKind::Suppressions)
+                    .unwrap_or_default(),
+                validated: v.clone(),
+            })
+    }
+
     /// The `select` stage of a job naming several campaigns: one joint plan under the job's
     /// `[policy]`, written as `audience/<campaign>/` folders plus `audience/plan.json`.
     fn plan(
@@ -850,17 +854,7 @@ impl State<'_> {
     ) -> Result<Option<usize>, Error> {
         let (paths, configs): (Vec<PathBuf>, Vec<_>) =
             campaigns.into_iter().map(|(p, c)| (p.clone(), c)).unzip();
-        let suppressions = self
-            .tables
-            .get(&TableKind::Suppressions)
-            .map(|v| select::SideTable {
-                table: TableKind::Suppressions,
-                path: self
-                    .request
-                    .path(TableKind::Suppressions)
-                    .unwrap_or_default(),
-                validated: v.clone(),
-            });
+        let suppressions = self.suppression_table();
         let scores = self
             .scores
             .as_ref()
