@@ -53,9 +53,11 @@ use crate::select::{
 };
 
 pub use policy::{ConflictRule, FrequencyCap, PlanPolicy, PolicyFile, SharedLimit, Volume};
-pub use summary::{render_plan, CampaignPlan, ConstraintPlan, PlanSummary, PLAN_SCHEMA_VERSION};
+pub use summary::{
+    render_plan, CampaignPlan, CapPlan, ConstraintPlan, PlanSummary, PLAN_SCHEMA_VERSION,
+};
 
-use problem::{Problem, Status};
+use problem::{Problem, Status, MAX_CAMPAIGNS};
 use solve::{
     improve, reach_minimums, repair, sequential, subgradient, Relaxation, Resource, State,
 };
@@ -109,7 +111,7 @@ pub struct Plan {
 
 /// Plans the campaigns jointly. See the module documentation.
 pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, PlanError> {
-    let p = Problem::build(campaigns, policy)?;
+    let mut p = Problem::build(campaigns, policy)?;
     check_channel_names(&p, policy)?;
     let rel = Relaxation::new(&p);
     let dual = subgradient(&p, &rel, |l| repair(&p, &rel, l).0.objective(&p));
@@ -180,11 +182,43 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
         contacted_more_than_once: masks.filter(|&m| m > 1).count(),
         iterations: dual.iterations,
         constraints: constraints(&p, &rel, &dual.lambda, campaigns, &state),
+        caps: cap_prices(&mut p, &rel, &dual.lambda),
     };
     Ok(Plan {
         selections,
         summary,
     })
+}
+
+/// What one more contact per customer (overall, and per capped channel) is worth: the rise of
+/// the Lagrangian at the bound's multipliers when the cap is one higher.
+fn cap_prices(p: &mut Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<CapPlan> {
+    let base = p.caps.clone();
+    let at = |p: &Problem| solve::dual(p, rel, lambda).0;
+    let bound = at(p);
+    let mut out = Vec::new();
+    let mut price = |p: &mut Problem, cap: String, limit: usize| {
+        let worth = (at(p) - bound).max(0.0);
+        p.caps = base.clone();
+        out.push(CapPlan {
+            in_words: summary::cap_words(&cap, worth),
+            cap,
+            limit,
+            worth_of_one_more: worth,
+        });
+    };
+    if base.max_contacts < MAX_CAMPAIGNS {
+        p.caps.max_contacts += 1;
+        price(p, "max_contacts".into(), base.max_contacts);
+    }
+    for (n, &cap) in base.per_name.iter().enumerate() {
+        if cap != usize::MAX {
+            p.caps.per_name[n] += 1;
+            let name = format!("max_per_channel.{}", p.channel_names[n]);
+            price(p, name, cap);
+        }
+    }
+    out
 }
 
 /// Channel names of the policy must be channels of the plan's campaigns: a typo would
@@ -384,7 +418,7 @@ fn constraints(
                 .map(|(_, o)| res.amount(p, o))
                 .filter(|&a| a > 0.0)
                 .fold(f64::INFINITY, f64::min);
-            ConstraintPlan {
+            let mut c = ConstraintPlan {
                 scope: bound.name.clone(),
                 kind: kind.to_string(),
                 channel,
@@ -395,7 +429,10 @@ fn constraints(
                     _ => limit - used < smallest,
                 },
                 shadow_price: per_unit(lambda[r], limit),
-            }
+                in_words: String::new(),
+            };
+            c.in_words = summary::constraint_words(&c);
+            c
         })
         .collect()
 }

@@ -249,7 +249,7 @@ const CHUNK: usize = 2048;
 
 /// The Lagrangian at `lambda`: its value (an upper bound on every feasible plan) and the
 /// relaxed solution's use of each resource (as a share of its limit).
-fn dual(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (f64, Vec<f64>) {
+pub(crate) fn dual(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (f64, Vec<f64>) {
     let n = p.n_customers();
     let r = lambda.len();
     let parts: Vec<(f64, Vec<f64>)> = (0..n.div_ceil(CHUNK))

@@ -701,3 +701,38 @@ fn volume_bounds_hold_or_the_plan_says_why() {
     let inst = two_campaigns(4, ["2026-03-02", "2026-03-02"], volume(0));
     assert!(inst.plan().selections[0].summary.target_size <= 2);
 }
+
+#[test]
+fn prices_are_said_in_words() {
+    // `a` earns 4.5 a contact at cost 0.5 and its budget pays for two of the three customers
+    // (so it binds); `b` earns 4. One contact per customer: a second one is worth `b`'s 4.
+    let mut inst = two_campaigns(3, ["2026-03-02", "2026-03-02"], PlanPolicy::default());
+    inst.policy.max_contacts = 1;
+    inst.configs[0].campaign.budget = 1.0;
+    inst.configs[0].channels[0].cost = 0.5;
+    let s = inst.plan().summary;
+    let budget = s
+        .constraints
+        .iter()
+        .find(|c| c.scope == "a" && c.kind == "budget")
+        .unwrap();
+    assert!(budget.binding);
+    assert!(
+        budget
+            .in_words
+            .starts_with("the a budget binds: its last 100 earn ~"),
+        "{}",
+        budget.in_words
+    );
+    let cap = &s.caps[0];
+    assert_eq!(cap.cap, "max_contacts");
+    assert!(cap.worth_of_one_more > 0.0, "{cap:?}");
+    assert!(cap
+        .in_words
+        .starts_with("one more contact per customer in this plan is worth at most ~"));
+    let text = render_plan(&s);
+    assert!(
+        text.contains(&budget.in_words) && text.contains(&cap.in_words),
+        "{text}"
+    );
+}
