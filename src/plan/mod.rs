@@ -40,6 +40,7 @@ mod policy;
 mod problem;
 mod solve;
 mod summary;
+mod timing;
 
 #[cfg(test)]
 mod tests;
@@ -51,11 +52,15 @@ use crate::select::{
     Selection,
 };
 
-pub use policy::{PlanPolicy, PolicyFile, SharedLimit};
-pub use summary::{render_plan, CampaignPlan, ConstraintPlan, PlanSummary, PLAN_SCHEMA_VERSION};
+pub use policy::{ConflictRule, FrequencyCap, PlanPolicy, PolicyFile, SharedLimit, Volume};
+pub use summary::{
+    render_plan, CampaignPlan, CapPlan, ConstraintPlan, PlanSummary, PLAN_SCHEMA_VERSION,
+};
 
-use problem::{Problem, Status};
-use solve::{fill, priced_order, repair, sequential, subgradient, Relaxation, Resource, State};
+use problem::{Problem, Status, MAX_CAMPAIGNS};
+use solve::{
+    improve, reach_minimums, repair, sequential, subgradient, Relaxation, Resource, State,
+};
 
 /// Everything that can go wrong while planning.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
@@ -81,6 +86,13 @@ pub enum PlanError {
     /// A campaign or its candidates broke a selection rule.
     #[error(transparent)]
     Select(#[from] SelectError),
+    /// A campaign's `[policy.volume]` minimum cannot be reached within the rules and limits.
+    #[error("campaign `{campaign}` reaches {reached} target contacts, expected at least {min} (`policy.volume.{campaign}.min`): the rules and limits leave no more; lower the minimum or raise the limits")]
+    MinVolume {
+        campaign: String,
+        min: usize,
+        reached: usize,
+    },
 }
 
 /// One campaign of a plan with its resolved candidates (all from the same scores table).
@@ -99,24 +111,24 @@ pub struct Plan {
 
 /// Plans the campaigns jointly. See the module documentation.
 pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, PlanError> {
-    let p = Problem::build(campaigns, policy)?;
+    let mut p = Problem::build(campaigns, policy)?;
     check_channel_names(&p, policy)?;
     let rel = Relaxation::new(&p);
-    let dual = subgradient(&p, &rel, |l| repair(&p, &rel, l).objective(&p));
+    let dual = subgradient(&p, &rel, |l| repair(&p, &rel, l).0.objective(&p));
     let scaled = |m: f64| dual.lambda.iter().map(|x| x * m).collect::<Vec<f64>>();
-    let mut best: Option<(f64, State, Vec<usize>)> = None;
+    let mut best: Option<(f64, State, Vec<usize>, Vec<f64>)> = None;
     for lambda in [scaled(1.0), scaled(0.9), scaled(1.1), scaled(0.0)] {
-        let order = priced_order(&p, &rel, &lambda);
-        let mut s = State::new(&p);
-        fill(&p, &rel, &order, &mut s);
+        let (s, order) = repair(&p, &rel, &lambda);
         let v = s.objective(&p);
         if best.as_ref().is_none_or(|b| v > b.0) {
-            best = Some((v, s, order));
+            best = Some((v, s, order, lambda));
         }
     }
-    let Some((before_controls, optimised, order)) = best else {
+    let Some((repaired, mut optimised, order, lambda)) = best else {
         unreachable!("four repairs were run")
     };
+    improve(&p, &rel, &lambda, &order, &mut optimised);
+    let before_controls = optimised.objective(&p);
 
     let control = draw_controls(&p, campaigns, &optimised);
     let mut state = State::new(&p);
@@ -129,7 +141,17 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
             state.take(&p, k);
         }
     }
-    fill(&p, &rel, &order, &mut state);
+    reach_minimums(&p, &rel, &order, &mut state);
+    improve(&p, &rel, &lambda, &order, &mut state);
+    for (c, &min) in p.min_volume.iter().enumerate() {
+        if state.usage[c].taken < min {
+            return Err(PlanError::MinVolume {
+                campaign: campaigns[c].config.campaign.name.clone(),
+                min,
+                reached: state.usage[c].taken,
+            });
+        }
+    }
 
     let selections: Vec<Selection> = (0..campaigns.len())
         .map(|c| selection(&p, &rel, &dual.lambda, campaigns[c], c, &state, &control))
@@ -151,6 +173,7 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
             .collect(),
         objective,
         objective_before_controls: before_controls,
+        repair_objective: repaired,
         upper_bound: dual.upper_bound,
         gap: (dual.upper_bound - before_controls) / dual.upper_bound.abs().max(f64::MIN_POSITIVE),
         control_cost: before_controls - objective,
@@ -159,11 +182,43 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
         contacted_more_than_once: masks.filter(|&m| m > 1).count(),
         iterations: dual.iterations,
         constraints: constraints(&p, &rel, &dual.lambda, campaigns, &state),
+        caps: cap_prices(&mut p, &rel, &dual.lambda),
     };
     Ok(Plan {
         selections,
         summary,
     })
+}
+
+/// What one more contact per customer (overall, and per capped channel) is worth: the rise of
+/// the Lagrangian at the bound's multipliers when the cap is one higher.
+fn cap_prices(p: &mut Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<CapPlan> {
+    let base = p.caps.clone();
+    let at = |p: &Problem| solve::dual(p, rel, lambda).0;
+    let bound = at(p);
+    let mut out = Vec::new();
+    let mut price = |p: &mut Problem, cap: String, limit: usize| {
+        let worth = (at(p) - bound).max(0.0);
+        p.caps = base.clone();
+        out.push(CapPlan {
+            in_words: summary::cap_words(&cap, worth),
+            cap,
+            limit,
+            worth_of_one_more: worth,
+        });
+    };
+    if base.max_contacts < MAX_CAMPAIGNS {
+        p.caps.max_contacts += 1;
+        price(p, "max_contacts".into(), base.max_contacts);
+    }
+    for (n, &cap) in base.per_name.iter().enumerate() {
+        if cap != usize::MAX {
+            p.caps.per_name[n] += 1;
+            let name = format!("max_per_channel.{}", p.channel_names[n]);
+            price(p, name, cap);
+        }
+    }
+    out
 }
 
 /// Channel names of the policy must be channels of the plan's campaigns: a typo would
@@ -352,6 +407,7 @@ fn constraints(
                     u.per_channel[ch] as f64,
                 ),
                 Resource::Audience(_) => ("max_audience", None, u.taken as f64),
+                Resource::MinVolume(_) => ("min_volume", None, u.taken as f64),
             };
             let limit = res.limit(p);
             let smallest = p
@@ -362,15 +418,21 @@ fn constraints(
                 .map(|(_, o)| res.amount(p, o))
                 .filter(|&a| a > 0.0)
                 .fold(f64::INFINITY, f64::min);
-            ConstraintPlan {
+            let mut c = ConstraintPlan {
                 scope: bound.name.clone(),
                 kind: kind.to_string(),
                 channel,
                 limit,
                 used,
-                binding: limit - used < smallest,
+                binding: match res {
+                    Resource::MinVolume(_) => used <= limit,
+                    _ => limit - used < smallest,
+                },
                 shadow_price: per_unit(lambda[r], limit),
-            }
+                in_words: String::new(),
+            };
+            c.in_words = summary::constraint_words(&c);
+            c
         })
         .collect()
 }

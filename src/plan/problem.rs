@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::plan::timing::{Timing, MAX_FREQUENCY};
 use crate::plan::{CampaignInput, PlanError, PlanPolicy};
 use crate::select::engine::validate;
 use crate::select::limits::{Limits, Usage};
@@ -17,6 +18,8 @@ pub(crate) struct Opt {
     /// Index into [`Problem::channel_names`].
     pub name: usize,
     pub o: ContactOption,
+    /// Past contacts per frequency cap in the window ending on the campaign's send day.
+    pub past: [u16; MAX_FREQUENCY],
 }
 
 /// A set of limits: a campaign's own (budget, channel capacities, `max_audience`) or a shared
@@ -76,6 +79,10 @@ pub(crate) struct Problem {
     /// Per campaign, the best option of every candidate that passed the rules, by key (for the
     /// profit curve).
     pub ranked: Vec<Vec<ContactOption>>,
+    /// Rules over time and on channels.
+    pub timing: Timing,
+    /// Per campaign: the `[policy.volume]` minimum of target contacts (0: none).
+    pub min_volume: Vec<usize>,
 }
 
 /// Campaigns a plan can hold: masks are `u64`.
@@ -127,13 +134,14 @@ impl Problem {
         let customer: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, &s)| (s, i)).collect();
 
         let mut channel_names: Vec<String> = Vec::new();
-        let mut name_of = |n: &str| match channel_names.iter().position(|x| x == n) {
-            Some(i) => i,
-            None => {
-                channel_names.push(n.to_string());
-                channel_names.len() - 1
+        for ch in campaigns.iter().flat_map(|c| &c.config.channels) {
+            if !channel_names.contains(&ch.name) {
+                channel_names.push(ch.name.clone());
             }
-        };
+        }
+        let name_of = |n: &str| channel_names.iter().position(|x| x == n);
+        let mut conflicts = vec![0u64; campaigns.len()];
+        let timing = Timing::new(campaigns, policy, &name_of, &mut conflicts)?;
         let mut opts = Vec::new();
         let mut status = Vec::new();
         let mut candidate_of = Vec::new();
@@ -143,7 +151,11 @@ impl Problem {
             config.check()?;
             let order = validate(config, input.candidates)?;
             let rules = Rules::new(config)?;
-            let names_here: Vec<usize> = config.channels.iter().map(|c| name_of(&c.name)).collect();
+            let names_here: Vec<usize> = config
+                .channels
+                .iter()
+                .map(|c| name_of(&c.name).unwrap_or(0))
+                .collect();
             let mut st =
                 vec![Status::Excluded(ExclusionReason::Unprofitable); input.candidates.len()];
             let mut cand_of = vec![None; ids.len()];
@@ -157,6 +169,13 @@ impl Problem {
                     st[k] = Status::Excluded(r);
                     continue;
                 }
+                let past = match timing.past_counts(&cand.customer_id, ci) {
+                    Ok(p) => p,
+                    Err(r) => {
+                        st[k] = Status::Excluded(r);
+                        continue;
+                    }
+                };
                 buf.clear();
                 if let Some(b) = rules.options(cand, &mut buf) {
                     best.push(b);
@@ -169,6 +188,7 @@ impl Problem {
                     campaign: ci,
                     name: names_here[o.channel],
                     o,
+                    past,
                 }));
             }
             // `order` is by id, so a stable sort keeps ties by id.
@@ -188,6 +208,7 @@ impl Problem {
             start[i + 1] += start[i];
         }
 
+        let volume = |c: &CampaignInput| policy.volume.get(&c.config.campaign.name);
         let mut bounds: Vec<Bound> = campaigns
             .iter()
             .enumerate()
@@ -201,7 +222,12 @@ impl Problem {
                         .iter()
                         .map(|ch| ch.capacity.unwrap_or(usize::MAX))
                         .collect(),
-                    max_audience: c.config.campaign.max_audience.unwrap_or(usize::MAX),
+                    max_audience: c
+                        .config
+                        .campaign
+                        .max_audience
+                        .unwrap_or(usize::MAX)
+                        .min(volume(c).and_then(|v| v.max).unwrap_or(usize::MAX)),
                 },
                 own: Some(ci),
             })
@@ -225,7 +251,6 @@ impl Problem {
                 own: None,
             });
         }
-        let mut conflicts = vec![0u64; campaigns.len()];
         for [a, b] in &policy.conflicts {
             let (a, b) = (campaign_index(a), campaign_index(b));
             conflicts[a] |= 1 << b;
@@ -250,6 +275,11 @@ impl Problem {
             status,
             candidate_of,
             ranked,
+            timing,
+            min_volume: campaigns
+                .iter()
+                .map(|c| volume(c).map_or(0, |v| v.min))
+                .collect(),
         })
     }
 

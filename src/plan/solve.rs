@@ -14,12 +14,25 @@ pub(crate) enum Resource {
     Budget(usize),
     Capacity(usize, usize),
     Audience(usize),
+    /// A campaign's `[policy.volume]` minimum: a lower bound, so its multiplier is a bonus.
+    MinVolume(usize),
 }
 
 impl Resource {
     pub fn bound(self) -> usize {
         match self {
-            Resource::Budget(b) | Resource::Capacity(b, _) | Resource::Audience(b) => b,
+            Resource::Budget(b)
+            | Resource::Capacity(b, _)
+            | Resource::Audience(b)
+            | Resource::MinVolume(b) => b,
+        }
+    }
+
+    /// +1 for an upper limit, −1 for a lower one (amounts are stored times this).
+    pub fn sign(self) -> f64 {
+        match self {
+            Resource::MinVolume(_) => -1.0,
+            _ => 1.0,
         }
     }
 
@@ -29,6 +42,7 @@ impl Resource {
             Resource::Budget(_) => l.budget,
             Resource::Capacity(_, c) => l.capacity[c] as f64,
             Resource::Audience(_) => l.max_audience as f64,
+            Resource::MinVolume(c) => p.min_volume[c] as f64,
         }
     }
 
@@ -41,7 +55,7 @@ impl Resource {
         match self {
             Resource::Budget(_) => o.o.cost,
             Resource::Capacity(_, c) => f64::from(u8::from(p.bounds[b].channel(o) == c)),
-            Resource::Audience(_) => 1.0,
+            Resource::Audience(_) | Resource::MinVolume(_) => 1.0,
         }
     }
 }
@@ -74,6 +88,11 @@ impl Relaxation {
                 all.push(Resource::Audience(b));
             }
         }
+        all.extend(
+            (0..p.min_volume.len())
+                .filter(|&c| p.min_volume[c] > 0)
+                .map(Resource::MinVolume),
+        );
         let mut use_start = vec![0];
         let mut uses = Vec::new();
         let mut blocked = vec![false; p.opts.len()];
@@ -87,7 +106,7 @@ impl Relaxation {
                 if limit <= 0.0 {
                     blocked[k] = true;
                 } else {
-                    uses.push((r, a / limit));
+                    uses.push((r, res.sign() * a / limit));
                 }
             }
             use_start.push(uses.len());
@@ -100,7 +119,7 @@ impl Relaxation {
         }
     }
 
-    fn uses(&self, k: usize) -> &[(usize, f64)] {
+    pub fn uses(&self, k: usize) -> &[(usize, f64)] {
         &self.uses[self.use_start[k]..self.use_start[k + 1]]
     }
 
@@ -128,6 +147,15 @@ fn best_set(p: &Problem, cands: &[(f64, usize)]) -> (f64, Vec<usize>) {
         per_name: Vec<usize>,
     }
     impl Search<'_> {
+        fn timing_allows(&self, o: &Opt) -> bool {
+            let t = &self.p.timing;
+            if !t.active() {
+                return true;
+            }
+            let chosen: Vec<&Opt> = self.chosen.iter().map(|&q| &self.p.opts[q]).collect();
+            t.allows(o, &chosen)
+        }
+
         fn go(&mut self, i: usize, cur: f64, mask: u64) {
             if cur > self.best {
                 self.best = cur;
@@ -148,6 +176,7 @@ fn best_set(p: &Problem, cands: &[(f64, usize)]) -> (f64, Vec<usize>) {
             if mask & bit == 0
                 && mask & caps.conflicts[o.campaign] == 0
                 && self.per_name[o.name] < caps.per_name[o.name]
+                && self.timing_allows(o)
             {
                 self.chosen.push(k);
                 self.per_name[o.name] += 1;
@@ -175,12 +204,52 @@ fn best_set(p: &Problem, cands: &[(f64, usize)]) -> (f64, Vec<usize>) {
     (s.best, s.best_set)
 }
 
+/// Customer `i`'s best set at `lambda` and its priced value (`cands` is scratch space).
+fn customer_best(
+    p: &Problem,
+    rel: &Relaxation,
+    lambda: &[f64],
+    i: usize,
+    cands: &mut Vec<(f64, usize)>,
+) -> (f64, Vec<usize>) {
+    cands.clear();
+    cands.extend(
+        p.options(i)
+            .filter(|&k| !rel.blocked[k])
+            .map(|k| (rel.priced(p, k, lambda), k))
+            .filter(|&(v, _)| v > 0.0),
+    );
+    cands.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    best_set(p, cands)
+}
+
+/// Per option: in its customer's best set at `lambda` (the relaxation's solution).
+fn relaxed_choice(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<bool> {
+    let n = p.n_customers();
+    let sets: Vec<Vec<usize>> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|chunk| {
+            let mut cands = Vec::new();
+            let mut out = Vec::new();
+            for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
+                out.extend(customer_best(p, rel, lambda, i, &mut cands).1);
+            }
+            out
+        })
+        .collect();
+    let mut chosen = vec![false; p.opts.len()];
+    for k in sets.into_iter().flatten() {
+        chosen[k] = true;
+    }
+    chosen
+}
+
 /// Customers per parallel chunk; fixed so that float sums do not depend on thread scheduling.
 const CHUNK: usize = 2048;
 
 /// The Lagrangian at `lambda`: its value (an upper bound on every feasible plan) and the
 /// relaxed solution's use of each resource (as a share of its limit).
-fn dual(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (f64, Vec<f64>) {
+pub(crate) fn dual(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (f64, Vec<f64>) {
     let n = p.n_customers();
     let r = lambda.len();
     let parts: Vec<(f64, Vec<f64>)> = (0..n.div_ceil(CHUNK))
@@ -190,15 +259,7 @@ fn dual(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (f64, Vec<f64>) {
             let mut used = vec![0.0; r];
             let mut cands: Vec<(f64, usize)> = Vec::new();
             for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
-                cands.clear();
-                cands.extend(
-                    p.options(i)
-                        .filter(|&k| !rel.blocked[k])
-                        .map(|k| (rel.priced(p, k, lambda), k))
-                        .filter(|&(v, _)| v > 0.0),
-                );
-                cands.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-                let (v, set) = best_set(p, &cands);
+                let (v, set) = customer_best(p, rel, lambda, i, &mut cands);
                 value += v;
                 for k in set {
                     for &(res, a) in rel.uses(k) {
@@ -209,7 +270,11 @@ fn dual(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (f64, Vec<f64>) {
             (value, used)
         })
         .collect();
-    let mut value: f64 = lambda.iter().sum();
+    let mut value: f64 = lambda
+        .iter()
+        .zip(&rel.resources)
+        .map(|(l, r)| l * r.sign())
+        .sum();
     let mut used = vec![0.0; r];
     for (v, u) in parts {
         value += v;
@@ -263,7 +328,11 @@ pub(crate) fn subgradient(
                 lb = lb.max(lower(&best.lambda));
             }
         }
-        let g: Vec<f64> = used.iter().map(|u| u - 1.0).collect();
+        let g: Vec<f64> = used
+            .iter()
+            .zip(&rel.resources)
+            .map(|(u, r)| u - r.sign())
+            .collect();
         let norm2: f64 = (0..r)
             .filter(|&i| lambda[i] > 0.0 || g[i] > 0.0)
             .map(|i| g[i] * g[i])
@@ -317,6 +386,20 @@ impl State {
             && m & p.caps.conflicts[o.campaign] == 0
             && (m.count_ones() as usize) < p.caps.max_contacts
             && (self.per_name[o.customer * names + o.name] as usize) < p.caps.per_name[o.name]
+            && (!p.timing.active() || {
+                let chosen: Vec<&Opt> = p
+                    .options(o.customer)
+                    .filter(|&q| self.chosen[q])
+                    .map(|q| &p.opts[q])
+                    .collect();
+                p.timing.allows(o, &chosen)
+            })
+    }
+
+    /// Whether withdrawing option `k` keeps its campaign at or above its minimum volume.
+    pub fn may_drop(&self, p: &Problem, k: usize) -> bool {
+        let c = p.opts[k].campaign;
+        self.usage[c].taken > p.min_volume[c]
     }
 
     /// Whether option `k` fits every bound it counts against.
@@ -335,6 +418,17 @@ impl State {
         self.per_name[o.customer * p.channel_names.len() + o.name] += 1;
         for &b in &p.bounds_of[o.campaign] {
             self.usage[b].add(p.bounds[b].channel(o), o.o.cost);
+        }
+    }
+
+    /// Withdraws option `k` (chosen) from the plan.
+    pub fn drop(&mut self, p: &Problem, k: usize) {
+        let o = &p.opts[k];
+        self.chosen[k] = false;
+        self.mask[o.customer] &= !(1 << o.campaign);
+        self.per_name[o.customer * p.channel_names.len() + o.name] -= 1;
+        for &b in &p.bounds_of[o.campaign] {
+            self.usage[b].remove(p.bounds[b].channel(o), o.o.cost);
         }
     }
 
@@ -363,7 +457,7 @@ pub(crate) fn fill(p: &Problem, rel: &Relaxation, order: &[usize], state: &mut S
 }
 
 /// Options by priced value at `lambda`, best first (ties by customer id, campaign, channel).
-pub(crate) fn priced_order(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<usize> {
+fn priced_order(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<usize> {
     let values: Vec<f64> = (0..p.opts.len())
         .into_par_iter()
         .map(|k| rel.priced(p, k, lambda))
@@ -373,11 +467,33 @@ pub(crate) fn priced_order(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec
     order
 }
 
-/// The greedy repair at `lambda` from an empty plan.
-pub(crate) fn repair(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> State {
+/// The repair at `lambda` from an empty plan: first the relaxation's own choices (each
+/// customer's best set, which a greedy over single options misses when two cheaper options of
+/// a customer beat one dear one), in priced order while they fit, then every other option in
+/// priced order. Returns the plan and the order.
+pub(crate) fn repair(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (State, Vec<usize>) {
+    let order = priced_order(p, rel, lambda);
+    let relaxed = relaxed_choice(p, rel, lambda);
+    let first: Vec<usize> = order.iter().copied().filter(|&k| relaxed[k]).collect();
     let mut s = State::new(p);
-    fill(p, rel, &priced_order(p, rel, lambda), &mut s);
-    s
+    reach_minimums(p, rel, &order, &mut s);
+    fill(p, rel, &first, &mut s);
+    fill(p, rel, &order, &mut s);
+    (s, order)
+}
+
+/// Takes each campaign's options in `order` while it is under its minimum volume and they fit.
+pub(crate) fn reach_minimums(p: &Problem, rel: &Relaxation, order: &[usize], s: &mut State) {
+    for (c, &min) in p.min_volume.iter().enumerate() {
+        for &k in order.iter().filter(|&&k| p.opts[k].campaign == c) {
+            if s.usage[c].taken >= min {
+                break;
+            }
+            if !rel.blocked[k] && !s.chosen[k] && s.customer_allows(p, k) && s.limits_allow(p, k) {
+                s.take(p, k);
+            }
+        }
+    }
 }
 
 /// Sequential arbitration: campaigns in the given order, each taking its best customers (by
@@ -394,4 +510,92 @@ pub(crate) fn sequential(p: &Problem, rel: &Relaxation) -> State {
     let mut s = State::new(p);
     fill(p, rel, &order, &mut s);
     s
+}
+
+/// Options leaving the plan for one entering: at most this many (bounds the work per attempt).
+const MAX_LEAVING: usize = 16;
+
+/// Exchange moves along every relaxed limit, then a refill in priced order: an option the plan
+/// left out for want of room on a limit enters when the chosen options it displaces on that
+/// limit earn less in total. Candidates are ranked by their value per unit of the limit net of
+/// the other limits' prices (`lambda`), entering best first, leaving worst first, the knapsack
+/// exchange the greedy misses when the prices are not exact. Only improving moves are made, so
+/// the objective never drops.
+pub(crate) fn improve(
+    p: &Problem,
+    rel: &Relaxation,
+    lambda: &[f64],
+    order: &[usize],
+    s: &mut State,
+) {
+    for r in 0..rel.resources.len() {
+        if !matches!(rel.resources[r], Resource::MinVolume(_)) {
+            exchange_on(p, rel, lambda, r, s);
+        }
+    }
+    fill(p, rel, order, s);
+}
+
+/// Value of option `k` per unit of resource `r` (its normalized use `a`), net of the prices of
+/// the other resources it uses.
+fn ratio(p: &Problem, rel: &Relaxation, lambda: &[f64], r: usize, k: usize, a: f64) -> f64 {
+    let others: f64 = rel
+        .uses(k)
+        .iter()
+        .filter(|u| u.0 != r)
+        .map(|&(q, b)| lambda[q] * b)
+        .sum();
+    (p.opts[k].o.key - others) / a
+}
+
+fn exchange_on(p: &Problem, rel: &Relaxation, lambda: &[f64], r: usize, s: &mut State) {
+    let use_of = |k: usize| rel.uses(k).iter().find(|u| u.0 == r).map(|u| u.1);
+    let mut leave: Vec<(f64, usize)> = Vec::new();
+    let mut enter: Vec<(f64, usize)> = Vec::new();
+    for k in 0..p.opts.len() {
+        let Some(a) = use_of(k) else { continue };
+        if s.chosen[k] {
+            leave.push((ratio(p, rel, lambda, r, k, a), k));
+        } else if !rel.blocked[k] && p.opts[k].o.key > 0.0 && s.customer_allows(p, k) {
+            enter.push((ratio(p, rel, lambda, r, k, a), k));
+        }
+    }
+    leave.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    enter.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut next = 0;
+    let mut out: Vec<usize> = Vec::with_capacity(MAX_LEAVING);
+    for &(rk, k) in &enter {
+        if next == leave.len() || leave[next].0 >= rk {
+            break;
+        }
+        if s.chosen[k] || !s.customer_allows(p, k) {
+            continue;
+        }
+        let gain = p.opts[k].o.key;
+        let (mut lost, start) = (0.0, next);
+        out.clear();
+        let mut fits = s.limits_allow(p, k);
+        while !fits && next < leave.len() && out.len() < MAX_LEAVING && leave[next].0 < rk {
+            let j = leave[next].1;
+            next += 1;
+            if !s.chosen[j] || !s.may_drop(p, j) {
+                continue;
+            }
+            lost += p.opts[j].o.key;
+            if lost >= gain {
+                break;
+            }
+            s.drop(p, j);
+            out.push(j);
+            fits = s.customer_allows(p, k) && s.limits_allow(p, k);
+        }
+        if fits && lost < gain {
+            s.take(p, k);
+        } else {
+            for &j in out.iter().rev() {
+                s.take(p, j);
+            }
+            next = start;
+        }
+    }
 }

@@ -44,6 +44,22 @@ pub struct ConstraintPlan {
     /// Objective gained per unit of the limit (per currency unit of a budget, per contact of a
     /// capacity), from the multipliers of the best bound; 0 when the limit does not bind.
     pub shadow_price: f64,
+    /// The shadow price in words.
+    pub in_words: String,
+}
+
+/// What loosening a per-customer cap of the policy by one is worth: the bound's rise at the
+/// best multipliers (an estimate from above: the plan cannot gain more than the bound does).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapPlan {
+    /// `max_contacts`, or `max_per_channel.<channel>`.
+    pub cap: String,
+    /// The cap's value.
+    pub limit: usize,
+    /// Upper bound with the cap one higher, minus the upper bound.
+    pub worth_of_one_more: f64,
+    /// The same in words.
+    pub in_words: String,
 }
 
 /// `plan.json`: the plan at a glance.
@@ -58,6 +74,9 @@ pub struct PlanSummary {
     pub objective: f64,
     /// The same before the control groups were drawn.
     pub objective_before_controls: f64,
+    /// The greedy repair's objective before the improvement pass (exchange moves along the
+    /// limits): what the pass added is `objective_before_controls − repair_objective`.
+    pub repair_objective: f64,
     /// Lagrangian dual value: no plan within the limits and caps (control groups aside) can
     /// earn more.
     pub upper_bound: f64,
@@ -79,6 +98,8 @@ pub struct PlanSummary {
     pub iterations: usize,
     /// Every budget and capacity, own or shared.
     pub constraints: Vec<ConstraintPlan>,
+    /// Every per-customer cap, with what one more contact per customer is worth.
+    pub caps: Vec<CapPlan>,
 }
 
 /// The plan summary as printed by `bullseye plan`.
@@ -104,6 +125,11 @@ pub fn render_plan(s: &PlanSummary) -> String {
         "  before controls     {:>14.2}   optimality gap {:.3}%",
         s.objective_before_controls,
         100.0 * s.gap
+    );
+    let _ = writeln!(
+        out,
+        "  greedy repair       {:>14.2}   (before the exchange pass)",
+        s.repair_objective
     );
     let _ = writeln!(out, "  cost of controls    {:>14.2}", s.control_cost);
     let _ = writeln!(
@@ -131,6 +157,46 @@ pub fn render_plan(s: &PlanSummary) -> String {
             if c.binding { "binding" } else { "not binding" },
             c.shadow_price
         );
+        let _ = writeln!(out, "      {}", c.in_words);
+    }
+    for c in &s.caps {
+        let _ = writeln!(out, "    {}", c.in_words);
     }
     out
+}
+
+/// A constraint's shadow price in words ("the spring-email budget's last 100 earn ~36.55").
+pub(crate) fn constraint_words(c: &ConstraintPlan) -> String {
+    let what = match (c.kind.as_str(), &c.channel) {
+        ("budget", _) => format!("the {} budget", c.scope),
+        ("capacity", Some(ch)) => format!("the {} {ch} capacity", c.scope),
+        ("min_volume", _) => format!("the {} minimum volume", c.scope),
+        _ => format!("the {} audience limit", c.scope),
+    };
+    if !c.binding {
+        return format!("{what} does not bind: more of it earns nothing");
+    }
+    match c.kind.as_str() {
+        "budget" => format!(
+            "{what} binds: its last 100 earn ~{:.2}",
+            100.0 * c.shadow_price
+        ),
+        "min_volume" => format!(
+            "{what} binds: each contact it forces costs ~{:.2}",
+            c.shadow_price
+        ),
+        _ => format!(
+            "{what} binds: one more contact is worth ~{:.2}",
+            c.shadow_price
+        ),
+    }
+}
+
+/// A per-customer cap's worth in words.
+pub(crate) fn cap_words(cap: &str, worth: f64) -> String {
+    let what = match cap.strip_prefix("max_per_channel.") {
+        Some(ch) => format!("one more {ch} contact per customer in this plan"),
+        None => "one more contact per customer in this plan".to_string(),
+    };
+    format!("{what} is worth at most ~{worth:.2}")
 }

@@ -440,3 +440,300 @@ fn control_members_are_contacted_by_no_campaign() {
             .count();
     assert!(held > 0);
 }
+
+/// A campaign with unlimited channels `(name, cost)`, each response worth 10.
+fn hand_config(name: &str, budget: f64, channels: &[(&str, f64)]) -> CampaignConfig {
+    let mut inst = instance(1, 1, 2, false);
+    let mut cfg = inst.configs.swap_remove(0);
+    cfg.campaign.name = name.into();
+    cfg.campaign.budget = budget;
+    cfg.campaign.max_audience = None;
+    cfg.campaign.value_per_response = Some(10.0);
+    cfg.campaign.control_fraction = 0.0;
+    cfg.channels = channels
+        .iter()
+        .map(|&(n, cost)| ChannelConfig {
+            name: n.into(),
+            cost,
+            score_column: "score".into(),
+            consent_column: None,
+            capacity: None,
+        })
+        .collect();
+    cfg
+}
+
+#[test]
+fn repair_starts_from_each_customers_best_set() {
+    // Profits: a/email 5, a/mail 4, b/email 3; at most 2 contacts, 1 e-mail. One option at a
+    // time, the greedy takes a/email (5) and then nothing fits; the best set is a/mail +
+    // b/email (7).
+    let inst = Instance {
+        configs: vec![
+            hand_config("a", 100.0, &[("email", 1.0), ("mail", 1.0)]),
+            hand_config("b", 100.0, &[("email", 1.0)]),
+        ],
+        candidates: vec![
+            vec![Candidate::new("u", vec![Some(0.6), Some(0.5)])],
+            vec![Candidate::new("u", vec![Some(0.4)])],
+        ],
+        policy: PlanPolicy {
+            max_contacts: 2,
+            max_per_channel: [("email".to_string(), 1)].into(),
+            ..PlanPolicy::default()
+        },
+    };
+    let s = inst.plan().summary;
+    assert!((s.objective - 7.0).abs() < 1e-9, "{s:?}");
+    assert!(s.gap.abs() < 1e-9, "{s:?}");
+}
+
+#[test]
+fn exchange_swaps_cheap_contacts_for_a_dearer_better_one() {
+    // Budget 2: two e-mails (cost 1, profit 1.2 each) or one letter (cost 2, profit 3). Prices
+    // far too high order the e-mails first; the exchange pass swaps them for the letter.
+    use crate::plan::problem::Problem;
+    use crate::plan::solve::{improve, repair, Relaxation};
+    let inst = Instance {
+        configs: vec![hand_config("a", 2.0, &[("email", 1.0), ("mail", 2.0)])],
+        candidates: vec![vec![
+            Candidate::new("x", vec![None, Some(0.5)]),
+            Candidate::new("y", vec![Some(0.22), None]),
+            Candidate::new("z", vec![Some(0.22), None]),
+        ]],
+        policy: PlanPolicy::default(),
+    };
+    let p = Problem::build(&inst.inputs(), &inst.policy).unwrap();
+    let rel = Relaxation::new(&p);
+    let lambda = vec![10.0; rel.resources.len()];
+    let (mut s, order) = repair(&p, &rel, &lambda);
+    assert!((s.objective(&p) - 2.4).abs() < 1e-9);
+    improve(&p, &rel, &lambda, &order, &mut s);
+    assert!((s.objective(&p) - 3.0).abs() < 1e-9, "{}", s.objective(&p));
+}
+
+fn date(s: &str) -> chrono::NaiveDate {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// Two campaigns `a` (email) and `b` (email, mail), sent on the given days, over customers
+/// `u0..u{n}` who all score 0.5 everywhere; at most two contacts per customer.
+fn two_campaigns(n: usize, send: [&str; 2], policy: PlanPolicy) -> Instance {
+    let mut a = hand_config("a", 1e6, &[("email", 1.0)]);
+    let mut b = hand_config("b", 1e6, &[("email", 1.0), ("mail", 1.0)]);
+    a.campaign.send_date = Some(send[0].to_string());
+    b.campaign.send_date = Some(send[1].to_string());
+    Instance {
+        configs: vec![a, b],
+        candidates: vec![
+            (0..n)
+                .map(|i| Candidate::new(format!("u{i}"), vec![Some(0.5)]))
+                .collect(),
+            (0..n)
+                .map(|i| Candidate::new(format!("u{i}"), vec![Some(0.5), Some(0.5)]))
+                .collect(),
+        ],
+        policy: PlanPolicy {
+            max_contacts: 2,
+            ..policy
+        },
+    }
+}
+
+/// Per customer id, the (campaign, channel) contacts of a plan's targets.
+fn contacts_of(plan: &Plan) -> BTreeMap<String, Vec<(usize, String)>> {
+    let mut out: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
+    for (c, sel) in plan.selections.iter().enumerate() {
+        for r in sel.audience.iter().filter(|r| r.group == Group::Target) {
+            out.entry(r.customer_id.clone())
+                .or_default()
+                .push((c, r.channel.clone()));
+        }
+    }
+    out
+}
+
+#[test]
+fn cooldown_counts_this_plans_sends_by_send_date() {
+    let policy = PlanPolicy {
+        cooldown_days: Some(7),
+        ..PlanPolicy::default()
+    };
+    // Three days apart: within the cool-down, nobody gets both.
+    let plan = two_campaigns(5, ["2026-03-02", "2026-03-05"], policy.clone()).plan();
+    assert!(contacts_of(&plan).values().all(|c| c.len() == 1));
+    let conflicts = plan
+        .selections
+        .iter()
+        .flat_map(|s| &s.exclusions)
+        .filter(|e| e.reason == ExclusionReason::Conflict)
+        .count();
+    assert_eq!(conflicts, 5);
+    // Ten days apart: everyone gets both.
+    let plan = two_campaigns(5, ["2026-03-02", "2026-03-12"], policy.clone()).plan();
+    assert!(contacts_of(&plan).values().all(|c| c.len() == 2));
+    // A past contact five days before the first send: only the later campaign may go.
+    let mut inst = two_campaigns(5, ["2026-03-02", "2026-03-12"], policy);
+    for cands in &mut inst.candidates {
+        cands[0].contacts = vec![PastContact {
+            date: date("2026-02-25"),
+            channel: None,
+        }];
+    }
+    let plan = inst.plan();
+    assert_eq!(contacts_of(&plan)["u0"], vec![(1, "email".to_string())]);
+    assert_eq!(
+        plan.selections[0].exclusions[0].reason,
+        ExclusionReason::Cooldown
+    );
+}
+
+#[test]
+fn frequency_caps_count_past_contacts_and_planned_sends() {
+    let policy = PlanPolicy {
+        frequency: vec![FrequencyCap {
+            max_contacts: 2,
+            window_days: 30,
+        }],
+        ..PlanPolicy::default()
+    };
+    let mut inst = two_campaigns(4, ["2026-03-02", "2026-03-09"], policy);
+    // u0 has one contact in the window: one more only; u1 has two: none.
+    for cands in &mut inst.candidates {
+        let past = |d: &str| PastContact {
+            date: date(d),
+            channel: None,
+        };
+        cands[0].contacts = vec![past("2026-02-20")];
+        cands[1].contacts = vec![past("2026-02-20"), past("2026-02-21")];
+    }
+    let plan = inst.plan();
+    let c = contacts_of(&plan);
+    assert_eq!(c["u0"].len(), 1);
+    assert!(!c.contains_key("u1"));
+    assert_eq!(c["u2"].len(), 2);
+    let u1 = plan.selections[0]
+        .exclusions
+        .iter()
+        .find(|e| e.customer_id == "u1");
+    assert_eq!(u1.map(|e| e.reason), Some(ExclusionReason::FrequencyCap));
+}
+
+#[test]
+fn conflicts_on_a_channel_and_with_a_lag() {
+    let rule = |lag: Option<u32>| PlanPolicy {
+        conflict: vec![ConflictRule {
+            a: "a".into(),
+            a_channel: None,
+            b: "b".into(),
+            b_channel: Some("mail".into()),
+            lag_days: lag,
+        }],
+        ..PlanPolicy::default()
+    };
+    // No lag: a customer of `a` may get `b` by e-mail, never by mail.
+    let plan = two_campaigns(5, ["2026-03-02", "2026-03-02"], rule(None)).plan();
+    let c = contacts_of(&plan);
+    assert!(c.values().all(|x| x.len() == 2));
+    assert!(c.values().flatten().all(|x| x.0 == 0 || x.1 == "email"));
+    // With a lag of 7 days and sends 10 days apart, the rule does not apply (mail is fine).
+    let mut inst = two_campaigns(5, ["2026-03-02", "2026-03-12"], rule(Some(7)));
+    inst.configs[1].channels[0].cost = 3.0;
+    let c = contacts_of(&inst.plan());
+    assert!(c.values().flatten().any(|x| x.1 == "mail"));
+    // An unknown channel is refused, naming the key.
+    let mut bad = rule(None);
+    bad.conflict[0].b_channel = Some("sms".into());
+    let inst = two_campaigns(1, ["2026-03-02", "2026-03-02"], bad);
+    let e = crate::plan::plan(&inst.inputs(), &inst.policy)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("policy.conflict[0].b_channel") && e.contains("sms"),
+        "{e}"
+    );
+}
+
+#[test]
+fn volume_bounds_hold_or_the_plan_says_why() {
+    // `b` earns less per customer (mail is dear) but must reach 3 contacts; `a` at most 2.
+    let volume = |min: usize| PlanPolicy {
+        max_contacts: 1,
+        volume: [
+            (
+                "a".to_string(),
+                Volume {
+                    min: 0,
+                    max: Some(2),
+                },
+            ),
+            ("b".to_string(), Volume { min, max: None }),
+        ]
+        .into(),
+        ..PlanPolicy::default()
+    };
+    let mut inst = two_campaigns(4, ["2026-03-02", "2026-03-02"], volume(3));
+    inst.policy.max_contacts = 1;
+    inst.configs[1].channels[0].cost = 4.5;
+    inst.configs[1].channels[1].cost = 4.5;
+    let plan = inst.plan();
+    let targets = |c: usize| plan.selections[c].summary.target_size;
+    assert_eq!(targets(0), 1, "a gives way to b's minimum");
+    assert_eq!(targets(1), 3);
+    let s = &plan.summary;
+    assert!(s.upper_bound >= s.objective_before_controls - 1e-9);
+    assert!(s
+        .constraints
+        .iter()
+        .any(|c| c.kind == "min_volume" && c.binding));
+    // Unreachable: said so.
+    let mut inst = two_campaigns(4, ["2026-03-02", "2026-03-02"], volume(5));
+    inst.policy.max_contacts = 1;
+    let e = crate::plan::plan(&inst.inputs(), &inst.policy).unwrap_err();
+    assert_eq!(
+        e,
+        PlanError::MinVolume {
+            campaign: "b".into(),
+            min: 5,
+            reached: 4
+        }
+    );
+    // Without a minimum, `a` keeps to its maximum.
+    let inst = two_campaigns(4, ["2026-03-02", "2026-03-02"], volume(0));
+    assert!(inst.plan().selections[0].summary.target_size <= 2);
+}
+
+#[test]
+fn prices_are_said_in_words() {
+    // `a` earns 4.5 a contact at cost 0.5 and its budget pays for two of the three customers
+    // (so it binds); `b` earns 4. One contact per customer: a second one is worth `b`'s 4.
+    let mut inst = two_campaigns(3, ["2026-03-02", "2026-03-02"], PlanPolicy::default());
+    inst.policy.max_contacts = 1;
+    inst.configs[0].campaign.budget = 1.0;
+    inst.configs[0].channels[0].cost = 0.5;
+    let s = inst.plan().summary;
+    let budget = s
+        .constraints
+        .iter()
+        .find(|c| c.scope == "a" && c.kind == "budget")
+        .unwrap();
+    assert!(budget.binding);
+    assert!(
+        budget
+            .in_words
+            .starts_with("the a budget binds: its last 100 earn ~"),
+        "{}",
+        budget.in_words
+    );
+    let cap = &s.caps[0];
+    assert_eq!(cap.cap, "max_contacts");
+    assert!(cap.worth_of_one_more > 0.0, "{cap:?}");
+    assert!(cap
+        .in_words
+        .starts_with("one more contact per customer in this plan is worth at most ~"));
+    let text = render_plan(&s);
+    assert!(
+        text.contains(&budget.in_words) && text.contains(&cap.in_words),
+        "{text}"
+    );
+}

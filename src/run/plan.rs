@@ -3,6 +3,7 @@
 //! ([`crate::plan::plan`]), and write one `select`-shaped folder per campaign plus `plan.json`,
 //! published as one folder swap like `select`'s.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::ingest::IngestRequest;
@@ -12,10 +13,12 @@ use crate::run::job::{check_distinct_folders, file_safe};
 use crate::run::ledger::{self as ledger_run, LedgerSettings};
 use crate::run::select::{
     campaign_dir, load_campaign, load_shared, match_options, publish_staged, resolve_from_frames,
-    segment_column, select_owns, write_selection, write_side_rejects, SideTable, Written,
+    segment_column, select_owns, write_selection, write_side_rejects, MatchOptions, SideTable,
+    Written,
 };
-use crate::select::resolve;
+use crate::select::{resolve, CampaignConfig};
 use crate::{io, Error};
+use polars::prelude::DataFrame;
 
 /// Everything the `plan` command needs.
 #[derive(Debug, Clone)]
@@ -107,10 +110,6 @@ fn plan_into(request: &PlanRequest, dir: &Path, folder: &Path) -> Result<Written
         let as_of = ledger_run::command_as_of(config)?;
         send_dates.push(config.default_dates(as_of)?);
     }
-    let folders: Vec<String> = configs
-        .iter()
-        .map(|c| file_safe(&c.campaign.name))
-        .collect();
     check_distinct_folders(
         configs
             .iter()
@@ -120,24 +119,110 @@ fn plan_into(request: &PlanRequest, dir: &Path, folder: &Path) -> Result<Written
     )?;
     let mut warnings = String::new();
     let shared = load_shared(&request.scores, &request.ingest, dir, &mut warnings)?;
-    let mut tables: Vec<SideTable> = shared.suppressions.clone().into_iter().collect();
+    let mut side: Vec<SideTable> = shared.suppressions.clone().into_iter().collect();
     if let Some(l) = &request.ledger {
-        tables.push(ledger_run::contacts_table(l, folder)?);
+        side.push(ledger_run::contacts_table(l, folder)?);
     }
+    let frames = PlanFrames {
+        scores: &shared.scores,
+        customers: shared.customers.as_ref(),
+        side,
+        options: match_options(&request.ingest),
+        global_control: None,
+    };
+    let mut w = plan_and_write(
+        &configs,
+        &request.campaigns,
+        frames,
+        request.segment_column.as_deref(),
+        &policy,
+        dir,
+        request.cells,
+    )?;
+    if request.ledger.is_some() {
+        let mut inputs: Vec<(&str, &Path)> = vec![("scores", request.scores.as_path())];
+        inputs.extend(request.campaigns.iter().map(|p| ("campaign", p.as_path())));
+        w.ledger = Some(RunRecord {
+            kind: "plan".into(),
+            job_name: "plan".into(),
+            as_of: send_dates.iter().copied().min().unwrap_or_default(),
+            inputs: ledger_run::fingerprints(&inputs)?,
+            folder: folder.to_path_buf(),
+            campaigns: plan_records(&configs, &w.value, &send_dates, ""),
+        });
+    }
+    warnings.push_str(&w.warnings);
+    w.warnings = warnings;
+    Ok(w)
+}
+
+/// What the ledger records of a plan: one campaign record per campaign, its audience in the
+/// campaign's folder (under `prefix` in the published folder).
+pub(crate) fn plan_records(
+    configs: &[CampaignConfig],
+    plan: &Plan,
+    send_dates: &[chrono::NaiveDate],
+    prefix: &str,
+) -> Vec<crate::ledger::CampaignRecord> {
+    configs
+        .iter()
+        .zip(&plan.selections)
+        .zip(send_dates)
+        .map(|((config, sel), send)| {
+            let folder = file_safe(&config.campaign.name);
+            let file = format!("{prefix}{folder}/audience.csv");
+            ledger_run::campaign_record(config, sel, *send, &file)
+        })
+        .collect()
+}
+
+/// The tables every campaign of a plan reads (the command's files, or a job's tables):
+/// `side` holds the shared side tables (the sources' suppression list, the ledger's contacts);
+/// `global_control` the canonical ids held out of every campaign.
+pub(crate) struct PlanFrames<'a> {
+    pub scores: &'a DataFrame,
+    pub customers: Option<&'a DataFrame>,
+    pub side: Vec<SideTable>,
+    pub options: MatchOptions,
+    pub global_control: Option<&'a HashSet<String>>,
+}
+
+/// Resolves each campaign (`configs`, read from `paths`) as `select` does, plans them under
+/// `policy`, and writes one `select` folder per campaign under `dir` plus `dir/plan.json`.
+/// `segment`: the segment column for campaigns without `[eligibility]`.
+pub(crate) fn plan_and_write(
+    configs: &[CampaignConfig],
+    paths: &[PathBuf],
+    frames: PlanFrames,
+    segment: Option<&str>,
+    policy: &PlanPolicy,
+    dir: &Path,
+    cells: io::CsvCells,
+) -> Result<Written<Plan>, Error> {
+    let folders: Vec<String> = configs
+        .iter()
+        .map(|c| file_safe(&c.campaign.name))
+        .collect();
+    let mut warnings = String::new();
     let mut resolved = Vec::with_capacity(configs.len());
     let mut segments = Vec::with_capacity(configs.len());
-    for (config, path) in configs.iter().zip(&request.campaigns) {
-        let seg = segment_column(config, request.segment_column.as_deref())?;
+    for (config, path) in configs.iter().zip(paths) {
+        let seg = segment_column(config, segment)?;
         resolved.push(resolve_from_frames(
             config,
             campaign_dir(path),
-            &shared.scores,
-            shared.customers.as_ref(),
-            tables.clone(),
+            frames.scores,
+            frames.customers,
+            frames.side.clone(),
             seg.as_deref(),
-            match_options(&request.ingest),
+            frames.options,
         )?);
         segments.push(seg);
+    }
+    if let Some(members) = frames.global_control {
+        for r in &mut resolved {
+            resolve::mark_global_control(&mut r.candidates, members);
+        }
     }
     let inputs: Vec<CampaignInput> = configs
         .iter()
@@ -147,9 +232,15 @@ fn plan_into(request: &PlanRequest, dir: &Path, folder: &Path) -> Result<Written
             candidates: &r.candidates,
         })
         .collect();
-    let mut plan = plan::plan(&inputs, &policy)?;
+    let mut plan = plan::plan(&inputs, policy)?;
+    if frames.global_control.is_some() {
+        for sel in &mut plan.selections {
+            let counts = &mut sel.summary.exclusions;
+            counts.include(crate::select::ExclusionReason::GlobalControl);
+        }
+    }
     let mut written = Vec::new();
-    let used = resolve::channel_names(&configs);
+    let used = resolve::channel_names(configs);
     for (k, sel) in plan.selections.iter_mut().enumerate() {
         let r = &mut resolved[k];
         sel.summary.matching = std::mem::take(&mut r.matching);
@@ -164,49 +255,17 @@ fn plan_into(request: &PlanRequest, dir: &Path, folder: &Path) -> Result<Written
         warnings.push_str(&write_side_rejects(
             &sub,
             &mut r.side_tables,
-            request.ingest.max_reject_rate(),
+            frames.options.max_reject_rate,
         )?);
-        written.extend(write_selection(
-            &sub,
-            sel,
-            segments[k].as_deref(),
-            request.cells,
-        )?);
+        written.extend(write_selection(&sub, sel, segments[k].as_deref(), cells)?);
     }
     let summary = dir.join("plan.json");
     io::write_json_atomic(&summary, &plan.summary)?;
     written.push(summary);
-    let ledger = match &request.ledger {
-        Some(_) => {
-            let mut inputs: Vec<(&str, &Path)> = vec![("scores", request.scores.as_path())];
-            inputs.extend(request.campaigns.iter().map(|p| ("campaign", p.as_path())));
-            Some(RunRecord {
-                kind: "plan".into(),
-                job_name: "plan".into(),
-                as_of: send_dates.iter().copied().min().unwrap_or_default(),
-                inputs: ledger_run::fingerprints(&inputs)?,
-                folder: folder.to_path_buf(),
-                campaigns: configs
-                    .iter()
-                    .zip(&plan.selections)
-                    .enumerate()
-                    .map(|(k, (config, sel))| {
-                        ledger_run::campaign_record(
-                            config,
-                            sel,
-                            send_dates[k],
-                            &format!("{}/audience.csv", folders[k]),
-                        )
-                    })
-                    .collect(),
-            })
-        }
-        None => None,
-    };
     Ok(Written {
         value: plan,
         warnings,
         written,
-        ledger,
+        ledger: None,
     })
 }

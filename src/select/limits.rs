@@ -44,6 +44,13 @@ impl Usage {
         self.per_channel[channel] += 1;
     }
 
+    /// Takes back one contact added with [`Usage::add`] (a plan's exchange moves).
+    pub fn remove(&mut self, channel: usize, cost: f64) {
+        self.spent -= cost;
+        self.taken -= 1;
+        self.per_channel[channel] -= 1;
+    }
+
     /// Moves one contact from `from` to `to` (same customer, another channel).
     pub fn switch(&mut self, from: (usize, f64), to: (usize, f64)) {
         self.spent += to.1 - from.1;

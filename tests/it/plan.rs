@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use crate::support::*;
 
 /// (customer_id, group) of an audience file.
-fn audience(sb: &Sandbox, rel: &str) -> Vec<(String, String)> {
+pub(crate) fn audience(sb: &Sandbox, rel: &str) -> Vec<(String, String)> {
     let text = sb.read(rel);
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();

@@ -149,10 +149,32 @@ fn quickstart_job_runs_every_stage_and_reruns_byte_identical() {
             "suppressed customer {id} in the audience"
         );
     }
+    // Two campaigns: one joint plan. Nobody in both target groups, no control member contacted.
+    let lists: Vec<Vec<(String, String)>> = ["spring-email", "summer-email-and-mail"]
+        .iter()
+        .map(|c| crate::plan::audience(&sb, &format!("runs/{AS_OF}/audience/{c}/audience.csv")))
+        .collect();
+    let in_group = |g: &str| -> Vec<std::collections::HashSet<&str>> {
+        lists
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .filter(|r| r.1 == g)
+                    .map(|r| r.0.as_str())
+                    .collect()
+            })
+            .collect()
+    };
+    let (targets, controls) = (in_group("target"), in_group("control"));
+    assert_eq!(targets[0].intersection(&targets[1]).count(), 0);
+    assert!(!controls[0].is_empty() && !controls[1].is_empty());
+    for t in &targets {
+        for c in &controls {
+            assert_eq!(t.intersection(c).count(), 0, "control members contacted");
+        }
+    }
     assert!(sb
-        .path(&format!(
-            "runs/{AS_OF}/audience/summer-email-and-mail/audience.csv"
-        ))
+        .path(&format!("runs/{AS_OF}/audience/plan.json"))
         .is_file());
 
     // The HTML report holds every chart.

@@ -97,6 +97,11 @@ action = "warn"
 
 [select]
 campaigns = ["email.toml", "both.toml"]
+
+# The two campaigns are planned jointly; two contacts per customer keep both audiences full
+# (this test is about suppression, not about sharing customers).
+[policy]
+max_contacts = 2
 "#,
             tx = p("CDNOW_master.txt"),
             customers = p("customers.csv"),

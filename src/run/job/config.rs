@@ -115,6 +115,9 @@ pub struct JobConfig {
     pub output: OutputSettings,
     #[serde(default)]
     pub ledger: LedgerJobSettings,
+    /// `[policy]`, as in a `bullseye plan` policy file: used when `select.campaigns` names more
+    /// than one campaign (they are then planned jointly).
+    pub policy: Option<crate::plan::PlanPolicy>,
 }
 
 /// `[ledger]`: where the job records its selections (see [`crate::ledger`]).
@@ -549,6 +552,10 @@ impl Job {
                     "add `select.campaigns = [\"campaign.toml\", …]`",
                 )));
             }
+            if let Some(policy) = &config.policy {
+                check_policy_campaigns(config.select.campaigns.len()).map_err(in_job)?;
+                policy.check(None)?;
+            }
             check_campaign_folders(&config.select.campaigns).map_err(|e| match e {
                 Error::Run(e) => in_job(e),
                 other => other,
@@ -627,6 +634,18 @@ fn toml_error(text: &str, e: &toml::de::Error) -> String {
         }
         None => message,
     }
+}
+
+/// A `[policy]` couples campaigns: it needs at least two.
+fn check_policy_campaigns(campaigns: usize) -> Result<(), RunError> {
+    if campaigns < 2 {
+        return Err(RunError::invalid(
+            Setting::Key("policy"),
+            "at least two campaigns in `select.campaigns` (a `[policy]` couples campaigns)",
+            campaigns,
+        ));
+    }
+    Ok(())
 }
 
 /// Loads the campaigns a job selects for and checks that each gets its own audience folder
@@ -841,5 +860,16 @@ mod tests {
                 expected
             );
         }
+        // A `[policy]` couples campaigns: with one it is refused, and its keys are checked.
+        let policy_job = |policy: &str| {
+            format!("[job]\nname = \"x\"\nout = \"o\"\n[sources.transactions]\npath = \"t.csv\"\n[select]\ncampaigns = [\"c.toml\"]\n[policy]\n{policy}\n")
+        };
+        std::fs::write(&path, policy_job("max_contacts = 2")).unwrap();
+        let e = Job::from_file(&path).unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::EXIT_BAD_INPUT);
+        assert!(e.to_string().contains("two campaigns"), "{e}");
+        std::fs::write(&path, policy_job("max_contact = 2")).unwrap();
+        let e = Job::from_file(&path).unwrap_err().to_string();
+        assert!(e.contains("max_contact"), "{e}");
     }
 }

@@ -742,6 +742,9 @@ impl State<'_> {
             .iter()
             .map(|path| Ok((path, select::load_campaign(path)?)))
             .collect::<Result<Vec<_>, Error>>()?;
+        if campaigns.len() > 1 {
+            return self.plan(campaigns, default_segment.as_deref(), warnings);
+        }
         let used = crate::select::resolve::channel_names(campaigns.iter().map(|(_, c)| c));
         let contacts = match self.ledger {
             Some((l, folder)) => Some(ledger_run::contacts_table(l, folder)?),
@@ -757,17 +760,7 @@ impl State<'_> {
             let send_date = campaign.default_dates(self.as_of)?;
             let seg_col = select::segment_column(&campaign, default_segment.as_deref())?;
             let campaign_dir = path.parent().unwrap_or_else(|| Path::new("."));
-            let suppressions =
-                self.tables
-                    .get(&TableKind::Suppressions)
-                    .map(|v| select::SideTable {
-                        table: TableKind::Suppressions,
-                        path: self
-                            .request
-                            .path(TableKind::Suppressions)
-                            .unwrap_or_default(),
-                        validated: v.clone(),
-                    });
+            let suppressions = self.suppression_table();
             let mut selected = select::select_from_frames(
                 &campaign,
                 campaign_dir,
@@ -826,6 +819,93 @@ impl State<'_> {
             rows += selected.selection.summary.audience_size;
             self.selections.push(selected.selection);
         }
+        Ok(Some(rows))
+    }
+
+    /// The sources' suppression list, as every campaign of the `select` stage reads it.
+    fn suppression_table(&self) -> Option<select::SideTable> {
+        self.tables
+            .get(&TableKind::Suppressions)
+            .map(|v| select::SideTable {
+                table: TableKind::Suppressions,
+                path: self
+                    .request
+                    .path(TableKind::Suppressions)
+                    .unwrap_or_default(),
+                validated: v.clone(),
+            })
+    }
+
+    /// The `select` stage of a job naming several campaigns: one joint plan under the job's
+    /// `[policy]`, written as `audience/<campaign>/` folders plus `audience/plan.json`.
+    fn plan(
+        &mut self,
+        campaigns: Vec<(&PathBuf, crate::select::CampaignConfig)>,
+        segment: Option<&str>,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<usize>, Error> {
+        let (paths, mut configs): (Vec<PathBuf>, Vec<_>) =
+            campaigns.into_iter().map(|(p, c)| (p.clone(), c)).unzip();
+        let send_dates = configs
+            .iter_mut()
+            .map(|c| c.default_dates(self.as_of))
+            .collect::<Result<Vec<_>, _>>()?;
+        let scores = self
+            .scores
+            .as_ref()
+            .ok_or_else(|| missing_stage(Stage::Select, Stage::Score))?;
+        let mut side: Vec<select::SideTable> = self.suppression_table().into_iter().collect();
+        let mut global = None;
+        if let Some((l, folder)) = self.ledger {
+            side.push(ledger_run::contacts_table(l, folder)?);
+            if let Some(share) = self.job.config.ledger.global_control {
+                global = Some(ledger_run::global_control(l, share, scores)?);
+            }
+        }
+        let held_out: Option<std::collections::HashSet<String>> =
+            global.as_ref().map(|m| m.iter().cloned().collect());
+        let frames = crate::run::plan::PlanFrames {
+            scores,
+            customers: self.customers(),
+            side,
+            options: select::MatchOptions {
+                id_policy: self.job.ingest.ids.policy,
+                max_reject_rate: self.request.max_reject_rate(),
+            },
+            global_control: held_out.as_ref(),
+        };
+        let policy = self.job.config.policy.clone().unwrap_or_default();
+        let w = crate::run::plan::plan_and_write(
+            &configs,
+            &paths,
+            frames,
+            segment,
+            &policy,
+            &self.dir.join("audience"),
+            self.job.config.output.cells(),
+        )?;
+        warnings.extend(w.warnings.lines().map(str::to_string));
+        if self.ledger.is_some() {
+            let mut records =
+                crate::run::plan::plan_records(&configs, &w.value, &send_dates, "audience/");
+            if let Some(members) = &global {
+                for record in &mut records {
+                    ledger_run::add_global_control(record, members);
+                }
+            }
+            self.ledger_campaigns.extend(records);
+        }
+        let mut rows = 0;
+        for sel in w.value.selections {
+            self.summary
+                .push_str(&format!("\n== audience: {} ==\n", sel.summary.campaign));
+            self.summary.push_str(&render_summary(&sel.summary));
+            rows += sel.summary.audience_size;
+            self.selections.push(sel);
+        }
+        self.summary.push_str("\n== plan ==\n");
+        self.summary
+            .push_str(&crate::plan::render_plan(&w.value.summary));
         Ok(Some(rows))
     }
 
