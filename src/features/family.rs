@@ -67,13 +67,12 @@ pub(super) trait Definition: Sync {
         LineColumns::default()
     }
 
-    /// Its state over a history's lines.
+    /// Its state for a history (the lines are handed to `Prepared`'s methods).
     fn prepare(&self, source: &Source<'_>) -> Result<Box<dyn Prepared>, FeatureError>;
 }
 
 /// What a family prepares its state from.
 pub(super) struct Source<'a> {
-    pub lines: &'a Lines,
     /// The id of every key.
     pub ids: &'a [String],
     /// The customers table, when one was given.

@@ -178,7 +178,7 @@ fn levels(lines: &Lines, as_of_day: i32, params: &FeatureParams) -> BTreeMap<Str
 
 /// The most important `cap` levels of `c` (see [`levels`]). Amounts are summed in fixed point,
 /// so the ranking does not depend on the order of the lines.
-fn top_levels(
+pub(super) fn top_levels(
     lines: &Lines,
     c: &Codes,
     as_of_day: i32,

@@ -26,6 +26,7 @@ mod lines;
 mod matrix;
 mod mix;
 mod purchase;
+pub mod replenishment;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -75,6 +76,7 @@ families! {
     Cycle => purchase::Purchase::Cycle,
     Mix => mix::Mix,
     Attributes => attributes::AttributesFamily,
+    Replenishment => replenishment::Replenishment,
 }
 
 impl Family {
@@ -341,7 +343,6 @@ impl HistoryBuilder {
         let mut by_id: Vec<u32> = (0..ids.len() as u32).collect();
         by_id.par_sort_unstable_by(|a, b| ids[*a as usize].cmp(&ids[*b as usize]));
         let source = family::Source {
-            lines: &lines,
             ids: &ids,
             customers,
         };

@@ -374,15 +374,16 @@ fn families_are_named_parsed_and_listed_from_the_registry() {
     }
     assert_eq!(
         Family::parse("rfn").unwrap_err().to_string(),
-        "unknown feature family `rfn` (expected rfm, btyd, windows, cycle, mix or attributes)"
+        "unknown feature family `rfn` (expected rfm, btyd, windows, cycle, mix, attributes or replenishment)"
     );
     assert_eq!(
         Family::help(),
-        "Comma-separated families: rfm,btyd,windows,cycle,mix,attributes [default: all available]"
+        "Comma-separated families: rfm,btyd,windows,cycle,mix,attributes,replenishment \
+         (replenishment only when named) [default: all available]"
     );
     // The catalogue is in family order, the output order.
     let order: Vec<Family> = CATALOG.iter().map(|d| d.family).collect();
     assert!(order.windows(2).all(|w| w[0] <= w[1]));
     let list = render_catalog();
-    assert!(list.starts_with("family      name "), "{list}");
+    assert!(list.starts_with("family         name "), "{list}");
 }
