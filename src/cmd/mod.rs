@@ -2,6 +2,7 @@
 //! its flags into library types and calling the library. Library signatures never mention clap.
 
 mod clv;
+mod due;
 mod features;
 mod ingest;
 mod inputs;
@@ -41,6 +42,7 @@ pub enum Command {
     Select(select::SelectArgs),
     Plan(plan::PlanArgs),
     Report(report::ReportArgs),
+    Due(due::DueArgs),
 }
 
 impl Cli {
@@ -75,5 +77,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Select(args) => select::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Report(args) => report::run(args),
+        Command::Due(args) => due::run(args),
     }
 }

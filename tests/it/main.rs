@@ -2,6 +2,7 @@
 //! in a temporary folder.
 
 mod clv;
+mod due;
 mod features;
 mod ingest;
 mod models;
