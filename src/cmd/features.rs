@@ -22,8 +22,7 @@ pub struct FeaturesArgs {
     /// The observation ends at the end of this day (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", required_unless_present = "list")]
     pub as_of: Option<NaiveDate>,
-    /// Comma-separated families: rfm,btyd,windows,cycle,mix,attributes [default: all available]
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', help = Family::help())]
     pub families: Option<Vec<String>>,
     /// Unit of the btyd durations
     #[arg(long, value_name = "UNIT", default_value = "days")]

@@ -3,6 +3,7 @@
 
 mod basket;
 mod clv;
+mod due;
 mod features;
 mod ingest;
 mod inputs;

@@ -11,10 +11,87 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use super::catalog::{doc, Doc};
+use super::family::{Columns, Customer, Definition, Prepared, Source};
 use super::levels::rank_levels;
-use super::lines::MISSING;
+use super::lines::{Lines, MISSING};
 use super::mix::sanitize;
 use super::{FeatureError, FeatureParams, CATALOG};
+
+/// The `attributes` family.
+pub(super) struct AttributesFamily;
+
+#[rustfmt::skip]
+const DOCS: &[Doc] = &[
+    doc("days_since_signup", "days", "as-of day − signup_date (needs `signup_date`); imputed as below"),
+    doc("age_years", "years", "(as-of day − birth_date) ÷ 365.25 (needs `birth_date`); imputed as below"),
+    doc("<numeric attribute>", "as given", "numeric customer columns (consent flags, income…) as they are"),
+    doc("<text attribute>_<level>", "0/1", "one-hot of text customer columns, top levels by count, rest as `<name>_other`"),
+    doc("<attribute>_missing", "0/1", "1 when the value was missing (no customer row, empty, or a date after the as-of day); numeric values are then imputed with the median of the output rows, one-hot columns are all 0"),
+];
+
+impl Definition for AttributesFamily {
+    fn name(&self) -> &'static str {
+        "attributes"
+    }
+
+    fn docs(&self) -> &'static [Doc] {
+        DOCS
+    }
+
+    fn lacks(
+        &self,
+        _transactions: &DataFrame,
+        has_customers: bool,
+    ) -> Option<(&'static str, &'static str)> {
+        (!has_customers).then_some(("customers", "customer_id"))
+    }
+
+    /// Without a customers table (a history built for other families' sake), no columns.
+    fn prepare(&self, source: &Source<'_>) -> Result<Box<dyn Prepared>, FeatureError> {
+        Ok(Box::new(match source.customers {
+            Some(c) => Some(Attributes::new(c, source.ids)?),
+            None => None,
+        }))
+    }
+}
+
+impl Prepared for Option<Attributes> {
+    fn levels(
+        &self,
+        _lines: &Lines,
+        _day: i32,
+        population: &[u32],
+        params: &FeatureParams,
+    ) -> BTreeMap<String, Vec<String>> {
+        self.as_ref()
+            .map(|a| a.levels(population, params))
+            .unwrap_or_default()
+    }
+
+    fn at<'h>(
+        &'h self,
+        _lines: &'h Lines,
+        day: i32,
+        population: &[u32],
+        params: &FeatureParams,
+    ) -> Result<Box<dyn Columns + 'h>, FeatureError> {
+        Ok(match self {
+            Some(a) => Box::new(a.at(day, population, params)?),
+            None => Box::new(AttributesAt::none()),
+        })
+    }
+}
+
+impl Columns for AttributesAt<'_> {
+    fn names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    fn write(&self, c: &mut Customer<'_>, out: &mut Vec<f64>) {
+        self.write_key(c.key, out);
+    }
+}
 
 /// The values of one customer column, per purchase key.
 enum Values {
@@ -214,12 +291,26 @@ pub(super) struct AttributesAt<'a> {
     fills: Vec<f64>,
     /// Per text column: the slot of every code among the kept levels, and how many are kept.
     slots: Vec<(Vec<Option<usize>>, usize)>,
-    pub names: Vec<String>,
+    names: Vec<String>,
 }
 
 impl AttributesAt<'_> {
+    /// No attributes (no customers table).
+    fn none() -> AttributesAt<'static> {
+        static EMPTY: Attributes = Attributes {
+            attributes: Vec::new(),
+        };
+        AttributesAt {
+            attributes: &EMPTY,
+            day: 0,
+            fills: Vec::new(),
+            slots: Vec::new(),
+            names: Vec::new(),
+        }
+    }
+
     /// Writes the attributes of key `k` into `out`, in `names` order.
-    pub fn write(&self, k: u32, out: &mut Vec<f64>) {
+    fn write_key(&self, k: u32, out: &mut Vec<f64>) {
         let all = &self.attributes.attributes;
         let numbers = all
             .iter()

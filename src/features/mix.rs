@@ -9,9 +9,11 @@ use std::ops::Range;
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use super::catalog::{doc, Doc};
+use super::family::{Columns, Customer, Definition, LineColumns, Prepared, Source};
 use super::levels::rank_levels;
 use super::lines::{Codes, Lines, MISSING};
-use super::FeatureParams;
+use super::{FeatureError, FeatureParams};
 
 /// The transaction columns the mix family uses beyond amounts.
 const COLUMNS: [&str; 4] = ["category", "channel", "payment_method", "discount"];
@@ -19,17 +21,83 @@ const COLUMNS: [&str; 4] = ["category", "channel", "payment_method", "discount"]
 /// The categorical ones among them, encoded as codes in `Lines`.
 pub(super) const CATEGORICAL: [&str; 3] = ["category", "channel", "payment_method"];
 
-/// Whether the transactions carry any column the mix family uses beyond amounts.
-pub(super) fn available(transactions: &DataFrame) -> bool {
-    COLUMNS.iter().any(|c| transactions.column(c).is_ok())
+/// The `mix` family.
+pub(super) struct Mix;
+
+#[rustfmt::skip]
+const DOCS: &[Doc] = &[
+    doc("returns_rate", "share", "share of order lines with a negative amount"),
+    doc("n_categories", "count", "distinct categories bought (needs `category`)"),
+    doc("share_category_<level>", "share", "spend share per category, top levels by overall spend, the rest as `other` (needs `category`)"),
+    doc("n_channels", "count", "distinct channels used (needs `channel`)"),
+    doc("multichannel", "0/1", "1 when more than one channel was used (needs `channel`)"),
+    doc("share_channel_<level>", "share", "spend share per channel, top levels, rest as `other` (needs `channel`)"),
+    doc("discount_share", "share", "share of order lines bought with a discount > 0 (needs `discount`)"),
+    doc("share_payment_<level>", "share", "share of order lines per payment method, top levels, rest as `other` (needs `payment_method`)"),
+];
+
+impl Definition for Mix {
+    fn name(&self) -> &'static str {
+        "mix"
+    }
+
+    fn docs(&self) -> &'static [Doc] {
+        DOCS
+    }
+
+    /// Any one of its columns is enough; without one, the family would be `returns_rate` alone.
+    fn lacks(
+        &self,
+        transactions: &DataFrame,
+        _has_customers: bool,
+    ) -> Option<(&'static str, &'static str)> {
+        let any = COLUMNS.iter().any(|c| transactions.column(c).is_ok());
+        (!any).then_some(("transactions", "category"))
+    }
+
+    fn line_columns(&self, transactions: &DataFrame) -> LineColumns {
+        let present = |c: &&str| transactions.column(c).is_ok();
+        LineColumns {
+            categorical: CATEGORICAL.into_iter().filter(present).collect(),
+            discount: present(&"discount"),
+        }
+    }
+
+    fn prepare(&self, _: &Source<'_>) -> Result<Box<dyn Prepared>, FeatureError> {
+        Ok(Box::new(Mix))
+    }
 }
 
-/// The columns of `transactions` the mix family reads.
-pub(super) fn columns(transactions: &DataFrame) -> Vec<&'static str> {
-    COLUMNS
-        .into_iter()
-        .filter(|c| transactions.column(c).is_ok())
-        .collect()
+impl Prepared for Mix {
+    fn levels(
+        &self,
+        lines: &Lines,
+        day: i32,
+        _population: &[u32],
+        params: &FeatureParams,
+    ) -> BTreeMap<String, Vec<String>> {
+        levels(lines, day, params)
+    }
+
+    fn at<'h>(
+        &'h self,
+        lines: &'h Lines,
+        day: i32,
+        _population: &[u32],
+        params: &FeatureParams,
+    ) -> Result<Box<dyn Columns + 'h>, FeatureError> {
+        Ok(Box::new(Layout::new(lines, &levels(lines, day, params))))
+    }
+}
+
+impl Columns for Layout {
+    fn names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    fn write(&self, c: &mut Customer<'_>, out: &mut Vec<f64>) {
+        self.write_lines(c.lines, c.range.clone(), &mut c.scratch.ints, out);
+    }
 }
 
 /// Lower-case ASCII letters, digits and underscores: safe in column names and in SQL.
@@ -80,21 +148,18 @@ enum Part {
 
 /// The mix features to build: column names and how each part is computed.
 pub(super) struct Layout {
-    pub names: Vec<String>,
+    names: Vec<String>,
     parts: Vec<Part>,
 }
 
 /// The kept levels of every categorical mix column the lines have: fixed by `params` (a model's
 /// training levels), else the top `level_cap` by spend (lines for payment methods) over the lines
 /// dated on or before `as_of_day`, ties by level name; missing and empty levels are never kept.
-pub(super) fn levels(
-    lines: &Lines,
-    as_of_day: i32,
-    params: &FeatureParams,
-) -> BTreeMap<String, Vec<String>> {
+fn levels(lines: &Lines, as_of_day: i32, params: &FeatureParams) -> BTreeMap<String, Vec<String>> {
     lines
         .codes
         .iter()
+        .filter(|c| CATEGORICAL.contains(&c.column))
         .map(|c| {
             let kept = match params.levels.get(c.column) {
                 Some(fixed) => fixed.clone(),
@@ -113,7 +178,7 @@ pub(super) fn levels(
 
 /// The most important `cap` levels of `c` (see [`levels`]). Amounts are summed in fixed point,
 /// so the ranking does not depend on the order of the lines.
-fn top_levels(
+pub(super) fn top_levels(
     lines: &Lines,
     c: &Codes,
     as_of_day: i32,
@@ -215,7 +280,7 @@ impl Layout {
 
     /// Writes the mix features of the customer whose lines are `range` (not empty) into `out`,
     /// in `names` order. `scratch`: reused across customers.
-    pub fn write(
+    fn write_lines(
         &self,
         lines: &Lines,
         range: Range<usize>,

@@ -11,19 +11,22 @@
 //! (`attributes`), so one pass per customer, in parallel over customers, writes a whole row —
 //! no group-by, no hashing of text, no join, and any mix of (customer, date) pairs (training
 //! rows: every contact at the day before it) costs what its lines cost. Sums are exact
-//! (fixed-point amounts, whole days), so results do not depend on order or threads. The
-//! definitions are in `catalog` and checked against hand-computed values and an independent
-//! polars formulation in the tests. A frame output has `customer_id` first, then `Float64`
+//! (fixed-point amounts, whole days), so results do not depend on order or threads. Every
+//! family has one shape (`family::Definition`) and one line in the `families!` table below; its
+//! definitions sit in its file, gathered in `catalog`, and are checked against hand-computed
+//! values and an independent polars formulation in the tests. A frame output has `customer_id` first, then `Float64`
 //! columns in catalogue order, rows sorted by id.
 
 mod attributes;
 mod catalog;
+mod family;
 mod key;
 mod levels;
 mod lines;
 mod matrix;
 mod mix;
 mod purchase;
+pub mod replenishment;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -33,7 +36,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use attributes::Attributes;
+use family::{Columns, Customer, Definition, LineColumns, Prepared, Scratch};
 use lines::{LineParts, Lines};
 
 pub use catalog::{render_catalog, FeatureDoc, CATALOG};
@@ -42,43 +45,86 @@ pub(crate) use lines::line_amount;
 pub(crate) use matrix::row_major;
 pub use matrix::to_matrix;
 
-/// A family of features, switchable on its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Family {
-    Rfm,
-    Btyd,
-    Windows,
-    Cycle,
-    Mix,
-    Attributes,
+/// The registration table of the feature families: one line per family, `Variant =>` its
+/// [`Definition`](family::Definition). Everything else about a family (its name, parsing, its
+/// catalogue entries and column order, the errors and help naming the families) is read from
+/// here; the order is the output column order.
+macro_rules! families {
+    ($($variant:ident => $definition:expr,)*) => {
+        /// A family of features, switchable on its own.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Family {
+            $($variant,)*
+        }
+
+        impl Family {
+            /// Every family, in output order.
+            pub const ALL: &'static [Family] = &[$(Family::$variant,)*];
+
+            fn definition(self) -> &'static dyn Definition {
+                match self {
+                    $(Family::$variant => &$definition,)*
+                }
+            }
+        }
+    };
+}
+
+families! {
+    Rfm => purchase::Purchase::Rfm,
+    Btyd => purchase::Purchase::Btyd,
+    Windows => purchase::Purchase::Windows,
+    Cycle => purchase::Purchase::Cycle,
+    Mix => mix::Mix,
+    Attributes => attributes::AttributesFamily,
+    Replenishment => replenishment::Replenishment,
 }
 
 impl Family {
-    pub const ALL: [Family; 6] = [
-        Family::Rfm,
-        Family::Btyd,
-        Family::Windows,
-        Family::Cycle,
-        Family::Mix,
-        Family::Attributes,
-    ];
-
     pub fn name(self) -> &'static str {
-        match self {
-            Family::Rfm => "rfm",
-            Family::Btyd => "btyd",
-            Family::Windows => "windows",
-            Family::Cycle => "cycle",
-            Family::Mix => "mix",
-            Family::Attributes => "attributes",
-        }
+        self.definition().name()
     }
 
     pub fn parse(name: &str) -> Result<Family, FeatureError> {
         Family::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|f| f.name() == name.trim())
             .ok_or_else(|| FeatureError::UnknownFamily(name.trim().to_string()))
+    }
+
+    /// Built when no family is named (and its columns are there).
+    pub fn by_default(self) -> bool {
+        self.definition().by_default()
+    }
+
+    fn docs(self) -> &'static [catalog::Doc] {
+        self.definition().docs()
+    }
+
+    /// Every family's name, as a list for a sentence: "a, b or c".
+    pub fn names_listed() -> String {
+        let names: Vec<&str> = Family::ALL.iter().map(|f| f.name()).collect();
+        match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => names.concat(),
+        }
+    }
+
+    /// The help of a `--families` flag.
+    pub fn help() -> String {
+        let names: Vec<&str> = Family::ALL.iter().map(|f| f.name()).collect();
+        let optional: Vec<&str> = Family::ALL
+            .iter()
+            .filter(|f| !f.by_default())
+            .map(|f| f.name())
+            .collect();
+        let mut help = format!("Comma-separated families: {}", names.join(","));
+        if !optional.is_empty() {
+            help.push_str(&format!(" ({} only when named)", optional.join(", ")));
+        }
+        help.push_str(" [default: all available]");
+        help
     }
 }
 
@@ -112,9 +158,7 @@ impl TimeUnit {
 /// Errors of the feature builders.
 #[derive(Debug, thiserror::Error)]
 pub enum FeatureError {
-    #[error(
-        "unknown feature family `{0}` (expected rfm, btyd, windows, cycle, mix or attributes)"
-    )]
+    #[error("unknown feature family `{}` (expected {})", .0, Family::names_listed())]
     UnknownFamily(String),
     #[error("unknown time unit `{0}` (expected days or weeks)")]
     UnknownTimeUnit(String),
@@ -181,35 +225,20 @@ impl FeatureParams {
         transactions: &DataFrame,
         has_customers: bool,
     ) -> Result<Vec<Family>, FeatureError> {
-        let has_mix = mix::available(transactions);
+        let lacks = |f: &Family| f.definition().lacks(transactions, has_customers);
         match &self.families {
             None => Ok(Family::ALL
-                .into_iter()
-                .filter(|f| match f {
-                    Family::Mix => has_mix,
-                    Family::Attributes => has_customers,
-                    _ => true,
-                })
+                .iter()
+                .copied()
+                .filter(|f| f.by_default() && lacks(f).is_none())
                 .collect()),
             Some(list) => {
-                for f in list {
-                    match f {
-                        Family::Mix if !has_mix => {
-                            return Err(FeatureError::MissingColumn {
-                                family: "mix",
-                                table: "transactions",
-                                column: "category",
-                            })
-                        }
-                        Family::Attributes if !has_customers => {
-                            return Err(FeatureError::MissingColumn {
-                                family: "attributes",
-                                table: "customers",
-                                column: "customer_id",
-                            })
-                        }
-                        _ => {}
-                    }
+                if let Some((f, (table, column))) = list.iter().find_map(|f| Some((f, lacks(f)?))) {
+                    return Err(FeatureError::MissingColumn {
+                        family: f.name(),
+                        table,
+                        column,
+                    });
                 }
                 let mut v = list.clone();
                 v.sort();
@@ -249,7 +278,8 @@ pub fn build_for(
 /// rows of every contact date (each date's contacted customers). A build reads each wanted
 /// customer's lines up to its date — a prefix of the customer's slice.
 pub struct History {
-    families: Vec<Family>,
+    /// The families the lines were prepared for, each with its state over them.
+    families: Vec<(Family, Box<dyn Prepared>)>,
     lines: Lines,
     /// Id of every key.
     ids: Vec<String>,
@@ -257,8 +287,6 @@ pub struct History {
     by_id: Vec<u32>,
     /// Key of every id, made on first use (`build_for` and `rows_at` need it).
     key_of: OnceLock<KeyIndex>,
-    /// The customer columns per key, with the attributes family and a customers table.
-    attributes: Option<Attributes>,
 }
 
 /// A [`History`] from the transactions in pieces (the pieces of one file, in order, as ingest
@@ -297,19 +325,14 @@ impl HistoryBuilder {
     /// The families and the empty lines of the columns of the first piece.
     fn prepare(&self, transactions: &DataFrame) -> Result<(Vec<Family>, LineParts), FeatureError> {
         let families = self.params.resolve_for(transactions, self.with_customers)?;
-        let (categorical, discount) = if families.contains(&Family::Mix) {
-            let present = mix::columns(transactions);
-            (
-                mix::CATEGORICAL
-                    .into_iter()
-                    .filter(|c| present.contains(c))
-                    .collect(),
-                present.contains(&"discount"),
-            )
-        } else {
-            (Vec::new(), false)
-        };
-        Ok((families, LineParts::new(categorical, discount)))
+        let columns = families
+            .iter()
+            .map(|f| f.definition().line_columns(transactions))
+            .fold(LineColumns::default(), LineColumns::union);
+        Ok((
+            families,
+            LineParts::new(columns.categorical, columns.discount),
+        ))
     }
 
     /// The history of every piece pushed; `customers` for the attributes family.
@@ -320,17 +343,20 @@ impl HistoryBuilder {
         let (lines, ids) = parts.finish()?;
         let mut by_id: Vec<u32> = (0..ids.len() as u32).collect();
         by_id.par_sort_unstable_by(|a, b| ids[*a as usize].cmp(&ids[*b as usize]));
-        let attributes = match customers {
-            Some(c) if families.contains(&Family::Attributes) => Some(Attributes::new(c, &ids)?),
-            _ => None,
+        let source = family::Source {
+            ids: &ids,
+            customers,
         };
+        let families = families
+            .into_iter()
+            .map(|f| Ok((f, f.definition().prepare(&source)?)))
+            .collect::<Result<_, FeatureError>>()?;
         Ok(History {
             families,
             lines,
             ids,
             by_id,
             key_of: OnceLock::new(),
-            attributes,
         })
     }
 }
@@ -356,11 +382,12 @@ impl History {
         as_of: NaiveDate,
         params: &FeatureParams,
     ) -> BTreeMap<String, Vec<String>> {
-        if self.families.contains(&Family::Mix) {
-            mix::levels(&self.lines, epoch_day(as_of), params)
-        } else {
-            BTreeMap::new()
-        }
+        let day = epoch_day(as_of);
+        self.families
+            .iter()
+            .filter(|(f, _)| *f == Family::Mix)
+            .flat_map(|(_, p)| p.levels(&self.lines, day, &[], params))
+            .collect()
     }
 
     /// [`build`] with these lines: every customer with a purchase on or before `as_of`.
@@ -447,35 +474,25 @@ impl History {
             .collect()
     }
 
-    /// What every row as of `day` shares: the mix levels and the attributes' imputation values
-    /// and levels (found over `population`, the keys active on `day`).
+    /// What every row as of `day` shares: each family's columns as of the day, with their levels
+    /// and imputation values found over `population` (the keys active on `day`).
     fn plan<'h>(
         &'h self,
         day: i32,
         population: &[u32],
         params: &FeatureParams,
     ) -> Result<Plan<'h>, FeatureError> {
-        let families = self.families_for(params)?;
-        let mix = families
-            .contains(&Family::Mix)
-            .then(|| mix::Layout::new(&self.lines, &mix::levels(&self.lines, day, params)));
-        let attributes = self
-            .attributes
-            .as_ref()
-            .filter(|_| families.contains(&Family::Attributes))
-            .map(|a| a.at(day, population, params))
-            .transpose()?;
-        let mut names: Vec<String> = purchase::columns(&families)
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-        names.extend(mix.iter().flat_map(|m| m.names.iter().cloned()));
-        names.extend(attributes.iter().flat_map(|a| a.names.iter().cloned()));
+        let wanted = self.families_for(params)?;
+        let columns = self
+            .families
+            .iter()
+            .filter(|(f, _)| wanted.contains(f))
+            .map(|(_, p)| p.at(&self.lines, day, population, params))
+            .collect::<Result<Vec<_>, _>>()?;
+        let names = columns.iter().flat_map(|c| c.names()).collect();
         Ok(Plan {
             day,
-            families,
-            mix,
-            attributes,
+            columns,
             names,
         })
     }
@@ -483,46 +500,35 @@ impl History {
     /// The families a build with `params` writes: those it names (each must be one these lines
     /// were prepared for), else every family of the history.
     fn families_for(&self, params: &FeatureParams) -> Result<Vec<Family>, FeatureError> {
+        let prepared = self.families.iter().map(|(f, _)| *f);
         let Some(wanted) = &params.families else {
-            return Ok(self.families.clone());
+            return Ok(prepared.collect());
         };
-        if let Some(f) = wanted.iter().find(|f| !self.families.contains(f)) {
+        if let Some(f) = wanted
+            .iter()
+            .find(|f| !self.families.iter().any(|(p, _)| p == *f))
+        {
             return Err(FeatureError::NotPrepared(f.name()));
         }
-        Ok(self
-            .families
-            .iter()
-            .copied()
-            .filter(|f| wanted.contains(f))
-            .collect())
+        Ok(prepared.filter(|f| wanted.contains(f)).collect())
     }
 
     /// The feature rows of a block of `rows` (the key, its lines as of the day, and that day's
     /// plan) appended to `out`, row after row: every family in one pass over each customer's
     /// lines.
-    fn block_rows(&self, rows: &[Row<'_>], params: &FeatureParams, out: &mut Vec<f64>) {
-        let (mut gaps, mut scratch) = (Vec::new(), Vec::new());
+    fn block_rows(&self, rows: &[Row<'_>], out: &mut Vec<f64>) {
+        let mut scratch = Scratch::default();
         for (k, range, plan) in rows {
-            purchase::write(
-                &self.lines,
-                range.clone(),
-                plan.day,
-                &plan.families,
-                params.time_unit,
-                &mut gaps,
-                out,
-            );
-            if let Some(m) = &plan.mix {
-                m.write(&self.lines, range.clone(), &mut scratch, out);
-            }
-            if let Some(a) = &plan.attributes {
-                a.write(*k, out);
+            let mut customer =
+                Customer::new(*k, &self.lines, range.clone(), plan.day, &mut scratch);
+            for columns in &plan.columns {
+                columns.write(&mut customer, out);
             }
         }
     }
 
     /// The feature rows of `rows` as one row-major matrix, blocks of customers in parallel.
-    fn write_rows(&self, rows: &[Row<'_>], width: usize, params: &FeatureParams) -> Vec<f64> {
+    fn write_rows(&self, rows: &[Row<'_>], width: usize) -> Vec<f64> {
         let mut values = vec![0.0; rows.len() * width];
         if width == 0 {
             return values;
@@ -532,7 +538,7 @@ impl History {
             .zip(rows.par_chunks(ROWS_PER_TASK))
             .for_each(|(block, chunk)| {
                 let mut out = Vec::with_capacity(block.len());
-                self.block_rows(chunk, params, &mut out);
+                self.block_rows(chunk, &mut out);
                 block.copy_from_slice(&out);
             });
         values
@@ -541,12 +547,7 @@ impl History {
     /// The feature rows of `rows` as `width` columns: each block of customers is computed row
     /// by row in a small buffer and copied into its stretch of every column, so the table
     /// exists once, never also as a row-major matrix (10M customers × 56 features: 4.5 GB).
-    fn write_columns(
-        &self,
-        rows: &[Row<'_>],
-        width: usize,
-        params: &FeatureParams,
-    ) -> Vec<Vec<f64>> {
+    fn write_columns(&self, rows: &[Row<'_>], width: usize) -> Vec<Vec<f64>> {
         let n = rows.len();
         let mut columns: Vec<Vec<f64>> = (0..width).map(|_| vec![0.0; n]).collect();
         if width == 0 {
@@ -565,7 +566,7 @@ impl History {
             .zip(rows.par_chunks(ROWS_PER_TASK))
             .for_each(|(mut stretches, chunk)| {
                 let mut out = Vec::with_capacity(chunk.len() * width);
-                self.block_rows(chunk, params, &mut out);
+                self.block_rows(chunk, &mut out);
                 for (i, row) in out.chunks_exact(width).enumerate() {
                     for (stretch, v) in stretches.iter_mut().zip(row) {
                         stretch[i] = *v;
@@ -587,7 +588,7 @@ impl History {
         let plan = self.plan(epoch_day(as_of), population, params)?;
         let width = plan.names.len();
         let rows: Vec<Row> = rows.iter().map(|(k, r)| (*k, r.clone(), &plan)).collect();
-        let values = self.write_columns(&rows, width, params);
+        let values = self.write_columns(&rows, width);
         let mut columns = vec![Column::new(
             "customer_id".into(),
             rows.iter()
@@ -626,11 +627,11 @@ impl History {
         };
         let mut params = params.clone();
         let last_population = self.active(last);
-        params
-            .levels
-            .extend(self.mix_levels(date_of(last), &params));
-        if let Some(a) = &self.attributes {
-            params.levels.extend(a.levels(&last_population, &params));
+        // In family order, each family seeing the levels fixed before it.
+        for (_, p) in &self.families {
+            params
+                .levels
+                .extend(p.levels(&self.lines, last, &last_population, &params));
         }
         let plans: HashMap<i32, Plan> = distinct
             .par_iter()
@@ -648,7 +649,7 @@ impl History {
                 }
             }
         }
-        let values = self.write_rows(&rows, names.len(), &params);
+        let values = self.write_rows(&rows, names.len());
         Ok(PointRows {
             names,
             kept,
@@ -717,9 +718,8 @@ type Row<'p> = (u32, Range<usize>, &'p Plan<'p>);
 /// What the rows as of one day share (see `History::plan`).
 struct Plan<'h> {
     day: i32,
-    families: Vec<Family>,
-    mix: Option<mix::Layout>,
-    attributes: Option<attributes::AttributesAt<'h>>,
+    /// Every wanted family's columns, in family order.
+    columns: Vec<Box<dyn Columns + 'h>>,
     names: Vec<String>,
 }
 

@@ -6,52 +6,107 @@
 //! and gaps whole days, so every sum is exact and the results do not depend on how lines or
 //! customers are split over threads; only the final divisions round.
 
-use std::ops::Range;
-
+use super::catalog::{doc, Doc};
+use super::family::{Columns, Customer, Definition, Prepared, Source};
 use super::lines::{from_fixed, Lines};
-use super::{Family, TimeUnit};
+use super::{FeatureError, FeatureParams, TimeUnit};
 
 /// Window lengths of the `windows` family, in days.
 const WINDOWS: [i32; 3] = [30, 90, 365];
 
-/// The output columns of `families`' purchase features, in catalogue order.
-pub(super) fn columns(families: &[Family]) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    for family in families {
-        out.extend_from_slice(match family {
-            Family::Rfm => &[
-                "recency_days",
-                "frequency",
-                "monetary_total",
-                "monetary_avg",
-                "tenure_days",
-            ][..],
-            Family::Btyd => &[
-                "btyd_frequency",
-                "btyd_recency",
-                "btyd_t",
-                "btyd_monetary_value",
-            ],
-            Family::Windows => &[
-                "occasions_30d",
-                "spend_30d",
-                "occasions_90d",
-                "spend_90d",
-                "occasions_365d",
-                "spend_365d",
-                "trend_90d",
-            ],
-            Family::Cycle => &[
-                "cycle_defined",
-                "cycle_mean_gap_days",
-                "cycle_median_gap_days",
-                "cycle_std_gap_days",
-                "overdue_ratio",
-            ],
-            Family::Mix | Family::Attributes => &[],
-        });
+/// One of the purchase-history families: each reads the customer's days folded once
+/// ([`Folded`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Purchase {
+    Rfm,
+    Btyd,
+    Windows,
+    Cycle,
+}
+
+#[rustfmt::skip]
+const RFM_DOCS: &[Doc] = &[
+    doc("recency_days", "days", "as-of day − last purchase day"),
+    doc("frequency", "count", "purchase occasions: distinct days with a purchase"),
+    doc("monetary_total", "currency", "sum of amounts (returns subtract)"),
+    doc("monetary_avg", "currency", "monetary_total ÷ frequency (spend per occasion)"),
+    doc("tenure_days", "days", "as-of day − first purchase day"),
+];
+
+#[rustfmt::skip]
+const BTYD_DOCS: &[Doc] = &[
+    doc("btyd_frequency", "count", "distinct purchase days − 1 (repeat occasions; lifetimes' frequency)"),
+    doc("btyd_recency", "time unit", "last purchase day − first purchase day (lifetimes' recency)"),
+    doc("btyd_t", "time unit", "as-of day − first purchase day (lifetimes' T)"),
+    doc("btyd_monetary_value", "currency", "mean day total over the repeat days (first day excluded); 0 when btyd_frequency is 0"),
+];
+
+#[rustfmt::skip]
+const WINDOWS_DOCS: &[Doc] = &[
+    doc("occasions_30d", "count", "purchase days in the last 30 days (as-of day included)"),
+    doc("spend_30d", "currency", "spend in the last 30 days"),
+    doc("occasions_90d", "count", "purchase days in the last 90 days"),
+    doc("spend_90d", "currency", "spend in the last 90 days"),
+    doc("occasions_365d", "count", "purchase days in the last 365 days"),
+    doc("spend_365d", "currency", "spend in the last 365 days"),
+    doc("trend_90d", "ratio in [−1, 1]", "(spend last 90 days − spend the 90 days before) ÷ (|recent| + |previous|); 0 when both are 0"),
+];
+
+#[rustfmt::skip]
+const CYCLE_DOCS: &[Doc] = &[
+    doc("cycle_defined", "0/1", "1 when the customer has at least two purchase days (a gap exists); the other cycle features are 0 when it is 0"),
+    doc("cycle_mean_gap_days", "days", "mean gap between consecutive purchase days"),
+    doc("cycle_median_gap_days", "days", "median gap between consecutive purchase days"),
+    doc("cycle_std_gap_days", "days", "population standard deviation of the gaps (0 with one gap)"),
+    doc("overdue_ratio", "ratio", "recency_days ÷ cycle_mean_gap_days: above 1 = later than the customer's own rhythm"),
+];
+
+impl Definition for Purchase {
+    fn name(&self) -> &'static str {
+        match self {
+            Purchase::Rfm => "rfm",
+            Purchase::Btyd => "btyd",
+            Purchase::Windows => "windows",
+            Purchase::Cycle => "cycle",
+        }
     }
-    out
+
+    fn docs(&self) -> &'static [Doc] {
+        match self {
+            Purchase::Rfm => RFM_DOCS,
+            Purchase::Btyd => BTYD_DOCS,
+            Purchase::Windows => WINDOWS_DOCS,
+            Purchase::Cycle => CYCLE_DOCS,
+        }
+    }
+
+    fn prepare(&self, _: &Source<'_>) -> Result<Box<dyn Prepared>, FeatureError> {
+        Ok(Box::new(*self))
+    }
+}
+
+impl Prepared for Purchase {
+    fn at<'h>(
+        &'h self,
+        _lines: &'h Lines,
+        _day: i32,
+        _population: &[u32],
+        params: &FeatureParams,
+    ) -> Result<Box<dyn Columns + 'h>, FeatureError> {
+        Ok(Box::new((*self, params.time_unit)))
+    }
+}
+
+impl Columns for (Purchase, TimeUnit) {
+    fn names(&self) -> Vec<String> {
+        self.0.docs().iter().map(|d| d.name.to_string()).collect()
+    }
+
+    fn write(&self, customer: &mut Customer<'_>, out: &mut Vec<f64>) {
+        let day = customer.day;
+        let folded = fold(customer);
+        write(folded, day, self.0, self.1, out);
+    }
 }
 
 /// One customer's days folded into the sums every family is built from.
@@ -108,31 +163,58 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-/// Writes the purchase features of the customer whose lines (as of `as_of_day`, not empty) are
-/// `range` into `out`, in [`columns`] order. `gaps`: scratch space, reused across customers.
-pub(super) fn write(
-    lines: &Lines,
-    range: Range<usize>,
+/// A customer's purchase days folded once per row, shared by every purchase family of the row.
+#[derive(Default)]
+pub(super) struct Folded {
+    ready: bool,
+    days: Days,
+    /// The gaps between consecutive purchase days, in day order until `median` sorts them.
+    gaps: Vec<f64>,
+}
+
+impl Folded {
+    /// Forgets the previous customer.
+    pub fn clear(&mut self) {
+        self.ready = false;
+    }
+}
+
+/// The customer's days folded (on the first family of the row that asks).
+fn fold<'c>(customer: &'c mut Customer<'_>) -> &'c mut Folded {
+    let folded = &mut customer.scratch.purchases;
+    if !folded.ready {
+        folded.gaps.clear();
+        folded.days = Days::default();
+        let range = customer.range.clone();
+        let (day, amount) = (
+            &customer.lines.day[range.clone()],
+            &customer.lines.amount[range],
+        );
+        let mut i = 0;
+        while i < day.len() {
+            let d = day[i];
+            let mut total = 0i64;
+            while i < day.len() && day[i] == d {
+                total += amount[i];
+                i += 1;
+            }
+            folded.days.add(d, total, customer.day, &mut folded.gaps);
+        }
+        folded.ready = true;
+    }
+    folded
+}
+
+/// Writes `family`'s features of a customer's folded days (as of `as_of_day`, not empty) into
+/// `out`, in catalogue order.
+fn write(
+    folded: &mut Folded,
     as_of_day: i32,
-    families: &[Family],
+    family: Purchase,
     unit: TimeUnit,
-    gaps: &mut Vec<f64>,
     out: &mut Vec<f64>,
 ) {
-    gaps.clear();
-    let mut days = Days::default();
-    let (day, amount) = (&lines.day[range.clone()], &lines.amount[range]);
-    let mut i = 0;
-    while i < day.len() {
-        let d = day[i];
-        let mut total = 0i64;
-        while i < day.len() && day[i] == d {
-            total += amount[i];
-            i += 1;
-        }
-        days.add(d, total, as_of_day, gaps);
-    }
-
+    let days = &folded.days;
     let n = f64::from(days.n);
     let recency = f64::from(as_of_day - days.last_day);
     let tenure = f64::from(as_of_day - days.first_day);
@@ -140,46 +222,43 @@ pub(super) fn write(
     let monetary_total = from_fixed(days.total);
     let k = f64::from(days.n - 1);
     let gap_mean = days.gap_sum / k;
-    for family in families {
-        match family {
-            Family::Rfm => out.extend([recency, n, monetary_total, monetary_total / n, tenure]),
-            Family::Btyd => out.extend([
-                n - 1.0,
-                f64::from(days.last_day - days.first_day) / unit.days(),
-                tenure / unit.days(),
-                if has_gap {
-                    from_fixed(days.total - days.first_total) / k
-                } else {
-                    0.0
-                },
-            ]),
-            Family::Windows => {
-                for w in 0..WINDOWS.len() {
-                    out.extend([f64::from(days.occasions[w]), from_fixed(days.spend[w])]);
-                }
-                let recent = from_fixed(days.spend[1]);
-                let previous = from_fixed(days.spend_previous_90);
-                let denom = recent.abs() + previous.abs();
-                out.push(if denom > 0.0 {
-                    (recent - previous) / denom
-                } else {
-                    0.0
-                });
+    match family {
+        Purchase::Rfm => out.extend([recency, n, monetary_total, monetary_total / n, tenure]),
+        Purchase::Btyd => out.extend([
+            n - 1.0,
+            f64::from(days.last_day - days.first_day) / unit.days(),
+            tenure / unit.days(),
+            if has_gap {
+                from_fixed(days.total - days.first_total) / k
+            } else {
+                0.0
+            },
+        ]),
+        Purchase::Windows => {
+            for w in 0..WINDOWS.len() {
+                out.extend([f64::from(days.occasions[w]), from_fixed(days.spend[w])]);
             }
-            Family::Cycle if has_gap => {
-                // Population variance of k gaps: (k·Σg² − (Σg)²) / k², from exact sums.
-                let variance = (k * days.gap_sq_sum - days.gap_sum * days.gap_sum) / (k * k);
-                out.extend([
-                    1.0,
-                    gap_mean,
-                    median(gaps),
-                    variance.max(0.0).sqrt(),
-                    recency / gap_mean,
-                ]);
-            }
-            Family::Cycle => out.extend([0.0; 5]),
-            Family::Mix | Family::Attributes => {}
+            let recent = from_fixed(days.spend[1]);
+            let previous = from_fixed(days.spend_previous_90);
+            let denom = recent.abs() + previous.abs();
+            out.push(if denom > 0.0 {
+                (recent - previous) / denom
+            } else {
+                0.0
+            });
         }
+        Purchase::Cycle if has_gap => {
+            // Population variance of k gaps: (k·Σg² − (Σg)²) / k², from exact sums.
+            let variance = (k * days.gap_sq_sum - days.gap_sum * days.gap_sum) / (k * k);
+            out.extend([
+                1.0,
+                gap_mean,
+                median(&mut folded.gaps),
+                variance.max(0.0).sqrt(),
+                recency / gap_mean,
+            ]);
+        }
+        Purchase::Cycle => out.extend([0.0; 5]),
     }
 }
 

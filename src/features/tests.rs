@@ -362,3 +362,28 @@ fn built_columns_equal_the_row_major_rows() {
         assert_eq!(column, expected, "{name}");
     }
 }
+
+#[test]
+fn families_are_named_parsed_and_listed_from_the_registry() {
+    for f in Family::ALL {
+        assert_eq!(Family::parse(f.name()).unwrap(), *f);
+        assert!(
+            CATALOG.iter().any(|d| d.family == *f),
+            "{f:?} has no catalogue entry"
+        );
+    }
+    assert_eq!(
+        Family::parse("rfn").unwrap_err().to_string(),
+        "unknown feature family `rfn` (expected rfm, btyd, windows, cycle, mix, attributes or replenishment)"
+    );
+    assert_eq!(
+        Family::help(),
+        "Comma-separated families: rfm,btyd,windows,cycle,mix,attributes,replenishment \
+         (replenishment only when named) [default: all available]"
+    );
+    // The catalogue is in family order, the output order.
+    let order: Vec<Family> = CATALOG.iter().map(|d| d.family).collect();
+    assert!(order.windows(2).all(|w| w[0] <= w[1]));
+    let list = render_catalog();
+    assert!(list.starts_with("family         name "), "{list}");
+}
