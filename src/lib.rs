@@ -3,10 +3,11 @@
 //! The library is a pipeline of stages, each a module with a typed input and output:
 //! `ingest` (files → validated canonical tables), `features` (tables → one numeric row per
 //! customer as of a date), then segments, models, CLV, scoring, selection and the run report
-//! (`report`). `io` holds the file plumbing (atomic writes); `run` strings stages together for
-//! the commands, and `run::job` is `bullseye run JOB.toml`. Stages below `ingest` take values and
-//! return values; only `ingest`, `io`, `run` and the report's file helpers touch the file system.
-//! See ARCHITECTURE.md for the map.
+//! (`report`), the joint `plan`, the campaign `ledger` and its `readout`, and market `basket`s.
+//! `io` holds the file plumbing (atomic writes); `run` strings stages together for the commands,
+//! and `run::job` is `bullseye run JOB.toml`. The stages take values and return values; only
+//! `ingest` (sources), `io`, `ledger` (its SQLite file), `run`, `basket::run` and the report's
+//! file helpers touch the file system. See ARCHITECTURE.md for the map.
 
 pub mod basket;
 pub mod clv;

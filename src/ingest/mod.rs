@@ -1,4 +1,4 @@
-//! Ingest: the user's files → the canonical tables of DESIGN.md, validated.
+//! Ingest: the user's files → the canonical tables (`schema.rs`; README "bullseye ingest"), validated.
 //!
 //! Shaped as "read as text, then validate in one lazy query" so that every problem can name its
 //! file, line, column and value, and so that CSV (any delimiter, with or without header) and

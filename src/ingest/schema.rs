@@ -1,4 +1,4 @@
-//! The canonical tables of DESIGN.md: which columns exist, which are required, how each is parsed.
+//! The canonical tables: which columns exist, which are required, how each is parsed.
 
 use std::fmt;
 

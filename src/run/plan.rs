@@ -3,7 +3,6 @@
 //! ([`crate::plan::plan`]), and write one `select`-shaped folder per campaign plus `plan.json`,
 //! published as one folder swap like `select`'s.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::ingest::IngestRequest;
@@ -13,12 +12,10 @@ use crate::run::job::{check_distinct_folders, file_safe};
 use crate::run::ledger::{self as ledger_run, LedgerSettings};
 use crate::run::select::{
     campaign_dir, load_campaign, load_shared, match_options, publish_staged, resolve_from_frames,
-    segment_column, select_owns, write_selection, write_side_rejects, MatchOptions, SideTable,
-    Written,
+    segment_column, select_owns, write_selection, write_side_rejects, Frames, SideTable, Written,
 };
 use crate::select::{resolve, CampaignConfig};
 use crate::{io, Error};
-use polars::prelude::DataFrame;
 
 /// Everything the `plan` command needs.
 #[derive(Debug, Clone)]
@@ -123,7 +120,7 @@ fn plan_into(request: &PlanRequest, dir: &Path, folder: &Path) -> Result<Written
     if let Some(l) = &request.ledger {
         side.push(ledger_run::contacts_table(l, folder)?);
     }
-    let frames = PlanFrames {
+    let frames = Frames {
         scores: &shared.scores,
         customers: shared.customers.as_ref(),
         side,
@@ -176,24 +173,13 @@ pub(crate) fn plan_records(
         .collect()
 }
 
-/// The tables every campaign of a plan reads (the command's files, or a job's tables):
-/// `side` holds the shared side tables (the sources' suppression list, the ledger's contacts);
-/// `global_control` the canonical ids held out of every campaign.
-pub(crate) struct PlanFrames<'a> {
-    pub scores: &'a DataFrame,
-    pub customers: Option<&'a DataFrame>,
-    pub side: Vec<SideTable>,
-    pub options: MatchOptions,
-    pub global_control: Option<&'a HashSet<String>>,
-}
-
 /// Resolves each campaign (`configs`, read from `paths`) as `select` does, plans them under
 /// `policy`, and writes one `select` folder per campaign under `dir` plus `dir/plan.json`.
 /// `segment`: the segment column for campaigns without `[eligibility]`.
 pub(crate) fn plan_and_write(
     configs: &[CampaignConfig],
     paths: &[PathBuf],
-    frames: PlanFrames,
+    frames: Frames,
     segment: Option<&str>,
     policy: &PlanPolicy,
     dir: &Path,

@@ -505,29 +505,36 @@ pub fn candidates(
     Ok((out, report))
 }
 
-/// Selects the audience from in-memory tables: `scores` (`customer_id` + the campaign's score,
-/// value and segment columns), `customers` (consent flags, as ingest returns them), the
-/// campaign's side files read from `campaign_dir`, and `shared`: the tables that apply to every
-/// campaign whether or not the campaign file names them (the sources' do-not-contact list, the
-/// ledger's contacts). `segment_column`: see [`segment_column`].
+/// The in-memory tables every campaign of a selection or a plan reads: `scores` (`customer_id` +
+/// the campaigns' score, value and segment columns), `customers` (consent flags, as ingest
+/// returns them), `side`: the tables that apply to every campaign whether or not its file names
+/// them (the sources' do-not-contact list, the ledger's contacts), how ids match, and the
+/// canonical ids of the ledger's global control group, held out of every campaign.
+pub struct Frames<'a> {
+    pub scores: &'a DataFrame,
+    pub customers: Option<&'a DataFrame>,
+    pub side: Vec<SideTable>,
+    pub options: MatchOptions,
+    pub global_control: Option<&'a HashSet<String>>,
+}
+
+/// Selects one campaign's audience from [`Frames`] and the campaign's side files read from
+/// `campaign_dir`. `segment_column`: see [`segment_column`].
 pub fn select_from_frames(
     config: &CampaignConfig,
     campaign_dir: &Path,
-    scores: &DataFrame,
-    customers: Option<&DataFrame>,
-    shared: Vec<SideTable>,
+    frames: &Frames,
     segment_column: Option<&str>,
-    options: MatchOptions,
-    global_control: Option<&HashSet<String>>,
 ) -> Result<Selected, Error> {
+    let global_control = frames.global_control;
     let mut resolved = resolve_from_frames(
         config,
         campaign_dir,
-        scores,
-        customers,
-        shared,
+        frames.scores,
+        frames.customers,
+        frames.side.clone(),
         segment_column,
-        options,
+        frames.options,
     )?;
     if let Some(members) = global_control {
         resolve::mark_global_control(&mut resolved.candidates, members);
@@ -944,15 +951,18 @@ fn select_into(
             held_out = Some(members.iter().cloned().collect::<HashSet<String>>());
         }
     }
+    let frames = Frames {
+        scores: &shared.scores,
+        customers: shared.customers.as_ref(),
+        side: tables,
+        options: match_options(&request.ingest),
+        global_control: held_out.as_ref(),
+    };
     let mut selected = select_from_frames(
         &config,
         campaign_dir(&request.campaign),
-        &shared.scores,
-        shared.customers.as_ref(),
-        tables,
+        &frames,
         seg.as_deref(),
-        match_options(&request.ingest),
-        held_out.as_ref(),
     )?;
     let summary = &selected.selection.summary;
     let used = resolve::channel_names([&config]);

@@ -761,19 +761,18 @@ impl State<'_> {
             let seg_col = select::segment_column(&campaign, default_segment.as_deref())?;
             let campaign_dir = path.parent().unwrap_or_else(|| Path::new("."));
             let suppressions = self.suppression_table();
-            let mut selected = select::select_from_frames(
-                &campaign,
-                campaign_dir,
+            let frames = select::Frames {
                 scores,
-                self.customers(),
-                suppressions.into_iter().chain(contacts.clone()).collect(),
-                seg_col.as_deref(),
-                select::MatchOptions {
+                customers: self.customers(),
+                side: suppressions.into_iter().chain(contacts.clone()).collect(),
+                options: select::MatchOptions {
                     id_policy: self.job.ingest.ids.policy,
                     max_reject_rate: self.request.max_reject_rate(),
                 },
-                held_out.as_ref(),
-            )?;
+                global_control: held_out.as_ref(),
+            };
+            let mut selected =
+                select::select_from_frames(&campaign, campaign_dir, &frames, seg_col.as_deref())?;
             let summary = &selected.selection.summary;
             warnings.extend(
                 summary
@@ -864,7 +863,7 @@ impl State<'_> {
         }
         let held_out: Option<std::collections::HashSet<String>> =
             global.as_ref().map(|m| m.iter().cloned().collect());
-        let frames = crate::run::plan::PlanFrames {
+        let frames = select::Frames {
             scores,
             customers: self.customers(),
             side,
