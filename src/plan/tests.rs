@@ -737,3 +737,5 @@ fn prices_are_said_in_words() {
         "{text}"
     );
 }
+
+mod milp;
