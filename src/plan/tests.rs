@@ -384,6 +384,15 @@ fn exact_optimum_hand_check() {
     );
 }
 
+/// How far below the optimum a plan's objective falls, as a fraction of the optimum.
+fn gap_to(optimum: f64, objective: f64) -> f64 {
+    if optimum > 0.0 {
+        (optimum - objective) / optimum
+    } else {
+        0.0
+    }
+}
+
 /// The plan within 1 % of the exact optimum and the bound never below it, on 30 random tiny
 /// plans (optimum by enumeration above; no MIP solver needed at this size).
 #[test]
@@ -398,11 +407,7 @@ fn near_optimal_on_tiny_plans() {
             "seed {seed}: bound {} < optimum {opt}",
             s.upper_bound
         );
-        let gap = if opt > 0.0 {
-            (opt - s.objective) / opt
-        } else {
-            0.0
-        };
+        let gap = gap_to(opt, s.objective);
         worst = worst.max(gap);
         assert!(
             gap <= 0.01,

@@ -202,11 +202,7 @@ fn near_optimal_against_highs_optima() {
             "{file}: bound {} below the optimum {opt}",
             s.upper_bound
         );
-        let gap = if opt > 0.0 {
-            (opt - s.objective) / opt
-        } else {
-            0.0
-        };
+        let gap = super::gap_to(opt, s.objective);
         eprintln!(
             "{file}: optimum {opt:.4} plan {:.4} gap {:.4} % bound {:.4}",
             s.objective,
