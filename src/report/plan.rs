@@ -194,7 +194,8 @@ pub(super) mod tests {
         assert!(html.contains("<h2>Plan</h2>"));
         assert!(html.contains("its last 100 earn ~36.55"));
         assert!(html.contains("summer &lt;mail&gt;"));
-        assert!(html.contains("not binding") || html.contains("binding"));
+        assert!(html.contains("<td>binding</td>"));
+        assert!(html.contains("worth at most ~12.00"));
         assert_eq!(chart_ids(&r), ["chart-plan-campaigns"]);
         let back: crate::report::Report =
             serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
