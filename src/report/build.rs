@@ -258,6 +258,7 @@ impl ReportBuilder {
                 drift: Vec::new(),
                 bought_together: None,
                 campaign_results: Vec::new(),
+                plan: None,
             },
         }
     }
@@ -267,6 +268,14 @@ impl ReportBuilder {
         self.report.bought_together = Some(
             super::bought_together::BoughtTogetherSection::from_mined(mined),
         );
+        self
+    }
+
+    /// The "Plan" section from a joint plan's summary (`src/report/plan.rs`).
+    pub fn plan(&mut self, summary: &crate::plan::PlanSummary) -> &mut Self {
+        self.report.plan = Some(super::plan::PlanSection {
+            summary: summary.clone(),
+        });
         self
     }
 

@@ -8,7 +8,7 @@ use super::format::{compact, esc, int, money, num, pct, slug};
 use super::model::*;
 
 /// Every chart kind, as the `data-chart` attribute of its `<figure>`.
-pub const CHART_KINDS: [&str; 12] = [
+pub const CHART_KINDS: [&str; 13] = [
     "pareto",
     "rfm-segments",
     "rf-heatmap",
@@ -21,6 +21,7 @@ pub const CHART_KINDS: [&str; 12] = [
     "profit-curve",
     "drift",
     "item-affinity",
+    "plan-campaigns",
 ];
 
 const CSS: &str = "\
@@ -82,6 +83,9 @@ fn plan(r: &Report) -> Vec<(String, &'static str)> {
     }
     if r.bought_together.is_some() {
         out.push(single("item-affinity"));
+    }
+    if r.plan.is_some() {
+        out.push(single("plan-campaigns"));
     }
     out
 }
@@ -355,6 +359,9 @@ pub fn render_html(r: &Report) -> Result<String, ReportError> {
     }
 
     p.push(&super::results::html(&r.campaign_results));
+    if let Some(s) = &r.plan {
+        plan_section(&mut p, s, &mut next_id);
+    }
     p.push("</body>\n</html>\n");
     Ok(p.html)
 }
@@ -677,5 +684,39 @@ fn bought_together_section(
          the pair is bought together more often than chance, below 1 (blue) less; blank cells \
          are pairs below the minimum support.",
     );
+    p.push("</section>\n");
+}
+
+fn plan_section(p: &mut Page, s: &super::plan::PlanSection, next_id: &mut impl FnMut() -> String) {
+    use super::plan::{campaign_rows, campaigns_svg, objective_rows, rule_rows};
+    p.push("<section id=\"plan\">\n<h2>Plan</h2>\n");
+    p.push(&format!(
+        "<p class=\"note\">{} campaigns planned jointly: {} customers contacted, {} more than \
+         once.</p>\n",
+        int(s.summary.campaigns.len()),
+        int(s.summary.customers_contacted),
+        int(s.summary.contacted_more_than_once)
+    ));
+    p.figure(
+        &next_id(),
+        "plan-campaigns",
+        "",
+        &campaigns_svg(s),
+        "Each campaign's volume (customers contacted, blue) and expected profit (green, red \
+         for a loss), each scaled to its largest campaign.",
+    );
+    p.table(
+        &[
+            "campaign",
+            "target",
+            "control",
+            "cost",
+            "responders",
+            "expected profit",
+        ],
+        &campaign_rows(s),
+    );
+    p.table(&["objective", "value"], &objective_rows(s));
+    p.table(&["rule", "used / limit", "binding", "price"], &rule_rows(s));
     p.push("</section>\n");
 }

@@ -17,6 +17,7 @@ mod files;
 mod format;
 mod html;
 mod model;
+mod plan;
 mod results;
 mod stats;
 #[cfg(test)]
@@ -29,4 +30,5 @@ pub use error::ReportError;
 pub use files::{read_report, rerender, write_report, REPORT_HTML, REPORT_JSON};
 pub use html::{chart_ids, render_html, CHART_KINDS};
 pub use model::*;
+pub use plan::PlanSection;
 pub use results::CampaignResult;

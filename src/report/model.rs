@@ -57,6 +57,10 @@ pub struct Report {
     /// The readouts of the ledger's campaigns whose response window has closed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub campaign_results: Vec<super::results::CampaignResult>,
+    /// The joint plan of a job's several campaigns. Left out of the JSON when absent, so
+    /// reports without it keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<super::plan::PlanSection>,
 }
 
 /// The title block.

@@ -224,6 +224,7 @@ fn full_report() -> Report {
         Some(0.25),
     );
     b.bought_together(&super::bought_together::tests::mined());
+    b.plan(&super::plan::tests::summary());
     b.build()
 }
 

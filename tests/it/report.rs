@@ -46,6 +46,10 @@ fn report_from_quickstart(qs: &Path) -> Report {
                 .expect("summary");
         b.campaign_summary(campaign, &summary);
     }
+    // The quickstart's two campaigns are one joint plan: the report has its section.
+    let plan: bullseye::plan::PlanSummary =
+        bullseye::io::read_json(&qs.join("audience").join("plan.json")).expect("plan");
+    b.plan(&plan);
     b.build()
 }
 
@@ -75,8 +79,8 @@ fn report_rerenders_the_html_of_a_run_folder() {
     }
     let ids = chart_ids(&report);
     // pareto, segments, heat map, clusters, 2 × (gains, lift, calibration), clv, p_alive,
-    // two profit curves, 2 × drift.
-    assert_eq!(ids.len(), 16);
+    // two profit curves, 2 × drift, the plan's campaign bars.
+    assert_eq!(ids.len(), 17);
     for id in &ids {
         assert!(
             html.contains(&format!("id=\"{id}\"")),

@@ -191,12 +191,19 @@ fn quickstart_job_runs_every_stage_and_reruns_byte_identical() {
         "p-alive",
         "profit-curve",
         "drift",
+        "plan-campaigns",
     ] {
         assert!(
             html.contains(&format!("data-chart=\"{chart}\"")),
             "report.html lacks the {chart} chart"
         );
     }
+    // Two campaigns make a joint plan: the report carries its section, numbers as plan.json.
+    assert!(html.contains("<h2>Plan</h2>"));
+    let plan = sb.json(&format!("runs/{AS_OF}/audience/plan.json"));
+    let report = sb.json(&format!("runs/{AS_OF}/report.json"));
+    assert_eq!(report["plan"]["summary"], plan);
+    assert_eq!(plan["campaigns"].as_array().map(Vec::len), Some(2));
 
     // The quickstart command is the same job: same bytes, published over the first run.
     let again = sb.run(&["quickstart", "--out", "runs", "--quiet"]);
@@ -492,7 +499,7 @@ consent_column = "email_opt_in"
 name = "open"
 out = "runs"
 as_of = "{AS_OF}"
-stages = ["ingest", "features", "score", "select"]
+stages = ["ingest", "features", "score", "select", "report"]
 sources = "{}"
 
 [models]
@@ -522,6 +529,15 @@ campaigns = ["open.toml"]
     }
     let summary = sb.json(&format!("runs/{AS_OF}/audience/open/summary.json"));
     assert!(summary.to_string().contains("suppressed"), "{summary}");
+    // One campaign is a plain selection, not a plan: the report has no Plan section.
+    let html = sb.read(&format!("runs/{AS_OF}/report.html"));
+    assert!(html.contains("data-chart=\"profit-curve\""));
+    assert!(!html.contains("data-chart=\"plan-campaigns\""));
+    assert!(!html.contains("<h2>Plan</h2>"));
+    assert!(sb
+        .json(&format!("runs/{AS_OF}/report.json"))
+        .get("plan")
+        .is_none());
 }
 
 /// A large transactions file is validated in pieces (`[ingest] piece_mib`) and its kept rows

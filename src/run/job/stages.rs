@@ -133,6 +133,8 @@ pub(super) struct State<'a> {
     /// Timed steps of the running stage, moved into its record when it ends.
     parts: Vec<StagePart>,
     summary: String,
+    /// The joint plan of a `select` stage naming several campaigns, for the report.
+    plan: Option<crate::plan::PlanSummary>,
 }
 
 /// Runs the job's stages; returns the text summary. Drift over the threshold (action `fail`)
@@ -177,6 +179,7 @@ pub(super) fn execute<'a>(
         drift_failure: None,
         parts: Vec::new(),
         summary: format!("run `{}` as of {as_of}\n", job.name()),
+        plan: None,
     };
     let total = job.stages.len();
     for (i, &stage) in job.stages.iter().enumerate() {
@@ -905,6 +908,7 @@ impl State<'_> {
         self.summary.push_str("\n== plan ==\n");
         self.summary
             .push_str(&crate::plan::render_plan(&w.value.summary));
+        self.plan = Some(w.value.summary);
         Ok(Some(rows))
     }
 
@@ -960,6 +964,9 @@ impl State<'_> {
             for r in ledger_run::closed_readouts(l, self.as_of)? {
                 b.campaign_result(&r);
             }
+        }
+        if let Some(p) = &self.plan {
+            b.plan(p);
         }
         crate::report::write_report(self.dir, &b.build())?;
         self.summary
