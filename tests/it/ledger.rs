@@ -381,3 +381,87 @@ fn the_global_control_group_is_held_out_of_every_week_and_read_out() {
     assert_ok(&o);
     assert!(String::from_utf8_lossy(&o.stdout).contains("target against global_control"));
 }
+
+/// A job whose `select` stage plans two campaigns jointly holds the ledger's global control group
+/// out of both: the same members, excluded as `global_control` by each campaign, in neither
+/// audience, and recorded in the ledger.
+#[test]
+fn a_jobs_joint_plan_holds_the_global_control_out_of_every_campaign() {
+    let sb = Sandbox::new(&[]);
+    let data = crate::support::root().join("notebooks-data");
+    std::fs::write(
+        sb.path("job.toml"),
+        format!(
+            r#"[job]
+name = "plan-with-global-control"
+out = "runs"
+as_of = "1998-06-30"
+stages = ["ingest", "features", "segment", "clv", "score", "select"]
+sources = "{}"
+
+[clv]
+time_unit = "weeks"
+horizon = 26
+months = 12
+
+[models]
+registry = "{}"
+score = ["response"]
+
+[select]
+campaigns = ["{}", "{}"]
+
+[drift]
+action = "warn"
+
+[ledger]
+global_control = 0.05
+"#,
+            data.join("quickstart.toml").display(),
+            crate::support::root().join("models").display(),
+            data.join("campaigns/spring-email.toml").display(),
+            data.join("campaigns/email-and-mail.toml").display(),
+        ),
+    )
+    .unwrap();
+    assert_ok(&sb.run(&["run", "job.toml", "--quiet"]));
+    let dir = "runs/1998-06-30/audience";
+    assert!(sb.path(&format!("{dir}/plan.json")).is_file());
+    let reasons = |campaign: &str| -> std::collections::BTreeMap<String, String> {
+        sb.read(&format!("{dir}/{campaign}/excluded.csv"))
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(','))
+            .map(|(id, reason)| (id.to_string(), reason.to_string()))
+            .collect()
+    };
+    let campaigns = ["spring-email", "summer-email-and-mail"];
+    let members: BTreeSet<String> = campaigns
+        .iter()
+        .flat_map(|c| reasons(c))
+        .filter(|(_, r)| r == "global_control")
+        .map(|(id, _)| id)
+        .collect();
+    assert!(members.len() > 100, "{}", members.len());
+    for c in campaigns {
+        // Every member is excluded by every campaign: as `global_control`, or as `suppressed`
+        // when also on a do-not-contact list (safety is named first).
+        let excluded = reasons(c);
+        for m in &members {
+            let r = excluded.get(m).map(String::as_str);
+            assert!(
+                matches!(r, Some("global_control" | "suppressed")),
+                "{c}: {m} {r:?}"
+            );
+        }
+        let f = format!("{dir}/{c}/audience.csv");
+        assert!(audience(&sb, &f, "target").is_disjoint(&members), "{c}");
+        assert!(audience(&sb, &f, "control").is_disjoint(&members), "{c}");
+    }
+    let recorded = Ledger::open(&sb.path("runs/bullseye.db"), Duration::from_secs(5))
+        .expect("open ledger")
+        .contacts(None)
+        .expect("contacts");
+    assert!(!recorded.is_empty());
+    assert!(recorded.iter().all(|c| !members.contains(&c.customer_id)));
+}
