@@ -749,25 +749,17 @@ impl State<'_> {
             return self.plan(campaigns, default_segment.as_deref(), warnings);
         }
         let used = crate::select::resolve::channel_names(campaigns.iter().map(|(_, c)| c));
-        let contacts = match self.ledger {
-            Some((l, folder)) => Some(ledger_run::contacts_table(l, folder)?),
-            None => None,
-        };
-        let global = match (self.ledger, self.job.config.ledger.global_control) {
-            (Some((l, _)), Some(share)) => Some(ledger_run::global_control(l, share, scores)?),
-            _ => None,
-        };
+        let (side, global) = self.shared_side(scores)?;
         let held_out: Option<std::collections::HashSet<String>> =
             global.as_ref().map(|m| m.iter().cloned().collect());
         for (path, mut campaign) in campaigns {
             let send_date = campaign.default_dates(self.as_of)?;
             let seg_col = select::segment_column(&campaign, default_segment.as_deref())?;
             let campaign_dir = path.parent().unwrap_or_else(|| Path::new("."));
-            let suppressions = self.suppression_table();
             let frames = select::Frames {
                 scores,
                 customers: self.customers(),
-                side: suppressions.into_iter().chain(contacts.clone()).collect(),
+                side: side.clone(),
                 options: select::MatchOptions {
                     id_policy: self.job.ingest.ids.policy,
                     max_reject_rate: self.request.max_reject_rate(),
@@ -824,6 +816,24 @@ impl State<'_> {
         Ok(Some(rows))
     }
 
+    /// What every campaign of the `select` stage reads besides the scores, whether one campaign
+    /// or a plan: the side tables (the sources' suppression list, the ledger's contacts) and the
+    /// ledger's global control members.
+    fn shared_side(
+        &self,
+        scores: &DataFrame,
+    ) -> Result<(Vec<select::SideTable>, Option<Vec<String>>), Error> {
+        let mut side: Vec<select::SideTable> = self.suppression_table().into_iter().collect();
+        let mut global = None;
+        if let Some((l, folder)) = self.ledger {
+            side.push(ledger_run::contacts_table(l, folder)?);
+            if let Some(share) = self.job.config.ledger.global_control {
+                global = Some(ledger_run::global_control(l, share, scores)?);
+            }
+        }
+        Ok((side, global))
+    }
+
     /// The sources' suppression list, as every campaign of the `select` stage reads it.
     fn suppression_table(&self) -> Option<select::SideTable> {
         self.tables
@@ -856,14 +866,7 @@ impl State<'_> {
             .scores
             .as_ref()
             .ok_or_else(|| missing_stage(Stage::Select, Stage::Score))?;
-        let mut side: Vec<select::SideTable> = self.suppression_table().into_iter().collect();
-        let mut global = None;
-        if let Some((l, folder)) = self.ledger {
-            side.push(ledger_run::contacts_table(l, folder)?);
-            if let Some(share) = self.job.config.ledger.global_control {
-                global = Some(ledger_run::global_control(l, share, scores)?);
-            }
-        }
+        let (side, global) = self.shared_side(scores)?;
         let held_out: Option<std::collections::HashSet<String>> =
             global.as_ref().map(|m| m.iter().cloned().collect());
         let frames = select::Frames {
