@@ -70,3 +70,21 @@ def alternate(impls, rounds):
 
 def python():
     return os.environ.get("BENCH_PYTHON", shutil.which("python3") or sys.executable)
+
+
+def write_section(path, name, text):
+    """Replace the text between `<!-- name:start -->` and `<!-- name:end -->` in `path` (appending the
+    section when the markers are absent), so each benchmark script rewrites only its own part of
+    BENCHMARKS.md and the others' sections and hand-written notes survive. Written atomically."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    section = f"{start}\n{text.rstrip()}\n{end}\n"
+    old = open(path).read() if os.path.exists(path) else ""
+    if start in old and end in old:
+        rest = old[old.index(end) + len(end):].lstrip("\n")
+        new = old[: old.index(start)] + section + ("\n" + rest if rest else "")
+    else:
+        new = (old.rstrip("\n") + "\n\n" if old else "") + section
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        f.write(new)
+    os.replace(tmp, path)

@@ -503,8 +503,8 @@ def main():
     results = []
     for scale in [int(x) for x in args.scales.split(",") if x]:
         results.append(run_scale(args, scale, mode, env_py))
-        with open(args.out, "w") as f:  # after every scale, so a late failure keeps the rest
-            f.write(render(args, mode, results, None, versions, machine, env_note))
+        # after every scale, so a late failure keeps the rest
+        harness.write_section(args.out, "pipeline", render(args, mode, results, None, versions, machine, env_note))
     big = None
     if args.bullseye_only_scale:
         scale = args.bullseye_only_scale
@@ -534,8 +534,7 @@ def main():
                 big["failed_after"] = {"wall": e.wall, "rss": e.rss}
         big["load_after"] = sh("uptime")
     machine["load at end"] = sh("uptime")
-    with open(args.out, "w") as f:
-        f.write(render(args, mode, results, big, versions, machine, env_note))
+    harness.write_section(args.out, "pipeline", render(args, mode, results, big, versions, machine, env_note))
     print(f"wrote {args.out}", flush=True)
 
 
