@@ -7,7 +7,7 @@ use crate::plan::timing::{Timing, MAX_FREQUENCY};
 use crate::plan::{CampaignInput, PlanError, PlanPolicy};
 use crate::select::engine::validate;
 use crate::select::limits::{Limits, Usage};
-use crate::select::rules::{ContactOption, Rules};
+use crate::select::rules::Rules;
 use crate::select::{ExclusionReason, Objective};
 
 /// One (campaign, channel) way to contact one customer: 32 bytes, since a large plan holds
@@ -87,6 +87,9 @@ pub(crate) enum Status {
     Excluded(ExclusionReason),
     /// Passed the rules with at least one option.
     Pooled,
+    /// Passed the rules, but no option reaches `min_expected_profit` (`unprofitable`; its best
+    /// option still counts in the campaign's profit curve).
+    NoOption,
 }
 
 /// Everything the solver needs.
@@ -109,10 +112,7 @@ pub(crate) struct Problem {
     /// Per campaign, per candidate (in the candidates' order).
     pub status: Vec<Vec<Status>>,
     /// Per campaign, per customer: the candidate index.
-    pub candidate_of: Vec<Vec<Option<usize>>>,
-    /// Per campaign, the best option of every candidate that passed the rules, by key (for the
-    /// profit curve).
-    pub ranked: Vec<Vec<ContactOption>>,
+    pub candidate_of: Vec<Vec<Option<u32>>>,
     /// Rules over time and on channels.
     pub timing: Timing,
     /// Per campaign: the `[policy.volume]` minimum of target contacts (0: none).
@@ -223,8 +223,7 @@ fn by_customer(
 struct CampaignPart {
     opts: Vec<Opt>,
     status: Vec<Status>,
-    candidate_of: Vec<Option<usize>>,
-    ranked: Vec<ContactOption>,
+    candidate_of: Vec<Option<u32>>,
 }
 
 /// Campaign `ci`'s options, candidate statuses and ranked best options; `order`: its
@@ -246,7 +245,6 @@ fn campaign_part(
         .collect();
     let mut st = vec![Status::Excluded(ExclusionReason::Unprofitable); input.candidates.len()];
     let mut cand_of = vec![None; ids.len()];
-    let mut best = Vec::new();
     let mut opts = Vec::new();
     let mut buf = Vec::new();
     // Both lists are sorted by id: the customer index advances with the candidates.
@@ -256,7 +254,8 @@ fn campaign_part(
         while ids[cust] != cand.customer_id.as_str() {
             cust += 1;
         }
-        cand_of[cust] = Some(k);
+        // Fewer candidates than customers, and customers fit a `u32` (`check_sizes`).
+        cand_of[cust] = Some(k as u32);
         if let Some(r) = rules.rule_exclusion(cand) {
             st[k] = Status::Excluded(r);
             continue;
@@ -269,11 +268,12 @@ fn campaign_part(
             }
         };
         buf.clear();
-        if let Some(b) = rules.options(cand, &mut buf) {
-            best.push(b);
-        }
-        if !buf.is_empty() {
-            st[k] = Status::Pooled;
+        if rules.options(cand, &mut buf).is_some() {
+            st[k] = if buf.is_empty() {
+                Status::NoOption
+            } else {
+                Status::Pooled
+            };
         }
         let first = opts.len();
         opts.extend(buf.iter().map(|o| Opt {
@@ -287,13 +287,10 @@ fn campaign_part(
         }));
         opts[first..].sort_unstable_by_key(|o| o.channel);
     }
-    // `order` is by id, so a stable sort keeps ties by id.
-    best.sort_by(|a, b| b.key.total_cmp(&a.key));
     Ok(CampaignPart {
         opts,
         status: st,
         candidate_of: cand_of,
-        ranked: best,
     })
 }
 
@@ -373,11 +370,9 @@ impl Problem {
         let (opts, start) = by_customer(ids.len(), &parts)?;
         let mut status = Vec::new();
         let mut candidate_of = Vec::new();
-        let mut ranked = Vec::new();
         for part in parts {
             status.push(part.status);
             candidate_of.push(part.candidate_of);
-            ranked.push(part.ranked);
         }
         let mut by_campaign = vec![Vec::new(); campaigns.len()];
         for (k, o) in opts.iter().enumerate() {
@@ -456,7 +451,6 @@ impl Problem {
             },
             status,
             candidate_of,
-            ranked,
             timing,
             min_volume: campaigns
                 .iter()

@@ -132,11 +132,19 @@ impl Relaxation {
     }
 
     /// Per class: the price at `lambda` of what one of its options uses (the same for every
-    /// option of the class, so it is summed once).
+    /// option of the class, so it is summed once); infinite for a blocked class, so that its
+    /// options are never worth taking.
     pub fn prices(&self, lambda: &[f64]) -> Vec<f64> {
         self.uses
             .iter()
-            .map(|u| u.iter().map(|&(r, a)| lambda[r] * a).sum::<f64>())
+            .zip(&self.blocked)
+            .map(|(u, &blocked)| {
+                if blocked {
+                    f64::INFINITY
+                } else {
+                    u.iter().map(|&(r, a)| lambda[r] * a).sum::<f64>()
+                }
+            })
             .collect()
     }
 
@@ -226,9 +234,9 @@ fn best_set(p: &Problem, s: &mut Scratch) -> f64 {
 /// Customer `i`'s best set at the class `prices` (left in `s.best_set`) and its priced value.
 fn customer_best(p: &Problem, rel: &Relaxation, prices: &[f64], i: usize, s: &mut Scratch) -> f64 {
     s.cands.clear();
+    // Blocked options are priced at −∞ (see `Relaxation::prices`): the filter drops them.
     s.cands.extend(
         p.options(i)
-            .filter(|&k| !rel.blocked(p, k))
             .map(|k| (rel.priced(p, k, prices), k))
             .filter(|&(v, _)| v > 0.0),
     );
@@ -312,12 +320,26 @@ pub(crate) struct Dual {
 const MAX_ITERATIONS: usize = 300;
 /// Iterations without a better bound before the step is halved.
 const PATIENCE: usize = 8;
+/// The subgradient stops once the bound is within this share of the best plan known…
+const GAP_TOLERANCE: f64 = 1e-4;
+/// …once it has evaluated this many options (iterations × options): on a large plan each
+/// iteration is a pass over tens of millions of options, and closing the last 0.01 % takes as
+/// many passes again; a small plan runs to [`CONVERGED`] at no cost worth saving.
+const WORK_BEFORE_TOLERANCE: usize = 400_000_000;
+/// The relative gap at which the bound is as good as the plan.
+const CONVERGED: f64 = 1e-9;
 
 /// Projected subgradient with Polyak steps towards `lower` (the best feasible objective known),
 /// the step factor halved after [`PATIENCE`] iterations without a better bound.
-pub(crate) fn subgradient(
+pub(crate) fn subgradient(p: &Problem, rel: &Relaxation, lower: impl FnMut(&[f64]) -> f64) -> Dual {
+    subgradient_with(p, rel, WORK_BEFORE_TOLERANCE, lower)
+}
+
+/// [`subgradient`], stopping at [`GAP_TOLERANCE`] once `work` options have been evaluated.
+pub(crate) fn subgradient_with(
     p: &Problem,
     rel: &Relaxation,
+    work: usize,
     mut lower: impl FnMut(&[f64]) -> f64,
 ) -> Dual {
     let r = rel.resources.len();
@@ -357,7 +379,12 @@ pub(crate) fn subgradient(
             .map(|i| g[i] * g[i])
             .sum();
         let gap = best.upper_bound - lb;
-        if norm2 <= 1e-18 || gap <= 1e-9 * best.upper_bound.abs().max(1.0) || theta < 1e-4 {
+        let tolerance = if it.saturating_mul(p.opts.len()) >= work {
+            GAP_TOLERANCE
+        } else {
+            CONVERGED
+        };
+        if norm2 <= 1e-18 || gap <= tolerance * best.upper_bound.abs().max(1.0) || theta < 1e-4 {
             break;
         }
         let step = theta * (value - lb).max(gap * 0.01) / norm2;
@@ -484,13 +511,22 @@ pub(crate) fn fill(p: &Problem, rel: &Relaxation, order: &[usize], state: &mut S
 /// Options by priced value at `lambda`, best first (ties by customer id, campaign, channel).
 fn priced_order(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<usize> {
     let prices = rel.prices(lambda);
-    let mut priced: Vec<(f64, usize)> = (0..p.opts.len())
+    // (priced value descending, option ascending) as one integer: a total order, so the
+    // unstable sort is deterministic, and integers sort faster than a comparator on floats.
+    let mut keyed: Vec<u128> = (0..p.opts.len())
         .into_par_iter()
-        .map(|k| (rel.priced(p, k, &prices), k))
+        .map(|k| (u128::from(descending(rel.priced(p, k, &prices))) << 64) | k as u128)
         .collect();
-    // A total order (ties by option): the unstable sort is deterministic.
-    priced.par_sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    priced.into_iter().map(|(_, k)| k).collect()
+    keyed.par_sort_unstable();
+    keyed.into_iter().map(|x| x as u64 as usize).collect()
+}
+
+/// An integer whose ascending order is `f64::total_cmp`'s descending order.
+fn descending(x: f64) -> u64 {
+    let b = x.to_bits();
+    // Flip negatives entirely and set the sign bit of positives: ascending as total_cmp.
+    let ascending = if b >> 63 == 1 { !b } else { b | 1 << 63 };
+    !ascending
 }
 
 /// The repair at `lambda` from an empty plan: first the relaxation's own choices (each
@@ -624,6 +660,36 @@ fn exchange_on(p: &Problem, rel: &Relaxation, lambda: &[f64], r: usize, s: &mut 
                 s.take(p, j);
             }
             next = start;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::descending;
+
+    #[test]
+    fn descending_keys_sort_as_total_cmp_reversed() {
+        let xs = [
+            f64::NEG_INFINITY,
+            -3.5,
+            -0.0,
+            0.0,
+            1e-300,
+            2.0,
+            2.000_000_000_000_001,
+            f64::INFINITY,
+            f64::NAN,
+            -f64::NAN,
+        ];
+        for a in xs {
+            for b in xs {
+                assert_eq!(
+                    descending(a).cmp(&descending(b)),
+                    b.total_cmp(&a),
+                    "{a} vs {b}"
+                );
+            }
         }
     }
 }
