@@ -30,7 +30,7 @@ pub struct BasketArgs {
 pub enum BasketCommand {
     /// Per customer, the top items they have not bought that the rules their history triggers
     /// point to (affinity.parquet), with an optional holdout check against popularity
-    Affinity(AffinityArgs),
+    Affinity(Box<AffinityArgs>),
     /// Who is due to buy a category again (the replenishment cycles): customers whose next
     /// purchase of a category is due within N days, overdue ones included
     Due(super::due::DueArgs),
@@ -143,7 +143,7 @@ impl MineArgs {
 
 pub fn run(args: BasketArgs) -> anyhow::Result<()> {
     match args.command {
-        Some(BasketCommand::Affinity(a)) => affinity(a),
+        Some(BasketCommand::Affinity(a)) => affinity(*a),
         Some(BasketCommand::Due(a)) => super::due::run(a),
         None => mine(args.mine),
     }
