@@ -914,7 +914,7 @@ mod tests {
     #[test]
     fn rows_name_the_model_their_channel_ranks_by() {
         let config = CampaignConfig::from_toml_str(
-            "[campaign]\nname = \"c\"\nbudget = 1.0\n\
+            "[campaign]\nname = \"c\"\nbudget = 1.0\nobjective = \"profit\"\nvalue_per_response = 35.0\n\
              [[channel]]\nname = \"email\"\ncost = 0.1\n\
              [[channel]]\nname = \"mail\"\ncost = 1.0\nscore_column = \"churn_score\"\n\
              [[channel]]\nname = \"sms\"\ncost = 0.2\nscore_column = \"my_score\"\n",

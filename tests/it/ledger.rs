@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use bullseye::ledger::Ledger;
+use bullseye::ledger::{Ledger, LedgerGroup};
 
 use crate::support::{assert_ok, stderr, Sandbox};
 
@@ -647,13 +647,30 @@ fn training_from_a_ledger_without_responses_fails_with_a_clear_message() {
 /// by the registry's production response model, recording into `runs/bullseye.db`.
 fn loop_job(sb: &Sandbox, file: &str, campaign: &str) {
     let data = crate::support::root().join("notebooks-data");
+    let rest = format!(
+        "[models]\nregistry = \"{}\"\nscore = [\"response\"]\n\n[select]\ncampaigns = [\"{}\"]\n\n\
+         [drift]\naction = \"warn\"\n",
+        crate::support::root().join("models").display(),
+        data.join("campaigns").join(campaign).display(),
+    );
+    bundled_job(
+        sb,
+        file,
+        "out = \"runs\"\nstages = [\"ingest\", \"features\", \"score\", \"select\", \"report\"]",
+        &rest,
+    );
+}
+
+/// A job named `loop` on the bundled transactions and customers: `job` holds the rest of its
+/// `[job]` table, `rest` the tables after the sources.
+fn bundled_job(sb: &Sandbox, file: &str, job: &str, rest: &str) {
+    let data = crate::support::root().join("notebooks-data");
     std::fs::write(
         sb.path(file),
         format!(
             r#"[job]
 name = "loop"
-out = "runs"
-stages = ["ingest", "features", "score", "select", "report"]
+{job}
 
 [ingest]
 # A run as of a past date rejects the later purchases as `future_date`.
@@ -673,20 +690,9 @@ quantity = "number_of_cds"
 [sources.customers]
 path = "{customers}"
 
-[models]
-registry = "{registry}"
-score = ["response"]
-
-[select]
-campaigns = ["{campaign}"]
-
-[drift]
-action = "warn"
-"#,
+{rest}"#,
             tx = data.join("CDNOW_master.txt").display(),
             customers = data.join("customers.csv").display(),
-            registry = crate::support::root().join("models").display(),
-            campaign = data.join("campaigns").join(campaign).display(),
         ),
     )
     .unwrap();
@@ -756,6 +762,29 @@ fn a_jobs_report_reads_out_last_weeks_campaign_with_no_manual_step() {
             Some(production.as_str())
         );
     }
+    // A job's `train` stage learns from the ledger: one row per target of both weeks (the
+    // control left out), responses attributed by the job itself.
+    bundled_job(
+        &sb,
+        "retrain.toml",
+        "out = \"retrain\"\nstages = [\"ingest\", \"train\"]",
+        "[ledger]\npath = \"runs/bullseye.db\"\n\n[train]\nmodels = [\"response\"]\nfrom_ledger = true\n",
+    );
+    assert_ok(&sb.run(&["run", "retrain.toml", "--as-of", "1998-06-30", "--quiet"]));
+    let l = Ledger::open(&ledger, Duration::from_secs(5)).expect("open ledger");
+    let targets: usize = l
+        .sends()
+        .expect("sends")
+        .iter()
+        .map(|s| {
+            let rows = l.rows(s).expect("rows");
+            rows.iter()
+                .filter(|r| r.group == LedgerGroup::Target)
+                .count()
+        })
+        .sum();
+    let model = sb.json("retrain/1998-06-30/models/response/model.json");
+    assert_eq!(model["training_rows"], targets as u64);
 }
 
 /// `readout --global` without a campaign pools the period's sends: every send's target rows
