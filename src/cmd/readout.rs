@@ -15,11 +15,13 @@ use super::ledger::LedgerFile;
 /// Warns while the response window is still open. Writes DIR/readout.json with --out.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  bullseye readout spring-email --ledger out/bullseye.db --as-of 2026-02-01 --out readout"
+    after_help = "Examples:\n  bullseye readout spring-email --ledger out/bullseye.db --as-of 2026-02-01 --out readout\n  \
+    bullseye readout --global --from 2026-01-01 --as-of 2026-03-01 --ledger out/bullseye.db"
 )]
 pub struct ReadoutArgs {
-    /// Campaign name (`[campaign] name`)
-    pub campaign: String,
+    /// Campaign name (`[campaign] name`); without it, `--global` reads out all campaigns
+    #[arg(required_unless_present = "global")]
+    pub campaign: Option<String>,
     #[command(flatten)]
     pub ledger: LedgerFile,
     /// The day of the readout [default: today]
@@ -32,9 +34,13 @@ pub struct ReadoutArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Compare the target with the global control group (`[ledger] global_control`, customers
-    /// no campaign contacts) instead of the campaign's own control
+    /// no campaign contacts) instead of the campaign's own control; without CAMPAIGN, every
+    /// campaign's targets of the sends from --from to --as-of, pooled
     #[arg(long)]
     pub global: bool,
+    /// With --global and no CAMPAIGN: the first send date of the period [default: the first send]
+    #[arg(long, value_name = "DATE", requires = "global", conflicts_with_all = ["campaign", "send_date"])]
+    pub from: Option<NaiveDate>,
 }
 
 pub fn run(args: ReadoutArgs) -> anyhow::Result<()> {
@@ -46,13 +52,13 @@ pub fn run(args: ReadoutArgs) -> anyhow::Result<()> {
     } else {
         LedgerGroup::Control
     };
-    let r = ledger_run::readout(
-        &args.ledger.settings(),
-        &args.campaign,
-        args.send_date,
-        as_of,
-        held_out,
-    )?;
+    let settings = args.ledger.settings();
+    let r = match &args.campaign {
+        Some(campaign) => {
+            ledger_run::readout(&settings, campaign, args.send_date, as_of, held_out)?
+        }
+        None => ledger_run::global_readout(&settings, args.from, as_of)?,
+    };
     print!("{}", render(&r));
     if let Some(dir) = &args.out {
         let path = dir.join("readout.json");

@@ -2,12 +2,14 @@ use std::path::PathBuf;
 
 use bullseye::features::{FeatureParams, TimeUnit};
 use bullseye::ingest::TableKind;
+use bullseye::ledger::BUSY_TIMEOUT_DEFAULT;
 use bullseye::models::training::{
     self as tr, RowSource, TableSpec, TrainOptions, TrainingTable, TreatmentSpec,
 };
 use bullseye::models::{
     ClassifierParams, ForestParams, LogisticParams, ModelKind, PreprocessParams,
 };
+use bullseye::run::ledger::{self as ledger_run, LedgerSettings};
 use bullseye::run::models::{self as m, Saved};
 use bullseye::run::settings::{check_train, parse_holdout, TrainChecks};
 use bullseye::run::{RunError, Setting, Via};
@@ -41,6 +43,11 @@ pub struct RowArgs {
     /// Train from a flat table (CSV or Parquet) instead of the campaign history
     #[arg(long, value_name = "FILE", conflicts_with = "contacts")]
     pub table: Option<PathBuf>,
+    /// Campaign history from a ledger (SQLite): its published sends whose response window closed
+    /// by the config's as-of date (else today), target and control rows, a response in the
+    /// window as the label
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["contacts", "table"])]
+    pub from_ledger: Option<PathBuf>,
     /// 0/1 label column of the table [contacts: responded]
     #[arg(long, value_name = "COL")]
     pub label: Option<String>,
@@ -100,6 +107,7 @@ pub struct Common {
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     bullseye train response --config notebooks-data/quickstart.toml\n  \
+    bullseye train response --config notebooks-data/quickstart.toml --from-ledger out/loop/bullseye.db\n  \
     bullseye train response --table hillstrom.csv --label visit --features recency,history,mens,womens,newbie \
 --categorical zip_code,channel --holdout column:test --out model")]
 pub struct ResponseArgs {
@@ -261,21 +269,41 @@ fn rows(
     if let Some(p) = &s.contacts {
         request.files.insert(TableKind::Contacts, p.clone());
     }
-    let h = m::load_tables(&request, true, &rejects_dir(c))?;
+    let h = m::load_tables(&request, s.from_ledger.is_none(), &rejects_dir(c))?;
     eprint!("{}", h.warnings);
-    let contacts = h.contacts.as_ref().ok_or_else(|| {
-        bullseye::Error::from(RunError::missing(
-            "no contacts table",
-            "give `--contacts FILE` or `--table FILE`",
-        ))
-    })?;
+    let from_ledger = match &s.from_ledger {
+        Some(path) => {
+            let settings = LedgerSettings {
+                path: path.clone(),
+                busy_timeout: BUSY_TIMEOUT_DEFAULT,
+            };
+            let as_of = request
+                .as_of()
+                .unwrap_or_else(|| chrono::Local::now().date_naive());
+            Some(ledger_run::training_contacts(&settings, as_of, None)?)
+        }
+        None => None,
+    };
+    let contacts = match &from_ledger {
+        Some(l) => &l.frame,
+        None => h.contacts.as_ref().ok_or_else(|| {
+            bullseye::Error::from(RunError::missing(
+                "no contacts table",
+                "give `--contacts FILE`, `--from-ledger FILE` or `--table FILE`",
+            ))
+        })?,
+    };
     let history = h.history(&params)?;
     let source = RowSource::Contacts {
         history: &history,
         customers: h.customers.as_ref(),
         contacts,
     };
-    Ok(tr::training_rows(kind, source, &params, row_cap(c)).map_err(bullseye::Error::from)?)
+    let mut t =
+        tr::training_rows(kind, source, &params, row_cap(c)).map_err(bullseye::Error::from)?;
+    t.notes
+        .extend(from_ledger.into_iter().flat_map(|l| l.notes));
+    Ok(t)
 }
 
 fn holdout_column(c: &Common) -> Vec<String> {

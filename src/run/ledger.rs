@@ -378,39 +378,87 @@ pub fn attribute_transactions(
     settings: &LedgerSettings,
     transactions: &DataFrame,
 ) -> Result<usize, Error> {
-    let ids = transactions
-        .column("customer_id")
-        .and_then(|c| c.cast(&DataType::String))
-        .map_err(table_err)?;
-    let days = transactions
-        .column("order_date")
-        .and_then(|c| c.cast(&DataType::Int32))
-        .map_err(table_err)?;
-    let amounts = transactions
-        .column("amount")
-        .and_then(|c| c.cast(&DataType::Float64))
-        .map_err(table_err)?;
-    let (ids, days, amounts) = (
-        ids.str().map_err(table_err)?,
-        days.i32().map_err(table_err)?,
-        amounts.f64().map_err(table_err)?,
-    );
-    let purchases: Vec<crate::ledger::Purchase<'_>> = ids
-        .iter()
-        .zip(days.iter())
-        .zip(amounts.iter())
-        .filter_map(|((id, day), amount)| {
-            Some(crate::ledger::Purchase {
-                customer_id: id?,
-                date: crate::types::date_of_epoch_day(i64::from(day?)),
-                amount: amount?,
-            })
+    let mut attribution = Attribution::start(settings)?;
+    attribution.push(transactions)?;
+    attribution.finish(settings)
+}
+
+/// Attribution over transactions that arrive in pieces (a job validates a large file in
+/// pieces and never holds it whole): the purchases of the customers the ledger selected are
+/// kept as the pieces go by, then attributed at once. The same rule and result as
+/// [`attribute_transactions`] over the whole table.
+#[derive(Debug, Default)]
+pub struct Attribution {
+    selected: Vec<crate::ledger::Selected>,
+    wanted: std::collections::HashSet<String>,
+    /// Customer, day, amount of each kept purchase, in arrival order.
+    purchases: Vec<(String, NaiveDate, f64)>,
+}
+
+impl Attribution {
+    /// Reads who the ledger's published sends selected.
+    pub fn start(settings: &LedgerSettings) -> Result<Attribution, Error> {
+        let selected = settings.open()?.selected()?;
+        let wanted = selected.iter().map(|s| s.customer_id.clone()).collect();
+        Ok(Attribution {
+            selected,
+            wanted,
+            purchases: Vec::new(),
         })
-        .collect();
-    let mut ledger = settings.open()?;
-    let responses = crate::ledger::attribute(&ledger.selected()?, &purchases);
-    ledger.replace_responses(crate::ledger::TRANSACTIONS_SOURCE, &responses)?;
-    Ok(responses.len())
+    }
+
+    /// Keeps the purchases of selected customers among the next transactions.
+    pub fn push(&mut self, transactions: &DataFrame) -> Result<(), Error> {
+        if self.wanted.is_empty() {
+            return Ok(());
+        }
+        let ids = transactions
+            .column("customer_id")
+            .and_then(|c| c.cast(&DataType::String))
+            .map_err(table_err)?;
+        let days = transactions
+            .column("order_date")
+            .and_then(|c| c.cast(&DataType::Int32))
+            .map_err(table_err)?;
+        let amounts = transactions
+            .column("amount")
+            .and_then(|c| c.cast(&DataType::Float64))
+            .map_err(table_err)?;
+        let (ids, days, amounts) = (
+            ids.str().map_err(table_err)?,
+            days.i32().map_err(table_err)?,
+            amounts.f64().map_err(table_err)?,
+        );
+        for ((id, day), amount) in ids.iter().zip(days.iter()).zip(amounts.iter()) {
+            let (Some(id), Some(day), Some(amount)) = (id, day, amount) else {
+                continue;
+            };
+            if self.wanted.contains(id) {
+                let date = crate::types::date_of_epoch_day(i64::from(day));
+                self.purchases.push((id.to_string(), date, amount));
+            }
+        }
+        Ok(())
+    }
+
+    /// Attributes the kept purchases and replaces the ledger's earlier attribution; returns
+    /// the number of responses.
+    pub fn finish(self, settings: &LedgerSettings) -> Result<usize, Error> {
+        let purchases: Vec<crate::ledger::Purchase<'_>> = self
+            .purchases
+            .iter()
+            .map(|(id, date, amount)| crate::ledger::Purchase {
+                customer_id: id,
+                date: *date,
+                amount: *amount,
+            })
+            .collect();
+        let responses = crate::ledger::attribute(&self.selected, &purchases);
+        settings
+            .open()?
+            .replace_responses(crate::ledger::TRANSACTIONS_SOURCE, &responses)?;
+        Ok(responses.len())
+    }
 }
 
 /// The readout of `campaign`'s send on `send_date` (default: its latest send on or before
@@ -424,18 +472,7 @@ pub fn readout(
 ) -> Result<crate::readout::Readout, Error> {
     let ledger = settings.open()?;
     let send = ledger.find_send(campaign, send_date, as_of)?;
-    let rows: Vec<crate::readout::ReadoutRow> = ledger
-        .answered_rows(&send)?
-        .into_iter()
-        .map(|a| crate::readout::ReadoutRow {
-            group: a.selection.group,
-            score: a.selection.score,
-            segment: a.selection.segment,
-            cost: a.selection.cost,
-            responded: a.responses > 0,
-            value: a.value,
-        })
-        .collect();
+    let rows = readout_rows(&ledger, &send)?;
     Ok(crate::readout::readout(
         &crate::readout::Send {
             campaign: send.campaign.clone(),
@@ -446,6 +483,93 @@ pub fn readout(
         &rows,
         as_of,
         held_out,
+    ))
+}
+
+/// A send's rows with their responses, as the readout counts them.
+fn readout_rows(
+    ledger: &Ledger,
+    send: &crate::ledger::SendRecord,
+) -> Result<Vec<crate::readout::ReadoutRow>, Error> {
+    Ok(ledger
+        .answered_rows(send)?
+        .into_iter()
+        .map(|a| crate::readout::ReadoutRow {
+            group: a.selection.group,
+            score: a.selection.score,
+            segment: a.selection.segment,
+            cost: a.selection.cost,
+            responded: a.responses > 0,
+            value: a.value,
+        })
+        .collect())
+}
+
+/// The campaign name of [`global_readout`].
+pub const ALL_CAMPAIGNS: &str = "all campaigns";
+
+/// All marketing against the global control group: every published send dated from `from`
+/// (default: the first) to `as_of`, pooled. Each send contributes its target rows and its
+/// global-control rows (a customer counts once per send, in the group they had in it), each
+/// with the responses in that send's own window; the campaigns' own control rows are left out.
+/// The result's send date is the first send's, its window closes with the last window. Fails
+/// (exit 2) when the period has no send or no global-control member.
+pub fn global_readout(
+    settings: &LedgerSettings,
+    from: Option<NaiveDate>,
+    as_of: NaiveDate,
+) -> Result<crate::readout::Readout, Error> {
+    let ledger = settings.open()?;
+    let sends: Vec<crate::ledger::SendRecord> = ledger
+        .sends()?
+        .into_iter()
+        .filter(|s| from.is_none_or(|f| s.send_date >= f) && s.send_date <= as_of)
+        .collect();
+    let invalid = |expected: &str, found: &str| {
+        Error::from(crate::ledger::LedgerError::Invalid {
+            path: settings.path.clone(),
+            what: format!(
+                "the sends from {} to {as_of}",
+                from.map_or("the first".to_string(), |f| f.to_string())
+            ),
+            expected: expected.to_string(),
+            found: found.to_string(),
+        })
+    };
+    let closes = |s: &crate::ledger::SendRecord| {
+        s.send_date + chrono::Days::new(u64::from(s.response_window_days))
+    };
+    let (Some(first), Some(last_close)) = (
+        sends.iter().map(|s| s.send_date).min(),
+        sends.iter().map(closes).max(),
+    ) else {
+        return Err(invalid("a published send", "none"));
+    };
+    let mut rows = Vec::new();
+    for send in &sends {
+        rows.extend(
+            readout_rows(&ledger, send)?
+                .into_iter()
+                .filter(|r| r.group != LedgerGroup::Control),
+        );
+    }
+    if !rows.iter().any(|r| r.group == LedgerGroup::GlobalControl) {
+        return Err(invalid(
+            "global-control members recorded with the sends",
+            "none (hold them out with `[ledger] global_control` or `--global-control`)",
+        ));
+    }
+    let window = (last_close - first).num_days();
+    Ok(crate::readout::readout(
+        &crate::readout::Send {
+            campaign: ALL_CAMPAIGNS.to_string(),
+            send_date: first,
+            response_window_days: u32::try_from(window).unwrap_or(u32::MAX),
+            control_fraction: 0.0,
+        },
+        &rows,
+        as_of,
+        LedgerGroup::GlobalControl,
     ))
 }
 
@@ -594,4 +718,247 @@ pub fn add_global_control(record: &mut CampaignRecord, members: &[String]) {
         model: None,
         model_version: None,
     }));
+}
+
+/// The ledger's published sends as a contacts table for training, and what was left out.
+#[derive(Debug)]
+pub struct LedgerContacts {
+    /// The typed columns ingest gives a contacts file (`customer_id`, `campaign_id`,
+    /// `contact_date`, `channel`, `group`, `responded`, `response_value`), so the training rows
+    /// are built by the same code as from a contacts file.
+    pub frame: DataFrame,
+    /// What was left out and why, for the training report.
+    pub notes: Vec<String>,
+}
+
+/// The rows of the published sends whose response window closed by `as_of` (runs of
+/// `except_folder`, the run about to be replaced, left out), as a contacts table: one row per
+/// target or control member, `contact_date` the send date, `responded` 1 when a response is
+/// recorded in the send's window (attributed or imported, as the readout counts them), with its
+/// value. Global-control members are left out: they were drawn from every customer, not from the
+/// campaign's audience, so they are neither its contacts nor a control arm comparable with its
+/// target. Sends whose window is still open are left out too (their late responders would be
+/// learnt as non-responders). Rows come by campaign, send date, group, rank and customer.
+/// Fails (exit 2) when no send qualifies or none of their rows responded.
+pub fn training_contacts(
+    settings: &LedgerSettings,
+    as_of: NaiveDate,
+    except_folder: Option<&Path>,
+) -> Result<LedgerContacts, Error> {
+    let invalid = |expected: String, found: String| {
+        Error::from(crate::ledger::LedgerError::Invalid {
+            path: settings.path.clone(),
+            what: "the ledger's training rows".into(),
+            expected,
+            found,
+        })
+    };
+    if !settings.path.exists() {
+        return Err(invalid(
+            "an existing ledger file".into(),
+            "no such file (a run with `--ledger FILE` or a job's `[ledger]` writes it)".into(),
+        ));
+    }
+    let ledger = settings.open()?;
+    let except = except_folder.map(|p| p.display().to_string());
+    let mut rows = TrainingContactRows::default();
+    let mut open = 0;
+    for send in ledger.sends()? {
+        if except.as_deref() == Some(send.folder.as_str()) {
+            continue;
+        }
+        if send.send_date + chrono::Days::new(u64::from(send.response_window_days)) > as_of {
+            open += 1;
+            continue;
+        }
+        for a in ledger.answered_rows(&send)? {
+            rows.push(&send, a);
+        }
+    }
+    let mut notes = Vec::new();
+    if open > 0 {
+        notes.push(format!(
+            "left out {open} sends whose response window is still open on {as_of}"
+        ));
+    }
+    if rows.held_out > 0 {
+        notes.push(format!(
+            "left out {} global-control rows (not drawn from the campaigns' audiences)",
+            rows.held_out
+        ));
+    }
+    if rows.ids.is_empty() {
+        return Err(invalid(
+            format!("a published send whose response window closed by {as_of}"),
+            format!("none ({open} still open)"),
+        ));
+    }
+    if rows.responded.iter().all(|r| *r == 0) {
+        return Err(invalid(
+            "a response in the closed sends' windows".into(),
+            format!(
+                "no responses among {} rows; import them with `bullseye ledger responses` or \
+                 attribute them with `bullseye ledger attribute`",
+                rows.ids.len()
+            ),
+        ));
+    }
+    Ok(LedgerContacts {
+        frame: rows.frame()?,
+        notes,
+    })
+}
+
+/// The columns of [`training_contacts`], filled row by row.
+#[derive(Default)]
+struct TrainingContactRows {
+    ids: Vec<String>,
+    campaigns: Vec<String>,
+    days: Vec<i32>,
+    channels: Vec<String>,
+    groups: Vec<&'static str>,
+    responded: Vec<i32>,
+    values: Vec<Option<f64>>,
+    held_out: usize,
+}
+
+impl TrainingContactRows {
+    fn push(&mut self, send: &crate::ledger::SendRecord, a: crate::ledger::AnsweredRow) {
+        if a.selection.group == LedgerGroup::GlobalControl {
+            self.held_out += 1;
+            return;
+        }
+        let responded = a.responses > 0;
+        self.ids.push(a.selection.customer_id);
+        self.campaigns.push(send.campaign.clone());
+        self.days.push(crate::types::epoch_day(send.send_date));
+        self.channels.push(a.selection.channel);
+        self.groups.push(a.selection.group.as_str());
+        self.responded.push(i32::from(responded));
+        self.values.push(responded.then_some(a.value));
+    }
+
+    fn frame(self) -> Result<DataFrame, Error> {
+        let n = self.ids.len();
+        DataFrame::new(
+            n,
+            vec![
+                Column::new("customer_id".into(), self.ids),
+                Column::new("campaign_id".into(), self.campaigns),
+                Column::new("contact_date".into(), self.days)
+                    .cast(&DataType::Date)
+                    .map_err(table_err)?,
+                Column::new("channel".into(), self.channels),
+                Column::new(crate::models::training::GROUP_COLUMN.into(), self.groups),
+                Column::new("responded".into(), self.responded),
+                Column::new("response_value".into(), self.values),
+            ],
+        )
+        .map_err(table_err)
+    }
+}
+
+/// A model that wrote a score column, as the ledger names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoringModel {
+    /// The scores column it wrote (`score`, `churn_score`).
+    pub column: String,
+    /// `response`, `churn`.
+    pub name: String,
+    /// The registry version (`v0003`), else `sha256:` and the first 12 hex digits of its
+    /// `model.json` (a model trained in the run).
+    pub version: String,
+}
+
+/// Fills the model name and version of a campaign's target and control rows from the model
+/// whose column their channel ranks by (`score_column`). Rows of a channel ranked by a column no
+/// model wrote, and the global control members (not ranked), keep none.
+pub fn name_models(record: &mut CampaignRecord, config: &CampaignConfig, models: &[ScoringModel]) {
+    for row in &mut record.rows {
+        if row.group == LedgerGroup::GlobalControl {
+            continue;
+        }
+        let model = config
+            .channels
+            .iter()
+            .find(|c| c.name == row.channel)
+            .and_then(|c| models.iter().find(|m| m.column == c.score_column));
+        if let Some(m) = model {
+            row.model = Some(m.name.clone());
+            row.model_version = Some(m.version.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(channel: &str, group: LedgerGroup) -> SelectionRecord {
+        SelectionRecord {
+            customer_id: "c1".into(),
+            channel: channel.into(),
+            group,
+            rank: None,
+            score: None,
+            expected_value: None,
+            cost: 0.0,
+            segment: None,
+            model: None,
+            model_version: None,
+        }
+    }
+
+    /// Each row names the model whose column its channel ranks by; the global control and a
+    /// channel ranked by a column no model wrote name none.
+    #[test]
+    fn rows_name_the_model_their_channel_ranks_by() {
+        let config = CampaignConfig::from_toml_str(
+            "[campaign]\nname = \"c\"\nbudget = 1.0\nobjective = \"profit\"\nvalue_per_response = 35.0\n\
+             [[channel]]\nname = \"email\"\ncost = 0.1\n\
+             [[channel]]\nname = \"mail\"\ncost = 1.0\nscore_column = \"churn_score\"\n\
+             [[channel]]\nname = \"sms\"\ncost = 0.2\nscore_column = \"my_score\"\n",
+        )
+        .unwrap();
+        let mut record = CampaignRecord {
+            campaign: "c".into(),
+            send_date: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            response_window_days: 14,
+            control_fraction: 0.1,
+            audience_file: String::new(),
+            audience_hash: String::new(),
+            rows: vec![
+                row("email", LedgerGroup::Target),
+                row("email", LedgerGroup::Control),
+                row("mail", LedgerGroup::Target),
+                row("sms", LedgerGroup::Target),
+                row("", LedgerGroup::GlobalControl),
+            ],
+        };
+        let model = |column: &str, name: &str, version: &str| ScoringModel {
+            column: column.into(),
+            name: name.into(),
+            version: version.into(),
+        };
+        let models = [
+            model("score", "response", "v0002"),
+            model("churn_score", "churn", "sha256:0123456789ab"),
+        ];
+        name_models(&mut record, &config, &models);
+        let named: Vec<(Option<&str>, Option<&str>)> = record
+            .rows
+            .iter()
+            .map(|r| (r.model.as_deref(), r.model_version.as_deref()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                (Some("response"), Some("v0002")),
+                (Some("response"), Some("v0002")),
+                (Some("churn"), Some("sha256:0123456789ab")),
+                (None, None),
+                (None, None),
+            ]
+        );
+    }
 }

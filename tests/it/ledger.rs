@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use bullseye::ledger::Ledger;
+use bullseye::ledger::{Ledger, LedgerGroup};
 
 use crate::support::{assert_ok, stderr, Sandbox};
 
@@ -28,6 +28,18 @@ fn select(sb: &Sandbox, campaign: &str, out: &str, extra: &[&str]) -> std::proce
     ];
     args.extend_from_slice(extra);
     sb.run(&args)
+}
+
+/// `ledger attribute` of `l.db` from the `transactions` file.
+fn attribute(sb: &Sandbox, transactions: &str) {
+    assert_ok(&sb.run(&[
+        "ledger",
+        "attribute",
+        "--transactions",
+        transactions,
+        "--ledger",
+        "l.db",
+    ]));
 }
 
 /// The ids of `group` in an audience file.
@@ -464,4 +476,391 @@ global_control = 0.05
         .expect("contacts");
     assert!(!recorded.is_empty());
     assert!(recorded.iter().all(|c| !members.contains(&c.customer_id)));
+}
+
+/// A small campaign history to train on: 400 customers with purchases in December 2025, scores
+/// for two weekly e-mails (sent 2026-01-05 and 2026-01-12), and purchases after the sends by a
+/// share of customers that grows with their December spend (so the model has a signal).
+fn training_sandbox() -> Sandbox {
+    let sb = Sandbox::new(&[]);
+    let (mut tx, mut scores) = (
+        String::from("customer_id,order_date,amount\n"),
+        String::from("customer_id,score,clv,segment\n"),
+    );
+    let mut state: u64 = 20_260_105;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as f64 / (1u64 << 31) as f64
+    };
+    for c in 0..400 {
+        let orders = 1 + (next() * 4.0) as u32;
+        let mut spent = 0.0;
+        for k in 0..orders {
+            let amount = (5.0 + next() * 60.0).round();
+            spent += amount;
+            tx.push_str(&format!("c{c:03},2025-12-{:02},{amount}\n", 1 + 7 * k));
+        }
+        if next() < 0.1 + spent / 400.0 {
+            let day = 6 + (next() * 20.0) as u32;
+            tx.push_str(&format!("c{c:03},2026-01-{day:02},{}\n", 10 + c % 7));
+        }
+        scores.push_str(&format!("c{c:03},{:.4},{spent},s{}\n", next(), c % 3));
+    }
+    std::fs::write(sb.path("t.csv"), tx).unwrap();
+    std::fs::write(sb.path("scores.csv"), scores).unwrap();
+    for (week, send) in [("1", "2026-01-05"), ("2", "2026-01-12")] {
+        std::fs::write(
+            sb.path(&format!("week{week}.toml")),
+            format!(
+                "[campaign]\nname = \"weekly-email\"\nbudget = 60.0\nobjective = \"profit\"\n\
+                 value_column = \"clv\"\ncontrol_fraction = 0.25\nseed = 7\nsend_date = \"{send}\"\n\
+                 response_window_days = 14\n[[channel]]\nname = \"email\"\ncost = 0.5\n\
+                 [contact_policy]\ncooldown_days = 14\n"
+            ),
+        )
+        .unwrap();
+        assert_ok(&select(
+            &sb,
+            &format!("week{week}.toml"),
+            &format!("w{week}"),
+            &["--ledger", "l.db"],
+        ));
+    }
+    sb
+}
+
+fn train_response(sb: &Sandbox, rows: &[&str], out: &str) -> std::process::Output {
+    let mut args = vec![
+        "train",
+        "response",
+        "--transactions",
+        "t.csv",
+        "--holdout",
+        "fraction:0.3",
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(rows);
+    sb.run(&args)
+}
+
+/// The fields of the rows of the ledger `l.db`'s send of `weekly-email` on `send`, from
+/// `ledger export`: campaign, send_date, customer_id, channel, group, rank, score,
+/// expected_value, cost, segment, responses, response_value.
+fn exported_rows(sb: &Sandbox, send: &str) -> Vec<Vec<String>> {
+    let o = sb.run(&[
+        "ledger",
+        "export",
+        "weekly-email",
+        "--send-date",
+        send,
+        "--ledger",
+        "l.db",
+    ]);
+    assert_ok(&o);
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+/// The ledger's sends as a contacts file, by hand from `ledger export`: the file the ledger's
+/// rows stand for.
+fn contacts_file_of_the_ledger(sb: &Sandbox) -> String {
+    let mut contacts = String::from(
+        "customer_id,campaign_id,contact_date,channel,group,responded,response_value\n",
+    );
+    for send in ["2026-01-05", "2026-01-12"] {
+        for f in exported_rows(sb, send) {
+            let responded = f[10] != "0";
+            let value = if responded { f[11].as_str() } else { "" };
+            contacts.push_str(&format!(
+                "{},{},{},{},{},{},{value}\n",
+                f[2],
+                f[0],
+                f[1],
+                f[3],
+                f[4],
+                u8::from(responded)
+            ));
+        }
+    }
+    contacts
+}
+
+#[test]
+fn a_response_model_from_the_ledger_equals_one_from_the_same_contacts_file() {
+    let sb = training_sandbox();
+    attribute(&sb, "t.csv");
+    std::fs::write(sb.path("contacts.csv"), contacts_file_of_the_ledger(&sb)).unwrap();
+    let from_ledger = train_response(&sb, &["--from-ledger", "l.db"], "m-ledger");
+    assert_ok(&from_ledger);
+    assert_ok(&train_response(
+        &sb,
+        &["--contacts", "contacts.csv"],
+        "m-file",
+    ));
+    let (a, b) = (sb.json("m-ledger/model.json"), sb.json("m-file/model.json"));
+    assert!(
+        a["training_rows"].as_u64().unwrap() > 150,
+        "{}",
+        a["training_rows"]
+    );
+    for key in ["model", "preprocessing", "training_rows", "metrics"] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+    // The uplift model learns from the same rows, target against control.
+    let uplift = sb.run(&[
+        "train",
+        "uplift",
+        "--transactions",
+        "t.csv",
+        "--from-ledger",
+        "l.db",
+        "--holdout",
+        "fraction:0.3",
+        "--out",
+        "u",
+    ]);
+    assert_ok(&uplift);
+    assert!(sb.path("u/model.json").is_file());
+}
+
+#[test]
+fn training_from_a_ledger_without_responses_fails_with_a_clear_message() {
+    let sb = training_sandbox();
+    let o = train_response(&sb, &["--from-ledger", "l.db"], "m");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("no responses among"), "{e}");
+    assert!(e.contains("bullseye ledger attribute"), "{e}");
+    // A ledger that does not exist is not created.
+    let o = train_response(&sb, &["--from-ledger", "none.db"], "m");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!sb.path("none.db").exists());
+}
+
+/// A job on the bundled data selecting `campaign` (a file of notebooks-data/campaigns), scored
+/// by the registry's production response model, recording into `runs/bullseye.db`.
+fn loop_job(sb: &Sandbox, file: &str, campaign: &str) {
+    let data = crate::support::root().join("notebooks-data");
+    let rest = format!(
+        "[models]\nregistry = \"{}\"\nscore = [\"response\"]\n\n[select]\ncampaigns = [\"{}\"]\n\n\
+         [drift]\naction = \"warn\"\n",
+        crate::support::root().join("models").display(),
+        data.join("campaigns").join(campaign).display(),
+    );
+    bundled_job(
+        sb,
+        file,
+        "out = \"runs\"\nstages = [\"ingest\", \"features\", \"score\", \"select\", \"report\"]",
+        &rest,
+    );
+}
+
+/// A job named `loop` on the bundled transactions and customers: `job` holds the rest of its
+/// `[job]` table, `rest` the tables after the sources.
+fn bundled_job(sb: &Sandbox, file: &str, job: &str, rest: &str) {
+    let data = crate::support::root().join("notebooks-data");
+    std::fs::write(
+        sb.path(file),
+        format!(
+            r#"[job]
+name = "loop"
+{job}
+
+[ingest]
+# A run as of a past date rejects the later purchases as `future_date`.
+max_reject_rate = 0.9
+
+[sources.transactions]
+path = "{tx}"
+delimiter = "whitespace"
+date_format = "%Y%m%d"
+
+[sources.transactions.columns]
+customer_id = "customer_id"
+order_date = "date"
+amount = "dollar_value"
+quantity = "number_of_cds"
+
+[sources.customers]
+path = "{customers}"
+
+{rest}"#,
+            tx = data.join("CDNOW_master.txt").display(),
+            customers = data.join("customers.csv").display(),
+        ),
+    )
+    .unwrap();
+}
+
+/// Week 1 (sent 1998-05-01, window 14 days) then week 2 as of 1998-06-30: the job attributes
+/// week 1's responses from the transactions itself, so week 2's report has its results with no
+/// `ledger attribute`; the ledger rows name the model that ranked them.
+#[test]
+fn a_jobs_report_reads_out_last_weeks_campaign_with_no_manual_step() {
+    let sb = Sandbox::new(&[]);
+    loop_job(&sb, "week1.toml", "loop-week1.toml");
+    loop_job(&sb, "week2.toml", "loop-week2.toml");
+    assert_ok(&sb.run(&["run", "week1.toml", "--as-of", "1998-05-01", "--quiet"]));
+    let results =
+        |as_of: &str| sb.json(&format!("runs/{as_of}/report.json"))["campaign_results"].clone();
+    // Nothing closed yet: the section is left out.
+    assert!(results("1998-05-01").is_null());
+    assert_ok(&sb.run(&["run", "week2.toml", "--as-of", "1998-06-30", "--quiet"]));
+    let r = results("1998-06-30");
+    let rows = r.as_array().expect("campaign_results");
+    assert_eq!(rows.len(), 1, "{r}");
+    assert_eq!(rows[0]["campaign"], "loop-email");
+    assert_eq!(rows[0]["send_date"], "1998-05-01");
+    assert!(
+        rows[0]["target_response_rate"].as_f64().unwrap() > 0.0,
+        "{r}"
+    );
+    assert!(sb
+        .read("runs/1998-06-30/report.html")
+        .contains("Campaign results"));
+    // The job's attribution is `ledger attribute`'s: attributing by hand changes nothing.
+    let ledger = sb.path("runs/bullseye.db");
+    let responses = || {
+        let l = Ledger::open(&ledger, Duration::from_secs(5)).expect("open ledger");
+        let send = l
+            .find_send(
+                "loop-email",
+                "1998-05-01".parse().ok(),
+                "1998-06-30".parse().unwrap(),
+            )
+            .expect("send");
+        l.answered_rows(&send).expect("rows")
+    };
+    let by_job = responses();
+    let data = crate::support::root().join("notebooks-data/quickstart.toml");
+    assert_ok(&sb.run(&[
+        "ledger",
+        "attribute",
+        "--config",
+        data.to_str().unwrap(),
+        "--ledger",
+        "runs/bullseye.db",
+    ]));
+    assert_eq!(responses(), by_job);
+    // Every target and control row names the registry's production response model.
+    let production =
+        std::fs::read_to_string(crate::support::root().join("models/response/PRODUCTION"))
+            .unwrap()
+            .trim()
+            .to_string();
+    assert!(!by_job.is_empty());
+    for a in &by_job {
+        assert_eq!(a.selection.model.as_deref(), Some("response"));
+        assert_eq!(
+            a.selection.model_version.as_deref(),
+            Some(production.as_str())
+        );
+    }
+    // A job's `train` stage learns from the ledger: one row per target of both weeks (the
+    // control left out), responses attributed by the job itself.
+    bundled_job(
+        &sb,
+        "retrain.toml",
+        "out = \"retrain\"\nstages = [\"ingest\", \"train\"]",
+        "[ledger]\npath = \"runs/bullseye.db\"\n\n[train]\nmodels = [\"response\"]\nfrom_ledger = true\n",
+    );
+    assert_ok(&sb.run(&["run", "retrain.toml", "--as-of", "1998-06-30", "--quiet"]));
+    let l = Ledger::open(&ledger, Duration::from_secs(5)).expect("open ledger");
+    let targets: usize = l
+        .sends()
+        .expect("sends")
+        .iter()
+        .map(|s| {
+            let rows = l.rows(s).expect("rows");
+            rows.iter()
+                .filter(|r| r.group == LedgerGroup::Target)
+                .count()
+        })
+        .sum();
+    let model = sb.json("retrain/1998-06-30/models/response/model.json");
+    assert_eq!(model["training_rows"], targets as u64);
+}
+
+/// `readout --global` without a campaign pools the period's sends: every send's target rows
+/// against its global-control rows, the campaigns' own control rows left out.
+#[test]
+fn the_global_readout_pools_every_sends_target_against_the_global_control() {
+    let sb = Sandbox::new(&[
+        "ledger/scores.csv",
+        "ledger/week1.toml",
+        "ledger/week2.toml",
+        "ledger/transactions.csv",
+    ]);
+    let gc = ["--ledger", "l.db", "--global-control", "0.25"];
+    assert_ok(&select(&sb, "week1.toml", "w1", &gc));
+    assert_ok(&select(&sb, "week2.toml", "w2", &gc));
+    attribute(&sb, "transactions.csv");
+    // (customers, responders) of `group` in a send, from its export.
+    let counts = |send: &str, group: &str| -> (u64, u64) {
+        let rows: Vec<Vec<String>> = exported_rows(&sb, send)
+            .into_iter()
+            .filter(|f| f[4] == group)
+            .collect();
+        let responders = rows.iter().filter(|f| f[10] != "0").count() as u64;
+        (rows.len() as u64, responders)
+    };
+    let readout = |extra: &[&str]| {
+        let mut args = vec![
+            "readout",
+            "--global",
+            "--as-of",
+            "2026-01-31",
+            "--ledger",
+            "l.db",
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--out", "r"]);
+        assert_ok(&sb.run(&args));
+        sb.json("r/readout.json")
+    };
+    let sends = ["2026-01-05", "2026-01-12"];
+    let sum = |group: &str, sends: &[&str]| {
+        sends.iter().fold((0, 0), |(c, r), s| {
+            let (c2, r2) = counts(s, group);
+            (c + c2, r + r2)
+        })
+    };
+    for (extra, period) in [
+        (&[][..], &sends[..]),
+        (&["--from", "2026-01-10"][..], &sends[1..]),
+    ] {
+        let r = readout(extra);
+        assert_eq!(r["campaign"], "all campaigns");
+        assert_eq!(r["baseline"], "global_control");
+        assert_eq!(r["send_date"], period[0]);
+        let o = &r["overall"];
+        let (targets, target_responders) = sum("target", period);
+        let (members, member_responders) = sum("global_control", period);
+        assert!(targets > 0 && members > 0, "{o}");
+        assert_eq!(o["target"]["customers"], targets, "{extra:?}");
+        assert_eq!(o["target"]["responders"], target_responders, "{extra:?}");
+        assert_eq!(o["control"]["customers"], members, "{extra:?}");
+        assert_eq!(o["control"]["responders"], member_responders, "{extra:?}");
+    }
+    assert!(sum("global_control", &sends).1 + sum("target", &sends).1 > 0);
+    // The last window (2026-01-12 + 14 days) closes the pooled one.
+    assert_eq!(readout(&[])["window_closes"], "2026-01-26");
+    // A ledger without a global control group says so.
+    assert_ok(&select(&sb, "week1.toml", "w3", &["--ledger", "plain.db"]));
+    let o = sb.run(&[
+        "readout",
+        "--global",
+        "--ledger",
+        "plain.db",
+        "--as-of",
+        "2026-01-31",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("global_control"), "{}", stderr(&o));
 }

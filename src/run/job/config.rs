@@ -327,6 +327,10 @@ pub struct TrainSettings {
     /// Most training rows per model, a seeded random sample above it (0 = every row).
     #[serde(default = "default_max_rows")]
     pub max_rows: usize,
+    /// Train the response model on the job's ledger (its closed sends, target and control rows,
+    /// responses in the window) instead of the contacts table.
+    #[serde(default)]
+    pub from_ledger: bool,
 }
 
 impl Default for TrainSettings {
@@ -336,6 +340,7 @@ impl Default for TrainSettings {
             churn_horizon_days: default_churn_days(),
             holdout: default_holdout(),
             max_rows: default_max_rows(),
+            from_ledger: false,
         }
     }
 }

@@ -37,6 +37,7 @@ fn stream_transactions(
     params: &FeatureParams,
     with_customers: bool,
     mut baskets: Option<&mut BasketBuilder>,
+    mut attribution: Option<&mut ledger_run::Attribution>,
 ) -> Result<(ingest::Streamed, HistoryBuilder, Vec<StagePart>), Error> {
     let table = TableKind::Transactions;
     let path = request
@@ -55,6 +56,9 @@ fn stream_transactions(
         &mut |frame: DataFrame| {
             let t = Instant::now();
             builder.push(&frame).map_err(Error::from)?;
+            if let Some(a) = attribution.as_deref_mut() {
+                a.push(&frame)?;
+            }
             keying += t.elapsed().as_secs_f64();
             if let Some(b) = baskets.as_deref_mut() {
                 let t = Instant::now();
@@ -115,6 +119,8 @@ fn missing_stage(stage: Stage, needs: Stage) -> Error {
 /// A model the score stage used.
 pub(super) struct ScoredModel {
     pub model: JobModel,
+    /// The version the ledger records with the rows it ranked (see `ledger_run::ScoringModel`).
+    pub version: String,
     /// Where the model came from, as the report shows it.
     pub source: String,
     pub report: TrainingReport,
@@ -302,6 +308,12 @@ impl State<'_> {
             )
         });
         let baskets = self.basket_builder.as_mut();
+        // Responses are attributed from the transactions as they stream by, so the readouts
+        // (and training from the ledger) see them with no manual `ledger attribute`.
+        let mut attribution = match self.ledger {
+            Some((l, _)) if l.path.exists() => Some(ledger_run::Attribution::start(l)?),
+            _ => None,
+        };
         let (digests, streamed, loaded) = std::thread::scope(|s| {
             // Hashing is I/O and one core; it overlaps with the validation's polars queries.
             let hashing = s.spawn(|| {
@@ -317,7 +329,13 @@ impl State<'_> {
                 .filter(|t| **t != TableKind::Transactions)
                 .map(|t| s.spawn(move || request.load(*t).map_err(Error::from)))
                 .collect();
-            let streamed = stream_transactions(request, &history_params, with_customers, baskets);
+            let streamed = stream_transactions(
+                request,
+                &history_params,
+                with_customers,
+                baskets,
+                attribution.as_mut(),
+            );
             let loaded: Result<Vec<Validated>, Error> = loading
                 .into_iter()
                 .map(|h| {
@@ -389,6 +407,9 @@ impl State<'_> {
         }
         for v in loaded {
             self.tables.insert(v.table, v);
+        }
+        if let (Some(a), Some((l, _))) = (attribution, self.ledger) {
+            a.finish(l)?;
         }
         let t0 = Instant::now();
         self.history = Some(builder.finish(self.customers())?);
@@ -563,13 +584,29 @@ impl State<'_> {
             max_rows: settings.max_rows,
             seed: self.job.config.job.seed,
         });
+        let from_ledger = match self.ledger {
+            Some((l, folder)) if settings.from_ledger => {
+                Some(ledger_run::training_contacts(l, self.as_of, Some(folder))?)
+            }
+            None if settings.from_ledger => {
+                return Err(RunError::missing(
+                    "`[train] from_ledger = true` but the job has no ledger",
+                    "remove `[ledger] enabled = false`",
+                )
+                .into())
+            }
+            _ => None,
+        };
         for &m in &settings.models {
             let t0 = Instant::now();
             let source = match m {
                 JobModel::Response => training::RowSource::Contacts {
                     history,
                     customers,
-                    contacts: self.table(TableKind::Contacts, Stage::Train)?,
+                    contacts: match &from_ledger {
+                        Some(l) => &l.frame,
+                        None => self.table(TableKind::Contacts, Stage::Train)?,
+                    },
                 },
                 JobModel::Churn => training::RowSource::Customers {
                     history,
@@ -578,7 +615,12 @@ impl State<'_> {
                     horizon_days: settings.churn_horizon_days,
                 },
             };
-            let table = training::training_rows(m.kind(), source, &self.feature_params, cap)?;
+            let mut table = training::training_rows(m.kind(), source, &self.feature_params, cap)?;
+            if m == JobModel::Response {
+                table
+                    .notes
+                    .extend(from_ledger.iter().flat_map(|l| l.notes.clone()));
+            }
             let options = training::TrainOptions {
                 kind: m.kind(),
                 classifier: ClassifierParams::Logistic(LogisticParams::default()),
@@ -706,9 +748,13 @@ impl State<'_> {
                 Some(v) => format!("registry {}/{v}", m.name()),
                 None => format!("{} ({})", record.source, record.path),
             };
+            let version = record.version.clone().unwrap_or_else(|| {
+                format!("sha256:{}", record.sha256.get(..12).unwrap_or_default())
+            });
             manifest.models.push(record);
             scored.push(ScoredModel {
                 model: m,
+                version,
                 source,
                 report,
                 drift,
@@ -759,6 +805,18 @@ impl State<'_> {
         }
         manifest.drift = Some(record);
         Ok(Some(rows))
+    }
+
+    /// The models the score stage used, as the ledger names them.
+    fn scoring_models(&self) -> Vec<ledger_run::ScoringModel> {
+        self.scored
+            .iter()
+            .map(|s| ledger_run::ScoringModel {
+                column: scores::model_column(s.model).to_string(),
+                name: s.model.name().to_string(),
+                version: s.version.clone(),
+            })
+            .collect()
     }
 
     fn drift_record(&self) -> DriftRecord {
@@ -870,6 +928,7 @@ impl State<'_> {
                 );
                 let mut record =
                     ledger_run::campaign_record(&campaign, &selected.selection, send_date, &file);
+                ledger_run::name_models(&mut record, &campaign, &self.scoring_models());
                 if let Some(members) = &global {
                     ledger_run::add_global_control(&mut record, members);
                 }
@@ -983,6 +1042,10 @@ impl State<'_> {
         if self.ledger.is_some() {
             let mut records =
                 crate::run::plan::plan_records(&configs, &w.value, &send_dates, "audience/");
+            let models = self.scoring_models();
+            for (record, config) in records.iter_mut().zip(&configs) {
+                ledger_run::name_models(record, config, &models);
+            }
             if let Some(members) = &global {
                 for record in &mut records {
                     ledger_run::add_global_control(record, members);
