@@ -138,7 +138,8 @@ mod tests {
             .unwrap()
             .str()
             .unwrap()
-            .iter().flatten()
+            .iter()
+            .flatten()
             .collect();
         assert_eq!(ids, ["c1", "c2", "c3"]);
         let flags: Vec<Option<i32>> = v

@@ -87,8 +87,9 @@ pub enum IngestError {
         source: PolarsError,
     },
     #[error(
-        "`{path}`: missing column `{column}` for {table}.{canonical} (found columns: {}); map it under [sources.{table}.columns] in the config",
-        diagnose::found_names(found)
+        "`{path}`: missing column `{column}` for {table}.{canonical} (found columns: {}); {}",
+        diagnose::found_names(found),
+        diagnose::missing_column_hint(found, *table)
     )]
     MissingColumn {
         table: TableKind,

@@ -780,10 +780,12 @@ fn sniff_delimiter(path: &Path) -> Result<Delimiter, IngestError> {
     let mut reader = BufReader::new(file).take(1 << 20);
     let mut lines = Vec::new();
     for _ in 0..SNIFF_LINES {
-        let mut line = String::new();
-        if reader.read_line(&mut line).map_err(read_err)? == 0 {
+        // Bytes, not text: invalid UTF-8 is reported by the reader with its line and column.
+        let mut line = Vec::new();
+        if reader.read_until(b'\n', &mut line).map_err(read_err)? == 0 {
             break;
         }
+        let line = String::from_utf8_lossy(&line).into_owned();
         if !line.trim().is_empty() {
             lines.push(line);
         }

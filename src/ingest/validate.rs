@@ -1094,17 +1094,7 @@ const HINT_FORMATS: [&str; 14] = [
 /// ambiguous). `None` when some values read (a few bad rows, not a wrong format) or no layout
 /// fits.
 fn date_format_hint(frame: &DataFrame, m: &Mapped, formats: &Formats<'_>) -> Option<String> {
-    let sample: Vec<&str> = frame
-        .column(&m.source)
-        .ok()?
-        .str()
-        .ok()?
-        .iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .take(1_000)
-        .collect();
+    let sample = crate::features::text_sample(frame.column(&m.source).ok()?, 1_000)?;
     let reads = |f: &str, v: &str| {
         NaiveDate::parse_from_str(v, f).is_ok()
             || chrono::NaiveDateTime::parse_from_str(v, f).is_ok()
@@ -1835,6 +1825,11 @@ mod tests {
             .collect()
     }
 
+    fn floats(frame: &DataFrame, column: &str) -> Vec<f64> {
+        let c = frame.column(column).unwrap().f64().unwrap();
+        c.into_no_null_iter().collect()
+    }
+
     #[test]
     fn decimal_commas_and_thousands_separators_read_exactly() {
         let spec = SourceSpec {
@@ -1844,14 +1839,7 @@ mod tests {
         };
         let csv = "customer_id;order_date;amount\na;2024-01-01;1.234,56\nb;2024-01-01;-7,5\nc;2024-01-01;12\nd;2024-01-01;12.34,5\ne;2024-01-01;1234.56\n";
         let v = validated(TableKind::Transactions, csv, &spec);
-        let amounts: Vec<f64> = v
-            .frame
-            .column("amount")
-            .unwrap()
-            .f64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
+        let amounts = floats(&v.frame, "amount");
         assert_eq!(amounts, [1234.56, -7.5, 12.0]);
         assert_eq!(texts(&v.rejects, "reason"), ["bad_number", "bad_number"]);
         assert_eq!(texts(&v.rejects, "line"), ["5", "6"]);
@@ -1922,14 +1910,7 @@ mod tests {
         };
         let csv = "customer_id;income\na;12'500,5\nb;800\n";
         let v = validated(TableKind::Customers, csv, &spec);
-        let income: Vec<f64> = v
-            .frame
-            .column("income")
-            .unwrap()
-            .f64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
+        let income = floats(&v.frame, "income");
         assert_eq!(income, [12500.5, 800.0]);
     }
 }
