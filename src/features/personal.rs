@@ -123,7 +123,7 @@ pub fn personal_columns(customers: &DataFrame, requested: &[String]) -> Vec<Excl
         .filter(|c| c.name().as_str() != "customer_id")
         .filter_map(|c| {
             let column = c.name().to_string();
-            let reason = if requested.iter().any(|r| *r == column) {
+            let reason = if requested.contains(&column) {
                 Some(PersonalData::Requested)
             } else if c.dtype() == &DataType::String {
                 by_name(&column).or_else(|| by_content(c))

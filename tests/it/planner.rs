@@ -132,18 +132,23 @@ fn a_planners_files_load_as_they_come() {
     assert_eq!(&consent[48..], [None, None]);
 }
 
-#[test]
-fn names_and_email_addresses_never_reach_a_feature_model_or_manifest() {
-    let sb = Sandbox::new(&FILES);
-    let out = sb.run(&[
+/// `bullseye features` on the planner's files as of 2026-06-30, with `args`.
+fn features(sb: &Sandbox, args: &[&str]) -> std::process::Output {
+    let mut all = vec![
         "features",
         "--config",
         "planner.toml",
         "--as-of",
         "2026-06-30",
-        "--out",
-        "f/features.csv",
-    ]);
+    ];
+    all.extend_from_slice(args);
+    sb.run(&all)
+}
+
+#[test]
+fn names_and_email_addresses_never_reach_a_feature_model_or_manifest() {
+    let sb = Sandbox::new(&FILES);
+    let out = features(&sb, &["--out", "f/features.csv"]);
     assert_ok(&out);
     let err = stderr(&out);
     assert!(
@@ -154,17 +159,7 @@ fn names_and_email_addresses_never_reach_a_feature_model_or_manifest() {
     assert_no_personal_data(&sb, "f");
 
     // `--exclude` leaves out a column of the user's choice too.
-    let out = sb.run(&[
-        "features",
-        "--config",
-        "planner.toml",
-        "--as-of",
-        "2026-06-30",
-        "--exclude",
-        "Region",
-        "--out",
-        "g/features.csv",
-    ]);
+    let out = features(&sb, &["--exclude", "Region", "--out", "g/features.csv"]);
     assert_ok(&out);
     assert!(stderr(&out).contains("`Region` (excluded by request)"));
     assert!(!sb.read("g/features.csv").contains("Region_"));
