@@ -30,6 +30,10 @@ pub struct FeaturesArgs {
     /// Most levels kept per categorical column (the rest pooled as `other`)
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub level_cap: usize,
+    /// Customer columns kept out of the features, besides the personal data (names, e-mails,
+    /// phones, addresses, free text) always left out
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub exclude: Vec<String>,
     /// Output file (.csv or .parquet)
     #[arg(long, value_name = "FILE", required_unless_present = "list")]
     pub out: Option<PathBuf>,
@@ -63,6 +67,7 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<()> {
         families,
         time_unit: TimeUnit::parse(&args.time_unit).map_err(bullseye::Error::from)?,
         level_cap: args.level_cap,
+        exclude: args.exclude.clone(),
         ..FeatureParams::default()
     };
     let built = bullseye::run::features(&request, as_of, &params, &out)?;

@@ -85,6 +85,10 @@ pub struct Common {
     /// Most one-hot levels per categorical column (model and feature builder)
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub level_cap: usize,
+    /// Customer columns kept out of the features, besides the personal data (names, e-mails,
+    /// phones, addresses, free text) always left out
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub exclude: Vec<String>,
     /// Most training rows from the history (a seeded random sample above it; 0 = every row)
     #[arg(long, value_name = "N", default_value_t = tr::DEFAULT_MAX_TRAINING_ROWS)]
     pub max_rows: usize,
@@ -223,6 +227,7 @@ fn feature_params(c: &Common) -> FeatureParams {
     FeatureParams {
         level_cap: c.level_cap,
         time_unit: TimeUnit::Days,
+        exclude: c.exclude.clone(),
         ..FeatureParams::default()
     }
 }

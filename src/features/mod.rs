@@ -25,6 +25,7 @@ mod levels;
 mod lines;
 mod matrix;
 mod mix;
+mod personal;
 mod purchase;
 pub mod replenishment;
 
@@ -44,6 +45,7 @@ pub use levels::top_levels;
 pub(crate) use lines::line_amount;
 pub(crate) use matrix::row_major;
 pub use matrix::to_matrix;
+pub use personal::{excluded_note, personal_columns, text_sample, ExcludedColumn, PersonalData};
 
 /// The registration table of the feature families: one line per family, `Variant =>` its
 /// [`Definition`](family::Definition). Everything else about a family (its name, parsing, its
@@ -195,6 +197,9 @@ pub struct FeatureParams {
     /// Fixed levels per categorical column (e.g. a model's training levels), overriding the
     /// levels found in the data so that schemas agree across dates.
     pub levels: BTreeMap<String, Vec<String>>,
+    /// Customer columns kept out of the features besides the personal data found
+    /// ([`personal_columns`]): the job's `[features] exclude`, `--exclude`.
+    pub exclude: Vec<String>,
 }
 
 impl Default for FeatureParams {
@@ -204,6 +209,7 @@ impl Default for FeatureParams {
             time_unit: TimeUnit::Days,
             level_cap: 10,
             levels: BTreeMap::new(),
+            exclude: Vec::new(),
         }
     }
 }
@@ -287,6 +293,8 @@ pub struct History {
     by_id: Vec<u32>,
     /// Key of every id, made on first use (`build_for` and `rows_at` need it).
     key_of: OnceLock<KeyIndex>,
+    /// Customer columns left out of the features (personal data, `exclude`).
+    excluded: Vec<ExcludedColumn>,
 }
 
 /// A [`History`] from the transactions in pieces (the pieces of one file, in order, as ingest
@@ -343,9 +351,14 @@ impl HistoryBuilder {
         let (lines, ids) = parts.finish()?;
         let mut by_id: Vec<u32> = (0..ids.len() as u32).collect();
         by_id.par_sort_unstable_by(|a, b| ids[*a as usize].cmp(&ids[*b as usize]));
+        // Personal data is dropped before any family sees the customers table.
+        let excluded = customers
+            .map(|c| personal_columns(c, &self.params.exclude))
+            .unwrap_or_default();
+        let screened = customers.map(|c| c.drop_many(excluded.iter().map(|e| e.column.as_str())));
         let source = family::Source {
             ids: &ids,
-            customers,
+            customers: screened.as_ref(),
         };
         let families = families
             .into_iter()
@@ -357,6 +370,7 @@ impl HistoryBuilder {
             ids,
             by_id,
             key_of: OnceLock::new(),
+            excluded,
         })
     }
 }
@@ -365,6 +379,16 @@ impl HistoryBuilder {
 const ROWS_PER_TASK: usize = 2048;
 
 impl History {
+    /// The customer columns left out of the features, and why.
+    pub fn excluded(&self) -> &[ExcludedColumn] {
+        &self.excluded
+    }
+
+    /// Whether a customer column is left out of the features.
+    pub fn excludes(&self, column: &str) -> bool {
+        self.excluded.iter().any(|e| e.column == column)
+    }
+
     pub fn new(
         transactions: &DataFrame,
         customers: Option<&DataFrame>,

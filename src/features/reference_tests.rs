@@ -549,6 +549,7 @@ fn check(case: &Case, fix: bool) -> Result<(), TestCaseError> {
         time_unit: unit,
         level_cap: case.level_cap,
         levels: levels.clone(),
+        exclude: Vec::new(),
     };
     let expected = reference(&tx, as_of(), unit, &levels, case.level_cap);
     match build(&tx, None, as_of(), &params) {

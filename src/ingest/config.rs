@@ -61,6 +61,17 @@ pub struct SourceSpec {
     /// chrono/strftime format of every date column of this table, e.g. `%Y%m%d` or `%d/%m/%Y`.
     /// Default: ISO dates and datetimes.
     pub date_format: Option<String>,
+    /// A format per date column, over `date_format`: `{ order_date = "%d/%m/%Y" }`.
+    #[serde(default)]
+    pub date_formats: BTreeMap<String, String>,
+    /// The decimal mark of number columns: `.` (default) or `,`.
+    pub decimal: Option<String>,
+    /// The thousands separator of number columns: `.`, `,`, ` ` or `'` (default none).
+    pub thousands: Option<String>,
+    /// Further files of this table joined on the customer id (customers only), e.g. consent
+    /// flags kept in their own file; each takes the settings of a source (not `join`).
+    #[serde(default)]
+    pub join: Vec<SourceSpec>,
     /// Canonical column → source column, by name (`"dollar_value"`) or 1-based position (`4`).
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnRef>,
@@ -91,7 +102,178 @@ pub enum Delimiter {
     Auto,
 }
 
+/// How a source writes its numbers: the decimal mark and an optional thousands separator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberFormat {
+    pub decimal: char,
+    pub thousands: Option<char>,
+}
+
+impl NumberFormat {
+    pub const PLAIN: NumberFormat = NumberFormat {
+        decimal: '.',
+        thousands: None,
+    };
+
+    /// A number in this format as plain decimal text (`1.234,56` → `1234.56`), or `None` when
+    /// it is not one: digits grouped by threes after the first group when a separator is used,
+    /// one decimal mark, an optional sign. A plain source never gets here (polars casts it).
+    pub fn normalize(self, text: &str) -> Option<String> {
+        let (sign, body) = match text.strip_prefix('-') {
+            Some(rest) => ("-", rest),
+            None => ("", text.strip_prefix('+').unwrap_or(text)),
+        };
+        let (whole, fraction) = match body.split_once(self.decimal) {
+            Some((w, f)) => (w, Some(f)),
+            None => (body, None),
+        };
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if fraction.is_some_and(|f| !digits(f)) {
+            return None;
+        }
+        let whole = match self.thousands {
+            Some(t) if whole.contains(t) => {
+                let groups: Vec<&str> = whole.split(t).collect();
+                let first_ok = (1..=3).contains(&groups[0].len()) && digits(groups[0]);
+                let rest_ok = groups[1..].iter().all(|g| g.len() == 3 && digits(g));
+                if !(first_ok && rest_ok) {
+                    return None;
+                }
+                groups.concat()
+            }
+            _ if digits(whole) => whole.to_string(),
+            _ => return None,
+        };
+        Some(match fraction {
+            Some(f) => format!("{sign}{whole}.{f}"),
+            None => format!("{sign}{whole}"),
+        })
+    }
+
+    /// What a number looks like in this format, for the rejects' `expected` column.
+    pub fn expected(self) -> String {
+        let example = match self.thousands {
+            Some(t) => format!("1{t}234{}56", self.decimal),
+            None => format!("1234{}56", self.decimal),
+        };
+        format!("a number such as `{example}`")
+    }
+}
+
 impl SourceSpec {
+    /// The date format of a canonical column: its own, else the table's, else ISO (`None`).
+    pub fn date_format_of(&self, column: &str) -> Option<&str> {
+        self.date_formats
+            .get(column)
+            .or(self.date_format.as_ref())
+            .map(String::as_str)
+    }
+
+    /// The parsed `decimal` and `thousands` settings.
+    pub fn number_format(&self, table: TableKind) -> Result<NumberFormat, IngestError> {
+        let one_of = |key: &str, value: &Option<String>, allowed: &[char]| match value.as_deref() {
+            None => Ok(None),
+            Some(v) => {
+                let mut chars = v.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) if allowed.contains(&c) => Ok(Some(c)),
+                    _ => Err(IngestError::Config {
+                        message: format!(
+                            "`sources.{table}.{key}`: expected one of {}, found `{v}`",
+                            allowed
+                                .iter()
+                                .map(|c| format!("`{c}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    }),
+                }
+            }
+        };
+        let decimal = one_of("decimal", &self.decimal, &['.', ','])?.unwrap_or('.');
+        let thousands = one_of("thousands", &self.thousands, &['.', ',', ' ', '\''])?;
+        if thousands == Some(decimal) {
+            return Err(IngestError::Config {
+                message: format!(
+                    "`sources.{table}.thousands`: `{decimal}` is already the decimal mark; give another separator or set `decimal`"
+                ),
+            });
+        }
+        Ok(NumberFormat { decimal, thousands })
+    }
+
+    /// Checks every date format: chrono must understand it and it must name a day, a month and
+    /// a year (a format without one of them parses no date).
+    fn check_date_formats(&self, table: TableKind) -> Result<(), IngestError> {
+        let named = self
+            .date_format
+            .iter()
+            .map(|f| ("date_format".to_string(), f))
+            .chain(
+                self.date_formats
+                    .iter()
+                    .map(|(c, f)| (format!("date_formats.{c}"), f)),
+            );
+        for (key, format) in named {
+            if let Some(problem) = date_format_problem(format) {
+                return Err(IngestError::Config {
+                    message: format!("`sources.{table}.{key}`: `{format}` {problem}"),
+                });
+            }
+        }
+        for column in self.date_formats.keys() {
+            let is_date = table
+                .columns()
+                .iter()
+                .any(|c| c.name == column && c.kind == super::schema::ColumnType::Date);
+            if !is_date {
+                return Err(IngestError::Config {
+                    message: format!(
+                        "`sources.{table}.date_formats.{column}`: `{column}` is not a date column of the {table} table (expected one of {})",
+                        table.columns().iter().filter(|c| c.kind == super::schema::ColumnType::Date).map(|c| c.name).collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The settings of one joined file checked like a source's.
+    fn check_join(&self, table: TableKind) -> Result<(), IngestError> {
+        if self.join.is_empty() {
+            return Ok(());
+        }
+        if table != TableKind::Customers {
+            return Err(IngestError::Config {
+                message: format!(
+                    "`sources.{table}.join`: only the customers table is assembled from several files"
+                ),
+            });
+        }
+        for part in &self.join {
+            if part.path.is_none() {
+                return Err(IngestError::Config {
+                    message: format!("`sources.{table}.join`: every joined file needs a `path`"),
+                });
+            }
+            if !part.join.is_empty() {
+                return Err(IngestError::Config {
+                    message: format!(
+                        "`sources.{table}.join`: a joined file cannot join further files; list them all under `[[sources.{table}.join]]`"
+                    ),
+                });
+            }
+            part.check_settings(table)?;
+        }
+        Ok(())
+    }
+
+    /// The checks of one file's own settings.
+    fn check_settings(&self, table: TableKind) -> Result<(), IngestError> {
+        self.delimiter(table)?;
+        self.number_format(table)?;
+        self.check_date_formats(table)
+    }
     /// The parsed delimiter setting.
     pub fn delimiter(&self, table: TableKind) -> Result<Delimiter, IngestError> {
         match self.delimiter.as_deref() {
@@ -129,12 +311,16 @@ impl IngestConfig {
             other => other,
         })?;
         let base = path.parent().unwrap_or_else(|| Path::new(""));
-        for source in config.sources.values_mut() {
-            if let Some(p) = source.path.as_mut() {
+        let resolve = |spec: &mut SourceSpec| {
+            if let Some(p) = spec.path.as_mut() {
                 if p.is_relative() {
                     *p = base.join(&*p);
                 }
             }
+        };
+        for source in config.sources.values_mut() {
+            resolve(source);
+            source.join.iter_mut().for_each(resolve);
         }
         Ok(config)
     }
@@ -169,7 +355,8 @@ impl IngestConfig {
                     "unknown table `sources.{name}` (expected transactions, customers, contacts or suppressions)"
                 ),
             })?;
-            source.delimiter(table)?;
+            source.check_settings(table)?;
+            source.check_join(table)?;
             for column in source.columns.keys() {
                 let known = table.columns().iter().any(|c| c.name == column);
                 if !known && !table.keeps_extra_columns() {
@@ -225,6 +412,23 @@ impl IngestConfig {
     }
 }
 
+/// Why a strftime format cannot parse dates, or `None` when it can.
+pub fn date_format_problem(format: &str) -> Option<&'static str> {
+    use chrono::format::{Item, StrftimeItems};
+    let items: Vec<Item<'_>> = StrftimeItems::new(format).collect();
+    if items.iter().any(|i| matches!(i, Item::Error)) {
+        return Some("is not a chrono/strftime format (see `%d/%m/%Y`, `%Y%m%d`)");
+    }
+    let has = |specs: &[&str]| specs.iter().any(|s| format.contains(s));
+    let day = has(&["%d", "%e", "%j", "%F", "%D", "%x", "%c", "%s"]);
+    let month = has(&["%m", "%b", "%B", "%h", "%j", "%F", "%D", "%x", "%c", "%s"]);
+    let year = has(&["%Y", "%y", "%G", "%F", "%D", "%x", "%c", "%s"]);
+    if !(day && month && year) {
+        return Some("does not name a day, a month and a year, so no date can be read with it");
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +472,82 @@ mod tests {
         let err =
             IngestConfig::from_toml_str("[sources.transactions]\ndelimiter = \"||\"").unwrap_err();
         assert!(err.to_string().contains("expected one character"));
+    }
+
+    #[test]
+    fn number_formats_read_grouped_digits_and_one_decimal_mark() {
+        let european = NumberFormat {
+            decimal: ',',
+            thousands: Some('.'),
+        };
+        for (text, want) in [
+            ("1.234,56", Some("1234.56")),
+            ("-1.234.567,5", Some("-1234567.5")),
+            ("+12,5", Some("12.5")),
+            ("1234,56", Some("1234.56")),
+            ("0,05", Some("0.05")),
+            ("1234.56", None),
+            ("12.34,5", None),
+            ("1.234,", None),
+            (",5", None),
+            ("1,2,3", None),
+            ("abc", None),
+        ] {
+            assert_eq!(european.normalize(text).as_deref(), want, "{text}");
+        }
+        let swiss = NumberFormat {
+            decimal: '.',
+            thousands: Some('\''),
+        };
+        assert_eq!(swiss.normalize("12'345.5").as_deref(), Some("12345.5"));
+        let spaced = NumberFormat {
+            decimal: ',',
+            thousands: Some(' '),
+        };
+        assert_eq!(spaced.normalize("1 234,5").as_deref(), Some("1234.5"));
+    }
+
+    #[test]
+    fn number_and_date_settings_are_checked() {
+        let config = IngestConfig::from_toml_str(
+            "[sources.transactions]\ndecimal = \",\"\nthousands = \" \"\n[sources.transactions.date_formats]\norder_date = \"%d/%m/%Y\"",
+        )
+        .unwrap();
+        let t = config.source(TableKind::Transactions);
+        assert_eq!(
+            t.number_format(TableKind::Transactions).unwrap(),
+            NumberFormat {
+                decimal: ',',
+                thousands: Some(' ')
+            }
+        );
+        assert_eq!(t.date_format_of("order_date"), Some("%d/%m/%Y"));
+        for (toml, message) in [
+            ("decimal = \";\"", "`sources.transactions.decimal`: expected one of `.`, `,`, found `;`"),
+            ("decimal = \",\"\nthousands = \",\"", "already the decimal mark"),
+            ("date_format = \"%d/%m\"", "does not name a day, a month and a year"),
+            ("date_format = \"%d/%Q/%Y\"", "is not a chrono/strftime format"),
+            ("date_formats = { amount = \"%d/%m/%Y\" }", "`amount` is not a date column of the transactions table (expected one of order_date)"),
+        ] {
+            let err = IngestConfig::from_toml_str(&format!("[sources.transactions]\n{toml}")).unwrap_err();
+            assert!(err.to_string().contains(message), "{toml}: {err}");
+        }
+    }
+
+    #[test]
+    fn only_customers_join_further_files_each_with_a_path() {
+        let err = IngestConfig::from_toml_str("[[sources.transactions.join]]\npath = \"x.csv\"")
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("only the customers table"),
+            "{err}"
+        );
+        let err =
+            IngestConfig::from_toml_str("[[sources.customers.join]]\nheader = true").unwrap_err();
+        assert!(err.to_string().contains("needs a `path`"), "{err}");
+        let config =
+            IngestConfig::from_toml_str("[[sources.customers.join]]\npath = \"consent.csv\"")
+                .unwrap();
+        assert_eq!(config.source(TableKind::Customers).join.len(), 1);
     }
 }

@@ -71,6 +71,23 @@ pub fn found_names(names: &[String]) -> String {
     out.join(", ")
 }
 
+/// What to do about a missing column, for the header actually found: a header read as one
+/// column that holds a separator was split on the wrong delimiter (mapping a column would not
+/// help); otherwise the column is mapped by name or position.
+pub fn missing_column_hint(found: &[String], table: super::TableKind) -> String {
+    let separators = [(',', ","), (';', ";"), ('\t', "tab"), ('|', "|")];
+    let one_column_with = match found {
+        [only] => separators.iter().find(|(c, _)| only.contains(*c)),
+        _ => None,
+    };
+    match one_column_with {
+        Some((_, name)) => format!(
+            "the header was read as one column: set `delimiter = \"{name}\"` under [sources.{table}] in the config"
+        ),
+        None => format!("map it under [sources.{table}.columns] in the config"),
+    }
+}
+
 /// The fields of one record (without its line end), unquoted: `""` inside a quoted
 /// field is one quote. Lenient: it never fails (a stray quote is kept as text).
 pub fn split_record(record: &[u8], sep: u8, quote: Option<u8>) -> Vec<Vec<u8>> {
@@ -417,5 +434,21 @@ mod tests {
         assert_eq!(names, ["amount", "amount", "id", "a,b", "id"]);
         assert_eq!(repeated_names(&names), ["amount", "id"]);
         assert!(repeated_names(&header_names(b"a,b\n", b',', None)).is_empty());
+    }
+
+    #[test]
+    fn a_missing_column_hint_fits_the_header_found() {
+        use crate::ingest::TableKind;
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            missing_column_hint(&names(&["customer_id|order_date|amount"]), TableKind::Transactions),
+            "the header was read as one column: set `delimiter = \"|\"` under [sources.transactions] in the config"
+        );
+        for found in [names(&["Client Ref"]), names(&["customer_id", "price"])] {
+            assert_eq!(
+                missing_column_hint(&found, TableKind::Customers),
+                "map it under [sources.customers.columns] in the config"
+            );
+        }
     }
 }

@@ -8,6 +8,7 @@
 
 mod config;
 mod diagnose;
+mod join;
 mod lines;
 mod pieces;
 mod read;
@@ -22,9 +23,10 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 pub use config::{
-    ColumnRef, Delimiter, IngestConfig, IngestSettings, SourceFormat, SourceSpec,
-    DEFAULT_MAX_REJECT_RATE, DEFAULT_PIECE_MIB,
+    date_format_problem, ColumnRef, Delimiter, IngestConfig, IngestSettings, NumberFormat,
+    SourceFormat, SourceSpec, DEFAULT_MAX_REJECT_RATE, DEFAULT_PIECE_MIB,
 };
+pub use join::JoinSummary;
 pub use pieces::{load_table_in_pieces, Streamed};
 pub use read::{read_raw, RawTable, MAX_RECORD_BYTES};
 pub use schema::{ColumnSpec, ColumnType, TableKind};
@@ -85,8 +87,9 @@ pub enum IngestError {
         source: PolarsError,
     },
     #[error(
-        "`{path}`: missing column `{column}` for {table}.{canonical} (found columns: {}); map it under [sources.{table}.columns] in the config",
-        diagnose::found_names(found)
+        "`{path}`: missing column `{column}` for {table}.{canonical} (found columns: {}); {}",
+        diagnose::found_names(found),
+        diagnose::missing_column_hint(found, *table)
     )]
     MissingColumn {
         table: TableKind,
@@ -104,6 +107,18 @@ pub enum IngestError {
         rows: usize,
         records: usize,
     },
+    #[error(
+        "`{path}`: customer id `{id}` is on {rows} rows; a joined file holds one row per customer (which row applies cannot be told)"
+    )]
+    JoinKeyRepeated {
+        path: PathBuf,
+        id: String,
+        rows: usize,
+    },
+    #[error(
+        "`{path}`: column `{column}` is also in the main file of the table; rename one of them (a joined file adds columns, it does not replace them)"
+    )]
+    JoinColumnClash { path: PathBuf, column: String },
     #[error("invalid config: {message}")]
     Config { message: String },
     #[error("`{path}`: {message}; this is a bug")]
@@ -187,7 +202,15 @@ pub fn load_table(
     as_of: Option<NaiveDate>,
 ) -> Result<Validated, IngestError> {
     let raw = read_raw(path, spec, table)?;
-    validate(raw, table, spec, as_of)
+    let mut validated = validate(raw, table, spec, as_of)?;
+    for part in &spec.join {
+        let part_path = part.path.as_deref().ok_or_else(|| IngestError::Config {
+            message: format!("`sources.{table}.join`: every joined file needs a `path`"),
+        })?;
+        let raw = read_raw(part_path, part, table)?;
+        validated = join::join_part(validated, validate(raw, table, part, as_of)?)?;
+    }
+    Ok(validated)
 }
 
 /// The validated tables of one ingest.

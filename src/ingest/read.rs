@@ -764,29 +764,52 @@ fn trim_names(mut df: DataFrame) -> PolarsResult<DataFrame> {
     Ok(df)
 }
 
+/// Lines the sniffer reads to tell a whitespace-separated file from a one-column one.
+const SNIFF_LINES: usize = 20;
+
 /// Picks the delimiter of a file from its first line: the most frequent of comma, tab and
-/// semicolon; runs of whitespace when none of them occurs.
+/// semicolon. When none occurs, runs of whitespace if the first lines all split into the same
+/// number (above one) of fields; else the file has one column, whose header and values may hold
+/// spaces (a lone header `Client Ref` is one name, not two), read with a comma that no line has.
 fn sniff_delimiter(path: &Path) -> Result<Delimiter, IngestError> {
-    let file = File::open(path).map_err(|source| IngestError::Read {
+    let read_err = |source| IngestError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    let mut first = String::new();
-    BufReader::new(file)
-        .take(1 << 20)
-        .read_line(&mut first)
-        .map_err(|source| IngestError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    };
+    let file = File::open(path).map_err(read_err)?;
+    let mut reader = BufReader::new(file).take(1 << 20);
+    let mut lines = Vec::new();
+    for _ in 0..SNIFF_LINES {
+        // Bytes, not text: invalid UTF-8 is reported by the reader with its line and column.
+        let mut line = Vec::new();
+        if reader.read_until(b'\n', &mut line).map_err(read_err)? == 0 {
+            break;
+        }
+        let line = String::from_utf8_lossy(&line).into_owned();
+        if !line.trim().is_empty() {
+            lines.push(line);
+        }
+    }
+    let first = lines.first().map(String::as_str).unwrap_or_default();
     let best = [b',', b'\t', b';']
         .into_iter()
         .map(|d| (first.bytes().filter(|b| *b == d).count(), d))
         .max_by_key(|(n, d)| (*n, std::cmp::Reverse(*d)));
     Ok(match best {
         Some((n, d)) if n > 0 => Delimiter::Byte(d),
+        _ if one_column(&lines) => Delimiter::Byte(b','),
         _ => Delimiter::Whitespace,
     })
+}
+
+/// Whether lines without comma, tab or semicolon in the first are one column: their whitespace
+/// splits do not agree on one field count above one.
+fn one_column(lines: &[String]) -> bool {
+    let fields = |l: &str| l.split_whitespace().count();
+    let Some(first) = lines.first().map(|l| fields(l)) else {
+        return false;
+    };
+    first == 1 || lines.iter().any(|l| fields(l) != first)
 }
 
 /// Rewrites a whitespace-separated file as tab-separated bytes, one output line per input line
@@ -960,6 +983,9 @@ mod tests {
             ("a\tb\tc\n", Delimiter::Byte(b'\t')),
             ("a;b;c,d\n", Delimiter::Byte(b';')),
             ("a  b c\n", Delimiter::Whitespace),
+            ("a  b c\n1 2  3\n", Delimiter::Whitespace),
+            ("Client Ref\nC 001\nC002\n", Delimiter::Byte(b',')),
+            ("customer_id\n00001\n00002\n", Delimiter::Byte(b',')),
         ] {
             std::fs::write(&p, line).unwrap();
             assert_eq!(sniff_delimiter(&p).unwrap(), want, "{line:?}");

@@ -29,6 +29,9 @@ pub struct TableSummary {
     /// exports, two in some).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub product_ids_differing_by_case: Vec<Vec<String>>,
+    /// The files joined to this table by customer id (`[[sources.customers.join]]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub joined: Vec<super::JoinSummary>,
 }
 
 /// The groups of distinct values that are equal when lower-cased (groups and their members
@@ -104,6 +107,7 @@ impl TableSummary {
             possible_duplicates,
             reject_reasons,
             product_ids_differing_by_case,
+            joined: Vec::new(),
         })
     }
 
@@ -168,6 +172,12 @@ impl IngestSummary {
                     } else {
                         ""
                     }
+                ));
+            }
+            for j in &s.joined {
+                out.push_str(&format!(
+                    "{:<13}   joined `{}`: {} rows in, {} kept, {} rejected; {} customers without a row, {} rows without a customer\n",
+                    "", j.source, j.rows_in, j.rows_kept, j.rows_rejected, j.customers_without_row, j.rows_without_customer
                 ));
             }
             for (reason, n) in s.top_reasons(usize::MAX) {

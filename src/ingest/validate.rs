@@ -6,13 +6,12 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::path::Path;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::config::{ColumnRef, SourceSpec};
+use super::config::{ColumnRef, NumberFormat, SourceSpec};
 use super::lines::RecordLines;
 use super::read::RawTable;
 use super::schema::{ColumnType, TableKind, AMOUNT_FACTORS};
@@ -108,7 +107,12 @@ pub(crate) fn validate_piece(
     duplicates: Option<Duplicates>,
 ) -> Result<Validated, IngestError> {
     let mapped = map_columns(&raw, table, spec)?;
-    let date_format = spec.date_format.as_deref();
+    let formats = Formats {
+        spec,
+        table,
+        numbers: spec.number_format(table)?,
+        hint_dates: duplicates.is_none(),
+    };
     let source_names = column_names(&raw.frame);
     let rows_in = raw.frame.height();
 
@@ -129,7 +133,7 @@ pub(crate) fn validate_piece(
         ..
     } = duplicate_columns(&mapped, &source_names);
     let clean = clean_columns(&raw.frame, &mapped);
-    let stages = Stages::new(&raw, &mapped, &clean, table, date_format, as_of, true);
+    let stages = Stages::new(&raw, &mapped, &clean, table, &formats, as_of, true);
     let extras = extra_columns(&raw_names_used(&mapped), &source_names, table, &mapped);
 
     let polars_err = |source| IngestError::Polars {
@@ -217,7 +221,7 @@ pub(crate) fn validate_piece(
                     .clone(),
             )
             .map_err(polars_err)?;
-        let phase_b = Stages::new(&raw, &mapped, &clean, table, date_format, as_of, false);
+        let phase_b = Stages::new(&raw, &mapped, &clean, table, &formats, as_of, false);
         let mut reason_exprs = phase_b.reasons.clone();
         let mut columns = phase_b.columns.clone();
         let mut values = phase_b.values.clone();
@@ -282,10 +286,10 @@ pub(crate) fn validate_piece(
         } else {
             rejects_frame(
                 &detailed,
-                &raw.path,
+                &raw,
                 raw.lines()?,
                 &mapped,
-                date_format,
+                &formats,
                 as_of,
                 first_seen.as_deref(),
             )
@@ -327,7 +331,7 @@ pub(crate) fn validate_piece(
             .unwrap_or(0) as usize
     };
     let frame = good.select(keep[2..].to_vec()).map_err(polars_err)?;
-    let mut frame = type_extra_columns(frame, &extras).map_err(polars_err)?;
+    let mut frame = type_extra_columns(frame, &extras, formats.numbers).map_err(polars_err)?;
     if derives_amount(&mapped, table) {
         frame = with_derived_amount(frame).map_err(polars_err)?;
     }
@@ -726,7 +730,7 @@ impl Stages {
         mapped: &[Mapped],
         clean: &HashSet<&str>,
         table: TableKind,
-        date_format: Option<&str>,
+        formats: &Formats<'_>,
         as_of: Option<NaiveDate>,
         detect: bool,
     ) -> Stages {
@@ -770,13 +774,16 @@ impl Stages {
             st.texts.push(text.alias(t_name.as_str()));
             // Without a configured format, phase A parses with the one ISO layout detected from
             // a sample; phase B tries every ISO layout on the rows that failed.
+            let date_format = formats.date(&m.canonical);
             let parse_format = match (m.kind, date_format, detect) {
                 (ColumnType::Date, None, true) => Some(detect_iso_format(&raw.frame, &m.source)),
                 _ => date_format,
             };
             let (t, p) = (col(t_name.as_str()), col(p_name.as_str()));
-            st.parsed
-                .push(parse_value(t.clone(), m.kind, parse_format).alias(p_name.as_str()));
+            st.parsed.push(
+                parse_value(t.clone(), m.kind, parse_format, formats.numbers)
+                    .alias(p_name.as_str()),
+            );
             let mut column_rules = rules(t.clone(), p.clone(), m, table, as_of);
             if derived && m.canonical == AMOUNT_FACTORS[1] {
                 column_rules.push((
@@ -941,10 +948,11 @@ fn null_reason() -> Expr {
 }
 
 /// The parsed value of a cleaned text column (flags arrive lower-cased).
-fn parse_value(text: Expr, kind: ColumnType, format: Option<&str>) -> Expr {
+fn parse_value(text: Expr, kind: ColumnType, format: Option<&str>, numbers: NumberFormat) -> Expr {
     match kind {
         ColumnType::Id | ColumnType::Text => text,
-        ColumnType::Number => text.cast(DataType::Float64),
+        ColumnType::Number if numbers == NumberFormat::PLAIN => text.cast(DataType::Float64),
+        ColumnType::Number => normalized_numbers(text, numbers).cast(DataType::Float64),
         ColumnType::Flag => {
             let any_of = |words: &[&str]| {
                 words
@@ -960,6 +968,50 @@ fn parse_value(text: Expr, kind: ColumnType, format: Option<&str>) -> Expr {
                 .otherwise(lit(NULL).cast(DataType::Int32))
         }
         ColumnType::Date => parse_date(text, format),
+    }
+}
+
+/// Numbers written with a decimal comma or thousands separators as plain decimal text, null
+/// where a value is not a number in that format (a `bad_number` reject). polars has no such
+/// parser; the text goes through [`NumberFormat::normalize`], so `1.234,56` becomes exactly the
+/// `1234.56` a plain file would give.
+fn normalized_numbers(text: Expr, numbers: NumberFormat) -> Expr {
+    text.map(
+        move |c| {
+            let out: StringChunked = c
+                .str()?
+                .iter()
+                .map(|v| v.and_then(|v| numbers.normalize(v)))
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
+}
+
+/// How one source writes its dates and numbers.
+struct Formats<'a> {
+    spec: &'a SourceSpec,
+    table: TableKind,
+    numbers: NumberFormat,
+    /// Whether a date column that fails whole gets a hint: only when the whole file is
+    /// validated at once, so a file read in pieces (each piece a sample of its own) gets the
+    /// rejects it would get whole.
+    hint_dates: bool,
+}
+
+impl Formats<'_> {
+    /// The configured date format of a canonical column (`None`: ISO).
+    fn date(&self, column: &str) -> Option<&str> {
+        self.spec.date_format_of(column)
+    }
+
+    /// What a value of a column looks like, for the rejects' `expected` column.
+    fn expected(&self, m: &Mapped) -> String {
+        match m.kind {
+            ColumnType::Number if self.numbers != NumberFormat::PLAIN => self.numbers.expected(),
+            kind => kind.expected(self.date(&m.canonical)),
+        }
     }
 }
 
@@ -1016,6 +1068,67 @@ fn detect_iso_format(frame: &DataFrame, column: &str) -> &'static str {
             |best, cur| if cur.0 > best.0 { cur } else { best },
         )
         .1
+}
+
+/// Day-first, month-first and year-first layouts a file may use instead of the one set: tried
+/// when a whole date column fails, to name the one that reads it.
+const HINT_FORMATS: [&str; 14] = [
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%Y/%m/%d",
+    "%Y%m%d",
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%d.%m.%y",
+    "%d %b %Y",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+];
+
+/// A hint for a date column none of whose first 1,000 values reads in its format (configured
+/// or ISO): the layout that reads all of them, or the two that do (day/month order is then
+/// ambiguous). `None` when some values read (a few bad rows, not a wrong format) or no layout
+/// fits.
+fn date_format_hint(frame: &DataFrame, m: &Mapped, formats: &Formats<'_>) -> Option<String> {
+    let sample = crate::features::text_sample(frame.column(&m.source).ok()?, 1_000)?;
+    let reads = |f: &str, v: &str| {
+        NaiveDate::parse_from_str(v, f).is_ok()
+            || chrono::NaiveDateTime::parse_from_str(v, f).is_ok()
+    };
+    let set: Vec<&str> = match formats.date(&m.canonical) {
+        Some(f) => vec![f],
+        None => ISO_FORMATS.to_vec(),
+    };
+    let none_read = sample
+        .iter()
+        .all(|v| !set.iter().any(|f| reads(f, v.trim_end_matches('Z'))));
+    if sample.is_empty() || !none_read {
+        return None;
+    }
+    let fits: Vec<&str> = HINT_FORMATS
+        .into_iter()
+        .filter(|f| sample.iter().all(|v| reads(f, v)))
+        .collect();
+    let key = format!(
+        "`date_formats.{} = \"{{}}\"` under [sources.{}]",
+        m.canonical, formats.table
+    );
+    match fits.as_slice() {
+        [] => None,
+        [one] => Some(format!(
+            "no value of the column reads so, every one reads as `{one}`: set {}",
+            key.replace("{}", one)
+        )),
+        several => Some(format!(
+            "no value of the column reads so; they read as any of {} (day and month cannot be told apart in these values): set {} with the one the file uses",
+            several.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
+            key.replace("{}", several[0])
+        )),
+    }
 }
 
 /// Parses dates with one strftime format (a trailing `Z` of ISO datetimes allowed), or with
@@ -1155,9 +1268,15 @@ fn extra_columns(
         .collect()
 }
 
-/// Extra columns whose every value is a number become `Float64`; the rest stay text.
-/// Empty strings are missing values either way.
-fn type_extra_columns(mut frame: DataFrame, extras: &[String]) -> PolarsResult<DataFrame> {
+/// Extra columns whose every value is a number (in the source's number format) become
+/// `Float64`, as do those whose every value is a flag word (`yes`/`no`, `y`/`n`, `true`/`false`,
+/// any case: 1/0), so a consent column counts as the flag it is; the rest stay text. Empty
+/// strings are missing values either way.
+fn type_extra_columns(
+    mut frame: DataFrame,
+    extras: &[String],
+    numbers: NumberFormat,
+) -> PolarsResult<DataFrame> {
     let mut exprs = Vec::new();
     for name in extras {
         exprs.push(cleaned(col(name.as_str())).alias(name.as_str()));
@@ -1168,12 +1287,48 @@ fn type_extra_columns(mut frame: DataFrame, extras: &[String]) -> PolarsResult<D
     frame = frame.lazy().with_columns(exprs).collect()?;
     for name in extras {
         let c = frame.column(name)?;
+        if c.null_count() == c.len() {
+            continue;
+        }
         let as_num = c.cast(&DataType::Float64)?;
-        if c.null_count() == as_num.null_count() && c.null_count() < c.len() {
+        if c.null_count() == as_num.null_count() {
             frame.replace(name, as_num)?;
+            continue;
+        }
+        let text = c.str()?;
+        let typed = [
+            |v: &str, _: NumberFormat| extra_flag(v),
+            |v: &str, n: NumberFormat| {
+                (n != NumberFormat::PLAIN)
+                    .then(|| n.normalize(v)?.parse::<f64>().ok())
+                    .flatten()
+            },
+        ]
+        .into_iter()
+        .find_map(|parse| {
+            let values: Option<Float64Chunked> = text
+                .iter()
+                .map(|v| {
+                    v.map(|v| parse(v, numbers))
+                        .map_or(Some(None), |p| p.map(Some))
+                })
+                .collect();
+            values
+        });
+        if let Some(values) = typed {
+            frame.replace(name, values.with_name(name.as_str().into()).into_column())?;
         }
     }
     Ok(frame)
+}
+
+/// A flag word of an extra column as 1/0 (`t`/`f` left out: a gender column holds `F`).
+fn extra_flag(value: &str) -> Option<f64> {
+    match value.to_lowercase().as_str() {
+        "yes" | "y" | "true" | "1" => Some(1.0),
+        "no" | "n" | "false" | "0" => Some(0.0),
+        _ => None,
+    }
 }
 
 /// The rejects of a table without a bad row: the columns alone.
@@ -1197,17 +1352,27 @@ fn no_rejects() -> PolarsResult<DataFrame> {
 /// `lines`.
 fn rejects_frame(
     bad: &DataFrame,
-    path: &Path,
+    raw: &RawTable,
     lines: &RecordLines,
     mapped: &[Mapped],
-    date_format: Option<&str>,
+    formats: &Formats<'_>,
     as_of: Option<NaiveDate>,
     first_seen_line: Option<&[Option<i64>]>,
 ) -> PolarsResult<DataFrame> {
+    let path = raw.path.as_path();
     let n = bad.height();
     let expected: BTreeMap<&str, String> = mapped
         .iter()
-        .map(|m| (m.canonical.as_str(), m.kind.expected(date_format)))
+        .map(|m| (m.canonical.as_str(), formats.expected(m)))
+        .collect();
+    // A date column none of whose values reads in its format: name the format that would.
+    let date_hints: BTreeMap<&str, String> = mapped
+        .iter()
+        .filter(|m| formats.hint_dates && m.kind == ColumnType::Date)
+        .filter_map(|m| {
+            let hint = date_format_hint(&raw.frame, m, formats)?;
+            Some((m.canonical.as_str(), hint))
+        })
         .collect();
     let kind_of: BTreeMap<&str, ColumnType> = mapped
         .iter()
@@ -1242,6 +1407,9 @@ fn rejects_frame(
                 }
                 (Some(c), Some(reason::OUT_OF_RANGE), _) => {
                     kind_of.get(c).map(|k| in_range(*k)).unwrap_or_default()
+                }
+                (Some(c), Some(reason::BAD_DATE), _) if date_hints.contains_key(c) => {
+                    format!("{}; {}", expected[c], date_hints[c])
                 }
                 (Some(c), _, _) => expected.get(c).cloned().unwrap_or_default(),
             })
@@ -1633,5 +1801,116 @@ mod tests {
         )])
         .unwrap();
         assert_eq!(detect_iso_format(&df, "d"), "%Y-%m-%dT%H:%M:%S");
+    }
+
+    /// Validates `text` as a `table` file with `spec`.
+    fn validated(table: TableKind, text: &str, spec: &SourceSpec) -> Validated {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, text).unwrap();
+        let raw = read_raw(&path, spec, table).unwrap();
+        validate(raw, table, spec, None).unwrap()
+    }
+
+    fn texts(frame: &DataFrame, column: &str) -> Vec<String> {
+        let c = frame
+            .column(column)
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap();
+        c.str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap_or_default().to_string())
+            .collect()
+    }
+
+    fn floats(frame: &DataFrame, column: &str) -> Vec<f64> {
+        let c = frame.column(column).unwrap().f64().unwrap();
+        c.into_no_null_iter().collect()
+    }
+
+    #[test]
+    fn decimal_commas_and_thousands_separators_read_exactly() {
+        let spec = SourceSpec {
+            decimal: Some(",".into()),
+            thousands: Some(".".into()),
+            ..SourceSpec::default()
+        };
+        let csv = "customer_id;order_date;amount\na;2024-01-01;1.234,56\nb;2024-01-01;-7,5\nc;2024-01-01;12\nd;2024-01-01;12.34,5\ne;2024-01-01;1234.56\n";
+        let v = validated(TableKind::Transactions, csv, &spec);
+        let amounts = floats(&v.frame, "amount");
+        assert_eq!(amounts, [1234.56, -7.5, 12.0]);
+        assert_eq!(texts(&v.rejects, "reason"), ["bad_number", "bad_number"]);
+        assert_eq!(texts(&v.rejects, "line"), ["5", "6"]);
+        assert_eq!(texts(&v.rejects, "value"), ["12.34,5", "1234.56"]);
+        assert_eq!(
+            texts(&v.rejects, "expected")[0],
+            "a number such as `1.234,56`"
+        );
+    }
+
+    #[test]
+    fn a_date_format_per_column_overrides_the_tables() {
+        let spec = SourceSpec {
+            date_format: Some("%Y%m%d".into()),
+            date_formats: [("response_date".to_string(), "%d/%m/%Y".to_string())].into(),
+            ..SourceSpec::default()
+        };
+        let csv = "customer_id,campaign_id,contact_date,channel,response_date\na,c1,20240105,email,07/01/2024\nb,c1,20240105,email,2024-01-07\n";
+        let v = validated(TableKind::Contacts, csv, &spec);
+        assert_eq!(texts(&v.frame, "response_date"), ["2024-01-07"]);
+        assert_eq!(texts(&v.frame, "contact_date"), ["2024-01-05"]);
+        assert_eq!(
+            texts(&v.rejects, "expected"),
+            ["a date in the format `%d/%m/%Y`"]
+        );
+    }
+
+    #[test]
+    fn a_column_no_value_of_which_reads_names_the_format_that_would() {
+        let csv = format!("{HEADER}a,31/01/2024,5\nb,13/02/2024,5\n");
+        let v = validated(TableKind::Transactions, &csv, &SourceSpec::default());
+        let expected = texts(&v.rejects, "expected");
+        assert!(expected[0].contains("every one reads as `%d/%m/%Y`: set `date_formats.order_date = \"%d/%m/%Y\"` under [sources.transactions]"), "{expected:?}");
+        // Day and month cannot be told apart: both layouts are named.
+        let csv = format!("{HEADER}a,01/02/2024,5\nb,03/04/2024,5\n");
+        let v = validated(TableKind::Transactions, &csv, &SourceSpec::default());
+        let expected = texts(&v.rejects, "expected");
+        assert!(
+            expected[0].contains("`%d/%m/%Y`, `%m/%d/%Y`"),
+            "{expected:?}"
+        );
+        // A few bad rows among good ones: no format hint (the format is right).
+        let csv = format!("{HEADER}a,2024-01-31,5\nb,31/01/2024,5\n");
+        let v = validated(TableKind::Transactions, &csv, &SourceSpec::default());
+        assert_eq!(
+            texts(&v.rejects, "expected"),
+            ["an ISO date (YYYY-MM-DD) or datetime"]
+        );
+    }
+
+    #[test]
+    fn flags_read_in_any_case_with_spaces_in_canonical_and_extra_columns() {
+        let csv = "customer_id,email_opt_in,consent,note\na, YES ,Yes,x\nb,n,no ,y\nc,True,FALSE,z\nd,0, 1,n\n";
+        let v = validated(TableKind::Customers, csv, &SourceSpec::default());
+        assert!(v.rejects.height() == 0, "{:?}", v.rejects);
+        assert_eq!(texts(&v.frame, "email_opt_in"), ["1", "0", "1", "0"]);
+        assert_eq!(texts(&v.frame, "consent"), ["1.0", "0.0", "0.0", "1.0"]);
+        // Not every value a flag word: the column stays text.
+        assert_eq!(texts(&v.frame, "note"), ["x", "y", "z", "n"]);
+    }
+
+    #[test]
+    fn extra_number_columns_follow_the_number_format() {
+        let spec = SourceSpec {
+            decimal: Some(",".into()),
+            thousands: Some("'".into()),
+            ..SourceSpec::default()
+        };
+        let csv = "customer_id;income\na;12'500,5\nb;800\n";
+        let v = validated(TableKind::Customers, csv, &spec);
+        let income = floats(&v.frame, "income");
+        assert_eq!(income, [12500.5, 800.0]);
     }
 }

@@ -183,6 +183,7 @@ fn ledger_table(settings: &LedgerSettings, kind: TableKind, frame: DataFrame) ->
                 possible_duplicates: 0,
                 reject_reasons: BTreeMap::new(),
                 product_ids_differing_by_case: Vec::new(),
+                joined: Vec::new(),
             },
         },
     }
@@ -326,6 +327,7 @@ pub fn import_responses(
             possible_duplicates: 0,
             reject_reasons: reasons,
             product_ids_differing_by_case: Vec::new(),
+            joined: Vec::new(),
         };
         let what = format!("responses `{}`", file.display());
         super::write_rejects_at(&path, &what, &mut frame, &summary, &mut warnings)?;

@@ -114,12 +114,13 @@ pub fn features(
         )?),
         None => None,
     };
-    let mut df = features::build(
-        &tx.frame,
-        customers.as_ref().map(|c| &c.frame),
-        as_of,
-        params,
-    )?;
+    let customers = customers.as_ref().map(|c| &c.frame);
+    if let Some(note) = customers
+        .and_then(|c| features::excluded_note(&features::personal_columns(c, &params.exclude)))
+    {
+        warnings.push_str(&format!("{note}\n"));
+    }
+    let mut df = features::build(&tx.frame, customers, as_of, params)?;
     io::write_table(out, &mut df)?;
     Ok(FeaturesBuilt {
         rows: df.height(),

@@ -10,6 +10,7 @@ mod ledger;
 mod models;
 mod outputs;
 mod plan;
+mod planner;
 mod readme;
 mod report;
 mod run;

@@ -81,7 +81,7 @@ fn the_readme_commands_run_as_written() {
         commands.len()
     );
     let clone = tempfile::tempdir().unwrap();
-    for dir in ["notebooks-data", "models"] {
+    for dir in ["notebooks-data", "models", "tests/fixtures/planner"] {
         copy_dir(&root().join(dir), &clone.path().join(dir));
     }
     // `bullseye` on the PATH is the binary under test; `cargo run --release --` is the same.

@@ -120,7 +120,9 @@ pub(crate) fn fixed_levels(
     if let Some(c) = customers {
         for field in c.schema().iter_fields() {
             let name = field.name().as_str();
-            if name == "customer_id" || field.dtype() != &DataType::String {
+            // Personal data never becomes a level (the levels are written into the model).
+            let personal = history.excludes(name);
+            if name == "customer_id" || field.dtype() != &DataType::String || personal {
                 continue;
             }
             let level = col(name).str().strip_chars(lit(NULL));
@@ -282,6 +284,7 @@ pub(super) fn response_rows(
         .take(&IdxCa::from_vec("rows".into(), kept))
         .map_err(pe)?;
     let mut notes: Vec<String> = sampled.iter().map(|(_, note)| note.clone()).collect();
+    notes.extend(features::excluded_note(history.excluded()));
     let dropped = contacts.height() - joined.height();
     if dropped > 0 {
         notes.push(format!(
@@ -386,7 +389,10 @@ pub(super) fn churn_rows(
         source: format!("transactions, features as of {start}"),
         window: Some((start, start)),
         feature_levels: levels,
-        notes,
+        notes: notes
+            .into_iter()
+            .chain(features::excluded_note(history.excluded()))
+            .collect(),
     })
 }
 

@@ -182,6 +182,9 @@ pub struct FeaturesSettings {
     pub families: Option<Vec<String>>,
     /// Level cap of categorical columns (default 10).
     pub level_cap: Option<usize>,
+    /// Customer columns kept out of the features besides the personal data found.
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

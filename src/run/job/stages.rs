@@ -189,6 +189,7 @@ pub(super) fn execute<'a>(
                 .features
                 .level_cap
                 .unwrap_or(FeatureParams::default().level_cap),
+            exclude: job.config.features.exclude.clone(),
             ..FeatureParams::default()
         },
         tables: BTreeMap::new(),
@@ -412,7 +413,9 @@ impl State<'_> {
             a.finish(l)?;
         }
         let t0 = Instant::now();
-        self.history = Some(builder.finish(self.customers())?);
+        let history = builder.finish(self.customers())?;
+        warnings.extend(features::excluded_note(history.excluded()));
+        self.history = Some(history);
         parts.push(StagePart {
             name: "transactions: lines sorted by customer and day".into(),
             seconds: round_ms(t0.elapsed().as_secs_f64()),

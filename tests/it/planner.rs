@@ -1,0 +1,197 @@
+//! A planner's files as they come (`tests/fixtures/planner/`): `;`-separated, dates as
+//! dd/mm/yyyy, amounts with decimal commas, consent flags in their own file; and no name or
+//! e-mail address of theirs in any model, report or manifest.
+
+use polars::prelude::*;
+
+use crate::support::{assert_ok, stderr, Sandbox};
+
+const FILES: [&str; 4] = [
+    "planner/planner.toml",
+    "planner/customers.csv",
+    "planner/consent.csv",
+    "planner/orders.csv",
+];
+
+fn read_parquet(sb: &Sandbox, rel: &str) -> DataFrame {
+    let f = std::fs::File::open(sb.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    ParquetReader::new(f).finish().unwrap()
+}
+
+/// The fixture's names and e-mail addresses (every value of those columns).
+fn personal_values(sb: &Sandbox) -> Vec<String> {
+    let text = sb.read("customers.csv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(';').collect();
+    let wanted: Vec<usize> = ["First Name", "Last Name", "Email"]
+        .iter()
+        .map(|c| header.iter().position(|h| h == c).unwrap())
+        .collect();
+    let mut values: Vec<String> = lines
+        .flat_map(|l| {
+            let fields: Vec<&str> = l.split(';').collect();
+            wanted
+                .iter()
+                .map(move |i| fields[*i].to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    values.sort();
+    values.dedup();
+    values
+}
+
+/// Every file under `dir` (recursively) with its text.
+fn texts_under(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(texts_under(&path));
+        } else if let Ok(text) = std::fs::read_to_string(&path) {
+            out.push((path.display().to_string(), text));
+        }
+    }
+    out
+}
+
+fn assert_no_personal_data(sb: &Sandbox, dir: &str) {
+    let values = personal_values(sb);
+    let files = texts_under(&sb.path(dir));
+    assert!(!files.is_empty(), "no files under {dir}");
+    for (path, text) in &files {
+        for v in &values {
+            assert!(!text.contains(v.as_str()), "{path} holds `{v}`");
+        }
+    }
+}
+
+#[test]
+fn a_planners_files_load_as_they_come() {
+    let sb = Sandbox::new(&FILES);
+    assert_ok(&sb.run(&["ingest", "--config", "planner.toml", "--out", "out"]));
+    let summary = sb.json("out/ingest.json");
+    let t = &summary["tables"]["transactions"];
+    assert_eq!(
+        (t["rows_in"].as_u64(), t["rows_rejected"].as_u64()),
+        (Some(300), Some(0))
+    );
+    let c = &summary["tables"]["customers"];
+    assert_eq!(c["rows_kept"], 50);
+    let joined = &c["joined"][0];
+    assert_eq!(joined["rows_in"], 49);
+    assert_eq!(joined["rows_rejected"], 0);
+    assert_eq!(joined["customers_without_row"], 2);
+    assert_eq!(joined["rows_without_customer"], 1);
+
+    // Amounts exactly as written (`1.203,35` is 1203.35), dates day first.
+    let tx = read_parquet(&sb, "out/transactions.parquet");
+    let amounts: Vec<f64> = tx
+        .column("amount")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let written: Vec<f64> = sb
+        .read("orders.csv")
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(';')
+                .nth(2)
+                .unwrap()
+                .replace('.', "")
+                .replace(',', ".")
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(amounts, written);
+    assert_eq!(amounts[0], 1203.35);
+    let first_day = tx.column("order_date").unwrap().get(0).unwrap().to_string();
+    assert_eq!(first_day, "2026-05-26");
+
+    // Consent in any spelling, by customer; customers without a consent row have none.
+    let customers = read_parquet(&sb, "out/customers.parquet");
+    let consent: Vec<Option<i32>> = customers
+        .column("email_opt_in")
+        .unwrap()
+        .i32()
+        .unwrap()
+        .iter()
+        .collect();
+    let spelled = [Some(1), Some(0)];
+    assert!(
+        consent[..48]
+            .iter()
+            .enumerate()
+            .all(|(i, c)| *c == spelled[i % 2]),
+        "{consent:?}"
+    );
+    assert_eq!(&consent[48..], [None, None]);
+}
+
+/// `bullseye features` on the planner's files as of 2026-06-30, with `args`.
+fn features(sb: &Sandbox, args: &[&str]) -> std::process::Output {
+    let mut all = vec![
+        "features",
+        "--config",
+        "planner.toml",
+        "--as-of",
+        "2026-06-30",
+    ];
+    all.extend_from_slice(args);
+    sb.run(&all)
+}
+
+#[test]
+fn names_and_email_addresses_never_reach_a_feature_model_or_manifest() {
+    let sb = Sandbox::new(&FILES);
+    let out = features(&sb, &["--out", "f/features.csv"]);
+    assert_ok(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains("`First Name` (names), `Last Name` (names), `Email` (e-mail addresses)"),
+        "{err}"
+    );
+    assert!(sb.read("f/features.csv").contains("Region_"));
+    assert_no_personal_data(&sb, "f");
+
+    // `--exclude` leaves out a column of the user's choice too.
+    let out = features(&sb, &["--exclude", "Region", "--out", "g/features.csv"]);
+    assert_ok(&out);
+    assert!(stderr(&out).contains("`Region` (excluded by request)"));
+    assert!(!sb.read("g/features.csv").contains("Region_"));
+
+    let out = sb.run(&[
+        "train",
+        "churn",
+        "--config",
+        "planner.toml",
+        "--as-of",
+        "2026-06-30",
+        "--horizon-days",
+        "90",
+        "--out",
+        "churn",
+    ]);
+    assert_ok(&out);
+    let notes = sb.json("churn/metrics.json")["notes"].to_string();
+    assert!(notes.contains("`Email` (e-mail addresses)"), "{notes}");
+    assert_no_personal_data(&sb, "churn");
+
+    // A job: its models, scores, report and manifest.
+    std::fs::write(
+        sb.path("job.toml"),
+        "[job]\nname = \"planner\"\nout = \"out\"\nas_of = \"2026-06-30\"\n\
+         stages = [\"ingest\", \"features\", \"segment\", \"train\", \"score\", \"report\"]\n\
+         sources = \"planner.toml\"\n[train]\nmodels = [\"churn\"]\nchurn_horizon_days = 90\n\
+         [drift]\naction = \"warn\"\n",
+    )
+    .unwrap();
+    assert_ok(&sb.run(&["run", "job.toml"]));
+    let warnings = sb.json("out/2026-06-30/manifest.json")["warnings"].to_string();
+    assert!(warnings.contains("`First Name` (names)"), "{warnings}");
+    assert_no_personal_data(&sb, "out");
+}
