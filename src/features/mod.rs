@@ -41,7 +41,7 @@ use lines::{LineParts, Lines};
 
 pub use catalog::{render_catalog, FeatureDoc, CATALOG};
 pub use levels::top_levels;
-pub(crate) use lines::line_amount;
+pub(crate) use lines::{fixed_point, from_fixed, line_amount};
 pub(crate) use matrix::row_major;
 pub use matrix::to_matrix;
 
