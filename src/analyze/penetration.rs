@@ -24,6 +24,9 @@ pub const OTHER_GROUP: &str = "other";
 pub const UNDER_INDEX: f64 = 80.0;
 /// Groups whose index is above this are called over-penetrated.
 pub const OVER_INDEX: f64 = 120.0;
+/// A group is called out only when its rate also differs from the base's by at least this many
+/// standard errors (two-sided 5%): 58 buyers of 133 customers is an index of 123 and noise.
+pub const CALLOUT_Z: f64 = 1.96;
 
 /// The size of each group's market on one dimension (an appended table's column).
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +70,9 @@ pub struct GroupRow {
     pub penetration: Option<f64>,
     /// Penetration against all the markets' together (100 = average).
     pub penetration_index: Option<f64>,
+    /// The ranking index's rate against the base's in standard errors of a binomial share
+    /// (customers who buy, or customers among the market's households), for the call-outs.
+    pub z_score: Option<f64>,
     /// How many groups were pooled into this row (0 for a group of its own).
     pub pooled_groups: u64,
     /// Too few customers for the activity and revenue indexes (shown without them).
@@ -96,8 +102,8 @@ pub struct PenetrationTable {
     pub groups: Vec<GroupRow>,
     pub totals: Totals,
     /// Groups (not `other`, not missing) whose ranking index is below [`UNDER_INDEX`] / above
-    /// [`OVER_INDEX`], lowest / highest first. The ranking index is the penetration index when
-    /// the dimension has market sizes, else the active index.
+    /// [`OVER_INDEX`] with a z-score beyond [`CALLOUT_Z`], lowest / highest first. The ranking
+    /// index is the penetration index when the dimension has market sizes, else the active index.
     pub under_penetrated: Vec<String>,
     pub over_penetrated: Vec<String>,
     /// Customers in a group the market table has no row for.
@@ -271,6 +277,20 @@ fn table(
         let active_rate = rate(s.active, s.customers);
         let rpc = (s.customers > 0).then(|| money(s.revenue) / s.customers as f64);
         let penetration = s.market.map(|m| s.customers as f64 / m);
+        let penetration_index = if s.market.is_some_and(|m| m >= min_group as f64) {
+            index(penetration, base_penetration)
+        } else {
+            None
+        };
+        let active_index = if small { None } else { index(active_rate, base_active) };
+        let z_score = match (market.is_some(), s.market) {
+            (true, Some(m)) if penetration_index.is_some() => {
+                z(penetration, base_penetration, m)
+            }
+            (true, _) => None,
+            (false, _) if active_index.is_some() => z(active_rate, base_active, s.customers as f64),
+            (false, _) => None,
+        };
         GroupRow {
             group,
             customers: s.customers,
@@ -288,11 +308,8 @@ fn table(
             revenue_index: if small { None } else { index(rpc, base_rpc) },
             market_size: s.market,
             penetration,
-            penetration_index: if s.market.is_some_and(|m| m >= min_group as f64) {
-                index(penetration, base_penetration)
-            } else {
-                None
-            },
+            penetration_index,
+            z_score,
             pooled_groups: s.pooled,
             small,
         }
@@ -314,6 +331,7 @@ fn table(
     let mut under: Vec<&GroupRow> = rows
         .iter()
         .filter(|r| r.ranking_index().is_some_and(|i| i < UNDER_INDEX))
+        .filter(|r| r.z_score.is_some_and(|z| z <= -CALLOUT_Z))
         .collect();
     under.sort_by(|a, b| {
         a.ranking_index()
@@ -323,6 +341,7 @@ fn table(
     let mut over: Vec<&GroupRow> = rows
         .iter()
         .filter(|r| r.ranking_index().is_some_and(|i| i > OVER_INDEX))
+        .filter(|r| r.z_score.is_some_and(|z| z >= CALLOUT_Z))
         .collect();
     over.sort_by(|a, b| {
         b.ranking_index()
@@ -357,6 +376,14 @@ fn table(
         customers_without_market,
         markets_without_customers,
     })
+}
+
+/// A share against the base's share in standard errors of a binomial share of `n` (none when
+/// the base's share is 0 or 1: no spread to measure against).
+fn z(share: Option<f64>, base: Option<f64>, n: f64) -> Option<f64> {
+    let (share, base) = (share?, base?);
+    let spread = (base * (1.0 - base) / n).sqrt();
+    (spread > 0.0 && spread.is_finite()).then(|| (share - base) / spread)
 }
 
 /// A fixed-point sum in currency units.

@@ -67,19 +67,22 @@ fn a_zip_of_ten_households_with_three_customers_has_penetration_point_three() {
     let market = MarketSize {
         dimension: "zip_code".into(),
         measure: "households".into(),
-        sizes: vec![("A".into(), 10.0), ("B".into(), 100.0), ("C".into(), 40.0)],
+        sizes: vec![("A".into(), 10.0), ("B".into(), 100.0), ("C".into(), 400.0)],
     };
     let t = &penetration(&base, &params(1, Some(market))).unwrap()[0];
     let a = group(t, "A");
     assert!(close(a.penetration, 0.3));
-    // The base: 8 customers in markets of 150 households.
-    assert!(close(t.totals.penetration, 8.0 / 150.0));
-    assert!(close(a.penetration_index, 100.0 * 0.3 / (8.0 / 150.0)));
+    // The base: 8 customers in markets of 510 households.
+    assert!(close(t.totals.penetration, 8.0 / 510.0));
+    assert!(close(a.penetration_index, 100.0 * 0.3 / (8.0 / 510.0)));
+    let base: f64 = 8.0 / 510.0;
+    assert!(close(a.z_score, (0.3 - base) / (base * (1.0 - base) / 10.0).sqrt()));
     // A zip with households and no customer is the most under-penetrated, not left out.
     let c = group(t, "C");
     assert_eq!((c.customers, c.penetration), (0, Some(0.0)));
     assert_eq!(t.under_penetrated.first().map(String::as_str), Some("C"));
-    assert_eq!(t.over_penetrated, ["A"]);
+    // B (5 of 100) is also well above the base and far enough from it to say so.
+    assert_eq!(t.over_penetrated, ["A", "B"]);
     assert_eq!(t.markets_without_customers, 1);
     // Ranked by the penetration index.
     let order: Vec<&str> = t.groups.iter().map(|g| g.group.as_str()).collect();
@@ -100,8 +103,17 @@ fn an_index_of_150_is_one_and_a_half_times_the_base_rate() {
     // Revenue per customer: X 30/4 = 7.5 against the base's 40/8 = 5.
     assert!(close(group(t, "X").revenue_index, 150.0));
     assert!(close(group(t, "X").revenue_share, 0.75));
-    assert_eq!(t.under_penetrated, ["Y"]);
-    assert_eq!(t.over_penetrated, ["X"]);
+    // Four customers a group: an index of 150 is one standard error from the base (z = 1),
+    // noise rather than a finding, so nothing is called out...
+    assert!(close(group(t, "X").z_score, 1.0));
+    assert!(t.under_penetrated.is_empty() && t.over_penetrated.is_empty());
+    // ...until the same rates hold for 25 times as many customers (z = 5).
+    let zips: Vec<&str> = ["X"; 100].into_iter().chain(["Y"; 100]).collect();
+    let active: Vec<bool> = (0..200).map(|i| if i < 100 { i % 4 != 3 } else { i % 4 == 0 }).collect();
+    let big = &penetration(&base_of(&zips, &active, "zip_code"), &params(1, None)).unwrap()[0];
+    assert!(close(group(big, "X").z_score, 5.0));
+    assert_eq!(big.under_penetrated, ["Y"]);
+    assert_eq!(big.over_penetrated, ["X"]);
     let customers: u64 = t.groups.iter().map(|g| g.customers).sum();
     let revenue: f64 = t.groups.iter().map(|g| g.revenue).sum();
     assert_eq!((customers, revenue), (t.totals.customers, t.totals.revenue));
