@@ -282,11 +282,13 @@ fn table(
         } else {
             None
         };
-        let active_index = if small { None } else { index(active_rate, base_active) };
+        let active_index = if small {
+            None
+        } else {
+            index(active_rate, base_active)
+        };
         let z_score = match (market.is_some(), s.market) {
-            (true, Some(m)) if penetration_index.is_some() => {
-                z(penetration, base_penetration, m)
-            }
+            (true, Some(m)) if penetration_index.is_some() => z(penetration, base_penetration, m),
             (true, _) => None,
             (false, _) if active_index.is_some() => z(active_rate, base_active, s.customers as f64),
             (false, _) => None,

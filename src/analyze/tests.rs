@@ -76,7 +76,10 @@ fn a_zip_of_ten_households_with_three_customers_has_penetration_point_three() {
     assert!(close(t.totals.penetration, 8.0 / 510.0));
     assert!(close(a.penetration_index, 100.0 * 0.3 / (8.0 / 510.0)));
     let base: f64 = 8.0 / 510.0;
-    assert!(close(a.z_score, (0.3 - base) / (base * (1.0 - base) / 10.0).sqrt()));
+    assert!(close(
+        a.z_score,
+        (0.3 - base) / (base * (1.0 - base) / 10.0).sqrt()
+    ));
     // A zip with households and no customer is the most under-penetrated, not left out.
     let c = group(t, "C");
     assert_eq!((c.customers, c.penetration), (0, Some(0.0)));
@@ -109,7 +112,9 @@ fn an_index_of_150_is_one_and_a_half_times_the_base_rate() {
     assert!(t.under_penetrated.is_empty() && t.over_penetrated.is_empty());
     // ...until the same rates hold for 25 times as many customers (z = 5).
     let zips: Vec<&str> = ["X"; 100].into_iter().chain(["Y"; 100]).collect();
-    let active: Vec<bool> = (0..200).map(|i| if i < 100 { i % 4 != 3 } else { i % 4 == 0 }).collect();
+    let active: Vec<bool> = (0..200)
+        .map(|i| if i < 100 { i % 4 != 3 } else { i % 4 == 0 })
+        .collect();
     let big = &penetration(&base_of(&zips, &active, "zip_code"), &params(1, None)).unwrap()[0];
     assert!(close(group(big, "X").z_score, 5.0));
     assert_eq!(big.under_penetrated, ["Y"]);

@@ -46,13 +46,23 @@ pub struct PenetrationArgs {
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub min_group: u64,
     /// Age band edges in years
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "25,35,45,55,65")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "25,35,45,55,65"
+    )]
     pub age_edges: Vec<f64>,
     /// The customers column `income_band` cuts
     #[arg(long, value_name = "COLUMN", default_value = "income")]
     pub income_column: String,
     /// Income band edges
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "25000,50000,75000,100000")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "25000,50000,75000,100000"
+    )]
     pub income_edges: Vec<f64>,
     /// A table of market sizes per group (CSV or Parquet), e.g. households per zip code
     #[arg(long, value_name = "FILE", requires_all = ["market_key", "market_size"])]
@@ -85,7 +95,12 @@ fn penetration(args: PenetrationArgs) -> anyhow::Result<()> {
     }
     let rejects_dir = args.out.clone().unwrap_or_else(|| PathBuf::from("."));
     let mut warnings = String::new();
-    let tx = load_checked(&request, TableKind::Transactions, &rejects_dir, &mut warnings)?;
+    let tx = load_checked(
+        &request,
+        TableKind::Transactions,
+        &rejects_dir,
+        &mut warnings,
+    )?;
     let customers = load_checked(&request, TableKind::Customers, &rejects_dir, &mut warnings)?;
     eprint!("{warnings}");
     let spec = PenetrationSpec {
@@ -172,10 +187,16 @@ fn render(tables: &[PenetrationTable]) -> String {
         }
         let list = |v: &[String]| v.join(", ");
         if !t.under_penetrated.is_empty() {
-            out.push_str(&format!("  under-penetrated: {}\n", list(&t.under_penetrated)));
+            out.push_str(&format!(
+                "  under-penetrated: {}\n",
+                list(&t.under_penetrated)
+            ));
         }
         if !t.over_penetrated.is_empty() {
-            out.push_str(&format!("  over-penetrated: {}\n", list(&t.over_penetrated)));
+            out.push_str(&format!(
+                "  over-penetrated: {}\n",
+                list(&t.over_penetrated)
+            ));
         }
         if t.customers_without_market > 0 {
             out.push_str(&format!(

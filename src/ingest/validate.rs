@@ -1356,7 +1356,10 @@ mod tests {
         let zip = v.frame.column("zip_code").unwrap();
         assert_eq!(zip.dtype(), &DataType::String);
         assert_eq!(zip.str().unwrap().get(0), Some("02134"));
-        assert_eq!(v.frame.column("income").unwrap().dtype(), &DataType::Float64);
+        assert_eq!(
+            v.frame.column("income").unwrap().dtype(),
+            &DataType::Float64
+        );
         // `0` and `0.5` are numbers, not codes.
         assert_eq!(v.frame.column("score").unwrap().dtype(), &DataType::Float64);
     }

@@ -80,7 +80,13 @@ pub fn penetration_tables(
         .iter()
         .map(|b| Dimension::parse(b, &age, &spec.income_column, &income))
         .collect::<Result<Vec<_>, _>>()?;
-    let base = CustomerBase::build(customers, transactions, as_of, spec.window_days, &dimensions)?;
+    let base = CustomerBase::build(
+        customers,
+        transactions,
+        as_of,
+        spec.window_days,
+        &dimensions,
+    )?;
     let market = spec.market.as_ref().map(read_market).transpose()?;
     Ok(penetration(
         &base,
@@ -127,7 +133,9 @@ fn read_market(spec: &MarketSpec) -> Result<MarketSize, Error> {
             }
             .in_file(&spec.path)
         })?;
-    let keys = keys.str().map_err(polars_failure("the market table's keys"))?;
+    let keys = keys
+        .str()
+        .map_err(polars_failure("the market table's keys"))?;
     let sizes = sizes.f64().map_err(polars_failure("the market sizes"))?;
     let mut rows = Vec::with_capacity(frame.height());
     for (line, (key, size)) in keys.iter().zip(sizes.iter()).enumerate() {
@@ -189,7 +197,11 @@ pub fn write_penetration(
 }
 
 fn penetration_frame(tables: &[PenetrationTable]) -> PolarsResult<DataFrame> {
-    let rows = || tables.iter().flat_map(|t| t.groups.iter().map(move |g| (t, g)));
+    let rows = || {
+        tables
+            .iter()
+            .flat_map(|t| t.groups.iter().map(move |g| (t, g)))
+    };
     let text = |f: &dyn Fn(&PenetrationTable, &crate::analyze::GroupRow) -> String| {
         rows().map(|(t, g)| f(t, g)).collect::<Vec<String>>()
     };
@@ -205,7 +217,10 @@ fn penetration_frame(tables: &[PenetrationTable]) -> PolarsResult<DataFrame> {
         Column::new("customers".into(), count(&|g| g.customers)),
         Column::new("active_buyers".into(), count(&|g| g.active_buyers)),
         Column::new("revenue".into(), number(&|g| Some(g.revenue))),
-        Column::new("revenue_per_customer".into(), number(&|g| g.revenue_per_customer)),
+        Column::new(
+            "revenue_per_customer".into(),
+            number(&|g| g.revenue_per_customer),
+        ),
         Column::new("customer_share".into(), number(&|g| Some(g.customer_share))),
         Column::new("revenue_share".into(), number(&|g| g.revenue_share)),
         Column::new("active_rate".into(), number(&|g| g.active_rate)),
@@ -216,6 +231,9 @@ fn penetration_frame(tables: &[PenetrationTable]) -> PolarsResult<DataFrame> {
         Column::new("penetration_index".into(), number(&|g| g.penetration_index)),
         Column::new("z_score".into(), number(&|g| g.z_score)),
         Column::new("pooled_groups".into(), count(&|g| g.pooled_groups)),
-        Column::new("small".into(), rows().map(|(_, g)| g.small).collect::<Vec<bool>>()),
+        Column::new(
+            "small".into(),
+            rows().map(|(_, g)| g.small).collect::<Vec<bool>>(),
+        ),
     ])
 }
