@@ -156,3 +156,30 @@ fn penetration_needs_the_customers_and_a_known_column() {
     );
     assert!(stderr(&out).contains("`zip_code`"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_closed_pipe_stops_the_printout_quietly() {
+    // `bullseye … | head`: the reader goes away before the table is printed.
+    let sb = Sandbox::new(&FILES);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bullseye"))
+        .args([
+            "analyze",
+            "penetration",
+            "--transactions",
+            "orders.csv",
+            "--customers",
+            "customers.csv",
+            "--as-of",
+            "2024-12-31",
+            "--by",
+            "zip_code",
+        ])
+        .current_dir(sb.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
