@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
 use super::{AnalyzeError, Bands};
-use crate::features::{epoch_day, fixed_point};
+use crate::features::{epoch_day, fixed_point, History};
 use crate::types::date_of_epoch_day;
 
 /// Where a dimension's group comes from.
@@ -125,29 +125,22 @@ impl CustomerBase {
         self.revenue.is_empty()
     }
 
-    /// The base from the canonical tables (`customers` may be absent: every buyer is then in the
-    /// missing group of every dimension). The window is the `window_days` days ending on `as_of`.
+    /// The base from the customers table (may be absent: every buyer is then in the missing
+    /// group of every dimension) and the buyers' activity as of the same day.
     pub fn build(
         customers: Option<&DataFrame>,
-        transactions: &DataFrame,
-        as_of: NaiveDate,
-        window_days: u32,
+        activity: &Activity,
         dimensions: &[Dimension],
     ) -> Result<CustomerBase, AnalyzeError> {
-        if window_days == 0 {
-            return Err(AnalyzeError::InvalidParam {
-                name: "the activity window",
-                rule: "at least 1 day",
-                found: "0".into(),
-            });
-        }
-        let last = epoch_day(as_of);
-        let first = last - i32::try_from(window_days).unwrap_or(i32::MAX) + 1;
-        let mut index: HashMap<String, usize> = HashMap::new();
+        let last = epoch_day(activity.as_of);
+        let mut index: HashMap<&str, usize> = HashMap::new();
         // The customers-table row of each customer of the base, when they have one.
         let mut table_row: Vec<Option<usize>> = Vec::new();
-        if let Some(customers) = customers {
-            let ids = customers.column("customer_id")?.cast(&DataType::String)?;
+        let ids = match customers {
+            Some(c) => Some(c.column("customer_id")?.cast(&DataType::String)?),
+            None => None,
+        };
+        if let (Some(customers), Some(ids)) = (customers, &ids) {
             let signup = match customers.column("signup_date") {
                 Ok(c) => Some(c.cast(&DataType::Date)?.cast(&DataType::Int32)?),
                 Err(_) => None,
@@ -159,12 +152,70 @@ impl CustomerBase {
                 if later || index.contains_key(id) {
                     continue;
                 }
-                index.insert(id.to_string(), table_row.len());
+                index.insert(id, table_row.len());
                 table_row.push(Some(row));
             }
         }
         let mut revenue = vec![0i64; table_row.len()];
         let mut active = vec![false; table_row.len()];
+        for (i, id) in activity.ids.iter().enumerate() {
+            let at = match index.get(id.as_str()) {
+                Some(at) => *at,
+                None => {
+                    table_row.push(None);
+                    revenue.push(0);
+                    active.push(false);
+                    table_row.len() - 1
+                }
+            };
+            revenue[at] = activity.revenue[i];
+            active[at] = activity.active[i];
+        }
+        let groupings = dimensions
+            .iter()
+            .map(|d| grouping(d, customers, &table_row, activity.as_of))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CustomerBase {
+            as_of: activity.as_of,
+            window_days: activity.window_days,
+            revenue,
+            active,
+            groupings,
+        })
+    }
+}
+
+/// Every buyer with a line on or before the as-of day, once: their net revenue in the window of
+/// `window_days` ending on that day (fixed point) and whether they bought in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    pub as_of: NaiveDate,
+    pub window_days: u32,
+    pub ids: Vec<String>,
+    pub revenue: Vec<i64>,
+    pub active: Vec<bool>,
+}
+
+impl Activity {
+    fn window(as_of: NaiveDate, window_days: u32) -> Result<NaiveDate, AnalyzeError> {
+        if window_days == 0 {
+            return Err(AnalyzeError::InvalidParam {
+                name: "the activity window",
+                rule: "at least 1 day",
+                found: "0".into(),
+            });
+        }
+        Ok(as_of - chrono::Days::new(u64::from(window_days) - 1))
+    }
+
+    /// From a canonical transactions table.
+    pub fn from_transactions(
+        transactions: &DataFrame,
+        as_of: NaiveDate,
+        window_days: u32,
+    ) -> Result<Activity, AnalyzeError> {
+        let first = epoch_day(Activity::window(as_of, window_days)?);
+        let last = epoch_day(as_of);
         let ids = transactions
             .column("customer_id")?
             .cast(&DataType::String)?;
@@ -173,6 +224,14 @@ impl CustomerBase {
             .cast(&DataType::Date)?
             .cast(&DataType::Int32)?;
         let amounts = transactions.column("amount")?.cast(&DataType::Float64)?;
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut out = Activity {
+            as_of,
+            window_days,
+            ids: Vec::new(),
+            revenue: Vec::new(),
+            active: Vec::new(),
+        };
         for ((id, day), amount) in ids
             .str()?
             .iter()
@@ -185,32 +244,35 @@ impl CustomerBase {
             if day > last {
                 continue;
             }
-            let i = match index.get(id) {
-                Some(i) => *i,
-                None => {
-                    index.insert(id.to_string(), table_row.len());
-                    table_row.push(None);
-                    revenue.push(0);
-                    active.push(false);
-                    table_row.len() - 1
-                }
-            };
+            let i = *index.entry(id).or_insert_with(|| {
+                out.ids.push(id.to_string());
+                out.revenue.push(0);
+                out.active.push(false);
+                out.ids.len() - 1
+            });
             if day >= first {
                 let amount = amount.unwrap_or(0.0);
-                revenue[i] = revenue[i].saturating_add(fixed_point(amount));
-                active[i] |= amount > 0.0;
+                out.revenue[i] = out.revenue[i].saturating_add(fixed_point(amount));
+                out.active[i] |= amount > 0.0;
             }
         }
-        let groupings = dimensions
-            .iter()
-            .map(|d| grouping(d, customers, &table_row, as_of))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(CustomerBase {
+        Ok(out)
+    }
+
+    /// From the keyed purchase lines a job holds instead of a transactions table.
+    pub fn from_history(
+        history: &History,
+        as_of: NaiveDate,
+        window_days: u32,
+    ) -> Result<Activity, AnalyzeError> {
+        let first = Activity::window(as_of, window_days)?;
+        let totals = history.window_totals(first, as_of);
+        Ok(Activity {
             as_of,
             window_days,
-            revenue,
-            active,
-            groupings,
+            ids: totals.iter().map(|(id, _, _)| id.to_string()).collect(),
+            revenue: totals.iter().map(|(_, r, _)| *r).collect(),
+            active: totals.iter().map(|(_, _, a)| *a).collect(),
         })
     }
 }

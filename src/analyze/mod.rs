@@ -11,7 +11,7 @@ mod base;
 mod penetration;
 
 pub use bands::Bands;
-pub use base::{CustomerBase, Dimension, DimensionSource};
+pub use base::{Activity, CustomerBase, Dimension, DimensionSource};
 pub use penetration::{
     penetration, GroupRow, MarketSize, PenetrationParams, PenetrationTable, Totals, MISSING_GROUP,
     OTHER_GROUP, OVER_INDEX, UNDER_INDEX,

@@ -42,7 +42,12 @@ fn base_of(zips: &[&str], active: &[bool], by: &str) -> CustomerBase {
     .unwrap();
     let edges = Bands::parse("e", "30").unwrap();
     let dim = Dimension::parse(by, &edges, "income", &edges).unwrap();
-    CustomerBase::build(Some(&customers), &tx, day("2024-12-31"), 365, &[dim]).unwrap()
+    CustomerBase::build(
+        Some(&customers),
+        &Activity::from_transactions(&tx, day("2024-12-31"), 365).unwrap(),
+        &[dim],
+    )
+    .unwrap()
 }
 
 fn params(min_group: u64, market: Option<MarketSize>) -> PenetrationParams {
@@ -175,14 +180,9 @@ fn nothing_after_the_as_of_day_changes_a_figure() {
     let edges = Bands::parse("e", "30").unwrap();
     let dim = Dimension::parse("region", &edges, "income", &edges).unwrap();
     let run = |with_future| {
-        let b = CustomerBase::build(
-            Some(&customers),
-            &tx(with_future),
-            day("2024-12-31"),
-            365,
-            &[dim.clone()],
-        )
-        .unwrap();
+        let activity =
+            Activity::from_transactions(&tx(with_future), day("2024-12-31"), 365).unwrap();
+        let b = CustomerBase::build(Some(&customers), &activity, &[dim.clone()]).unwrap();
         penetration(&b, &params(1, None)).unwrap()
     };
     let t = run(false);
@@ -217,7 +217,12 @@ fn ages_are_full_years_on_the_as_of_day_in_bands() {
     .unwrap();
     let ages = Bands::parse("--age-edges", "30").unwrap();
     let dim = Dimension::parse("age_band", &ages, "income", &ages).unwrap();
-    let b = CustomerBase::build(Some(&customers), &tx, day("2024-12-31"), 365, &[dim]).unwrap();
+    let b = CustomerBase::build(
+        Some(&customers),
+        &Activity::from_transactions(&tx, day("2024-12-31"), 365).unwrap(),
+        &[dim],
+    )
+    .unwrap();
     let t = &penetration(&b, &params(1, None)).unwrap()[0];
     // a turned 30 on the day; b is 29 until tomorrow; c and d (born after the day) have no age.
     let names: Vec<(&str, u64)> = t
@@ -271,10 +276,65 @@ fn an_unknown_column_names_the_ones_there_are() {
     .unwrap();
     let e = Bands::parse("e", "1").unwrap();
     let dim = Dimension::parse("zip", &e, "income", &e).unwrap();
-    let err =
-        CustomerBase::build(Some(&customers), &tx, day("2024-12-31"), 30, &[dim]).unwrap_err();
+    let err = CustomerBase::build(
+        Some(&customers),
+        &Activity::from_transactions(&tx, day("2024-12-31"), 30).unwrap(),
+        &[dim],
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "the customers table has no column `zip` to group by (it has: `customer_id`)"
+    );
+}
+
+#[test]
+fn the_keyed_lines_give_the_same_activity_as_the_table() {
+    let tx = DataFrame::new_infer_height(vec![
+        Column::new("customer_id".into(), ["b", "a", "b", "a", "c", "b"]),
+        dates(
+            "order_date",
+            &[
+                Some("2024-12-31"),
+                Some("2023-06-01"),
+                Some("2024-01-01"),
+                Some("2025-01-01"),
+                Some("2024-01-02"),
+                Some("2024-05-05"),
+            ],
+        ),
+        Column::new("amount".into(), [5.0, 7.0, 100.0, 9.0, -3.0, -1.25]),
+    ])
+    .unwrap();
+    let as_of = day("2024-12-31");
+    let mut builder = crate::features::HistoryBuilder::new(&Default::default(), false);
+    builder.push(&tx).unwrap();
+    let history = builder.finish(None).unwrap();
+    let sorted = |a: Activity| {
+        let mut rows: Vec<(String, i64, bool)> = a
+            .ids
+            .into_iter()
+            .zip(a.revenue)
+            .zip(a.active)
+            .map(|((i, r), x)| (i, r, x))
+            .collect();
+        rows.sort();
+        rows
+    };
+    let from_table = sorted(Activity::from_transactions(&tx, as_of, 365).unwrap());
+    assert_eq!(
+        from_table,
+        sorted(Activity::from_history(&history, as_of, 365).unwrap())
+    );
+    // b: 5 and -1.25 in the window (2024-01-01 is the day before it opens); a: only 2023;
+    // c: a return alone is no purchase.
+    let f = crate::features::fixed_point;
+    assert_eq!(
+        from_table,
+        [
+            ("a".to_string(), 0, false),
+            ("b".to_string(), f(5.0) + f(-1.25), true),
+            ("c".to_string(), f(-3.0), false),
+        ]
     );
 }

@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-use bullseye::analyze::{PenetrationTable, MISSING_GROUP, OTHER_GROUP};
+use bullseye::analyze::{Activity, PenetrationTable, MISSING_GROUP, OTHER_GROUP};
 use bullseye::ingest::TableKind;
 use bullseye::run::analyze::{penetration_tables, write_penetration, MarketSpec, PenetrationSpec};
 use bullseye::run::{load_checked, RunError};
@@ -119,7 +119,9 @@ fn penetration(args: PenetrationArgs) -> anyhow::Result<()> {
             _ => None,
         },
     };
-    let tables = penetration_tables(Some(&customers.frame), &tx.frame, args.as_of, &spec)?;
+    let activity = Activity::from_transactions(&tx.frame, args.as_of, spec.window_days)
+        .map_err(bullseye::Error::from)?;
+    let tables = penetration_tables(Some(&customers.frame), &activity, &spec)?;
     print!("{}", render(&tables));
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).map_err(|source| {

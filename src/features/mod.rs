@@ -457,6 +457,29 @@ impl History {
             .collect()
     }
 
+    /// Every customer with a line on or before `last`, in id order: their id, the net sum of
+    /// their amounts dated `first ..= last` (fixed point) and whether one of those lines is a
+    /// purchase (above zero). What `analyze` needs of the lines, without a transactions table.
+    pub fn window_totals(&self, first: NaiveDate, last: NaiveDate) -> Vec<(&str, i64, bool)> {
+        let (first, last) = (epoch_day(first), epoch_day(last));
+        self.by_id
+            .iter()
+            .filter_map(|&k| {
+                let k = k as usize;
+                let known = self.lines.until(k, last);
+                if known.is_empty() {
+                    return None;
+                }
+                let window = self.lines.until(k, first - 1).end..known.end;
+                let revenue = self.lines.amount[window.clone()]
+                    .iter()
+                    .fold(0i64, |s, a| s.saturating_add(*a));
+                let bought = self.lines.amount[window].iter().any(|a| *a > 0);
+                Some((self.ids[k].as_str(), revenue, bought))
+            })
+            .collect()
+    }
+
     /// The day of the earliest purchase of anyone: no build before it has a customer.
     pub fn first_purchase(&self) -> Option<NaiveDate> {
         (0..self.ids.len())

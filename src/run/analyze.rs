@@ -9,8 +9,8 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::analyze::{
-    penetration, AnalyzeError, Bands, CustomerBase, Dimension, MarketSize, PenetrationParams,
-    PenetrationTable,
+    penetration, Activity, AnalyzeError, Bands, CustomerBase, Dimension, MarketSize,
+    PenetrationParams, PenetrationTable,
 };
 use crate::error::polars_failure;
 use crate::{io, Error};
@@ -53,11 +53,12 @@ impl Default for PenetrationSpec {
     }
 }
 
-/// The penetration tables of the customer base as of `as_of`, one per `spec.by` dimension.
+/// The penetration tables of the customer base as of the activity's day, one per `spec.by`
+/// dimension. The activity comes from a transactions table (`Activity::from_transactions`) or,
+/// in a job, from the keyed lines (`Activity::from_history`), over `spec.window_days`.
 pub fn penetration_tables(
     customers: Option<&DataFrame>,
-    transactions: &DataFrame,
-    as_of: NaiveDate,
+    activity: &Activity,
     spec: &PenetrationSpec,
 ) -> Result<Vec<PenetrationTable>, Error> {
     if spec.by.is_empty() {
@@ -80,13 +81,7 @@ pub fn penetration_tables(
         .iter()
         .map(|b| Dimension::parse(b, &age, &spec.income_column, &income))
         .collect::<Result<Vec<_>, _>>()?;
-    let base = CustomerBase::build(
-        customers,
-        transactions,
-        as_of,
-        spec.window_days,
-        &dimensions,
-    )?;
+    let base = CustomerBase::build(customers, activity, &dimensions)?;
     let market = spec.market.as_ref().map(read_market).transpose()?;
     Ok(penetration(
         &base,
