@@ -182,7 +182,8 @@ fn nothing_after_the_as_of_day_changes_a_figure() {
     let run = |with_future| {
         let activity =
             Activity::from_transactions(&tx(with_future), day("2024-12-31"), 365).unwrap();
-        let b = CustomerBase::build(Some(&customers), &activity, &[dim.clone()]).unwrap();
+        let b =
+            CustomerBase::build(Some(&customers), &activity, std::slice::from_ref(&dim)).unwrap();
         penetration(&b, &params(1, None)).unwrap()
     };
     let t = run(false);
