@@ -2,7 +2,9 @@
 caps (2 contacts, 1 e-mail), a conflict pair and two shared capacities (the week's e-mail volume of
 the first half of the campaigns, the mail volume of the second half). Generates the scores table
 and the campaign and policy files once (seeded, stdlib only), runs the plan under `timeout`, and
-reports wall time, peak memory (wait4, as `harness.py`) and the plan's gap from `plan.json`.
+reports wall and CPU time, peak memory (wait4, as `harness.py`), the machine's load before and
+after (the wall time is the machine's only when nothing else runs) and the plan's gap from
+`plan.json`.
 `BULLSEYE_BIN` names the binary to measure (default: the release build, as `harness.py`).
 
     python3 bench/plan.py --customers 1000000 --campaigns 10 --data /work/bench-data --timeout 600
@@ -75,13 +77,17 @@ def main():
            "--policy", os.path.join(folder, "policy.toml"), "--out", out]
     for c in range(args.campaigns):
         cmd += ["--campaign", os.path.join(folder, f"c{c}.toml")]
+    load = os.getloadavg()[0]
+    before = os.times()
     wall, rss, _ = harness.measure(cmd)
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     with open(os.path.join(out, "plan.json")) as f:
         plan = json.load(f)
-    print(f"plan {args.customers} x {args.campaigns} campaigns x 2 channels: {wall:.1f} s, "
-          f"peak {rss:.0f} MiB, objective {plan['objective_before_controls']:.2f}, "
+    print(f"plan {args.customers} x {args.campaigns} campaigns x 2 channels: {wall:.1f} s wall, "
+          f"{cpu:.1f} s CPU, peak {rss:.0f} MiB, objective {plan['objective_before_controls']:.2f}, "
           f"bound {plan['upper_bound']:.2f}, gap {100 * plan['gap']:.3f} %, "
-          f"{plan['iterations']} iterations, load {os.getloadavg()[0]:.1f}")
+          f"{plan['iterations']} iterations, load {load:.1f} before, {os.getloadavg()[0]:.1f} after")
 
 
 if __name__ == "__main__":

@@ -212,6 +212,111 @@ pub fn holdout(
     })
 }
 
+/// A campaign score column that reads an item's affinity: `affinity:<item>`.
+pub const AFFINITY_COLUMN_PREFIX: &str = "affinity:";
+
+/// The item of an `affinity:<item>` score column, if `column` is one.
+pub fn affinity_item(column: &str) -> Option<&str> {
+    column.strip_prefix(AFFINITY_COLUMN_PREFIX)
+}
+
+/// Every customer's affinity to `item`, by customer index: the best confidence among the rules
+/// their history triggers that point to it (as [`affinity`] scores it, but for every customer,
+/// not only where the item is in their top N); 0 when no rule does or they have bought it.
+pub fn item_affinity(
+    baskets: &Baskets,
+    rules: &[Rule],
+    item: &str,
+) -> Result<Vec<f64>, BasketError> {
+    let code = baskets
+        .items
+        .iter()
+        .position(|i| i == item)
+        .ok_or_else(|| BasketError::UnknownItem {
+            item: item.to_string(),
+            known: baskets.items.len(),
+            closest: closest(&baskets.items, item),
+        })? as u32;
+    let pointing: Vec<&Rule> = rules
+        .iter()
+        .filter(|r| r.consequent.contains(&code))
+        .collect();
+    Ok(histories(baskets)?
+        .iter()
+        .map(|history| {
+            let has = |i: &u32| history.binary_search(i).is_ok();
+            if has(&code) {
+                return 0.0;
+            }
+            pointing
+                .iter()
+                .filter(|r| r.antecedent.iter().all(has))
+                .map(|r| r.confidence())
+                .fold(0.0, f64::max)
+        })
+        .collect())
+}
+
+/// `scores` with the column `affinity:<item>` added ([`item_affinity`] of its `customer_id`s;
+/// 0 for customers without baskets), so a campaign can rank by it as its `score_column`.
+pub fn with_item_affinity(
+    scores: &DataFrame,
+    baskets: &Baskets,
+    rules: &[Rule],
+    item: &str,
+) -> Result<DataFrame, BasketError> {
+    let owners = baskets.owners.as_ref().ok_or(BasketError::NoOwners)?;
+    let by_customer = item_affinity(baskets, rules, item)?;
+    let of: HashMap<&str, f64> = owners
+        .ids
+        .iter()
+        .map(String::as_str)
+        .zip(by_customer)
+        .collect();
+    let ids = scores.column("customer_id")?.cast(&DataType::String)?;
+    let values: Vec<f64> = ids
+        .str()?
+        .iter()
+        .map(|id| id.and_then(|id| of.get(id).copied()).unwrap_or(0.0))
+        .collect();
+    let mut out = scores.clone();
+    out.with_column(Column::new(
+        format!("{AFFINITY_COLUMN_PREFIX}{item}").into(),
+        values,
+    ))?;
+    Ok(out)
+}
+
+/// The known name nearest `wanted` by edit distance (case-insensitive), if one is near enough
+/// to be a likely typo: at most a third of the longer name's characters differ.
+fn closest(known: &[String], wanted: &str) -> Option<String> {
+    let wanted_lower = wanted.to_lowercase();
+    known
+        .iter()
+        .map(|k| (edit_distance(&k.to_lowercase(), &wanted_lower), k))
+        .filter(|(d, k)| *d * 3 <= k.chars().count().max(wanted.chars().count()))
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
+        .map(|(_, k)| k.clone())
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(above + 1)
+                .min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -298,5 +403,33 @@ mod tests {
         // Popularity: e → coffee (not bought), g → bread, h → bread (bought).
         assert_eq!(h.popularity.hit_rate, 1.0 / 3.0);
         assert_eq!(h.popularity.precision, 1.0 / 3.0);
+    }
+
+    #[test]
+    fn item_affinity_scores_every_customer_and_names_close_items() {
+        let b = baskets(&ROWS[..8]);
+        let mined = mine(&b, &params());
+        let scores = df!("customer_id" => ["h", "g", "a", "zz"]).unwrap();
+        let out = with_item_affinity(&scores, &b, &mined.rules, "milk").unwrap();
+        let milk: Vec<Option<f64>> = out
+            .column("affinity:milk")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .iter()
+            .collect();
+        // g: coffee ⇒ milk (3/4); h: no rule; a: has milk; zz: no baskets.
+        assert_eq!(milk, [Some(0.0), Some(0.75), Some(0.0), Some(0.0)]);
+        let e = item_affinity(&b, &mined.rules, "Milkk").unwrap_err();
+        assert!(e.is_bad_input());
+        let e = e.to_string();
+        assert!(e.contains("5 items") && e.contains("`milk`"), "{e}");
+        let e = item_affinity(&b, &mined.rules, "xylophone")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("closest"), "{e}");
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(affinity_item("affinity:milk"), Some("milk"));
+        assert_eq!(affinity_item("score"), None);
     }
 }

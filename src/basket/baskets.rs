@@ -149,6 +149,65 @@ impl Baskets {
         level: Level,
         exclude: &HashSet<String>,
     ) -> Result<Baskets, BasketError> {
+        let mut builder = BasketBuilder::new(level, exclude.clone(), None);
+        builder.push(tx)?;
+        Ok(builder.finish())
+    }
+
+    /// The baskets whose index passes `keep` (owners kept along).
+    pub fn filter(&self, keep: impl Fn(usize) -> bool) -> Baskets {
+        let mut out = Baskets {
+            items: self.items.clone(),
+            offsets: vec![0],
+            codes: Vec::new(),
+            owners: self.owners.as_ref().map(|o| Owners {
+                ids: o.ids.clone(),
+                ..Owners::default()
+            }),
+        };
+        for b in (0..self.len()).filter(|b| keep(*b)) {
+            out.codes.extend_from_slice(self.basket(b));
+            out.offsets.push(out.codes.len());
+            if let (Some(all), Some(kept)) = (&self.owners, out.owners.as_mut()) {
+                kept.customer.push(all.customer[b]);
+                kept.day.push(all.day[b]);
+            }
+        }
+        out
+    }
+}
+
+/// Baskets built from validated transactions piece by piece (a job streams its transactions):
+/// an order split across two pieces is still one basket.
+pub struct BasketBuilder {
+    level: Level,
+    exclude: HashSet<String>,
+    /// Rows dated after this day (days since 1970-01-01) are left out: no future baskets.
+    until: Option<i32>,
+    item_names: Names,
+    customer_names: Names,
+    basket_of: HashMap<(u32, String, i32), u32>,
+    lines: Vec<(u32, u32)>,
+    owners: Owners,
+}
+
+impl BasketBuilder {
+    pub fn new(level: Level, exclude: HashSet<String>, until: Option<i32>) -> BasketBuilder {
+        BasketBuilder {
+            level,
+            exclude,
+            until,
+            item_names: Names::default(),
+            customer_names: Names::default(),
+            basket_of: HashMap::new(),
+            lines: Vec::new(),
+            owners: Owners::default(),
+        }
+    }
+
+    /// Adds the purchase lines of one piece of validated transactions.
+    pub fn push(&mut self, tx: &DataFrame) -> Result<(), BasketError> {
+        let level = self.level;
         let item_column = level
             .columns()
             .iter()
@@ -185,73 +244,53 @@ impl Baskets {
             };
             below(&quantity) || below(&amount)
         };
-
-        let mut item_names = Names::default();
-        let mut customer_names = Names::default();
-        let mut basket_of: HashMap<(u32, String, i32), u32> = HashMap::new();
-        let mut lines: Vec<(u32, u32)> = Vec::new();
-        let mut owners = Owners::default();
+        let until = self.until.unwrap_or(i32::MAX);
         for row in 0..tx.height() {
             let (Some(item), Some(customer), Some(day)) =
                 (items.get(row), customers.get(row), days.get(row))
             else {
                 continue;
             };
-            if item.is_empty() || exclude.contains(item) || is_return(row) {
+            if item.is_empty() || day > until || self.exclude.contains(item) || is_return(row) {
                 continue;
             }
-            let customer = customer_names.code(customer);
+            let customer = self.customer_names.code(customer);
             // An order id names the basket; without one, the customer's day does.
             let key = match orders.as_ref().and_then(|o| o.get(row)) {
                 Some(order) => (u32::MAX, order.to_string(), 0),
                 None => (customer, String::new(), day),
             };
-            let next = basket_of.len() as u32;
-            let basket = *basket_of.entry(key).or_insert_with(|| {
+            let next = self.basket_of.len() as u32;
+            let owners = &mut self.owners;
+            let basket = *self.basket_of.entry(key).or_insert_with(|| {
                 owners.customer.push(customer);
                 owners.day.push(day);
                 next
             });
-            lines.push((basket, item_names.code(item)));
+            self.lines.push((basket, self.item_names.code(item)));
         }
+        Ok(())
+    }
+
+    pub fn finish(self) -> Baskets {
+        let mut lines = self.lines;
         lines.sort_unstable();
         lines.dedup();
-        let mut offsets = vec![0usize; basket_of.len() + 1];
+        let mut offsets = vec![0usize; self.basket_of.len() + 1];
         for (b, _) in &lines {
             offsets[*b as usize + 1] += 1;
         }
         for b in 1..offsets.len() {
             offsets[b] += offsets[b - 1];
         }
-        owners.ids = customer_names.names;
-        Ok(Baskets {
-            items: item_names.names,
+        let mut owners = self.owners;
+        owners.ids = self.customer_names.names;
+        Baskets {
+            items: self.item_names.names,
             offsets,
             codes: lines.into_iter().map(|(_, i)| i).collect(),
             owners: Some(owners),
-        })
-    }
-
-    /// The baskets whose index passes `keep` (owners kept along).
-    pub fn filter(&self, keep: impl Fn(usize) -> bool) -> Baskets {
-        let mut out = Baskets {
-            items: self.items.clone(),
-            offsets: vec![0],
-            codes: Vec::new(),
-            owners: self.owners.as_ref().map(|o| Owners {
-                ids: o.ids.clone(),
-                ..Owners::default()
-            }),
-        };
-        for b in (0..self.len()).filter(|b| keep(*b)) {
-            out.codes.extend_from_slice(self.basket(b));
-            out.offsets.push(out.codes.len());
-            if let (Some(all), Some(kept)) = (&self.owners, out.owners.as_mut()) {
-                kept.customer.push(all.customer[b]);
-                kept.day.push(all.day[b]);
-            }
         }
-        out
     }
 }
 
@@ -311,5 +350,33 @@ mod tests {
         assert_eq!(owners.day, [0, 1, 0]);
         let err = Baskets::from_transactions(&tx, Level::Category, &HashSet::new()).unwrap_err();
         assert!(err.to_string().contains("`category`"), "{err}");
+    }
+
+    #[test]
+    fn pieces_join_split_orders_and_leave_out_future_days() {
+        let piece = |customers: [&str; 2], days: [i32; 2], orders: [&str; 2], items: [&str; 2]| {
+            df!(
+                "customer_id" => customers,
+                "order_date" => days,
+                "order_id" => orders,
+                "product_id" => items,
+            )
+            .unwrap()
+            .lazy()
+            .with_column(col("order_date").cast(DataType::Date))
+            .collect()
+            .unwrap()
+        };
+        let mut b = BasketBuilder::new(Level::Product, HashSet::new(), Some(5));
+        b.push(&piece(["1", "2"], [0, 3], ["o1", "o2"], ["tea", "jam"]))
+            .unwrap();
+        // o1 goes on in the second piece; o3 is after day 5.
+        b.push(&piece(["1", "2"], [0, 6], ["o1", "o3"], ["milk", "bread"]))
+            .unwrap();
+        let b = b.finish();
+        assert_eq!(b.len(), 2);
+        assert_eq!(b.items, ["tea", "jam", "milk"]);
+        assert_eq!(b.basket(0), [0, 2]);
+        assert_eq!(b.basket(1), [1]);
     }
 }

@@ -20,8 +20,11 @@ mod threshold;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-pub use affinity::{affinity, holdout, Affinity, Holdout, HoldoutScores, Recommendation};
-pub use baskets::{Baskets, Level, Owners};
+pub use affinity::{
+    affinity, affinity_item, holdout, item_affinity, with_item_affinity, Affinity, Holdout,
+    HoldoutScores, Recommendation, AFFINITY_COLUMN_PREFIX,
+};
+pub use baskets::{BasketBuilder, Baskets, Level, Owners};
 pub use fpgrowth::{frequent_itemsets, Itemset};
 pub use output::{
     itemsets_frame, render_top_rules, rules_frame, summary_json, write_outputs, OUTPUT_FILES,
@@ -48,6 +51,15 @@ pub enum BasketError {
     UnknownCorrection { found: String },
     #[error("the transactions have no `{expected}` column: map one in the ingest config")]
     NoItemColumn { expected: String },
+    #[error(
+        "unknown item `{item}` in `affinity:{item}`: the baskets have {known} items{}; the names are in itemsets.csv",
+        closest.as_ref().map(|c| format!(", the closest is `{c}`")).unwrap_or_default()
+    )]
+    UnknownItem {
+        item: String,
+        known: usize,
+        closest: Option<String>,
+    },
     #[error("affinity needs customers: baskets read from a basket-per-line file have none; give transactions")]
     NoOwners,
     #[error("cannot read baskets from `{path}`: {source}")]

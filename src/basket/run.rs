@@ -2,7 +2,7 @@
 //! ingest's validation), mine, write the outputs. The rules live in the rest of the module.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde_json::{json, Value};
@@ -87,11 +87,10 @@ pub fn affinity(
     request: &BasketRequest,
     per_customer: usize,
     holdout_from: Option<NaiveDate>,
+    scores: Option<&ScoresWithAffinity>,
 ) -> Result<BasketDone, Error> {
     let mut warnings = String::new();
     let baskets = load(request, &mut warnings)?;
-    let mined = mine_baskets(&baskets, &request.params);
-    let found = recommend(&baskets, &mined.rules, per_customer)?;
     let check = holdout_from
         .map(|d| {
             holdout(
@@ -102,20 +101,64 @@ pub fn affinity(
             )
         })
         .transpose()?;
-    let mut frame = found.frame(&baskets, &mined.rules)?;
-    io::write_table(&request.out.join(AFFINITY_FILE), &mut frame)?;
-    write_outputs(
+    let done = recommend_and_write(
+        &baskets,
+        &request.params,
+        per_customer,
         &request.out,
-        &mined,
-        check.as_ref().map(|h| ("holdout", holdout_json(h))),
+        check.as_ref(),
     )?;
-    let customers: HashSet<u32> = found.recommendations.iter().map(|r| r.customer).collect();
+    if let Some(s) = scores {
+        let table = io::read_table(&s.scores, &["customer_id"])?;
+        let mut joined = super::with_item_affinity(&table, &baskets, &done.mined.rules, &s.item)?;
+        io::write_table(&s.out, &mut joined)?;
+    }
     Ok(BasketDone {
+        recommendations: done.recommendations,
+        customers: done.customers,
+        mined: done.mined,
+        warnings,
+        holdout: check,
+    })
+}
+
+/// A scores table to copy with one item's affinity added (`affinity:<item>`), so that a
+/// campaign outside a job can rank by it.
+#[derive(Debug, Clone)]
+pub struct ScoresWithAffinity {
+    pub scores: PathBuf,
+    pub item: String,
+    pub out: PathBuf,
+}
+
+/// What [`recommend_and_write`] found.
+#[derive(Debug)]
+pub struct Recommended {
+    pub mined: Mined,
+    pub recommendations: usize,
+    pub customers: usize,
+}
+
+/// Mines `baskets`, recommends the top `per_customer` items of every customer, and writes
+/// itemsets.csv, rules.csv, basket.json (with the holdout check when given) and
+/// affinity.parquet into `out`: `bullseye basket affinity` and a job's `basket` stage.
+pub fn recommend_and_write(
+    baskets: &Baskets,
+    params: &BasketParams,
+    per_customer: usize,
+    out: &Path,
+    check: Option<&Holdout>,
+) -> Result<Recommended, Error> {
+    let mined = mine_baskets(baskets, params);
+    let found = recommend(baskets, &mined.rules, per_customer)?;
+    let mut frame = found.frame(baskets, &mined.rules)?;
+    io::write_table(&out.join(AFFINITY_FILE), &mut frame)?;
+    write_outputs(out, &mined, check.map(|h| ("holdout", holdout_json(h))))?;
+    let customers: HashSet<u32> = found.recommendations.iter().map(|r| r.customer).collect();
+    Ok(Recommended {
         recommendations: found.recommendations.len(),
         customers: customers.len(),
         mined,
-        warnings,
-        holdout: check,
     })
 }
 

@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use bullseye::basket::run::{BasketRequest, BasketSource};
+use bullseye::basket::run::{BasketRequest, BasketSource, ScoresWithAffinity};
 use bullseye::basket::{BasketParams, Correction, Level, Threshold};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
@@ -16,7 +16,8 @@ use super::inputs::TableInputs;
     subcommand_negates_reqs = true,
     after_help = "Examples:\n  bullseye basket --baskets notebooks-data/groceries.csv --min-support 0.001 --min-confidence 0.8 --max-consequent 1 --out out/basket\n  \
     bullseye basket --transactions lines.csv --level category --exclude POST,DOT --out out/basket\n  \
-    bullseye basket affinity --transactions lines.csv --top 5 --holdout-from 2011-10-01 --out out/basket"
+    bullseye basket affinity --transactions lines.csv --top 5 --holdout-from 2011-10-01 --out out/basket\n  \
+    bullseye basket affinity --transactions lines.csv --scores scores.csv --item 85123A --scores-out scores-affinity.csv --out out/basket"
 )]
 pub struct BasketArgs {
     #[command(subcommand)]
@@ -29,7 +30,7 @@ pub struct BasketArgs {
 pub enum BasketCommand {
     /// Per customer, the top items they have not bought that the rules their history triggers
     /// point to (affinity.parquet), with an optional holdout check against popularity
-    Affinity(AffinityArgs),
+    Affinity(Box<AffinityArgs>),
     /// Who is due to buy a category again (the replenishment cycles): customers whose next
     /// purchase of a category is due within N days, overdue ones included
     Due(super::due::DueArgs),
@@ -91,6 +92,16 @@ pub struct AffinityArgs {
     /// from it on, against the most popular items
     #[arg(long, value_name = "DATE")]
     pub holdout_from: Option<NaiveDate>,
+    /// A scores table to copy with the column `affinity:<--item>` added (the item's affinity per
+    /// customer, 0 without a rule for it), so a campaign can rank by it (`--scores-out`)
+    #[arg(long, value_name = "FILE", requires_all = ["item", "scores_out"])]
+    pub scores: Option<PathBuf>,
+    /// The item of `--scores`
+    #[arg(long, value_name = "NAME", requires = "scores")]
+    pub item: Option<String>,
+    /// Where the scores table with the affinity column goes (.csv or .parquet)
+    #[arg(long, value_name = "FILE", requires = "scores")]
+    pub scores_out: Option<PathBuf>,
 }
 
 impl MineArgs {
@@ -132,7 +143,7 @@ impl MineArgs {
 
 pub fn run(args: BasketArgs) -> anyhow::Result<()> {
     match args.command {
-        Some(BasketCommand::Affinity(a)) => affinity(a),
+        Some(BasketCommand::Affinity(a)) => affinity(*a),
         Some(BasketCommand::Due(a)) => super::due::run(a),
         None => mine(args.mine),
     }
@@ -152,7 +163,16 @@ fn mine(args: MineArgs) -> anyhow::Result<()> {
 
 fn affinity(args: AffinityArgs) -> anyhow::Result<()> {
     let request = args.mine.request()?;
-    let done = bullseye::basket::run::affinity(&request, args.per_customer, args.holdout_from)?;
+    let scores = match (args.scores, args.item, args.scores_out) {
+        (Some(scores), Some(item), Some(out)) => Some(ScoresWithAffinity { scores, item, out }),
+        _ => None,
+    };
+    let done = bullseye::basket::run::affinity(
+        &request,
+        args.per_customer,
+        args.holdout_from,
+        scores.as_ref(),
+    )?;
     eprint!("{}", done.warnings);
     print!(
         "{}",
@@ -167,5 +187,12 @@ fn affinity(args: AffinityArgs) -> anyhow::Result<()> {
         done.customers,
         request.out.display()
     );
+    if let Some(s) = &scores {
+        println!(
+            "wrote the scores with `affinity:{}` to {}",
+            s.item,
+            s.out.display()
+        );
+    }
     Ok(())
 }

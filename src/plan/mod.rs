@@ -19,7 +19,8 @@
 //!    an upper bound on every plan; the lowest one found is reported (`upper_bound`);
 //! 2. multipliers by projected subgradient on limits scaled to 1 (so money and counts share a
 //!    scale), Polyak steps towards the best plan known, the step halved after 8 iterations
-//!    without a better bound; at most 300 iterations;
+//!    without a better bound; at most 300 iterations, and on large plans (400 million option
+//!    evaluations done) it stops once the bound is within 0.01 % of the best plan known;
 //! 3. repair: options in order of priced value (ties by customer id, campaign, channel), each
 //!    taken while the customer's caps and every limit allow, through select's `Usage`; the
 //!    best of the multipliers of the bound, ±10 % and zero is kept;
@@ -33,7 +34,10 @@
 //!    less of the final one.
 //!
 //! Every float sum runs in a fixed order (fixed chunks, summed in order), so a plan is the same
-//! bits on any number of threads. The bound certifies the plan before control groups (the gap
+//! bits on any number of threads. Options are compact (32 bytes: key, cost, customer, campaign,
+//! channel); what they use of each limit is kept per campaign channel, where it is the same for
+//! every option; the full contact option of the chosen ones is rebuilt from the rules for the
+//! outputs. The bound certifies the plan before control groups (the gap
 //! compares the two); what the controls then cost is reported on its own.
 
 mod policy;
@@ -45,8 +49,11 @@ mod timing;
 #[cfg(test)]
 mod tests;
 
+use rayon::prelude::*;
+
 use crate::select::control::assign_control;
 use crate::select::engine::{audience_row, summarize};
+use crate::select::rules::{ContactOption, Rules};
 use crate::select::{
     CampaignConfig, Candidate, ExclusionCounts, ExclusionReason, ExclusionRow, SelectError,
     Selection,
@@ -86,6 +93,13 @@ pub enum PlanError {
     /// A campaign or its candidates broke a selection rule.
     #[error(transparent)]
     Select(#[from] SelectError),
+    /// More than the solver's compact option layout holds.
+    #[error("expected at most {max} {what} in a plan, found {found}")]
+    TooLarge {
+        what: &'static str,
+        found: usize,
+        max: usize,
+    },
     /// A campaign's `[policy.volume]` minimum cannot be reached within the rules and limits.
     #[error("campaign `{campaign}` reaches {reached} target contacts, expected at least {min} (`policy.volume.{campaign}.min`): the rules and limits leave no more; lower the minimum or raise the limits")]
     MinVolume {
@@ -111,10 +125,13 @@ pub struct Plan {
 
 /// Plans the campaigns jointly. See the module documentation.
 pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, PlanError> {
+    let mut clock = Phases::from_env();
     let mut p = Problem::build(campaigns, policy)?;
     check_channel_names(&p, policy)?;
     let rel = Relaxation::new(&p);
+    clock.mark("build");
     let dual = subgradient(&p, &rel, |l| repair(&p, &rel, l).0.objective(&p));
+    clock.mark("subgradient");
     let scaled = |m: f64| dual.lambda.iter().map(|x| x * m).collect::<Vec<f64>>();
     let mut best: Option<(f64, State, Vec<usize>, Vec<f64>)> = None;
     for lambda in [scaled(1.0), scaled(0.9), scaled(1.1), scaled(0.0)] {
@@ -127,17 +144,19 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
     let Some((repaired, mut optimised, order, lambda)) = best else {
         unreachable!("four repairs were run")
     };
+    clock.mark("repairs");
     improve(&p, &rel, &lambda, &order, &mut optimised);
     let before_controls = optimised.objective(&p);
+    clock.mark("improve");
 
     let control = draw_controls(&p, campaigns, &optimised);
     let mut state = State::new(&p);
     for (k, o) in p.opts.iter().enumerate() {
-        state.held_out[o.customer] |= control[k];
+        state.held_out[o.customer()] |= control[k];
     }
     for (k, o) in p.opts.iter().enumerate() {
         // A subset of a feasible plan: it fits.
-        if optimised.chosen[k] && !state.held_out[o.customer] {
+        if optimised.chosen[k] && !state.held_out[o.customer()] {
             state.take(&p, k);
         }
     }
@@ -153,9 +172,10 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
         }
     }
 
-    let selections: Vec<Selection> = (0..campaigns.len())
+    clock.mark("controls");
+    let selections = (0..campaigns.len())
         .map(|c| selection(&p, &rel, &dual.lambda, campaigns[c], c, &state, &control))
-        .collect();
+        .collect::<Result<Vec<Selection>, PlanError>>()?;
     let objective = state.objective(&p);
     let masks = (0..p.n_customers()).map(|i| state.mask(i).count_ones());
     let summary = PlanSummary {
@@ -184,10 +204,31 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
         constraints: constraints(&p, &rel, &dual.lambda, campaigns, &state),
         caps: cap_prices(&mut p, &rel, &dual.lambda),
     };
+    clock.mark("selections and summary");
     Ok(Plan {
         selections,
         summary,
     })
+}
+
+/// Wall time per phase on stderr when `BULLSEYE_PLAN_TIMES` is set (for profiling large plans).
+struct Phases {
+    last: Option<std::time::Instant>,
+}
+
+impl Phases {
+    fn from_env() -> Phases {
+        Phases {
+            last: std::env::var_os("BULLSEYE_PLAN_TIMES").map(|_| std::time::Instant::now()),
+        }
+    }
+
+    fn mark(&mut self, phase: &str) {
+        if let Some(t) = self.last {
+            eprintln!("plan: {phase}: {:.2} s", t.elapsed().as_secs_f64());
+            self.last = Some(std::time::Instant::now());
+        }
+    }
 }
 
 /// What one more contact per customer (overall, and per capped channel) is worth: the rise of
@@ -250,10 +291,13 @@ fn check_channel_names(p: &Problem, policy: &PlanPolicy) -> Result<(), PlanError
 
 /// A campaign's chosen options in rank order: key descending, ties by customer id.
 fn ranked_choice(p: &Problem, campaign: usize, chosen: impl Fn(usize) -> bool) -> Vec<usize> {
-    let mut ks: Vec<usize> = (0..p.opts.len())
-        .filter(|&k| p.opts[k].campaign == campaign && chosen(k))
+    let mut ks: Vec<usize> = p.by_campaign[campaign]
+        .iter()
+        .map(|&k| k as usize)
+        .filter(|&k| chosen(k))
         .collect();
-    ks.sort_by(|&a, &b| p.opts[b].o.key.total_cmp(&p.opts[a].o.key).then(a.cmp(&b)));
+    // A total order (ties by option): the unstable sort is deterministic.
+    ks.par_sort_unstable_by(|&a, &b| p.opts[b].key.total_cmp(&p.opts[a].key).then(a.cmp(&b)));
     ks
 }
 
@@ -266,7 +310,7 @@ fn draw_controls(p: &Problem, campaigns: &[CampaignInput], plan: &State) -> Vec<
             continue;
         }
         let ks = ranked_choice(p, c, |k| plan.chosen[k]);
-        let channels: Vec<usize> = ks.iter().map(|&k| p.opts[k].o.channel).collect();
+        let channels: Vec<usize> = ks.iter().map(|&k| p.opts[k].channel()).collect();
         let drawn = assign_control(
             &channels,
             input.config.channels.len(),
@@ -295,7 +339,7 @@ fn reason(
         ExclusionReason::Conflict
     } else if mask != 0
         && p.options(i)
-            .filter(|&k| p.opts[k].campaign == campaign && !rel.blocked[k])
+            .filter(|&k| p.opts[k].campaign() == campaign && !rel.blocked(p, k))
             .all(|k| !state.customer_allows(p, k))
     {
         ExclusionReason::AssignedElsewhere
@@ -329,29 +373,34 @@ fn selection(
     c: usize,
     state: &State,
     control: &[bool],
-) -> Selection {
+) -> Result<Selection, PlanError> {
     let config = input.config;
-    let cand_of = |i: usize| p.candidate_of[c][i].map(|k| &input.candidates[k]);
+    let cand_of = |i: usize| p.candidate_of[c][i].map(|k| &input.candidates[k as usize]);
     let ks = ranked_choice(p, c, |k| state.chosen[k] || control[k]);
     let mut audience = Vec::with_capacity(ks.len());
     let mut contacts = Vec::with_capacity(ks.len());
     let mut in_audience = vec![false; p.n_customers()];
+    let rules = Rules::new(config)?;
+    let mut buf = Vec::new();
     for (pos, &k) in ks.iter().enumerate() {
-        let o = &p.opts[k];
-        in_audience[o.customer] = true;
-        if let Some(cand) = cand_of(o.customer) {
-            audience.push(audience_row(config, pos + 1, cand, &o.o, control[k]));
+        let i = p.opts[k].customer();
+        in_audience[i] = true;
+        // Every option comes from a candidate, so `cand_of` finds it.
+        if let Some(cand) = cand_of(i) {
+            let o = contact_option(&rules, cand, p.opts[k].channel(), &mut buf);
+            audience.push(audience_row(config, pos + 1, cand, &o, control[k]));
+            contacts.push((o, control[k]));
         }
-        contacts.push((o.o, control[k]));
     }
     let mut counts: ExclusionCounts = ExclusionReason::PLAN.iter().map(|&r| (r, 0)).collect();
     let mut exclusions = Vec::new();
     for (i, &k) in p.candidate_of[c].iter().enumerate() {
-        let Some(k) = k else {
+        let Some(k) = k.map(|k| k as usize) else {
             continue;
         };
         let r = match p.status[c][k] {
             Status::Excluded(r) => r,
+            Status::NoOption => ExclusionReason::Unprofitable,
             Status::Pooled if in_audience[i] => continue,
             Status::Pooled => reason(p, rel, state, c, i),
         };
@@ -371,14 +420,55 @@ fn selection(
         config,
         input.candidates.len(),
         &contacts,
-        &p.ranked[c],
+        &ranked(p, c, input, &rules, &mut buf),
         counts,
         prices,
     );
-    Selection {
+    Ok(Selection {
         audience,
         exclusions,
         summary,
+    })
+}
+
+/// The best option of every candidate of campaign `c` that passed the rules, by key, ties by id
+/// (for the profit curve). Rebuilt per campaign rather than kept for all: a large plan holds
+/// tens of millions of candidates.
+fn ranked(
+    p: &Problem,
+    c: usize,
+    input: CampaignInput,
+    rules: &Rules,
+    buf: &mut Vec<ContactOption>,
+) -> Vec<ContactOption> {
+    let mut best: Vec<ContactOption> = p.candidate_of[c]
+        .iter()
+        .flatten()
+        .map(|&k| k as usize)
+        .filter(|&k| matches!(p.status[c][k], Status::Pooled | Status::NoOption))
+        .filter_map(|k| {
+            buf.clear();
+            rules.options(&input.candidates[k], buf)
+        })
+        .collect();
+    // Customers are in id order, so a stable sort keeps ties by id.
+    best.sort_by(|a, b| b.key.total_cmp(&a.key));
+    best
+}
+
+/// The full option of `cand` on `channel`, as the problem was built from it (options keep only
+/// what the solver reads).
+fn contact_option(
+    rules: &Rules,
+    cand: &Candidate,
+    channel: usize,
+    buf: &mut Vec<ContactOption>,
+) -> ContactOption {
+    buf.clear();
+    rules.options(cand, buf);
+    match buf.iter().find(|o| o.channel == channel) {
+        Some(&o) => o,
+        None => unreachable!("the rules are deterministic: the option was built from them"),
     }
 }
 
@@ -411,11 +501,9 @@ fn constraints(
             };
             let limit = res.limit(p);
             let smallest = p
-                .opts
-                .iter()
-                .enumerate()
-                .filter(|&(k, _)| !rel.blocked[k])
-                .map(|(_, o)| res.amount(p, o))
+                .options_of_bound(b)
+                .filter(|&k| !rel.blocked(p, k))
+                .map(|k| res.amount(p, &p.opts[k]))
                 .filter(|&a| a > 0.0)
                 .fold(f64::INFINITY, f64::min);
             let mut c = ConstraintPlan {

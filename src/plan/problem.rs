@@ -1,25 +1,54 @@
 //! The joint problem: every campaign's contact options, aligned by customer, and every limit
 //! (own or shared) as a select [`Limits`] with the [`Usage`] that checks it.
 
-use std::collections::HashMap;
+use rayon::prelude::*;
 
 use crate::plan::timing::{Timing, MAX_FREQUENCY};
 use crate::plan::{CampaignInput, PlanError, PlanPolicy};
 use crate::select::engine::validate;
 use crate::select::limits::{Limits, Usage};
-use crate::select::rules::{ContactOption, Rules};
+use crate::select::rules::Rules;
 use crate::select::{ExclusionReason, Objective};
 
-/// One (campaign, channel) way to contact one customer.
+/// One (campaign, channel) way to contact one customer: 32 bytes, since a large plan holds
+/// tens of millions (the full [`ContactOption`] of the chosen ones is rebuilt for the outputs
+/// by [`Problem::contact_option`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Opt {
-    pub customer: usize,
-    pub campaign: usize,
-    /// Index into [`Problem::channel_names`].
-    pub name: usize,
-    pub o: ContactOption,
+    /// What the plan maximizes (the option's `ContactOption::key`).
+    pub key: f64,
+    pub cost: f64,
+    customer: u32,
     /// Past contacts per frequency cap in the window ending on the campaign's send day.
     pub past: [u16; MAX_FREQUENCY],
+    campaign: u8,
+    /// Index into [`Problem::channel_names`].
+    name: u8,
+    /// Index into the campaign's channels.
+    channel: u8,
+}
+
+impl Opt {
+    pub fn customer(&self) -> usize {
+        self.customer as usize
+    }
+
+    pub fn campaign(&self) -> usize {
+        usize::from(self.campaign)
+    }
+
+    pub fn name(&self) -> usize {
+        usize::from(self.name)
+    }
+
+    pub fn channel(&self) -> usize {
+        usize::from(self.channel)
+    }
+
+    /// A campaign's own-channels class: options of one class share cost and limits.
+    pub fn class(&self, p: &Problem) -> usize {
+        p.class_start[self.campaign()] + self.channel()
+    }
 }
 
 /// A set of limits: a campaign's own (budget, channel capacities, `max_audience`) or a shared
@@ -36,8 +65,8 @@ impl Bound {
     /// The channel index an option uses in this bound's capacities.
     pub fn channel(&self, o: &Opt) -> usize {
         match self.own {
-            Some(_) => o.o.channel,
-            None => o.name,
+            Some(_) => o.channel(),
+            None => o.name(),
         }
     }
 }
@@ -58,6 +87,9 @@ pub(crate) enum Status {
     Excluded(ExclusionReason),
     /// Passed the rules with at least one option.
     Pooled,
+    /// Passed the rules, but no option reaches `min_expected_profit` (`unprofitable`; its best
+    /// option still counts in the campaign's profit curve).
+    NoOption,
 }
 
 /// Everything the solver needs.
@@ -67,6 +99,11 @@ pub(crate) struct Problem {
     /// Options sorted by (customer, campaign, channel); a customer's are `opts[start[i]..start[i+1]]`.
     pub opts: Vec<Opt>,
     pub start: Vec<usize>,
+    /// Per campaign: its options, ascending.
+    pub by_campaign: Vec<Vec<u32>>,
+    /// Per campaign: the class of its first channel (see [`Opt::class`]); one more entry at
+    /// the end, the number of classes.
+    pub class_start: Vec<usize>,
     pub channel_names: Vec<String>,
     pub bounds: Vec<Bound>,
     /// Per campaign, the bounds its options count against.
@@ -75,10 +112,7 @@ pub(crate) struct Problem {
     /// Per campaign, per candidate (in the candidates' order).
     pub status: Vec<Vec<Status>>,
     /// Per campaign, per customer: the candidate index.
-    pub candidate_of: Vec<Vec<Option<usize>>>,
-    /// Per campaign, the best option of every candidate that passed the rules, by key (for the
-    /// profit curve).
-    pub ranked: Vec<Vec<ContactOption>>,
+    pub candidate_of: Vec<Vec<Option<u32>>>,
     /// Rules over time and on channels.
     pub timing: Timing,
     /// Per campaign: the `[policy.volume]` minimum of target contacts (0: none).
@@ -116,6 +150,179 @@ fn check_campaigns(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<(
     policy.check(Some(&names))
 }
 
+/// Every customer id of the campaigns, sorted and distinct: the campaigns' id-sorted candidate
+/// lists (`orders`, from `validate`) merged.
+fn merged_ids<'a>(campaigns: &[CampaignInput<'a>], orders: &[Vec<usize>]) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = Vec::new();
+    for (input, order) in campaigns.iter().zip(orders) {
+        let next: Vec<&str> = order
+            .iter()
+            .map(|&k| input.candidates[k].customer_id.as_str())
+            .collect();
+        if next == ids {
+            continue;
+        }
+        let mut merged = Vec::with_capacity(ids.len().max(next.len()));
+        let (mut a, mut b) = (ids.iter().peekable(), next.iter().peekable());
+        loop {
+            let take = match (a.peek(), b.peek()) {
+                (None, None) => break,
+                (Some(_), None) => a.next(),
+                (None, Some(_)) => b.next(),
+                (Some(x), Some(y)) => match x.cmp(y) {
+                    std::cmp::Ordering::Less => a.next(),
+                    std::cmp::Ordering::Greater => b.next(),
+                    std::cmp::Ordering::Equal => {
+                        b.next();
+                        a.next()
+                    }
+                },
+            };
+            merged.extend(take.copied());
+        }
+        ids = merged;
+    }
+    ids
+}
+
+/// Every campaign's options in one list sorted by (customer, campaign, channel), and where each
+/// customer's start: each part is sorted by (customer, channel), so a counting placement in
+/// campaign order sorts them.
+fn by_customer(
+    customers: usize,
+    parts: &[CampaignPart],
+) -> Result<(Vec<Opt>, Vec<usize>), PlanError> {
+    let total: usize = parts.iter().map(|p| p.opts.len()).sum();
+    if total > u32::MAX as usize {
+        return Err(PlanError::TooLarge {
+            what: "contact options (customers × channels)",
+            found: total,
+            max: u32::MAX as usize,
+        });
+    }
+    let mut start = vec![0; customers + 1];
+    for o in parts.iter().flat_map(|p| &p.opts) {
+        start[o.customer() + 1] += 1;
+    }
+    for i in 0..customers {
+        start[i + 1] += start[i];
+    }
+    let Some(&filler) = parts.iter().find_map(|p| p.opts.first()) else {
+        return Ok((Vec::new(), start));
+    };
+    let mut opts = vec![filler; total];
+    let mut next = start.clone();
+    for o in parts.iter().flat_map(|p| &p.opts) {
+        opts[next[o.customer()]] = *o;
+        next[o.customer()] += 1;
+    }
+    Ok((opts, start))
+}
+
+/// One campaign's share of the problem.
+struct CampaignPart {
+    opts: Vec<Opt>,
+    status: Vec<Status>,
+    candidate_of: Vec<Option<u32>>,
+}
+
+/// Campaign `ci`'s options, candidate statuses and ranked best options; `order`: its
+/// candidates by id, `ids`: every customer id of the plan, sorted.
+fn campaign_part(
+    ci: usize,
+    input: &CampaignInput,
+    rules: &Rules,
+    order: &[usize],
+    ids: &[&str],
+    timing: &Timing,
+    name_of: &(dyn Fn(&str) -> Option<usize> + Sync),
+) -> Result<CampaignPart, PlanError> {
+    let config = input.config;
+    let names_here: Vec<usize> = config
+        .channels
+        .iter()
+        .map(|c| name_of(&c.name).unwrap_or(0))
+        .collect();
+    let mut st = vec![Status::Excluded(ExclusionReason::Unprofitable); input.candidates.len()];
+    let mut cand_of = vec![None; ids.len()];
+    let mut opts = Vec::new();
+    let mut buf = Vec::new();
+    // Both lists are sorted by id: the customer index advances with the candidates.
+    let mut cust = 0;
+    for &k in order {
+        let cand = &input.candidates[k];
+        while ids[cust] != cand.customer_id.as_str() {
+            cust += 1;
+        }
+        // Fewer candidates than customers, and customers fit a `u32` (`check_sizes`).
+        cand_of[cust] = Some(k as u32);
+        if let Some(r) = rules.rule_exclusion(cand) {
+            st[k] = Status::Excluded(r);
+            continue;
+        }
+        let past = match timing.past_counts(&cand.customer_id, ci) {
+            Ok(p) => p,
+            Err(r) => {
+                st[k] = Status::Excluded(r);
+                continue;
+            }
+        };
+        buf.clear();
+        if rules.options(cand, &mut buf).is_some() {
+            st[k] = if buf.is_empty() {
+                Status::NoOption
+            } else {
+                Status::Pooled
+            };
+        }
+        let first = opts.len();
+        opts.extend(buf.iter().map(|o| Opt {
+            key: o.key,
+            cost: o.cost,
+            customer: cust as u32,
+            past,
+            campaign: ci as u8,
+            name: names_here[o.channel] as u8,
+            channel: o.channel as u8,
+        }));
+        opts[first..].sort_unstable_by_key(|o| o.channel);
+    }
+    Ok(CampaignPart {
+        opts,
+        status: st,
+        candidate_of: cand_of,
+    })
+}
+
+/// Options store customers as `u32` and channels as `u8` (see [`Opt`]).
+fn check_sizes(
+    campaigns: &[CampaignInput],
+    customers: usize,
+    names: usize,
+) -> Result<(), PlanError> {
+    let most = campaigns
+        .iter()
+        .map(|c| c.config.channels.len())
+        .max()
+        .unwrap_or(0)
+        .max(names);
+    if most > usize::from(u8::MAX) {
+        return Err(PlanError::TooLarge {
+            what: "channel names",
+            found: most,
+            max: usize::from(u8::MAX),
+        });
+    }
+    if customers > u32::MAX as usize {
+        return Err(PlanError::TooLarge {
+            what: "customers",
+            found: customers,
+            max: u32::MAX as usize,
+        });
+    }
+    Ok(())
+}
+
 impl Problem {
     pub fn build(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Problem, PlanError> {
         check_campaigns(campaigns, policy)?;
@@ -124,14 +331,6 @@ impl Problem {
             .map(|c| c.config.campaign.name.as_str())
             .collect();
         let campaign_index = |n: &str| names.iter().position(|&x| x == n).unwrap_or(0);
-
-        let mut ids: Vec<&str> = campaigns
-            .iter()
-            .flat_map(|c| c.candidates.iter().map(|x| x.customer_id.as_str()))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let customer: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, &s)| (s, i)).collect();
 
         let mut channel_names: Vec<String> = Vec::new();
         for ch in campaigns.iter().flat_map(|c| &c.config.channels) {
@@ -142,70 +341,46 @@ impl Problem {
         let name_of = |n: &str| channel_names.iter().position(|x| x == n);
         let mut conflicts = vec![0u64; campaigns.len()];
         let timing = Timing::new(campaigns, policy, &name_of, &mut conflicts)?;
-        let mut opts = Vec::new();
+        let mut orders = Vec::with_capacity(campaigns.len());
+        let mut rules = Vec::with_capacity(campaigns.len());
+        for input in campaigns {
+            input.config.check()?;
+            orders.push(validate(input.config, input.candidates)?);
+            rules.push(Rules::new(input.config)?);
+        }
+        let ids = merged_ids(campaigns, &orders);
+        check_sizes(campaigns, ids.len(), channel_names.len())?;
+        // Campaigns are independent until their options are merged: one task each, joined in
+        // campaign order (so the first campaign's error is the one reported).
+        let parts: Vec<Result<CampaignPart, PlanError>> = (0..campaigns.len())
+            .into_par_iter()
+            .map(|ci| {
+                campaign_part(
+                    ci,
+                    &campaigns[ci],
+                    &rules[ci],
+                    &orders[ci],
+                    &ids,
+                    &timing,
+                    &name_of,
+                )
+            })
+            .collect();
+        let parts = parts.into_iter().collect::<Result<Vec<_>, PlanError>>()?;
+        let (opts, start) = by_customer(ids.len(), &parts)?;
         let mut status = Vec::new();
         let mut candidate_of = Vec::new();
-        let mut ranked = Vec::new();
-        for (ci, input) in campaigns.iter().enumerate() {
-            let config = input.config;
-            config.check()?;
-            let order = validate(config, input.candidates)?;
-            let rules = Rules::new(config)?;
-            let names_here: Vec<usize> = config
-                .channels
-                .iter()
-                .map(|c| name_of(&c.name).unwrap_or(0))
-                .collect();
-            let mut st =
-                vec![Status::Excluded(ExclusionReason::Unprofitable); input.candidates.len()];
-            let mut cand_of = vec![None; ids.len()];
-            let mut best = Vec::new();
-            let mut buf = Vec::new();
-            for &k in &order {
-                let cand = &input.candidates[k];
-                let cust = customer[cand.customer_id.as_str()];
-                cand_of[cust] = Some(k);
-                if let Some(r) = rules.rule_exclusion(cand) {
-                    st[k] = Status::Excluded(r);
-                    continue;
-                }
-                let past = match timing.past_counts(&cand.customer_id, ci) {
-                    Ok(p) => p,
-                    Err(r) => {
-                        st[k] = Status::Excluded(r);
-                        continue;
-                    }
-                };
-                buf.clear();
-                if let Some(b) = rules.options(cand, &mut buf) {
-                    best.push(b);
-                }
-                if !buf.is_empty() {
-                    st[k] = Status::Pooled;
-                }
-                opts.extend(buf.iter().map(|&o| Opt {
-                    customer: cust,
-                    campaign: ci,
-                    name: names_here[o.channel],
-                    o,
-                    past,
-                }));
-            }
-            // `order` is by id, so a stable sort keeps ties by id.
-            best.sort_by(|a, b| b.key.total_cmp(&a.key));
-            status.push(st);
-            candidate_of.push(cand_of);
-            ranked.push(best);
+        for part in parts {
+            status.push(part.status);
+            candidate_of.push(part.candidate_of);
         }
-        opts.sort_by(|a, b| {
-            (a.customer, a.campaign, a.o.channel).cmp(&(b.customer, b.campaign, b.o.channel))
-        });
-        let mut start = vec![0; ids.len() + 1];
-        for o in &opts {
-            start[o.customer + 1] += 1;
+        let mut by_campaign = vec![Vec::new(); campaigns.len()];
+        for (k, o) in opts.iter().enumerate() {
+            by_campaign[o.campaign()].push(k as u32);
         }
-        for i in 0..ids.len() {
-            start[i + 1] += start[i];
+        let mut class_start = vec![0];
+        for c in campaigns {
+            class_start.push(class_start[class_start.len() - 1] + c.config.channels.len());
         }
 
         let volume = |c: &CampaignInput| policy.volume.get(&c.config.campaign.name);
@@ -264,6 +439,8 @@ impl Problem {
             ids: ids.into_iter().map(str::to_string).collect(),
             opts,
             start,
+            by_campaign,
+            class_start,
             channel_names,
             bounds,
             bounds_of,
@@ -274,7 +451,6 @@ impl Problem {
             },
             status,
             candidate_of,
-            ranked,
             timing,
             min_volume: campaigns
                 .iter()
@@ -289,6 +465,15 @@ impl Problem {
 
     pub fn options(&self, customer: usize) -> std::ops::Range<usize> {
         self.start[customer]..self.start[customer + 1]
+    }
+
+    /// The options of the campaigns that count against bound `b`, ascending per campaign.
+    pub fn options_of_bound(&self, b: usize) -> impl Iterator<Item = usize> + '_ {
+        self.by_campaign
+            .iter()
+            .enumerate()
+            .filter(move |(c, _)| self.bounds_of[*c].contains(&b))
+            .flat_map(|(_, ks)| ks.iter().map(|&k| k as usize))
     }
 
     /// Fresh usage of every bound.

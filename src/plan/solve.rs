@@ -49,26 +49,26 @@ impl Resource {
     /// What one contact `o` uses of it (0 when the bound does not cover `o`).
     pub fn amount(self, p: &Problem, o: &Opt) -> f64 {
         let b = self.bound();
-        if !p.bounds_of[o.campaign].contains(&b) {
+        if !p.bounds_of[o.campaign()].contains(&b) {
             return 0.0;
         }
         match self {
-            Resource::Budget(_) => o.o.cost,
+            Resource::Budget(_) => o.cost,
             Resource::Capacity(_, c) => f64::from(u8::from(p.bounds[b].channel(o) == c)),
             Resource::Audience(_) | Resource::MinVolume(_) => 1.0,
         }
     }
 }
 
-/// The relaxation's data: resources and, per option, its use of each (divided by the limit, so
-/// multipliers of money and of counts are on one scale).
+/// The relaxation's data: resources and, per option class ([`Opt::class`]: every option of a
+/// campaign's channel uses the same resources by the same amounts), its use of each (divided
+/// by the limit, so multipliers of money and of counts are on one scale).
 pub(crate) struct Relaxation {
     pub resources: Vec<Resource>,
-    /// Per option `k`: `uses[use_start[k]..use_start[k+1]]` = (resource, amount / limit).
-    use_start: Vec<usize>,
-    uses: Vec<(usize, f64)>,
-    /// Options that use a resource whose limit is 0: never taken.
-    pub blocked: Vec<bool>,
+    /// Per class: (resource, amount / limit), in resource order.
+    uses: Vec<Vec<(usize, f64)>>,
+    /// Per class: uses a resource whose limit is 0, so its options are never taken.
+    blocked: Vec<bool>,
 }
 
 impl Relaxation {
@@ -93,10 +93,15 @@ impl Relaxation {
                 .filter(|&c| p.min_volume[c] > 0)
                 .map(Resource::MinVolume),
         );
-        let mut use_start = vec![0];
-        let mut uses = Vec::new();
-        let mut blocked = vec![false; p.opts.len()];
-        for (k, o) in p.opts.iter().enumerate() {
+        let classes = p.class_start[p.class_start.len() - 1];
+        let mut uses = vec![Vec::new(); classes];
+        let mut blocked = vec![false; classes];
+        let mut seen = vec![false; classes];
+        for o in &p.opts {
+            let class = o.class(p);
+            if std::mem::replace(&mut seen[class], true) {
+                continue;
+            }
             for (r, res) in all.iter().enumerate() {
                 let a = res.amount(p, o);
                 if a <= 0.0 {
@@ -104,47 +109,71 @@ impl Relaxation {
                 }
                 let limit = res.limit(p);
                 if limit <= 0.0 {
-                    blocked[k] = true;
+                    blocked[class] = true;
                 } else {
-                    uses.push((r, res.sign() * a / limit));
+                    uses[class].push((r, res.sign() * a / limit));
                 }
             }
-            use_start.push(uses.len());
         }
         Relaxation {
             resources: all,
-            use_start,
             uses,
             blocked,
         }
     }
 
-    pub fn uses(&self, k: usize) -> &[(usize, f64)] {
-        &self.uses[self.use_start[k]..self.use_start[k + 1]]
+    pub fn uses(&self, p: &Problem, k: usize) -> &[(usize, f64)] {
+        &self.uses[p.opts[k].class(p)]
     }
 
-    /// Key of option `k` less the price of what it uses.
-    pub fn priced(&self, p: &Problem, k: usize, lambda: &[f64]) -> f64 {
-        p.opts[k].o.key
-            - self
-                .uses(k)
-                .iter()
-                .map(|&(r, a)| lambda[r] * a)
-                .sum::<f64>()
+    /// Whether option `k` uses a resource whose limit is 0 (it is never taken).
+    pub fn blocked(&self, p: &Problem, k: usize) -> bool {
+        self.blocked[p.opts[k].class(p)]
+    }
+
+    /// Per class: the price at `lambda` of what one of its options uses (the same for every
+    /// option of the class, so it is summed once); infinite for a blocked class, so that its
+    /// options are never worth taking.
+    pub fn prices(&self, lambda: &[f64]) -> Vec<f64> {
+        self.uses
+            .iter()
+            .zip(&self.blocked)
+            .map(|(u, &blocked)| {
+                if blocked {
+                    f64::INFINITY
+                } else {
+                    u.iter().map(|&(r, a)| lambda[r] * a).sum::<f64>()
+                }
+            })
+            .collect()
+    }
+
+    /// Key of option `k` less the price of what it uses (`prices` from [`Relaxation::prices`]).
+    pub fn priced(&self, p: &Problem, k: usize, prices: &[f64]) -> f64 {
+        let o = &p.opts[k];
+        o.key - prices[o.class(p)]
     }
 }
 
-/// Exact best set of a customer's options (`(value, option)`, values > 0, sorted best first)
-/// within the per-customer caps: branch and bound, include-first, so ties keep earlier options.
-fn best_set(p: &Problem, cands: &[(f64, usize)]) -> (f64, Vec<usize>) {
+/// Per-thread scratch space of the per-customer subproblem (no allocation per customer).
+#[derive(Default)]
+struct Scratch {
+    /// The customer's options with a positive priced value, `(value, option)`, best first.
+    cands: Vec<(f64, usize)>,
+    prefix: Vec<f64>,
+    chosen: Vec<usize>,
+    per_name: Vec<usize>,
+    /// The best set found.
+    best_set: Vec<usize>,
+}
+
+/// Exact best set of the options in `s.cands` within the per-customer caps, left in
+/// `s.best_set`, and its value: branch and bound, include-first, so ties keep earlier options.
+fn best_set(p: &Problem, s: &mut Scratch) -> f64 {
     struct Search<'a> {
         p: &'a Problem,
-        cands: &'a [(f64, usize)],
-        prefix: Vec<f64>,
+        s: &'a mut Scratch,
         best: f64,
-        best_set: Vec<usize>,
-        chosen: Vec<usize>,
-        per_name: Vec<usize>,
     }
     impl Search<'_> {
         fn timing_allows(&self, o: &Opt) -> bool {
@@ -152,87 +181,82 @@ fn best_set(p: &Problem, cands: &[(f64, usize)]) -> (f64, Vec<usize>) {
             if !t.active() {
                 return true;
             }
-            let chosen: Vec<&Opt> = self.chosen.iter().map(|&q| &self.p.opts[q]).collect();
+            let chosen: Vec<&Opt> = self.s.chosen.iter().map(|&q| &self.p.opts[q]).collect();
             t.allows(o, &chosen)
         }
 
         fn go(&mut self, i: usize, cur: f64, mask: u64) {
             if cur > self.best {
                 self.best = cur;
-                self.best_set.clone_from(&self.chosen);
+                self.s.best_set.clone_from(&self.s.chosen);
             }
             let caps = &self.p.caps;
-            let room = caps.max_contacts.saturating_sub(self.chosen.len());
-            if i == self.cands.len() || room == 0 {
+            let room = caps.max_contacts.saturating_sub(self.s.chosen.len());
+            let n = self.s.cands.len();
+            if i == n || room == 0 {
                 return;
             }
-            let end = (i + room).min(self.cands.len());
-            if cur + self.prefix[end] - self.prefix[i] <= self.best {
+            let end = (i + room).min(n);
+            if cur + self.s.prefix[end] - self.s.prefix[i] <= self.best {
                 return;
             }
-            let (v, k) = self.cands[i];
+            let (v, k) = self.s.cands[i];
             let o = &self.p.opts[k];
-            let bit = 1u64 << o.campaign;
+            let bit = 1u64 << o.campaign();
             if mask & bit == 0
-                && mask & caps.conflicts[o.campaign] == 0
-                && self.per_name[o.name] < caps.per_name[o.name]
+                && mask & caps.conflicts[o.campaign()] == 0
+                && self.s.per_name[o.name()] < caps.per_name[o.name()]
                 && self.timing_allows(o)
             {
-                self.chosen.push(k);
-                self.per_name[o.name] += 1;
+                self.s.chosen.push(k);
+                self.s.per_name[o.name()] += 1;
                 self.go(i + 1, cur + v, mask | bit);
-                self.per_name[o.name] -= 1;
-                self.chosen.pop();
+                self.s.per_name[o.name()] -= 1;
+                self.s.chosen.pop();
             }
             self.go(i + 1, cur, mask);
         }
     }
-    let mut prefix = vec![0.0];
-    for &(v, _) in cands {
-        prefix.push(prefix.last().copied().unwrap_or(0.0) + v);
+    s.prefix.clear();
+    s.prefix.push(0.0);
+    for &(v, _) in &s.cands {
+        s.prefix.push(s.prefix[s.prefix.len() - 1] + v);
     }
-    let mut s = Search {
-        p,
-        cands,
-        prefix,
-        best: 0.0,
-        best_set: Vec::new(),
-        chosen: Vec::new(),
-        per_name: vec![0; p.channel_names.len()],
-    };
-    s.go(0, 0.0, 0);
-    (s.best, s.best_set)
+    s.chosen.clear();
+    s.best_set.clear();
+    s.per_name.clear();
+    s.per_name.resize(p.channel_names.len(), 0);
+    let mut search = Search { p, s, best: 0.0 };
+    search.go(0, 0.0, 0);
+    search.best
 }
 
-/// Customer `i`'s best set at `lambda` and its priced value (`cands` is scratch space).
-fn customer_best(
-    p: &Problem,
-    rel: &Relaxation,
-    lambda: &[f64],
-    i: usize,
-    cands: &mut Vec<(f64, usize)>,
-) -> (f64, Vec<usize>) {
-    cands.clear();
-    cands.extend(
+/// Customer `i`'s best set at the class `prices` (left in `s.best_set`) and its priced value.
+fn customer_best(p: &Problem, rel: &Relaxation, prices: &[f64], i: usize, s: &mut Scratch) -> f64 {
+    s.cands.clear();
+    // Blocked options are priced at −∞ (see `Relaxation::prices`): the filter drops them.
+    s.cands.extend(
         p.options(i)
-            .filter(|&k| !rel.blocked[k])
-            .map(|k| (rel.priced(p, k, lambda), k))
+            .map(|k| (rel.priced(p, k, prices), k))
             .filter(|&(v, _)| v > 0.0),
     );
-    cands.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    best_set(p, cands)
+    s.cands
+        .sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    best_set(p, s)
 }
 
 /// Per option: in its customer's best set at `lambda` (the relaxation's solution).
 fn relaxed_choice(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<bool> {
     let n = p.n_customers();
+    let prices = rel.prices(lambda);
     let sets: Vec<Vec<usize>> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|chunk| {
-            let mut cands = Vec::new();
+            let mut s = Scratch::default();
             let mut out = Vec::new();
             for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
-                out.extend(customer_best(p, rel, lambda, i, &mut cands).1);
+                customer_best(p, rel, &prices, i, &mut s);
+                out.extend_from_slice(&s.best_set);
             }
             out
         })
@@ -252,17 +276,17 @@ const CHUNK: usize = 2048;
 pub(crate) fn dual(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (f64, Vec<f64>) {
     let n = p.n_customers();
     let r = lambda.len();
+    let prices = rel.prices(lambda);
     let parts: Vec<(f64, Vec<f64>)> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|chunk| {
             let mut value = 0.0;
             let mut used = vec![0.0; r];
-            let mut cands: Vec<(f64, usize)> = Vec::new();
+            let mut s = Scratch::default();
             for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
-                let (v, set) = customer_best(p, rel, lambda, i, &mut cands);
-                value += v;
-                for k in set {
-                    for &(res, a) in rel.uses(k) {
+                value += customer_best(p, rel, &prices, i, &mut s);
+                for &k in &s.best_set {
+                    for &(res, a) in rel.uses(p, k) {
                         used[res] += a;
                     }
                 }
@@ -296,12 +320,26 @@ pub(crate) struct Dual {
 const MAX_ITERATIONS: usize = 300;
 /// Iterations without a better bound before the step is halved.
 const PATIENCE: usize = 8;
+/// The subgradient stops once the bound is within this share of the best plan known…
+const GAP_TOLERANCE: f64 = 1e-4;
+/// …once it has evaluated this many options (iterations × options): on a large plan each
+/// iteration is a pass over tens of millions of options, and closing the last 0.01 % takes as
+/// many passes again; a small plan runs to [`CONVERGED`] at no cost worth saving.
+const WORK_BEFORE_TOLERANCE: usize = 400_000_000;
+/// The relative gap at which the bound is as good as the plan.
+const CONVERGED: f64 = 1e-9;
 
 /// Projected subgradient with Polyak steps towards `lower` (the best feasible objective known),
 /// the step factor halved after [`PATIENCE`] iterations without a better bound.
-pub(crate) fn subgradient(
+pub(crate) fn subgradient(p: &Problem, rel: &Relaxation, lower: impl FnMut(&[f64]) -> f64) -> Dual {
+    subgradient_with(p, rel, WORK_BEFORE_TOLERANCE, lower)
+}
+
+/// [`subgradient`], stopping at [`GAP_TOLERANCE`] once `work` options have been evaluated.
+pub(crate) fn subgradient_with(
     p: &Problem,
     rel: &Relaxation,
+    work: usize,
     mut lower: impl FnMut(&[f64]) -> f64,
 ) -> Dual {
     let r = rel.resources.len();
@@ -326,6 +364,9 @@ pub(crate) fn subgradient(
                 theta /= 2.0;
                 stale = 0;
                 lb = lb.max(lower(&best.lambda));
+                if std::env::var_os("BULLSEYE_PLAN_TIMES").is_some() {
+                    eprintln!("plan: iteration {it}: bound {} plan {lb}", best.upper_bound);
+                }
             }
         }
         let g: Vec<f64> = used
@@ -338,7 +379,12 @@ pub(crate) fn subgradient(
             .map(|i| g[i] * g[i])
             .sum();
         let gap = best.upper_bound - lb;
-        if norm2 <= 1e-18 || gap <= 1e-9 * best.upper_bound.abs().max(1.0) || theta < 1e-4 {
+        let tolerance = if it.saturating_mul(p.opts.len()) >= work {
+            GAP_TOLERANCE
+        } else {
+            CONVERGED
+        };
+        if norm2 <= 1e-18 || gap <= tolerance * best.upper_bound.abs().max(1.0) || theta < 1e-4 {
             break;
         }
         let step = theta * (value - lb).max(gap * 0.01) / norm2;
@@ -379,16 +425,17 @@ impl State {
     /// Whether the per-customer caps and conflicts let option `k` in.
     pub fn customer_allows(&self, p: &Problem, k: usize) -> bool {
         let o = &p.opts[k];
-        let m = self.mask[o.customer];
+        let i = o.customer();
+        let m = self.mask[i];
         let names = p.channel_names.len();
-        !self.held_out[o.customer]
-            && m & (1 << o.campaign) == 0
-            && m & p.caps.conflicts[o.campaign] == 0
+        !self.held_out[i]
+            && m & (1 << o.campaign()) == 0
+            && m & p.caps.conflicts[o.campaign()] == 0
             && (m.count_ones() as usize) < p.caps.max_contacts
-            && (self.per_name[o.customer * names + o.name] as usize) < p.caps.per_name[o.name]
+            && (self.per_name[i * names + o.name()] as usize) < p.caps.per_name[o.name()]
             && (!p.timing.active() || {
                 let chosen: Vec<&Opt> = p
-                    .options(o.customer)
+                    .options(i)
                     .filter(|&q| self.chosen[q])
                     .map(|q| &p.opts[q])
                     .collect();
@@ -398,26 +445,26 @@ impl State {
 
     /// Whether withdrawing option `k` keeps its campaign at or above its minimum volume.
     pub fn may_drop(&self, p: &Problem, k: usize) -> bool {
-        let c = p.opts[k].campaign;
+        let c = p.opts[k].campaign();
         self.usage[c].taken > p.min_volume[c]
     }
 
     /// Whether option `k` fits every bound it counts against.
     pub fn limits_allow(&self, p: &Problem, k: usize) -> bool {
         let o = &p.opts[k];
-        p.bounds_of[o.campaign].iter().all(|&b| {
+        p.bounds_of[o.campaign()].iter().all(|&b| {
             let bound = &p.bounds[b];
-            self.usage[b].fits(&bound.limits, bound.channel(o), o.o.cost)
+            self.usage[b].fits(&bound.limits, bound.channel(o), o.cost)
         })
     }
 
     pub fn take(&mut self, p: &Problem, k: usize) {
         let o = &p.opts[k];
         self.chosen[k] = true;
-        self.mask[o.customer] |= 1 << o.campaign;
-        self.per_name[o.customer * p.channel_names.len() + o.name] += 1;
-        for &b in &p.bounds_of[o.campaign] {
-            self.usage[b].add(p.bounds[b].channel(o), o.o.cost);
+        self.mask[o.customer()] |= 1 << o.campaign();
+        self.per_name[o.customer() * p.channel_names.len() + o.name()] += 1;
+        for &b in &p.bounds_of[o.campaign()] {
+            self.usage[b].add(p.bounds[b].channel(o), o.cost);
         }
     }
 
@@ -425,10 +472,10 @@ impl State {
     pub fn drop(&mut self, p: &Problem, k: usize) {
         let o = &p.opts[k];
         self.chosen[k] = false;
-        self.mask[o.customer] &= !(1 << o.campaign);
-        self.per_name[o.customer * p.channel_names.len() + o.name] -= 1;
-        for &b in &p.bounds_of[o.campaign] {
-            self.usage[b].remove(p.bounds[b].channel(o), o.o.cost);
+        self.mask[o.customer()] &= !(1 << o.campaign());
+        self.per_name[o.customer() * p.channel_names.len() + o.name()] -= 1;
+        for &b in &p.bounds_of[o.campaign()] {
+            self.usage[b].remove(p.bounds[b].channel(o), o.cost);
         }
     }
 
@@ -438,19 +485,24 @@ impl State {
             .iter()
             .zip(&self.chosen)
             .filter(|(_, &c)| c)
-            .map(|(o, _)| o.o.key)
+            .map(|(o, _)| o.key)
             .sum()
     }
 }
 
 /// Takes the options in `order`, each when the customer's caps and every limit allow it.
 pub(crate) fn fill(p: &Problem, rel: &Relaxation, order: &[usize], state: &mut State) {
+    // The options of a class use the same limits by the same amounts, and taking only adds to
+    // the usage: once one does not fit, none of its class will in this pass.
+    let mut full = rel.blocked.clone();
     for &k in order {
-        if !rel.blocked[k]
-            && !state.chosen[k]
-            && state.customer_allows(p, k)
-            && state.limits_allow(p, k)
-        {
+        let class = p.opts[k].class(p);
+        if full[class] || state.chosen[k] {
+            continue;
+        }
+        if !state.limits_allow(p, k) {
+            full[class] = true;
+        } else if state.customer_allows(p, k) {
             state.take(p, k);
         }
     }
@@ -458,13 +510,23 @@ pub(crate) fn fill(p: &Problem, rel: &Relaxation, order: &[usize], state: &mut S
 
 /// Options by priced value at `lambda`, best first (ties by customer id, campaign, channel).
 fn priced_order(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<usize> {
-    let values: Vec<f64> = (0..p.opts.len())
+    let prices = rel.prices(lambda);
+    // (priced value descending, option ascending) as one integer: a total order, so the
+    // unstable sort is deterministic, and integers sort faster than a comparator on floats.
+    let mut keyed: Vec<u128> = (0..p.opts.len())
         .into_par_iter()
-        .map(|k| rel.priced(p, k, lambda))
+        .map(|k| (u128::from(descending(rel.priced(p, k, &prices))) << 64) | k as u128)
         .collect();
-    let mut order: Vec<usize> = (0..p.opts.len()).collect();
-    order.par_sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
-    order
+    keyed.par_sort_unstable();
+    keyed.into_iter().map(|x| x as u64 as usize).collect()
+}
+
+/// An integer whose ascending order is `f64::total_cmp`'s descending order.
+fn descending(x: f64) -> u64 {
+    let b = x.to_bits();
+    // Flip negatives entirely and set the sign bit of positives: ascending as total_cmp.
+    let ascending = if b >> 63 == 1 { !b } else { b | 1 << 63 };
+    !ascending
 }
 
 /// The repair at `lambda` from an empty plan: first the relaxation's own choices (each
@@ -485,11 +547,12 @@ pub(crate) fn repair(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (State, V
 /// Takes each campaign's options in `order` while it is under its minimum volume and they fit.
 pub(crate) fn reach_minimums(p: &Problem, rel: &Relaxation, order: &[usize], s: &mut State) {
     for (c, &min) in p.min_volume.iter().enumerate() {
-        for &k in order.iter().filter(|&&k| p.opts[k].campaign == c) {
+        for &k in order.iter().filter(|&&k| p.opts[k].campaign() == c) {
             if s.usage[c].taken >= min {
                 break;
             }
-            if !rel.blocked[k] && !s.chosen[k] && s.customer_allows(p, k) && s.limits_allow(p, k) {
+            if !rel.blocked(p, k) && !s.chosen[k] && s.customer_allows(p, k) && s.limits_allow(p, k)
+            {
                 s.take(p, k);
             }
         }
@@ -500,11 +563,12 @@ pub(crate) fn reach_minimums(p: &Problem, rel: &Relaxation, order: &[usize], s: 
 /// key) from what the earlier ones left.
 pub(crate) fn sequential(p: &Problem, rel: &Relaxation) -> State {
     let mut order: Vec<usize> = (0..p.opts.len()).collect();
-    order.sort_by(|&a, &b| {
+    // A total order (ties by option): the unstable sort is deterministic.
+    order.par_sort_unstable_by(|&a, &b| {
         let (x, y) = (&p.opts[a], &p.opts[b]);
-        x.campaign
-            .cmp(&y.campaign)
-            .then(y.o.key.total_cmp(&x.o.key))
+        x.campaign()
+            .cmp(&y.campaign())
+            .then(y.key.total_cmp(&x.key))
             .then(a.cmp(&b))
     });
     let mut s = State::new(p);
@@ -540,23 +604,23 @@ pub(crate) fn improve(
 /// the other resources it uses.
 fn ratio(p: &Problem, rel: &Relaxation, lambda: &[f64], r: usize, k: usize, a: f64) -> f64 {
     let others: f64 = rel
-        .uses(k)
+        .uses(p, k)
         .iter()
         .filter(|u| u.0 != r)
         .map(|&(q, b)| lambda[q] * b)
         .sum();
-    (p.opts[k].o.key - others) / a
+    (p.opts[k].key - others) / a
 }
 
 fn exchange_on(p: &Problem, rel: &Relaxation, lambda: &[f64], r: usize, s: &mut State) {
-    let use_of = |k: usize| rel.uses(k).iter().find(|u| u.0 == r).map(|u| u.1);
+    let use_of = |k: usize| rel.uses(p, k).iter().find(|u| u.0 == r).map(|u| u.1);
     let mut leave: Vec<(f64, usize)> = Vec::new();
     let mut enter: Vec<(f64, usize)> = Vec::new();
-    for k in 0..p.opts.len() {
+    for k in p.options_of_bound(rel.resources[r].bound()) {
         let Some(a) = use_of(k) else { continue };
         if s.chosen[k] {
             leave.push((ratio(p, rel, lambda, r, k, a), k));
-        } else if !rel.blocked[k] && p.opts[k].o.key > 0.0 && s.customer_allows(p, k) {
+        } else if !rel.blocked(p, k) && p.opts[k].key > 0.0 && s.customer_allows(p, k) {
             enter.push((ratio(p, rel, lambda, r, k, a), k));
         }
     }
@@ -571,7 +635,7 @@ fn exchange_on(p: &Problem, rel: &Relaxation, lambda: &[f64], r: usize, s: &mut 
         if s.chosen[k] || !s.customer_allows(p, k) {
             continue;
         }
-        let gain = p.opts[k].o.key;
+        let gain = p.opts[k].key;
         let (mut lost, start) = (0.0, next);
         out.clear();
         let mut fits = s.limits_allow(p, k);
@@ -581,7 +645,7 @@ fn exchange_on(p: &Problem, rel: &Relaxation, lambda: &[f64], r: usize, s: &mut 
             if !s.chosen[j] || !s.may_drop(p, j) {
                 continue;
             }
-            lost += p.opts[j].o.key;
+            lost += p.opts[j].key;
             if lost >= gain {
                 break;
             }
@@ -596,6 +660,36 @@ fn exchange_on(p: &Problem, rel: &Relaxation, lambda: &[f64], r: usize, s: &mut 
                 s.take(p, j);
             }
             next = start;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::descending;
+
+    #[test]
+    fn descending_keys_sort_as_total_cmp_reversed() {
+        let xs = [
+            f64::NEG_INFINITY,
+            -3.5,
+            -0.0,
+            0.0,
+            1e-300,
+            2.0,
+            2.000_000_000_000_001,
+            f64::INFINITY,
+            f64::NAN,
+            -f64::NAN,
+        ];
+        for a in xs {
+            for b in xs {
+                assert_eq!(
+                    descending(a).cmp(&descending(b)),
+                    b.total_cmp(&a),
+                    "{a} vs {b}"
+                );
+            }
         }
     }
 }

@@ -517,6 +517,32 @@ fn exchange_swaps_cheap_contacts_for_a_dearer_better_one() {
     assert!((s.objective(&p) - 3.0).abs() < 1e-9, "{}", s.objective(&p));
 }
 
+#[test]
+fn large_plans_stop_the_subgradient_at_the_gap_tolerance() {
+    // Small plans run the subgradient to convergence; once the work done is large, it stops as
+    // soon as the bound is within 0.01 % of the best plan known. Same steps until then, so the
+    // early stop's bound can only be higher, and by little; on some plans it stops earlier.
+    use crate::plan::problem::Problem;
+    use crate::plan::solve::{repair, subgradient_with, Relaxation};
+    let mut earlier = 0;
+    for seed in 19_000..19_020 {
+        let inst = instance(seed, 300, 5, false);
+        let p = Problem::build(&inst.inputs(), &inst.policy).unwrap();
+        let rel = Relaxation::new(&p);
+        let lower = |l: &[f64]| repair(&p, &rel, l).0.objective(&p);
+        let full = subgradient_with(&p, &rel, usize::MAX, lower);
+        let early = subgradient_with(&p, &rel, 0, lower);
+        assert!(early.iterations <= full.iterations, "seed {seed}");
+        assert!(early.upper_bound >= full.upper_bound, "seed {seed}");
+        assert!(
+            early.upper_bound <= full.upper_bound + 1e-3 * full.upper_bound.abs(),
+            "seed {seed}"
+        );
+        earlier += usize::from(early.iterations < full.iterations);
+    }
+    assert!(earlier > 0, "no plan stopped earlier at the gap tolerance");
+}
+
 fn date(s: &str) -> chrono::NaiveDate {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }

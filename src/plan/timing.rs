@@ -30,7 +30,7 @@ pub(crate) struct PairRule {
 
 impl PairRule {
     fn side(s: (usize, Option<usize>), o: &Opt) -> bool {
-        s.0 == o.campaign && s.1.is_none_or(|n| n == o.name)
+        s.0 == o.campaign() && s.1.is_none_or(|n| n == o.name())
     }
 
     fn forbids(&self, x: &Opt, y: &Opt) -> bool {
@@ -172,7 +172,7 @@ impl Timing {
         {
             return false;
         }
-        let d = |x: &Opt| self.send[x.campaign];
+        let d = |x: &Opt| self.send[x.campaign()];
         for (f, &(max, window)) in self.caps.iter().enumerate() {
             for e in std::iter::once(o).chain(chosen.iter().copied()) {
                 let end = d(e);

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::stages::file_safe;
+use crate::basket::{BasketError, BasketParams, Correction, Level, Threshold};
 use crate::features::{Family, TimeUnit};
 use crate::ids::IdSettings;
 use crate::ingest::{IngestConfig, IngestSettings, SourceSpec};
@@ -31,6 +32,9 @@ pub enum Stage {
     // with the features table, and the lines can be released before `segment` (see
     // `stages::State::release_history`).
     Ingest,
+    // Runs when the job has a `[basket]` table. Its baskets are built while `ingest` streams the
+    // transactions; it comes before `select`, whose campaigns may rank by its affinity.
+    Basket,
     Train,
     Clv,
     Features,
@@ -41,8 +45,9 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 8] = [
+    pub const ALL: [Stage; 9] = [
         Stage::Ingest,
+        Stage::Basket,
         Stage::Train,
         Stage::Clv,
         Stage::Features,
@@ -62,6 +67,7 @@ impl Stage {
             Stage::Score => "score",
             Stage::Select => "select",
             Stage::Report => "report",
+            Stage::Basket => "basket",
         }
     }
 
@@ -69,7 +75,7 @@ impl Stage {
     fn needs(self) -> &'static [Stage] {
         match self {
             Stage::Ingest => &[],
-            Stage::Features | Stage::Clv | Stage::Train => &[Stage::Ingest],
+            Stage::Features | Stage::Clv | Stage::Train | Stage::Basket => &[Stage::Ingest],
             Stage::Segment | Stage::Score => &[Stage::Features],
             Stage::Select => &[Stage::Score],
             Stage::Report => &[],
@@ -118,6 +124,9 @@ pub struct JobConfig {
     /// `[policy]`, as in a `bullseye plan` policy file: used when `select.campaigns` names more
     /// than one campaign (they are then planned jointly).
     pub policy: Option<crate::plan::PlanPolicy>,
+    /// `[basket]`: mine the job's baskets (the keys of `bullseye basket`'s flags); absent, no
+    /// `basket` stage.
+    pub basket: Option<BasketSettings>,
 }
 
 /// `[ledger]`: where the job records its selections (see [`crate::ledger`]).
@@ -537,7 +546,8 @@ impl Job {
         if let Some(ids) = config.ids {
             ingest.ids = ids;
         }
-        let stages = check_stages(config.job.stages.clone()).map_err(in_job)?;
+        let stages =
+            check_stages(config.job.stages.clone(), config.basket.is_some()).map_err(in_job)?;
         let families = config
             .features
             .families
@@ -545,6 +555,9 @@ impl Job {
             .map(|names| names.iter().map(|n| Family::parse(n)).collect())
             .transpose()?;
         check_settings(&config).map_err(in_job)?;
+        if let Some(b) = &config.basket {
+            b.checked().map_err(in_job)?;
+        }
         if stages.contains(&Stage::Select) {
             if config.select.campaigns.is_empty() {
                 return Err(in_job(RunError::missing(
@@ -556,10 +569,12 @@ impl Job {
                 check_policy_campaigns(config.select.campaigns.len()).map_err(in_job)?;
                 policy.check(None)?;
             }
-            check_campaign_folders(&config.select.campaigns).map_err(|e| match e {
-                Error::Run(e) => in_job(e),
-                other => other,
-            })?;
+            check_campaign_folders(&config.select.campaigns, config.basket.is_some()).map_err(
+                |e| match e {
+                    Error::Run(e) => in_job(e),
+                    other => other,
+                },
+            )?;
         }
         Ok(Job {
             file: path.to_path_buf(),
@@ -576,6 +591,140 @@ impl Job {
 
     pub fn name(&self) -> &str {
         &self.config.job.name
+    }
+}
+
+/// `[basket]`: what the `basket` stage mines, as `bullseye basket`'s flags (same names, same
+/// defaults, same checks: [`BasketParams::check`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasketSettings {
+    /// `product` (default) or `category`.
+    pub level: Option<String>,
+    pub min_support: Option<ThresholdValue>,
+    pub min_confidence: Option<ThresholdValue>,
+    pub min_lift: Option<ThresholdValue>,
+    pub max_len: Option<usize>,
+    pub max_consequent: Option<usize>,
+    pub max_rules: Option<usize>,
+    pub significance: Option<f64>,
+    /// Correction of `significance`: `holm` (default), `bonferroni`, `fdr` or `none`.
+    pub correction: Option<String>,
+    /// Items left out (postage, fees).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Items per customer in `affinity.parquet` (default 5, as `--per-customer`).
+    pub top_n: Option<usize>,
+}
+
+/// A threshold as TOML gives it: a number (`0.01`) or a string (`"0.01"`), read as the exact
+/// decimal it prints as.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ThresholdValue {
+    Int(u64),
+    Float(f64),
+    Text(String),
+}
+
+/// The checked `[basket]` settings.
+#[derive(Debug, Clone)]
+pub struct BasketJob {
+    pub level: Level,
+    pub params: BasketParams,
+    pub exclude: std::collections::HashSet<String>,
+    pub top_n: usize,
+}
+
+/// Items per customer in a job's `affinity.parquet` unless `basket.top_n` says otherwise.
+pub const BASKET_TOP_N_DEFAULT: usize = 5;
+
+impl BasketSettings {
+    /// The settings under the basket stage's rules; errors name the `basket.*` key.
+    pub fn checked(&self) -> Result<BasketJob, RunError> {
+        let threshold = |key: &'static str, v: &Option<ThresholdValue>, default: Threshold| {
+            let text = match v {
+                None => return Ok(default),
+                Some(ThresholdValue::Int(i)) => i.to_string(),
+                Some(ThresholdValue::Float(f)) => f.to_string(),
+                Some(ThresholdValue::Text(t)) => t.clone(),
+            };
+            text.parse::<Threshold>().map_err(|_| {
+                RunError::invalid(
+                    Setting::Key(key),
+                    "a plain decimal such as 0.01 or 2.5",
+                    format!("{text:?}"),
+                )
+            })
+        };
+        let defaults = BasketParams::default();
+        let level = self.level.as_deref().unwrap_or("product");
+        let level = Level::parse(level).map_err(|_| {
+            RunError::invalid(
+                Setting::Key("basket.level"),
+                "\"product\" or \"category\"",
+                format!("{level:?}"),
+            )
+        })?;
+        let correction = self.correction.as_deref().unwrap_or("holm");
+        let correction = Correction::parse(correction).ok_or_else(|| {
+            RunError::invalid(
+                Setting::Key("basket.correction"),
+                "\"holm\", \"bonferroni\", \"fdr\" or \"none\"",
+                format!("{correction:?}"),
+            )
+        })?;
+        let params = BasketParams {
+            min_support: threshold(
+                "basket.min_support",
+                &self.min_support,
+                defaults.min_support,
+            )?,
+            min_confidence: threshold(
+                "basket.min_confidence",
+                &self.min_confidence,
+                defaults.min_confidence,
+            )?,
+            min_lift: threshold("basket.min_lift", &self.min_lift, defaults.min_lift)?,
+            max_len: self.max_len,
+            max_consequent: self.max_consequent,
+            max_rules: self.max_rules,
+            significance: self.significance,
+            correction,
+        }
+        .check()
+        .map_err(|e| match e {
+            BasketError::InvalidParam { name, rule, found } => {
+                RunError::invalid(Setting::Key(basket_key(name)), rule, found)
+            }
+            other => RunError::internal(other.to_string()),
+        })?;
+        let top_n = self.top_n.unwrap_or(BASKET_TOP_N_DEFAULT);
+        if top_n == 0 {
+            return Err(RunError::invalid(
+                Setting::Key("basket.top_n"),
+                "at least 1",
+                0,
+            ));
+        }
+        Ok(BasketJob {
+            level,
+            params,
+            exclude: self.exclude.iter().map(|e| e.trim().to_string()).collect(),
+            top_n,
+        })
+    }
+}
+
+/// The job key of a basket parameter (the library's name under `basket.`).
+fn basket_key(param: &str) -> &'static str {
+    match param {
+        "min_support" => "basket.min_support",
+        "min_confidence" => "basket.min_confidence",
+        "max_len" => "basket.max_len",
+        "max_consequent" => "basket.max_consequent",
+        "significance" => "basket.significance",
+        _ => "basket",
     }
 }
 
@@ -649,12 +798,26 @@ fn check_policy_campaigns(campaigns: usize) -> Result<(), RunError> {
 }
 
 /// Loads the campaigns a job selects for and checks that each gets its own audience folder
-/// ([`check_distinct_folders`]).
-fn check_campaign_folders(paths: &[PathBuf]) -> Result<(), Error> {
+/// ([`check_distinct_folders`]) and that a channel ranking by `affinity:<item>` has the
+/// `basket` stage to compute it (`basket`: the job has a `[basket]` table).
+fn check_campaign_folders(paths: &[PathBuf], basket: bool) -> Result<(), Error> {
     let campaigns = paths
         .iter()
         .map(|path| Ok((crate::run::select::load_campaign(path)?, path.as_path())))
         .collect::<Result<Vec<_>, Error>>()?;
+    let ranks_by_affinity = campaigns.iter().find_map(|(c, _)| {
+        c.channels
+            .iter()
+            .find(|ch| crate::basket::affinity_item(&ch.score_column).is_some())
+            .map(|ch| (c.campaign.name.as_str(), ch.score_column.as_str()))
+    });
+    if let (Some((campaign, column)), false) = (ranks_by_affinity, basket) {
+        return Err(RunError::missing(
+            format!("campaign {campaign:?} ranks by `{column}`, which the `basket` stage computes"),
+            "add a `[basket]` table to the job",
+        )
+        .into());
+    }
     check_distinct_folders(
         campaigns
             .iter()
@@ -691,12 +854,13 @@ pub(crate) fn check_distinct_folders<'a>(
     Ok(())
 }
 
-/// The stages in run order, each once, every stage's inputs produced by an earlier one.
-fn check_stages(named: Option<Vec<Stage>>) -> Result<Vec<Stage>, RunError> {
+/// The stages in run order, each once, every stage's inputs produced by an earlier one. The
+/// `basket` stage runs exactly when the job has a `[basket]` table (`basket`).
+fn check_stages(named: Option<Vec<Stage>>, basket: bool) -> Result<Vec<Stage>, RunError> {
     let mut stages = named.unwrap_or_else(|| {
         Stage::ALL
             .into_iter()
-            .filter(|s| *s != Stage::Train)
+            .filter(|s| !matches!(s, Stage::Train | Stage::Basket))
             .collect()
     });
     if stages.is_empty() {
@@ -705,6 +869,16 @@ fn check_stages(named: Option<Vec<Stage>>) -> Result<Vec<Stage>, RunError> {
             "at least one stage",
             "none",
         ));
+    }
+    match (basket, stages.contains(&Stage::Basket)) {
+        (true, false) => stages.push(Stage::Basket),
+        (false, true) => {
+            return Err(RunError::missing(
+                "stage `basket` needs its settings",
+                "add a `[basket]` table (it may be empty: the defaults of `bullseye basket`)",
+            ))
+        }
+        _ => {}
     }
     stages.sort();
     stages.dedup();
@@ -727,14 +901,26 @@ mod tests {
 
     #[test]
     fn stages_are_ordered_and_checked() {
-        let s = check_stages(Some(vec![Stage::Score, Stage::Ingest, Stage::Features])).unwrap();
+        let s = check_stages(
+            Some(vec![Stage::Score, Stage::Ingest, Stage::Features]),
+            false,
+        )
+        .unwrap();
         assert_eq!(s, vec![Stage::Ingest, Stage::Features, Stage::Score]);
-        let e = check_stages(Some(vec![Stage::Ingest, Stage::Select]))
+        let e = check_stages(Some(vec![Stage::Ingest, Stage::Select]), false)
             .unwrap_err()
             .to_string();
         assert!(e.contains("`select` needs stage `score`"), "{e}");
-        let default = check_stages(None).unwrap();
+        let default = check_stages(None, false).unwrap();
         assert!(!default.contains(&Stage::Train) && default.contains(&Stage::Report));
+        assert!(!default.contains(&Stage::Basket));
+        // A `[basket]` table adds the stage, right after `ingest`; the stage without it is refused.
+        let with = check_stages(Some(vec![Stage::Ingest, Stage::Report]), true).unwrap();
+        assert_eq!(with, vec![Stage::Ingest, Stage::Basket, Stage::Report]);
+        let e = check_stages(Some(vec![Stage::Ingest, Stage::Basket]), false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[basket]"), "{e}");
     }
 
     #[test]
@@ -763,17 +949,34 @@ mod tests {
             campaign("b.toml", "x_y"),
             campaign("c.toml", "z"),
         );
-        check_campaign_folders(&[a.clone(), c.clone()]).unwrap();
-        let e = check_campaign_folders(&[a, c, b]).unwrap_err().to_string();
+        check_campaign_folders(&[a.clone(), c.clone()], false).unwrap();
+        let e = check_campaign_folders(&[a, c, b], false)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("\"x/y\"") && e.contains("\"x_y\"") && e.contains("audience/x_y/"),
             "{e}"
         );
         let same = campaign("d.toml", "z");
-        let e = check_campaign_folders(&[same.clone(), same])
+        let e = check_campaign_folders(&[same.clone(), same], false)
             .unwrap_err()
             .to_string();
         assert!(e.contains("audience/z/"), "{e}");
+        // A channel ranking by an item's affinity needs the `basket` stage.
+        let path = dir.path().join("milk.toml");
+        std::fs::write(
+            &path,
+            "[campaign]\nname = \"milk\"\nbudget = 1.0\nobjective = \"profit\"\nvalue_per_response = 1.0\n[[channel]]\nname = \"email\"\ncost = 0.1\nscore_column = \"affinity:milk\"\n",
+        )
+        .unwrap();
+        let e = check_campaign_folders(std::slice::from_ref(&path), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`affinity:milk`") && e.contains("[basket]"),
+            "{e}"
+        );
+        check_campaign_folders(&[path], true).unwrap();
     }
 
     #[test]
@@ -871,5 +1074,40 @@ mod tests {
         std::fs::write(&path, policy_job("max_contact = 2")).unwrap();
         let e = Job::from_file(&path).unwrap_err().to_string();
         assert!(e.contains("max_contact"), "{e}");
+    }
+
+    #[test]
+    fn basket_settings_are_checked_under_their_keys() {
+        let parse = |text: &str| toml::from_str::<BasketSettings>(text);
+        let b = parse("level = \"category\"\nmin_support = 0.001\nmin_confidence = \"0.8\"\nmin_lift = 1\nexclude = [\" POST\"]\ntop_n = 3\n")
+            .unwrap()
+            .checked()
+            .unwrap();
+        assert_eq!(b.level, Level::Category);
+        let t = |s: &str| s.parse::<Threshold>().unwrap();
+        assert_eq!(b.params.min_support, t("0.001"));
+        assert_eq!(b.params.min_confidence, t("0.8"));
+        assert_eq!(b.params.min_lift, t("1"));
+        assert!(b.exclude.contains("POST"));
+        assert_eq!(b.top_n, 3);
+        let defaults = parse("").unwrap().checked().unwrap();
+        assert_eq!(defaults.top_n, BASKET_TOP_N_DEFAULT);
+        assert_eq!(
+            defaults.params.min_support,
+            BasketParams::default().min_support
+        );
+        let e = parse("min_suport = 0.1").unwrap_err().to_string();
+        assert!(e.contains("min_suport"), "{e}");
+        for (text, key) in [
+            ("min_support = 0", "`basket.min_support`"),
+            ("min_confidence = \"1.5\"", "`basket.min_confidence`"),
+            ("level = \"sku\"", "`basket.level`"),
+            ("max_len = 0", "`basket.max_len`"),
+            ("top_n = 0", "`basket.top_n`"),
+            ("min_lift = \"x\"", "`basket.min_lift`"),
+        ] {
+            let e = parse(text).unwrap().checked().unwrap_err().to_string();
+            assert!(e.contains(key), "{text}: {e}");
+        }
     }
 }

@@ -21,9 +21,9 @@ use crate::{io, Error};
 
 pub(crate) use config::check_distinct_folders;
 pub use config::{
-    ClvSettings, DriftAction, DriftSettings, Job, JobConfig, JobModel, JobSettings, KSetting,
-    LedgerJobSettings, ModelSettings, OutputSettings, SegmentSettings, SelectSettings, Stage,
-    TrainSettings,
+    BasketJob, BasketSettings, ClvSettings, DriftAction, DriftSettings, Job, JobConfig, JobModel,
+    JobSettings, KSetting, LedgerJobSettings, ModelSettings, OutputSettings, SegmentSettings,
+    SelectSettings, Stage, ThresholdValue, TrainSettings, BASKET_TOP_N_DEFAULT,
 };
 pub use manifest::{
     list_outputs, DriftRecord, InputRecord, JobRecord, Manifest, ModelDriftRecord, ModelRecord,

@@ -8,11 +8,12 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::config::{DriftAction, Job, JobModel, Stage};
+use super::config::{BasketJob, DriftAction, Job, JobModel, Stage};
 use super::manifest::{
     DriftRecord, InputRecord, Manifest, ModelDriftRecord, ModelRecord, StagePart, StageRecord,
 };
 use super::{round_ms, Observer};
+use crate::basket::{BasketBuilder, Baskets, Mined};
 use crate::clv::FitParams;
 use crate::features::{self, Family, FeatureParams, HistoryBuilder};
 use crate::ingest::{self, IngestRequest, TableKind, Validated};
@@ -35,6 +36,7 @@ fn stream_transactions(
     request: &IngestRequest,
     params: &FeatureParams,
     with_customers: bool,
+    mut baskets: Option<&mut BasketBuilder>,
 ) -> Result<(ingest::Streamed, HistoryBuilder, Vec<StagePart>), Error> {
     let table = TableKind::Transactions;
     let path = request
@@ -42,6 +44,7 @@ fn stream_transactions(
         .ok_or(ingest::IngestError::NoSource { table })?;
     let mut builder = HistoryBuilder::new(params, with_customers);
     let mut keying = 0.0;
+    let mut basket_seconds = 0.0;
     let t0 = Instant::now();
     let streamed = ingest::load_table_in_pieces::<Error>(
         table,
@@ -53,6 +56,11 @@ fn stream_transactions(
             let t = Instant::now();
             builder.push(&frame).map_err(Error::from)?;
             keying += t.elapsed().as_secs_f64();
+            if let Some(b) = baskets.as_deref_mut() {
+                let t = Instant::now();
+                b.push(&frame).map_err(Error::from)?;
+                basket_seconds += t.elapsed().as_secs_f64();
+            }
             Ok(())
         },
     )?;
@@ -70,12 +78,18 @@ fn stream_transactions(
             1 => "read and validate".to_string(),
             n => format!("read and validate in {n} pieces"),
         }),
-        seconds: round_ms(total - streamed.duplicate_seconds - keying),
+        seconds: round_ms(total - streamed.duplicate_seconds - keying - basket_seconds),
     });
     parts.push(StagePart {
         name: name("keyed lines"),
         seconds: round_ms(keying),
     });
+    if baskets.is_some() {
+        parts.push(StagePart {
+            name: name("baskets"),
+            seconds: round_ms(basket_seconds),
+        });
+    }
     Ok((streamed, builder, parts))
 }
 
@@ -135,6 +149,12 @@ pub(super) struct State<'a> {
     summary: String,
     /// The joint plan of a `select` stage naming several campaigns, for the report.
     plan: Option<crate::plan::PlanSummary>,
+    /// `[basket]`, checked.
+    basket_settings: Option<BasketJob>,
+    /// The baskets `ingest` builds while it streams the transactions, for the `basket` stage.
+    basket_builder: Option<BasketBuilder>,
+    /// What the `basket` stage mined, for `select` and `report`.
+    basket: Option<(Baskets, Mined)>,
 }
 
 /// Runs the job's stages; returns the text summary. Drift over the threshold (action `fail`)
@@ -180,6 +200,14 @@ pub(super) fn execute<'a>(
         parts: Vec::new(),
         summary: format!("run `{}` as of {as_of}\n", job.name()),
         plan: None,
+        basket_settings: job
+            .config
+            .basket
+            .as_ref()
+            .map(|b| b.checked())
+            .transpose()?,
+        basket_builder: None,
+        basket: None,
     };
     let total = job.stages.len();
     for (i, &stage) in job.stages.iter().enumerate() {
@@ -194,6 +222,7 @@ pub(super) fn execute<'a>(
         let mut warnings: Vec<String> = Vec::new();
         let rows = match stage {
             Stage::Ingest => st.ingest(manifest, &mut warnings),
+            Stage::Basket => st.basket(),
             Stage::Features => st.build_features(),
             Stage::Segment => st.segment(),
             Stage::Clv => st.clv(),
@@ -265,6 +294,14 @@ impl State<'_> {
         let request = &self.request;
         let history_params = self.history_params();
         let with_customers = tables.contains(&TableKind::Customers);
+        self.basket_builder = self.basket_settings.as_ref().map(|b| {
+            BasketBuilder::new(
+                b.level,
+                b.exclude.clone(),
+                Some(crate::types::epoch_day(self.as_of)),
+            )
+        });
+        let baskets = self.basket_builder.as_mut();
         let (digests, streamed, loaded) = std::thread::scope(|s| {
             // Hashing is I/O and one core; it overlaps with the validation's polars queries.
             let hashing = s.spawn(|| {
@@ -280,7 +317,7 @@ impl State<'_> {
                 .filter(|t| **t != TableKind::Transactions)
                 .map(|t| s.spawn(move || request.load(*t).map_err(Error::from)))
                 .collect();
-            let streamed = stream_transactions(request, &history_params, with_customers);
+            let streamed = stream_transactions(request, &history_params, with_customers, baskets);
             let loaded: Result<Vec<Validated>, Error> = loading
                 .into_iter()
                 .map(|h| {
@@ -360,6 +397,37 @@ impl State<'_> {
             seconds: round_ms(t0.elapsed().as_secs_f64()),
         });
         self.parts = parts;
+        Ok(Some(rows))
+    }
+
+    /// Mines the baskets `ingest` built (purchases on or before the as-of date): itemsets.csv,
+    /// rules.csv, basket.json and affinity.parquet, as `bullseye basket affinity` writes them.
+    fn basket(&mut self) -> Result<Option<usize>, Error> {
+        let (Some(settings), Some(builder)) =
+            (self.basket_settings.as_ref(), self.basket_builder.take())
+        else {
+            return Err(missing_stage(Stage::Basket, Stage::Ingest));
+        };
+        let baskets = builder.finish();
+        let done = crate::basket::run::recommend_and_write(
+            &baskets,
+            &settings.params,
+            settings.top_n,
+            self.dir,
+            None,
+        )?;
+        self.summary.push_str("\n== basket ==\n");
+        self.summary
+            .push_str(&crate::basket::render_top_rules(&done.mined, 5));
+        self.summary.push_str(&format!(
+            "{} recommendations for {} customers → {}, {}\n",
+            done.recommendations,
+            done.customers,
+            crate::basket::OUTPUT_FILES.join(", "),
+            crate::basket::run::AFFINITY_FILE
+        ));
+        let rows = done.mined.rules.len();
+        self.basket = Some((baskets, done.mined));
         Ok(Some(rows))
     }
 
@@ -725,10 +793,6 @@ impl State<'_> {
     }
 
     fn select(&mut self, warnings: &mut Vec<String>) -> Result<Option<usize>, Error> {
-        let scores = self
-            .scores
-            .as_ref()
-            .ok_or_else(|| missing_stage(Stage::Select, Stage::Score))?;
         let default_segment = self
             .job
             .config
@@ -745,8 +809,9 @@ impl State<'_> {
             .iter()
             .map(|path| Ok((path, select::load_campaign(path)?)))
             .collect::<Result<Vec<_>, Error>>()?;
+        let scores = &self.with_affinity_columns(campaigns.iter().map(|(_, c)| c))?;
         if campaigns.len() > 1 {
-            return self.plan(campaigns, default_segment.as_deref(), warnings);
+            return self.plan(campaigns, scores, default_segment.as_deref(), warnings);
         }
         let used = crate::select::resolve::channel_names(campaigns.iter().map(|(_, c)| c));
         let (side, global) = self.shared_side(scores)?;
@@ -816,6 +881,34 @@ impl State<'_> {
         Ok(Some(rows))
     }
 
+    /// The scores table the campaigns read: the `score` stage's, plus an `affinity:<item>`
+    /// column (from the `basket` stage's baskets and rules) for every channel that ranks by one.
+    fn with_affinity_columns<'c>(
+        &self,
+        campaigns: impl Iterator<Item = &'c crate::select::CampaignConfig>,
+    ) -> Result<DataFrame, Error> {
+        let mut scores = self
+            .scores
+            .clone()
+            .ok_or_else(|| missing_stage(Stage::Select, Stage::Score))?;
+        for c in campaigns {
+            for ch in &c.channels {
+                let Some(item) = crate::basket::affinity_item(&ch.score_column) else {
+                    continue;
+                };
+                if scores.column(&ch.score_column).is_ok() {
+                    continue;
+                }
+                let (baskets, mined) = self
+                    .basket
+                    .as_ref()
+                    .ok_or_else(|| missing_stage(Stage::Select, Stage::Basket))?;
+                scores = crate::basket::with_item_affinity(&scores, baskets, &mined.rules, item)?;
+            }
+        }
+        Ok(scores)
+    }
+
     /// What every campaign of the `select` stage reads besides the scores, whether one campaign
     /// or a plan: the side tables (the sources' suppression list, the ledger's contacts) and the
     /// ledger's global control members.
@@ -853,6 +946,7 @@ impl State<'_> {
     fn plan(
         &mut self,
         campaigns: Vec<(&PathBuf, crate::select::CampaignConfig)>,
+        scores: &DataFrame,
         segment: Option<&str>,
         warnings: &mut Vec<String>,
     ) -> Result<Option<usize>, Error> {
@@ -862,10 +956,6 @@ impl State<'_> {
             .iter_mut()
             .map(|c| c.default_dates(self.as_of))
             .collect::<Result<Vec<_>, _>>()?;
-        let scores = self
-            .scores
-            .as_ref()
-            .ok_or_else(|| missing_stage(Stage::Select, Stage::Score))?;
         let (side, global) = self.shared_side(scores)?;
         let held_out: Option<std::collections::HashSet<String>> =
             global.as_ref().map(|m| m.iter().cloned().collect());
@@ -923,6 +1013,7 @@ impl State<'_> {
             "segments.csv",
             "clv.csv",
             scores::SCORES_FILE,
+            "rules.csv",
         ]
         .into_iter()
         .filter(|f| self.dir.join(f).is_file())
@@ -970,6 +1061,9 @@ impl State<'_> {
         }
         if let Some(p) = &self.plan {
             b.plan(p);
+        }
+        if let Some((_, mined)) = &self.basket {
+            b.bought_together(mined);
         }
         crate::report::write_report(self.dir, &b.build())?;
         self.summary
