@@ -10,7 +10,7 @@
 //! still shows its penetration but no activity or revenue index. The missing group (customers
 //! with no value) is never pooled, since it says something about the data.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::base::{CustomerBase, Grouping};
 use super::AnalyzeError;
@@ -47,7 +47,7 @@ pub struct PenetrationParams {
 }
 
 /// One group of a dimension.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupRow {
     pub group: String,
     pub customers: u64,
@@ -80,7 +80,7 @@ pub struct GroupRow {
 }
 
 /// The whole base on one dimension (every customer once).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
     pub customers: u64,
     pub active_buyers: u64,
@@ -94,7 +94,7 @@ pub struct Totals {
 }
 
 /// One dimension's table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PenetrationTable {
     pub dimension: String,
     /// What the market size counts, when this dimension has one.
