@@ -53,6 +53,48 @@ impl Default for PenetrationSpec {
     }
 }
 
+impl PenetrationSpec {
+    /// Every setting under its rule, before any work (a job checks it when its file is read).
+    pub fn check(&self) -> Result<(), Error> {
+        if self.by.is_empty() {
+            return Err(RunError::missing(
+                "penetration needs at least one dimension",
+                "name customer columns with `--by` (e.g. `--by region,age_band`)",
+            )
+            .into());
+        }
+        self.bands()?;
+        for (name, value) in [
+            ("the activity window", u64::from(self.window_days)),
+            ("the minimum group size", self.min_group),
+        ] {
+            if value == 0 {
+                return Err(AnalyzeError::InvalidParam {
+                    name,
+                    rule: "at least 1",
+                    found: "0".into(),
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The age and income bands.
+    fn bands(&self) -> Result<(Bands, Bands), AnalyzeError> {
+        let bands = |name: &str, edges: &[f64]| {
+            Bands::new(edges.to_vec()).ok_or_else(|| AnalyzeError::BadEdges {
+                name: name.to_string(),
+                found: format!("{edges:?}"),
+            })
+        };
+        Ok((
+            bands("age edges", &self.age_edges)?,
+            bands("income edges", &self.income_edges)?,
+        ))
+    }
+}
+
 /// The penetration tables of the customer base as of the activity's day, one per `spec.by`
 /// dimension. The activity comes from a transactions table (`Activity::from_transactions`) or,
 /// in a job, from the keyed lines (`Activity::from_history`), over `spec.window_days`.
@@ -61,21 +103,8 @@ pub fn penetration_tables(
     activity: &Activity,
     spec: &PenetrationSpec,
 ) -> Result<Vec<PenetrationTable>, Error> {
-    if spec.by.is_empty() {
-        return Err(RunError::missing(
-            "penetration needs at least one dimension",
-            "name customer columns with `--by` (e.g. `--by region,age_band`)",
-        )
-        .into());
-    }
-    let bands = |name: &str, edges: &[f64]| {
-        Bands::new(edges.to_vec()).ok_or_else(|| AnalyzeError::BadEdges {
-            name: name.to_string(),
-            found: format!("{edges:?}"),
-        })
-    };
-    let age = bands("age edges", &spec.age_edges)?;
-    let income = bands("income edges", &spec.income_edges)?;
+    spec.check()?;
+    let (age, income) = spec.bands()?;
     let dimensions = spec
         .by
         .iter()
