@@ -7,6 +7,7 @@
 //! [`polars_failure`] for the run layer, `FeatureError::Polars` for features and the training rows
 //! built from them (`models::training`), both exit 1 by [`Error::exit_code`].
 
+use crate::analyze::AnalyzeError;
 use crate::basket::BasketError;
 use crate::clv::ClvError;
 use crate::features::FeatureError;
@@ -58,6 +59,8 @@ pub enum Error {
     Basket(#[from] BasketError),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Analyze(#[from] AnalyzeError),
     /// A model input or score drifted past the job's threshold.
     #[error("{0}")]
     Drift(String),
@@ -98,6 +101,8 @@ impl Error {
             Error::Polars { .. } => EXIT_FAILURE,
             Error::Basket(e) if e.is_bad_input() => EXIT_BAD_INPUT,
             Error::Basket(_) => EXIT_FAILURE,
+            Error::Analyze(e) if e.is_bad_input() => EXIT_BAD_INPUT,
+            Error::Analyze(_) => EXIT_FAILURE,
             Error::Ledger(LedgerError::Invalid { .. }) => EXIT_BAD_INPUT,
             // A busy ledger fails like any other write (exit 1), as the brief of issue 20 asks.
             Error::Ledger(_) => EXIT_FAILURE,

@@ -15,6 +15,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so `bullseye … | head` would panic on the closed pipe with a stack
+    // trace. Like any Unix filter, stop quietly instead; files are written atomically and the
+    // ledger transactionally, so stopping here is no worse than a kill.
+    // SAFETY: setting a signal's disposition to the default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match cmd::Cli::try_parse() {
         Ok(cli) => cli,
         // A scheduler that asked for JSON gets JSON, even about the command line.

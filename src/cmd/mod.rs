@@ -1,6 +1,7 @@
 //! Command-line arguments (clap derive) and their dispatch: one file per subcommand, each turning
 //! its flags into library types and calling the library. Library signatures never mention clap.
 
+mod analyze;
 mod basket;
 mod clv;
 mod due;
@@ -48,6 +49,7 @@ pub enum Command {
     Basket(Box<basket::BasketArgs>),
     Ledger(ledger::LedgerArgs),
     Readout(readout::ReadoutArgs),
+    Analyze(analyze::AnalyzeArgs),
 }
 
 impl Cli {
@@ -71,6 +73,7 @@ fn csv_cells(raw: bool) -> bullseye::io::CsvCells {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Ingest(args) => ingest::run(args),
+        Command::Analyze(args) => analyze::run(args),
         Command::Features(args) => features::run(args),
         Command::Quickstart(args) => quickstart::run(args),
         Command::Run(args) => run::run(args),

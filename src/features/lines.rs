@@ -22,7 +22,7 @@ pub(super) const FIXED_POINT_SCALE: f64 = 10_000.0;
 pub(super) const MISSING: u32 = u32::MAX;
 
 /// `amount` in fixed-point units, rounded half to even (polars' default rounding).
-pub(super) fn fixed_point(amount: f64) -> i64 {
+pub(crate) fn fixed_point(amount: f64) -> i64 {
     (amount * FIXED_POINT_SCALE).round_ties_even() as i64
 }
 
@@ -43,7 +43,7 @@ fn fits_fixed_point(amount: f64) -> bool {
 }
 
 /// A fixed-point sum back in currency units, correctly rounded.
-pub(super) fn from_fixed(sum: i64) -> f64 {
+pub(crate) fn from_fixed(sum: i64) -> f64 {
     sum as f64 / FIXED_POINT_SCALE
 }
 

@@ -42,7 +42,7 @@ use lines::{LineParts, Lines};
 
 pub use catalog::{render_catalog, FeatureDoc, CATALOG};
 pub use levels::top_levels;
-pub(crate) use lines::line_amount;
+pub(crate) use lines::{fixed_point, from_fixed, line_amount};
 pub(crate) use matrix::row_major;
 pub use matrix::to_matrix;
 pub use personal::{excluded_note, personal_columns, text_sample, ExcludedColumn, PersonalData};
@@ -477,6 +477,29 @@ impl History {
                     self.lines.until(k as usize, until).len()
                         > self.lines.until(k as usize, after).len()
                 })
+            })
+            .collect()
+    }
+
+    /// Every customer with a line on or before `last`, in id order: their id, the net sum of
+    /// their amounts dated `first ..= last` (fixed point) and whether one of those lines is a
+    /// purchase (above zero). What `analyze` needs of the lines, without a transactions table.
+    pub fn window_totals(&self, first: NaiveDate, last: NaiveDate) -> Vec<(&str, i64, bool)> {
+        let (first, last) = (epoch_day(first), epoch_day(last));
+        self.by_id
+            .iter()
+            .filter_map(|&k| {
+                let k = k as usize;
+                let known = self.lines.until(k, last);
+                if known.is_empty() {
+                    return None;
+                }
+                let window = self.lines.until(k, first - 1).end..known.end;
+                let revenue = self.lines.amount[window.clone()]
+                    .iter()
+                    .fold(0i64, |s, a| s.saturating_add(*a));
+                let bought = self.lines.amount[window].iter().any(|a| *a > 0);
+                Some((self.ids[k].as_str(), revenue, bought))
             })
             .collect()
     }

@@ -1270,8 +1270,10 @@ fn extra_columns(
 
 /// Extra columns whose every value is a number (in the source's number format) become
 /// `Float64`, as do those whose every value is a flag word (`yes`/`no`, `y`/`n`, `true`/`false`,
-/// any case: 1/0), so a consent column counts as the flag it is; the rest stay text. Empty
-/// strings are missing values either way.
+/// any case: 1/0), so a consent column counts as the flag it is; the rest stay text, and so do
+/// codes written with a leading zero (`02134`: a zip code, not the number 2134, which would no
+/// longer match the same zip in an appended or market table). Empty strings are missing values
+/// either way.
 fn type_extra_columns(
     mut frame: DataFrame,
     extras: &[String],
@@ -1288,6 +1290,9 @@ fn type_extra_columns(
     for name in extras {
         let c = frame.column(name)?;
         if c.null_count() == c.len() {
+            continue;
+        }
+        if has_leading_zero_code(c)? {
             continue;
         }
         let as_num = c.cast(&DataType::Float64)?;
@@ -1329,6 +1334,14 @@ fn extra_flag(value: &str) -> Option<f64> {
         "no" | "n" | "false" | "0" => Some(0.0),
         _ => None,
     }
+}
+
+/// Whether a text column holds a digit string with a leading zero (`007`, not `0` or `0.5`).
+fn has_leading_zero_code(c: &Column) -> PolarsResult<bool> {
+    Ok(c.str()?.iter().flatten().any(|v| {
+        let b = v.trim().as_bytes();
+        b.len() > 1 && b[0] == b'0' && b[1].is_ascii_digit()
+    }))
 }
 
 /// The rejects of a table without a bad row: the columns alone.
@@ -1495,6 +1508,29 @@ mod tests {
     }
 
     const HEADER: &str = "customer_id,order_date,amount\n";
+
+    #[test]
+    fn numeric_extra_columns_become_numbers_unless_written_with_a_leading_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.csv");
+        std::fs::write(
+            &path,
+            "customer_id,zip_code,income,score\n1,02134,52000,0.5\n2,10001,,0\n",
+        )
+        .unwrap();
+        let spec = SourceSpec::default();
+        let raw = read_raw(&path, &spec, TableKind::Customers).unwrap();
+        let v = validate(raw, TableKind::Customers, &spec, None).unwrap();
+        let zip = v.frame.column("zip_code").unwrap();
+        assert_eq!(zip.dtype(), &DataType::String);
+        assert_eq!(zip.str().unwrap().get(0), Some("02134"));
+        assert_eq!(
+            v.frame.column("income").unwrap().dtype(),
+            &DataType::Float64
+        );
+        // `0` and `0.5` are numbers, not codes.
+        assert_eq!(v.frame.column("score").unwrap().dtype(), &DataType::Float64);
+    }
 
     #[test]
     fn values_are_trimmed_and_blank_text_is_missing_unless_the_column_is_clean() {

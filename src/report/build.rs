@@ -259,6 +259,7 @@ impl ReportBuilder {
                 bought_together: None,
                 campaign_results: Vec::new(),
                 plan: None,
+                penetration: None,
             },
         }
     }
@@ -275,6 +276,14 @@ impl ReportBuilder {
     pub fn plan(&mut self, summary: &crate::plan::PlanSummary) -> &mut Self {
         self.report.plan = Some(super::plan::PlanSection {
             summary: summary.clone(),
+        });
+        self
+    }
+
+    /// The "Penetration" section from the analysis' tables (`src/report/penetration.rs`).
+    pub fn penetration(&mut self, tables: &[crate::analyze::PenetrationTable]) -> &mut Self {
+        self.report.penetration = Some(super::penetration::PenetrationSection {
+            tables: tables.to_vec(),
         });
         self
     }

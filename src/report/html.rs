@@ -8,7 +8,7 @@ use super::format::{compact, esc, int, money, num, pct, slug};
 use super::model::*;
 
 /// Every chart kind, as the `data-chart` attribute of its `<figure>`.
-pub const CHART_KINDS: [&str; 13] = [
+pub const CHART_KINDS: [&str; 14] = [
     "pareto",
     "rfm-segments",
     "rf-heatmap",
@@ -22,6 +22,7 @@ pub const CHART_KINDS: [&str; 13] = [
     "drift",
     "item-affinity",
     "plan-campaigns",
+    "penetration",
 ];
 
 const CSS: &str = "\
@@ -86,6 +87,12 @@ fn plan(r: &Report) -> Vec<(String, &'static str)> {
     }
     if r.plan.is_some() {
         out.push(single("plan-campaigns"));
+    }
+    if let Some(pen) = &r.penetration {
+        let names = unique_slugs(pen.tables.iter().map(|t| t.dimension.as_str()));
+        for s in &names {
+            out.push((format!("chart-penetration-{s}"), "penetration"));
+        }
     }
     out
 }
@@ -362,6 +369,9 @@ pub fn render_html(r: &Report) -> Result<String, ReportError> {
     if let Some(s) = &r.plan {
         plan_section(&mut p, s, &mut next_id);
     }
+    if let Some(s) = &r.penetration {
+        penetration_section(&mut p, s, &mut next_id);
+    }
     p.push("</body>\n</html>\n");
     Ok(p.html)
 }
@@ -405,6 +415,7 @@ fn header(p: &mut Page, r: &Report) {
             "campaign-results",
             "Campaign results",
         ),
+        (r.penetration.is_some(), "penetration", "Penetration"),
     ] {
         if present {
             links.push(format!("<a href=\"#{id}\">{name}</a>"));
@@ -718,5 +729,41 @@ fn plan_section(p: &mut Page, s: &super::plan::PlanSection, next_id: &mut impl F
     );
     p.table(&["objective", "value"], &objective_rows(s));
     p.table(&["rule", "used / limit", "binding", "price"], &rule_rows(s));
+    p.push("</section>\n");
+}
+
+fn penetration_section(
+    p: &mut Page,
+    s: &super::penetration::PenetrationSection,
+    next_id: &mut impl FnMut() -> String,
+) {
+    use super::penetration::{callouts, group_head, group_rows, index_label, index_svg};
+    p.push("<section id=\"penetration\">\n<h2>Penetration</h2>\n");
+    for t in &s.tables {
+        p.push(&format!(
+            "<h3>By {}</h3>\n<p class=\"note\">{} customers, {} active buyers ({}).</p>\n",
+            esc(&t.dimension),
+            int(t.totals.customers as usize),
+            int(t.totals.active_buyers as usize),
+            t.totals
+                .active_rate
+                .map_or_else(|| "-".into(), |r| format!("{:.1}%", 100.0 * r))
+        ));
+        p.figure(
+            &next_id(),
+            "penetration",
+            "",
+            &index_svg(t),
+            &format!(
+                "{} of each group, highest first; the dashed line is the base (100). Green and \
+                 red groups are called out; grey ones are within noise of the base.",
+                esc(&index_label(t))
+            ),
+        );
+        let head = group_head(t);
+        let head: Vec<&str> = head.iter().map(String::as_str).collect();
+        p.table(&head, &group_rows(t));
+        p.push(&format!("<p class=\"note\">{}</p>\n", callouts(t)));
+    }
     p.push("</section>\n");
 }

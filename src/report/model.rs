@@ -61,6 +61,9 @@ pub struct Report {
     /// reports without it keep their bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<super::plan::PlanSection>,
+    /// Penetration by group (a job's `[analyze.penetration]`); left out of the JSON when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub penetration: Option<super::penetration::PenetrationSection>,
 }
 
 /// The title block.

@@ -225,7 +225,49 @@ fn full_report() -> Report {
     );
     b.bought_together(&super::bought_together::tests::mined());
     b.plan(&super::plan::tests::summary());
+    b.penetration(&penetration_tables());
     b.build()
+}
+
+/// Two regions of four customers: north buys three times as often as south.
+fn penetration_tables() -> Vec<crate::analyze::PenetrationTable> {
+    use crate::analyze::{
+        penetration, Activity, Bands, CustomerBase, Dimension, PenetrationParams,
+    };
+    let ids: Vec<String> = (0..80).map(|i| format!("c{i:02}")).collect();
+    let region: Vec<&str> = (0..80)
+        .map(|i| if i < 40 { "north" } else { "south" })
+        .collect();
+    let customers = DataFrame::new_infer_height(vec![
+        Column::new("customer_id".into(), ids.clone()),
+        Column::new("region".into(), region),
+    ])
+    .expect("customers");
+    let buyers: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| if *i < 40 { i % 4 != 0 } else { i % 4 == 0 })
+        .map(|(_, id)| id.clone())
+        .collect();
+    let n = buyers.len();
+    let day = crate::types::epoch_day(as_of());
+    let tx = DataFrame::new_infer_height(vec![
+        Column::new("customer_id".into(), buyers),
+        Column::new("order_date".into(), vec![day; n])
+            .cast(&DataType::Date)
+            .expect("dates"),
+        Column::new("amount".into(), vec![10.0; n]),
+    ])
+    .expect("transactions");
+    let edges = Bands::parse("e", "30").expect("edges");
+    let dim = Dimension::parse("region", &edges, "income", &edges).expect("dimension");
+    let activity = Activity::from_transactions(&tx, as_of(), 365).expect("activity");
+    let base = CustomerBase::build(Some(&customers), &activity, &[dim]).expect("base");
+    let params = PenetrationParams {
+        min_group: 1,
+        market: None,
+    };
+    penetration(&base, &params).expect("penetration")
 }
 
 fn count(hay: &str, needle: &str) -> usize {
@@ -475,4 +517,23 @@ fn drift_sections_mark_excluded_features() {
         .collect();
     assert_eq!(excluded, ["recency_days", "tenure_days"]);
     assert_eq!(d.max_checked_psi, Some(0.12));
+}
+
+#[test]
+fn the_penetration_section_ranks_groups_and_calls_out_the_clear_ones() {
+    let r = full_report();
+    let html = render_html(&r).expect("render");
+    assert!(html.contains("<h2>Penetration</h2>"));
+    assert!(html.contains("<a href=\"#penetration\">Penetration</a>"));
+    // north: 30 of 40 buy (0.75), south 10 of 40 (0.25): indexes 150 and 50, both clear.
+    assert!(
+        html.contains(
+            "Under-penetrated (index below 80 and 1.96 standard errors below the base): south."
+        ),
+        "{html}"
+    );
+    assert!(html.contains("Over-penetrated (above 120, 1.96 standard errors above): north."));
+    let json = serde_json::to_string(&r).expect("json");
+    let back: Report = serde_json::from_str(&json).expect("parse");
+    assert_eq!(render_html(&back).expect("render"), html);
 }

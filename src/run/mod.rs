@@ -1,6 +1,7 @@
 //! Strings the stages together for the commands that read files: load and check the inputs, call
 //! the pure stages, write the outputs atomically. The `run` command's jobs live in `job`.
 
+pub mod analyze;
 pub mod clv;
 pub mod error;
 pub mod job;

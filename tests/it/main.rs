@@ -1,6 +1,7 @@
 //! One integration-test binary: each module drives one command of the real `bullseye` executable
 //! in a temporary folder.
 
+mod analyze;
 mod basket;
 mod clv;
 mod due;

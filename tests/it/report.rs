@@ -50,6 +50,12 @@ fn report_from_quickstart(qs: &Path) -> Report {
     let plan: bullseye::plan::PlanSummary =
         bullseye::io::read_json(&qs.join("audience").join("plan.json")).expect("plan");
     b.plan(&plan);
+    // And its `[analyze.penetration]`: the tables as penetration.json holds them.
+    let penetration: serde_json::Value =
+        bullseye::io::read_json(&qs.join("penetration.json")).expect("penetration.json");
+    let tables: Vec<bullseye::analyze::PenetrationTable> =
+        serde_json::from_value(penetration["tables"].clone()).expect("tables");
+    b.penetration(&tables);
     b.build()
 }
 
@@ -79,8 +85,8 @@ fn report_rerenders_the_html_of_a_run_folder() {
     }
     let ids = chart_ids(&report);
     // pareto, segments, heat map, clusters, 2 × (gains, lift, calibration), clv, p_alive,
-    // two profit curves, 2 × drift, the plan's campaign bars.
-    assert_eq!(ids.len(), 17);
+    // two profit curves, 2 × drift, the plan's campaign bars, penetration by region and by age.
+    assert_eq!(ids.len(), 19);
     for id in &ids {
         assert!(
             html.contains(&format!("id=\"{id}\"")),

@@ -17,6 +17,7 @@ use crate::ingest::{IngestConfig, IngestSettings, SourceSpec};
 use crate::io::{sanitize_quotes, CsvCells};
 use crate::models::training::HoldoutChoice;
 use crate::models::ModelKind;
+use crate::run::analyze::{MarketSpec, PenetrationSpec};
 use crate::run::clv::PredictParams;
 use crate::run::settings::{self, TrainChecks};
 use crate::run::{RunError, Setting, Via};
@@ -35,6 +36,9 @@ pub enum Stage {
     // Runs when the job has a `[basket]` table. Its baskets are built while `ingest` streams the
     // transactions; it comes before `select`, whose campaigns may rank by its affinity.
     Basket,
+    // Runs when the job has an `[analyze.penetration]` table; reads the keyed lines and the
+    // customers, so it runs while `ingest`'s lines are held.
+    Analyze,
     Train,
     Clv,
     Features,
@@ -45,9 +49,10 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 9] = [
+    pub const ALL: [Stage; 10] = [
         Stage::Ingest,
         Stage::Basket,
+        Stage::Analyze,
         Stage::Train,
         Stage::Clv,
         Stage::Features,
@@ -68,6 +73,7 @@ impl Stage {
             Stage::Select => "select",
             Stage::Report => "report",
             Stage::Basket => "basket",
+            Stage::Analyze => "analyze",
         }
     }
 
@@ -75,7 +81,9 @@ impl Stage {
     fn needs(self) -> &'static [Stage] {
         match self {
             Stage::Ingest => &[],
-            Stage::Features | Stage::Clv | Stage::Train | Stage::Basket => &[Stage::Ingest],
+            Stage::Features | Stage::Clv | Stage::Train | Stage::Basket | Stage::Analyze => {
+                &[Stage::Ingest]
+            }
             Stage::Segment | Stage::Score => &[Stage::Features],
             Stage::Select => &[Stage::Score],
             Stage::Report => &[],
@@ -127,6 +135,59 @@ pub struct JobConfig {
     /// `[basket]`: mine the job's baskets (the keys of `bullseye basket`'s flags); absent, no
     /// `basket` stage.
     pub basket: Option<BasketSettings>,
+    /// `[analyze]`: the planner's analyses; with `penetration`, the `analyze` stage.
+    #[serde(default)]
+    pub analyze: AnalyzeSettings,
+}
+
+/// `[analyze]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyzeSettings {
+    /// `[analyze.penetration]`: the keys of `bullseye analyze penetration`'s flags.
+    pub penetration: Option<PenetrationSettings>,
+}
+
+/// `[analyze.penetration]`; absent keys take the command's defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PenetrationSettings {
+    pub by: Vec<String>,
+    pub window_days: Option<u32>,
+    pub min_group: Option<u64>,
+    pub age_edges: Option<Vec<f64>>,
+    pub income_column: Option<String>,
+    pub income_edges: Option<Vec<f64>>,
+    /// `{ path = "households.csv", key = "region", size = "households" }`.
+    pub market: Option<MarketSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketSettings {
+    /// Relative to the job file.
+    pub path: PathBuf,
+    pub key: String,
+    pub size: String,
+}
+
+impl PenetrationSettings {
+    pub fn spec(&self) -> PenetrationSpec {
+        let d = PenetrationSpec::default();
+        PenetrationSpec {
+            by: self.by.clone(),
+            window_days: self.window_days.unwrap_or(d.window_days),
+            min_group: self.min_group.unwrap_or(d.min_group),
+            age_edges: self.age_edges.clone().unwrap_or(d.age_edges),
+            income_column: self.income_column.clone().unwrap_or(d.income_column),
+            income_edges: self.income_edges.clone().unwrap_or(d.income_edges),
+            market: self.market.as_ref().map(|m| MarketSpec {
+                path: m.path.clone(),
+                key: m.key.clone(),
+                size_column: m.size.clone(),
+            }),
+        }
+    }
 }
 
 /// `[ledger]`: where the job records its selections (see [`crate::ledger`]).
@@ -523,6 +584,14 @@ impl Job {
             resolve(p);
         }
         resolve(&mut config.models.registry);
+        if let Some(m) = config
+            .analyze
+            .penetration
+            .as_mut()
+            .and_then(|p| p.market.as_mut())
+        {
+            resolve(&mut m.path);
+        }
         config.select.campaigns.iter_mut().for_each(resolve);
         if let Some(s) = config.segment.scheme.as_mut() {
             resolve(s);
@@ -554,8 +623,20 @@ impl Job {
         if let Some(ids) = config.ids {
             ingest.ids = ids;
         }
-        let stages =
-            check_stages(config.job.stages.clone(), config.basket.is_some()).map_err(in_job)?;
+        let configured: Vec<Stage> = [
+            (Stage::Basket, config.basket.is_some()),
+            (Stage::Analyze, config.analyze.penetration.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(stage, set)| set.then_some(stage))
+        .collect();
+        let stages = check_stages(config.job.stages.clone(), &configured).map_err(in_job)?;
+        if let Some(p) = &config.analyze.penetration {
+            p.spec().check().map_err(|e| match e {
+                Error::Run(e) => in_job(e),
+                other => other,
+            })?;
+        }
         let families = config
             .features
             .families
@@ -862,13 +943,26 @@ pub(crate) fn check_distinct_folders<'a>(
     Ok(())
 }
 
+/// The stages that run exactly when the job has their settings, and what to add for them.
+const STAGES_BY_SETTINGS: [(Stage, &str); 2] = [
+    (
+        Stage::Basket,
+        "add a `[basket]` table (it may be empty: the defaults of `bullseye basket`)",
+    ),
+    (
+        Stage::Analyze,
+        "add an `[analyze.penetration]` table naming `by = [\"region\", …]`",
+    ),
+];
+
 /// The stages in run order, each once, every stage's inputs produced by an earlier one. The
-/// `basket` stage runs exactly when the job has a `[basket]` table (`basket`).
-fn check_stages(named: Option<Vec<Stage>>, basket: bool) -> Result<Vec<Stage>, RunError> {
+/// stages of [`STAGES_BY_SETTINGS`] run exactly when the job has their settings (`configured`).
+fn check_stages(named: Option<Vec<Stage>>, configured: &[Stage]) -> Result<Vec<Stage>, RunError> {
+    let by_settings = |s: &Stage| STAGES_BY_SETTINGS.iter().any(|(b, _)| b == s);
     let mut stages = named.unwrap_or_else(|| {
         Stage::ALL
             .into_iter()
-            .filter(|s| !matches!(s, Stage::Train | Stage::Basket))
+            .filter(|s| *s != Stage::Train && !by_settings(s))
             .collect()
     });
     if stages.is_empty() {
@@ -878,15 +972,17 @@ fn check_stages(named: Option<Vec<Stage>>, basket: bool) -> Result<Vec<Stage>, R
             "none",
         ));
     }
-    match (basket, stages.contains(&Stage::Basket)) {
-        (true, false) => stages.push(Stage::Basket),
-        (false, true) => {
-            return Err(RunError::missing(
-                "stage `basket` needs its settings",
-                "add a `[basket]` table (it may be empty: the defaults of `bullseye basket`)",
-            ))
+    for (stage, hint) in STAGES_BY_SETTINGS {
+        match (configured.contains(&stage), stages.contains(&stage)) {
+            (true, false) => stages.push(stage),
+            (false, true) => {
+                return Err(RunError::missing(
+                    format!("stage `{stage}` needs its settings"),
+                    hint,
+                ))
+            }
+            _ => {}
         }
-        _ => {}
     }
     stages.sort();
     stages.dedup();
@@ -911,24 +1007,32 @@ mod tests {
     fn stages_are_ordered_and_checked() {
         let s = check_stages(
             Some(vec![Stage::Score, Stage::Ingest, Stage::Features]),
-            false,
+            &[],
         )
         .unwrap();
         assert_eq!(s, vec![Stage::Ingest, Stage::Features, Stage::Score]);
-        let e = check_stages(Some(vec![Stage::Ingest, Stage::Select]), false)
+        let e = check_stages(Some(vec![Stage::Ingest, Stage::Select]), &[])
             .unwrap_err()
             .to_string();
         assert!(e.contains("`select` needs stage `score`"), "{e}");
-        let default = check_stages(None, false).unwrap();
+        let default = check_stages(None, &[]).unwrap();
         assert!(!default.contains(&Stage::Train) && default.contains(&Stage::Report));
-        assert!(!default.contains(&Stage::Basket));
+        assert!(!default.contains(&Stage::Basket) && !default.contains(&Stage::Analyze));
         // A `[basket]` table adds the stage, right after `ingest`; the stage without it is refused.
-        let with = check_stages(Some(vec![Stage::Ingest, Stage::Report]), true).unwrap();
+        let with =
+            check_stages(Some(vec![Stage::Ingest, Stage::Report]), &[Stage::Basket]).unwrap();
         assert_eq!(with, vec![Stage::Ingest, Stage::Basket, Stage::Report]);
-        let e = check_stages(Some(vec![Stage::Ingest, Stage::Basket]), false)
+        let e = check_stages(Some(vec![Stage::Ingest, Stage::Basket]), &[])
             .unwrap_err()
             .to_string();
         assert!(e.contains("[basket]"), "{e}");
+        // The same for `[analyze.penetration]` and the `analyze` stage.
+        let with = check_stages(None, &[Stage::Analyze]).unwrap();
+        assert_eq!(with[..2], [Stage::Ingest, Stage::Analyze]);
+        let e = check_stages(Some(vec![Stage::Ingest, Stage::Analyze]), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[analyze.penetration]"), "{e}");
     }
 
     #[test]

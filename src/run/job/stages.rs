@@ -161,6 +161,8 @@ pub(super) struct State<'a> {
     basket_builder: Option<BasketBuilder>,
     /// What the `basket` stage mined, for `select` and `report`.
     basket: Option<(Baskets, Mined)>,
+    /// The `analyze` stage's penetration tables, for the report.
+    penetration: Option<Vec<crate::analyze::PenetrationTable>>,
 }
 
 /// Runs the job's stages; returns the text summary. Drift over the threshold (action `fail`)
@@ -215,6 +217,7 @@ pub(super) fn execute<'a>(
             .transpose()?,
         basket_builder: None,
         basket: None,
+        penetration: None,
     };
     let total = job.stages.len();
     for (i, &stage) in job.stages.iter().enumerate() {
@@ -230,6 +233,7 @@ pub(super) fn execute<'a>(
         let rows = match stage {
             Stage::Ingest => st.ingest(manifest, &mut warnings),
             Stage::Basket => st.basket(),
+            Stage::Analyze => st.analyze(),
             Stage::Features => st.build_features(),
             Stage::Segment => st.segment(),
             Stage::Clv => st.clv(),
@@ -455,6 +459,41 @@ impl State<'_> {
         Ok(Some(rows))
     }
 
+    /// Penetration by the job's dimensions as of the run's day, from the keyed lines and the
+    /// customers table: `penetration.csv` and `penetration.json` in the run folder.
+    fn analyze(&mut self) -> Result<Option<usize>, Error> {
+        let Some(settings) = &self.job.config.analyze.penetration else {
+            return Err(RunError::internal("the analyze stage runs without its settings").into());
+        };
+        let spec = settings.spec();
+        let history = self.history(Stage::Analyze)?;
+        let activity =
+            crate::analyze::Activity::from_history(history, self.as_of, spec.window_days)?;
+        let tables = crate::run::analyze::penetration_tables(self.customers(), &activity, &spec)?;
+        crate::run::analyze::write_penetration(self.dir, self.as_of, &spec, &tables)?;
+        self.summary.push_str("\n== analyze ==\n");
+        let listed = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        for t in &tables {
+            self.summary.push_str(&format!(
+                "penetration by {}: {} groups; under-penetrated: {}; over-penetrated: {}\n",
+                t.dimension,
+                t.groups.len(),
+                listed(&t.under_penetrated),
+                listed(&t.over_penetrated),
+            ));
+        }
+        self.summary.push_str("penetration.csv, penetration.json\n");
+        let rows = tables.iter().map(|t| t.groups.len()).sum();
+        self.penetration = Some(tables);
+        Ok(Some(rows))
+    }
+
     /// The feature settings the run's keyed lines are built with: the job's families, plus
     /// `btyd` for the `clv` stage (its summaries are that family).
     fn history_params(&self) -> FeatureParams {
@@ -471,10 +510,12 @@ impl State<'_> {
     /// stage left needs them: `train`, `clv` and `features` read them, and `score` only to
     /// rebuild features for a model whose columns today's features lack.
     fn release_history(&mut self, left: &[Stage]) {
-        let needed = left
-            .iter()
-            .any(|s| matches!(s, Stage::Train | Stage::Clv | Stage::Features))
-            || (left.contains(&Stage::Score) && self.score_rebuilds());
+        let needed = left.iter().any(|s| {
+            matches!(
+                s,
+                Stage::Analyze | Stage::Train | Stage::Clv | Stage::Features
+            )
+        }) || (left.contains(&Stage::Score) && self.score_rebuilds());
         if !needed {
             self.history = None;
         }
@@ -1080,6 +1121,7 @@ impl State<'_> {
             "clv.csv",
             scores::SCORES_FILE,
             "rules.csv",
+            "penetration.csv",
         ]
         .into_iter()
         .filter(|f| self.dir.join(f).is_file())
@@ -1127,6 +1169,9 @@ impl State<'_> {
         }
         if let Some(p) = &self.plan {
             b.plan(p);
+        }
+        if let Some(t) = &self.penetration {
+            b.penetration(t);
         }
         if let Some((_, mined)) = &self.basket {
             b.bought_together(mined);
