@@ -9,19 +9,21 @@ const FILES: [&str; 3] = [
     "penetration/zip_households.csv",
 ];
 
+/// `bullseye analyze penetration` on the fixture's tables as of 2024-12-31.
+const COMMAND: [&str; 8] = [
+    "analyze",
+    "penetration",
+    "--transactions",
+    "orders.csv",
+    "--customers",
+    "customers.csv",
+    "--as-of",
+    "2024-12-31",
+];
+
 fn penetration(sb: &Sandbox, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "analyze",
-        "penetration",
-        "--transactions",
-        "orders.csv",
-        "--customers",
-        "customers.csv",
-        "--as-of",
-        "2024-12-31",
-        "--min-group",
-        "1",
-    ];
+    let mut args = COMMAND.to_vec();
+    args.extend_from_slice(&["--min-group", "1"]);
     args.extend_from_slice(extra);
     sb.run(&args)
 }
@@ -162,18 +164,8 @@ fn a_closed_pipe_stops_the_printout_quietly() {
     // `bullseye … | head`: the reader goes away before the table is printed.
     let sb = Sandbox::new(&FILES);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bullseye"))
-        .args([
-            "analyze",
-            "penetration",
-            "--transactions",
-            "orders.csv",
-            "--customers",
-            "customers.csv",
-            "--as-of",
-            "2024-12-31",
-            "--by",
-            "zip_code",
-        ])
+        .args(COMMAND)
+        .args(["--by", "zip_code"])
         .current_dir(sb.dir.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
