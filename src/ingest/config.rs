@@ -72,9 +72,51 @@ pub struct SourceSpec {
     /// flags kept in their own file; each takes the settings of a source (not `join`).
     #[serde(default)]
     pub join: Vec<SourceSpec>,
+    /// Reference tables left-joined onto the customers by one of their columns (customers only),
+    /// e.g. demographics per zip code (`[[sources.customers.append]]`).
+    #[serde(default)]
+    pub append: Vec<AppendSpec>,
     /// Canonical column → source column, by name (`"dollar_value"`) or 1-based position (`4`).
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnRef>,
+}
+
+/// A reference table appended to the customers by a key column (`[[sources.customers.append]]`):
+/// its columns become customer attributes.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppendSpec {
+    /// Path of the file; relative paths are relative to the config file's folder.
+    pub path: Option<PathBuf>,
+    /// The column both the customers and the reference table hold, e.g. `zip_code`.
+    pub key: String,
+    /// The reference columns to take (default: all of them).
+    pub columns: Option<Vec<String>>,
+    pub format: Option<SourceFormat>,
+    pub delimiter: Option<String>,
+    pub header: Option<bool>,
+    pub decimal: Option<String>,
+    pub thousands: Option<String>,
+}
+
+impl AppendSpec {
+    /// The reference table read as a customers table whose id is the key, so it is validated
+    /// (and its key trimmed, leading zeros kept) by the same rules as any customers file.
+    pub fn as_source(&self) -> SourceSpec {
+        SourceSpec {
+            path: self.path.clone(),
+            format: self.format,
+            delimiter: self.delimiter.clone(),
+            header: self.header,
+            decimal: self.decimal.clone(),
+            thousands: self.thousands.clone(),
+            columns: BTreeMap::from([(
+                "customer_id".to_string(),
+                ColumnRef::Name(self.key.clone()),
+            )]),
+            ..SourceSpec::default()
+        }
+    }
 }
 
 /// The file format of a source.
@@ -240,6 +282,7 @@ impl SourceSpec {
 
     /// The settings of one joined file checked like a source's.
     fn check_join(&self, table: TableKind) -> Result<(), IngestError> {
+        self.check_append(table)?;
         if self.join.is_empty() {
             return Ok(());
         }
@@ -264,6 +307,31 @@ impl SourceSpec {
                 });
             }
             part.check_settings(table)?;
+        }
+        Ok(())
+    }
+
+    /// The settings of every appended reference table.
+    fn check_append(&self, table: TableKind) -> Result<(), IngestError> {
+        if self.append.is_empty() {
+            return Ok(());
+        }
+        if table != TableKind::Customers {
+            return Err(IngestError::Config {
+                message: format!(
+                    "`sources.{table}.append`: reference tables are appended to the customers only"
+                ),
+            });
+        }
+        for part in &self.append {
+            if part.path.is_none() || part.key.trim().is_empty() {
+                return Err(IngestError::Config {
+                    message: format!(
+                        "`sources.{table}.append`: every appended table needs a `path` and a `key` (a column of the customers)"
+                    ),
+                });
+            }
+            part.as_source().check_settings(table)?;
         }
         Ok(())
     }
@@ -321,6 +389,13 @@ impl IngestConfig {
         for source in config.sources.values_mut() {
             resolve(source);
             source.join.iter_mut().for_each(resolve);
+            for part in source.append.iter_mut() {
+                if let Some(p) = part.path.as_mut() {
+                    if p.is_relative() {
+                        *p = base.join(&*p);
+                    }
+                }
+            }
         }
         Ok(config)
     }
