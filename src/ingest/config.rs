@@ -23,7 +23,7 @@ pub const DEFAULT_PIECE_MIB: f64 = 1024.0;
 pub struct IngestConfig {
     #[serde(default)]
     pub ingest: IngestSettings,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "sources_with_append")]
     pub sources: BTreeMap<String, SourceSpec>,
     /// How ids of different files are matched (`[ids] policy`, see [`crate::ids`]).
     #[serde(default)]
@@ -89,6 +89,7 @@ pub struct AppendSpec {
     /// Path of the file; relative paths are relative to the config file's folder.
     pub path: Option<PathBuf>,
     /// The column both the customers and the reference table hold, e.g. `zip_code`.
+    #[serde(default)]
     pub key: String,
     /// The reference columns to take (default: all of them).
     pub columns: Option<Vec<String>>,
@@ -117,6 +118,29 @@ impl AppendSpec {
             ..SourceSpec::default()
         }
     }
+}
+
+/// The `[sources]` of a config: a table per name, and `[[sources.append]]`, the reference tables
+/// appended to the customers (kept as the customers' `append`, where the loader reads them).
+pub fn sources_with_append<'de, D>(d: D) -> Result<BTreeMap<String, SourceSpec>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    struct Sources {
+        #[serde(default)]
+        append: Vec<AppendSpec>,
+        #[serde(flatten)]
+        tables: BTreeMap<String, SourceSpec>,
+    }
+    let Sources { append, mut tables } = Sources::deserialize(d)?;
+    if !append.is_empty() {
+        let customers = tables
+            .entry(TableKind::Customers.name().to_string())
+            .or_default();
+        customers.append.extend(append);
+    }
+    Ok(tables)
 }
 
 /// The file format of a source.
@@ -624,5 +648,27 @@ mod tests {
             IngestConfig::from_toml_str("[[sources.customers.join]]\npath = \"consent.csv\"")
                 .unwrap();
         assert_eq!(config.source(TableKind::Customers).join.len(), 1);
+    }
+
+    #[test]
+    fn sources_append_goes_to_the_customers_and_needs_a_path_and_a_key() {
+        let config = IngestConfig::from_toml_str(
+            "[[sources.append]]\npath = \"zips.csv\"\nkey = \"zip_code\"\n",
+        )
+        .unwrap();
+        let customers = config.source(TableKind::Customers);
+        assert_eq!(customers.append.len(), 1);
+        assert_eq!(customers.append[0].key, "zip_code");
+        let err =
+            IngestConfig::from_toml_str("[[sources.append]]\nkey = \"zip_code\"\n").unwrap_err();
+        assert!(
+            err.to_string().contains("needs a `path` and a `key`"),
+            "{err}"
+        );
+        let err = IngestConfig::from_toml_str(
+            "[[sources.transactions.append]]\npath = \"z.csv\"\nkey = \"zip_code\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("customers only"), "{err}");
     }
 }

@@ -23,8 +23,9 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 pub use config::{
-    date_format_problem, AppendSpec, ColumnRef, Delimiter, IngestConfig, IngestSettings,
-    NumberFormat, SourceFormat, SourceSpec, DEFAULT_MAX_REJECT_RATE, DEFAULT_PIECE_MIB,
+    date_format_problem, sources_with_append, AppendSpec, ColumnRef, Delimiter, IngestConfig,
+    IngestSettings, NumberFormat, SourceFormat, SourceSpec, DEFAULT_MAX_REJECT_RATE,
+    DEFAULT_PIECE_MIB,
 };
 pub use join::JoinSummary;
 pub use pieces::{load_table_in_pieces, Streamed};
