@@ -403,23 +403,17 @@ impl IngestConfig {
             other => other,
         })?;
         let base = path.parent().unwrap_or_else(|| Path::new(""));
-        let resolve = |spec: &mut SourceSpec| {
-            if let Some(p) = spec.path.as_mut() {
+        let resolve = |path: &mut Option<PathBuf>| {
+            if let Some(p) = path.as_mut() {
                 if p.is_relative() {
                     *p = base.join(&*p);
                 }
             }
         };
         for source in config.sources.values_mut() {
-            resolve(source);
-            source.join.iter_mut().for_each(resolve);
-            for part in source.append.iter_mut() {
-                if let Some(p) = part.path.as_mut() {
-                    if p.is_relative() {
-                        *p = base.join(&*p);
-                    }
-                }
-            }
+            resolve(&mut source.path);
+            source.join.iter_mut().for_each(|j| resolve(&mut j.path));
+            source.append.iter_mut().for_each(|a| resolve(&mut a.path));
         }
         Ok(config)
     }

@@ -232,21 +232,39 @@ fn repeated(ids: &[String]) -> Option<String> {
 mod tests {
     use crate::ingest::{load_table, IngestConfig, IngestError, TableKind};
 
-    /// Loads customers.csv joined with consent.csv, both written into a temp folder.
-    fn load(customers: &str, consent: &str) -> Result<super::Validated, IngestError> {
+    /// Loads customers.csv with a second file, both written into a temp folder, under the
+    /// config `[sources.customers] path = "customers.csv"` followed by `tail`.
+    fn load_with(
+        customers: &str,
+        (name, text): (&str, &str),
+        tail: &str,
+    ) -> Result<super::Validated, IngestError> {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("customers.csv"), customers).unwrap();
-        std::fs::write(dir.path().join("consent.csv"), consent).unwrap();
+        std::fs::write(dir.path().join(name), text).unwrap();
         let config_path = dir.path().join("c.toml");
-        std::fs::write(
-            &config_path,
-            "[sources.customers]\npath = \"customers.csv\"\n[[sources.customers.join]]\npath = \"consent.csv\"\n[sources.customers.join.columns]\ncustomer_id = \"Client Ref\"\n",
-        )
-        .unwrap();
+        let head = "[sources.customers]\npath = \"customers.csv\"\n";
+        std::fs::write(&config_path, format!("{head}{tail}")).unwrap();
         let config = IngestConfig::from_file(&config_path).unwrap();
         let spec = config.source(TableKind::Customers);
         let path = spec.path.clone().unwrap();
         load_table(TableKind::Customers, &path, &spec, None)
+    }
+
+    /// Loads customers.csv joined with consent.csv.
+    fn load(customers: &str, consent: &str) -> Result<super::Validated, IngestError> {
+        load_with(
+            customers,
+            ("consent.csv", consent),
+            "[[sources.customers.join]]\npath = \"consent.csv\"\n[sources.customers.join.columns]\ncustomer_id = \"Client Ref\"\n",
+        )
+    }
+
+    /// The file and line of the first reject.
+    fn first_reject(v: &super::Validated) -> (String, Option<i64>) {
+        let file = v.rejects.column("file").unwrap().str().unwrap().get(0);
+        let line = v.rejects.column("line").unwrap().i64().unwrap().get(0);
+        (file.unwrap_or_default().to_string(), line)
     }
 
     #[test]
@@ -280,20 +298,9 @@ mod tests {
         assert_eq!((j.rows_in, j.rows_kept, j.rows_rejected), (4, 3, 1));
         assert_eq!((j.customers_without_row, j.rows_without_customer), (1, 1));
         // The joined file's reject names its own file and line.
-        let file = v
-            .rejects
-            .column("file")
-            .unwrap()
-            .str()
-            .unwrap()
-            .get(0)
-            .unwrap()
-            .to_string();
+        let (file, line) = first_reject(&v);
         assert!(file.ends_with("consent.csv"), "{file}");
-        assert_eq!(
-            v.rejects.column("line").unwrap().i64().unwrap().get(0),
-            Some(5)
-        );
+        assert_eq!(line, Some(5));
     }
 
     #[test]
@@ -320,19 +327,8 @@ mod tests {
         zips: &str,
         extra: &str,
     ) -> Result<super::Validated, IngestError> {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("customers.csv"), customers).unwrap();
-        std::fs::write(dir.path().join("zips.csv"), zips).unwrap();
-        let config_path = dir.path().join("c.toml");
-        std::fs::write(
-            &config_path,
-            format!("[sources.customers]\npath = \"customers.csv\"\n[[sources.customers.append]]\npath = \"zips.csv\"\nkey = \"zip_code\"\n{extra}"),
-        )
-        .unwrap();
-        let config = IngestConfig::from_file(&config_path).unwrap();
-        let spec = config.source(TableKind::Customers);
-        let path = spec.path.clone().unwrap();
-        load_table(TableKind::Customers, &path, &spec, None)
+        let append = "[[sources.customers.append]]\npath = \"zips.csv\"\nkey = \"zip_code\"\n";
+        load_with(customers, ("zips.csv", zips), &format!("{append}{extra}"))
     }
 
     fn numbers(v: &super::Validated, name: &str) -> Vec<Option<f64>> {
@@ -429,19 +425,8 @@ mod tests {
             "",
         )
         .unwrap();
-        let file = v
-            .rejects
-            .column("file")
-            .unwrap()
-            .str()
-            .unwrap()
-            .get(0)
-            .unwrap()
-            .to_string();
+        let (file, line) = first_reject(&v);
         assert!(file.ends_with("zips.csv"), "{file}");
-        assert_eq!(
-            v.rejects.column("line").unwrap().i64().unwrap().get(0),
-            Some(3)
-        );
+        assert_eq!(line, Some(3));
     }
 }
