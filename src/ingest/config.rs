@@ -23,7 +23,7 @@ pub const DEFAULT_PIECE_MIB: f64 = 1024.0;
 pub struct IngestConfig {
     #[serde(default)]
     pub ingest: IngestSettings,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "sources_with_append")]
     pub sources: BTreeMap<String, SourceSpec>,
     /// How ids of different files are matched (`[ids] policy`, see [`crate::ids`]).
     #[serde(default)]
@@ -72,9 +72,75 @@ pub struct SourceSpec {
     /// flags kept in their own file; each takes the settings of a source (not `join`).
     #[serde(default)]
     pub join: Vec<SourceSpec>,
+    /// Reference tables left-joined onto the customers by one of their columns (customers only),
+    /// e.g. demographics per zip code (`[[sources.customers.append]]`).
+    #[serde(default)]
+    pub append: Vec<AppendSpec>,
     /// Canonical column → source column, by name (`"dollar_value"`) or 1-based position (`4`).
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnRef>,
+}
+
+/// A reference table appended to the customers by a key column (`[[sources.customers.append]]`):
+/// its columns become customer attributes.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppendSpec {
+    /// Path of the file; relative paths are relative to the config file's folder.
+    pub path: Option<PathBuf>,
+    /// The column both the customers and the reference table hold, e.g. `zip_code`.
+    #[serde(default)]
+    pub key: String,
+    /// The reference columns to take (default: all of them).
+    pub columns: Option<Vec<String>>,
+    pub format: Option<SourceFormat>,
+    pub delimiter: Option<String>,
+    pub header: Option<bool>,
+    pub decimal: Option<String>,
+    pub thousands: Option<String>,
+}
+
+impl AppendSpec {
+    /// The reference table read as a customers table whose id is the key, so it is validated
+    /// (and its key trimmed, leading zeros kept) by the same rules as any customers file.
+    pub fn as_source(&self) -> SourceSpec {
+        SourceSpec {
+            path: self.path.clone(),
+            format: self.format,
+            delimiter: self.delimiter.clone(),
+            header: self.header,
+            decimal: self.decimal.clone(),
+            thousands: self.thousands.clone(),
+            columns: BTreeMap::from([(
+                "customer_id".to_string(),
+                ColumnRef::Name(self.key.clone()),
+            )]),
+            ..SourceSpec::default()
+        }
+    }
+}
+
+/// The `[sources]` of a config: a table per name, and `[[sources.append]]`, the reference tables
+/// appended to the customers (kept as the customers' `append`, where the loader reads them).
+pub fn sources_with_append<'de, D>(d: D) -> Result<BTreeMap<String, SourceSpec>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    struct Sources {
+        #[serde(default)]
+        append: Vec<AppendSpec>,
+        #[serde(flatten)]
+        tables: BTreeMap<String, SourceSpec>,
+    }
+    let Sources { append, mut tables } = Sources::deserialize(d)?;
+    if !append.is_empty() {
+        let customers = tables
+            .entry(TableKind::Customers.name().to_string())
+            .or_default();
+        customers.append.extend(append);
+    }
+    Ok(tables)
 }
 
 /// The file format of a source.
@@ -240,6 +306,7 @@ impl SourceSpec {
 
     /// The settings of one joined file checked like a source's.
     fn check_join(&self, table: TableKind) -> Result<(), IngestError> {
+        self.check_append(table)?;
         if self.join.is_empty() {
             return Ok(());
         }
@@ -264,6 +331,31 @@ impl SourceSpec {
                 });
             }
             part.check_settings(table)?;
+        }
+        Ok(())
+    }
+
+    /// The settings of every appended reference table.
+    fn check_append(&self, table: TableKind) -> Result<(), IngestError> {
+        if self.append.is_empty() {
+            return Ok(());
+        }
+        if table != TableKind::Customers {
+            return Err(IngestError::Config {
+                message: format!(
+                    "`sources.{table}.append`: reference tables are appended to the customers only"
+                ),
+            });
+        }
+        for part in &self.append {
+            if part.path.is_none() || part.key.trim().is_empty() {
+                return Err(IngestError::Config {
+                    message: format!(
+                        "`sources.{table}.append`: every appended table needs a `path` and a `key` (a column of the customers)"
+                    ),
+                });
+            }
+            part.as_source().check_settings(table)?;
         }
         Ok(())
     }
@@ -311,16 +403,17 @@ impl IngestConfig {
             other => other,
         })?;
         let base = path.parent().unwrap_or_else(|| Path::new(""));
-        let resolve = |spec: &mut SourceSpec| {
-            if let Some(p) = spec.path.as_mut() {
+        let resolve = |path: &mut Option<PathBuf>| {
+            if let Some(p) = path.as_mut() {
                 if p.is_relative() {
                     *p = base.join(&*p);
                 }
             }
         };
         for source in config.sources.values_mut() {
-            resolve(source);
-            source.join.iter_mut().for_each(resolve);
+            resolve(&mut source.path);
+            source.join.iter_mut().for_each(|j| resolve(&mut j.path));
+            source.append.iter_mut().for_each(|a| resolve(&mut a.path));
         }
         Ok(config)
     }
@@ -549,5 +642,27 @@ mod tests {
             IngestConfig::from_toml_str("[[sources.customers.join]]\npath = \"consent.csv\"")
                 .unwrap();
         assert_eq!(config.source(TableKind::Customers).join.len(), 1);
+    }
+
+    #[test]
+    fn sources_append_goes_to_the_customers_and_needs_a_path_and_a_key() {
+        let config = IngestConfig::from_toml_str(
+            "[[sources.append]]\npath = \"zips.csv\"\nkey = \"zip_code\"\n",
+        )
+        .unwrap();
+        let customers = config.source(TableKind::Customers);
+        assert_eq!(customers.append.len(), 1);
+        assert_eq!(customers.append[0].key, "zip_code");
+        let err =
+            IngestConfig::from_toml_str("[[sources.append]]\nkey = \"zip_code\"\n").unwrap_err();
+        assert!(
+            err.to_string().contains("needs a `path` and a `key`"),
+            "{err}"
+        );
+        let err = IngestConfig::from_toml_str(
+            "[[sources.transactions.append]]\npath = \"z.csv\"\nkey = \"zip_code\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("customers only"), "{err}");
     }
 }

@@ -23,8 +23,9 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 pub use config::{
-    date_format_problem, ColumnRef, Delimiter, IngestConfig, IngestSettings, NumberFormat,
-    SourceFormat, SourceSpec, DEFAULT_MAX_REJECT_RATE, DEFAULT_PIECE_MIB,
+    date_format_problem, sources_with_append, AppendSpec, ColumnRef, Delimiter, IngestConfig,
+    IngestSettings, NumberFormat, SourceFormat, SourceSpec, DEFAULT_MAX_REJECT_RATE,
+    DEFAULT_PIECE_MIB,
 };
 pub use join::JoinSummary;
 pub use pieces::{load_table_in_pieces, Streamed};
@@ -108,10 +109,13 @@ pub enum IngestError {
         records: usize,
     },
     #[error(
-        "`{path}`: customer id `{id}` is on {rows} rows; a joined file holds one row per customer (which row applies cannot be told)"
+        "`{path}`: {what} `{id}` is on {rows} rows; a joined file holds one row per {} (which row applies cannot be told)",
+        if what == "customer id" { "customer" } else { "key" }
     )]
     JoinKeyRepeated {
         path: PathBuf,
+        /// `customer id`, or the key column of an appended table.
+        what: String,
         id: String,
         rows: usize,
     },
@@ -119,6 +123,24 @@ pub enum IngestError {
         "`{path}`: column `{column}` is also in the main file of the table; rename one of them (a joined file adds columns, it does not replace them)"
     )]
     JoinColumnClash { path: PathBuf, column: String },
+    #[error(
+        "`{path}`: the key `{key}` is not a column of the customers (found columns: {}); set `key` to the column both tables hold",
+        diagnose::found_names(found)
+    )]
+    AppendKeyMissing {
+        path: PathBuf,
+        key: String,
+        found: Vec<String>,
+    },
+    #[error(
+        "`{path}`: `columns` names `{column}`, which is not an attribute column of this table (found columns: {})",
+        diagnose::found_names(found)
+    )]
+    AppendColumnMissing {
+        path: PathBuf,
+        column: String,
+        found: Vec<String>,
+    },
     #[error("invalid config: {message}")]
     Config { message: String },
     #[error("`{path}`: {message}; this is a bug")]
@@ -209,6 +231,15 @@ pub fn load_table(
         })?;
         let raw = read_raw(part_path, part, table)?;
         validated = join::join_part(validated, validate(raw, table, part, as_of)?)?;
+    }
+    for part in &spec.append {
+        let source = part.as_source();
+        let part_path = source.path.as_deref().ok_or_else(|| IngestError::Config {
+            message: format!("`sources.{table}.append`: every appended table needs a `path`"),
+        })?;
+        let raw = read_raw(part_path, &source, table)?;
+        let reference = validate(raw, table, &source, as_of)?;
+        validated = join::append_part(validated, reference, part)?;
     }
     Ok(validated)
 }

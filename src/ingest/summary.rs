@@ -175,6 +175,13 @@ impl IngestSummary {
                 ));
             }
             for j in &s.joined {
+                if let Some(key) = &j.key {
+                    out.push_str(&format!(
+                        "{:<13}   appended `{}` by `{key}`: {} rows in, {} kept, {} rejected; {} customers without a match, {} rows matching no customer\n",
+                        "", j.source, j.rows_in, j.rows_kept, j.rows_rejected, j.customers_without_row, j.rows_without_customer
+                    ));
+                    continue;
+                }
                 out.push_str(&format!(
                     "{:<13}   joined `{}`: {} rows in, {} kept, {} rejected; {} customers without a row, {} rows without a customer\n",
                     "", j.source, j.rows_in, j.rows_kept, j.rows_rejected, j.customers_without_row, j.rows_without_customer

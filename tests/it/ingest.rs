@@ -554,3 +554,68 @@ fn an_invoice_line_without_a_unit_price_is_rejected() {
     let tx = read_parquet(&sb.path("out/transactions.parquet"));
     assert_eq!(amounts(&tx), [3.0]);
 }
+
+/// `[[sources.append]]` brings a zip table's columns into the customers by `zip_code`
+/// (leading zeros kept as text), counts the customers without a match in the summary and
+/// `ingest.json`, and refuses a zip on two rows with exit 2 naming it.
+#[test]
+fn an_appended_zip_table_adds_customer_attributes_and_counts_the_unmatched() {
+    let sb = Sandbox::new(&[]);
+    std::fs::write(
+        sb.path("customers.csv"),
+        "customer_id,zip_code\nc1,02134\nc2,10001\nc3,99999\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sb.path("zips.csv"),
+        "zip_code,households,median_income,urban\n02134,10,52000,1\n10001,20,61000,0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sb.path("c.toml"),
+        "[sources.customers]\npath = \"customers.csv\"\n\n[[sources.append]]\npath = \"zips.csv\"\nkey = \"zip_code\"\ncolumns = [\"households\", \"median_income\"]\n",
+    )
+    .unwrap();
+    let out = sb.run(&["ingest", "--config", "c.toml", "--out", "out"]);
+    assert_ok(&out);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("appended `zips.csv` by `zip_code`: 2 rows in, 2 kept, 0 rejected; 1 customers without a match, 0 rows matching no customer"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let joined = &sb.json("out/ingest.json")["tables"]["customers"]["joined"][0];
+    assert_eq!(joined["key"], "zip_code");
+    assert_eq!(joined["customers_without_row"], 1);
+    let customers = read_parquet(&sb.path("out/customers.parquet"));
+    let names: Vec<String> = customers
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ["customer_id", "zip_code", "households", "median_income"]
+    );
+    let income: Vec<Option<f64>> = customers
+        .column("median_income")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(income, [Some(52000.0), Some(61000.0), None]);
+
+    std::fs::write(
+        sb.path("zips.csv"),
+        "zip_code,households,median_income\n02134,10,1\n02134,11,2\n",
+    )
+    .unwrap();
+    let out = sb.run(&["ingest", "--config", "c.toml", "--out", "out2"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("key `zip_code` value `02134` is on 2 rows"),
+        "{}",
+        stderr(&out)
+    );
+}

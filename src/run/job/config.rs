@@ -106,7 +106,7 @@ pub struct JobConfig {
     #[serde(default)]
     pub ingest: IngestSettings,
     /// As in an ingest config; or `job.sources` names an ingest config file.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::ingest::sources_with_append")]
     pub sources: BTreeMap<String, SourceSpec>,
     /// As in an ingest config: how ids of different files are matched; overrides the sources
     /// file's `[ids]` when `job.sources` names one.
@@ -613,9 +613,10 @@ impl Job {
                     IngestConfig::from_parts(config.ingest.clone(), config.sources.clone())
                         .map_err(|e| invalid(e.to_string()))?;
                 for s in ingest.sources.values_mut() {
-                    if let Some(p) = s.path.as_mut() {
-                        resolve(p);
-                    }
+                    let joined = s.join.iter_mut().map(|j| &mut j.path);
+                    let appended = s.append.iter_mut().map(|a| &mut a.path);
+                    let paths = std::iter::once(&mut s.path).chain(joined).chain(appended);
+                    paths.flatten().for_each(resolve);
                 }
                 ingest
             }
