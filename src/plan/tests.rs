@@ -651,6 +651,32 @@ fn frequency_caps_count_past_contacts_and_planned_sends() {
 }
 
 #[test]
+fn two_past_contacts_on_one_day_count_twice() {
+    // Found by properties::time_rules_conflicts_and_volumes_hold (seed 1937124740767297981,
+    // n = 25): the history shared by the campaigns was deduplicated by day, so two contacts on
+    // one day counted once and the plan went over the frequency cap.
+    let policy = PlanPolicy {
+        frequency: vec![FrequencyCap {
+            max_contacts: 2,
+            window_days: 30,
+        }],
+        ..PlanPolicy::default()
+    };
+    let mut inst = two_campaigns(2, ["2026-03-02", "2026-03-09"], policy);
+    for cands in &mut inst.candidates {
+        let past = PastContact {
+            date: date("2026-02-20"),
+            channel: None,
+        };
+        cands[0].contacts = vec![past.clone(), past];
+    }
+    let plan = inst.plan();
+    let c = contacts_of(&plan);
+    assert!(!c.contains_key("u0"), "{c:?}");
+    assert_eq!(c["u1"].len(), 2, "the history of u0 is no one else's");
+}
+
+#[test]
 fn conflicts_on_a_channel_and_with_a_lag() {
     let rule = |lag: Option<u32>| PlanPolicy {
         conflict: vec![ConflictRule {
@@ -770,3 +796,4 @@ fn prices_are_said_in_words() {
 }
 
 mod milp;
+mod properties;
