@@ -317,7 +317,7 @@ fn check_min_volume_error(inst: &Instance, e: &PlanError) -> Result<(), TestCase
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(ProptestConfig::with_cases(1000))]
     #[test]
     fn time_rules_conflicts_and_volumes_hold(seed in any::<u64>(), n in 1usize..120) {
         let inst = timed_instance(seed, n);
