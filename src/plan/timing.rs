@@ -4,7 +4,7 @@
 //! conflicts (bit masks); what depends on a customer's history or on channels is checked per
 //! option here.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 
@@ -208,30 +208,38 @@ fn send_day(c: &CampaignInput) -> Result<NaiveDate, PlanError> {
     }
 }
 
-/// Every campaign's past contacts per customer id, as days, deduplicated.
+/// Every campaign's past contacts per customer id, as days, sorted. The same history read by
+/// two campaigns counts once, but every contact of it counts (two contacts on one day are two,
+/// as in select's rules): per (day, channel name), the most any one campaign's history holds.
 fn past_contacts(campaigns: &[CampaignInput]) -> HashMap<String, Vec<i64>> {
-    let mut past: HashMap<String, Vec<(i64, Option<&str>)>> = HashMap::new();
+    type Counts<'a> = BTreeMap<(i64, Option<&'a str>), usize>;
+    let mut past: HashMap<String, Counts> = HashMap::new();
     for c in campaigns {
         let channels = &c.config.channels;
         for cand in c.candidates.iter().filter(|x| !x.contacts.is_empty()) {
-            // The same history read by two campaigns must count once: keyed by day and channel
-            // name (channel indices differ between campaigns).
-            past.entry(cand.customer_id.clone())
-                .or_default()
-                .extend(cand.contacts.iter().map(|p| {
-                    let name = p
-                        .channel
-                        .and_then(|ch| channels.get(ch))
-                        .map(|ch| ch.name.as_str());
-                    (day(p.date), name)
-                }));
+            // Keyed by channel name: channel indices differ between campaigns.
+            let mut mine = Counts::new();
+            for p in &cand.contacts {
+                let name = p
+                    .channel
+                    .and_then(|ch| channels.get(ch))
+                    .map(|ch| ch.name.as_str());
+                *mine.entry((day(p.date), name)).or_default() += 1;
+            }
+            let all = past.entry(cand.customer_id.clone()).or_default();
+            for (key, n) in mine {
+                let kept = all.entry(key).or_default();
+                *kept = (*kept).max(n);
+            }
         }
     }
     past.into_iter()
-        .map(|(id, mut v)| {
-            v.sort_unstable();
-            v.dedup();
-            (id, v.into_iter().map(|x| x.0).collect())
+        .map(|(id, counts)| {
+            let days = counts
+                .into_iter()
+                .flat_map(|((d, _), n)| std::iter::repeat_n(d, n))
+                .collect();
+            (id, days)
         })
         .collect()
 }
