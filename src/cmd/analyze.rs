@@ -123,13 +123,8 @@ fn penetration(args: PenetrationArgs) -> anyhow::Result<()> {
         .map_err(bullseye::Error::from)?;
     let tables = penetration_tables(Some(&customers.frame), &activity, &spec)?;
     print!("{}", render(&tables));
+    // The atomic writes create the folder.
     if let Some(out) = &args.out {
-        std::fs::create_dir_all(out).map_err(|source| {
-            bullseye::Error::from(bullseye::io::IoError::Write {
-                path: out.clone(),
-                source,
-            })
-        })?;
         for file in write_penetration(out, args.as_of, &spec, &tables)? {
             println!("wrote {}", file.display());
         }
