@@ -246,6 +246,7 @@ impl ReportBuilder {
                     as_of: as_of.format("%Y-%m-%d").to_string(),
                     bullseye_version: env!("CARGO_PKG_VERSION").to_string(),
                     generated_from: Vec::new(),
+                    currency: None,
                 },
                 stages: Vec::new(),
                 pareto: None,
@@ -260,8 +261,42 @@ impl ReportBuilder {
                 campaign_results: Vec::new(),
                 plan: None,
                 penetration: None,
+                failure: None,
+                warnings: Vec::new(),
             },
         }
+    }
+
+    /// The currency every amount is in, shown on money columns and axes.
+    pub fn currency(&mut self, code: &str) -> &mut Self {
+        self.report.header.currency = Some(code.to_string());
+        self
+    }
+
+    /// Marks the report as the report of a failed run: it opens with a banner saying that no
+    /// audience was published, and why.
+    pub fn failure(&mut self, exit_status: u8, stage: Option<&str>, reason: &str) -> &mut Self {
+        self.report.failure = Some(RunFailure {
+            exit_status,
+            stage: stage.map(str::to_string),
+            reason: reason.to_string(),
+        });
+        self
+    }
+
+    /// Rows of input `table` rejected by validation, with the file holding the reasons; a
+    /// warning when any were.
+    pub fn rejects(
+        &mut self,
+        table: &str,
+        rows_in: usize,
+        rejected: usize,
+        file: &str,
+    ) -> &mut Self {
+        self.report
+            .warnings
+            .extend(super::decisions::rejects(table, rows_in, rejected, file));
+        self
     }
 
     /// The "Bought together" section from mined baskets (`src/report/bought_together.rs`).
@@ -439,6 +474,12 @@ impl ReportBuilder {
                 .as_ref()
                 .and_then(|u| finite(u.qini_coefficient)),
         });
+        let added = self
+            .report
+            .models
+            .last()
+            .and_then(super::decisions::weak_model);
+        self.report.warnings.extend(added);
         self
     }
 
@@ -485,9 +526,19 @@ impl ReportBuilder {
         self
     }
 
-    /// A campaign's section from its selection.
-    pub fn campaign(&mut self, name: &str, selection: &Selection) -> &mut Self {
-        self.campaign_summary(name, &selection.summary)
+    /// A campaign's section from its selection, whose audience file is `audience_file`
+    /// (relative to the report).
+    pub fn campaign(
+        &mut self,
+        name: &str,
+        selection: &Selection,
+        audience_file: &str,
+    ) -> &mut Self {
+        self.campaign_summary(name, &selection.summary);
+        if let Some(c) = self.report.campaigns.last_mut() {
+            c.audience_file = Some(audience_file.to_string());
+        }
+        self
     }
 
     /// A campaign's section from its summary (`audience/summary.json`).
@@ -523,6 +574,7 @@ impl ReportBuilder {
                     count: s.exclusions.get(*r),
                 })
                 .collect(),
+            audience_file: None,
         });
         self
     }
@@ -561,6 +613,8 @@ impl ReportBuilder {
             fail_above: fail_above.and_then(finite),
             max_checked_psi,
         });
+        let added = self.report.drift.last().and_then(super::decisions::drift);
+        self.report.warnings.extend(added);
         self
     }
 

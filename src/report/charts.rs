@@ -57,18 +57,48 @@ fn svg(
     Ok(out)
 }
 
-/// The series legend, in the same style on every chart.
-fn legend<'a, CT: CoordTranslate>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
-    position: SeriesLabelPosition,
-) -> DrawResult {
-    chart
-        .configure_series_labels()
-        .position(position)
-        .background_style(WHITE.mix(0.9))
-        .border_style(LIGHT)
-        .label_font((FONT, 12))
-        .draw()?;
+/// One entry of a chart's key.
+#[derive(Clone, Copy)]
+enum Key<'a> {
+    /// A line series.
+    Line(&'a str, RGBColor),
+    /// A bar series.
+    Bar(&'a str, RGBColor),
+}
+
+/// Height of the strip above the plot that holds the key.
+const KEY_STRIP: u32 = 30;
+
+/// The key, drawn in a strip above the plot (charts with a key leave [`KEY_STRIP`] pixels
+/// free at the top), so it can never cover data, whatever the data.
+fn key(root: &Area, left: i32, entries: &[Key]) -> DrawResult {
+    let y = 14;
+    let mut x = left;
+    for e in entries {
+        let label = match *e {
+            Key::Line(l, c) => {
+                root.draw(&PathElement::new(
+                    vec![(x, y), (x + 18, y)],
+                    c.stroke_width(2),
+                ))?;
+                l
+            }
+            Key::Bar(l, c) => {
+                root.draw(&Rectangle::new(
+                    [(x + 3, y - 6), (x + 15, y + 6)],
+                    c.filled(),
+                ))?;
+                l
+            }
+        };
+        root.draw(&Text::new(
+            label.to_string(),
+            (x + 24, y),
+            anchored(12, &INK, HPos::Left, VPos::Center),
+        ))?;
+        // Text is not measured (no font file is read): 7 px per character at 12 px is generous.
+        x += 24 + 7 * label.chars().count() as i32 + 20;
+    }
     Ok(())
 }
 
@@ -177,12 +207,14 @@ pub fn group_bars(chart_id: &str, groups: &[GroupRow]) -> Result<String, ReportE
         .fold(0.0, f64::max)
         .max(0.05)
         * 1.12;
-    let height = 90 + 34 * n as u32;
+    let height = 90 + KEY_STRIP + 34 * n as u32;
+    let label_area = label_width(&names);
     svg(chart_id, (WIDTH, height), |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(14)
+            .margin_top(14 + KEY_STRIP)
             .x_label_area_size(40)
-            .y_label_area_size(label_width(&names))
+            .y_label_area_size(label_area)
             .build_cartesian_2d(0f64..max, -0.5f64..(n as f64 - 0.5))?;
         let label = category(&names);
         chart
@@ -195,27 +227,25 @@ pub fn group_bars(chart_id: &str, groups: &[GroupRow]) -> Result<String, ReportE
             .x_desc("share of all customers / of all revenue")
             .label_style((FONT, 12))
             .draw()?;
-        chart
-            .draw_series(groups.iter().enumerate().map(|(i, g)| {
-                let y = (n - 1 - i) as f64;
-                Rectangle::new(
-                    [(0.0, y + 0.02), (g.customer_share, y + 0.38)],
-                    BLUE.filled(),
-                )
-            }))?
-            .label("customers")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], BLUE.filled()));
-        chart
-            .draw_series(groups.iter().enumerate().map(|(i, g)| {
-                let y = (n - 1 - i) as f64;
-                Rectangle::new(
-                    [(0.0, y - 0.38), (g.revenue_share, y - 0.02)],
-                    ORANGE.filled(),
-                )
-            }))?
-            .label("revenue")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], ORANGE.filled()));
-        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+        chart.draw_series(groups.iter().enumerate().map(|(i, g)| {
+            let y = (n - 1 - i) as f64;
+            Rectangle::new(
+                [(0.0, y + 0.02), (g.customer_share, y + 0.38)],
+                BLUE.filled(),
+            )
+        }))?;
+        chart.draw_series(groups.iter().enumerate().map(|(i, g)| {
+            let y = (n - 1 - i) as f64;
+            Rectangle::new(
+                [(0.0, y - 0.38), (g.revenue_share, y - 0.02)],
+                ORANGE.filled(),
+            )
+        }))?;
+        key(
+            root,
+            14 + label_area as i32,
+            &[Key::Bar("customers", BLUE), Key::Bar("revenue", ORANGE)],
+        )?;
         Ok(())
     })
 }
@@ -363,9 +393,10 @@ pub fn gains(chart_id: &str, m: &ModelMetrics) -> Result<String, ReportError> {
         rows += d.rows;
         points.push((rows as f64 / total as f64, d.cumulative_gain));
     }
-    svg(chart_id, (WIDTH, 400), |root| {
+    svg(chart_id, (WIDTH, 400 + KEY_STRIP), |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(14)
+            .margin_top(14 + KEY_STRIP)
             .x_label_area_size(44)
             .y_label_area_size(56)
             .build_cartesian_2d(0f64..1f64, 0f64..1.02f64)?;
@@ -378,16 +409,14 @@ pub fn gains(chart_id: &str, m: &ModelMetrics) -> Result<String, ReportError> {
             .y_label_formatter(&pct_label)
             .label_style((FONT, 12))
             .draw()?;
-        chart
-            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], GRAY))?
-            .label("random")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], GRAY));
-        chart
-            .draw_series(LineSeries::new(points.clone(), BLUE.stroke_width(2)))?
-            .label("model")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLUE.stroke_width(2)));
+        chart.draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], GRAY))?;
+        chart.draw_series(LineSeries::new(points.clone(), BLUE.stroke_width(2)))?;
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, BLUE.filled())))?;
-        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+        key(
+            root,
+            70,
+            &[Key::Line("model", BLUE), Key::Line("random", GRAY)],
+        )?;
         Ok(())
     })
 }
@@ -401,9 +430,10 @@ pub fn lift(chart_id: &str, m: &ModelMetrics) -> Result<String, ReportError> {
         .flatten()
         .fold(1.0, f64::max)
         * 1.12;
-    svg(chart_id, (WIDTH, 380), |root| {
+    svg(chart_id, (WIDTH, 380 + KEY_STRIP), |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(14)
+            .margin_top(14 + KEY_STRIP)
             .x_label_area_size(44)
             .y_label_area_size(56)
             .build_cartesian_2d(0.5f64..10.5f64, 0f64..max)?;
@@ -417,28 +447,30 @@ pub fn lift(chart_id: &str, m: &ModelMetrics) -> Result<String, ReportError> {
             .y_desc("lift (observed rate / base rate)")
             .label_style((FONT, 12))
             .draw()?;
-        chart
-            .draw_series(m.deciles.iter().map(|d| {
-                let x = f64::from(d.decile);
-                Rectangle::new(
-                    [(x - 0.35, 0.0), (x + 0.35, d.lift.unwrap_or(0.0))],
-                    BLUE.mix(0.8).filled(),
-                )
-            }))?
-            .label("lift")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], BLUE.filled()));
+        chart.draw_series(m.deciles.iter().map(|d| {
+            let x = f64::from(d.decile);
+            Rectangle::new(
+                [(x - 0.35, 0.0), (x + 0.35, d.lift.unwrap_or(0.0))],
+                BLUE.mix(0.8).filled(),
+            )
+        }))?;
         let cum: Vec<(f64, f64)> = m
             .deciles
             .iter()
             .filter_map(|d| d.cumulative_lift.map(|l| (f64::from(d.decile), l)))
             .collect();
-        chart
-            .draw_series(LineSeries::new(cum.clone(), ORANGE.stroke_width(2)))?
-            .label("cumulative lift")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], ORANGE.stroke_width(2)));
+        chart.draw_series(LineSeries::new(cum.clone(), ORANGE.stroke_width(2)))?;
         chart.draw_series(cum.iter().map(|&p| Circle::new(p, 3, ORANGE.filled())))?;
         chart.draw_series(LineSeries::new([(0.5, 1.0), (10.5, 1.0)], GRAY))?;
-        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        key(
+            root,
+            70,
+            &[
+                Key::Bar("lift", BLUE),
+                Key::Line("cumulative lift", ORANGE),
+                Key::Line("random (1)", GRAY),
+            ],
+        )?;
         Ok(())
     })
 }
@@ -562,13 +594,13 @@ fn histogram(
 }
 
 /// Histogram of predicted CLV up to the 99th percentile, the rest in one overflow bar.
-pub fn clv_histogram(c: &ClvSection) -> Result<String, ReportError> {
+pub fn clv_histogram(c: &ClvSection, unit: &str) -> Result<String, ReportError> {
     let median = format!(" median {}", compact(c.median));
     histogram(
         "clv-histogram",
         &c.bins,
         Some(c.overflow),
-        "predicted customer lifetime value",
+        &format!("predicted customer lifetime value{unit}"),
         false,
         Some((c.median, &median)),
     )
@@ -586,13 +618,31 @@ pub fn p_alive(c: &ClvSection) -> Result<String, ReportError> {
     )
 }
 
-/// Cumulative expected profit and cost by audience depth, with the chosen cut-off.
-pub fn profit_curve(chart_id: &str, c: &CampaignSection) -> Result<String, ReportError> {
-    let max_depth = c.curve.iter().map(|p| p.depth).max().unwrap_or(1).max(1) as f64;
+/// The budget, when the profit curve draws it: finite, positive and within half again of the
+/// largest amount on the chart (a budget far above every cost would squash the curves).
+pub fn budget_line(c: &CampaignSection) -> Option<f64> {
     let top = c
         .curve
         .iter()
         .flat_map(|p| [p.cumulative_profit, p.cumulative_cost])
+        .fold(0.0, f64::max);
+    (c.budget.is_finite() && c.budget > 0.0 && c.budget <= 1.5 * top).then_some(c.budget)
+}
+
+/// Cumulative expected profit and cost by audience depth, with the chosen cut-off and the
+/// budget as a level the cost line crosses; `unit` (` (USD)`) goes on the money axis.
+pub fn profit_curve(
+    chart_id: &str,
+    c: &CampaignSection,
+    unit: &str,
+) -> Result<String, ReportError> {
+    let max_depth = c.curve.iter().map(|p| p.depth).max().unwrap_or(1).max(1) as f64;
+    let budget = budget_line(c);
+    let top = c
+        .curve
+        .iter()
+        .flat_map(|p| [p.cumulative_profit, p.cumulative_cost])
+        .chain(budget)
         .fold(0.0, f64::max);
     let bottom = c
         .curve
@@ -607,9 +657,11 @@ pub fn profit_curve(chart_id: &str, c: &CampaignSection) -> Result<String, Repor
         cumulative_profit: 0.0,
     }];
     points.extend(c.curve.iter().cloned());
-    svg(chart_id, (WIDTH, 400), |root| {
+    let y_desc = format!("cumulative amount{unit}");
+    svg(chart_id, (WIDTH, 400 + KEY_STRIP), |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(14)
+            .margin_top(14 + KEY_STRIP)
             .x_label_area_size(44)
             .y_label_area_size(64)
             .build_cartesian_2d(0f64..max_depth, y0..y1)?;
@@ -618,26 +670,28 @@ pub fn profit_curve(chart_id: &str, c: &CampaignSection) -> Result<String, Repor
             .configure_mesh()
             .light_line_style(GRID)
             .x_desc("customers contacted, best expected profit first")
-            .y_desc("cumulative amount")
+            .y_desc(y_desc.as_str())
             .x_label_formatter(&f)
             .y_label_formatter(&f)
             .label_style((FONT, 12))
             .draw()?;
         chart.draw_series(LineSeries::new([(0.0, 0.0), (max_depth, 0.0)], LIGHT))?;
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().map(|p| (p.depth as f64, p.cumulative_profit)),
-                BLUE.stroke_width(2),
-            ))?
-            .label("expected profit")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLUE.stroke_width(2)));
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().map(|p| (p.depth as f64, p.cumulative_cost)),
-                GRAY.stroke_width(2),
-            ))?
-            .label("cost")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], GRAY.stroke_width(2)));
+        chart.draw_series(LineSeries::new(
+            points.iter().map(|p| (p.depth as f64, p.cumulative_profit)),
+            BLUE.stroke_width(2),
+        ))?;
+        chart.draw_series(LineSeries::new(
+            points.iter().map(|p| (p.depth as f64, p.cumulative_cost)),
+            GRAY.stroke_width(2),
+        ))?;
+        if let Some(b) = budget {
+            chart.draw_series(DashedLineSeries::new(
+                [(0.0, b), (max_depth, b)],
+                6,
+                4,
+                ORANGE.stroke_width(2),
+            ))?;
+        }
         if let Some(d) = c.cutoff_depth {
             let x = d as f64;
             chart.draw_series(LineSeries::new([(x, y0), (x, y1)], RED.stroke_width(2)))?;
@@ -652,7 +706,15 @@ pub fn profit_curve(chart_id: &str, c: &CampaignSection) -> Result<String, Repor
                 anchored(12, &RED, h, VPos::Center),
             )))?;
         }
-        legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
+        let mut entries = vec![
+            Key::Line("expected profit", BLUE),
+            Key::Line("cost", GRAY),
+            Key::Line("cut-off", RED),
+        ];
+        if budget.is_some() {
+            entries.push(Key::Line("budget", ORANGE));
+        }
+        key(root, 78, &entries)?;
         Ok(())
     })
 }

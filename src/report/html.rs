@@ -7,6 +7,9 @@ use super::error::ReportError;
 use super::format::{compact, esc, int, money, num, pct, slug};
 use super::model::*;
 
+/// Drift table rows shown before the rest is folded away.
+const DRIFT_ROWS_SHOWN: usize = 10;
+
 /// Every chart kind, as the `data-chart` attribute of its `<figure>`.
 pub const CHART_KINDS: [&str; 14] = [
     "pareto",
@@ -30,7 +33,10 @@ body{font-family:sans-serif;margin:0 auto;max-width:980px;padding:0 16px 48px;co
 header{border-bottom:2px solid #1f77b4;margin-bottom:8px;padding:8px 0}\
 h1{margin:16px 0 4px;font-size:28px}h2{margin-top:40px;border-bottom:1px solid #ddd;padding-bottom:4px}\
 h3{margin:24px 0 8px}.meta{color:#555;margin:0}\
-nav a{margin-right:12px}\
+nav{display:flex;flex-wrap:wrap;gap:2px 12px}\
+.scroll{overflow-x:auto;max-width:100%}.scroll table{margin-top:0}\
+.banner{background:#fdecea;border:2px solid #d62728;padding:10px 14px;margin:16px 0;border-radius:4px}\
+.warnings li{margin:4px 0}td.text{text-align:left}code.path{white-space:nowrap}details{margin:8px 0}summary{cursor:pointer;color:#1f4e79}\
 figure{margin:12px 0;padding:0}figure svg{max-width:100%;height:auto;display:block}\
 figcaption{color:#444;font-size:14px;margin-top:4px}\
 table{border-collapse:collapse;margin:8px 0 16px;font-size:14px}\
@@ -139,8 +145,9 @@ impl Page {
         ));
     }
 
+    /// A table inside a box that scrolls sideways on a narrow screen, so the page never does.
     fn table(&mut self, head: &[&str], rows: &[Vec<String>]) {
-        self.push("<table><thead><tr>");
+        self.push("<div class=\"scroll\"><table><thead><tr>");
         for h in head {
             self.push(&format!("<th>{}</th>", esc(h)));
         }
@@ -152,7 +159,21 @@ impl Page {
             }
             self.push("</tr>\n");
         }
-        self.push("</tbody></table>\n");
+        self.push("</tbody></table></div>\n");
+    }
+
+    /// The first `shown` rows as a table, the rest folded under "all N rows".
+    fn folded_table(&mut self, head: &[&str], rows: &[Vec<String>], shown: usize) {
+        if rows.len() <= shown + 2 {
+            return self.table(head, rows);
+        }
+        self.table(head, &rows[..shown]);
+        self.push(&format!(
+            "<details><summary>all {} rows</summary>\n",
+            int(rows.len())
+        ));
+        self.table(head, rows);
+        self.push("</details>\n");
     }
 }
 
@@ -174,6 +195,9 @@ pub fn render_html(r: &Report) -> Result<String, ReportError> {
         esc(&h.as_of)
     ));
     header(&mut p, r);
+    let currency = h.currency.as_deref();
+    let unit = super::decisions::unit(currency);
+    let revenue_head = format!("revenue{unit}");
 
     if let Some(s) = &r.pareto {
         p.push("<section id=\"pareto\">\n<h2>Revenue concentration (Pareto)</h2>\n");
@@ -207,7 +231,13 @@ pub fn render_html(r: &Report) -> Result<String, ReportError> {
         p.table(&["customers", "count", "share of revenue"], &rows);
         p.push("<h3>Value tiers</h3>\n");
         p.table(
-            &["tier", "customers", "share", "revenue", "share of revenue"],
+            &[
+                "tier",
+                "customers",
+                "share",
+                &revenue_head,
+                "share of revenue",
+            ],
             &group_rows(&s.tiers),
         );
         p.push("</section>\n");
@@ -228,7 +258,7 @@ pub fn render_html(r: &Report) -> Result<String, ReportError> {
                 "segment",
                 "customers",
                 "share",
-                "revenue",
+                &revenue_head,
                 "share of revenue",
             ],
             &group_rows(&s.segments),
@@ -300,7 +330,7 @@ pub fn render_html(r: &Report) -> Result<String, ReportError> {
             &next_id(),
             "clv-histogram",
             "",
-            &charts::clv_histogram(c)?,
+            &charts::clv_histogram(c, &unit)?,
             &format!(
                 "Customers by predicted CLV (BG/NBD + Gamma-Gamma), in {} equal bins up to the \
                  99th percentile ({}); the orange bar holds the {} customers above it. The green \
@@ -348,7 +378,7 @@ pub fn render_html(r: &Report) -> Result<String, ReportError> {
     if !r.campaigns.is_empty() {
         p.push("<section id=\"campaigns\">\n<h2>Campaigns</h2>\n");
         for c in &r.campaigns {
-            campaign_section(&mut p, c, &mut next_id)?;
+            campaign_section(&mut p, c, currency, &mut next_id)?;
         }
         p.push("</section>\n");
     }
@@ -402,6 +432,8 @@ fn header(p: &mut Page, r: &Report) {
     ));
     let mut links = Vec::new();
     for (present, id, name) in [
+        (!r.campaigns.is_empty(), "decided", "Decided"),
+        (!r.warnings.is_empty(), "warnings", "Warnings"),
         (r.pareto.is_some(), "pareto", "Pareto"),
         (r.segments.is_some(), "segments", "Segments"),
         (r.rf_heatmap.is_some(), "rf-heatmap", "R×F"),
@@ -425,15 +457,16 @@ fn header(p: &mut Page, r: &Report) {
         p.push(&format!("<nav>{}</nav>\n", links.join("")));
     }
     p.push("</header>\n");
+    p.push(&super::decisions::html(r));
     if !r.stages.is_empty() {
-        p.push("<section id=\"stages\">\n<h3>Rows per stage</h3>\n");
+        p.push("<details id=\"stages\"><summary>Rows per stage</summary>\n");
         let rows: Vec<Vec<String>> = r
             .stages
             .iter()
             .map(|s| vec![s.stage.clone(), int(s.rows)])
             .collect();
         p.table(&["stage", "rows"], &rows);
-        p.push("</section>\n");
+        p.push("</details>\n");
     }
     if !h.generated_from.is_empty() {
         p.push("<details><summary>Built from these files</summary>\n<ul>\n");
@@ -551,8 +584,11 @@ fn model_section(
 fn campaign_section(
     p: &mut Page,
     c: &CampaignSection,
+    currency: Option<&str>,
     next_id: &mut impl FnMut() -> String,
 ) -> Result<(), ReportError> {
+    use super::decisions::{amount, unit};
+    let unit = unit(currency);
     p.push(&format!(
         "<h3>{} <span class=\"note\">(campaign {} · objective {})</span></h3>\n",
         esc(&c.name),
@@ -564,28 +600,41 @@ fn campaign_section(
         Some(d) => format!("the red line is the chosen cut-off at {} customers", int(d)),
         None => "no cut-off was marked".to_string(),
     };
+    let budget = match charts::budget_line(c) {
+        Some(b) => format!(
+            "; the dashed orange line is the budget, {}: the money runs out where the cost \
+             line crosses it (the control group costs nothing, so the cut-off can lie further)",
+            amount(currency, b)
+        ),
+        None if c.budget.is_finite() => format!(
+            "; the budget, {}, is far above what contacting every candidate costs",
+            amount(currency, c.budget)
+        ),
+        None => String::new(),
+    };
     p.figure(
         &id,
         "profit-curve",
         &format!(" data-campaign=\"{}\"", esc(&c.name)),
-        &charts::profit_curve(&format!("profit-curve-{}", c.name), c)?,
+        &charts::profit_curve(&format!("profit-curve-{}", c.name), c, &unit)?,
         &format!(
             "Cumulative expected profit (blue) and cost (grey) as the audience grows, best \
-             expected profit first; {cut}. Profit peaks where the next customer costs more than \
+             expected profit first; {cut}{budget}. Profit peaks where the next customer costs more than \
              they are expected to bring."
         ),
     );
+    let money_head = |name: &str| format!("{name}{unit}");
     p.table(
         &[
-            "budget",
-            "spent",
+            &money_head("budget"),
+            &money_head("spent"),
             "candidates",
             "audience",
             "target",
             "control",
             "expected responders",
-            "expected revenue",
-            "expected profit",
+            &money_head("expected revenue"),
+            &money_head("expected profit"),
             "ROI",
         ],
         &[vec![
@@ -664,7 +713,7 @@ fn drift_section(
             ]
         })
         .collect();
-    p.table(&["input", "PSI", "fail check"], &rows);
+    p.folded_table(&["input", "PSI", "fail check"], &rows, DRIFT_ROWS_SHOWN);
     Ok(())
 }
 

@@ -12,6 +12,7 @@
 mod bought_together;
 mod build;
 mod charts;
+mod decisions;
 mod error;
 mod files;
 mod format;

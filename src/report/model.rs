@@ -64,6 +64,46 @@ pub struct Report {
     /// Penetration by group (a job's `[analyze.penetration]`); left out of the JSON when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub penetration: Option<super::penetration::PenetrationSection>,
+    /// Set when the run failed: the page opens with a banner saying that no audience was
+    /// published and why. Left out of the JSON when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<RunFailure>,
+    /// What whoever acts on the report must know before using it (drift past the threshold,
+    /// rejected rows, a model no better than random), in the order found.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<ReportWarning>,
+}
+
+/// Why a run published nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunFailure {
+    /// The run's exit status (2 bad input, 3 drift, …; see the README's exit codes).
+    pub exit_status: u8,
+    /// The stage that failed, when one did.
+    pub stage: Option<String>,
+    /// The run's error message, as in the manifest.
+    pub reason: String,
+}
+
+/// What a warning is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// A model input or score moved past the job's drift threshold.
+    Drift,
+    /// Rows of an input were rejected (they are in the run's `rejects/`).
+    Rejects,
+    /// A model whose holdout shows it no better than random (AUC ≤ 0.5, Qini ≤ 0).
+    WeakModel,
+}
+
+/// One warning at the top of the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportWarning {
+    /// What it is about.
+    pub kind: WarningKind,
+    /// One sentence saying what happened and what to do.
+    pub message: String,
 }
 
 /// The title block.
@@ -78,6 +118,10 @@ pub struct Header {
     /// Output files the report was built from, as the caller names them.
     #[serde(default)]
     pub generated_from: Vec<String>,
+    /// The currency of every amount (`USD`, `EUR`…), shown on money columns and axes; left out
+    /// of the JSON when the job names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
 }
 
 /// Rows of one stage (from the run's manifest).
@@ -345,6 +389,10 @@ pub struct CampaignSection {
     pub cutoff_depth: Option<usize>,
     /// Exclusions by reason, every reason listed.
     pub exclusions: Vec<ExclusionCount>,
+    /// Where the campaign's audience file is, relative to the report (a job's run folder);
+    /// left out of the JSON when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience_file: Option<String>,
 }
 
 /// PSI of one input.

@@ -537,3 +537,95 @@ fn the_penetration_section_ranks_groups_and_calls_out_the_clear_ones() {
     let back: Report = serde_json::from_str(&json).expect("parse");
     assert_eq!(render_html(&back).expect("render"), html);
 }
+
+#[test]
+fn the_page_opens_with_what_was_decided_and_the_warnings() {
+    let mut b = ReportBuilder::new("weekly", as_of());
+    b.currency("EUR")
+        .rejects("transactions", 1000, 12, "rejects/transactions.csv")
+        .rejects("customers", 50, 0, "rejects/customers.csv");
+    b.campaign_summary("spring", &summary());
+    b.drift(
+        "response",
+        &drift(),
+        &["tenure_days".to_string()],
+        Some(0.25),
+    );
+    let r = b.build();
+    // One warning per problem, in the order found; none for an input without rejects.
+    let kinds: Vec<WarningKind> = r.warnings.iter().map(|w| w.kind).collect();
+    assert_eq!(kinds, vec![WarningKind::Rejects, WarningKind::Drift]);
+    assert!(r.warnings[0].message.contains("12 of 1,000 rows"));
+    // recency_days (0.31) is over 0.25; tenure_days (0.5) is excluded from the check.
+    assert!(r.warnings[1].message.contains("recency_days"));
+    assert!(!r.warnings[1].message.contains("tenure_days"));
+
+    let html = render_html(&r).expect("render");
+    let decided = html.find("id=\"decided\"").expect("decisions");
+    let warnings = html.find("id=\"warnings\"").expect("warnings");
+    let campaigns = html.find("id=\"campaigns\"").expect("campaign section");
+    assert!(decided < warnings && warnings < campaigns);
+    assert!(html.contains("spent / budget (EUR)"));
+    assert!(html.contains("cumulative amount (EUR)"));
+    assert!(html.contains("the budget, 20.00 EUR:"));
+    // A section built without a file says so rather than inventing a path.
+    assert!(!html.contains("href=\"audience/"));
+    assert!(!html.contains("No audience was published"));
+}
+
+#[test]
+fn a_weak_model_is_a_warning() {
+    let mut weak = training_report();
+    let c = weak
+        .metrics
+        .classification
+        .as_mut()
+        .expect("classification");
+    c.auc = 0.52;
+    let mut b = ReportBuilder::new("weekly", as_of());
+    b.model("good", "models/good", &training_report());
+    b.model("weak", "models/weak", &weak);
+    let r = b.build();
+    // 200 holdout rows: 0.52 is within two standard errors of 0.5; the hand-made model's own
+    // AUC is not.
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    assert_eq!(r.warnings[0].kind, WarningKind::WeakModel);
+    assert!(r.warnings[0].message.contains("\"weak\""));
+}
+
+#[test]
+fn a_failed_run_says_that_nothing_was_published() {
+    let mut b = ReportBuilder::new("weekly", as_of());
+    b.failure(2, Some("ingest"), "12% of rows <rejected>")
+        .stage_rows("ingest", 10);
+    let r = b.build();
+    let html = render_html(&r).expect("render");
+    let banner = html.find("No audience was published").expect("banner");
+    assert!(banner < html.find("Rows per stage").expect("stages"));
+    assert!(html.contains("<code>ingest</code> (exit status 2): 12% of rows &lt;rejected&gt;"));
+    assert!(!html.contains("id=\"decided\""));
+    let json = serde_json::to_string(&r).expect("json");
+    let back: Report = serde_json::from_str(&json).expect("parse");
+    assert_eq!(back.failure, r.failure);
+    // A report of a run that did not fail has no such key.
+    let ok = serde_json::to_string(&ReportBuilder::new("w", as_of()).build()).expect("json");
+    assert!(!ok.contains("failure") && !ok.contains("warnings") && !ok.contains("currency"));
+}
+
+#[test]
+fn long_drift_tables_fold_after_the_top_rows() {
+    let mut d = drift();
+    d.features = (0..30)
+        .map(|i| FeatureDrift {
+            name: format!("f{i:02}"),
+            psi: Some(f64::from(i) / 100.0),
+        })
+        .collect();
+    let mut b = ReportBuilder::new("weekly", as_of());
+    b.drift("response", &d, &[], Some(0.25));
+    let html = render_html(&b.build()).expect("render");
+    assert!(html.contains("<summary>all 31 rows</summary>"));
+    // The short drift table of the full report is not folded.
+    let full = render_html(&full_report()).expect("render");
+    assert!(!full.contains("<summary>all "));
+}

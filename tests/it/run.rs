@@ -179,6 +179,13 @@ fn quickstart_job_runs_every_stage_and_reruns_byte_identical() {
 
     // The HTML report holds every chart.
     let html = sb.read(&format!("runs/{AS_OF}/report.html"));
+    // It opens with what was decided, each campaign linking to its audience file, which exists.
+    assert!(html.find("id=\"decided\"") < html.find("id=\"pareto\""));
+    for campaign in ["spring-email", "summer-email-and-mail"] {
+        let file = format!("audience/{campaign}/audience.csv");
+        assert!(html.contains(&format!("href=\"{file}\"")), "{file}");
+        assert!(sb.path(&format!("runs/{AS_OF}/{file}")).is_file(), "{file}");
+    }
     for chart in [
         "pareto",
         "rfm-segments",
@@ -278,23 +285,7 @@ fn too_many_bad_rows_exit_2_and_leave_the_previous_run_untouched() {
     let before = snapshot(&dir);
     let manifest_before = std::fs::read(dir.join("manifest.json")).unwrap();
 
-    // 2% of the rows get an amount that is not a number.
-    let text = std::fs::read_to_string(sb.path("transactions.txt")).unwrap();
-    let corrupted: String = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| {
-            if i > 0 && i % 50 == 0 {
-                format!(
-                    "{} 1997010l 1 12,34\n",
-                    l.split_whitespace().next().unwrap()
-                )
-            } else {
-                format!("{l}\n")
-            }
-        })
-        .collect();
-    std::fs::write(sb.path("transactions.txt"), corrupted).unwrap();
+    corrupt_every_50th_row(&sb);
     let out = sb.run(&["run", "job.toml", "--quiet"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
@@ -321,6 +312,53 @@ fn too_many_bad_rows_exit_2_and_leave_the_previous_run_untouched() {
         rejects.contains("transactions.txt,51,order_date,date,bad_date,1997010l"),
         "{rejects}"
     );
+}
+
+#[test]
+fn a_failed_run_leaves_a_report_saying_that_nothing_was_published() {
+    // Bad input before the report stage: the run writes the report itself.
+    let sb = Sandbox::new(&[]);
+    write_small_job(&sb, r#""ingest", "features", "report""#);
+    corrupt_every_50th_row(&sb);
+    let out = sb.run(&["run", "job.toml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let html = sb.read(&format!("runs/{AS_OF}.failed/report.html"));
+    assert!(html.contains("No audience was published"), "{html}");
+    assert!(html.contains("stage <code>ingest</code> (exit status 2)"));
+    assert!(html.contains("1,393 of"), "the rejects warning");
+
+    // Drift: the report stage still runs, and says why nothing was published.
+    write_churn_job(&sb);
+    let job = sb.read("churn.toml").replace(
+        r#"stages = ["ingest", "features", "score"]"#,
+        r#"stages = ["ingest", "features", "score", "report"]"#,
+    );
+    std::fs::write(sb.path("churn.toml"), job).unwrap();
+    let out = sb.run(&["run", "churn.toml", "--as-of", AS_OF, "--quiet"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let html = sb.read(&format!("runs/{AS_OF}.failed/report.html"));
+    assert!(html.contains("(exit status 3): drift over the threshold"));
+    assert!(html.contains("Drift in model &quot;churn&quot;"), "{html}");
+}
+
+/// Gives 2% of the sandbox's transactions an order date that is not a date.
+fn corrupt_every_50th_row(sb: &Sandbox) {
+    let text = std::fs::read_to_string(sb.path("transactions.txt")).unwrap();
+    let corrupted: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i > 0 && i % 50 == 0 {
+                format!(
+                    "{} 1997010l 1 12,34\n",
+                    l.split_whitespace().next().unwrap()
+                )
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(sb.path("transactions.txt"), corrupted).unwrap();
 }
 
 /// A job scoring the bundled customers with the registry's production churn model, trained on

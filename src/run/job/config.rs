@@ -128,6 +128,8 @@ pub struct JobConfig {
     #[serde(default)]
     pub output: OutputSettings,
     #[serde(default)]
+    pub report: ReportSettings,
+    #[serde(default)]
     pub ledger: LedgerJobSettings,
     /// `[policy]`, as in a `bullseye plan` policy file: used when `select.campaigns` names more
     /// than one campaign (they are then planned jointly).
@@ -525,6 +527,14 @@ pub struct SelectSettings {
     /// Column of the scores table carried into the audience as the segment (default `rfm_segment`
     /// when the segment stage runs).
     pub segment_column: Option<String>,
+}
+
+/// `[report]`: how the report shows its numbers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSettings {
+    /// The currency of the amounts (`USD`, `EUR`…), shown on money columns and axes.
+    pub currency: Option<String>,
 }
 
 /// How the run's files are written.

@@ -151,6 +151,13 @@ pub fn run_job(job: &Job, opts: &RunOptions, observer: &dyn Observer) -> Result<
             let message = e.to_string().replace(&staging_text, &failed_text);
             manifest.exit_status = code;
             manifest.error = Some(message.clone());
+            // A run that fails before its report stage still leaves a report saying so; a
+            // failure to write it must not hide the run's own error.
+            if job.stages.contains(&Stage::Report)
+                && !staging.dir().join(crate::report::REPORT_JSON).exists()
+            {
+                let _ = failure_report(job, as_of, &manifest, staging.dir());
+            }
             // On a full disk the manifest may not fit: the run's own error is still the one
             // reported, with that failure after it.
             let message = match finish_manifest(staging.dir(), &mut manifest) {
@@ -164,6 +171,48 @@ pub fn run_job(job: &Job, opts: &RunOptions, observer: &dyn Observer) -> Result<
             Err(Error::RunFailed { message, dir, code })
         }
     }
+}
+
+/// The report of a run that failed before its report stage: the banner, the rows each finished
+/// stage produced and the rejects found.
+fn failure_report(
+    job: &Job,
+    as_of: NaiveDate,
+    manifest: &Manifest,
+    dir: &Path,
+) -> Result<(), crate::report::ReportError> {
+    let mut b = report_builder(job, as_of, manifest);
+    b.failure(
+        manifest.exit_status,
+        manifest.failed_stage.as_deref(),
+        manifest.error.as_deref().unwrap_or_default(),
+    );
+    crate::report::write_report(dir, &b.build())?;
+    Ok(())
+}
+
+/// A report of the job with what the manifest knows so far: the currency, the rows each
+/// finished stage produced and the rejects of the inputs.
+pub(super) fn report_builder(
+    job: &Job,
+    as_of: NaiveDate,
+    manifest: &Manifest,
+) -> crate::report::ReportBuilder {
+    let mut b = crate::report::ReportBuilder::new(job.name(), as_of);
+    if let Some(c) = &job.config.report.currency {
+        b.currency(c);
+    }
+    for s in &manifest.stages {
+        if let Some(rows) = s.rows {
+            b.stage_rows(&s.name, rows);
+        }
+    }
+    for i in &manifest.inputs {
+        if let Some(file) = &i.rejects {
+            b.rejects(&i.table, i.rows_in, i.rows_rejected, file);
+        }
+    }
+    b
 }
 
 fn finish_manifest(dir: &Path, manifest: &mut Manifest) -> Result<(), Error> {

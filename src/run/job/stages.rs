@@ -23,7 +23,6 @@ use crate::models::training;
 use crate::models::{
     ClassifierParams, DriftReport, LogisticParams, ModelArtifact, PreprocessParams, TrainingReport,
 };
-use crate::report::ReportBuilder;
 use crate::run::ledger::{self as ledger_run, LedgerSettings};
 use crate::run::scores::{self, JobScores};
 use crate::run::{clv, models, segment, select, write_rejects, RunError};
@@ -1114,7 +1113,10 @@ impl State<'_> {
 
     /// `report.json` and `report.html` from everything the earlier stages left.
     fn report(&mut self, manifest: &Manifest) -> Result<Option<usize>, Error> {
-        let mut b = ReportBuilder::new(self.job.name(), self.as_of);
+        let mut b = super::report_builder(self.job, self.as_of, manifest);
+        if let Some(m) = &self.drift_failure {
+            b.failure(crate::error::EXIT_DRIFT, Some(Stage::Score.name()), m);
+        }
         let mut from: Vec<String> = [
             "features.parquet",
             "segments.csv",
@@ -1133,11 +1135,6 @@ impl State<'_> {
                 .map(|s| format!("audience/{}/summary.json", file_safe(&s.summary.campaign))),
         );
         b.generated_from(from);
-        for s in &manifest.stages {
-            if let Some(rows) = s.rows {
-                b.stage_rows(&s.name, rows);
-            }
-        }
         if let (Some(seg), Some(f)) = (&self.segmentation, &self.features) {
             b.segments(seg, f)?;
         }
@@ -1156,7 +1153,9 @@ impl State<'_> {
             b.clv(c)?;
         }
         for sel in &self.selections {
-            b.campaign(&file_safe(&sel.summary.campaign), sel);
+            let folder = file_safe(&sel.summary.campaign);
+            let file = format!("audience/{folder}/audience.csv");
+            b.campaign(&folder, sel, &file);
         }
         let d = &self.job.config.drift;
         for s in &self.scored {
