@@ -11,8 +11,9 @@ use crate::plan::{self, CampaignInput, Plan, PlanError, PlanPolicy};
 use crate::run::job::{check_distinct_folders, file_safe};
 use crate::run::ledger::{self as ledger_run, LedgerSettings};
 use crate::run::select::{
-    campaign_dir, load_campaign, load_shared, match_options, publish_staged, resolve_from_frames,
-    segment_column, select_owns, write_selection, write_side_rejects, Frames, SideTable, Written,
+    account_for_known, campaign_dir, load_campaign, load_shared, match_options, publish_staged,
+    resolve_from_frames, segment_column, select_owns, write_selection, write_side_rejects, Frames,
+    SideTable, Written,
 };
 use crate::select::{resolve, CampaignConfig};
 use crate::{io, Error};
@@ -126,6 +127,7 @@ fn plan_into(request: &PlanRequest, dir: &Path, folder: &Path) -> Result<Written
         side,
         options: match_options(&request.ingest),
         global_control: None,
+        transaction_ids: &[],
     };
     let mut w = plan_and_write(
         &configs,
@@ -228,6 +230,7 @@ pub(crate) fn plan_and_write(
     let mut written = Vec::new();
     let used = resolve::channel_names(configs);
     for (k, sel) in plan.selections.iter_mut().enumerate() {
+        account_for_known(sel, &frames)?;
         let r = &mut resolved[k];
         sel.summary.matching = std::mem::take(&mut r.matching);
         for w in sel.summary.matching.warnings(&sel.summary.campaign, &used) {

@@ -12,6 +12,8 @@
 //! - Consent: a channel's `consent_column` is read from the customers table when one is given
 //!   (flags parsed by ingest), else from the scores table. A scored customer absent from the
 //!   customers table, or whose flag is empty, has **no consent** on that channel.
+//! - Every customer of the customers table (and of a job's transactions) without a score is
+//!   excluded as `no_history`, so audience and exclusions together hold everyone known.
 //! - The suppressions table of the sources (`--config`, a job's `[sources.suppressions]`) applies
 //!   to every campaign, named by the campaign file or not.
 //! - Suppressions (`[suppression] files`) and the contact history (`[contact_policy] history`)
@@ -516,6 +518,25 @@ pub struct Frames<'a> {
     pub side: Vec<SideTable>,
     pub options: MatchOptions,
     pub global_control: Option<&'a HashSet<String>>,
+    /// The ids of the transactions (a job's run; empty for `select` and `plan`): with the
+    /// customers table's, the customers every campaign must account for.
+    pub transaction_ids: &'a [String],
+}
+
+/// Adds to a campaign's selection every customer of the customers table or the transactions
+/// that was not scored, as `no_history` (see [`resolve::account_for_unscored`]).
+pub(crate) fn account_for_known(selection: &mut Selection, frames: &Frames) -> Result<(), Error> {
+    let customers = match frames.customers {
+        Some(c) => text(c, ID_COLUMN, "--customers", "customers table")?,
+        None => Vec::new(),
+    };
+    let known = customers
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .chain(frames.transaction_ids.iter().map(String::as_str));
+    resolve::account_for_unscored(selection, frames.options.id_policy, known);
+    Ok(())
 }
 
 /// Selects one campaign's audience from [`Frames`] and the campaign's side files read from
@@ -540,6 +561,7 @@ pub fn select_from_frames(
         resolve::mark_global_control(&mut resolved.candidates, members);
     }
     let mut selection = select_audience(config, &resolved.candidates)?;
+    account_for_known(&mut selection, frames)?;
     if global_control.is_some() {
         let counts = &mut selection.summary.exclusions;
         counts.include(crate::select::ExclusionReason::GlobalControl);
@@ -957,6 +979,7 @@ fn select_into(
         side: tables,
         options: match_options(&request.ingest),
         global_control: held_out.as_ref(),
+        transaction_ids: &[],
     };
     let mut selected = select_from_frames(
         &config,

@@ -768,3 +768,71 @@ fn bad_suppression_rows_are_reported_not_dropped() {
     assert_eq!(rejects.lines().count(), 2, "{rejects}");
     assert!(!ids_of(&rows(&sb.read("ok/audience.csv"))).contains(&"003".to_string()));
 }
+
+/// The customer ids of an output CSV's rows (`customer_id` column), in file order.
+fn id_column(text: &str) -> Vec<String> {
+    ids_of(&rows(text))
+}
+
+/// Asserts that a campaign folder's audience and exclusions hold `known`, each id once.
+pub(crate) fn assert_everyone_accounted_for(
+    audience: &str,
+    excluded: &str,
+    known: &BTreeSet<String>,
+) {
+    let mut all = id_column(audience);
+    all.extend(id_column(excluded));
+    let distinct: BTreeSet<String> = all.iter().cloned().collect();
+    assert_eq!(distinct.len(), all.len(), "a customer listed twice");
+    assert_eq!(&distinct, known);
+}
+
+#[test]
+fn customers_without_orders_are_excluded_as_no_history() {
+    let sb = Sandbox::new(FIXTURES);
+    // Two customers of the customers table with no order, hence no score.
+    let mut customers = sb.read("customers.csv");
+    customers.push_str("030,1,1\n031,0,0\n");
+    std::fs::write(sb.path("customers.csv"), &customers).unwrap();
+    let campaign = sb.read("campaign.toml");
+    std::fs::write(
+        sb.path("other.toml"),
+        campaign.replace("fixture-email", "fixture-other"),
+    )
+    .unwrap();
+    let mut known: BTreeSet<String> = id_column(&sb.read("scores.csv")).into_iter().collect();
+    known.extend(id_column(&customers));
+
+    run_fixture(&sb, "out", &[]);
+    let excluded = sb.read("out/excluded.csv");
+    assert!(
+        excluded.contains("030,no_history\n031,no_history\n"),
+        "{excluded}"
+    );
+    assert_everyone_accounted_for(&sb.read("out/audience.csv"), &excluded, &known);
+    assert_eq!(sb.json("out/summary.json")["exclusions"]["no_history"], 2);
+
+    let o = sb.run(&[
+        "plan",
+        "--scores",
+        "scores.csv",
+        "--customers",
+        "customers.csv",
+        "--campaign",
+        "campaign.toml",
+        "--campaign",
+        "other.toml",
+        "--out",
+        "plan",
+    ]);
+    assert_ok(&o);
+    for folder in ["fixture-email", "fixture-other"] {
+        let excluded = sb.read(&format!("plan/{folder}/excluded.csv"));
+        assert!(excluded.contains("030,no_history\n"), "{excluded}");
+        assert_everyone_accounted_for(
+            &sb.read(&format!("plan/{folder}/audience.csv")),
+            &excluded,
+            &known,
+        );
+    }
+}

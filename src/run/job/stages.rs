@@ -138,6 +138,9 @@ pub(super) struct State<'a> {
     features: Option<DataFrame>,
     /// The purchase lines keyed and sorted by the features stage, for the training rows.
     history: Option<features::History>,
+    /// The transactions' customer ids, kept when the history is released before `select`,
+    /// which accounts for every customer (`no_history`).
+    transaction_ids: Vec<String>,
     segmentation: Option<Segmentation>,
     clv: Option<DataFrame>,
     trained: BTreeMap<JobModel, training::TrainedModel>,
@@ -197,6 +200,7 @@ pub(super) fn execute<'a>(
         tables: BTreeMap::new(),
         features: None,
         history: None,
+        transaction_ids: Vec::new(),
         segmentation: None,
         clv: None,
         trained: BTreeMap::new(),
@@ -517,7 +521,11 @@ impl State<'_> {
             )
         }) || (left.contains(&Stage::Score) && self.score_rebuilds());
         if !needed {
-            self.history = None;
+            if let Some(history) = self.history.take() {
+                if left.contains(&Stage::Select) {
+                    self.transaction_ids = history.into_ids();
+                }
+            }
         }
     }
 
@@ -547,6 +555,14 @@ impl State<'_> {
             }
         }
         false
+    }
+
+    /// The transactions' customer ids, from the history or what was kept of it.
+    fn transaction_ids(&self) -> &[String] {
+        match &self.history {
+            Some(h) => h.ids(),
+            None => &self.transaction_ids,
+        }
     }
 
     fn history(&self, stage: Stage) -> Result<&features::History, Error> {
@@ -932,6 +948,7 @@ impl State<'_> {
                     max_reject_rate: self.request.max_reject_rate(),
                 },
                 global_control: held_out.as_ref(),
+                transaction_ids: self.transaction_ids(),
             };
             let mut selected =
                 select::select_from_frames(&campaign, campaign_dir, &frames, seg_col.as_deref())?;
@@ -1071,6 +1088,7 @@ impl State<'_> {
                 max_reject_rate: self.request.max_reject_rate(),
             },
             global_control: held_out.as_ref(),
+            transaction_ids: self.transaction_ids(),
         };
         let policy = self.job.config.policy.clone().unwrap_or_default();
         let w = crate::run::plan::plan_and_write(
