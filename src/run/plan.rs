@@ -12,8 +12,8 @@ use crate::run::job::{check_distinct_folders, file_safe};
 use crate::run::ledger::{self as ledger_run, LedgerSettings};
 use crate::run::select::{
     account_for_known, campaign_dir, load_campaign, load_shared, match_options, publish_staged,
-    resolve_from_frames, segment_column, select_owns, write_selection, write_side_rejects, Frames,
-    SideTable, Written,
+    resolve_from_frames, segment_column, select_owns, write_export, write_selection,
+    write_side_rejects, Frames, SideTable, Written,
 };
 use crate::select::{resolve, CampaignConfig};
 use crate::{io, Error};
@@ -39,6 +39,9 @@ pub struct PlanRequest {
     pub cells: io::CsvCells,
     /// The ledger the plan is recorded in and whose contacts the contact policies count.
     pub ledger: Option<LedgerSettings>,
+    /// The previous plan folder, whose campaign folders `[export]`'s adds and removes compare
+    /// with.
+    pub previous: Option<PathBuf>,
 }
 
 /// What the `plan` command did.
@@ -128,6 +131,7 @@ fn plan_into(request: &PlanRequest, dir: &Path, folder: &Path) -> Result<Written
         options: match_options(&request.ingest),
         global_control: None,
         transaction_ids: &[],
+        previous: request.previous.as_deref(),
     };
     let mut w = plan_and_write(
         &configs,
@@ -247,6 +251,15 @@ pub(crate) fn plan_and_write(
             frames.options.max_reject_rate,
         )?);
         written.extend(write_selection(&sub, sel, segments[k].as_deref(), cells)?);
+        let before = frames.previous.map(|p| p.join(&folders[k]));
+        written.extend(write_export(
+            &sub,
+            &configs[k],
+            sel,
+            &frames,
+            before.as_deref(),
+            cells,
+        )?);
     }
     let summary = dir.join("plan.json");
     io::write_json_atomic(&summary, &plan.summary)?;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::support::{assert_ok, check_golden, root, stderr, Sandbox};
 
-const FIXTURES: &[&str] = &[
+pub(crate) const FIXTURES: &[&str] = &[
     "select/scores.csv",
     "select/customers.csv",
     "select/suppressions.csv",
@@ -36,7 +36,8 @@ fn rows(text: &str) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
-fn run_fixture(sb: &Sandbox, out: &str, extra: &[&str]) {
+/// `select` on the fixture's files into `out`, with `extra` arguments.
+pub(crate) fn fixture_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "select",
         "--scores",
@@ -49,8 +50,14 @@ fn run_fixture(sb: &Sandbox, out: &str, extra: &[&str]) {
         out,
     ];
     args.extend_from_slice(extra);
-    let o = sb.run(&args);
+    args
+}
+
+/// Runs [`fixture_args`], asserting success.
+pub(crate) fn run_fixture(sb: &Sandbox, out: &str, extra: &[&str]) -> std::process::Output {
+    let o = sb.run(&fixture_args(out, extra));
     assert_ok(&o);
+    o
 }
 
 fn ids_of(rows: &[BTreeMap<String, String>]) -> Vec<String> {

@@ -557,6 +557,22 @@ impl State<'_> {
         false
     }
 
+    /// The `audience` folder of the job's latest published run before this one's as-of date,
+    /// which `[export]`'s adds and removes compare with.
+    fn previous_run(&self) -> Option<PathBuf> {
+        let out = self.dir.parent()?;
+        std::fs::read_dir(out)
+            .ok()?
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let date = NaiveDate::parse_from_str(&name, "%Y-%m-%d").ok()?;
+                (date < self.as_of && e.path().join("audience").is_dir()).then_some(date)
+            })
+            .max()
+            .map(|d| out.join(d.to_string()).join("audience"))
+    }
+
     /// The transactions' customer ids, from the history or what was kept of it.
     fn transaction_ids(&self) -> &[String] {
         match &self.history {
@@ -935,6 +951,7 @@ impl State<'_> {
         let (side, global) = self.shared_side(scores)?;
         let held_out: Option<std::collections::HashSet<String>> =
             global.as_ref().map(|m| m.iter().cloned().collect());
+        let previous_run = self.previous_run();
         for (path, mut campaign) in campaigns {
             let send_date = campaign.default_dates(self.as_of)?;
             let seg_col = select::segment_column(&campaign, default_segment.as_deref())?;
@@ -949,6 +966,7 @@ impl State<'_> {
                 },
                 global_control: held_out.as_ref(),
                 transaction_ids: self.transaction_ids(),
+                previous: previous_run.as_deref(),
             };
             let mut selected =
                 select::select_from_frames(&campaign, campaign_dir, &frames, seg_col.as_deref())?;
@@ -974,6 +992,16 @@ impl State<'_> {
                 &out,
                 &selected.selection,
                 seg_col.as_deref(),
+                self.job.config.output.cells(),
+            )?;
+            let folder = file_safe(&campaign.campaign.name);
+            let previous = frames.previous.map(|p| p.join(&folder));
+            select::write_export(
+                &out,
+                &campaign,
+                &selected.selection,
+                &frames,
+                previous.as_deref(),
                 self.job.config.output.cells(),
             )?;
             self.summary.push_str(&format!(
@@ -1079,6 +1107,7 @@ impl State<'_> {
         let (side, global) = self.shared_side(scores)?;
         let held_out: Option<std::collections::HashSet<String>> =
             global.as_ref().map(|m| m.iter().cloned().collect());
+        let previous_run = self.previous_run();
         let frames = select::Frames {
             scores,
             customers: self.customers(),
@@ -1089,6 +1118,7 @@ impl State<'_> {
             },
             global_control: held_out.as_ref(),
             transaction_ids: self.transaction_ids(),
+            previous: previous_run.as_deref(),
         };
         let policy = self.job.config.policy.clone().unwrap_or_default();
         let w = crate::run::plan::plan_and_write(
