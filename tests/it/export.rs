@@ -150,3 +150,63 @@ fn a_rerun_without_a_customer_lists_them_in_removes() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn a_plan_exports_each_campaign_against_its_previous_folder() {
+    let sb = Sandbox::new(FIXTURES);
+    with_contacts(&sb);
+    let campaign = sb.read("campaign.toml");
+    std::fs::write(
+        sb.path("other.toml"),
+        campaign.replace("fixture-email", "fixture-other"),
+    )
+    .unwrap();
+    let plan = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "plan",
+            "--scores",
+            "scores.csv",
+            "--customers",
+            "customers.csv",
+            "--campaign",
+            "campaign.toml",
+            "--campaign",
+            "other.toml",
+            "--out",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        let o = sb.run(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    plan("p1", &[]);
+    let before = targets(&sb.read("p1/fixture-email/audience.csv"));
+    assert_eq!(
+        first_column(&sb.read("p1/fixture-email/export/email_platform.csv")),
+        before
+    );
+    let gone = before[0].clone();
+    let scores: String = sb
+        .read("scores.csv")
+        .lines()
+        .filter(|l| !l.starts_with(&format!("{gone},")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(sb.path("scores.csv"), scores).unwrap();
+    plan("p2", &["--previous", "p1"]);
+    for folder in ["fixture-email", "fixture-other"] {
+        let was: BTreeSet<String> = targets(&sb.read(&format!("p1/{folder}/audience.csv")))
+            .into_iter()
+            .collect();
+        let now: BTreeSet<String> = targets(&sb.read(&format!("p2/{folder}/audience.csv")))
+            .into_iter()
+            .collect();
+        let removed: BTreeSet<String> =
+            first_column(&sb.read(&format!("p2/{folder}/export/removes.csv")))
+                .into_iter()
+                .collect();
+        assert_eq!(removed, was.difference(&now).cloned().collect(), "{folder}");
+    }
+    let removed = sb.read("p2/fixture-email/export/removes.csv");
+    assert!(removed.contains(&format!("{gone},")), "{removed}");
+}
