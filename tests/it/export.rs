@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::select::{fixture_args, run_fixture as select, FIXTURES};
+use crate::select::{fixture_args, run_fixture as select, run_fixture_plan, FIXTURES};
 use crate::support::Sandbox;
 
 const EXPORT: &str = r#"
@@ -29,6 +29,17 @@ fn with_contacts(sb: &Sandbox) {
     std::fs::write(sb.path("customers.csv"), out).unwrap();
     let campaign = sb.read("campaign.toml") + EXPORT;
     std::fs::write(sb.path("campaign.toml"), campaign).unwrap();
+}
+
+/// Removes a customer's row from the scores (no longer scored, so not selected).
+fn drop_from_scores(sb: &Sandbox, id: &str) {
+    let scores: String = sb
+        .read("scores.csv")
+        .lines()
+        .filter(|l| !l.starts_with(&format!("{id},")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(sb.path("scores.csv"), scores).unwrap();
 }
 
 /// The first column of a CSV's rows.
@@ -113,13 +124,7 @@ fn a_rerun_without_a_customer_lists_them_in_removes() {
     let before = targets(&sb.read("week1/audience.csv"));
     // The best target customer leaves the scores (no longer scored, so not selected).
     let gone = before[0].clone();
-    let scores: String = sb
-        .read("scores.csv")
-        .lines()
-        .filter(|l| !l.starts_with(&format!("{gone},")))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    std::fs::write(sb.path("scores.csv"), scores).unwrap();
+    drop_from_scores(&sb, &gone);
     select(&sb, "week2", &["--previous", "week1"]);
     let after: BTreeSet<String> = targets(&sb.read("week2/audience.csv"))
         .into_iter()
@@ -155,45 +160,15 @@ fn a_rerun_without_a_customer_lists_them_in_removes() {
 fn a_plan_exports_each_campaign_against_its_previous_folder() {
     let sb = Sandbox::new(FIXTURES);
     with_contacts(&sb);
-    let campaign = sb.read("campaign.toml");
-    std::fs::write(
-        sb.path("other.toml"),
-        campaign.replace("fixture-email", "fixture-other"),
-    )
-    .unwrap();
-    let plan = |out: &str, extra: &[&str]| {
-        let mut args = vec![
-            "plan",
-            "--scores",
-            "scores.csv",
-            "--customers",
-            "customers.csv",
-            "--campaign",
-            "campaign.toml",
-            "--campaign",
-            "other.toml",
-            "--out",
-            out,
-        ];
-        args.extend_from_slice(extra);
-        let o = sb.run(&args);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    };
-    plan("p1", &[]);
+    run_fixture_plan(&sb, "p1", &[]);
     let before = targets(&sb.read("p1/fixture-email/audience.csv"));
     assert_eq!(
         first_column(&sb.read("p1/fixture-email/export/email_platform.csv")),
         before
     );
     let gone = before[0].clone();
-    let scores: String = sb
-        .read("scores.csv")
-        .lines()
-        .filter(|l| !l.starts_with(&format!("{gone},")))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    std::fs::write(sb.path("scores.csv"), scores).unwrap();
-    plan("p2", &["--previous", "p1"]);
+    drop_from_scores(&sb, &gone);
+    run_fixture_plan(&sb, "p2", &["--previous", "p1"]);
     for folder in ["fixture-email", "fixture-other"] {
         let was: BTreeSet<String> = targets(&sb.read(&format!("p1/{folder}/audience.csv")))
             .into_iter()

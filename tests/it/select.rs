@@ -53,6 +53,21 @@ pub(crate) fn fixture_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> 
     args
 }
 
+/// `plan` of the fixture's campaign and a copy of it named `fixture-other` (`other.toml`, written
+/// here) into `out`, with `extra` arguments, asserting success.
+pub(crate) fn run_fixture_plan(sb: &Sandbox, out: &str, extra: &[&str]) {
+    let campaign = sb.read("campaign.toml");
+    std::fs::write(
+        sb.path("other.toml"),
+        campaign.replace("fixture-email", "fixture-other"),
+    )
+    .unwrap();
+    let mut args = fixture_args(out, extra);
+    args[0] = "plan";
+    args.extend(["--campaign", "other.toml"]);
+    assert_ok(&sb.run(&args));
+}
+
 /// Runs [`fixture_args`], asserting success.
 pub(crate) fn run_fixture(sb: &Sandbox, out: &str, extra: &[&str]) -> std::process::Output {
     let o = sb.run(&fixture_args(out, extra));
@@ -801,12 +816,6 @@ fn customers_without_orders_are_excluded_as_no_history() {
     let mut customers = sb.read("customers.csv");
     customers.push_str("030,1,1\n031,0,0\n");
     std::fs::write(sb.path("customers.csv"), &customers).unwrap();
-    let campaign = sb.read("campaign.toml");
-    std::fs::write(
-        sb.path("other.toml"),
-        campaign.replace("fixture-email", "fixture-other"),
-    )
-    .unwrap();
     let mut known: BTreeSet<String> = id_column(&sb.read("scores.csv")).into_iter().collect();
     known.extend(id_column(&customers));
 
@@ -819,20 +828,7 @@ fn customers_without_orders_are_excluded_as_no_history() {
     assert_everyone_accounted_for(&sb.read("out/audience.csv"), &excluded, &known);
     assert_eq!(sb.json("out/summary.json")["exclusions"]["no_history"], 2);
 
-    let o = sb.run(&[
-        "plan",
-        "--scores",
-        "scores.csv",
-        "--customers",
-        "customers.csv",
-        "--campaign",
-        "campaign.toml",
-        "--campaign",
-        "other.toml",
-        "--out",
-        "plan",
-    ]);
-    assert_ok(&o);
+    run_fixture_plan(&sb, "plan", &[]);
     for folder in ["fixture-email", "fixture-other"] {
         let excluded = sb.read(&format!("plan/{folder}/excluded.csv"));
         assert!(excluded.contains("030,no_history\n"), "{excluded}");
