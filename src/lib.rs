@@ -14,6 +14,7 @@ pub mod analyze;
 pub mod basket;
 pub mod clv;
 pub mod error;
+pub mod export;
 pub mod features;
 pub mod ids;
 pub mod ingest;

@@ -40,6 +40,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
     if shared.global_control.is_some() {
         anyhow::bail!("--global-control: expected with `select` or a job's `[ledger] global_control`; `plan` does not hold out a global control group");
     }
+    let previous = shared.previous_folder()?;
     let request = PlanRequest {
         ledger: shared.ledger(),
         ingest: shared.ingest_request()?,
@@ -50,6 +51,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
         segment_column: shared.segment_column,
         lock_timeout: Duration::from_secs(shared.lock_timeout),
         cells: super::csv_cells(shared.raw_csv),
+        previous,
     };
     let outcome = plan_run::plan(&request)?;
     eprint!("{}", outcome.warnings);

@@ -13,7 +13,8 @@ use clap::Args;
 ///
 /// Writes DIR/audience.csv (rank, customer_id, channel, group, score, expected_value,
 /// expected_profit[, segment]), DIR/excluded.csv (customer_id, reason) and DIR/summary.json, and
-/// prints the summary. DIR is replaced as a whole, in one step; a failure that wrote rejects
+/// prints the summary; with `[export]` in the campaign file, also the activation files in
+/// DIR/export/. DIR is replaced as a whole, in one step; a failure that wrote rejects
 /// publishes them as DIR.failed/.
 #[derive(Debug, Args)]
 #[command(
@@ -81,6 +82,10 @@ pub struct AudienceArgs {
     /// group (stable across runs: a hash of the id and the ledger's salt; `select` only)
     #[arg(long, value_name = "SHARE", requires = "ledger")]
     pub global_control: Option<f64>,
+    /// The previous output folder of the same command, which the `[export]` adds and removes
+    /// files compare with (without it: the first export, everyone is an add)
+    #[arg(long, value_name = "DIR")]
+    pub previous: Option<PathBuf>,
 }
 
 /// `--id-policy` values.
@@ -100,6 +105,17 @@ impl AudienceArgs {
             busy_timeout: Duration::from_secs(self.lock_timeout)
                 .max(bullseye::ledger::BUSY_TIMEOUT_DEFAULT),
         })
+    }
+
+    /// `--previous`, which must be a folder (a typo would make every customer an add).
+    pub(super) fn previous_folder(&self) -> anyhow::Result<Option<PathBuf>> {
+        match &self.previous {
+            Some(p) if !p.is_dir() => Err(anyhow::anyhow!(
+                "`--previous {}`: expected the folder of a previous output, found none",
+                p.display()
+            )),
+            other => Ok(other.clone()),
+        }
     }
 
     /// The ingest request: the config (or the default), the id policy override, the reject
@@ -128,6 +144,7 @@ impl AudienceArgs {
 
 pub fn run(args: SelectArgs) -> anyhow::Result<()> {
     let shared = args.audience;
+    let previous = shared.previous_folder()?;
     let request = SelectRequest {
         ledger: shared.ledger(),
         global_control: shared.global_control,
@@ -139,6 +156,7 @@ pub fn run(args: SelectArgs) -> anyhow::Result<()> {
         seed: args.seed,
         lock_timeout: Duration::from_secs(shared.lock_timeout),
         cells: super::csv_cells(shared.raw_csv),
+        previous,
     };
     let outcome = select_run::select(&request)?;
     eprint!("{}", outcome.warnings);

@@ -379,6 +379,16 @@ impl HistoryBuilder {
 const ROWS_PER_TASK: usize = 2048;
 
 impl History {
+    /// The id of every customer with a line, whatever its date (in key order).
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// Consumes the history, returning [`History::ids`].
+    pub fn into_ids(self) -> Vec<String> {
+        self.ids
+    }
+
     /// The customer columns left out of the features, and why.
     pub fn excluded(&self) -> &[ExcludedColumn] {
         &self.excluded

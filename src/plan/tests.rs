@@ -76,6 +76,7 @@ fn instance(seed: u64, customers: usize, max_campaigns: usize, controls: bool) -
             eligibility: None,
             suppression: None,
             contact_policy: None,
+            export: None,
         });
     }
     let candidates = configs

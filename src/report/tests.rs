@@ -321,8 +321,9 @@ fn builder_collects_every_section() {
     assert_eq!(clv.p_alive_bins.iter().map(|b| b.count).sum::<usize>(), N);
     let c = &r.campaigns[0];
     assert_eq!(c.cutoff_depth, Some(22));
-    assert_eq!(c.exclusions.len(), 7);
-    assert_eq!(c.exclusions[0].reason, "suppressed");
+    assert_eq!(c.exclusions.len(), 8);
+    assert_eq!(c.exclusions[0].reason, "no_history");
+    assert_eq!(c.exclusions[1].reason, "suppressed");
     let d = &r.drift[0];
     assert!(d
         .features

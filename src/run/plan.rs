@@ -11,8 +11,9 @@ use crate::plan::{self, CampaignInput, Plan, PlanError, PlanPolicy};
 use crate::run::job::{check_distinct_folders, file_safe};
 use crate::run::ledger::{self as ledger_run, LedgerSettings};
 use crate::run::select::{
-    campaign_dir, load_campaign, load_shared, match_options, publish_staged, resolve_from_frames,
-    segment_column, select_owns, write_selection, write_side_rejects, Frames, SideTable, Written,
+    account_for_known, campaign_dir, load_campaign, load_shared, match_options, publish_staged,
+    resolve_from_frames, segment_column, select_owns, write_export, write_selection,
+    write_side_rejects, Frames, SideTable, Written,
 };
 use crate::select::{resolve, CampaignConfig};
 use crate::{io, Error};
@@ -38,6 +39,9 @@ pub struct PlanRequest {
     pub cells: io::CsvCells,
     /// The ledger the plan is recorded in and whose contacts the contact policies count.
     pub ledger: Option<LedgerSettings>,
+    /// The previous plan folder, whose campaign folders `[export]`'s adds and removes compare
+    /// with.
+    pub previous: Option<PathBuf>,
 }
 
 /// What the `plan` command did.
@@ -126,6 +130,8 @@ fn plan_into(request: &PlanRequest, dir: &Path, folder: &Path) -> Result<Written
         side,
         options: match_options(&request.ingest),
         global_control: None,
+        transaction_ids: &[],
+        previous: request.previous.as_deref(),
     };
     let mut w = plan_and_write(
         &configs,
@@ -228,6 +234,7 @@ pub(crate) fn plan_and_write(
     let mut written = Vec::new();
     let used = resolve::channel_names(configs);
     for (k, sel) in plan.selections.iter_mut().enumerate() {
+        account_for_known(sel, &frames)?;
         let r = &mut resolved[k];
         sel.summary.matching = std::mem::take(&mut r.matching);
         for w in sel.summary.matching.warnings(&sel.summary.campaign, &used) {
@@ -244,6 +251,15 @@ pub(crate) fn plan_and_write(
             frames.options.max_reject_rate,
         )?);
         written.extend(write_selection(&sub, sel, segments[k].as_deref(), cells)?);
+        let before = frames.previous.map(|p| p.join(&folders[k]));
+        written.extend(write_export(
+            &sub,
+            &configs[k],
+            sel,
+            &frames,
+            before.as_deref(),
+            cells,
+        )?);
     }
     let summary = dir.join("plan.json");
     io::write_json_atomic(&summary, &plan.summary)?;

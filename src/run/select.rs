@@ -12,6 +12,8 @@
 //! - Consent: a channel's `consent_column` is read from the customers table when one is given
 //!   (flags parsed by ingest), else from the scores table. A scored customer absent from the
 //!   customers table, or whose flag is empty, has **no consent** on that channel.
+//! - Every customer of the customers table (and of a job's transactions) without a score is
+//!   excluded as `no_history`, so audience and exclusions together hold everyone known.
 //! - The suppressions table of the sources (`--config`, a job's `[sources.suppressions]`) applies
 //!   to every campaign, named by the campaign file or not.
 //! - Suppressions (`[suppression] files`) and the contact history (`[contact_policy] history`)
@@ -91,6 +93,9 @@ pub struct SelectRequest {
     pub ledger: Option<LedgerSettings>,
     /// The share of all customers held out as the ledger's global control group.
     pub global_control: Option<f64>,
+    /// The previous output folder of the campaign, which `[export]`'s adds and removes compare
+    /// with (none: the first export, everyone is an add).
+    pub previous: Option<PathBuf>,
 }
 
 /// What the `select` command did.
@@ -516,6 +521,28 @@ pub struct Frames<'a> {
     pub side: Vec<SideTable>,
     pub options: MatchOptions,
     pub global_control: Option<&'a HashSet<String>>,
+    /// The ids of the transactions (a job's run; empty for `select` and `plan`): with the
+    /// customers table's, the customers every campaign must account for.
+    pub transaction_ids: &'a [String],
+    /// The previous output folder, which `[export]`'s adds and removes compare with: a
+    /// campaign's folder (`select`), or the folder holding the campaign folders (a plan).
+    pub previous: Option<&'a Path>,
+}
+
+/// Adds to a campaign's selection every customer of the customers table or the transactions
+/// that was not scored, as `no_history` (see [`resolve::account_for_unscored`]).
+pub(crate) fn account_for_known(selection: &mut Selection, frames: &Frames) -> Result<(), Error> {
+    let customers = match frames.customers {
+        Some(c) => text(c, ID_COLUMN, "--customers", "customers table")?,
+        None => Vec::new(),
+    };
+    let known = customers
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .chain(frames.transaction_ids.iter().map(String::as_str));
+    resolve::account_for_unscored(selection, frames.options.id_policy, known);
+    Ok(())
 }
 
 /// Selects one campaign's audience from [`Frames`] and the campaign's side files read from
@@ -540,6 +567,7 @@ pub fn select_from_frames(
         resolve::mark_global_control(&mut resolved.candidates, members);
     }
     let mut selection = select_audience(config, &resolved.candidates)?;
+    account_for_known(&mut selection, frames)?;
     if global_control.is_some() {
         let counts = &mut selection.summary.exclusions;
         counts.include(crate::select::ExclusionReason::GlobalControl);
@@ -718,7 +746,77 @@ pub fn write_selection(
 }
 
 /// What `select` writes into its folder; anything else there means the folder is not its own.
-const SELECT_OUTPUTS: [&str; 4] = ["audience.csv", "excluded.csv", "summary.json", "rejects"];
+const SELECT_OUTPUTS: [&str; 5] = [
+    "audience.csv",
+    "excluded.csv",
+    "summary.json",
+    "rejects",
+    "export",
+];
+
+/// Writes the campaign's `[export]` files into `out/export/` (nothing without `[export]`), from
+/// the selection's target group and the customers table; adds and removes compare with the
+/// target group of `previous/audience.csv`, the campaign's previous output folder (missing:
+/// the first export).
+pub(crate) fn write_export(
+    out: &Path,
+    config: &CampaignConfig,
+    selection: &Selection,
+    frames: &Frames,
+    previous: Option<&Path>,
+    cells: io::CsvCells,
+) -> Result<Vec<PathBuf>, Error> {
+    let Some(export) = &config.export else {
+        return Ok(Vec::new());
+    };
+    let customers = frames.customers.ok_or_else(|| {
+        Error::from(RunError::missing(
+            format!(
+                "`[export]` of campaign `{}` reads its columns from the customers table",
+                config.campaign.name
+            ),
+            "give it with `--customers FILE` or `[sources.customers]`",
+        ))
+    })?;
+    let contacts = crate::export::Contacts::new(customers, frames.options.id_policy)?;
+    let targets: Vec<&str> = selection
+        .audience
+        .iter()
+        .filter(|r| r.group == Group::Target)
+        .map(|r| r.customer_id.as_str())
+        .collect();
+    let previous = match previous.map(|p| p.join("audience.csv")) {
+        Some(path) if path.is_file() => Some(previous_targets(&path)?),
+        _ => None,
+    };
+    let files = crate::export::build(export, &contacts, &targets, previous.as_deref())?;
+    let dir = out.join("export");
+    std::fs::create_dir_all(&dir).map_err(|source| io::IoError::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    let mut written = Vec::with_capacity(files.len());
+    for mut file in files {
+        let path = dir.join(&file.name);
+        io::write_table_with(&path, &mut file.frame, cells)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// The target group of a published audience file.
+fn previous_targets(path: &Path) -> Result<Vec<String>, Error> {
+    const PREVIOUS: &str = "previous audience";
+    let df = io::read_table(path, &[ID_COLUMN, "group"])?;
+    let ids = text(&df, ID_COLUMN, "--previous", PREVIOUS)?;
+    let groups = text(&df, "group", "--previous", PREVIOUS)?;
+    Ok(ids
+        .into_iter()
+        .zip(groups)
+        .filter(|(_, g)| g.as_deref() == Some("target"))
+        .filter_map(|(id, _)| id)
+        .collect())
+}
 
 /// Whether `entry` of an output folder is something `select` writes there (or a temporary file
 /// of older versions, which wrote into the folder itself).
@@ -957,6 +1055,8 @@ fn select_into(
         side: tables,
         options: match_options(&request.ingest),
         global_control: held_out.as_ref(),
+        transaction_ids: &[],
+        previous: request.previous.as_deref(),
     };
     let mut selected = select_from_frames(
         &config,
@@ -974,7 +1074,15 @@ fn select_into(
         &mut selected.side_tables,
         request.ingest.max_reject_rate(),
     )?);
-    let written = write_selection(dir, &selected.selection, seg.as_deref(), request.cells)?;
+    let mut written = write_selection(dir, &selected.selection, seg.as_deref(), request.cells)?;
+    written.extend(write_export(
+        dir,
+        &config,
+        &selected.selection,
+        &frames,
+        frames.previous,
+        request.cells,
+    )?);
     let ledger = match &request.ledger {
         Some(_) => Some(RunRecord {
             kind: "select".into(),

@@ -24,6 +24,9 @@ pub struct CampaignConfig {
     /// `[contact_policy]`: optional cooldown and frequency cap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_policy: Option<ContactPolicy>,
+    /// `[export]`: optional activation files (see [`crate::export`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<crate::export::ExportConfig>,
 }
 
 /// What the selection maximizes.
@@ -331,6 +334,9 @@ impl CampaignConfig {
                     "\"\"",
                 ));
             }
+        }
+        if let Some(e) = &self.export {
+            e.check()?;
         }
         if let Some(p) = &self.contact_policy {
             if p.as_of.is_some() {

@@ -11,6 +11,8 @@
 //! that leaves the target group spending the budget), and the reporting types in [`output`].
 //!
 //! Rules, in the order a customer meets them (the first that applies is their exclusion reason):
+//! 0. `no_history` — known to the command (customers table, transactions) but not scored, so
+//!    not a candidate (see [`resolve::account_for_unscored`]);
 //! 1. `suppressed` — suppressed on every channel;
 //! 2. `no_consent` — every channel not suppressed has consent `Some(false)` (`None` = no consent
 //!    column = consent assumed);

@@ -15,14 +15,17 @@
 //!
 //! Nothing here reads a file: `run::select` turns the tables into the rows these functions take.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{canonical_channel, canonical_id, lenient_key, IdPolicy};
 use crate::io;
-use crate::select::{CampaignConfig, Candidate, Objective, PastContact, SelectError, Suppression};
+use crate::select::{
+    CampaignConfig, Candidate, ExclusionReason, ExclusionRow, Objective, PastContact, SelectError,
+    Selection, Suppression,
+};
 
 /// How many near-match examples an error names.
 const EXAMPLES: usize = 5;
@@ -371,6 +374,41 @@ pub fn resolve_consent(
     out
 }
 
+/// Accounts for the customers known to the command but never scored (ids of the customers table
+/// or the transactions, `known`): each one whose key under `policy` is neither in the audience
+/// nor excluded is excluded as [`ExclusionReason::NoHistory`], once, so that audience ∪
+/// exclusions holds every known customer exactly once. Exclusions stay in customer-id order.
+pub fn account_for_unscored<'a>(
+    selection: &mut Selection,
+    policy: IdPolicy,
+    known: impl IntoIterator<Item = &'a str>,
+) {
+    let mut seen: HashSet<String> = selection
+        .audience
+        .iter()
+        .map(|r| &r.customer_id)
+        .chain(selection.exclusions.iter().map(|r| &r.customer_id))
+        .map(|id| policy.key(id).into_owned())
+        .collect();
+    let before = selection.exclusions.len();
+    for raw in known {
+        let id = canonical_id(raw);
+        if id.is_empty() || !seen.insert(policy.key(&id).into_owned()) {
+            continue;
+        }
+        selection.exclusions.push(ExclusionRow {
+            customer_id: id.into_owned(),
+            reason: ExclusionReason::NoHistory,
+        });
+        selection.summary.exclusions.add(ExclusionReason::NoHistory);
+    }
+    if selection.exclusions.len() > before {
+        selection
+            .exclusions
+            .sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+    }
+}
+
 /// The range a score of this objective must lie in.
 pub fn score_range(objective: Objective) -> (f64, f64) {
     match objective {
@@ -643,6 +681,41 @@ mod tests {
             &[true, false, true],
         );
         assert_eq!(consent, vec![false, true]);
+    }
+
+    #[test]
+    fn unscored_customers_are_excluded_once_as_no_history() {
+        let cfg = config();
+        let mut cands: Vec<Candidate> = ["00001", "00002"]
+            .iter()
+            .map(|id| {
+                let mut c = Candidate::new(id.to_string(), vec![Some(0.9), Some(0.9)]);
+                c.value = Some(10.0);
+                c
+            })
+            .collect();
+        cands[1].suppression = Suppression::AllChannels;
+        let mut sel = crate::select::select_audience(&cfg, &cands).unwrap();
+        account_for_unscored(
+            &mut sel,
+            IdPolicy::Numeric,
+            ["00003", " 1", "00002", "3", "", "00000"],
+        );
+        let excluded: Vec<(&str, &str)> = sel
+            .exclusions
+            .iter()
+            .map(|r| (r.customer_id.as_str(), r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            excluded,
+            vec![
+                ("00000", "no_history"),
+                ("00002", "suppressed"),
+                ("00003", "no_history")
+            ]
+        );
+        assert_eq!(sel.summary.exclusions.get(ExclusionReason::NoHistory), 2);
+        assert_eq!(sel.audience.len(), 1);
     }
 
     mod property {

@@ -13,6 +13,9 @@ use crate::select::{CampaignConfig, Candidate, Objective, SelectError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExclusionReason {
+    /// Known to the run (customers table, transactions) but not scored: no purchase by `as_of`,
+    /// so no features and no score. Not a candidate, so no other rule is tried on them.
+    NoHistory,
     /// Suppressed on every configured channel (a suppression without channel, or one per channel).
     Suppressed,
     /// In the ledger's global control group (`[ledger] global_control`): never contacted by any
@@ -47,7 +50,8 @@ pub enum ExclusionReason {
 impl ExclusionReason {
     /// The reasons a single campaign's selection gives, in precedence order (always present in
     /// a summary's counts, even at 0).
-    pub const ALL: [ExclusionReason; 7] = [
+    pub const ALL: [ExclusionReason; 8] = [
+        ExclusionReason::NoHistory,
         ExclusionReason::Suppressed,
         ExclusionReason::NoConsent,
         ExclusionReason::Cooldown,
@@ -68,6 +72,7 @@ impl ExclusionReason {
     /// The snake_case name used in files.
     pub fn as_str(self) -> &'static str {
         match self {
+            ExclusionReason::NoHistory => "no_history",
             ExclusionReason::Suppressed => "suppressed",
             ExclusionReason::GlobalControl => "global_control",
             ExclusionReason::NoConsent => "no_consent",

@@ -37,6 +37,7 @@ fn base_config(channels: &[(f64, Option<usize>)], budget: f64) -> CampaignConfig
         eligibility: None,
         suppression: None,
         contact_policy: None,
+        export: None,
     }
 }
 

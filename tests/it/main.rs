@@ -5,6 +5,7 @@ mod analyze;
 mod basket;
 mod clv;
 mod due;
+mod export;
 mod features;
 mod ingest;
 mod ledger;

@@ -195,3 +195,71 @@ fn names_and_email_addresses_never_reach_a_feature_model_or_manifest() {
     assert!(warnings.contains("`First Name` (names)"), "{warnings}");
     assert_no_personal_data(&sb, "out");
 }
+
+/// The planner's week through a job: the campaign's e-mail export in one run (every customer in
+/// the audience or excluded), and the next week's run, after an unsubscribe, lists that customer
+/// in `removes.csv` only: never in the e-mail platform file or the adds.
+#[test]
+fn a_job_exports_the_target_group_and_next_weeks_removes() {
+    let sb = Sandbox::new(&FILES);
+    let campaign = "[campaign]\nname = \"winback\"\nbudget = 1000.0\nobjective = \"profit\"\n\
+                    value_per_response = 50.0\n\n[[channel]]\nname = \"email\"\ncost = 0.1\n\
+                    score_column = \"churn_score\"\nconsent_column = \"email_opt_in\"\n\n\
+                    [export]\nemail_platform = { columns = [\"Email\", \"First Name\"] }\n";
+    std::fs::write(sb.path("campaign.toml"), campaign).unwrap();
+    std::fs::write(
+        sb.path("job.toml"),
+        "[job]\nname = \"week\"\nout = \"out\"\n\
+         stages = [\"ingest\", \"features\", \"train\", \"score\", \"select\"]\n\
+         sources = \"planner.toml\"\n[train]\nmodels = [\"churn\"]\nchurn_horizon_days = 90\n\
+         [drift]\naction = \"warn\"\n[select]\ncampaigns = [\"campaign.toml\"]\n",
+    )
+    .unwrap();
+    assert_ok(&sb.run(&["run", "job.toml", "--as-of", "2026-06-30"]));
+    let week1 = "out/2026-06-30/audience/winback";
+    let export = sb.read(&format!("{week1}/export/email_platform.csv"));
+    assert_eq!(export.lines().next(), Some("customer_id,Email,First Name"));
+    let targets: Vec<String> = export
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    assert!(targets.len() >= 5, "{export}");
+    assert_eq!(sb.read(&format!("{week1}/export/adds.csv")), export);
+    // Everyone of the customers table is in the audience or excluded, once.
+    let audience = sb.read(&format!("{week1}/audience.csv"));
+    let excluded = sb.read(&format!("{week1}/excluded.csv"));
+    assert_eq!(audience.lines().count() + excluded.lines().count() - 2, 50);
+
+    // The first target unsubscribes; the next week's run drops them.
+    let gone = &targets[0];
+    let email = export
+        .lines()
+        .find(|l| l.starts_with(&format!("{gone},")))
+        .and_then(|l| l.split(',').nth(1))
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        sb.path("unsubscribed.csv"),
+        format!("customer_id,channel,reason\n{gone},email,unsubscribed\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        sb.path("campaign.toml"),
+        format!("{campaign}\n[suppression]\nfiles = [\"unsubscribed.csv\"]\n"),
+    )
+    .unwrap();
+    assert_ok(&sb.run(&["run", "job.toml", "--as-of", "2026-07-07"]));
+    let week2 = "out/2026-07-07/audience/winback";
+    let removes = sb.read(&format!("{week2}/export/removes.csv"));
+    assert!(removes.contains(&format!("{gone},{email},")), "{removes}");
+    for file in ["email_platform.csv", "adds.csv"] {
+        let text = sb.read(&format!("{week2}/export/{file}"));
+        assert!(
+            !text.contains(&email),
+            "{file} holds the unsubscribed address"
+        );
+    }
+    let reasons = sb.read(&format!("{week2}/excluded.csv"));
+    assert!(reasons.contains(&format!("{gone},suppressed")), "{reasons}");
+}

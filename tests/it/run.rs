@@ -691,3 +691,89 @@ fn quickstart_outside_the_repository_writes_where_it_runs() {
         .path(&format!("out/quickstart/{AS_OF}/manifest.json"))
         .is_file());
 }
+
+/// A job's `select` stage, one campaign or a joint plan, lists every customer of the customers
+/// table and the transactions in the audience or the exclusions (`no_history`: no order by
+/// `as_of`), each once.
+#[test]
+fn every_customer_of_a_job_is_in_the_audience_or_excluded() {
+    let sb = Sandbox::new(&[]);
+    let data = root().join("notebooks-data");
+    let mut customers = std::fs::read_to_string(data.join("customers.csv")).unwrap();
+    customers
+        .push_str("90001,1998-05-01,1970-01-01,F,north,1,1,1\n90002,1998-05-02,,,south,1,0,0\n");
+    std::fs::write(sb.path("customers.csv"), &customers).unwrap();
+    let campaign = |name: &str| {
+        format!(
+            "[campaign]\nname = \"{name}\"\nbudget = 500.0\nobjective = \"profit\"\n\
+             value_per_response = 35.0\ncontrol_fraction = 0.1\nseed = 1\n\n[[channel]]\n\
+             name = \"email\"\ncost = 0.10\nscore_column = \"score\"\n\
+             consent_column = \"email_opt_in\"\n"
+        )
+    };
+    std::fs::write(sb.path("a.toml"), campaign("a")).unwrap();
+    std::fs::write(sb.path("b.toml"), campaign("b")).unwrap();
+    let mut known: std::collections::BTreeSet<String> = customers
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    let transactions = std::fs::read_to_string(data.join("CDNOW_master.txt")).unwrap();
+    known.extend(
+        transactions
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string)),
+    );
+    for (job, campaigns) in [("one", "\"a.toml\""), ("two", "\"a.toml\", \"b.toml\"")] {
+        std::fs::write(
+            sb.path(&format!("{job}.toml")),
+            format!(
+                r#"[job]
+name = "{job}"
+out = "{job}"
+as_of = "{AS_OF}"
+stages = ["ingest", "features", "score", "select"]
+
+[ingest]
+max_reject_rate = 0.01
+
+[sources.transactions]
+path = "{}"
+delimiter = "whitespace"
+date_format = "%Y%m%d"
+{CDNOW_COLUMNS}
+[sources.customers]
+path = "customers.csv"
+
+[models]
+registry = "{}"
+
+[drift]
+action = "warn"
+
+[select]
+campaigns = [{campaigns}]
+"#,
+                data.join("CDNOW_master.txt").display(),
+                root().join("models").display()
+            ),
+        )
+        .unwrap();
+        assert_ok(&sb.run(&["run", &format!("{job}.toml"), "--quiet"]));
+        let names: &[&str] = if job == "one" { &["a"] } else { &["a", "b"] };
+        for name in names {
+            let dir = format!("{job}/{AS_OF}/audience/{name}");
+            let excluded = sb.read(&format!("{dir}/excluded.csv"));
+            assert!(
+                excluded.contains("90001,no_history\n90002,no_history\n"),
+                "{job}/{name}"
+            );
+            crate::select::assert_everyone_accounted_for(
+                &sb.read(&format!("{dir}/audience.csv")),
+                &excluded,
+                &known,
+            );
+        }
+    }
+}

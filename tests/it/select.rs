@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::support::{assert_ok, check_golden, root, stderr, Sandbox};
 
-const FIXTURES: &[&str] = &[
+pub(crate) const FIXTURES: &[&str] = &[
     "select/scores.csv",
     "select/customers.csv",
     "select/suppressions.csv",
@@ -36,7 +36,8 @@ fn rows(text: &str) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
-fn run_fixture(sb: &Sandbox, out: &str, extra: &[&str]) {
+/// `select` on the fixture's files into `out`, with `extra` arguments.
+pub(crate) fn fixture_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "select",
         "--scores",
@@ -49,8 +50,29 @@ fn run_fixture(sb: &Sandbox, out: &str, extra: &[&str]) {
         out,
     ];
     args.extend_from_slice(extra);
-    let o = sb.run(&args);
+    args
+}
+
+/// `plan` of the fixture's campaign and a copy of it named `fixture-other` (`other.toml`, written
+/// here) into `out`, with `extra` arguments, asserting success.
+pub(crate) fn run_fixture_plan(sb: &Sandbox, out: &str, extra: &[&str]) {
+    let campaign = sb.read("campaign.toml");
+    std::fs::write(
+        sb.path("other.toml"),
+        campaign.replace("fixture-email", "fixture-other"),
+    )
+    .unwrap();
+    let mut args = fixture_args(out, extra);
+    args[0] = "plan";
+    args.extend(["--campaign", "other.toml"]);
+    assert_ok(&sb.run(&args));
+}
+
+/// Runs [`fixture_args`], asserting success.
+pub(crate) fn run_fixture(sb: &Sandbox, out: &str, extra: &[&str]) -> std::process::Output {
+    let o = sb.run(&fixture_args(out, extra));
     assert_ok(&o);
+    o
 }
 
 fn ids_of(rows: &[BTreeMap<String, String>]) -> Vec<String> {
@@ -767,4 +789,53 @@ fn bad_suppression_rows_are_reported_not_dropped() {
     let rejects = sb.read("ok/rejects/suppressions.csv");
     assert_eq!(rejects.lines().count(), 2, "{rejects}");
     assert!(!ids_of(&rows(&sb.read("ok/audience.csv"))).contains(&"003".to_string()));
+}
+
+/// The customer ids of an output CSV's rows (`customer_id` column), in file order.
+fn id_column(text: &str) -> Vec<String> {
+    ids_of(&rows(text))
+}
+
+/// Asserts that a campaign folder's audience and exclusions hold `known`, each id once.
+pub(crate) fn assert_everyone_accounted_for(
+    audience: &str,
+    excluded: &str,
+    known: &BTreeSet<String>,
+) {
+    let mut all = id_column(audience);
+    all.extend(id_column(excluded));
+    let distinct: BTreeSet<String> = all.iter().cloned().collect();
+    assert_eq!(distinct.len(), all.len(), "a customer listed twice");
+    assert_eq!(&distinct, known);
+}
+
+#[test]
+fn customers_without_orders_are_excluded_as_no_history() {
+    let sb = Sandbox::new(FIXTURES);
+    // Two customers of the customers table with no order, hence no score.
+    let mut customers = sb.read("customers.csv");
+    customers.push_str("030,1,1\n031,0,0\n");
+    std::fs::write(sb.path("customers.csv"), &customers).unwrap();
+    let mut known: BTreeSet<String> = id_column(&sb.read("scores.csv")).into_iter().collect();
+    known.extend(id_column(&customers));
+
+    run_fixture(&sb, "out", &[]);
+    let excluded = sb.read("out/excluded.csv");
+    assert!(
+        excluded.contains("030,no_history\n031,no_history\n"),
+        "{excluded}"
+    );
+    assert_everyone_accounted_for(&sb.read("out/audience.csv"), &excluded, &known);
+    assert_eq!(sb.json("out/summary.json")["exclusions"]["no_history"], 2);
+
+    run_fixture_plan(&sb, "plan", &[]);
+    for folder in ["fixture-email", "fixture-other"] {
+        let excluded = sb.read(&format!("plan/{folder}/excluded.csv"));
+        assert!(excluded.contains("030,no_history\n"), "{excluded}");
+        assert_everyone_accounted_for(
+            &sb.read(&format!("plan/{folder}/audience.csv")),
+            &excluded,
+            &known,
+        );
+    }
 }

@@ -137,6 +137,9 @@ pub(super) struct State<'a> {
     features: Option<DataFrame>,
     /// The purchase lines keyed and sorted by the features stage, for the training rows.
     history: Option<features::History>,
+    /// The transactions' customer ids, kept when the history is released before `select`,
+    /// which accounts for every customer (`no_history`).
+    transaction_ids: Vec<String>,
     segmentation: Option<Segmentation>,
     clv: Option<DataFrame>,
     trained: BTreeMap<JobModel, training::TrainedModel>,
@@ -196,6 +199,7 @@ pub(super) fn execute<'a>(
         tables: BTreeMap::new(),
         features: None,
         history: None,
+        transaction_ids: Vec::new(),
         segmentation: None,
         clv: None,
         trained: BTreeMap::new(),
@@ -516,7 +520,11 @@ impl State<'_> {
             )
         }) || (left.contains(&Stage::Score) && self.score_rebuilds());
         if !needed {
-            self.history = None;
+            if let Some(history) = self.history.take() {
+                if left.contains(&Stage::Select) {
+                    self.transaction_ids = history.into_ids();
+                }
+            }
         }
     }
 
@@ -546,6 +554,30 @@ impl State<'_> {
             }
         }
         false
+    }
+
+    /// The `audience` folder of the job's latest published run before this one's as-of date,
+    /// which `[export]`'s adds and removes compare with.
+    fn previous_run(&self) -> Option<PathBuf> {
+        let out = self.dir.parent()?;
+        std::fs::read_dir(out)
+            .ok()?
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let date = NaiveDate::parse_from_str(&name, "%Y-%m-%d").ok()?;
+                (date < self.as_of && e.path().join("audience").is_dir()).then_some(date)
+            })
+            .max()
+            .map(|d| out.join(d.to_string()).join("audience"))
+    }
+
+    /// The transactions' customer ids, from the history or what was kept of it.
+    fn transaction_ids(&self) -> &[String] {
+        match &self.history {
+            Some(h) => h.ids(),
+            None => &self.transaction_ids,
+        }
     }
 
     fn history(&self, stage: Stage) -> Result<&features::History, Error> {
@@ -918,6 +950,7 @@ impl State<'_> {
         let (side, global) = self.shared_side(scores)?;
         let held_out: Option<std::collections::HashSet<String>> =
             global.as_ref().map(|m| m.iter().cloned().collect());
+        let previous_run = self.previous_run();
         for (path, mut campaign) in campaigns {
             let send_date = campaign.default_dates(self.as_of)?;
             let seg_col = select::segment_column(&campaign, default_segment.as_deref())?;
@@ -931,6 +964,8 @@ impl State<'_> {
                     max_reject_rate: self.request.max_reject_rate(),
                 },
                 global_control: held_out.as_ref(),
+                transaction_ids: self.transaction_ids(),
+                previous: previous_run.as_deref(),
             };
             let mut selected =
                 select::select_from_frames(&campaign, campaign_dir, &frames, seg_col.as_deref())?;
@@ -956,6 +991,16 @@ impl State<'_> {
                 &out,
                 &selected.selection,
                 seg_col.as_deref(),
+                self.job.config.output.cells(),
+            )?;
+            let folder = file_safe(&campaign.campaign.name);
+            let previous = frames.previous.map(|p| p.join(&folder));
+            select::write_export(
+                &out,
+                &campaign,
+                &selected.selection,
+                &frames,
+                previous.as_deref(),
                 self.job.config.output.cells(),
             )?;
             self.summary.push_str(&format!(
@@ -1061,6 +1106,7 @@ impl State<'_> {
         let (side, global) = self.shared_side(scores)?;
         let held_out: Option<std::collections::HashSet<String>> =
             global.as_ref().map(|m| m.iter().cloned().collect());
+        let previous_run = self.previous_run();
         let frames = select::Frames {
             scores,
             customers: self.customers(),
@@ -1070,6 +1116,8 @@ impl State<'_> {
                 max_reject_rate: self.request.max_reject_rate(),
             },
             global_control: held_out.as_ref(),
+            transaction_ids: self.transaction_ids(),
+            previous: previous_run.as_deref(),
         };
         let policy = self.job.config.policy.clone().unwrap_or_default();
         let w = crate::run::plan::plan_and_write(
