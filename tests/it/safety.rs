@@ -4,7 +4,7 @@
 //! excludes them or refuses to publish (exit 2).
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::support::{assert_ok, root, stderr, Sandbox};
 
@@ -111,10 +111,9 @@ max_contacts = 2
     .unwrap();
 }
 
-/// Audience rows (id, channel) of a published campaign.
-fn audience(dir: &Path, campaign: &str) -> Vec<(String, String)> {
-    let text =
-        std::fs::read_to_string(dir.join("audience").join(campaign).join("audience.csv")).unwrap();
+/// Audience rows (id, channel) of an `audience.csv`.
+fn audience(file: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(file).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let id = header.iter().position(|h| *h == "customer_id").unwrap();
@@ -130,6 +129,16 @@ fn audience(dir: &Path, campaign: &str) -> Vec<(String, String)> {
 /// Asserts that no audience of the run holds a customer the bundled list suppresses on the
 /// channel they were selected for, and that the audiences are not trivially empty.
 fn assert_no_suppressed_customer(sb: &Sandbox) {
+    let dir = sb.path(&format!("runs/{AS_OF}/audience"));
+    assert_no_suppressed_customer_in(&[
+        dir.join("email-only/audience.csv"),
+        dir.join("email-and-mail/audience.csv"),
+    ]);
+}
+
+/// Asserts that none of these audience files holds a customer the bundled list suppresses on the
+/// channel they were selected for, and that none is trivially empty.
+fn assert_no_suppressed_customer_in(files: &[PathBuf]) {
     let mut all: HashSet<String> = HashSet::new();
     let mut by_channel: HashMap<String, HashSet<String>> = HashMap::new();
     for (id, ch) in bundled_list() {
@@ -139,10 +148,13 @@ fn assert_no_suppressed_customer(sb: &Sandbox) {
             by_channel.entry(ch).or_default().insert(id);
         }
     }
-    let dir = sb.path(&format!("runs/{AS_OF}"));
-    for campaign in ["email-only", "email-and-mail"] {
-        let rows = audience(&dir, campaign);
-        assert!(rows.len() > 1_000, "{campaign}: audience nearly empty");
+    for file in files {
+        let rows = audience(file);
+        assert!(
+            rows.len() > 1_000,
+            "{}: audience nearly empty",
+            file.display()
+        );
         let leaked: Vec<&(String, String)> = rows
             .iter()
             .filter(|(id, ch)| {
@@ -151,7 +163,8 @@ fn assert_no_suppressed_customer(sb: &Sandbox) {
             .collect();
         assert!(
             leaked.is_empty(),
-            "{campaign}: {} suppressed customers in the audience, e.g. {:?}",
+            "{}: {} suppressed customers in the audience, e.g. {:?}",
+            file.display(),
             leaked.len(),
             &leaked[..leaked.len().min(5)]
         );
@@ -168,9 +181,9 @@ fn run_variant(list: String) -> (Sandbox, std::process::Output) {
 /// A way of writing a channel name.
 type Spelling = fn(&str) -> String;
 
-#[test]
-fn channel_names_in_any_case_or_spelling_suppress() {
-    let spellings: [(&str, Spelling); 4] = [
+/// Channel names as real lists write them: `Email`/`Mail`, `EMAIL`/`MAIL`, `e-mail`, padded.
+fn spellings() -> [(&'static str, Spelling); 4] {
+    [
         ("Capitalised", |c| {
             let mut s = c.to_string();
             if let Some(f) = s.get_mut(0..1) {
@@ -187,8 +200,12 @@ fn channel_names_in_any_case_or_spelling_suppress() {
             }
         }),
         ("padded", |c| format!("  {c} ")),
-    ];
-    for (name, spell) in spellings {
+    ]
+}
+
+#[test]
+fn channel_names_in_any_case_or_spelling_suppress() {
+    for (name, spell) in spellings() {
         let (sb, out) = run_variant(variant(str::to_string, spell));
         assert_ok(&out);
         assert_no_suppressed_customer(&sb);
@@ -234,6 +251,91 @@ fn ids_a_spreadsheet_changed_make_the_run_refuse() {
         assert!(
             !sb.path(&format!("runs/{AS_OF}/audience")).exists(),
             "a refused run published audiences"
+        );
+    }
+}
+
+/// Standalone `select` (each campaign) and `plan` (both, two contacts per customer) over the
+/// scores of a run, with `args` added: the outputs, one `audience.csv` per campaign, in `out-select-*` and `out-plan`.
+fn select_and_plan(sb: &Sandbox, args: &[&str]) -> Vec<(std::process::Output, Vec<PathBuf>)> {
+    let customers = root().join("notebooks-data/customers.csv");
+    let scores = format!("runs/{AS_OF}/scores.csv");
+    let common = [
+        "--scores",
+        scores.as_str(),
+        "--customers",
+        customers.to_str().unwrap(),
+    ];
+    let mut outs = Vec::new();
+    for (file, name) in [
+        ("email.toml", "email-only"),
+        ("both.toml", "email-and-mail"),
+    ] {
+        let out = format!("out-select-{name}");
+        let cmd = [
+            &["select", "--campaign", file, "--out", &out][..],
+            &common,
+            args,
+        ]
+        .concat();
+        outs.push((sb.run(&cmd), vec![sb.path(&out).join("audience.csv")]));
+    }
+    // Two contacts per customer keep both audiences full, as in the run.
+    std::fs::write(sb.path("policy.toml"), "[policy]\nmax_contacts = 2\n").unwrap();
+    let cmd = [
+        &[
+            "plan",
+            "--campaign",
+            "email.toml",
+            "--campaign",
+            "both.toml",
+        ][..],
+        &["--policy", "policy.toml", "--out", "out-plan"],
+        &common,
+        args,
+    ]
+    .concat();
+    let files =
+        ["email-only", "email-and-mail"].map(|c| sb.path("out-plan").join(c).join("audience.csv"));
+    outs.push((sb.run(&cmd), files.to_vec()));
+    outs
+}
+
+/// The leak cases through standalone `select` and `plan`, not only `run`: channel names in any
+/// case or spelling suppress, ids a spreadsheet changed make both refuse.
+#[test]
+fn select_and_plan_apply_the_list_in_any_spelling_or_refuse() {
+    let (sb, out) = run_variant(variant(str::to_string, str::to_string));
+    assert_ok(&out);
+    for (name, spell) in spellings() {
+        std::fs::write(sb.path("suppressions.csv"), variant(str::to_string, spell)).unwrap();
+        for (out, files) in select_and_plan(&sb, &[]) {
+            assert!(out.status.success(), "{name}: {}", stderr(&out));
+            assert_no_suppressed_customer_in(&files);
+        }
+    }
+    std::fs::write(
+        sb.path("suppressions.csv"),
+        variant(|i| i.trim_start_matches('0').to_string(), str::to_string),
+    )
+    .unwrap();
+    for dir in [
+        "out-select-email-only",
+        "out-select-email-and-mail",
+        "out-plan",
+    ] {
+        std::fs::remove_dir_all(sb.path(dir)).unwrap();
+    }
+    for (out, files) in select_and_plan(&sb, &[]) {
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("refusing to select"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(
+            files.iter().all(|f| !f.exists()),
+            "a refused command published"
         );
     }
 }
@@ -324,7 +426,7 @@ fn the_same_id_twice_in_the_scores_is_refused() {
 
 #[test]
 fn scores_that_are_not_probabilities_are_refused() {
-    for bad in ["7.0", "-0.5"] {
+    for bad in ["7.0", "-0.5", "-1"] {
         assert_refused(
             &format!("{HEADER}001,{bad},80.0,1\n002,0.5,40.0,1\n"),
             "[0, 1]",
@@ -334,24 +436,27 @@ fn scores_that_are_not_probabilities_are_refused() {
 
 #[test]
 fn scores_that_are_not_finite_are_counted_and_past_the_threshold_refused() {
-    let sb = assert_refused(
-        &format!("{HEADER}001,NaN,80.0,1\n002,0.5,40.0,1\n"),
-        "not finite",
-    );
-    let out = sb.run(&[
-        "select",
-        "--scores",
-        "scores.csv",
-        "--campaign",
-        "campaign.toml",
-        "--out",
-        "out",
-        "--max-reject-rate",
-        "0.5",
-    ]);
-    assert_ok(&out);
-    let summary = sb.json("out/summary.json");
-    assert_eq!(summary["matching"]["scores_missing"]["score"], 1);
+    for bad in ["NaN", "inf", "-inf"] {
+        let sb = assert_refused(
+            &format!("{HEADER}001,{bad},80.0,1\n002,0.5,40.0,1\n"),
+            "not finite",
+        );
+        let out = sb.run(&[
+            "select",
+            "--scores",
+            "scores.csv",
+            "--campaign",
+            "campaign.toml",
+            "--out",
+            "out",
+            "--max-reject-rate",
+            "0.5",
+        ]);
+        assert_ok(&out);
+        let summary = sb.json("out/summary.json");
+        assert_eq!(summary["matching"]["scores_missing"]["score"], 1, "{bad}");
+        assert!(!sb.read("out/audience.csv").contains(",001,"), "{bad}");
+    }
 }
 
 /// An id copied from one of Bullseye's CSV outputs (where `+44…` is written `'+44…` for
@@ -374,4 +479,37 @@ fn ids_carrying_the_spreadsheet_escape_suppress() {
     let audience = sb.read("out/audience.csv");
     assert!(!audience.contains("4412345"), "{audience}");
     assert!(audience.contains("00002"), "{audience}");
+}
+
+/// `plan` writes one folder per campaign, like `run`: two campaigns whose names make one
+/// folder (`x/y` and `x_y`) are refused before any work.
+#[test]
+fn plan_refuses_campaigns_that_share_a_folder() {
+    let sb = Sandbox::new(&[]);
+    std::fs::write(sb.path("scores.csv"), format!("{HEADER}001,0.5,80.0,1\n")).unwrap();
+    for (file, name) in [("a.toml", "x/y"), ("b.toml", "x_y")] {
+        small_campaign(&sb, "");
+        let text = sb
+            .read("campaign.toml")
+            .replace("name = \"small\"", &format!("name = {name:?}"));
+        std::fs::write(sb.path(file), text).unwrap();
+    }
+    let out = sb.run(&[
+        "plan",
+        "--scores",
+        "scores.csv",
+        "--campaign",
+        "a.toml",
+        "--campaign",
+        "b.toml",
+        "--out",
+        "out",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("would both write `x_y/`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!sb.path("out").exists());
 }
