@@ -49,6 +49,20 @@ pub fn not_regular_error(what: &str) -> std::io::Error {
     )
 }
 
+/// The text of a small input file (a job, campaign, policy, scheme or model file), refused at
+/// once when it is not a regular file: `read_to_string` on a FIFO blocks forever and on
+/// `/dev/zero` grows without bound. A missing file keeps the system's message.
+pub fn read_text(path: &Path) -> Result<String, IoError> {
+    let err = |source| IoError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Ok(Some(what)) = not_a_regular_file(path) {
+        return Err(err(not_regular_error(what)));
+    }
+    std::fs::read_to_string(path).map_err(err)
+}
+
 /// Fails unless `path` is a regular file (a missing file is a read error, "no such file").
 pub fn check_regular_file(path: &Path) -> Result<(), IoError> {
     let err = |source| IoError::Read {

@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use crate::ingest::{mkfifo, run_limited};
 use crate::support::{assert_ok, root, stderr, Sandbox};
 
 const AS_OF: &str = "1998-06-30";
@@ -479,6 +480,37 @@ fn ids_carrying_the_spreadsheet_escape_suppress() {
     let audience = sb.read("out/audience.csv");
     assert!(!audience.contains("4412345"), "{audience}");
     assert!(audience.contains("00002"), "{audience}");
+}
+
+/// A job, campaign or policy file that is a FIFO blocks `read_to_string` forever, and
+/// `/dev/zero` grows it without bound: refused at once (exit 2), like the tables.
+#[test]
+fn job_campaign_and_policy_files_that_are_not_regular_files_are_refused_at_once() {
+    let sb = Sandbox::new(&[]);
+    mkfifo(&sb, "fifo.toml");
+    small_campaign(&sb, "");
+    std::fs::write(sb.path("scores.csv"), format!("{HEADER}001,0.5,80.0,1\n")).unwrap();
+    for file in ["fifo.toml", "/dev/zero"] {
+        let scores = ["--scores", "scores.csv", "--out", "out"];
+        for args in [
+            vec!["run", file],
+            [&["select", "--campaign", file][..], &scores].concat(),
+            [&["plan", "--campaign", file][..], &scores].concat(),
+            [
+                &["plan", "--campaign", "campaign.toml", "--policy", file][..],
+                &scores,
+            ]
+            .concat(),
+        ] {
+            let out = run_limited(&sb, &args, 20);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+            assert!(
+                stderr(&out).contains("not a regular file but a"),
+                "{args:?}: {}",
+                stderr(&out)
+            );
+        }
+    }
 }
 
 /// `plan` writes one folder per campaign, like `run`: two campaigns whose names make one
