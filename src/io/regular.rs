@@ -90,6 +90,7 @@ mod tests {
         let file = dir.path().join("t.csv");
         std::fs::write(&file, "a\n").unwrap();
         assert_eq!(not_a_regular_file(&file).unwrap(), None);
+        assert_eq!(read_text(&file).unwrap(), "a\n");
         assert_eq!(not_a_regular_file(dir.path()).unwrap(), Some("a folder"));
         assert!(check_regular_file(dir.path()).is_err());
         assert!(check_regular_file(&dir.path().join("nope.csv"))
@@ -113,6 +114,13 @@ mod tests {
                 err.contains("not a regular file but a FIFO (named pipe)"),
                 "{err}"
             );
+            // Read as text, refused before the open that would block.
+            let err = read_text(&fifo).unwrap_err().to_string();
+            assert!(
+                err.contains("not a regular file but a FIFO (named pipe)"),
+                "{err}"
+            );
+            assert!(read_text(Path::new("/dev/zero")).is_err());
         }
     }
 }
