@@ -513,6 +513,46 @@ fn job_campaign_and_policy_files_that_are_not_regular_files_are_refused_at_once(
     }
 }
 
+/// A ledger that is a FIFO, a device or a folder is the user's input to fix: exit 2, named.
+#[test]
+fn a_ledger_that_is_not_a_regular_file_is_bad_input() {
+    let sb = Sandbox::new(&[]);
+    mkfifo(&sb, "fifo.db");
+    std::fs::create_dir(sb.path("folder.db")).unwrap();
+    small_campaign(&sb, "");
+    std::fs::write(sb.path("scores.csv"), format!("{HEADER}001,0.5,80.0,1\n")).unwrap();
+    for (file, what) in [
+        ("fifo.db", "a FIFO (named pipe)"),
+        ("/dev/zero", "a device"),
+        ("folder.db", "a folder"),
+    ] {
+        let out = run_limited(
+            &sb,
+            &[
+                "select",
+                "--scores",
+                "scores.csv",
+                "--campaign",
+                "campaign.toml",
+                "--ledger",
+                file,
+                "--out",
+                "out",
+            ],
+            20,
+        );
+        assert_eq!(out.status.code(), Some(2), "{file}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!(
+                "expected a regular file (a ledger, or none yet), found {what}"
+            )),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!sb.path("out").exists());
+    }
+}
+
 /// `plan` writes one folder per campaign, like `run`: two campaigns whose names make one
 /// folder (`x/y` and `x_y`) are refused before any work.
 #[test]
