@@ -402,6 +402,42 @@ fn scores_ids_follow_the_identity_rule() {
     assert!(audience.contains("00002"), "{audience}");
 }
 
+/// A suppression entry that matches no scored customer, or names a channel no campaign uses,
+/// is counted in the summary and warned about, never dropped silently.
+#[test]
+fn unmatched_and_other_channel_suppression_entries_are_counted_and_reported() {
+    let sb = Sandbox::new(&[]);
+    small_campaign(&sb, "\n[suppression]\nfiles = [\"suppressions.csv\"]\n");
+    std::fs::write(
+        sb.path("scores.csv"),
+        format!("{HEADER}00001,0.9,80.0,1\n00002,0.5,40.0,1\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        sb.path("suppressions.csv"),
+        "customer_id,channel,reason\n00001,Email,unsubscribed\n99999,,deceased\n00002,whatsapp,opt_out\n",
+    )
+    .unwrap();
+    let out = select(&sb);
+    assert_ok(&out);
+    let matching = &sb.json("out/summary.json")["matching"];
+    assert_eq!(matching["suppression_entries"], 3, "{matching}");
+    assert_eq!(matching["suppression_unmatched"], 1, "{matching}");
+    assert_eq!(
+        matching["suppression_other_channels"]["whatsapp"], 1,
+        "{matching}"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("1 of 3 suppression entries match no scored customer"),
+        "{err}"
+    );
+    assert!(
+        err.contains("channels no campaign uses: whatsapp 1"),
+        "{err}"
+    );
+}
+
 /// Runs `select` on a small campaign over `scores` and asserts that it refuses (exit 2) with a
 /// message containing `needle`, writing no audience.
 fn assert_refused(scores: &str, needle: &str) -> Sandbox {
