@@ -368,7 +368,12 @@ fn small_campaign(sb: &Sandbox, extra: &str) {
 }
 
 fn select(sb: &Sandbox) -> std::process::Output {
-    sb.run(&[
+    select_with(sb, &[])
+}
+
+/// `select` of the small campaign over `scores.csv` into `out`, with `extra` flags.
+fn select_with(sb: &Sandbox, extra: &[&str]) -> std::process::Output {
+    let args = [
         "select",
         "--scores",
         "scores.csv",
@@ -376,25 +381,40 @@ fn select(sb: &Sandbox) -> std::process::Output {
         "campaign.toml",
         "--out",
         "out",
-    ])
+    ];
+    sb.run(&[&args[..], extra].concat())
+}
+
+/// A sandbox for `select`: the small campaign with `suppressions.csv` as its list, `scores`
+/// rows (after [`HEADER`]) and `suppressions` rows (after the list's header).
+fn list_sandbox(scores: &str, suppressions: &str) -> Sandbox {
+    let sb = Sandbox::new(&[]);
+    small_campaign(&sb, "\n[suppression]\nfiles = [\"suppressions.csv\"]\n");
+    std::fs::write(sb.path("scores.csv"), format!("{HEADER}{scores}")).unwrap();
+    std::fs::write(
+        sb.path("suppressions.csv"),
+        format!("customer_id,channel,reason\n{suppressions}"),
+    )
+    .unwrap();
+    sb
+}
+
+/// A sandbox with the small campaign and one scored customer.
+fn one_customer_sandbox() -> Sandbox {
+    let sb = Sandbox::new(&[]);
+    small_campaign(&sb, "");
+    std::fs::write(sb.path("scores.csv"), format!("{HEADER}001,0.5,80.0,1\n")).unwrap();
+    sb
 }
 
 /// `select` with consent taken from the scores table: an id with a leading space there is the
 /// same customer as the suppressed id.
 #[test]
 fn scores_ids_follow_the_identity_rule() {
-    let sb = Sandbox::new(&[]);
-    small_campaign(&sb, "\n[suppression]\nfiles = [\"suppressions.csv\"]\n");
-    std::fs::write(
-        sb.path("scores.csv"),
-        "customer_id,score,clv,email_opt_in\n\" 07983\",0.9,80.0,1\n00002,0.5,40.0,1\n",
-    )
-    .unwrap();
-    std::fs::write(
-        sb.path("suppressions.csv"),
-        "customer_id,channel,reason\n07983,EMAIL,unsubscribed\n",
-    )
-    .unwrap();
+    let sb = list_sandbox(
+        "\" 07983\",0.9,80.0,1\n00002,0.5,40.0,1\n",
+        "07983,EMAIL,unsubscribed\n",
+    );
     let out = select(&sb);
     assert_ok(&out);
     let audience = sb.read("out/audience.csv");
@@ -406,18 +426,10 @@ fn scores_ids_follow_the_identity_rule() {
 /// is counted in the summary and warned about, never dropped silently.
 #[test]
 fn unmatched_and_other_channel_suppression_entries_are_counted_and_reported() {
-    let sb = Sandbox::new(&[]);
-    small_campaign(&sb, "\n[suppression]\nfiles = [\"suppressions.csv\"]\n");
-    std::fs::write(
-        sb.path("scores.csv"),
-        format!("{HEADER}00001,0.9,80.0,1\n00002,0.5,40.0,1\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        sb.path("suppressions.csv"),
-        "customer_id,channel,reason\n00001,Email,unsubscribed\n99999,,deceased\n00002,whatsapp,opt_out\n",
-    )
-    .unwrap();
+    let sb = list_sandbox(
+        "00001,0.9,80.0,1\n00002,0.5,40.0,1\n",
+        "00001,Email,unsubscribed\n99999,,deceased\n00002,whatsapp,opt_out\n",
+    );
     let out = select(&sb);
     assert_ok(&out);
     let matching = &sb.json("out/summary.json")["matching"];
@@ -478,17 +490,7 @@ fn scores_that_are_not_finite_are_counted_and_past_the_threshold_refused() {
             &format!("{HEADER}001,{bad},80.0,1\n002,0.5,40.0,1\n"),
             "not finite",
         );
-        let out = sb.run(&[
-            "select",
-            "--scores",
-            "scores.csv",
-            "--campaign",
-            "campaign.toml",
-            "--out",
-            "out",
-            "--max-reject-rate",
-            "0.5",
-        ]);
+        let out = select_with(&sb, &["--max-reject-rate", "0.5"]);
         assert_ok(&out);
         let summary = sb.json("out/summary.json");
         assert_eq!(summary["matching"]["scores_missing"]["score"], 1, "{bad}");
@@ -500,18 +502,10 @@ fn scores_that_are_not_finite_are_counted_and_past_the_threshold_refused() {
 /// spreadsheets) into a do-not-contact list is still the same customer.
 #[test]
 fn ids_carrying_the_spreadsheet_escape_suppress() {
-    let sb = Sandbox::new(&[]);
-    small_campaign(&sb, "\n[suppression]\nfiles = [\"suppressions.csv\"]\n");
-    std::fs::write(
-        sb.path("scores.csv"),
-        format!("{HEADER}+4412345,0.9,80.0,1\n00002,0.5,40.0,1\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        sb.path("suppressions.csv"),
-        "customer_id,channel,reason\n'+4412345,email,unsubscribed\n",
-    )
-    .unwrap();
+    let sb = list_sandbox(
+        "+4412345,0.9,80.0,1\n00002,0.5,40.0,1\n",
+        "'+4412345,email,unsubscribed\n",
+    );
     assert_ok(&select(&sb));
     let audience = sb.read("out/audience.csv");
     assert!(!audience.contains("4412345"), "{audience}");
@@ -522,10 +516,8 @@ fn ids_carrying_the_spreadsheet_escape_suppress() {
 /// `/dev/zero` grows it without bound: refused at once (exit 2), like the tables.
 #[test]
 fn job_campaign_and_policy_files_that_are_not_regular_files_are_refused_at_once() {
-    let sb = Sandbox::new(&[]);
+    let sb = one_customer_sandbox();
     mkfifo(&sb, "fifo.toml");
-    small_campaign(&sb, "");
-    std::fs::write(sb.path("scores.csv"), format!("{HEADER}001,0.5,80.0,1\n")).unwrap();
     for file in ["fifo.toml", "/dev/zero"] {
         let scores = ["--scores", "scores.csv", "--out", "out"];
         for args in [
@@ -552,11 +544,9 @@ fn job_campaign_and_policy_files_that_are_not_regular_files_are_refused_at_once(
 /// A ledger that is a FIFO, a device or a folder is the user's input to fix: exit 2, named.
 #[test]
 fn a_ledger_that_is_not_a_regular_file_is_bad_input() {
-    let sb = Sandbox::new(&[]);
+    let sb = one_customer_sandbox();
     mkfifo(&sb, "fifo.db");
     std::fs::create_dir(sb.path("folder.db")).unwrap();
-    small_campaign(&sb, "");
-    std::fs::write(sb.path("scores.csv"), format!("{HEADER}001,0.5,80.0,1\n")).unwrap();
     for (file, what) in [
         ("fifo.db", "a FIFO (named pipe)"),
         ("/dev/zero", "a device"),
@@ -593,10 +583,8 @@ fn a_ledger_that_is_not_a_regular_file_is_bad_input() {
 /// folder (`x/y` and `x_y`) are refused before any work.
 #[test]
 fn plan_refuses_campaigns_that_share_a_folder() {
-    let sb = Sandbox::new(&[]);
-    std::fs::write(sb.path("scores.csv"), format!("{HEADER}001,0.5,80.0,1\n")).unwrap();
+    let sb = one_customer_sandbox();
     for (file, name) in [("a.toml", "x/y"), ("b.toml", "x_y")] {
-        small_campaign(&sb, "");
         let text = sb
             .read("campaign.toml")
             .replace("name = \"small\"", &format!("name = {name:?}"));
