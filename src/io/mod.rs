@@ -18,7 +18,7 @@ pub use cells::{escape_cell, unescape_cell, CsvCells};
 pub use digest::{file_digest, hex};
 pub(crate) use lock::process_alive;
 pub use lock::{OutputLock, LOCK_TIMEOUT_DEFAULT};
-pub use regular::{check_regular_file, not_a_regular_file, not_regular_error};
+pub use regular::{check_regular_file, not_a_regular_file, not_regular_error, read_text};
 pub use sealed::{checksum, read_sealed_json, sealed_json, write_sealed_json, CHECKSUM_FIELD};
 pub use snippet::{sanitize_quotes, snippet, SNIPPET_CHARS};
 pub use table::{read_table, write_table, write_table_with, TableFormat};
@@ -90,10 +90,7 @@ pub enum IoError {
 
 /// Reads a JSON file into a value, naming the file and the problem on failure.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T, IoError> {
-    let text = std::fs::read_to_string(path).map_err(|source| IoError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read_text(path)?;
     serde_json::from_str(&text).map_err(|source| IoError::Json {
         path: path.to_path_buf(),
         source,

@@ -49,6 +49,20 @@ pub fn not_regular_error(what: &str) -> std::io::Error {
     )
 }
 
+/// The text of a small input file (a job, campaign, policy, scheme or model file), refused at
+/// once when it is not a regular file: `read_to_string` on a FIFO blocks forever and on
+/// `/dev/zero` grows without bound. A missing file keeps the system's message.
+pub fn read_text(path: &Path) -> Result<String, IoError> {
+    let err = |source| IoError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Ok(Some(what)) = not_a_regular_file(path) {
+        return Err(err(not_regular_error(what)));
+    }
+    std::fs::read_to_string(path).map_err(err)
+}
+
 /// Fails unless `path` is a regular file (a missing file is a read error, "no such file").
 pub fn check_regular_file(path: &Path) -> Result<(), IoError> {
     let err = |source| IoError::Read {
@@ -76,6 +90,7 @@ mod tests {
         let file = dir.path().join("t.csv");
         std::fs::write(&file, "a\n").unwrap();
         assert_eq!(not_a_regular_file(&file).unwrap(), None);
+        assert_eq!(read_text(&file).unwrap(), "a\n");
         assert_eq!(not_a_regular_file(dir.path()).unwrap(), Some("a folder"));
         assert!(check_regular_file(dir.path()).is_err());
         assert!(check_regular_file(&dir.path().join("nope.csv"))
@@ -99,6 +114,13 @@ mod tests {
                 err.contains("not a regular file but a FIFO (named pipe)"),
                 "{err}"
             );
+            // Read as text, refused before the open that would block.
+            let err = read_text(&fifo).unwrap_err().to_string();
+            assert!(
+                err.contains("not a regular file but a FIFO (named pipe)"),
+                "{err}"
+            );
+            assert!(read_text(Path::new("/dev/zero")).is_err());
         }
     }
 }

@@ -110,10 +110,7 @@ pub fn read_sealed_json<T: DeserializeOwned>(
     path: &Path,
     remedy: &'static str,
 ) -> Result<T, IoError> {
-    let text = std::fs::read_to_string(path).map_err(|source| IoError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = super::read_text(path)?;
     let json_error = |source| IoError::Json {
         path: path.to_path_buf(),
         source,

@@ -108,6 +108,16 @@ impl Ledger {
                 message: format!("cannot create its folder: {e}"),
             })?;
         }
+        // SQLite would fail on a FIFO, a device or a folder only with "disk I/O error" (exit 1):
+        // named for what it is, it is the user's input to fix (exit 2).
+        if let Ok(Some(what)) = crate::io::not_a_regular_file(path) {
+            return Err(LedgerError::Invalid {
+                path: path.to_path_buf(),
+                what: "the file".into(),
+                expected: "a regular file (a ledger, or none yet)".into(),
+                found: what.into(),
+            });
+        }
         let err = LedgerError::sqlite(path, busy_timeout);
         let mut conn = Connection::open(path).map_err(&err)?;
         conn.busy_timeout(busy_timeout).map_err(&err)?;

@@ -478,6 +478,23 @@ mod tests {
             field_after(&|v| v["drift"]["scores"]["shares"][0] = 2.0.into()),
             "drift.scores.shares"
         );
+        // What the file holds is quoted short: a huge number in scientific notation, text cut.
+        let message = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = json.clone();
+            edit(&mut v);
+            let edited: ModelArtifact = serde_json::from_value(v).unwrap();
+            edited.check().unwrap_err().to_string()
+        };
+        assert!(
+            message(&|v| v["model"]["model"]["coefficients"]["data"][1] = 1e308.into())
+                .ends_with("found 1e308")
+        );
+        let level = message(&|v| {
+            let levels = &mut v["preprocessing"]["categorical"][0]["levels"];
+            let long = format!("\u{1b}[2J{}", "x".repeat(500));
+            *levels = vec![long.clone(), long].into();
+        });
+        assert!(level.len() < 200 && !level.contains('\u{1b}'), "{level}");
         let err = a.expect_kind(ModelKind::Churn).unwrap_err();
         assert_eq!(
             err.to_string(),

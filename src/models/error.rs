@@ -184,8 +184,18 @@ pub(crate) fn model_rule(
         Err(ModelsError::InvalidModel {
             field: field(),
             expected,
-            found: found.to_string(),
+            found: shown(found.to_string()),
         })
+    }
+}
+
+/// A value read from a model file as an error quotes it: a long number in scientific notation
+/// (an edited `1e308` prints as 309 digits), other text cut to a short printable snippet (the
+/// file may hold anything, escape sequences included).
+fn shown(found: String) -> String {
+    match found.parse::<f64>() {
+        Ok(v) if found.len() > crate::io::SNIPPET_CHARS => format!("{v:e}"),
+        _ => crate::io::snippet(&found, crate::io::SNIPPET_CHARS),
     }
 }
 

@@ -54,10 +54,7 @@ pub struct PlanOutcome {
 
 /// Reads a policy file; errors name it.
 pub fn load_policy(path: &Path) -> Result<PlanPolicy, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| io::IoError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = io::read_text(path)?;
     PlanPolicy::from_toml_str(&text).map_err(|e| match e {
         PlanError::Toml { message } => Error::Plan(PlanError::Toml {
             message: format!(

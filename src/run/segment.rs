@@ -86,10 +86,7 @@ pub fn write_segmentation(
 
 /// Reads a segment scheme file (TOML `[[rules]]`).
 pub fn read_scheme(path: &Path) -> Result<SegmentScheme, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| io::IoError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = io::read_text(path)?;
     Ok(SegmentScheme::from_toml(&text)?)
 }
 

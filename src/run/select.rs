@@ -127,10 +127,7 @@ fn invalid(key: String, expected: String, found: String) -> Error {
 /// without the excerpt of the file and with quotes of its content cut short (the user may have
 /// named any file).
 pub fn load_campaign(path: &Path) -> Result<CampaignConfig, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| io::IoError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = io::read_text(path)?;
     CampaignConfig::from_toml_str(&text).map_err(|e| match e {
         SelectError::Toml { message } => Error::Select(SelectError::Toml {
             message: format!(

@@ -202,7 +202,7 @@ fn error_bad_date_format() {
 }
 
 /// Runs `bullseye ARGS` in the sandbox, killed (and the test failed) after `secs` seconds.
-fn run_limited(sb: &Sandbox, args: &[&str], secs: u64) -> std::process::Output {
+pub(crate) fn run_limited(sb: &Sandbox, args: &[&str], secs: u64) -> std::process::Output {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bullseye"))
         .args(args)
         .current_dir(sb.dir.path())
@@ -222,7 +222,7 @@ fn run_limited(sb: &Sandbox, args: &[&str], secs: u64) -> std::process::Output {
     child.wait_with_output().expect("output")
 }
 
-fn mkfifo(sb: &Sandbox, name: &str) {
+pub(crate) fn mkfifo(sb: &Sandbox, name: &str) {
     let status = std::process::Command::new("mkfifo")
         .arg(sb.path(name))
         .status()

@@ -4,8 +4,9 @@
 //! excludes them or refuses to publish (exit 2).
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use crate::ingest::{mkfifo, run_limited};
 use crate::support::{assert_ok, root, stderr, Sandbox};
 
 const AS_OF: &str = "1998-06-30";
@@ -111,10 +112,9 @@ max_contacts = 2
     .unwrap();
 }
 
-/// Audience rows (id, channel) of a published campaign.
-fn audience(dir: &Path, campaign: &str) -> Vec<(String, String)> {
-    let text =
-        std::fs::read_to_string(dir.join("audience").join(campaign).join("audience.csv")).unwrap();
+/// Audience rows (id, channel) of an `audience.csv`.
+fn audience(file: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(file).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let id = header.iter().position(|h| *h == "customer_id").unwrap();
@@ -130,6 +130,16 @@ fn audience(dir: &Path, campaign: &str) -> Vec<(String, String)> {
 /// Asserts that no audience of the run holds a customer the bundled list suppresses on the
 /// channel they were selected for, and that the audiences are not trivially empty.
 fn assert_no_suppressed_customer(sb: &Sandbox) {
+    let dir = sb.path(&format!("runs/{AS_OF}/audience"));
+    assert_no_suppressed_customer_in(&[
+        dir.join("email-only/audience.csv"),
+        dir.join("email-and-mail/audience.csv"),
+    ]);
+}
+
+/// Asserts that none of these audience files holds a customer the bundled list suppresses on the
+/// channel they were selected for, and that none is trivially empty.
+fn assert_no_suppressed_customer_in(files: &[PathBuf]) {
     let mut all: HashSet<String> = HashSet::new();
     let mut by_channel: HashMap<String, HashSet<String>> = HashMap::new();
     for (id, ch) in bundled_list() {
@@ -139,10 +149,13 @@ fn assert_no_suppressed_customer(sb: &Sandbox) {
             by_channel.entry(ch).or_default().insert(id);
         }
     }
-    let dir = sb.path(&format!("runs/{AS_OF}"));
-    for campaign in ["email-only", "email-and-mail"] {
-        let rows = audience(&dir, campaign);
-        assert!(rows.len() > 1_000, "{campaign}: audience nearly empty");
+    for file in files {
+        let rows = audience(file);
+        assert!(
+            rows.len() > 1_000,
+            "{}: audience nearly empty",
+            file.display()
+        );
         let leaked: Vec<&(String, String)> = rows
             .iter()
             .filter(|(id, ch)| {
@@ -151,7 +164,8 @@ fn assert_no_suppressed_customer(sb: &Sandbox) {
             .collect();
         assert!(
             leaked.is_empty(),
-            "{campaign}: {} suppressed customers in the audience, e.g. {:?}",
+            "{}: {} suppressed customers in the audience, e.g. {:?}",
+            file.display(),
             leaked.len(),
             &leaked[..leaked.len().min(5)]
         );
@@ -168,9 +182,9 @@ fn run_variant(list: String) -> (Sandbox, std::process::Output) {
 /// A way of writing a channel name.
 type Spelling = fn(&str) -> String;
 
-#[test]
-fn channel_names_in_any_case_or_spelling_suppress() {
-    let spellings: [(&str, Spelling); 4] = [
+/// Channel names as real lists write them: `Email`/`Mail`, `EMAIL`/`MAIL`, `e-mail`, padded.
+fn spellings() -> [(&'static str, Spelling); 4] {
+    [
         ("Capitalised", |c| {
             let mut s = c.to_string();
             if let Some(f) = s.get_mut(0..1) {
@@ -187,8 +201,12 @@ fn channel_names_in_any_case_or_spelling_suppress() {
             }
         }),
         ("padded", |c| format!("  {c} ")),
-    ];
-    for (name, spell) in spellings {
+    ]
+}
+
+#[test]
+fn channel_names_in_any_case_or_spelling_suppress() {
+    for (name, spell) in spellings() {
         let (sb, out) = run_variant(variant(str::to_string, spell));
         assert_ok(&out);
         assert_no_suppressed_customer(&sb);
@@ -238,6 +256,91 @@ fn ids_a_spreadsheet_changed_make_the_run_refuse() {
     }
 }
 
+/// Standalone `select` (each campaign) and `plan` (both, two contacts per customer) over the
+/// scores of a run, with `args` added: the outputs, one `audience.csv` per campaign, in `out-select-*` and `out-plan`.
+fn select_and_plan(sb: &Sandbox, args: &[&str]) -> Vec<(std::process::Output, Vec<PathBuf>)> {
+    let customers = root().join("notebooks-data/customers.csv");
+    let scores = format!("runs/{AS_OF}/scores.csv");
+    let common = [
+        "--scores",
+        scores.as_str(),
+        "--customers",
+        customers.to_str().unwrap(),
+    ];
+    let mut outs = Vec::new();
+    for (file, name) in [
+        ("email.toml", "email-only"),
+        ("both.toml", "email-and-mail"),
+    ] {
+        let out = format!("out-select-{name}");
+        let cmd = [
+            &["select", "--campaign", file, "--out", &out][..],
+            &common,
+            args,
+        ]
+        .concat();
+        outs.push((sb.run(&cmd), vec![sb.path(&out).join("audience.csv")]));
+    }
+    // Two contacts per customer keep both audiences full, as in the run.
+    std::fs::write(sb.path("policy.toml"), "[policy]\nmax_contacts = 2\n").unwrap();
+    let cmd = [
+        &[
+            "plan",
+            "--campaign",
+            "email.toml",
+            "--campaign",
+            "both.toml",
+        ][..],
+        &["--policy", "policy.toml", "--out", "out-plan"],
+        &common,
+        args,
+    ]
+    .concat();
+    let files =
+        ["email-only", "email-and-mail"].map(|c| sb.path("out-plan").join(c).join("audience.csv"));
+    outs.push((sb.run(&cmd), files.to_vec()));
+    outs
+}
+
+/// The leak cases through standalone `select` and `plan`, not only `run`: channel names in any
+/// case or spelling suppress, ids a spreadsheet changed make both refuse.
+#[test]
+fn select_and_plan_apply_the_list_in_any_spelling_or_refuse() {
+    let (sb, out) = run_variant(variant(str::to_string, str::to_string));
+    assert_ok(&out);
+    for (name, spell) in spellings() {
+        std::fs::write(sb.path("suppressions.csv"), variant(str::to_string, spell)).unwrap();
+        for (out, files) in select_and_plan(&sb, &[]) {
+            assert!(out.status.success(), "{name}: {}", stderr(&out));
+            assert_no_suppressed_customer_in(&files);
+        }
+    }
+    std::fs::write(
+        sb.path("suppressions.csv"),
+        variant(|i| i.trim_start_matches('0').to_string(), str::to_string),
+    )
+    .unwrap();
+    for dir in [
+        "out-select-email-only",
+        "out-select-email-and-mail",
+        "out-plan",
+    ] {
+        std::fs::remove_dir_all(sb.path(dir)).unwrap();
+    }
+    for (out, files) in select_and_plan(&sb, &[]) {
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("refusing to select"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(
+            files.iter().all(|f| !f.exists()),
+            "a refused command published"
+        );
+    }
+}
+
 #[test]
 fn the_numeric_id_policy_matches_ids_without_their_zeros() {
     let sb = Sandbox::new(&[]);
@@ -265,7 +368,12 @@ fn small_campaign(sb: &Sandbox, extra: &str) {
 }
 
 fn select(sb: &Sandbox) -> std::process::Output {
-    sb.run(&[
+    select_with(sb, &[])
+}
+
+/// `select` of the small campaign over `scores.csv` into `out`, with `extra` flags.
+fn select_with(sb: &Sandbox, extra: &[&str]) -> std::process::Output {
+    let args = [
         "select",
         "--scores",
         "scores.csv",
@@ -273,30 +381,73 @@ fn select(sb: &Sandbox) -> std::process::Output {
         "campaign.toml",
         "--out",
         "out",
-    ])
+    ];
+    sb.run(&[&args[..], extra].concat())
+}
+
+/// A sandbox for `select`: the small campaign with `suppressions.csv` as its list, `scores`
+/// rows (after [`HEADER`]) and `suppressions` rows (after the list's header).
+fn list_sandbox(scores: &str, suppressions: &str) -> Sandbox {
+    let sb = Sandbox::new(&[]);
+    small_campaign(&sb, "\n[suppression]\nfiles = [\"suppressions.csv\"]\n");
+    std::fs::write(sb.path("scores.csv"), format!("{HEADER}{scores}")).unwrap();
+    std::fs::write(
+        sb.path("suppressions.csv"),
+        format!("customer_id,channel,reason\n{suppressions}"),
+    )
+    .unwrap();
+    sb
+}
+
+/// A sandbox with the small campaign and one scored customer.
+fn one_customer_sandbox() -> Sandbox {
+    let sb = Sandbox::new(&[]);
+    small_campaign(&sb, "");
+    std::fs::write(sb.path("scores.csv"), format!("{HEADER}001,0.5,80.0,1\n")).unwrap();
+    sb
 }
 
 /// `select` with consent taken from the scores table: an id with a leading space there is the
 /// same customer as the suppressed id.
 #[test]
 fn scores_ids_follow_the_identity_rule() {
-    let sb = Sandbox::new(&[]);
-    small_campaign(&sb, "\n[suppression]\nfiles = [\"suppressions.csv\"]\n");
-    std::fs::write(
-        sb.path("scores.csv"),
-        "customer_id,score,clv,email_opt_in\n\" 07983\",0.9,80.0,1\n00002,0.5,40.0,1\n",
-    )
-    .unwrap();
-    std::fs::write(
-        sb.path("suppressions.csv"),
-        "customer_id,channel,reason\n07983,EMAIL,unsubscribed\n",
-    )
-    .unwrap();
+    let sb = list_sandbox(
+        "\" 07983\",0.9,80.0,1\n00002,0.5,40.0,1\n",
+        "07983,EMAIL,unsubscribed\n",
+    );
     let out = select(&sb);
     assert_ok(&out);
     let audience = sb.read("out/audience.csv");
     assert!(!audience.contains("07983"), "{audience}");
     assert!(audience.contains("00002"), "{audience}");
+}
+
+/// A suppression entry that matches no scored customer, or names a channel no campaign uses,
+/// is counted in the summary and warned about, never dropped silently.
+#[test]
+fn unmatched_and_other_channel_suppression_entries_are_counted_and_reported() {
+    let sb = list_sandbox(
+        "00001,0.9,80.0,1\n00002,0.5,40.0,1\n",
+        "00001,Email,unsubscribed\n99999,,deceased\n00002,whatsapp,opt_out\n",
+    );
+    let out = select(&sb);
+    assert_ok(&out);
+    let matching = &sb.json("out/summary.json")["matching"];
+    assert_eq!(matching["suppression_entries"], 3, "{matching}");
+    assert_eq!(matching["suppression_unmatched"], 1, "{matching}");
+    assert_eq!(
+        matching["suppression_other_channels"]["whatsapp"], 1,
+        "{matching}"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("1 of 3 suppression entries match no scored customer"),
+        "{err}"
+    );
+    assert!(
+        err.contains("channels no campaign uses: whatsapp 1"),
+        "{err}"
+    );
 }
 
 /// Runs `select` on a small campaign over `scores` and asserts that it refuses (exit 2) with a
@@ -324,7 +475,7 @@ fn the_same_id_twice_in_the_scores_is_refused() {
 
 #[test]
 fn scores_that_are_not_probabilities_are_refused() {
-    for bad in ["7.0", "-0.5"] {
+    for bad in ["7.0", "-0.5", "-1"] {
         assert_refused(
             &format!("{HEADER}001,{bad},80.0,1\n002,0.5,40.0,1\n"),
             "[0, 1]",
@@ -334,44 +485,127 @@ fn scores_that_are_not_probabilities_are_refused() {
 
 #[test]
 fn scores_that_are_not_finite_are_counted_and_past_the_threshold_refused() {
-    let sb = assert_refused(
-        &format!("{HEADER}001,NaN,80.0,1\n002,0.5,40.0,1\n"),
-        "not finite",
-    );
-    let out = sb.run(&[
-        "select",
-        "--scores",
-        "scores.csv",
-        "--campaign",
-        "campaign.toml",
-        "--out",
-        "out",
-        "--max-reject-rate",
-        "0.5",
-    ]);
-    assert_ok(&out);
-    let summary = sb.json("out/summary.json");
-    assert_eq!(summary["matching"]["scores_missing"]["score"], 1);
+    for bad in ["NaN", "inf", "-inf"] {
+        let sb = assert_refused(
+            &format!("{HEADER}001,{bad},80.0,1\n002,0.5,40.0,1\n"),
+            "not finite",
+        );
+        let out = select_with(&sb, &["--max-reject-rate", "0.5"]);
+        assert_ok(&out);
+        let summary = sb.json("out/summary.json");
+        assert_eq!(summary["matching"]["scores_missing"]["score"], 1, "{bad}");
+        assert!(!sb.read("out/audience.csv").contains(",001,"), "{bad}");
+    }
 }
 
 /// An id copied from one of Bullseye's CSV outputs (where `+44…` is written `'+44…` for
 /// spreadsheets) into a do-not-contact list is still the same customer.
 #[test]
 fn ids_carrying_the_spreadsheet_escape_suppress() {
-    let sb = Sandbox::new(&[]);
-    small_campaign(&sb, "\n[suppression]\nfiles = [\"suppressions.csv\"]\n");
-    std::fs::write(
-        sb.path("scores.csv"),
-        format!("{HEADER}+4412345,0.9,80.0,1\n00002,0.5,40.0,1\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        sb.path("suppressions.csv"),
-        "customer_id,channel,reason\n'+4412345,email,unsubscribed\n",
-    )
-    .unwrap();
+    let sb = list_sandbox(
+        "+4412345,0.9,80.0,1\n00002,0.5,40.0,1\n",
+        "'+4412345,email,unsubscribed\n",
+    );
     assert_ok(&select(&sb));
     let audience = sb.read("out/audience.csv");
     assert!(!audience.contains("4412345"), "{audience}");
     assert!(audience.contains("00002"), "{audience}");
+}
+
+/// A job, campaign or policy file that is a FIFO blocks `read_to_string` forever, and
+/// `/dev/zero` grows it without bound: refused at once (exit 2), like the tables.
+#[test]
+fn job_campaign_and_policy_files_that_are_not_regular_files_are_refused_at_once() {
+    let sb = one_customer_sandbox();
+    mkfifo(&sb, "fifo.toml");
+    for file in ["fifo.toml", "/dev/zero"] {
+        let scores = ["--scores", "scores.csv", "--out", "out"];
+        for args in [
+            vec!["run", file],
+            [&["select", "--campaign", file][..], &scores].concat(),
+            [&["plan", "--campaign", file][..], &scores].concat(),
+            [
+                &["plan", "--campaign", "campaign.toml", "--policy", file][..],
+                &scores,
+            ]
+            .concat(),
+        ] {
+            let out = run_limited(&sb, &args, 20);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+            assert!(
+                stderr(&out).contains("not a regular file but a"),
+                "{args:?}: {}",
+                stderr(&out)
+            );
+        }
+    }
+}
+
+/// A ledger that is a FIFO, a device or a folder is the user's input to fix: exit 2, named.
+#[test]
+fn a_ledger_that_is_not_a_regular_file_is_bad_input() {
+    let sb = one_customer_sandbox();
+    mkfifo(&sb, "fifo.db");
+    std::fs::create_dir(sb.path("folder.db")).unwrap();
+    for (file, what) in [
+        ("fifo.db", "a FIFO (named pipe)"),
+        ("/dev/zero", "a device"),
+        ("folder.db", "a folder"),
+    ] {
+        let out = run_limited(
+            &sb,
+            &[
+                "select",
+                "--scores",
+                "scores.csv",
+                "--campaign",
+                "campaign.toml",
+                "--ledger",
+                file,
+                "--out",
+                "out",
+            ],
+            20,
+        );
+        assert_eq!(out.status.code(), Some(2), "{file}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!(
+                "expected a regular file (a ledger, or none yet), found {what}"
+            )),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!sb.path("out").exists());
+    }
+}
+
+/// `plan` writes one folder per campaign, like `run`: two campaigns whose names make one
+/// folder (`x/y` and `x_y`) are refused before any work.
+#[test]
+fn plan_refuses_campaigns_that_share_a_folder() {
+    let sb = one_customer_sandbox();
+    for (file, name) in [("a.toml", "x/y"), ("b.toml", "x_y")] {
+        let text = sb
+            .read("campaign.toml")
+            .replace("name = \"small\"", &format!("name = {name:?}"));
+        std::fs::write(sb.path(file), text).unwrap();
+    }
+    let out = sb.run(&[
+        "plan",
+        "--scores",
+        "scores.csv",
+        "--campaign",
+        "a.toml",
+        "--campaign",
+        "b.toml",
+        "--out",
+        "out",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("would both write `x_y/`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!sb.path("out").exists());
 }

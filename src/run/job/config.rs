@@ -572,10 +572,7 @@ pub struct Job {
 impl Job {
     /// Reads and checks a job file.
     pub fn from_file(path: &Path) -> Result<Job, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| crate::io::IoError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::io::read_text(path)?;
         let invalid = |message: String| RunError::InvalidJob {
             path: path.to_path_buf(),
             message,
