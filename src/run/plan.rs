@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::ingest::IngestRequest;
 use crate::ledger::RunRecord;
 use crate::plan::{self, CampaignInput, Plan, PlanError, PlanPolicy};
@@ -190,21 +192,27 @@ pub(crate) fn plan_and_write(
         .map(|c| file_safe(&c.campaign.name))
         .collect();
     let mut warnings = String::new();
-    let mut resolved = Vec::with_capacity(configs.len());
-    let mut segments = Vec::with_capacity(configs.len());
-    for (config, path) in configs.iter().zip(paths) {
-        let seg = segment_column(config, segment)?;
-        resolved.push(resolve_from_frames(
-            config,
-            campaign_dir(path),
-            frames.scores,
-            frames.customers,
-            frames.side.clone(),
-            seg.as_deref(),
-            frames.options,
-        )?);
-        segments.push(seg);
-    }
+    let segments = configs
+        .iter()
+        .map(|config| segment_column(config, segment))
+        .collect::<Result<Vec<_>, Error>>()?;
+    // Campaigns resolve independently: one task each, errors reported in campaign order.
+    let mut resolved = (0..configs.len())
+        .into_par_iter()
+        .map(|k| {
+            resolve_from_frames(
+                &configs[k],
+                campaign_dir(&paths[k]),
+                frames.scores,
+                frames.customers,
+                frames.side.clone(),
+                segments[k].as_deref(),
+                frames.options,
+            )
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<Result<Vec<_>, Error>>()?;
     if let Some(members) = frames.global_control {
         for r in &mut resolved {
             resolve::mark_global_control(&mut r.candidates, members);
@@ -219,31 +227,50 @@ pub(crate) fn plan_and_write(
         })
         .collect();
     let mut plan = plan::plan(&inputs, policy)?;
+    // The selections own what the outputs need of the candidates: free them before writing
+    // (on a large plan they are most of the memory).
+    for r in &mut resolved {
+        r.candidates = Vec::new();
+    }
     if frames.global_control.is_some() {
         for sel in &mut plan.selections {
             let counts = &mut sel.summary.exclusions;
             counts.include(crate::select::ExclusionReason::GlobalControl);
         }
     }
-    let mut written = Vec::new();
     let used = resolve::channel_names(configs);
-    for (k, sel) in plan.selections.iter_mut().enumerate() {
-        let r = &mut resolved[k];
-        sel.summary.matching = std::mem::take(&mut r.matching);
-        for w in sel.summary.matching.warnings(&sel.summary.campaign, &used) {
-            warnings.push_str(&format!("warning: {w}\n"));
-        }
-        let sub = dir.join(&folders[k]);
-        std::fs::create_dir_all(&sub).map_err(|source| io::IoError::Write {
-            path: sub.clone(),
-            source,
-        })?;
-        warnings.push_str(&write_side_rejects(
-            &sub,
-            &mut r.side_tables,
-            frames.options.max_reject_rate,
-        )?);
-        written.extend(write_selection(&sub, sel, segments[k].as_deref(), cells)?);
+    // Each campaign writes its own folder: one task each, warnings and files joined in
+    // campaign order.
+    let parts = plan
+        .selections
+        .par_iter_mut()
+        .zip(resolved.par_iter_mut())
+        .enumerate()
+        .map(|(k, (sel, r))| {
+            let mut warnings = String::new();
+            sel.summary.matching = std::mem::take(&mut r.matching);
+            for w in sel.summary.matching.warnings(&sel.summary.campaign, &used) {
+                warnings.push_str(&format!("warning: {w}\n"));
+            }
+            let sub = dir.join(&folders[k]);
+            std::fs::create_dir_all(&sub).map_err(|source| io::IoError::Write {
+                path: sub.clone(),
+                source,
+            })?;
+            warnings.push_str(&write_side_rejects(
+                &sub,
+                &mut r.side_tables,
+                frames.options.max_reject_rate,
+            )?);
+            let written = write_selection(&sub, sel, segments[k].as_deref(), cells)?;
+            Ok((warnings, written))
+        })
+        .collect::<Vec<Result<(String, Vec<PathBuf>), Error>>>();
+    let mut written = Vec::new();
+    for part in parts {
+        let (w, files) = part?;
+        warnings.push_str(&w);
+        written.extend(files);
     }
     let summary = dir.join("plan.json");
     io::write_json_atomic(&summary, &plan.summary)?;
