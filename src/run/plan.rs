@@ -3,6 +3,7 @@
 //! ([`crate::plan::plan`]), and write one `select`-shaped folder per campaign plus `plan.json`,
 //! published as one folder swap like `select`'s.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -40,6 +41,10 @@ pub struct PlanRequest {
     pub cells: io::CsvCells,
     /// The ledger the plan is recorded in and whose contacts the contact policies count.
     pub ledger: Option<LedgerSettings>,
+    /// Share of all customers held out of every campaign as the ledger's global control group
+    /// (the same draw as `select --global-control` and a job's `[ledger] global_control`;
+    /// needs `ledger`).
+    pub global_control: Option<f64>,
 }
 
 /// What the `plan` command did.
@@ -119,15 +124,21 @@ fn plan_into(request: &PlanRequest, dir: &Path, folder: &Path) -> Result<Written
     let mut warnings = String::new();
     let shared = load_shared(&request.scores, &request.ingest, dir, &mut warnings)?;
     let mut side: Vec<SideTable> = shared.suppressions.clone().into_iter().collect();
+    let mut members = Vec::new();
+    let mut held_out = None;
     if let Some(l) = &request.ledger {
         side.push(ledger_run::contacts_table(l, folder)?);
+        if let Some(share) = request.global_control {
+            members = ledger_run::global_control(l, share, &shared.scores)?;
+            held_out = Some(members.iter().cloned().collect::<HashSet<String>>());
+        }
     }
     let frames = Frames {
         scores: &shared.scores,
         customers: shared.customers.as_ref(),
         side,
         options: match_options(&request.ingest),
-        global_control: None,
+        global_control: held_out.as_ref(),
     };
     let mut w = plan_and_write(
         &configs,
@@ -147,7 +158,13 @@ fn plan_into(request: &PlanRequest, dir: &Path, folder: &Path) -> Result<Written
             as_of: send_dates.iter().copied().min().unwrap_or_default(),
             inputs: ledger_run::fingerprints(&inputs)?,
             folder: folder.to_path_buf(),
-            campaigns: plan_records(&configs, &w.value, &send_dates, ""),
+            campaigns: {
+                let mut records = plan_records(&configs, &w.value, &send_dates, "");
+                for record in &mut records {
+                    ledger_run::add_global_control(record, &members);
+                }
+                records
+            },
         });
     }
     warnings.push_str(&w.warnings);
