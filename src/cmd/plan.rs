@@ -37,12 +37,10 @@ pub struct PlanArgs {
 
 pub fn run(args: PlanArgs) -> anyhow::Result<()> {
     let shared = args.audience;
-    if shared.global_control.is_some() {
-        anyhow::bail!("--global-control: expected with `select` or a job's `[ledger] global_control`; `plan` does not hold out a global control group");
-    }
     let previous = shared.previous_folder()?;
     let request = PlanRequest {
         ledger: shared.ledger(),
+        global_control: shared.global_control,
         ingest: shared.ingest_request()?,
         scores: args.scores,
         campaigns: args.campaign,

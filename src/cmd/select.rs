@@ -79,7 +79,7 @@ pub struct AudienceArgs {
     #[arg(long)]
     pub no_ledger: bool,
     /// Hold out this share of all customers from every campaign as the ledger's global control
-    /// group (stable across runs: a hash of the id and the ledger's salt; `select` only)
+    /// group (stable across runs: a hash of the id and the ledger's salt; `select` and `plan`)
     #[arg(long, value_name = "SHARE", requires = "ledger")]
     pub global_control: Option<f64>,
     /// The previous output folder of the same command, which the `[export]` adds and removes

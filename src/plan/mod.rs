@@ -130,20 +130,16 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
     check_channel_names(&p, policy)?;
     let rel = Relaxation::new(&p);
     clock.mark("build");
-    let dual = subgradient(&p, &rel, |l| repair(&p, &rel, l).0.objective(&p));
+    let mut repairs = Repairs::default();
+    let dual = subgradient(&p, &rel, |l| repairs.objective(&p, &rel, l));
     clock.mark("subgradient");
     let scaled = |m: f64| dual.lambda.iter().map(|x| x * m).collect::<Vec<f64>>();
-    let mut best: Option<(f64, State, Vec<usize>, Vec<f64>)> = None;
-    for lambda in [scaled(1.0), scaled(0.9), scaled(1.1), scaled(0.0)] {
-        let (s, order) = repair(&p, &rel, &lambda);
-        let v = s.objective(&p);
-        if best.as_ref().is_none_or(|b| v > b.0) {
-            best = Some((v, s, order, lambda));
-        }
-    }
-    let Some((repaired, mut optimised, order, lambda)) = best else {
-        unreachable!("four repairs were run")
-    };
+    let (repaired, mut optimised, order, lambda) = repairs.best(
+        &p,
+        &rel,
+        vec![scaled(1.0), scaled(0.9), scaled(1.1), scaled(0.0)],
+    );
+    drop(repairs);
     clock.mark("repairs");
     improve(&p, &rel, &lambda, &order, &mut optimised);
     let before_controls = optimised.objective(&p);
@@ -162,6 +158,8 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
     }
     reach_minimums(&p, &rel, &order, &mut state);
     improve(&p, &rel, &lambda, &order, &mut state);
+    // What the outputs do not read, freed before they are built (a large plan's peak).
+    drop((order, optimised));
     for (c, &min) in p.min_volume.iter().enumerate() {
         if state.usage[c].taken < min {
             return Err(PlanError::MinVolume {
@@ -173,8 +171,20 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
     }
 
     clock.mark("controls");
-    let selections = (0..campaigns.len())
-        .map(|c| selection(&p, &rel, &dual.lambda, campaigns[c], c, &state, &control))
+    // The selections (one task per campaign) and the sequential baseline (a sort and a
+    // sequential fill) read the plan only: they share the cores.
+    let (selections, sequential_objective) = rayon::join(
+        || {
+            (0..campaigns.len())
+                .into_par_iter()
+                .map(|c| selection(&p, &rel, &dual.lambda, campaigns[c], c, &state, &control))
+                .collect::<Vec<Result<Selection, PlanError>>>()
+        },
+        || sequential(&p, &rel).objective(&p),
+    );
+    // In campaign order, so the first campaign's error is the one reported.
+    let selections = selections
+        .into_iter()
         .collect::<Result<Vec<Selection>, PlanError>>()?;
     let objective = state.objective(&p);
     let masks = (0..p.n_customers()).map(|i| state.mask(i).count_ones());
@@ -197,7 +207,7 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
         upper_bound: dual.upper_bound,
         gap: (dual.upper_bound - before_controls) / dual.upper_bound.abs().max(f64::MIN_POSITIVE),
         control_cost: before_controls - objective,
-        sequential_objective: sequential(&p, &rel).objective(&p),
+        sequential_objective,
         customers_contacted: masks.clone().filter(|&m| m > 0).count(),
         contacted_more_than_once: masks.filter(|&m| m > 1).count(),
         iterations: dual.iterations,
@@ -209,6 +219,68 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
         selections,
         summary,
     })
+}
+
+/// The repair's objective per multipliers already tried (the repair is deterministic: the same
+/// multipliers, bit for bit, give the same plan). The subgradient asks again at each step
+/// halving whose best multipliers have not changed, and the final choice asks again for the
+/// zero multipliers the subgradient started from; each repair sorts every option and fills.
+#[derive(Default)]
+struct Repairs {
+    tried: Vec<(Vec<u64>, f64)>,
+}
+
+impl Repairs {
+    fn key(lambda: &[f64]) -> Vec<u64> {
+        lambda.iter().map(|x| x.to_bits()).collect()
+    }
+
+    fn known(&self, lambda: &[f64]) -> Option<f64> {
+        let key = Repairs::key(lambda);
+        self.tried.iter().find(|(k, _)| *k == key).map(|t| t.1)
+    }
+
+    fn objective(&mut self, p: &Problem, rel: &Relaxation, lambda: &[f64]) -> f64 {
+        if let Some(v) = self.known(lambda) {
+            return v;
+        }
+        let v = repair(p, rel, lambda).0.objective(p);
+        self.tried.push((Repairs::key(lambda), v));
+        v
+    }
+
+    /// The best repair over `candidates` (the first on ties): its objective, plan, order and
+    /// multipliers. Plans already tried are not rebuilt unless one of them is the best.
+    fn best(
+        &mut self,
+        p: &Problem,
+        rel: &Relaxation,
+        mut candidates: Vec<Vec<f64>>,
+    ) -> (f64, State, Vec<u32>, Vec<f64>) {
+        let mut best: Option<(f64, usize)> = None;
+        let mut built: Option<(State, Vec<u32>)> = None;
+        for (j, lambda) in candidates.iter().enumerate() {
+            let (v, fresh) = match self.known(lambda) {
+                Some(v) => (v, None),
+                None => {
+                    let (s, order) = repair(p, rel, lambda);
+                    let v = s.objective(p);
+                    self.tried.push((Repairs::key(lambda), v));
+                    (v, Some((s, order)))
+                }
+            };
+            if best.is_none_or(|b| v > b.0) {
+                best = Some((v, j));
+                built = fresh;
+            }
+        }
+        let Some((v, j)) = best else {
+            unreachable!("the plan tries four multipliers")
+        };
+        let lambda = candidates.swap_remove(j);
+        let (s, order) = built.unwrap_or_else(|| repair(p, rel, &lambda));
+        (v, s, order, lambda)
+    }
 }
 
 /// Wall time per phase on stderr when `BULLSEYE_PLAN_TIMES` is set (for profiling large plans).

@@ -426,13 +426,7 @@ impl State {
     pub fn customer_allows(&self, p: &Problem, k: usize) -> bool {
         let o = &p.opts[k];
         let i = o.customer();
-        let m = self.mask[i];
-        let names = p.channel_names.len();
-        !self.held_out[i]
-            && m & (1 << o.campaign()) == 0
-            && m & p.caps.conflicts[o.campaign()] == 0
-            && (m.count_ones() as usize) < p.caps.max_contacts
-            && (self.per_name[i * names + o.name()] as usize) < p.caps.per_name[o.name()]
+        self.caps_allow(p, o)
             && (!p.timing.active() || {
                 let chosen: Vec<&Opt> = p
                     .options(i)
@@ -441,6 +435,19 @@ impl State {
                     .collect();
                 p.timing.allows(o, &chosen)
             })
+    }
+
+    /// The caps and conflicts of [`State::customer_allows`] without the rules over time. Taking
+    /// options only tightens them: an option they refuse stays refused until one is dropped.
+    fn caps_allow(&self, p: &Problem, o: &Opt) -> bool {
+        let i = o.customer();
+        let m = self.mask[i];
+        let names = p.channel_names.len();
+        !self.held_out[i]
+            && m & (1 << o.campaign()) == 0
+            && m & p.caps.conflicts[o.campaign()] == 0
+            && (m.count_ones() as usize) < p.caps.max_contacts
+            && (self.per_name[i * names + o.name()] as usize) < p.caps.per_name[o.name()]
     }
 
     /// Whether withdrawing option `k` keeps its campaign at or above its minimum volume.
@@ -491,17 +498,36 @@ impl State {
 }
 
 /// Takes the options in `order`, each when the customer's caps and every limit allow it.
-pub(crate) fn fill(p: &Problem, rel: &Relaxation, order: &[usize], state: &mut State) {
+pub(crate) fn fill(p: &Problem, rel: &Relaxation, order: &[u32], state: &mut State) {
     // The options of a class use the same limits by the same amounts, and taking only adds to
     // the usage: once one does not fit, none of its class will in this pass.
+    // Once every class is full the rest of the order cannot add anything: stop there (on a
+    // large plan the limits bind long before the last of tens of millions of options).
     let mut full = rel.blocked.clone();
-    for &k in order {
+    let mut open = full.iter().filter(|&&f| !f).count();
+    // Options that cannot enter whatever this pass takes before them (chosen, blocked, or their
+    // customer's caps already refuse them: taking only tightens those) are dropped first, on
+    // every core, so the sequential pass reads only the rest. A class is then found full at a
+    // later option of it, if at all: the same options are taken.
+    let candidates: Vec<u32> = order
+        .par_iter()
+        .copied()
+        .filter(|&k| {
+            let o = &p.opts[k as usize];
+            !full[o.class(p)] && !state.chosen[k as usize] && state.caps_allow(p, o)
+        })
+        .collect();
+    for k in candidates.into_iter().map(|k| k as usize) {
+        if open == 0 {
+            break;
+        }
         let class = p.opts[k].class(p);
         if full[class] || state.chosen[k] {
             continue;
         }
         if !state.limits_allow(p, k) {
             full[class] = true;
+            open -= 1;
         } else if state.customer_allows(p, k) {
             state.take(p, k);
         }
@@ -509,7 +535,8 @@ pub(crate) fn fill(p: &Problem, rel: &Relaxation, order: &[usize], state: &mut S
 }
 
 /// Options by priced value at `lambda`, best first (ties by customer id, campaign, channel).
-fn priced_order(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<usize> {
+/// Option indices fit a `u32` (`Problem::build` checks): half the memory of `usize`.
+fn priced_order(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<u32> {
     let prices = rel.prices(lambda);
     // (priced value descending, option ascending) as one integer: a total order, so the
     // unstable sort is deterministic, and integers sort faster than a comparator on floats.
@@ -518,7 +545,7 @@ fn priced_order(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<usize> {
         .map(|k| (u128::from(descending(rel.priced(p, k, &prices))) << 64) | k as u128)
         .collect();
     keyed.par_sort_unstable();
-    keyed.into_iter().map(|x| x as u64 as usize).collect()
+    keyed.into_iter().map(|x| x as u32).collect()
 }
 
 /// An integer whose ascending order is `f64::total_cmp`'s descending order.
@@ -533,10 +560,14 @@ fn descending(x: f64) -> u64 {
 /// customer's best set, which a greedy over single options misses when two cheaper options of
 /// a customer beat one dear one), in priced order while they fit, then every other option in
 /// priced order. Returns the plan and the order.
-pub(crate) fn repair(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (State, Vec<usize>) {
+pub(crate) fn repair(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (State, Vec<u32>) {
     let order = priced_order(p, rel, lambda);
     let relaxed = relaxed_choice(p, rel, lambda);
-    let first: Vec<usize> = order.iter().copied().filter(|&k| relaxed[k]).collect();
+    let first: Vec<u32> = order
+        .iter()
+        .copied()
+        .filter(|&k| relaxed[k as usize])
+        .collect();
     let mut s = State::new(p);
     reach_minimums(p, rel, &order, &mut s);
     fill(p, rel, &first, &mut s);
@@ -545,9 +576,10 @@ pub(crate) fn repair(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (State, V
 }
 
 /// Takes each campaign's options in `order` while it is under its minimum volume and they fit.
-pub(crate) fn reach_minimums(p: &Problem, rel: &Relaxation, order: &[usize], s: &mut State) {
+pub(crate) fn reach_minimums(p: &Problem, rel: &Relaxation, order: &[u32], s: &mut State) {
     for (c, &min) in p.min_volume.iter().enumerate() {
-        for &k in order.iter().filter(|&&k| p.opts[k].campaign() == c) {
+        let of_c = order.iter().map(|&k| k as usize);
+        for k in of_c.filter(|&k| p.opts[k].campaign() == c) {
             if s.usage[c].taken >= min {
                 break;
             }
@@ -562,10 +594,11 @@ pub(crate) fn reach_minimums(p: &Problem, rel: &Relaxation, order: &[usize], s: 
 /// Sequential arbitration: campaigns in the given order, each taking its best customers (by
 /// key) from what the earlier ones left.
 pub(crate) fn sequential(p: &Problem, rel: &Relaxation) -> State {
-    let mut order: Vec<usize> = (0..p.opts.len()).collect();
+    // Option indices fit a `u32` (`Problem::build` checks).
+    let mut order: Vec<u32> = (0..p.opts.len() as u32).collect();
     // A total order (ties by option): the unstable sort is deterministic.
     order.par_sort_unstable_by(|&a, &b| {
-        let (x, y) = (&p.opts[a], &p.opts[b]);
+        let (x, y) = (&p.opts[a as usize], &p.opts[b as usize]);
         x.campaign()
             .cmp(&y.campaign())
             .then(y.key.total_cmp(&x.key))
@@ -585,13 +618,7 @@ const MAX_LEAVING: usize = 16;
 /// the other limits' prices (`lambda`), entering best first, leaving worst first, the knapsack
 /// exchange the greedy misses when the prices are not exact. Only improving moves are made, so
 /// the objective never drops.
-pub(crate) fn improve(
-    p: &Problem,
-    rel: &Relaxation,
-    lambda: &[f64],
-    order: &[usize],
-    s: &mut State,
-) {
+pub(crate) fn improve(p: &Problem, rel: &Relaxation, lambda: &[f64], order: &[u32], s: &mut State) {
     for r in 0..rel.resources.len() {
         if !matches!(rel.resources[r], Resource::MinVolume(_)) {
             exchange_on(p, rel, lambda, r, s);
@@ -616,16 +643,34 @@ fn exchange_on(p: &Problem, rel: &Relaxation, lambda: &[f64], r: usize, s: &mut 
     let use_of = |k: usize| rel.uses(p, k).iter().find(|u| u.0 == r).map(|u| u.1);
     let mut leave: Vec<(f64, usize)> = Vec::new();
     let mut enter: Vec<(f64, usize)> = Vec::new();
-    for k in p.options_of_bound(rel.resources[r].bound()) {
-        let Some(a) = use_of(k) else { continue };
-        if s.chosen[k] {
-            leave.push((ratio(p, rel, lambda, r, k, a), k));
-        } else if !rel.blocked(p, k) && p.opts[k].key > 0.0 && s.customer_allows(p, k) {
-            enter.push((ratio(p, rel, lambda, r, k, a), k));
-        }
+    // Read-only passes over the bound's options, one campaign at a time on every core; both
+    // lists keep the options' order, and ties in the sorts are broken by option.
+    let b = rel.resources[r].bound();
+    for ks in (0..p.by_campaign.len())
+        .filter(|&c| p.bounds_of[c].contains(&b))
+        .map(|c| &p.by_campaign[c])
+    {
+        let with_use = |k: &u32| use_of(*k as usize).map(|a| (*k as usize, a));
+        leave.par_extend(
+            ks.par_iter()
+                .filter_map(with_use)
+                .filter(|&(k, _)| s.chosen[k])
+                .map(|(k, a)| (ratio(p, rel, lambda, r, k, a), k)),
+        );
+        enter.par_extend(
+            ks.par_iter()
+                .filter_map(with_use)
+                .filter(|&(k, _)| {
+                    !s.chosen[k]
+                        && !rel.blocked(p, k)
+                        && p.opts[k].key > 0.0
+                        && s.customer_allows(p, k)
+                })
+                .map(|(k, a)| (ratio(p, rel, lambda, r, k, a), k)),
+        );
     }
-    leave.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    enter.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    leave.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    enter.par_sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut next = 0;
     let mut out: Vec<usize> = Vec::with_capacity(MAX_LEAVING);
     for &(rk, k) in &enter {

@@ -3,7 +3,10 @@
 //! ([`crate::plan::plan`]), and write one `select`-shaped folder per campaign plus `plan.json`,
 //! published as one folder swap like `select`'s.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 use crate::ingest::IngestRequest;
 use crate::ledger::RunRecord;
@@ -42,6 +45,10 @@ pub struct PlanRequest {
     /// The previous plan folder, whose campaign folders `[export]`'s adds and removes compare
     /// with.
     pub previous: Option<PathBuf>,
+    /// Share of all customers held out of every campaign as the ledger's global control group
+    /// (the same draw as `select --global-control` and a job's `[ledger] global_control`;
+    /// needs `ledger`).
+    pub global_control: Option<f64>,
 }
 
 /// What the `plan` command did.
@@ -118,15 +125,21 @@ fn plan_into(request: &PlanRequest, dir: &Path, folder: &Path) -> Result<Written
     let mut warnings = String::new();
     let shared = load_shared(&request.scores, &request.ingest, dir, &mut warnings)?;
     let mut side: Vec<SideTable> = shared.suppressions.clone().into_iter().collect();
+    let mut members = Vec::new();
+    let mut held_out = None;
     if let Some(l) = &request.ledger {
         side.push(ledger_run::contacts_table(l, folder)?);
+        if let Some(share) = request.global_control {
+            members = ledger_run::global_control(l, share, &shared.scores)?;
+            held_out = Some(members.iter().cloned().collect::<HashSet<String>>());
+        }
     }
     let frames = Frames {
         scores: &shared.scores,
         customers: shared.customers.as_ref(),
         side,
         options: match_options(&request.ingest),
-        global_control: None,
+        global_control: held_out.as_ref(),
         transaction_ids: &[],
         previous: request.previous.as_deref(),
     };
@@ -148,7 +161,13 @@ fn plan_into(request: &PlanRequest, dir: &Path, folder: &Path) -> Result<Written
             as_of: send_dates.iter().copied().min().unwrap_or_default(),
             inputs: ledger_run::fingerprints(&inputs)?,
             folder: folder.to_path_buf(),
-            campaigns: plan_records(&configs, &w.value, &send_dates, ""),
+            campaigns: {
+                let mut records = plan_records(&configs, &w.value, &send_dates, "");
+                for record in &mut records {
+                    ledger_run::add_global_control(record, &members);
+                }
+                records
+            },
         });
     }
     warnings.push_str(&w.warnings);
@@ -193,21 +212,27 @@ pub(crate) fn plan_and_write(
         .map(|c| file_safe(&c.campaign.name))
         .collect();
     let mut warnings = String::new();
-    let mut resolved = Vec::with_capacity(configs.len());
-    let mut segments = Vec::with_capacity(configs.len());
-    for (config, path) in configs.iter().zip(paths) {
-        let seg = segment_column(config, segment)?;
-        resolved.push(resolve_from_frames(
-            config,
-            campaign_dir(path),
-            frames.scores,
-            frames.customers,
-            frames.side.clone(),
-            seg.as_deref(),
-            frames.options,
-        )?);
-        segments.push(seg);
-    }
+    let segments = configs
+        .iter()
+        .map(|config| segment_column(config, segment))
+        .collect::<Result<Vec<_>, Error>>()?;
+    // Campaigns resolve independently: one task each, errors reported in campaign order.
+    let mut resolved = (0..configs.len())
+        .into_par_iter()
+        .map(|k| {
+            resolve_from_frames(
+                &configs[k],
+                campaign_dir(&paths[k]),
+                frames.scores,
+                frames.customers,
+                frames.side.clone(),
+                segments[k].as_deref(),
+                frames.options,
+            )
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<Result<Vec<_>, Error>>()?;
     if let Some(members) = frames.global_control {
         for r in &mut resolved {
             resolve::mark_global_control(&mut r.candidates, members);
@@ -222,41 +247,60 @@ pub(crate) fn plan_and_write(
         })
         .collect();
     let mut plan = plan::plan(&inputs, policy)?;
+    // The selections own what the outputs need of the candidates: free them before writing
+    // (on a large plan they are most of the memory).
+    for r in &mut resolved {
+        r.candidates = Vec::new();
+    }
     if frames.global_control.is_some() {
         for sel in &mut plan.selections {
             let counts = &mut sel.summary.exclusions;
             counts.include(crate::select::ExclusionReason::GlobalControl);
         }
     }
-    let mut written = Vec::new();
     let used = resolve::channel_names(configs);
-    for (k, sel) in plan.selections.iter_mut().enumerate() {
-        account_for_known(sel, &frames)?;
-        let r = &mut resolved[k];
-        sel.summary.matching = std::mem::take(&mut r.matching);
-        for w in sel.summary.matching.warnings(&sel.summary.campaign, &used) {
-            warnings.push_str(&format!("warning: {w}\n"));
-        }
-        let sub = dir.join(&folders[k]);
-        std::fs::create_dir_all(&sub).map_err(|source| io::IoError::Write {
-            path: sub.clone(),
-            source,
-        })?;
-        warnings.push_str(&write_side_rejects(
-            &sub,
-            &mut r.side_tables,
-            frames.options.max_reject_rate,
-        )?);
-        written.extend(write_selection(&sub, sel, segments[k].as_deref(), cells)?);
-        let before = frames.previous.map(|p| p.join(&folders[k]));
-        written.extend(write_export(
-            &sub,
-            &configs[k],
-            sel,
-            &frames,
-            before.as_deref(),
-            cells,
-        )?);
+    // Each campaign writes its own folder: one task each, warnings and files joined in
+    // campaign order.
+    let parts = plan
+        .selections
+        .par_iter_mut()
+        .zip(resolved.par_iter_mut())
+        .enumerate()
+        .map(|(k, (sel, r))| {
+            let mut warnings = String::new();
+            account_for_known(sel, &frames)?;
+            sel.summary.matching = std::mem::take(&mut r.matching);
+            for w in sel.summary.matching.warnings(&sel.summary.campaign, &used) {
+                warnings.push_str(&format!("warning: {w}\n"));
+            }
+            let sub = dir.join(&folders[k]);
+            std::fs::create_dir_all(&sub).map_err(|source| io::IoError::Write {
+                path: sub.clone(),
+                source,
+            })?;
+            warnings.push_str(&write_side_rejects(
+                &sub,
+                &mut r.side_tables,
+                frames.options.max_reject_rate,
+            )?);
+            let mut written = write_selection(&sub, sel, segments[k].as_deref(), cells)?;
+            let before = frames.previous.map(|p| p.join(&folders[k]));
+            written.extend(write_export(
+                &sub,
+                &configs[k],
+                sel,
+                &frames,
+                before.as_deref(),
+                cells,
+            )?);
+            Ok((warnings, written))
+        })
+        .collect::<Vec<Result<(String, Vec<PathBuf>), Error>>>();
+    let mut written = Vec::new();
+    for part in parts {
+        let (w, files) = part?;
+        warnings.push_str(&w);
+        written.extend(files);
     }
     let summary = dir.join("plan.json");
     io::write_json_atomic(&summary, &plan.summary)?;

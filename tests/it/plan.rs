@@ -48,11 +48,11 @@ fn run(sb: &Sandbox, args: &[String]) -> std::process::Output {
     sb.run(&a)
 }
 
-#[test]
-fn quickstart_campaigns_planned_jointly() {
+/// A sandbox holding the quickstart's outputs (`qs/`), and the paths of its two campaigns.
+fn quickstart() -> (Sandbox, Vec<String>) {
     let sb = Sandbox::new(&[]);
     assert_ok(&sb.run(&["quickstart", "--out", "qs", "--quiet"]));
-    let campaigns: Vec<String> = ["spring-email", "email-and-mail"]
+    let campaigns = ["spring-email", "email-and-mail"]
         .iter()
         .map(|c| {
             root()
@@ -61,6 +61,12 @@ fn quickstart_campaigns_planned_jointly() {
                 .to_string()
         })
         .collect();
+    (sb, campaigns)
+}
+
+#[test]
+fn quickstart_campaigns_planned_jointly() {
+    let (sb, campaigns) = quickstart();
     let out = run(&sb, &plan_args("plan", &campaigns, &[]));
     assert_ok(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -175,4 +181,70 @@ fn quickstart_campaigns_planned_jointly() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("max_contact"), "{}", stderr(&out));
+}
+
+/// `plan --ledger FILE --global-control SHARE` holds the ledger's global control group out of
+/// every campaign: the same members `select --global-control` draws from that ledger (a job's
+/// `[ledger] global_control` draws through the same function), in no audience, and in each
+/// campaign's `excluded.csv` as `global_control` (or `suppressed`: safety is named first),
+/// counted in its summary and recorded in the ledger.
+#[test]
+fn the_plan_holds_the_ledgers_global_control_out_of_every_campaign() {
+    let (sb, campaigns) = quickstart();
+    let gc = ["--ledger", "l.db", "--global-control", "0.05"];
+    assert_ok(&run(&sb, &plan_args("plan", &campaigns, &gc)));
+    // The members the ledger records with the plan's send (before `select` records its own).
+    let out = sb.run(&["ledger", "export", "spring-email", "--ledger", "l.db"]);
+    assert_ok(&out);
+    let recorded: HashSet<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.split(',').nth(4) == Some("global_control"))
+        .filter_map(|l| l.split(',').nth(2).map(str::to_string))
+        .collect();
+    let mut select = plan_args("sel", &campaigns[..1], &gc);
+    select[0] = "select".into();
+    assert_ok(&run(&sb, &select));
+
+    let reasons = |file: &str| -> HashMap<String, String> {
+        sb.read(file)
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(','))
+            .map(|(id, r)| (id.to_string(), r.to_string()))
+            .collect()
+    };
+    let with = |m: &HashMap<String, String>, reason: &str| -> HashSet<String> {
+        m.iter()
+            .filter(|(_, r)| *r == reason)
+            .map(|(id, _)| id.clone())
+            .collect()
+    };
+    // `select` names a member who is also on its campaign's do-not-contact list `suppressed`:
+    // the ledger's record is the whole group.
+    let drawn = with(&reasons("sel/excluded.csv"), "global_control");
+    assert!(drawn.len() > 100, "{}", drawn.len());
+    assert!(drawn.is_subset(&recorded));
+    for f in ["spring-email", "summer-email-and-mail"] {
+        let excluded = reasons(&format!("plan/{f}/excluded.csv"));
+        let members = with(&excluded, "global_control");
+        if f == "spring-email" {
+            assert_eq!(members, drawn, "the plan and select draw the same members");
+        }
+        assert!(members.is_subset(&recorded), "{f}");
+        for m in &recorded {
+            let r = excluded.get(m).map(String::as_str);
+            assert!(
+                matches!(r, Some("global_control" | "suppressed")),
+                "{f}: {m} {r:?}"
+            );
+        }
+        let listed = audience(&sb, &format!("plan/{f}/audience.csv"));
+        assert!(listed.iter().all(|(id, _)| !recorded.contains(id)), "{f}");
+        let s = sb.json(&format!("plan/{f}/summary.json"));
+        assert_eq!(
+            s["exclusions"]["global_control"].as_u64(),
+            Some(members.len() as u64),
+            "{f}"
+        );
+    }
 }
