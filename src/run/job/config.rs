@@ -138,6 +138,9 @@ pub struct JobConfig {
     /// `[analyze]`: the planner's analyses; with `penetration`, the `analyze` stage.
     #[serde(default)]
     pub analyze: AnalyzeSettings,
+    /// `[profit]`: margins and costs; present, the features include the `profit` family and
+    /// `segment` the whale curve.
+    pub profit: Option<crate::features::profit::ProfitParams>,
 }
 
 /// `[analyze]`.
@@ -645,6 +648,9 @@ impl Job {
             .map(|names| names.iter().map(|n| Family::parse(n)).collect())
             .transpose()?;
         check_settings(&config).map_err(in_job)?;
+        if let Some(p) = &config.profit {
+            p.check().map_err(|e| invalid(e.to_string()))?;
+        }
         if let Some(b) = &config.basket {
             b.checked().map_err(in_job)?;
         }

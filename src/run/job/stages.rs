@@ -192,6 +192,7 @@ pub(super) fn execute<'a>(
                 .level_cap
                 .unwrap_or(FeatureParams::default().level_cap),
             exclude: job.config.features.exclude.clone(),
+            profit: job.config.profit.clone(),
             ..FeatureParams::default()
         },
         tables: BTreeMap::new(),
@@ -351,7 +352,7 @@ impl State<'_> {
                 .collect();
             (hashing.join(), streamed, loaded)
         });
-        let (mut streamed, builder, mut parts) = streamed?;
+        let (mut streamed, mut builder, mut parts) = streamed?;
         let mut loaded = loaded?;
         let digests = digests
             .map_err(|_| RunError::internal("hashing the inputs failed"))?
@@ -417,6 +418,13 @@ impl State<'_> {
             a.finish(l)?;
         }
         let t0 = Instant::now();
+        // What each contact cost counts in the profit family's net profit.
+        if let (Some(_), Some(contacts)) = (
+            &self.feature_params.profit,
+            self.tables.get(&TableKind::Contacts),
+        ) {
+            builder.contacts(&contacts.frame)?;
+        }
         let history = builder.finish(self.customers())?;
         warnings.extend(features::excluded_note(history.excluded()));
         self.history = Some(history);
