@@ -336,11 +336,12 @@ impl HistoryBuilder {
         }
     }
 
-    /// Adds the contacts history (a canonical contacts table): the `profit` family counts what
-    /// each contact cost, on or before the as-of day like every line.
+    /// Adds contacts (a canonical contacts table: the contacts file, the ledger's sends): the
+    /// `profit` family counts what each contact cost, on or before the as-of day like every line.
     pub fn contacts(&mut self, contacts: &DataFrame) -> Result<(), FeatureError> {
-        self.contacts = Some(profit::Contacts::from_table(contacts)?);
-        Ok(())
+        self.contacts
+            .get_or_insert_with(Default::default)
+            .push(contacts)
     }
 
     /// Adds the next rows of the transactions (a canonical table or a piece of one).

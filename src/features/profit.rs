@@ -191,8 +191,8 @@ pub struct Contacts {
 }
 
 impl Contacts {
-    /// The dated rows of a canonical contacts table.
-    pub(super) fn from_table(contacts: &DataFrame) -> Result<Contacts, FeatureError> {
+    /// Adds the dated rows of a canonical contacts table.
+    pub(super) fn push(&mut self, contacts: &DataFrame) -> Result<(), FeatureError> {
         let ids = contacts.column("customer_id")?.cast(&DataType::String)?;
         let days = contacts
             .column("contact_date")?
@@ -204,7 +204,7 @@ impl Contacts {
             Err(_) => None,
         };
         let costs = costs.as_ref().map(|c| c.f64()).transpose()?;
-        let mut out = Contacts::default();
+        let out = self;
         for (row, ((id, day), channel)) in ids
             .str()?
             .iter()
@@ -222,7 +222,7 @@ impl Contacts {
             out.cost
                 .push(costs.and_then(|c| c.get(row)).filter(|c| c.is_finite()));
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -546,10 +546,21 @@ mod tests {
         contacts: &[Contact],
         profit: ProfitParams,
     ) -> Result<DataFrame, FeatureError> {
+        build_in_parts(tx, &[contacts], profit)
+    }
+
+    /// Contacts from several tables (the contacts file, the ledger's sends).
+    fn build_in_parts(
+        tx: &DataFrame,
+        contacts: &[&[Contact]],
+        profit: ProfitParams,
+    ) -> Result<DataFrame, FeatureError> {
         let params = params(Some(profit));
         let mut builder = HistoryBuilder::new(&params, false);
         builder.push(tx)?;
-        builder.contacts(&contacts_frame(contacts))?;
+        for part in contacts {
+            builder.contacts(&contacts_frame(part))?;
+        }
         builder.finish(None)?.build(date(AS_OF), &params)
     }
 
@@ -614,6 +625,17 @@ mod tests {
             direct -= p.contact_cost[&channel.to_lowercase()];
         }
         assert!((total - direct).abs() < 1e-9, "{total} != {direct}");
+    }
+
+    /// Contacts handed over in two tables count as the same contacts in one.
+    #[test]
+    fn contacts_of_several_tables_add_up() {
+        let tx = frame(LINES);
+        let whole = build(&tx, CONTACTS, settings()).unwrap();
+        let parts = build_in_parts(&tx, &[&CONTACTS[..1], &CONTACTS[1..]], settings()).unwrap();
+        assert_eq!(parts, whole);
+        let fewer = build(&tx, &CONTACTS[1..], settings()).unwrap();
+        assert_ne!(fewer, whole);
     }
 
     /// A purchase and a contact after the as-of day change no figure.

@@ -260,6 +260,7 @@ impl ReportBuilder {
                 campaign_results: Vec::new(),
                 plan: None,
                 penetration: None,
+                profit: None,
             },
         }
     }
@@ -331,6 +332,11 @@ impl ReportBuilder {
                 });
             }
         }
+        self.report.profit = seg
+            .report
+            .profit
+            .clone()
+            .map(|summary| super::profit::ProfitSection { summary });
         let monetary = monetary_for(seg, features)?;
         let revenue: Vec<f64> = monetary.iter().map(|m| m.max(0.0)).collect();
 

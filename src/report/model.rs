@@ -64,6 +64,10 @@ pub struct Report {
     /// Penetration by group (a job's `[analyze.penetration]`); left out of the JSON when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub penetration: Option<super::penetration::PenetrationSection>,
+    /// The whale curve and profit tiers (features with the `profit` family); left out of the
+    /// JSON when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profit: Option<super::profit::ProfitSection>,
 }
 
 /// The title block.

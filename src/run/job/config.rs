@@ -1195,6 +1195,36 @@ mod tests {
         assert!(e.contains("max_contact"), "{e}");
     }
 
+    /// `[profit]` is read with the job: an unknown key or a margin above 1 is bad input naming
+    /// the key and the file; a good one reaches the features' parameters.
+    #[test]
+    fn profit_settings_are_checked_with_the_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("job.toml");
+        let job = |profit: &str| {
+            std::fs::write(
+                &path,
+                format!("[job]\nname = \"x\"\nout = \"o\"\nstages = [\"ingest\", \"features\"]\n[sources.transactions]\npath = \"t.csv\"\n[profit]\n{profit}\n"),
+            )
+            .unwrap();
+            Job::from_file(&path)
+        };
+        let e = job("margin = { default = 0.3 }\nshipping = 2")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("shipping") && e.contains("job.toml"), "{e}");
+        let e = job("margin = { default = 1.3 }").unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::EXIT_BAD_INPUT);
+        let e = e.to_string();
+        assert!(
+            e.contains("`margin.default` is 1.3") && e.contains("job.toml"),
+            "{e}"
+        );
+        let ok = job("margin = { default = 0.3 }\ncontact_cost = { email = 0.01 }").unwrap();
+        let profit = ok.config.profit.expect("profit");
+        assert_eq!(profit.contact_cost["email"], 0.01);
+    }
+
     #[test]
     fn basket_settings_are_checked_under_their_keys() {
         let parse = |text: &str| toml::from_str::<BasketSettings>(text);

@@ -418,12 +418,15 @@ impl State<'_> {
             a.finish(l)?;
         }
         let t0 = Instant::now();
-        // What each contact cost counts in the profit family's net profit.
-        if let (Some(_), Some(contacts)) = (
-            &self.feature_params.profit,
-            self.tables.get(&TableKind::Contacts),
-        ) {
-            builder.contacts(&contacts.frame)?;
+        // What each contact cost counts in the profit family's net profit: the contacts file
+        // and the ledger's sends of other runs, as the contact policy counts them.
+        if self.feature_params.profit.is_some() {
+            if let Some(contacts) = self.tables.get(&TableKind::Contacts) {
+                builder.contacts(&contacts.frame)?;
+            }
+            if let Some((l, folder)) = self.ledger.filter(|(l, _)| l.path.exists()) {
+                builder.contacts(&ledger_run::contacts_table(l, folder)?.validated.frame)?;
+            }
         }
         let history = builder.finish(self.customers())?;
         warnings.extend(features::excluded_note(history.excluded()));
