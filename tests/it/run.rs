@@ -192,12 +192,14 @@ fn quickstart_job_runs_every_stage_and_reruns_byte_identical() {
         "profit-curve",
         "drift",
         "plan-campaigns",
+        "whale-curve",
     ] {
         assert!(
             html.contains(&format!("data-chart=\"{chart}\"")),
             "report.html lacks the {chart} chart"
         );
     }
+    check_profit_outputs(&dir);
     // Two campaigns make a joint plan: the report carries its section, numbers as plan.json.
     assert!(html.contains("<h2>Plan</h2>"));
     let plan = sb.json(&format!("runs/{AS_OF}/audience/plan.json"));
@@ -228,6 +230,76 @@ fn quickstart_job_runs_every_stage_and_reruns_byte_identical() {
         .collect();
     assert_eq!(entries, vec![AS_OF.to_string()]);
     assert!(first.keys().all(|f| !f.contains(".tmp-")));
+}
+
+/// The quickstart's `[profit]`: the whale curve ends at the features' total net profit,
+/// `unprofitable.csv` lists exactly the customers below zero (ids and costs only), the
+/// segments carry a profit tier and the scores the profit columns a campaign can value by.
+fn check_profit_outputs(dir: &Path) {
+    let feats = bullseye::io::read_table(&dir.join("features.parquet"), &["customer_id"])
+        .expect("features");
+    let column = |name: &str| -> Vec<f64> {
+        let c = feats.column(name).expect(name);
+        c.f64().expect("f64").into_no_null_iter().collect()
+    };
+    let net = column("net_profit");
+    let total: f64 = net.iter().sum();
+    let curve = std::fs::read_to_string(dir.join("whale_curve.csv")).expect("whale_curve.csv");
+    let mut rows = curve.lines();
+    assert_eq!(
+        rows.next(),
+        Some("customers_pct,customers,cumulative_profit,profit_share")
+    );
+    let rows: Vec<Vec<&str>> = rows.map(|r| r.split(',').collect()).collect();
+    assert_eq!(rows.len(), 101);
+    let end: f64 = rows[100][2].parse().expect("number");
+    assert!(
+        (end - total).abs() <= 1e-6 * total.abs().max(1.0),
+        "the curve ends at {end}, the customers' profits sum to {total}"
+    );
+    assert_eq!(rows[100][1], net.len().to_string());
+    let peak = rows
+        .iter()
+        .map(|r| r[2].parse::<f64>().expect("number"))
+        .fold(f64::MIN, f64::max);
+    let losing = net.iter().filter(|p| **p < 0.0).count();
+    assert!(
+        losing > 0 && peak > total,
+        "no whale: {losing} losing, peak {peak}"
+    );
+    let listed = std::fs::read_to_string(dir.join("unprofitable.csv")).expect("unprofitable");
+    let mut lines = listed.lines();
+    assert_eq!(
+        lines.next(),
+        Some("customer_id,net_profit,reason,returns_cost,order_costs,contact_costs")
+    );
+    let ids = feats
+        .column("customer_id")
+        .expect("ids")
+        .str()
+        .expect("str")
+        .clone();
+    let mut expected: Vec<&str> = (0..net.len())
+        .filter(|&i| net[i] < 0.0)
+        .map(|i| ids.get(i).expect("id"))
+        .collect();
+    let mut got: Vec<&str> = lines.map(|l| l.split(',').next().expect("id")).collect();
+    expected.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, expected);
+    let segments = std::fs::read_to_string(dir.join("segments.csv")).expect("segments");
+    assert!(segments
+        .lines()
+        .next()
+        .expect("header")
+        .ends_with(",profit_tier"));
+    assert!(segments.contains(",unprofitable\n"));
+    let scores = std::fs::read_to_string(dir.join("scores.csv")).expect("scores");
+    assert!(scores
+        .lines()
+        .next()
+        .expect("header")
+        .ends_with(",gross_profit,net_profit,net_profit_12m"));
 }
 
 /// The CDNOW columns of a job's `[sources.transactions]`.
