@@ -200,6 +200,7 @@ fn quickstart_job_runs_every_stage_and_reruns_byte_identical() {
         );
     }
     check_profit_outputs(&dir);
+    value_by_profit(&sb, &dir);
     // Two campaigns make a joint plan: the report carries its section, numbers as plan.json.
     assert!(html.contains("<h2>Plan</h2>"));
     let plan = sb.json(&format!("runs/{AS_OF}/audience/plan.json"));
@@ -300,6 +301,58 @@ fn check_profit_outputs(dir: &Path) {
         .next()
         .expect("header")
         .ends_with(",gross_profit,net_profit,net_profit_12m"));
+}
+
+/// A campaign valued by each customer's net profit of the last 12 months reads it from the
+/// run's scores: customers who lose money are worth nothing to contact, so the audience is only
+/// customers who made money.
+fn value_by_profit(sb: &Sandbox, dir: &Path) {
+    let data = root().join("notebooks-data");
+    std::fs::write(
+        sb.path("by-profit.toml"),
+        format!(
+            "[campaign]\nname = \"by-profit\"\nbudget = 100.0\nobjective = \"profit\"\nvalue_column = \"net_profit_12m\"\n\n[[channel]]\nname = \"email\"\ncost = 0.10\nscore_column = \"score\"\nconsent_column = \"email_opt_in\"\n\n[suppression]\nfiles = [\"{}\"]\n",
+            data.join("suppressions.csv").display()
+        ),
+    )
+    .unwrap();
+    let scores = dir.join("scores.csv");
+    let config = data.join("quickstart.toml");
+    let out = sb.run(&[
+        "select",
+        "--scores",
+        scores.to_str().unwrap(),
+        "--campaign",
+        "by-profit.toml",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        "by-profit",
+    ]);
+    assert_ok(&out);
+    let scores = std::fs::read_to_string(&scores).unwrap();
+    let header: Vec<&str> = scores.lines().next().unwrap().split(',').collect();
+    let at = header.iter().position(|c| *c == "net_profit_12m").unwrap();
+    let profit: std::collections::HashMap<&str, f64> = scores
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[0], cells[at].parse().unwrap_or(f64::NAN))
+        })
+        .collect();
+    let audience = sb.read("by-profit/audience.csv");
+    let targets: Vec<&str> = audience
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains(",target,"))
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert!(targets.len() > 100, "{} targets", targets.len());
+    assert!(
+        targets.iter().all(|id| profit[id] > 0.0),
+        "a customer who lost money over the last year is in the audience"
+    );
 }
 
 /// The CDNOW columns of a job's `[sources.transactions]`.
