@@ -62,10 +62,12 @@ pub fn whale_svg(s: &ProfitSummary) -> String {
     ));
     let total = y(s.total_profit);
     out.push_str(&format!(
-        "<line x1=\"{left}\" y1=\"{total:.1}\" x2=\"{:.1}\" y2=\"{total:.1}\" stroke=\"#222\" stroke-dasharray=\"4 3\"/>\n<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">100% ({})</text>\n",
-        left + width,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">0</text>\n<line x1=\"{left}\" y1=\"{total:.1}\" x2=\"{:.1}\" y2=\"{total:.1}\" stroke=\"#222\" stroke-dasharray=\"4 3\"/>\n<text x=\"{:.1}\" y=\"{:.1}\">total = 100% ({})</text>\n",
         left - 4.0,
-        total + 4.0,
+        y(0.0) + 4.0,
+        left + width,
+        left + 4.0,
+        total - 4.0,
         money(s.total_profit)
     ));
     out.push_str(&format!(
@@ -77,10 +79,16 @@ pub fn whale_svg(s: &ProfitSummary) -> String {
         .peak
         .profit_share
         .map_or_else(String::new, |v| format!(" = {}", pct(v)));
+    // The label sits below the peak, toward the middle, so it stays inside the chart and off
+    // the total's line.
+    let (lx, anchor) = if px > left + width / 2.0 {
+        (px - 6.0, "end")
+    } else {
+        (px + 6.0, "start")
+    };
     out.push_str(&format!(
-        "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"4\" fill=\"#d62728\"/>\n<text x=\"{:.1}\" y=\"{:.1}\">peak {}{share} at {}</text>\n</svg>",
-        px + 6.0,
-        (py - 6.0).max(top + 10.0),
+        "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"4\" fill=\"#d62728\"/>\n<text x=\"{lx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">peak {}{share} at {} of customers</text>\n</svg>",
+        (py + 18.0).min(top + height - 6.0),
         money(s.peak.cumulative_profit),
         pct(s.peak.customers_pct / 100.0)
     ));
