@@ -88,7 +88,7 @@ pub fn whale_svg(s: &ProfitSummary) -> String {
     };
     out.push_str(&format!(
         "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"4\" fill=\"#d62728\"/>\n<text x=\"{lx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">peak {}{share} at {} of customers</text>\n</svg>",
-        (py + 18.0).min(top + height - 6.0),
+        (py + 32.0).min(top + height - 6.0),
         money(s.peak.cumulative_profit),
         pct(s.peak.customers_pct / 100.0)
     ));
