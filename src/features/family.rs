@@ -28,6 +28,8 @@ pub(super) struct LineColumns {
     pub categorical: Vec<&'static str>,
     /// Whether `Lines::discounted` is read.
     pub discount: bool,
+    /// Whether `Lines::cost` is read (quantity × `unit_cost`).
+    pub cost: bool,
 }
 
 impl LineColumns {
@@ -39,6 +41,7 @@ impl LineColumns {
             }
         }
         self.discount |= other.discount;
+        self.cost |= other.cost;
         self
     }
 }
@@ -77,6 +80,8 @@ pub(super) struct Source<'a> {
     pub ids: &'a [String],
     /// The customers table, when one was given.
     pub customers: Option<&'a DataFrame>,
+    /// The contacts history, when one was given (`HistoryBuilder::contacts`).
+    pub contacts: Option<&'a super::profit::Contacts>,
 }
 
 /// A family's state over one history's lines.

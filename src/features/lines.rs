@@ -21,6 +21,9 @@ pub(super) const FIXED_POINT_SCALE: f64 = 10_000.0;
 /// The code of a missing categorical value.
 pub(super) const MISSING: u32 = u32::MAX;
 
+/// The cost of a line without a `unit_cost` (the `profit` family prices it by margin instead).
+pub(super) const NO_COST: i64 = i64::MIN;
+
 /// `amount` in fixed-point units, rounded half to even (polars' default rounding).
 pub(crate) fn fixed_point(amount: f64) -> i64 {
     (amount * FIXED_POINT_SCALE).round_ties_even() as i64
@@ -78,6 +81,9 @@ pub(super) struct Lines {
     pub negative: Vec<bool>,
     /// Whether the line had a discount above zero; `None` without a `discount` column.
     pub discounted: Option<Vec<bool>>,
+    /// What the line's goods cost the seller, quantity × `unit_cost` in fixed-point units
+    /// ([`NO_COST`] where `unit_cost` is missing); `None` unless asked for and mapped.
+    pub cost: Option<Vec<i64>>,
     /// The categorical columns the transactions have, in `mix::COLUMNS` order.
     pub codes: Vec<Codes>,
 }
@@ -96,6 +102,7 @@ pub(super) struct LineParts {
     amount: Vec<i64>,
     negative: Vec<bool>,
     discounted: Option<Vec<bool>>,
+    cost: Option<Vec<i64>>,
     codes: Vec<Codes>,
 }
 
@@ -118,7 +125,15 @@ impl LineParts {
             amount: Vec::new(),
             negative: Vec::new(),
             discounted: with_discount.then(Vec::new),
+            cost: None,
         }
+    }
+
+    /// Also reads each line's cost (quantity × `unit_cost`) from transactions that have a
+    /// `unit_cost` column.
+    pub fn with_cost(mut self) -> LineParts {
+        self.cost = Some(Vec::new());
+        self
     }
 
     /// Adds the lines of `transactions`, the next rows of the file. Rows without an
@@ -167,6 +182,9 @@ impl LineParts {
                 .map(|v| v.unwrap_or(0.0) > 0.0)
                 .collect::<Vec<_>>();
             out.extend(only(dated, d));
+        }
+        if let Some(out) = self.cost.as_mut() {
+            out.extend(only(dated, line_costs(transactions)?));
         }
         for c in self.codes.iter_mut() {
             let text = transactions.column(c.column)?.cast(&DataType::String)?;
@@ -218,6 +236,7 @@ impl LineParts {
             amount: gather(order, self.amount),
             negative: gather(order, self.negative),
             discounted: self.discounted.map(|d| gather(order, d)),
+            cost: self.cost.map(|c| gather(order, c)),
             codes: self
                 .codes
                 .into_iter()
@@ -234,6 +253,32 @@ impl LineParts {
         }
         Ok((lines, self.ids))
     }
+}
+
+/// Per row, quantity × `unit_cost` in fixed-point units (a missing quantity counts as one unit),
+/// or [`NO_COST`] where the table has no `unit_cost` or the row lacks one.
+fn line_costs(transactions: &DataFrame) -> Result<Vec<i64>, FeatureError> {
+    let Ok(unit_cost) = transactions.column("unit_cost") else {
+        return Ok(vec![NO_COST; transactions.height()]);
+    };
+    let unit_cost = unit_cost.cast(&DataType::Float64)?;
+    let quantity = match transactions.column("quantity") {
+        Ok(q) => Some(q.cast(&DataType::Float64)?),
+        Err(_) => None,
+    };
+    let quantity = quantity.as_ref().map(|q| q.f64()).transpose()?;
+    Ok(unit_cost
+        .f64()?
+        .iter()
+        .enumerate()
+        .map(|(row, cost)| {
+            let units = quantity.and_then(|q| q.get(row)).unwrap_or(1.0);
+            match cost {
+                Some(c) if fits_fixed_point(units * c) => fixed_point(line_amount(units, c)),
+                _ => NO_COST,
+            }
+        })
+        .collect())
 }
 
 /// The first key whose absolute amounts sum past `i64`. Every sum the families take (a day, a

@@ -60,6 +60,7 @@ impl Definition for Mix {
         LineColumns {
             categorical: CATEGORICAL.into_iter().filter(present).collect(),
             discount: present(&"discount"),
+            cost: false,
         }
     }
 

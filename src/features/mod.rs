@@ -26,6 +26,7 @@ mod lines;
 mod matrix;
 mod mix;
 mod personal;
+pub mod profit;
 mod purchase;
 pub mod replenishment;
 
@@ -80,6 +81,7 @@ families! {
     Mix => mix::Mix,
     Attributes => attributes::AttributesFamily,
     Replenishment => replenishment::Replenishment,
+    Profit => profit::Profit,
 }
 
 impl Family {
@@ -182,6 +184,10 @@ pub enum FeatureError {
         "customer `{customer_id}`: its amounts are too large to sum exactly (beyond ±922 trillion in all); check the amounts' unit"
     )]
     AmountOverflow { customer_id: String },
+    #[error("feature family `profit` needs a `[profit]` table in the job (its margins and costs)")]
+    ProfitNotConfigured,
+    #[error("`[profit]`: {0}")]
+    Profit(String),
     #[error("building features: {}", .0.to_string().lines().next().unwrap_or_default())]
     Polars(#[from] PolarsError),
 }
@@ -200,6 +206,8 @@ pub struct FeatureParams {
     /// Customer columns kept out of the features besides the personal data found
     /// ([`personal_columns`]): the job's `[features] exclude`, `--exclude`.
     pub exclude: Vec<String>,
+    /// Margins and costs of the `profit` family (the job's `[profit]`).
+    pub profit: Option<profit::ProfitParams>,
 }
 
 impl Default for FeatureParams {
@@ -210,6 +218,7 @@ impl Default for FeatureParams {
             level_cap: 10,
             levels: BTreeMap::new(),
             exclude: Vec::new(),
+            profit: None,
         }
     }
 }
@@ -225,6 +234,12 @@ impl FeatureParams {
         self.resolve_for(transactions, customers.is_some())
     }
 
+    /// Whether `family` is built when no family is named: the default ones, and `profit` once
+    /// its margins are given.
+    fn unnamed_default(&self, family: Family) -> bool {
+        family.by_default() || (family == Family::Profit && self.profit.is_some())
+    }
+
     /// [`FeatureParams::resolve_families`] knowing only whether there is a customers table.
     fn resolve_for(
         &self,
@@ -236,7 +251,7 @@ impl FeatureParams {
             None => Ok(Family::ALL
                 .iter()
                 .copied()
-                .filter(|f| f.by_default() && lacks(f).is_none())
+                .filter(|f| self.unnamed_default(*f) && lacks(f).is_none())
                 .collect()),
             Some(list) => {
                 if let Some((f, (table, column))) = list.iter().find_map(|f| Some((f, lacks(f)?))) {
@@ -306,6 +321,8 @@ pub struct HistoryBuilder {
     with_customers: bool,
     /// The families (resolved on the first piece's columns) and the lines so far.
     parts: Option<(Vec<Family>, LineParts)>,
+    /// The contacts history, for the `profit` family's contact costs.
+    contacts: Option<profit::Contacts>,
 }
 
 impl HistoryBuilder {
@@ -315,7 +332,16 @@ impl HistoryBuilder {
             params: params.clone(),
             with_customers,
             parts: None,
+            contacts: None,
         }
+    }
+
+    /// Adds contacts (a canonical contacts table: the contacts file, the ledger's sends): the
+    /// `profit` family counts what each contact cost, on or before the as-of day like every line.
+    pub fn contacts(&mut self, contacts: &DataFrame) -> Result<(), FeatureError> {
+        self.contacts
+            .get_or_insert_with(Default::default)
+            .push(contacts)
     }
 
     /// Adds the next rows of the transactions (a canonical table or a piece of one).
@@ -337,10 +363,13 @@ impl HistoryBuilder {
             .iter()
             .map(|f| f.definition().line_columns(transactions))
             .fold(LineColumns::default(), LineColumns::union);
-        Ok((
-            families,
-            LineParts::new(columns.categorical, columns.discount),
-        ))
+        let parts = LineParts::new(columns.categorical, columns.discount);
+        let parts = if columns.cost {
+            parts.with_cost()
+        } else {
+            parts
+        };
+        Ok((families, parts))
     }
 
     /// The history of every piece pushed; `customers` for the attributes family.
@@ -359,6 +388,7 @@ impl HistoryBuilder {
         let source = family::Source {
             ids: &ids,
             customers: screened.as_ref(),
+            contacts: self.contacts.as_ref(),
         };
         let families = families
             .into_iter()

@@ -550,6 +550,7 @@ fn check(case: &Case, fix: bool) -> Result<(), TestCaseError> {
         level_cap: case.level_cap,
         levels: levels.clone(),
         exclude: Vec::new(),
+        profit: None,
     };
     let expected = reference(&tx, as_of(), unit, &levels, case.level_cap);
     match build(&tx, None, as_of(), &params) {

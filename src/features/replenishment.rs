@@ -74,6 +74,7 @@ impl Definition for Replenishment {
         LineColumns {
             categorical: vec![CATEGORY],
             discount: false,
+            cost: false,
         }
     }
 

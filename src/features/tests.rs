@@ -374,12 +374,12 @@ fn families_are_named_parsed_and_listed_from_the_registry() {
     }
     assert_eq!(
         Family::parse("rfn").unwrap_err().to_string(),
-        "unknown feature family `rfn` (expected rfm, btyd, windows, cycle, mix, attributes or replenishment)"
+        "unknown feature family `rfn` (expected rfm, btyd, windows, cycle, mix, attributes, replenishment or profit)"
     );
     assert_eq!(
         Family::help(),
-        "Comma-separated families: rfm,btyd,windows,cycle,mix,attributes,replenishment \
-         (replenishment only when named) [default: all available]"
+        "Comma-separated families: rfm,btyd,windows,cycle,mix,attributes,replenishment,profit \
+         (replenishment, profit only when named) [default: all available]"
     );
     // The catalogue is in family order, the output order.
     let order: Vec<Family> = CATALOG.iter().map(|d| d.family).collect();

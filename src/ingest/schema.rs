@@ -77,6 +77,8 @@ const TRANSACTIONS: &[ColumnSpec] = &[
     ColumnSpec::optional("discount", Number),
     ColumnSpec::optional("unit_price", Number),
     ColumnSpec::optional("product_name", Text),
+    // What one unit cost the seller: the `profit` family's cost of goods, when mapped.
+    ColumnSpec::optional("unit_cost", Number),
 ];
 
 /// The transaction columns `amount` is computed from when a source maps no `amount` (invoice

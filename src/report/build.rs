@@ -263,6 +263,7 @@ impl ReportBuilder {
                 penetration: None,
                 failure: None,
                 warnings: Vec::new(),
+                profit: None,
             },
         }
     }
@@ -366,6 +367,11 @@ impl ReportBuilder {
                 });
             }
         }
+        self.report.profit = seg
+            .report
+            .profit
+            .clone()
+            .map(|summary| super::profit::ProfitSection { summary });
         let monetary = monetary_for(seg, features)?;
         let revenue: Vec<f64> = monetary.iter().map(|m| m.max(0.0)).collect();
 

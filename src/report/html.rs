@@ -11,7 +11,7 @@ use super::model::*;
 const DRIFT_ROWS_SHOWN: usize = 10;
 
 /// Every chart kind, as the `data-chart` attribute of its `<figure>`.
-pub const CHART_KINDS: [&str; 14] = [
+pub const CHART_KINDS: [&str; 15] = [
     "pareto",
     "rfm-segments",
     "rf-heatmap",
@@ -26,6 +26,7 @@ pub const CHART_KINDS: [&str; 14] = [
     "item-affinity",
     "plan-campaigns",
     "penetration",
+    "whale-curve",
 ];
 
 const CSS: &str = "\
@@ -99,6 +100,9 @@ fn plan(r: &Report) -> Vec<(String, &'static str)> {
         for s in &names {
             out.push((format!("chart-penetration-{s}"), "penetration"));
         }
+    }
+    if r.profit.is_some() {
+        out.push(single("whale-curve"));
     }
     out
 }
@@ -402,6 +406,9 @@ pub fn render_html(r: &Report) -> Result<String, ReportError> {
     if let Some(s) = &r.penetration {
         penetration_section(&mut p, s, &mut next_id);
     }
+    if let Some(s) = &r.profit {
+        profit_section(&mut p, s, &mut next_id);
+    }
     p.push("</body>\n</html>\n");
     Ok(p.html)
 }
@@ -448,6 +455,7 @@ fn header(p: &mut Page, r: &Report) {
             "Campaign results",
         ),
         (r.penetration.is_some(), "penetration", "Penetration"),
+        (r.profit.is_some(), "profit", "Profit"),
     ] {
         if present {
             links.push(format!("<a href=\"#{id}\">{name}</a>"));
@@ -813,6 +821,28 @@ fn penetration_section(
         let head: Vec<&str> = head.iter().map(String::as_str).collect();
         p.table(&head, &group_rows(t));
         p.push(&format!("<p class=\"note\">{}</p>\n", callouts(t)));
+    }
+    p.push("</section>\n");
+}
+
+fn profit_section(
+    p: &mut Page,
+    s: &super::profit::ProfitSection,
+    next_id: &mut impl FnMut() -> String,
+) {
+    use super::profit::{caption, reason_rows, tier_rows, whale_svg};
+    let s = &s.summary;
+    p.push("<section id=\"profit\">\n<h2>Profit</h2>\n");
+    p.figure(&next_id(), "whale-curve", "", &whale_svg(s), &caption(s));
+    p.push("<h3>Profit tiers</h3>\n");
+    p.table(
+        &["profit tier", "customers", "share", "net profit"],
+        &tier_rows(s),
+    );
+    if !s.reasons.is_empty() {
+        p.push("<h3>Why the unprofitable customers lose money</h3>\n");
+        p.table(&["largest cost", "customers", "loss"], &reason_rows(s));
+        p.push("<p class=\"note\">Each unprofitable customer, with the reason, is in unprofitable.csv.</p>\n");
     }
     p.push("</section>\n");
 }

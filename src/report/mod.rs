@@ -20,6 +20,7 @@ mod html;
 mod model;
 mod penetration;
 mod plan;
+mod profit;
 mod results;
 mod stats;
 #[cfg(test)]
@@ -34,4 +35,5 @@ pub use html::{chart_ids, render_html, CHART_KINDS};
 pub use model::*;
 pub use penetration::PenetrationSection;
 pub use plan::PlanSection;
+pub use profit::ProfitSection;
 pub use results::CampaignResult;

@@ -64,6 +64,10 @@ pub struct Report {
     /// Penetration by group (a job's `[analyze.penetration]`); left out of the JSON when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub penetration: Option<super::penetration::PenetrationSection>,
+    /// The whale curve and profit tiers (features with the `profit` family); left out of the
+    /// JSON when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profit: Option<super::profit::ProfitSection>,
     /// Set when the run failed: the page opens with a banner saying that no audience was
     /// published and why. Left out of the JSON when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]

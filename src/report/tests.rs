@@ -206,9 +206,20 @@ fn drift() -> DriftReport {
     }
 }
 
+/// Net profits 50, 48, …, −68 by customer, returns the largest cost of each.
+fn profit_summary() -> crate::segment::ProfitSummary {
+    let ids: Vec<String> = (0..N).map(|i| format!("c{i:03}")).collect();
+    let net: Vec<f64> = (0..N).map(|i| 50.0 - 2.0 * i as f64).collect();
+    let costs = vec![vec![3.0; N], vec![1.0; N], vec![0.5; N]];
+    crate::segment::whale(&ids, &net, &costs, &Default::default())
+        .expect("whale")
+        .summary
+}
+
 fn full_report() -> Report {
     let (fm, df) = features();
-    let seg = segmentation(&fm);
+    let mut seg = segmentation(&fm);
+    seg.report.profit = Some(profit_summary());
     let mut b = ReportBuilder::new("weekly <job> & co", as_of());
     b.generated_from(["segments.csv", "clv.csv"])
         .stage_rows("features", N)
@@ -629,4 +640,33 @@ fn long_drift_tables_fold_after_the_top_rows() {
     // The short drift table of the full report is not folded.
     let full = render_html(&full_report()).expect("render");
     assert!(!full.contains("<summary>all "));
+}
+
+/// Net profits 50, 48, …, −68: 25 customers earn 650, one breaks even, 34 lose 1,190 (total
+/// −540): the peak is at the 25th of 60 customers, every loss put down to returns.
+#[test]
+fn the_profit_section_draws_the_whale_curve_and_the_losses() {
+    let r = full_report();
+    let s = &r.profit.as_ref().expect("profit").summary;
+    assert_eq!(s.total_profit, -540.0);
+    assert_eq!((s.peak.customers, s.peak.cumulative_profit), (25, 650.0));
+    assert_eq!(
+        s.curve.last().expect("end").cumulative_profit,
+        s.total_profit
+    );
+    assert_eq!((s.losing_customers, s.loss), (34, 1190.0));
+    let html = render_html(&r).expect("render");
+    assert!(html.contains("<h2>Profit</h2>"));
+    assert!(html.contains("<a href=\"#profit\">Profit</a>"));
+    assert!(html.contains("data-chart=\"whale-curve\""));
+    assert!(html.contains("34 customers (56.7%) lose money"), "{html}");
+    assert!(html.contains("<td>returns</td><td>34</td>"), "{html}");
+    let json = serde_json::to_string(&r).expect("json");
+    let back: Report = serde_json::from_str(&json).expect("parse");
+    assert_eq!(render_html(&back).expect("render"), html);
+    // A report without profit keeps its JSON free of the key.
+    let mut plain = r.clone();
+    plain.profit = None;
+    let value = serde_json::to_value(&plain).expect("json");
+    assert!(value.get("profit").is_none(), "{value}");
 }

@@ -18,7 +18,9 @@
 //!    find is an error;
 //! 3. with stage `clv`: [`CLV_COLUMNS`] (`p_alive`, `expected_purchases`, `clv`);
 //! 4. with stage `segment`: [`SEGMENT_COLUMNS`] (`rfm_segment`, `value_tier`), then `cluster`
-//!    when the segmentation clustered.
+//!    when the segmentation clustered;
+//! 5. with `[profit]`: [`PROFIT_COLUMNS`] (`gross_profit`, `net_profit`, `net_profit_12m`) from the
+//!    features, so a campaign can take `value_column = "net_profit_12m"`.
 //!
 //! Columns from `clv` and `segment` are left-joined: a customer they lack gets empty cells.
 //!
@@ -55,6 +57,8 @@ pub const JOB_MODELS: [JobModel; 2] = [JobModel::Response, JobModel::Churn];
 pub const CLV_COLUMNS: [&str; 3] = ["p_alive", "expected_purchases", "clv"];
 /// Columns of stage `segment`, in order (then [`CLUSTER`] when the segmentation clustered).
 pub const SEGMENT_COLUMNS: [&str; 2] = ["rfm_segment", "value_tier"];
+/// Columns of the `profit` feature family a job with `[profit]` adds, in order.
+pub const PROFIT_COLUMNS: [&str; 3] = ["gross_profit", "net_profit", "net_profit_12m"];
 /// The cluster column of stage `segment`.
 pub const CLUSTER: &str = "cluster";
 
@@ -70,16 +74,26 @@ pub fn model_column(m: JobModel) -> &'static str {
 /// `clv` and `segment` columns, in the order the module documentation gives.
 pub struct JobScores {
     frame: LazyFrame,
+    /// The features' [`PROFIT_COLUMNS`] (with the ids), joined last.
+    profit: Option<LazyFrame>,
 }
 
 impl JobScores {
-    /// One row per customer of `features` (its `customer_id` column).
+    /// One row per customer of `features` (its `customer_id` column); its profit columns when
+    /// it has them.
     pub fn new(features: &DataFrame) -> Result<JobScores, Error> {
+        let profit = PROFIT_COLUMNS
+            .iter()
+            .all(|c| features.column(c).is_ok())
+            .then(|| features.select(std::iter::once(ID).chain(PROFIT_COLUMNS)))
+            .transpose()
+            .map_err(polars_failure("the scores"))?;
         Ok(JobScores {
             frame: features
                 .select([ID])
                 .map_err(polars_failure("the scores"))?
                 .lazy(),
+            profit: profit.map(DataFrame::lazy),
         })
     }
 
@@ -118,7 +132,10 @@ impl JobScores {
     }
 
     /// The table, sorted by customer.
-    pub fn finish(self) -> Result<DataFrame, Error> {
+    pub fn finish(mut self) -> Result<DataFrame, Error> {
+        if let Some(profit) = self.profit.take() {
+            self.join(profit);
+        }
         self.frame
             .sort([ID], SortMultipleOptions::default())
             .collect()
@@ -213,5 +230,35 @@ mod tests {
         let id: Vec<Option<&str>> = out.column(ID).unwrap().str().unwrap().iter().collect();
         assert_eq!(id, [Some("a"), Some("b"), Some("c")]);
         assert_eq!(out.column("clv").unwrap().f64().unwrap().get(2), None);
+    }
+
+    /// Features with the profit family's columns give the scores those columns last (what a
+    /// campaign's `value_column = "net_profit_12m"` reads); features without them, none.
+    #[test]
+    fn profit_columns_follow_the_segments() {
+        let feats = df!(ID => ["b", "a"], "recency_days" => [1.0, 2.0],
+            "gross_profit" => [3.0, 4.0], "net_profit" => [1.0, -2.0],
+            "net_profit_12m" => [0.5, -1.0])
+        .unwrap();
+        let mut t = JobScores::new(&feats).unwrap();
+        let seg =
+            df!(ID => ["a", "b"], "rfm_segment" => ["x", "y"], "value_tier" => ["g", "b"]).unwrap();
+        t.add_segments(seg, false);
+        let out = t.finish().unwrap();
+        assert_eq!(
+            names(&out),
+            [
+                ID,
+                "rfm_segment",
+                "value_tier",
+                "gross_profit",
+                "net_profit",
+                "net_profit_12m"
+            ]
+        );
+        let v = out.column("net_profit_12m").unwrap().f64().unwrap();
+        assert_eq!((v.get(0), v.get(1)), (Some(-1.0), Some(0.5)));
+        let plain = JobScores::new(&feats.drop("net_profit").unwrap()).unwrap();
+        assert_eq!(names(&plain.finish().unwrap()), [ID]);
     }
 }

@@ -5,15 +5,22 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use crate::features::profit::COST_COMPONENTS;
 use crate::features::{self, FeatureError};
 use crate::run::RunError;
 use crate::segment::{
-    segment, segment_with_model, SegmentParams, SegmentScheme, Segmentation, SegmentationModel,
+    segment, segment_with_model, ProfitAnalysis, SegmentParams, SegmentScheme, Segmentation,
+    SegmentationModel,
 };
 use crate::{io, Error};
 
+/// The whale curve beside a segments file whose features have the `profit` family.
+pub const WHALE_FILE: &str = "whale_curve.csv";
+/// The unprofitable customers (ids, net profit, reason, cost components: no personal data).
+pub const UNPROFITABLE_FILE: &str = "unprofitable.csv";
+
 /// The per-customer segment columns as a frame: `customer_id, rfm_r, rfm_f, rfm_m, rfm_cell,
-/// rfm_segment, value_tier, loyalty_grid[, cluster]`.
+/// rfm_segment, value_tier, loyalty_grid[, cluster][, profit_tier]`.
 pub fn segmentation_frame(s: &Segmentation) -> Result<DataFrame, Error> {
     let n = s.ids.len();
     let as_i32 = |v: &[u8]| v.iter().map(|x| i32::from(*x)).collect::<Vec<i32>>();
@@ -42,7 +49,46 @@ pub fn segmentation_frame(s: &Segmentation) -> Result<DataFrame, Error> {
             c.iter().map(|k| *k as i32).collect::<Vec<i32>>(),
         ));
     }
+    if let Some(p) = &s.profit {
+        columns.push(Column::new("profit_tier".into(), &p.tiers));
+    }
     Ok(DataFrame::new(n, columns).map_err(FeatureError::from)?)
+}
+
+/// `whale_curve.csv`: the curve at every whole percent of customers.
+fn whale_frame(p: &ProfitAnalysis) -> Result<DataFrame, Error> {
+    let curve = &p.summary.curve;
+    let frame = df!(
+        "customers_pct" => curve.iter().map(|c| c.customers_pct).collect::<Vec<_>>(),
+        "customers" => curve.iter().map(|c| c.customers as u64).collect::<Vec<_>>(),
+        "cumulative_profit" => curve.iter().map(|c| c.cumulative_profit).collect::<Vec<_>>(),
+        "profit_share" => curve.iter().map(|c| c.profit_share).collect::<Vec<_>>(),
+    );
+    Ok(frame.map_err(FeatureError::from)?)
+}
+
+/// `unprofitable.csv`: `customer_id, net_profit, reason`, then the cost components.
+fn unprofitable_frame(p: &ProfitAnalysis) -> Result<DataFrame, Error> {
+    let u = &p.unprofitable;
+    let mut columns = vec![
+        Column::new(
+            "customer_id".into(),
+            u.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "net_profit".into(),
+            u.iter().map(|u| u.net_profit).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "reason".into(),
+            u.iter().map(|u| u.reason.as_str()).collect::<Vec<_>>(),
+        ),
+    ];
+    for (i, (name, _)) in COST_COMPONENTS.iter().enumerate() {
+        let values: Vec<f64> = u.iter().map(|u| u.costs[i]).collect();
+        columns.push(Column::new((*name).into(), values));
+    }
+    Ok(DataFrame::new(u.len(), columns).map_err(FeatureError::from)?)
 }
 
 /// Segments a features frame: fits clusters, or assigns them with `model` when given.
@@ -63,7 +109,9 @@ pub fn report_path(out: &Path) -> PathBuf {
     out.with_extension("json")
 }
 
-/// Writes the segments file, its report beside it and, when asked, `save_model/model.json`.
+/// Writes the segments file, its report beside it, the whale curve and the unprofitable
+/// customers beside it when the features had the `profit` family, and, when asked,
+/// `save_model/model.json`.
 pub fn write_segmentation(
     out: &Path,
     s: &Segmentation,
@@ -72,6 +120,13 @@ pub fn write_segmentation(
     let mut df = segmentation_frame(s)?;
     io::write_table(out, &mut df)?;
     io::write_json_atomic(&report_path(out), &s.report)?;
+    if let Some(p) = &s.profit {
+        io::write_table(&out.with_file_name(WHALE_FILE), &mut whale_frame(p)?)?;
+        io::write_table(
+            &out.with_file_name(UNPROFITABLE_FILE),
+            &mut unprofitable_frame(p)?,
+        )?;
+    }
     if let Some(dir) = save_model {
         let model = s.model.as_ref().ok_or_else(|| {
             Error::from(RunError::Conflict {

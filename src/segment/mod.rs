@@ -1,5 +1,6 @@
 //! Customer segmentation: RFM scores and named segments, revenue tiers, a spend × loyalty grid
-//! and k-means clusters, all computed from one `FeatureMatrix`.
+//! and k-means clusters, all computed from one `FeatureMatrix`; with the `profit` family's
+//! columns, profit tiers and the whale curve (`whale.rs`).
 //!
 //! Each technique lives in its own file as a pure function over columns so it can be tested
 //! against hand-computed fixtures; [`segment`] runs them together and returns typed per-customer
@@ -33,6 +34,7 @@ mod rfm;
 mod scheme;
 mod silhouette;
 mod transform;
+mod whale;
 
 #[cfg(test)]
 mod tests_cdnow;
@@ -54,3 +56,7 @@ pub use scheme::{
 };
 pub use silhouette::{sample_rows, silhouette};
 pub use transform::{apply_transforms, fit_transforms, signed_log1p, ColumnTransform, Transform};
+pub use whale::{
+    profit_of, whale, LossReason, ProfitAnalysis, ProfitSummary, ProfitTier, Unprofitable,
+    WhalePoint, LOW_MARGIN, UNPROFITABLE,
+};

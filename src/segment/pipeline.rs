@@ -11,6 +11,7 @@ use crate::segment::pareto::{pareto, ParetoRow, TierThresholds, ValueTier};
 use crate::segment::profile::{cluster_profiles, group_summary, ClusterProfile, GroupSummary};
 use crate::segment::rfm::{rfm_scores, RfmColumns};
 use crate::segment::scheme::{SchemeAnalysis, SegmentScheme, UNASSIGNED};
+use crate::segment::whale::{profit_of, ProfitAnalysis, ProfitSummary};
 use crate::types::FeatureMatrix;
 
 /// Schema version of [`SegmentReport`].
@@ -86,6 +87,9 @@ pub struct SegmentReport {
     pub k_scores: Vec<KScore>,
     /// Inertia of the kept clustering (transformed space).
     pub cluster_inertia: Option<f64>,
+    /// The whale curve and profit tiers, when the features have the `profit` family.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profit: Option<ProfitSummary>,
 }
 
 /// Per-customer results, aligned with the input rows, plus the report and the model.
@@ -111,6 +115,9 @@ pub struct Segmentation {
     pub cluster: Option<Vec<usize>>,
     /// The fitted clustering, when clustering ran (serialize it to re-assign later).
     pub model: Option<SegmentationModel>,
+    /// Profit tiers and the unprofitable customers, when the features have the `profit` family.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profit: Option<ProfitAnalysis>,
     /// The summary.
     pub report: SegmentReport,
 }
@@ -143,6 +150,7 @@ fn segment_inner(
     let rfm_segment = p.scheme.label_all(&scores.r, &scores.f, &scores.m);
     let par = pareto(&fm.ids, &monetary, &p.tiers)?;
     let (grid, split) = loyalty_grid(&monetary, &frequency, &p.loyalty)?;
+    let profit = profit_of(fm, &p.tiers)?;
 
     let (cluster, model, clusters) = match (fitted, &p.cluster) {
         (Some(m), _) => {
@@ -192,6 +200,7 @@ fn segment_inner(
             .map(|m| m.k_scores.clone())
             .unwrap_or_default(),
         cluster_inertia: model.as_ref().map(|m| m.inertia),
+        profit: profit.as_ref().map(|a| a.summary.clone()),
     };
     Ok(Segmentation {
         ids: fm.ids.clone(),
@@ -204,6 +213,7 @@ fn segment_inner(
         loyalty_grid: grid,
         cluster,
         model,
+        profit,
         report,
     })
 }

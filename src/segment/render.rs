@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use crate::segment::pipeline::SegmentReport;
 use crate::segment::profile::GroupSummary;
+use crate::segment::whale::ProfitSummary;
 
 fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
@@ -25,6 +26,44 @@ fn groups(out: &mut String, title: &str, rows: &[GroupSummary]) {
             g.customers,
             pct(g.customer_share),
             pct(g.revenue_share)
+        );
+    }
+}
+
+/// The whale curve's figures and the profit tiers.
+fn profit(out: &mut String, p: &ProfitSummary) {
+    let share = |s: Option<f64>| s.map_or("n/a".to_string(), pct);
+    let _ = writeln!(
+        out,
+        "\nProfit (whale curve)\n  total net profit {:.2}; peak {:.2} ({} of the total) at the top {} of customers\n  {} customers ({}) lose money: {:.2}",
+        p.total_profit,
+        p.peak.cumulative_profit,
+        share(p.peak.profit_share),
+        pct(p.peak.customers_pct / 100.0),
+        p.losing_customers,
+        pct(p.losing_share),
+        p.loss
+    );
+    for r in &p.reasons {
+        let _ = writeln!(
+            out,
+            "    {}: {} customers, {:.2}",
+            r.reason, r.customers, r.loss
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {:<12}  {:>10}  {:>8}  {:>12}",
+        "profit tier", "customers", "share", "profit"
+    );
+    for t in &p.tiers {
+        let _ = writeln!(
+            out,
+            "  {:<12}  {:>10}  {:>8}  {:>12.2}",
+            t.name,
+            t.customers,
+            pct(t.customer_share),
+            t.profit
         );
     }
 }
@@ -64,6 +103,9 @@ pub fn render_report(r: &SegmentReport) -> String {
         ),
         &r.loyalty,
     );
+    if let Some(p) = &r.profit {
+        profit(&mut out, p);
+    }
     if !r.k_scores.is_empty() {
         let _ = writeln!(out, "\nChoice of k (sampled silhouette)");
         for s in &r.k_scores {

@@ -85,8 +85,9 @@ fn report_rerenders_the_html_of_a_run_folder() {
     }
     let ids = chart_ids(&report);
     // pareto, segments, heat map, clusters, 2 × (gains, lift, calibration), clv, p_alive,
-    // two profit curves, 2 × drift, the plan's campaign bars, penetration by region and by age.
-    assert_eq!(ids.len(), 19);
+    // two profit curves, 2 × drift, the plan's campaign bars, penetration by region and by age,
+    // the whale curve (the job's `[profit]`).
+    assert_eq!(ids.len(), 20);
     for id in &ids {
         assert!(
             html.contains(&format!("id=\"{id}\"")),

@@ -199,12 +199,15 @@ fn quickstart_job_runs_every_stage_and_reruns_byte_identical() {
         "profit-curve",
         "drift",
         "plan-campaigns",
+        "whale-curve",
     ] {
         assert!(
             html.contains(&format!("data-chart=\"{chart}\"")),
             "report.html lacks the {chart} chart"
         );
     }
+    check_profit_outputs(&dir);
+    value_by_profit(&sb, &dir);
     // Two campaigns make a joint plan: the report carries its section, numbers as plan.json.
     assert!(html.contains("<h2>Plan</h2>"));
     let plan = sb.json(&format!("runs/{AS_OF}/audience/plan.json"));
@@ -235,6 +238,128 @@ fn quickstart_job_runs_every_stage_and_reruns_byte_identical() {
         .collect();
     assert_eq!(entries, vec![AS_OF.to_string()]);
     assert!(first.keys().all(|f| !f.contains(".tmp-")));
+}
+
+/// The quickstart's `[profit]`: the whale curve ends at the features' total net profit,
+/// `unprofitable.csv` lists exactly the customers below zero (ids and costs only), the
+/// segments carry a profit tier and the scores the profit columns a campaign can value by.
+fn check_profit_outputs(dir: &Path) {
+    let feats = bullseye::io::read_table(&dir.join("features.parquet"), &["customer_id"])
+        .expect("features");
+    let column = |name: &str| -> Vec<f64> {
+        let c = feats.column(name).expect(name);
+        c.f64().expect("f64").into_no_null_iter().collect()
+    };
+    let net = column("net_profit");
+    let total: f64 = net.iter().sum();
+    let curve = std::fs::read_to_string(dir.join("whale_curve.csv")).expect("whale_curve.csv");
+    let mut rows = curve.lines();
+    assert_eq!(
+        rows.next(),
+        Some("customers_pct,customers,cumulative_profit,profit_share")
+    );
+    let rows: Vec<Vec<&str>> = rows.map(|r| r.split(',').collect()).collect();
+    assert_eq!(rows.len(), 101);
+    let end: f64 = rows[100][2].parse().expect("number");
+    assert!(
+        (end - total).abs() <= 1e-6 * total.abs().max(1.0),
+        "the curve ends at {end}, the customers' profits sum to {total}"
+    );
+    assert_eq!(rows[100][1], net.len().to_string());
+    let peak = rows
+        .iter()
+        .map(|r| r[2].parse::<f64>().expect("number"))
+        .fold(f64::MIN, f64::max);
+    let losing = net.iter().filter(|p| **p < 0.0).count();
+    assert!(
+        losing > 0 && peak > total,
+        "no whale: {losing} losing, peak {peak}"
+    );
+    let listed = std::fs::read_to_string(dir.join("unprofitable.csv")).expect("unprofitable");
+    let mut lines = listed.lines();
+    assert_eq!(
+        lines.next(),
+        Some("customer_id,net_profit,reason,returns_cost,order_costs,contact_costs")
+    );
+    let ids = feats
+        .column("customer_id")
+        .expect("ids")
+        .str()
+        .expect("str")
+        .clone();
+    let mut expected: Vec<&str> = (0..net.len())
+        .filter(|&i| net[i] < 0.0)
+        .map(|i| ids.get(i).expect("id"))
+        .collect();
+    let mut got: Vec<&str> = lines.map(|l| l.split(',').next().expect("id")).collect();
+    expected.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, expected);
+    let segments = std::fs::read_to_string(dir.join("segments.csv")).expect("segments");
+    assert!(segments
+        .lines()
+        .next()
+        .expect("header")
+        .ends_with(",profit_tier"));
+    assert!(segments.contains(",unprofitable\n"));
+    let scores = std::fs::read_to_string(dir.join("scores.csv")).expect("scores");
+    assert!(scores
+        .lines()
+        .next()
+        .expect("header")
+        .ends_with(",gross_profit,net_profit,net_profit_12m"));
+}
+
+/// A campaign valued by each customer's net profit of the last 12 months reads it from the
+/// run's scores: customers who lose money are worth nothing to contact, so the audience is only
+/// customers who made money.
+fn value_by_profit(sb: &Sandbox, dir: &Path) {
+    let data = root().join("notebooks-data");
+    std::fs::write(
+        sb.path("by-profit.toml"),
+        format!(
+            "[campaign]\nname = \"by-profit\"\nbudget = 100.0\nobjective = \"profit\"\nvalue_column = \"net_profit_12m\"\n\n[[channel]]\nname = \"email\"\ncost = 0.10\nscore_column = \"score\"\nconsent_column = \"email_opt_in\"\n\n[suppression]\nfiles = [\"{}\"]\n",
+            data.join("suppressions.csv").display()
+        ),
+    )
+    .unwrap();
+    let scores = dir.join("scores.csv");
+    let config = data.join("quickstart.toml");
+    let out = sb.run(&[
+        "select",
+        "--scores",
+        scores.to_str().unwrap(),
+        "--campaign",
+        "by-profit.toml",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        "by-profit",
+    ]);
+    assert_ok(&out);
+    let scores = std::fs::read_to_string(&scores).unwrap();
+    let header: Vec<&str> = scores.lines().next().unwrap().split(',').collect();
+    let at = header.iter().position(|c| *c == "net_profit_12m").unwrap();
+    let profit: std::collections::HashMap<&str, f64> = scores
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[0], cells[at].parse().unwrap_or(f64::NAN))
+        })
+        .collect();
+    let audience = sb.read("by-profit/audience.csv");
+    let targets: Vec<&str> = audience
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains(",target,"))
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert!(targets.len() > 100, "{} targets", targets.len());
+    assert!(
+        targets.iter().all(|id| profit[id] > 0.0),
+        "a customer who lost money over the last year is in the audience"
+    );
 }
 
 /// The CDNOW columns of a job's `[sources.transactions]`.

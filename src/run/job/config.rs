@@ -140,6 +140,9 @@ pub struct JobConfig {
     /// `[analyze]`: the planner's analyses; with `penetration`, the `analyze` stage.
     #[serde(default)]
     pub analyze: AnalyzeSettings,
+    /// `[profit]`: margins and costs; present, the features include the `profit` family and
+    /// `segment` the whale curve.
+    pub profit: Option<crate::features::profit::ProfitParams>,
 }
 
 /// `[analyze]`.
@@ -652,6 +655,9 @@ impl Job {
             .map(|names| names.iter().map(|n| Family::parse(n)).collect())
             .transpose()?;
         check_settings(&config).map_err(in_job)?;
+        if let Some(p) = &config.profit {
+            p.check().map_err(|e| invalid(e.to_string()))?;
+        }
         if let Some(b) = &config.basket {
             b.checked().map_err(in_job)?;
         }
@@ -1194,6 +1200,36 @@ mod tests {
         std::fs::write(&path, policy_job("max_contact = 2")).unwrap();
         let e = Job::from_file(&path).unwrap_err().to_string();
         assert!(e.contains("max_contact"), "{e}");
+    }
+
+    /// `[profit]` is read with the job: an unknown key or a margin above 1 is bad input naming
+    /// the key and the file; a good one reaches the features' parameters.
+    #[test]
+    fn profit_settings_are_checked_with_the_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("job.toml");
+        let job = |profit: &str| {
+            std::fs::write(
+                &path,
+                format!("[job]\nname = \"x\"\nout = \"o\"\nstages = [\"ingest\", \"features\"]\n[sources.transactions]\npath = \"t.csv\"\n[profit]\n{profit}\n"),
+            )
+            .unwrap();
+            Job::from_file(&path)
+        };
+        let e = job("margin = { default = 0.3 }\nshipping = 2")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("shipping") && e.contains("job.toml"), "{e}");
+        let e = job("margin = { default = 1.3 }").unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::EXIT_BAD_INPUT);
+        let e = e.to_string();
+        assert!(
+            e.contains("`margin.default` is 1.3") && e.contains("job.toml"),
+            "{e}"
+        );
+        let ok = job("margin = { default = 0.3 }\ncontact_cost = { email = 0.01 }").unwrap();
+        let profit = ok.config.profit.expect("profit");
+        assert_eq!(profit.contact_cost["email"], 0.01);
     }
 
     #[test]

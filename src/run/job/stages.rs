@@ -194,6 +194,7 @@ pub(super) fn execute<'a>(
                 .level_cap
                 .unwrap_or(FeatureParams::default().level_cap),
             exclude: job.config.features.exclude.clone(),
+            profit: job.config.profit.clone(),
             ..FeatureParams::default()
         },
         tables: BTreeMap::new(),
@@ -354,7 +355,7 @@ impl State<'_> {
                 .collect();
             (hashing.join(), streamed, loaded)
         });
-        let (mut streamed, builder, mut parts) = streamed?;
+        let (mut streamed, mut builder, mut parts) = streamed?;
         let mut loaded = loaded?;
         let digests = digests
             .map_err(|_| RunError::internal("hashing the inputs failed"))?
@@ -420,6 +421,16 @@ impl State<'_> {
             a.finish(l)?;
         }
         let t0 = Instant::now();
+        // What each contact cost counts in the profit family's net profit: the contacts file
+        // and the ledger's sends of other runs, as the contact policy counts them.
+        if self.feature_params.profit.is_some() {
+            if let Some(contacts) = self.tables.get(&TableKind::Contacts) {
+                builder.contacts(&contacts.frame)?;
+            }
+            if let Some((l, folder)) = self.ledger.filter(|(l, _)| l.path.exists()) {
+                builder.contacts(&ledger_run::contacts_table(l, folder)?.validated.frame)?;
+            }
+        }
         let history = builder.finish(self.customers())?;
         warnings.extend(features::excluded_note(history.excluded()));
         self.history = Some(history);
