@@ -15,6 +15,7 @@ pub mod basket;
 pub mod clv;
 pub mod error;
 pub mod features;
+pub mod identity;
 pub mod ids;
 pub mod ingest;
 pub mod io;
