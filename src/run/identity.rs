@@ -221,3 +221,141 @@ pub fn merge_customers(customers: DataFrame, map: &MergeMap) -> Result<DataFrame
     df.filter(&keep)
         .map_err(polars_failure("the merged customers"))
 }
+
+/// A do-not-contact table whose rows name people by `email` or `phone` with the rows of
+/// `directory`'s customers in their place: one row per surviving id an address names, with
+/// the row's channel and reason. A row whose address names nobody stays as it is (no id), so
+/// the caller counts it. Unchanged when the table has no `email` or `phone` column.
+pub fn resolve_keyed(df: &DataFrame, directory: &Directory) -> Result<DataFrame, Error> {
+    let keys: Vec<(MatchKey, Vec<Option<String>>)> = [MatchKey::Email, MatchKey::Phone]
+        .into_iter()
+        .map(|k| Ok(text_column(df, k.column())?.map(|v| (k, v))))
+        .collect::<Result<Vec<_>, Error>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    if keys.is_empty() {
+        return Ok(df.clone());
+    }
+    let ids = text_column(df, ID)?.unwrap_or_else(|| vec![None; df.height()]);
+    let mut take: Vec<IdxSize> = Vec::new();
+    let mut new_ids: Vec<Option<String>> = Vec::new();
+    let mut cleared: Vec<bool> = Vec::new();
+    for (row, id) in ids.iter().enumerate() {
+        let named: std::collections::BTreeSet<&str> = match id {
+            Some(_) => Default::default(),
+            None => keys
+                .iter()
+                .filter_map(|(k, values)| values[row].as_deref().map(|v| directory.ids(*k, v)))
+                .flatten()
+                .collect(),
+        };
+        if named.is_empty() {
+            take.push(row as IdxSize);
+            new_ids.push(id.clone());
+            cleared.push(false);
+        }
+        for survivor in named {
+            take.push(row as IdxSize);
+            new_ids.push(Some(survivor.to_string()));
+            cleared.push(true);
+        }
+    }
+    let index = IdxCa::from_vec("rows".into(), take);
+    let mut out = df
+        .take(&index)
+        .map_err(polars_failure("the do-not-contact rows"))?;
+    out.with_column(Column::new(ID.into(), new_ids))
+        .map_err(polars_failure("the do-not-contact rows"))?;
+    // A row resolved to an id no longer needs its address (and carries none onward).
+    for (key, _) in &keys {
+        let values = text_column(&out, key.column())?.unwrap_or_default();
+        let kept: Vec<Option<String>> = values
+            .into_iter()
+            .zip(&cleared)
+            .map(|(v, &c)| if c { None } else { v })
+            .collect();
+        out.with_column(Column::new(key.column().into(), kept))
+            .map_err(polars_failure("the do-not-contact rows"))?;
+    }
+    Ok(out)
+}
+
+/// Rows of a resolved do-not-contact table that name nobody: no id, an address.
+pub fn unmatched_keyed(df: &DataFrame) -> Result<usize, Error> {
+    let ids = text_column(df, ID)?.unwrap_or_else(|| vec![None; df.height()]);
+    let mut keyed = vec![false; df.height()];
+    for k in [MatchKey::Email, MatchKey::Phone] {
+        for (row, v) in text_column(df, k.column())?
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            keyed[row] |= v.is_some();
+        }
+    }
+    Ok(ids
+        .iter()
+        .zip(keyed)
+        .filter(|(id, k)| id.is_none() && *k)
+        .count())
+}
+
+/// `bullseye customers dedupe`: the merge map of the config's customers table under its
+/// `[identity]` rules.
+pub fn dedupe(request: &crate::ingest::IngestRequest) -> Result<MergeMap, Error> {
+    let settings = &request.config.identity;
+    if !settings.is_active() {
+        return Err(RunError::missing(
+            "the config names no `[identity]` rule",
+            "add `[identity] match = [\"email\"]` (or `phone`, `name_postcode`)",
+        )
+        .into());
+    }
+    let customers = request.load(crate::ingest::TableKind::Customers)?;
+    Ok(identities(&customers.frame, settings)?.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_rows_become_the_rows_of_the_customers_they_name() {
+        let customers = df!(
+            "customer_id" => ["a", "b", "c"],
+            "email" => [Some("Anna@Example.com"), Some("anna@example.com "), None],
+            "phone" => [None, None, Some("030 1234567")],
+            "email_opt_in" => [1i32, 0, 1],
+        )
+        .unwrap();
+        let settings: IdentitySettings =
+            toml::from_str("match = [\"email\"]\ndefault_country_code = \"49\"").unwrap();
+        let (map, directory) = identities(&customers, &settings).unwrap();
+        assert_eq!(map.survivor("b"), "a");
+        let list = df!(
+            "customer_id" => [None, None, None, Some("c")],
+            "email" => [Some(" ANNA@example.com"), Some("nobody@example.com"), None, None],
+            "phone" => [None, None, Some("+49 30 1234567"), None],
+        )
+        .unwrap();
+        let resolved = resolve_keyed(&list, &directory).unwrap();
+        let ids = text_column(&resolved, ID).unwrap().unwrap();
+        assert_eq!(
+            ids,
+            [Some("a".into()), None, Some("c".into()), Some("c".into())]
+        );
+        assert_eq!(unmatched_keyed(&resolved).unwrap(), 1);
+        // The merged customers: one row for a, opted out because b was.
+        let merged = merge_customers(customers, &map).unwrap();
+        assert_eq!(merged.height(), 2);
+        let opt_in: Vec<Option<i32>> = merged
+            .column("email_opt_in")
+            .unwrap()
+            .i32()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(opt_in, [Some(0), Some(1)]);
+    }
+}

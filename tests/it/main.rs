@@ -6,6 +6,7 @@ mod basket;
 mod clv;
 mod due;
 mod features;
+mod identity;
 mod ingest;
 mod ledger;
 mod models;
