@@ -67,12 +67,7 @@ fn columns(customers: &DataFrame, settings: &IdentitySettings) -> Result<Columns
             columns: format!("`{name}`, which `[identity]` matches on"),
             hint: format!(
                 "; map it, e.g. `[sources.customers.columns] {name} = \"…\"` (found columns: {})",
-                customers
-                    .get_column_names()
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                super::select::column_names(customers)
             ),
         })
     };

@@ -173,7 +173,7 @@ pub fn segment_column(
     }
 }
 
-fn column_names(df: &DataFrame) -> String {
+pub(crate) fn column_names(df: &DataFrame) -> String {
     df.get_column_names()
         .iter()
         .map(|s| s.to_string())
@@ -982,7 +982,8 @@ pub(crate) fn load_shared(
     // The scores are keyed by surviving ids when a run merged identities: the same merge
     // applies here, and the sources' list is matched against every record before it.
     let identity = &ingest.config.identity;
-    if let (true, Some(frame)) = (identity.is_active(), customers.take()) {
+    let frame = customers.take_if(|_| identity.is_active());
+    if let Some(frame) = frame {
         let (merges, directory) = super::identity::identities(&frame, identity)?;
         if let Some(s) = suppressions.as_mut() {
             let resolved = super::identity::resolve_keyed(&s.validated.frame, &directory)?;

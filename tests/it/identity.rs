@@ -1,8 +1,85 @@
-//! Identities (README "Identities"): records of one person merged, `customers dedupe`.
+//! Identities (README "Identities"): do-not-contact lists keyed by e-mail address.
 
 use std::collections::BTreeMap;
 
 use crate::support::{assert_ok, Sandbox};
+
+const FIXTURES: &[&str] = &[
+    "select/scores.csv",
+    "select/customers.csv",
+    "select/suppressions.csv",
+    "select/contacts.csv",
+    "select/campaign.toml",
+];
+
+/// The select fixture's customers with an `email` column: `c<id>@example.com`, 005's written
+/// in mixed case.
+fn add_emails(sb: &Sandbox) {
+    let text = sb.read("customers.csv");
+    let mut lines = text.lines();
+    let mut out = format!("{},email\n", lines.next().unwrap());
+    for line in lines.filter(|l| !l.is_empty()) {
+        let id = line.split(',').next().unwrap();
+        let email = match id {
+            "005" => "Mixed.Case@Example.COM".to_string(),
+            _ => format!("c{id}@example.com"),
+        };
+        out.push_str(&format!("{line},{email}\n"));
+    }
+    std::fs::write(sb.path("customers.csv"), out).unwrap();
+}
+
+fn reasons(sb: &Sandbox, out: &str) -> BTreeMap<String, String> {
+    sb.read(&format!("{out}/excluded.csv"))
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(','))
+        .map(|(id, r)| (id.to_string(), r.to_string()))
+        .collect()
+}
+
+#[test]
+fn an_unsubscribe_list_of_addresses_suppresses_those_customers_in_select() {
+    let sb = Sandbox::new(FIXTURES);
+    add_emails(&sb);
+    std::fs::write(
+        sb.path("unsubscribe.csv"),
+        "email\n  C001@EXAMPLE.com \nmixed.case@example.com\nnobody@example.com\n",
+    )
+    .unwrap();
+    let campaign = sb.read("campaign.toml").replace(
+        "files = [\"suppressions.csv\"]",
+        "files = [\"suppressions.csv\", \"unsubscribe.csv\"]",
+    );
+    std::fs::write(sb.path("campaign.toml"), campaign).unwrap();
+    let select = |out: &str| {
+        sb.run(&[
+            "select",
+            "--scores",
+            "scores.csv",
+            "--customers",
+            "customers.csv",
+            "--campaign",
+            "campaign.toml",
+            "--out",
+            out,
+        ])
+    };
+    assert_ok(&select("out"));
+    let got = reasons(&sb, "out");
+    for id in ["001", "005"] {
+        assert_eq!(got.get(id).map(String::as_str), Some("suppressed"), "{id}");
+    }
+    let matching = &sb.json("out/summary.json")["matching"];
+    assert_eq!(matching["suppression_keys_unmatched"], 1, "{matching}");
+    // Never the address itself in the outputs.
+    for (name, text) in ["summary.json", "audience.csv", "excluded.csv"]
+        .iter()
+        .map(|f| (f, sb.read(&format!("out/{f}"))))
+    {
+        assert!(!text.to_lowercase().contains("example.com"), "{name}");
+    }
+}
 
 const PLANNER: [&str; 4] = [
     "planner/planner.toml",
