@@ -175,6 +175,9 @@ impl MergeMap {
     }
 }
 
+/// A rule's matching value of a record (`None`: the record cannot match by this rule).
+type KeyOf = Box<dyn Fn(&CustomerKeys<'_>) -> Option<String>>;
+
 /// Union-find with path halving; the parent of a root is itself.
 struct Groups(Vec<usize>);
 
@@ -203,7 +206,7 @@ pub fn merge_map(records: &[CustomerKeys<'_>], settings: &IdentitySettings) -> M
     let cc = settings.default_country_code.as_deref();
     let mut groups = Groups((0..records.len()).collect());
     let mut rule_of: Vec<Option<MergeRule>> = vec![None; records.len()];
-    let mut rules: Vec<(MergeRule, Box<dyn Fn(&CustomerKeys<'_>) -> Option<String>>)> = Vec::new();
+    let mut rules: Vec<(MergeRule, KeyOf)> = Vec::new();
     for key in &settings.match_on {
         let key = *key;
         let (rule, raw): (MergeRule, fn(&CustomerKeys<'_>) -> Option<String>) = match key {
