@@ -16,6 +16,7 @@ pub mod clv;
 pub mod error;
 pub mod export;
 pub mod features;
+pub mod identity;
 pub mod ids;
 pub mod ingest;
 pub mod io;

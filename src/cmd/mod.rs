@@ -4,6 +4,7 @@
 mod analyze;
 mod basket;
 mod clv;
+mod customers;
 mod due;
 mod features;
 mod ingest;
@@ -43,6 +44,7 @@ pub enum Command {
     Score(score::ScoreArgs),
     Models(models::ModelsArgs),
     Clv(clv::ClvArgs),
+    Customers(customers::CustomersArgs),
     Select(select::SelectArgs),
     Plan(plan::PlanArgs),
     Report(report::ReportArgs),
@@ -82,6 +84,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Score(args) => score::run(args),
         Command::Models(args) => models::run(args),
         Command::Clv(args) => clv::run(args),
+        Command::Customers(args) => customers::run(args),
         Command::Select(args) => select::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Report(args) => report::run(args),

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::schema::TableKind;
 use super::IngestError;
+use crate::identity::IdentitySettings;
 use crate::ids::IdSettings;
 
 /// Default share of rejected rows above which ingest fails.
@@ -28,6 +29,9 @@ pub struct IngestConfig {
     /// How ids of different files are matched (`[ids] policy`, see [`crate::ids`]).
     #[serde(default)]
     pub ids: IdSettings,
+    /// Which customer records are one person (`[identity]`, see [`crate::identity`]).
+    #[serde(default)]
+    pub identity: IdentitySettings,
 }
 
 /// Settings that apply to every table.
@@ -436,12 +440,16 @@ impl IngestConfig {
             ingest,
             sources,
             ids: IdSettings::default(),
+            identity: IdentitySettings::default(),
         };
         config.check()?;
         Ok(config)
     }
 
     fn check(&self) -> Result<(), IngestError> {
+        if let Some(message) = self.identity.problem() {
+            return Err(IngestError::Config { message });
+        }
         for (name, source) in &self.sources {
             let table = TableKind::from_name(name).ok_or_else(|| IngestError::Config {
                 message: format!(
@@ -664,5 +672,29 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("customers only"), "{err}");
+    }
+
+    #[test]
+    fn identity_settings_are_read_and_checked() {
+        let config = IngestConfig::from_toml_str(
+            "[identity]\nmatch = [\"email\", \"phone\"]\ndefault_country_code = \"49\"\n",
+        )
+        .unwrap();
+        assert!(config.identity.is_active());
+        assert_eq!(config.identity.default_country_code.as_deref(), Some("49"));
+        for (toml, message) in [
+            (
+                "[identity]\nmatch = [\"email\"]\nkey = 1",
+                "unknown field `key`",
+            ),
+            ("[identity]\nmatch = [\"fax\"]", "unknown variant `fax`"),
+            (
+                "[identity]\nname_postcode = [\"last_name\"]",
+                "expected three customers columns",
+            ),
+        ] {
+            let err = IngestConfig::from_toml_str(toml).unwrap_err();
+            assert!(err.to_string().contains(message), "{toml}: {err}");
+        }
     }
 }

@@ -49,6 +49,13 @@ impl TableKind {
         matches!(self, TableKind::Customers | TableKind::Contacts)
     }
 
+    /// Whether a table whose source gives these canonical columns names its customers by e-mail
+    /// or phone instead of id (a do-not-contact list of addresses): its `customer_id` is then
+    /// optional, and the addresses are matched to the customers table (README "Identities").
+    pub fn keyed_by_contact(self, has: impl Fn(&str) -> bool) -> bool {
+        self == TableKind::Suppressions && (has("email") || has("phone"))
+    }
+
     /// Columns whose dates are checked against the as-of date: an event after it is in the
     /// future. Signup and birth dates are attributes, not events, and are checked the same way
     /// (a signup after the as-of date is as impossible as a purchase).
@@ -103,10 +110,14 @@ const CONTACTS: &[ColumnSpec] = &[
     ColumnSpec::optional("response_value", Number),
     ColumnSpec::optional("response_date", Date),
 ];
+/// A do-not-contact list names people by `customer_id`, or by `email` or `phone` instead
+/// ([`TableKind::keyed_by_contact`]).
 const SUPPRESSIONS: &[ColumnSpec] = &[
     ColumnSpec::required("customer_id", Id),
     ColumnSpec::optional("channel", Text),
     ColumnSpec::optional("reason", Text),
+    ColumnSpec::optional("email", Text),
+    ColumnSpec::optional("phone", Text),
 ];
 
 impl fmt::Display for TableKind {

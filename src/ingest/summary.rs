@@ -77,10 +77,10 @@ impl TableSummary {
         possible_duplicates: usize,
         count_customers: bool,
     ) -> PolarsResult<TableSummary> {
-        let customers = if count_customers {
-            kept.column("customer_id")?.n_unique()?
-        } else {
-            0
+        // A do-not-contact list keyed by e-mail or phone has no ids to count.
+        let customers = match kept.column("customer_id") {
+            Ok(ids) if count_customers => ids.n_unique()?,
+            _ => 0,
         };
         let returns = if table == TableKind::Transactions {
             let amount = kept.column("amount")?.f64()?;

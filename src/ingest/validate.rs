@@ -1210,9 +1210,11 @@ fn map_columns(
     // Invoice lines: without `amount`, quantity × unit_price is the amount, so both are needed.
     let derived =
         table == TableKind::Transactions && !has("amount") && AMOUNT_FACTORS.iter().all(|f| has(f));
+    let keyed = table.keyed_by_contact(has);
     let mut mapped = Vec::new();
     for (c, source) in sources {
-        let required = c.required || (derived && AMOUNT_FACTORS.contains(&c.name));
+        let by_contact = keyed && c.name == "customer_id";
+        let required = (c.required && !by_contact) || (derived && AMOUNT_FACTORS.contains(&c.name));
         match source {
             Some(source) => mapped.push(Mapped {
                 canonical: c.name.to_string(),
@@ -1221,7 +1223,7 @@ fn map_columns(
                 required,
             }),
             None if derived && c.name == "amount" => {}
-            None if c.required => {
+            None if c.required && !by_contact => {
                 return Err(IngestError::MissingColumn {
                     table,
                     path: raw.path.clone(),

@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod clv;
 pub mod error;
+pub mod identity;
 pub mod job;
 pub mod ledger;
 pub mod models;

@@ -175,7 +175,7 @@ pub fn segment_column(
     }
 }
 
-fn column_names(df: &DataFrame) -> String {
+pub(crate) fn column_names(df: &DataFrame) -> String {
     df.get_column_names()
         .iter()
         .map(|s| s.to_string())
@@ -300,6 +300,9 @@ pub fn load_side_tables(
 pub struct MatchOptions {
     pub id_policy: IdPolicy,
     pub max_reject_rate: f64,
+    /// `[identity] default_country_code`: how national phone numbers of a do-not-contact list
+    /// and of the customers are matched.
+    pub default_country_code: Option<u16>,
 }
 
 /// A text column of a validated side table (null where the column is absent).
@@ -315,16 +318,63 @@ fn side_text(df: &DataFrame, name: &str, what: &str) -> Result<Vec<Option<String
     }
 }
 
-/// Suppression state per scored customer, from the validated suppression tables.
+/// The directory of the customers' e-mail and phone values, for lists keyed by them: without
+/// the customers table such a list cannot be matched, and the selection is refused rather than
+/// sent to people on it.
+fn keyed_directory(
+    customers: Option<&DataFrame>,
+    options: MatchOptions,
+    list: &Path,
+) -> Result<crate::identity::Directory, Error> {
+    let Some(customers) = customers else {
+        return Err(RunError::MissingInput {
+            what: format!(
+                "`{}` names people by e-mail or phone, which only the customers table can match",
+                list.display()
+            ),
+            hint: "give the customers table (`--customers` or `[sources.customers]`) with its `email`/`phone` columns".into(),
+        }
+        .into());
+    };
+    let settings = crate::identity::IdentitySettings {
+        default_country_code: options.default_country_code.map(|c| c.to_string()),
+        ..Default::default()
+    };
+    Ok(super::identity::identities(customers, &settings)?.1)
+}
+
+/// Suppression state per scored customer, from the validated suppression tables; entries keyed
+/// by e-mail or phone name the customers with that value (see [`super::identity`]).
 fn suppressions(
     config: &CampaignConfig,
     index: &IdIndex,
     side: &[SideTable],
+    customers: Option<&DataFrame>,
+    options: MatchOptions,
     report: &mut MatchReport,
 ) -> Result<Vec<Suppression>, Error> {
     let mut rows: Vec<(String, Option<String>)> = Vec::new();
+    let mut directory = None;
     for t in side.iter().filter(|t| t.table == TableKind::Suppressions) {
-        let df = &t.validated.frame;
+        let keyed = ["email", "phone"]
+            .iter()
+            .any(|k| t.validated.frame.column(k).is_ok());
+        let resolved;
+        let df = if keyed {
+            if directory.is_none() {
+                directory = Some(keyed_directory(customers, options, &t.path)?);
+            }
+            let dir = directory
+                .as_ref()
+                .ok_or_else(|| RunError::internal("no directory"))?;
+            resolved = super::identity::resolve_keyed(&t.validated.frame, dir)?;
+            let unmatched = super::identity::unmatched_keyed(&resolved)?;
+            report.suppression_entries += unmatched;
+            report.suppression_keys_unmatched += unmatched;
+            &resolved
+        } else {
+            &t.validated.frame
+        };
         let what = format!("`{}`", t.path.display());
         let ids = side_text(df, "customer_id", &what)?;
         let channels = side_text(df, "channel", &what)?;
@@ -484,7 +534,7 @@ pub fn candidates(
         consent_cols.push(Some(flags));
     }
 
-    let supp = suppressions(config, &index, side, &mut report)?;
+    let supp = suppressions(config, &index, side, customers, options, &mut report)?;
     let hist = contacts(config, &index, side, &mut report)?;
     let mut out = Vec::with_capacity(n);
     for (r, ((id, suppression), contacts)) in
@@ -976,7 +1026,17 @@ pub(crate) fn match_options(ingest: &IngestRequest) -> MatchOptions {
     MatchOptions {
         id_policy: ingest.config.ids.policy,
         max_reject_rate: ingest.max_reject_rate(),
+        default_country_code: country_code(&ingest.config),
     }
+}
+
+/// `[identity] default_country_code` as a number (checked to be 1 to 3 digits when read).
+pub(crate) fn country_code(config: &ingest::IngestConfig) -> Option<u16> {
+    config
+        .identity
+        .default_country_code
+        .as_deref()
+        .and_then(|c| c.parse().ok())
 }
 
 /// The tables every campaign of a command reads: the scores, the customers table (consent) and
@@ -1002,11 +1062,11 @@ pub(crate) fn load_shared(
         }
         .into());
     }
-    let customers = match ingest.path(TableKind::Customers) {
+    let mut customers = match ingest.path(TableKind::Customers) {
         Some(_) => Some(super::load_checked(ingest, TableKind::Customers, dir, warnings)?.frame),
         None => None,
     };
-    let suppressions = match ingest.path(TableKind::Suppressions) {
+    let mut suppressions = match ingest.path(TableKind::Suppressions) {
         Some(path) => Some(SideTable {
             table: TableKind::Suppressions,
             validated: super::load_checked(ingest, TableKind::Suppressions, dir, warnings)?,
@@ -1014,6 +1074,18 @@ pub(crate) fn load_shared(
         }),
         None => None,
     };
+    // The scores are keyed by surviving ids when a run merged identities: the same merge
+    // applies here, and the sources' list is matched against every record before it.
+    let identity = &ingest.config.identity;
+    let frame = customers.take_if(|_| identity.is_active());
+    if let Some(frame) = frame {
+        let (merges, directory) = super::identity::identities(&frame, identity)?;
+        if let Some(s) = suppressions.as_mut() {
+            let resolved = super::identity::resolve_keyed(&s.validated.frame, &directory)?;
+            s.validated.frame = super::identity::remap(resolved, &merges)?;
+        }
+        customers = Some(super::identity::merge_customers(frame, &merges)?);
+    }
     Ok(SharedInputs {
         scores,
         customers,

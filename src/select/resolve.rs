@@ -118,6 +118,10 @@ impl IdIndex {
     }
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// What matching found, written into `summary.json` (`matching`) and warned about.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MatchReport {
@@ -129,6 +133,9 @@ pub struct MatchReport {
     pub suppressed_customers: usize,
     /// Entries whose id is no scored customer (normal: lists hold people without scores).
     pub suppression_unmatched: usize,
+    /// Entries keyed by e-mail or phone whose value is no customer's (counted, never shown).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suppression_keys_unmatched: usize,
     /// Entries naming a channel the campaign does not use (canonical name → entries).
     pub suppression_other_channels: BTreeMap<String, usize>,
     /// Contact-history rows read.
@@ -169,6 +176,12 @@ impl MatchReport {
             out.push(format!(
                 "campaign {campaign}: {} of {} suppression entries match no scored customer",
                 self.suppression_unmatched, self.suppression_entries
+            ));
+        }
+        if self.suppression_keys_unmatched > 0 {
+            out.push(format!(
+                "campaign {campaign}: {} suppression entries keyed by e-mail or phone match no customer",
+                self.suppression_keys_unmatched
             ));
         }
         if !suppression_other.is_empty() {

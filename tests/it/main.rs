@@ -7,6 +7,7 @@ mod clv;
 mod due;
 mod export;
 mod features;
+mod identity;
 mod ingest;
 mod ledger;
 mod models;

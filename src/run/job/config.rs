@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::stages::file_safe;
 use crate::basket::{BasketError, BasketParams, Correction, Level, Threshold};
 use crate::features::{Family, TimeUnit};
+use crate::identity::IdentitySettings;
 use crate::ids::IdSettings;
 use crate::ingest::{IngestConfig, IngestSettings, SourceSpec};
 use crate::io::{sanitize_quotes, CsvCells};
@@ -111,6 +112,9 @@ pub struct JobConfig {
     /// As in an ingest config: how ids of different files are matched; overrides the sources
     /// file's `[ids]` when `job.sources` names one.
     pub ids: Option<IdSettings>,
+    /// As in an ingest config: which customer records are one person; overrides the sources
+    /// file's `[identity]` when `job.sources` names one.
+    pub identity: Option<IdentitySettings>,
     #[serde(default)]
     pub features: FeaturesSettings,
     #[serde(default)]
@@ -633,6 +637,12 @@ impl Job {
         };
         if let Some(ids) = config.ids {
             ingest.ids = ids;
+        }
+        if let Some(identity) = config.identity.clone() {
+            if let Some(message) = identity.problem() {
+                return Err(invalid(message).into());
+            }
+            ingest.identity = identity;
         }
         let configured: Vec<Stage> = [
             (Stage::Basket, config.basket.is_some()),

@@ -2,6 +2,7 @@
 //! of a run that is not byte-identical across reruns: `started_at`, `total_seconds` and the stage
 //! `seconds` are measurements.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::io::{file_digest, IoError};
@@ -22,6 +23,9 @@ pub struct Manifest {
     /// The stage that failed (drift is found by `score` but fails the run at its end).
     pub failed_stage: Option<String>,
     pub inputs: Vec<InputRecord>,
+    /// Customer records merged into another id, per rule (`[identity]`; absent when none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub merges: BTreeMap<String, usize>,
     pub models: Vec<ModelRecord>,
     pub stages: Vec<StageRecord>,
     pub drift: Option<DriftRecord>,

@@ -30,6 +30,9 @@ use crate::segment::{SegmentParams, Segmentation};
 use crate::select::{render_summary, Selection};
 use crate::{io, Error};
 
+/// The merge map's file, in the run's `rejects/` folder.
+pub const MERGE_MAP_FILE: &str = "merge_map.csv";
+
 /// Validates the transactions (in pieces when the file is large) into the features' keyed lines.
 fn stream_transactions(
     request: &IngestRequest,
@@ -37,6 +40,7 @@ fn stream_transactions(
     with_customers: bool,
     mut baskets: Option<&mut BasketBuilder>,
     mut attribution: Option<&mut ledger_run::Attribution>,
+    merges: &crate::identity::MergeMap,
 ) -> Result<(ingest::Streamed, HistoryBuilder, Vec<StagePart>), Error> {
     let table = TableKind::Transactions;
     let path = request
@@ -54,6 +58,7 @@ fn stream_transactions(
         request.config.piece_bytes(),
         &mut |frame: DataFrame| {
             let t = Instant::now();
+            let frame = crate::run::identity::remap(frame, merges)?;
             builder.push(&frame).map_err(Error::from)?;
             if let Some(a) = attribution.as_deref_mut() {
                 a.push(&frame)?;
@@ -316,6 +321,17 @@ impl State<'_> {
                 Some(crate::types::epoch_day(self.as_of)),
             )
         });
+        // Merged identities are known before the transactions stream, so every order line
+        // is keyed by its surviving id (README "Identities").
+        let identity = request.config.identity.clone();
+        let early = match identity.is_active() && with_customers {
+            true => Some(request.load(TableKind::Customers)?),
+            false => None,
+        };
+        let (merges, directory) = match &early {
+            Some(v) => crate::run::identity::identities(&v.frame, &identity)?,
+            None => Default::default(),
+        };
         let baskets = self.basket_builder.as_mut();
         // Responses are attributed from the transactions as they stream by, so the readouts
         // (and training from the ledger) see them with no manual `ledger attribute`.
@@ -336,6 +352,7 @@ impl State<'_> {
             let loading: Vec<_> = tables
                 .iter()
                 .filter(|t| **t != TableKind::Transactions)
+                .filter(|t| !(early.is_some() && **t == TableKind::Customers))
                 .map(|t| s.spawn(move || request.load(*t).map_err(Error::from)))
                 .collect();
             let streamed = stream_transactions(
@@ -344,6 +361,7 @@ impl State<'_> {
                 with_customers,
                 baskets,
                 attribution.as_mut(),
+                &merges,
             );
             let loaded: Result<Vec<Validated>, Error> = loading
                 .into_iter()
@@ -357,6 +375,9 @@ impl State<'_> {
         });
         let (mut streamed, mut builder, mut parts) = streamed?;
         let mut loaded = loaded?;
+        if let Some(customers) = early {
+            loaded.insert(0, customers);
+        }
         let digests = digests
             .map_err(|_| RunError::internal("hashing the inputs failed"))?
             .map_err(Error::from)?;
@@ -414,7 +435,18 @@ impl State<'_> {
         for v in &loaded {
             line(v.table, &v.summary);
         }
-        for v in loaded {
+        self.record_merges(&merges, manifest)?;
+        for mut v in loaded {
+            v.frame = match v.table {
+                TableKind::Customers => crate::run::identity::merge_customers(v.frame, &merges)?,
+                TableKind::Suppressions if identity.is_active() => {
+                    // Matched against every record before the merge: an address of a record
+                    // merged into another id reaches the survivor.
+                    let resolved = crate::run::identity::resolve_keyed(&v.frame, &directory)?;
+                    crate::run::identity::remap(resolved, &merges)?
+                }
+                _ => crate::run::identity::remap(v.frame, &merges)?,
+            };
             self.tables.insert(v.table, v);
         }
         if let (Some(a), Some((l, _))) = (attribution, self.ledger) {
@@ -440,6 +472,37 @@ impl State<'_> {
         });
         self.parts = parts;
         Ok(Some(rows))
+    }
+
+    /// The merge counts in the manifest and the summary, and `rejects/merge_map.csv` (ids and
+    /// rules only, never the matched values).
+    fn record_merges(
+        &mut self,
+        merges: &crate::identity::MergeMap,
+        manifest: &mut Manifest,
+    ) -> Result<(), Error> {
+        if merges.is_empty() {
+            return Ok(());
+        }
+        let counts = merges.counts();
+        self.summary.push_str(&format!(
+            "identities: {} customer records merged ({}) → rejects/merge_map.csv\n",
+            merges.len(),
+            counts
+                .iter()
+                .map(|(rule, n)| format!("{rule} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        manifest.merges = counts
+            .into_iter()
+            .map(|(k, n)| (k.to_string(), n))
+            .collect();
+        let mut frame = merges
+            .frame()
+            .map_err(crate::error::polars_failure("the merge map"))?;
+        io::write_table(&self.dir.join("rejects").join(MERGE_MAP_FILE), &mut frame)?;
+        Ok(())
     }
 
     /// Mines the baskets `ingest` built (purchases on or before the as-of date): itemsets.csv,
@@ -973,6 +1036,7 @@ impl State<'_> {
                 options: select::MatchOptions {
                     id_policy: self.job.ingest.ids.policy,
                     max_reject_rate: self.request.max_reject_rate(),
+                    default_country_code: select::country_code(&self.request.config),
                 },
                 global_control: held_out.as_ref(),
                 transaction_ids: self.transaction_ids(),
@@ -1125,6 +1189,7 @@ impl State<'_> {
             options: select::MatchOptions {
                 id_policy: self.job.ingest.ids.policy,
                 max_reject_rate: self.request.max_reject_rate(),
+                default_country_code: select::country_code(&self.request.config),
             },
             global_control: held_out.as_ref(),
             transaction_ids: self.transaction_ids(),
