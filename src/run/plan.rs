@@ -138,7 +138,7 @@ fn plan_into(request: &PlanRequest, dir: &Path, folder: &Path) -> Result<Written
         scores: &shared.scores,
         customers: shared.customers.as_ref(),
         side,
-        options: match_options(&request.ingest),
+        options: match_options(&request.ingest, shared.directory.as_ref()),
         global_control: held_out.as_ref(),
         transaction_ids: &[],
         previous: request.previous.as_deref(),

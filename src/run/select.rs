@@ -297,12 +297,17 @@ pub fn load_side_tables(
 /// How [`candidates`] matches the tables: the id policy and the share of rows without a finite
 /// score above which the command fails.
 #[derive(Debug, Clone, Copy)]
-pub struct MatchOptions {
+pub struct MatchOptions<'a> {
     pub id_policy: IdPolicy,
     pub max_reject_rate: f64,
     /// `[identity] default_country_code`: how national phone numbers of a do-not-contact list
     /// and of the customers are matched.
     pub default_country_code: Option<u16>,
+    /// The e-mail and phone values of every customer record before `[identity]` merged them,
+    /// filed under the surviving ids: a list keyed by e-mail or phone is matched against it,
+    /// so an address of a merged-away record still reaches its survivor. `None`: built from the
+    /// customers table given.
+    pub directory: Option<&'a crate::identity::Directory>,
 }
 
 /// A text column of a validated side table (null where the column is absent).
@@ -361,11 +366,12 @@ fn suppressions(
             .any(|k| t.validated.frame.column(k).is_ok());
         let resolved;
         let df = if keyed {
-            if directory.is_none() {
+            if directory.is_none() && options.directory.is_none() {
                 directory = Some(keyed_directory(customers, options, &t.path)?);
             }
-            let dir = directory
-                .as_ref()
+            let dir = options
+                .directory
+                .or(directory.as_ref())
                 .ok_or_else(|| RunError::internal("no directory"))?;
             resolved = super::identity::resolve_keyed(&t.validated.frame, dir)?;
             let unmatched = super::identity::unmatched_keyed(&resolved)?;
@@ -566,7 +572,7 @@ pub struct Frames<'a> {
     pub scores: &'a DataFrame,
     pub customers: Option<&'a DataFrame>,
     pub side: Vec<SideTable>,
-    pub options: MatchOptions,
+    pub options: MatchOptions<'a>,
     pub global_control: Option<&'a HashSet<String>>,
     /// The ids of the transactions (a job's run; empty for `select` and `plan`): with the
     /// customers table's, the customers every campaign must account for.
@@ -1022,11 +1028,15 @@ pub(crate) fn campaign_dir(campaign: &Path) -> &Path {
 }
 
 /// How the command's ingest settings match the tables.
-pub(crate) fn match_options(ingest: &IngestRequest) -> MatchOptions {
+pub(crate) fn match_options<'a>(
+    ingest: &IngestRequest,
+    directory: Option<&'a crate::identity::Directory>,
+) -> MatchOptions<'a> {
     MatchOptions {
         id_policy: ingest.config.ids.policy,
         max_reject_rate: ingest.max_reject_rate(),
         default_country_code: country_code(&ingest.config),
+        directory,
     }
 }
 
@@ -1045,6 +1055,8 @@ pub(crate) struct SharedInputs {
     pub scores: DataFrame,
     pub customers: Option<DataFrame>,
     pub suppressions: Option<SideTable>,
+    /// Every record's e-mail and phone before `[identity]` merged them (see [`MatchOptions`]).
+    pub directory: Option<crate::identity::Directory>,
 }
 
 pub(crate) fn load_shared(
@@ -1078,6 +1090,7 @@ pub(crate) fn load_shared(
     // applies here, and the sources' list is matched against every record before it.
     let identity = &ingest.config.identity;
     let frame = customers.take_if(|_| identity.is_active());
+    let mut kept_directory = None;
     if let Some(frame) = frame {
         let (merges, directory) = super::identity::identities(&frame, identity)?;
         if let Some(s) = suppressions.as_mut() {
@@ -1085,11 +1098,13 @@ pub(crate) fn load_shared(
             s.validated.frame = super::identity::remap(resolved, &merges)?;
         }
         customers = Some(super::identity::merge_customers(frame, &merges)?);
+        kept_directory = Some(directory);
     }
     Ok(SharedInputs {
         scores,
         customers,
         suppressions,
+        directory: kept_directory,
     })
 }
 
@@ -1122,7 +1137,7 @@ fn select_into(
         scores: &shared.scores,
         customers: shared.customers.as_ref(),
         side: tables,
-        options: match_options(&request.ingest),
+        options: match_options(&request.ingest, shared.directory.as_ref()),
         global_control: held_out.as_ref(),
         transaction_ids: &[],
         previous: request.previous.as_deref(),

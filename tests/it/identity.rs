@@ -194,3 +194,66 @@ fn customers_dedupe_prints_the_counts_and_writes_the_map() {
     let o = sb.run(&["customers", "dedupe", "--config", "planner.toml"]);
     assert!(!o.status.success());
 }
+
+/// Two records of one person merged by phone, the address on the merged-away record only: a
+/// campaign's own list naming that address still suppresses the survivor (the list is matched
+/// against every record before the merge, not against the merged customers table).
+#[test]
+fn a_campaign_list_reaches_the_survivor_through_a_merged_away_address() {
+    let sb = Sandbox::new(FIXTURES);
+    let text = sb.read("customers.csv");
+    let mut lines = text.lines();
+    let mut customers = format!("{},email,phone\n", lines.next().unwrap());
+    for line in lines.filter(|l| !l.is_empty()) {
+        let id = line.split(',').next().unwrap();
+        let (email, phone) = match id {
+            // 001 and 002 are one person (same phone); 001, the smaller id, survives.
+            "001" => ("", "030 1234567"),
+            "002" => ("old.address@example.com", "0301234567"),
+            _ => ("", ""),
+        };
+        customers.push_str(&format!("{line},{email},{phone}\n"));
+    }
+    std::fs::write(sb.path("customers.csv"), customers).unwrap();
+    // Scores of a run after the merge: keyed by surviving ids.
+    let scores: String = sb
+        .read("scores.csv")
+        .lines()
+        .filter(|l| !l.starts_with("002,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(sb.path("scores.csv"), scores).unwrap();
+    std::fs::write(
+        sb.path("unsubscribe.csv"),
+        "email\nOld.Address@example.com\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sb.path("sources.toml"),
+        "[sources.customers]\npath = \"customers.csv\"\n\n[identity]\nmatch = [\"phone\"]\n",
+    )
+    .unwrap();
+    let campaign = sb.read("campaign.toml").replace(
+        "files = [\"suppressions.csv\"]",
+        "files = [\"suppressions.csv\", \"unsubscribe.csv\"]",
+    );
+    std::fs::write(sb.path("campaign.toml"), campaign).unwrap();
+    assert_ok(&sb.run(&[
+        "select",
+        "--scores",
+        "scores.csv",
+        "--config",
+        "sources.toml",
+        "--campaign",
+        "campaign.toml",
+        "--out",
+        "out",
+    ]));
+    let got = reasons(&sb, "out");
+    assert_eq!(got.get("001").map(String::as_str), Some("suppressed"));
+    let matching = &sb.json("out/summary.json")["matching"];
+    assert!(
+        matching.get("suppression_keys_unmatched").is_none(),
+        "{matching}"
+    );
+}

@@ -133,6 +133,9 @@ pub(super) struct ScoredModel {
 
 /// What the stages have produced so far.
 pub(super) struct State<'a> {
+    /// Every customer record's e-mail and phone before `[identity]` merged them, filed under
+    /// the surviving ids: campaign lists keyed by e-mail or phone are matched against it.
+    directory: Option<crate::identity::Directory>,
     job: &'a Job,
     as_of: NaiveDate,
     dir: &'a Path,
@@ -184,6 +187,7 @@ pub(super) fn execute<'a>(
     observer: &dyn Observer,
 ) -> Result<(String, Vec<CampaignRecord>), Error> {
     let mut st = State {
+        directory: None,
         job,
         as_of,
         dir,
@@ -448,6 +452,9 @@ impl State<'_> {
                 _ => crate::run::identity::remap(v.frame, &merges)?,
             };
             self.tables.insert(v.table, v);
+        }
+        if identity.is_active() && with_customers {
+            self.directory = Some(directory);
         }
         if let (Some(a), Some((l, _))) = (attribution, self.ledger) {
             a.finish(l)?;
@@ -1037,6 +1044,7 @@ impl State<'_> {
                     id_policy: self.job.ingest.ids.policy,
                     max_reject_rate: self.request.max_reject_rate(),
                     default_country_code: select::country_code(&self.request.config),
+                    directory: self.directory.as_ref(),
                 },
                 global_control: held_out.as_ref(),
                 transaction_ids: self.transaction_ids(),
@@ -1190,6 +1198,7 @@ impl State<'_> {
                 id_policy: self.job.ingest.ids.policy,
                 max_reject_rate: self.request.max_reject_rate(),
                 default_country_code: select::country_code(&self.request.config),
+                directory: self.directory.as_ref(),
             },
             global_control: held_out.as_ref(),
             transaction_ids: self.transaction_ids(),
