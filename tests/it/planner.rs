@@ -263,3 +263,90 @@ fn a_job_exports_the_target_group_and_next_weeks_removes() {
     let reasons = sb.read(&format!("{week2}/excluded.csv"));
     assert!(reasons.contains(&format!("{gone},suppressed")), "{reasons}");
 }
+
+/// Every text file of a run folder except the explicit export files, which hold contact
+/// columns on purpose.
+fn assert_no_personal_data_outside_exports(sb: &Sandbox, dir: &str) {
+    let values = personal_values(sb);
+    for (path, text) in texts_under(&sb.path(dir)) {
+        if path.contains("/export/") {
+            continue;
+        }
+        for v in &values {
+            assert!(!text.contains(v.as_str()), "{path} holds `{v}`");
+        }
+    }
+}
+
+/// The planner's week end to end: a second record of Anna (her address in other case, her own
+/// consent and order) is merged into P001, an unsubscribe list of addresses (in other case and
+/// spacing, one matching nobody) keeps her out, and one job run reaches the e-mail export with
+/// everyone accounted for and no name or address outside the export folder.
+#[test]
+fn a_planners_week_merges_a_duplicate_and_honours_an_address_list() {
+    let sb = Sandbox::new(&FILES);
+    let append = |file: &str, rows: &str| {
+        let mut text = sb.read(file);
+        text.push_str(rows);
+        std::fs::write(sb.path(file), text).unwrap();
+    };
+    append(
+        "customers.csv",
+        "P900;Anna;Schmidt; ANNA.Schmidt0@Example.com;01/01/2026;south\n",
+    );
+    append("consent.csv", "P900;Yes\n");
+    append("orders.csv", "P900;02/02/2026;10,00\n");
+    let config = sb.read("planner.toml").replace(
+        "signup_date = \"Signup\"",
+        "signup_date = \"Signup\"\nemail = \"Email\"",
+    );
+    std::fs::write(
+        sb.path("planner.toml"),
+        format!("{config}\n[identity]\nmatch = [\"email\"]\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        sb.path("unsubscribe.csv"),
+        "email\n  Anna.Schmidt0@EXAMPLE.com \nnobody@example.com\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sb.path("campaign.toml"),
+        "[campaign]\nname = \"winback\"\nbudget = 1000.0\nobjective = \"profit\"\n\
+         value_per_response = 50.0\n\n[[channel]]\nname = \"email\"\ncost = 0.1\n\
+         score_column = \"churn_score\"\nconsent_column = \"email_opt_in\"\n\n\
+         [suppression]\nfiles = [\"unsubscribe.csv\"]\n\n\
+         [export]\nemail_platform = { columns = [\"email\", \"First Name\"] }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sb.path("job.toml"),
+        "[job]\nname = \"week\"\nout = \"out\"\n\
+         stages = [\"ingest\", \"features\", \"train\", \"score\", \"select\", \"report\"]\n\
+         sources = \"planner.toml\"\n[train]\nmodels = [\"churn\"]\nchurn_horizon_days = 90\n\
+         [drift]\naction = \"warn\"\n[select]\ncampaigns = [\"campaign.toml\"]\n",
+    )
+    .unwrap();
+    let out = sb.run(&["run", "job.toml", "--as-of", "2026-06-30"]);
+    assert_ok(&out);
+    let run = "out/2026-06-30";
+    assert_eq!(
+        sb.json(&format!("{run}/manifest.json"))["merges"]["email"],
+        1
+    );
+    let folder = format!("{run}/audience/winback");
+    // Anna is one customer, P001, suppressed; P900 is no customer of its own any more.
+    let excluded = sb.read(&format!("{folder}/excluded.csv"));
+    let audience = sb.read(&format!("{folder}/audience.csv"));
+    assert!(excluded.contains("P001,suppressed"), "{excluded}");
+    assert!(!excluded.contains("P900") && !audience.contains("P900"));
+    // Everyone of the 50 customers is in the audience or excluded, once.
+    assert_eq!(audience.lines().count() + excluded.lines().count() - 2, 50);
+    let export = sb.read(&format!("{folder}/export/email_platform.csv"));
+    assert_eq!(export.lines().next(), Some("customer_id,email,First Name"));
+    assert!(export.lines().count() > 1, "{export}");
+    assert!(!export.to_lowercase().contains("anna.schmidt0"), "{export}");
+    let matching = &sb.json(&format!("{folder}/summary.json"))["matching"];
+    assert_eq!(matching["suppression_keys_unmatched"], 1, "{matching}");
+    assert_no_personal_data_outside_exports(&sb, "out");
+}
