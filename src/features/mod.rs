@@ -46,7 +46,9 @@ pub use levels::top_levels;
 pub(crate) use lines::{fixed_point, from_fixed, line_amount};
 pub(crate) use matrix::row_major;
 pub use matrix::to_matrix;
-pub use personal::{excluded_note, personal_columns, text_sample, ExcludedColumn, PersonalData};
+pub use personal::{
+    excluded_note, personal_columns, personal_input, text_sample, ExcludedColumn, PersonalData,
+};
 
 /// The registration table of the feature families: one line per family, `Variant =>` its
 /// [`Definition`](family::Definition). Everything else about a family (its name, parsing, its

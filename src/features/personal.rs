@@ -135,6 +135,27 @@ pub fn personal_columns(customers: &DataFrame, requested: &[String]) -> Vec<Excl
         .collect()
 }
 
+/// The personal data a column of a flat training table holds, if any: a text column by its
+/// name or values (as [`personal_columns`]); a numeric column only when its name marks phone
+/// numbers and most values are integers of 6 digits or more (a phone number read as a number;
+/// `mobile_opt_in` flags stay inputs).
+pub fn personal_input(column: &Column) -> Option<PersonalData> {
+    if column.dtype() == &DataType::String {
+        return by_name(column.name()).or_else(|| by_content(column));
+    }
+    if by_name(column.name()) != Some(PersonalData::Phone) {
+        return None;
+    }
+    let values = column.cast(&DataType::Float64).ok()?;
+    let values = values.f64().ok()?;
+    let sample: Vec<f64> = values.iter().flatten().take(SAMPLE).collect();
+    let long = sample
+        .iter()
+        .filter(|v| v.fract() == 0.0 && v.abs() >= 100_000.0)
+        .count();
+    (!sample.is_empty() && long as f64 > MOST * sample.len() as f64).then_some(PersonalData::Phone)
+}
+
 /// The kind a column's name marks: one of its words (split on `_`, `-`, `.` and spaces) or the
 /// whole name lower-cased is a marker word.
 fn by_name(column: &str) -> Option<PersonalData> {
@@ -223,6 +244,18 @@ fn looks_like_street(v: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_phone_number_read_as_a_number_is_personal_and_a_flag_is_not() {
+        let phones = Column::new("phone".into(), vec![4_930_123_456i64, 4_930_123_457, 0]);
+        assert_eq!(personal_input(&phones), Some(PersonalData::Phone));
+        let flags = Column::new("phone_opt_in".into(), vec![1i64, 0, 1]);
+        assert_eq!(personal_input(&flags), None);
+        let spend = Column::new("spend".into(), vec![4_930_123_456i64, 1, 2]);
+        assert_eq!(personal_input(&spend), None);
+        let emails = Column::new("contact".into(), vec!["a@b.de", "c@d.de", "e@f.de"]);
+        assert_eq!(personal_input(&emails), Some(PersonalData::Email));
+    }
 
     fn frame(columns: &[(&str, Vec<&str>)]) -> DataFrame {
         let n = columns[0].1.len();

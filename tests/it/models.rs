@@ -832,3 +832,49 @@ fn an_edited_clv_model_is_refused_naming_the_file() {
         "{err}"
     );
 }
+
+/// A flat table with an e-mail column and a phone number read as a number: the e-mail named as
+/// an input is refused (exit 2, never written into a model), and the phone number is not taken
+/// as an automatic numeric input, while a 0/1 flag named after the phone is.
+#[test]
+fn personal_columns_of_a_flat_table_never_become_inputs() {
+    let sb = flat_sandbox();
+    let text = sb.read("flat.csv");
+    let mut lines = text.lines();
+    let mut t = format!("{},email,phone,phone_opt_in\n", lines.next().unwrap());
+    for (i, line) in lines.enumerate() {
+        t.push_str(&format!(
+            "{line},person{i}@example.com,{},{}\n",
+            4_930_123_000 + i,
+            i % 2
+        ));
+    }
+    std::fs::write(sb.path("flat.csv"), t).unwrap();
+    let train = |categorical: &str| {
+        sb.run(&[
+            "train",
+            "response",
+            "--table",
+            "flat.csv",
+            "--label",
+            "label",
+            "--categorical",
+            categorical,
+            "--holdout",
+            "column:test",
+        ])
+    };
+    let out = train("email");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("column `email` holds e-mail addresses"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!sb.path("models/response").exists());
+    assert_ok(&train("c"));
+    let model = sb.read("models/response/v0001/model.json");
+    assert!(!model.contains("4930123"), "a phone number in the model");
+    assert!(!model.contains("example.com"));
+    assert!(model.contains("phone_opt_in"), "the flag stays an input");
+}

@@ -27,6 +27,16 @@ pub enum TrainingError {
     /// Two names that cannot both hold.
     #[error("{what}: expected {expected}")]
     Conflict { what: String, expected: String },
+    /// A column named as a model input that holds personal data.
+    #[error(
+        "{table}: column `{column}` holds {kind}: personal data never becomes a model input; \
+         leave it out of `--features`/`--categorical`"
+    )]
+    PersonalData {
+        table: String,
+        column: String,
+        kind: String,
+    },
     /// An input the rows need and were not given, and how to give it.
     #[error("{what}: {hint}")]
     MissingInput { what: String, hint: String },

@@ -429,12 +429,26 @@ pub(super) fn table_rows(df: &DataFrame, spec: &TableSpec) -> Result<TrainingTab
             hint: String::new(),
         });
     }
+    // Personal data never becomes an input: a named one is refused, an automatic one skipped.
+    for name in spec.features.iter().flatten().chain(&spec.categorical) {
+        let column = df
+            .column(name)
+            .map_err(|_| TrainingError::internal("a checked column"))?;
+        if let Some(kind) = features::personal_input(column) {
+            return Err(TrainingError::PersonalData {
+                table: format!("`{}`", spec.source),
+                column: name.clone(),
+                kind: kind.to_string(),
+            });
+        }
+    }
     let numeric_names: Vec<String> = match &spec.features {
         Some(f) => f.clone(),
         None => df
             .columns()
             .iter()
             .filter(|c| frame::is_numeric(c.dtype()))
+            .filter(|c| features::personal_input(c).is_none())
             .map(|c| c.name().to_string())
             .filter(|n| {
                 *n != spec.label
