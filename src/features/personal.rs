@@ -126,7 +126,7 @@ pub fn personal_columns(customers: &DataFrame, requested: &[String]) -> Vec<Excl
             let reason = if requested.contains(&column) {
                 Some(PersonalData::Requested)
             } else if c.dtype() == &DataType::String {
-                by_name(&column).or_else(|| by_content(c))
+                personal_input(c)
             } else {
                 None
             };

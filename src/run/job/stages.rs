@@ -328,7 +328,8 @@ impl State<'_> {
         // Merged identities are known before the transactions stream, so every order line
         // is keyed by its surviving id (README "Identities").
         let identity = request.config.identity.clone();
-        let early = match identity.is_active() && with_customers {
+        let merging = identity.is_active() && with_customers;
+        let early = match merging {
             true => Some(request.load(TableKind::Customers)?),
             false => None,
         };
@@ -453,7 +454,7 @@ impl State<'_> {
             };
             self.tables.insert(v.table, v);
         }
-        if identity.is_active() && with_customers {
+        if merging {
             self.directory = Some(directory);
         }
         if let (Some(a), Some((l, _))) = (attribution, self.ledger) {
