@@ -96,7 +96,7 @@ fn the_readme_commands_run_as_written() {
     );
     let mut ran = 0;
     for (line, command) in commands {
-        if command.starts_with("cargo test") {
+        if command.starts_with("cargo test") || command.starts_with("scripts/test") {
             continue; // the suite that runs this test
         }
         let command = command.replace("cargo run --release --", "bullseye");
