@@ -61,6 +61,8 @@ pub enum Error {
     Ledger(#[from] LedgerError),
     #[error(transparent)]
     Analyze(#[from] AnalyzeError),
+    #[error(transparent)]
+    Sql(#[from] crate::sql::SqlError),
     /// A model input or score drifted past the job's threshold.
     #[error("{0}")]
     Drift(String),
@@ -103,6 +105,8 @@ impl Error {
             Error::Basket(_) => EXIT_FAILURE,
             Error::Analyze(e) if e.is_bad_input() => EXIT_BAD_INPUT,
             Error::Analyze(_) => EXIT_FAILURE,
+            // The models or segmentation given cannot be written as SQL.
+            Error::Sql(_) => EXIT_BAD_INPUT,
             Error::Ledger(LedgerError::Invalid { .. }) => EXIT_BAD_INPUT,
             // A busy ledger fails like any other write (exit 1), as the brief of issue 20 asks.
             Error::Ledger(_) => EXIT_FAILURE,

@@ -29,6 +29,7 @@ pub mod report;
 pub mod run;
 pub mod segment;
 pub mod select;
+pub mod sql;
 pub mod types;
 
 pub use error::Error;

@@ -6,6 +6,7 @@ mod basket;
 mod clv;
 mod customers;
 mod due;
+mod export;
 mod features;
 mod ingest;
 mod inputs;
@@ -52,6 +53,7 @@ pub enum Command {
     Ledger(ledger::LedgerArgs),
     Readout(readout::ReadoutArgs),
     Analyze(analyze::AnalyzeArgs),
+    Export(export::ExportArgs),
 }
 
 impl Cli {
@@ -91,5 +93,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Basket(args) => basket::run(*args),
         Command::Ledger(args) => ledger::run(args),
         Command::Readout(args) => readout::run(args),
+        Command::Export(args) => export::run(args),
     }
 }

@@ -12,6 +12,43 @@ pub struct FeatureDoc {
     pub name: &'static str,
     pub unit: &'static str,
     pub definition: &'static str,
+    /// Its definition as SQL primitives, when it has one (`bullseye export sql`).
+    pub sql: Option<SqlForm>,
+}
+
+/// A feature's definition as one SQL primitive over the customer's purchase days up to the
+/// as-of day (a day's lines summed first, as the Rust builders do). Declared beside the Rust
+/// definition in the family's file; `crate::sql` renders it per engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlForm {
+    /// As-of day − last purchase day.
+    DaysSinceLast,
+    /// As-of day − first purchase day, in days or in the `btyd` time unit.
+    DaysSinceFirst { per_unit: bool },
+    /// Last purchase day − first purchase day, in days or in the `btyd` time unit.
+    FirstToLast { per_unit: bool },
+    /// Purchase days, all or those in the last `window` days (as-of day included).
+    Occasions { window: Option<i32> },
+    /// Sum of amounts, all or in the last `window` days.
+    Spend { window: Option<i32> },
+    /// Spend ÷ purchase days.
+    SpendPerOccasion,
+    /// Purchase days − 1.
+    RepeatOccasions,
+    /// Spend after the first purchase day ÷ repeat days; 0 without a repeat.
+    RepeatSpendPerOccasion,
+    /// (spend in the last `window` days − spend in the `window` before) ÷ (|recent| + |previous|); 0 when both are 0.
+    Trend { window: i32 },
+    /// 1 with at least two purchase days, else 0.
+    GapDefined,
+    /// Mean gap between consecutive purchase days; 0 without a gap.
+    GapMean,
+    /// Median gap; 0 without a gap.
+    GapMedian,
+    /// Population standard deviation of the gaps; 0 without a gap.
+    GapStd,
+    /// Days since the last purchase ÷ mean gap; 0 without a gap.
+    Overdue,
 }
 
 /// A family's entry for one feature (the family adds itself in [`CATALOG`]).
@@ -20,6 +57,7 @@ pub(super) struct Doc {
     pub name: &'static str,
     pub unit: &'static str,
     pub definition: &'static str,
+    pub sql: Option<SqlForm>,
 }
 
 pub(super) const fn doc(name: &'static str, unit: &'static str, definition: &'static str) -> Doc {
@@ -27,6 +65,17 @@ pub(super) const fn doc(name: &'static str, unit: &'static str, definition: &'st
         name,
         unit,
         definition,
+        sql: None,
+    }
+}
+
+impl Doc {
+    /// The same entry with its SQL form.
+    pub(super) const fn sql(self, form: SqlForm) -> Doc {
+        Doc {
+            sql: Some(form),
+            ..self
+        }
     }
 }
 
@@ -41,6 +90,7 @@ pub static CATALOG: LazyLock<Vec<FeatureDoc>> = LazyLock::new(|| {
                 name: d.name,
                 unit: d.unit,
                 definition: d.definition,
+                sql: d.sql,
             })
         })
         .collect()

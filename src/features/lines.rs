@@ -16,7 +16,7 @@ use super::{FeatureError, KeyIndex};
 /// Amounts are summed exactly as integers in units of 1/10,000 of the currency, so sums (and
 /// every feature built on them) do not depend on the order of the lines, as floating-point sums
 /// would.
-pub(super) const FIXED_POINT_SCALE: f64 = 10_000.0;
+pub(crate) const FIXED_POINT_SCALE: f64 = 10_000.0;
 
 /// The code of a missing categorical value.
 pub(super) const MISSING: u32 = u32::MAX;

@@ -41,9 +41,9 @@ use rayon::prelude::*;
 use family::{Columns, Customer, Definition, LineColumns, Prepared, Scratch};
 use lines::{LineParts, Lines};
 
-pub use catalog::{render_catalog, FeatureDoc, CATALOG};
+pub use catalog::{render_catalog, FeatureDoc, SqlForm, CATALOG};
 pub use levels::top_levels;
-pub(crate) use lines::{fixed_point, from_fixed, line_amount};
+pub(crate) use lines::{fixed_point, from_fixed, line_amount, FIXED_POINT_SCALE};
 pub(crate) use matrix::row_major;
 pub use matrix::to_matrix;
 pub use personal::{

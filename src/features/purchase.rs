@@ -6,13 +6,16 @@
 //! and gaps whole days, so every sum is exact and the results do not depend on how lines or
 //! customers are split over threads; only the final divisions round.
 
-use super::catalog::{doc, Doc};
+use super::catalog::{doc, Doc, SqlForm};
 use super::family::{Columns, Customer, Definition, Prepared, Source};
 use super::lines::{from_fixed, Lines};
 use super::{FeatureError, FeatureParams, TimeUnit};
 
 /// Window lengths of the `windows` family, in days.
 const WINDOWS: [i32; 3] = [30, 90, 365];
+
+/// The window of `trend_90d`: the last 90 days against the 90 days before.
+const TREND_WINDOW: i32 = 90;
 
 /// One of the purchase-history families: each reads the customer's days folded once
 /// ([`Folded`]).
@@ -26,39 +29,39 @@ pub(super) enum Purchase {
 
 #[rustfmt::skip]
 const RFM_DOCS: &[Doc] = &[
-    doc("recency_days", "days", "as-of day − last purchase day"),
-    doc("frequency", "count", "purchase occasions: distinct days with a purchase"),
-    doc("monetary_total", "currency", "sum of amounts (returns subtract)"),
-    doc("monetary_avg", "currency", "monetary_total ÷ frequency (spend per occasion)"),
-    doc("tenure_days", "days", "as-of day − first purchase day"),
+    doc("recency_days", "days", "as-of day − last purchase day").sql(SqlForm::DaysSinceLast),
+    doc("frequency", "count", "purchase occasions: distinct days with a purchase").sql(SqlForm::Occasions { window: None }),
+    doc("monetary_total", "currency", "sum of amounts (returns subtract)").sql(SqlForm::Spend { window: None }),
+    doc("monetary_avg", "currency", "monetary_total ÷ frequency (spend per occasion)").sql(SqlForm::SpendPerOccasion),
+    doc("tenure_days", "days", "as-of day − first purchase day").sql(SqlForm::DaysSinceFirst { per_unit: false }),
 ];
 
 #[rustfmt::skip]
 const BTYD_DOCS: &[Doc] = &[
-    doc("btyd_frequency", "count", "distinct purchase days − 1 (repeat occasions; lifetimes' frequency)"),
-    doc("btyd_recency", "time unit", "last purchase day − first purchase day (lifetimes' recency)"),
-    doc("btyd_t", "time unit", "as-of day − first purchase day (lifetimes' T)"),
-    doc("btyd_monetary_value", "currency", "mean day total over the repeat days (first day excluded); 0 when btyd_frequency is 0"),
+    doc("btyd_frequency", "count", "distinct purchase days − 1 (repeat occasions; lifetimes' frequency)").sql(SqlForm::RepeatOccasions),
+    doc("btyd_recency", "time unit", "last purchase day − first purchase day (lifetimes' recency)").sql(SqlForm::FirstToLast { per_unit: true }),
+    doc("btyd_t", "time unit", "as-of day − first purchase day (lifetimes' T)").sql(SqlForm::DaysSinceFirst { per_unit: true }),
+    doc("btyd_monetary_value", "currency", "mean day total over the repeat days (first day excluded); 0 when btyd_frequency is 0").sql(SqlForm::RepeatSpendPerOccasion),
 ];
 
 #[rustfmt::skip]
 const WINDOWS_DOCS: &[Doc] = &[
-    doc("occasions_30d", "count", "purchase days in the last 30 days (as-of day included)"),
-    doc("spend_30d", "currency", "spend in the last 30 days"),
-    doc("occasions_90d", "count", "purchase days in the last 90 days"),
-    doc("spend_90d", "currency", "spend in the last 90 days"),
-    doc("occasions_365d", "count", "purchase days in the last 365 days"),
-    doc("spend_365d", "currency", "spend in the last 365 days"),
-    doc("trend_90d", "ratio in [−1, 1]", "(spend last 90 days − spend the 90 days before) ÷ (|recent| + |previous|); 0 when both are 0"),
+    doc("occasions_30d", "count", "purchase days in the last 30 days (as-of day included)").sql(SqlForm::Occasions { window: Some(WINDOWS[0]) }),
+    doc("spend_30d", "currency", "spend in the last 30 days").sql(SqlForm::Spend { window: Some(WINDOWS[0]) }),
+    doc("occasions_90d", "count", "purchase days in the last 90 days").sql(SqlForm::Occasions { window: Some(WINDOWS[1]) }),
+    doc("spend_90d", "currency", "spend in the last 90 days").sql(SqlForm::Spend { window: Some(WINDOWS[1]) }),
+    doc("occasions_365d", "count", "purchase days in the last 365 days").sql(SqlForm::Occasions { window: Some(WINDOWS[2]) }),
+    doc("spend_365d", "currency", "spend in the last 365 days").sql(SqlForm::Spend { window: Some(WINDOWS[2]) }),
+    doc("trend_90d", "ratio in [−1, 1]", "(spend last 90 days − spend the 90 days before) ÷ (|recent| + |previous|); 0 when both are 0").sql(SqlForm::Trend { window: TREND_WINDOW }),
 ];
 
 #[rustfmt::skip]
 const CYCLE_DOCS: &[Doc] = &[
-    doc("cycle_defined", "0/1", "1 when the customer has at least two purchase days (a gap exists); the other cycle features are 0 when it is 0"),
-    doc("cycle_mean_gap_days", "days", "mean gap between consecutive purchase days"),
-    doc("cycle_median_gap_days", "days", "median gap between consecutive purchase days"),
-    doc("cycle_std_gap_days", "days", "population standard deviation of the gaps (0 with one gap)"),
-    doc("overdue_ratio", "ratio", "recency_days ÷ cycle_mean_gap_days: above 1 = later than the customer's own rhythm"),
+    doc("cycle_defined", "0/1", "1 when the customer has at least two purchase days (a gap exists); the other cycle features are 0 when it is 0").sql(SqlForm::GapDefined),
+    doc("cycle_mean_gap_days", "days", "mean gap between consecutive purchase days").sql(SqlForm::GapMean),
+    doc("cycle_median_gap_days", "days", "median gap between consecutive purchase days").sql(SqlForm::GapMedian),
+    doc("cycle_std_gap_days", "days", "population standard deviation of the gaps (0 with one gap)").sql(SqlForm::GapStd),
+    doc("overdue_ratio", "ratio", "recency_days ÷ cycle_mean_gap_days: above 1 = later than the customer's own rhythm").sql(SqlForm::Overdue),
 ];
 
 impl Definition for Purchase {
@@ -145,7 +148,7 @@ impl Days {
                 self.spend[w] += total;
             }
         }
-        if day > as_of_day - 180 && day <= as_of_day - 90 {
+        if day > as_of_day - 2 * TREND_WINDOW && day <= as_of_day - TREND_WINDOW {
             self.spend_previous_90 += total;
         }
     }

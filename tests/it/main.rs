@@ -22,4 +22,5 @@ mod safety;
 mod segment;
 mod select;
 mod settings;
+mod sql_export;
 mod support;

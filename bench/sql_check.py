@@ -1,0 +1,169 @@
+"""Runs a query from `bullseye export sql` on a real engine and compares it with Bullseye's own
+outputs: every feature and score within a relative tolerance, identical clusters and RFM scores and
+segments, the same customers. Prints one JSON line of findings; exit 0 only when everything agrees.
+
+    python bench/sql_check.py --engine duckdb --query q.sql --transactions ingest/transactions.parquet \
+        --features features.csv --scores response=scores.csv --segments segments.csv
+
+Engines: duckdb (the Python package), postgres (`--psql PATH --url URL`: the transactions are
+loaded with COPY into a table `transactions`), spark (pyspark, local[2]; the Parquet file is the
+view `transactions`). Used by tests/it/sql_export.rs; run by hand for the Spark check and the
+larger sets (see BENCHMARKS.md).
+"""
+
+import argparse
+import csv
+import io
+import json
+import math
+import subprocess
+import sys
+import time
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def run_duckdb(query, transactions):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW transactions AS SELECT * FROM read_parquet('{transactions}')")
+    cur = con.execute(query)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def run_postgres(query, transactions, psql, url):
+    import duckdb
+
+    con = duckdb.connect()
+    rel = con.execute(
+        f"SELECT customer_id, order_date, amount FROM read_parquet('{transactions}')"
+    )
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    for row in rel.fetchall():
+        w.writerow([row[0], row[1].isoformat(), repr(float(row[2]))])
+    load = (
+        "DROP TABLE IF EXISTS transactions;\n"
+        "CREATE TABLE transactions (customer_id TEXT, order_date DATE, amount DOUBLE PRECISION);\n"
+        "COPY transactions FROM STDIN WITH (FORMAT csv);\n" + buf.getvalue() + "\\.\n"
+    )
+    subprocess.run([psql, url, "-v", "ON_ERROR_STOP=1", "-q"], input=load, text=True, check=True)
+    out = subprocess.run(
+        [psql, url, "-v", "ON_ERROR_STOP=1", "-q", "-c",
+         f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def run_spark(query, transactions):
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "8")
+        .getOrCreate()
+    )
+    spark.read.parquet(transactions).createOrReplaceTempView("transactions")
+    rows = [r.asDict() for r in spark.sql(query).collect()]
+    spark.stop()
+    return rows
+
+
+def rel_diff(a, b):
+    a, b = float(a), float(b)
+    if a == b:
+        return 0.0
+    return abs(a - b) / max(abs(a), abs(b))
+
+
+def compare(got, features, scores, segments):
+    findings = {"rows": len(got), "worst": {}}
+    by_id = {str(r["customer_id"]): r for r in got}
+    expected_ids = [r["customer_id"] for r in features]
+    findings["missing_customers"] = sum(1 for i in expected_ids if i not in by_id)
+    findings["extra_customers"] = len(set(by_id) - set(expected_ids))
+    worst = 0.0
+    for row in features:
+        g = by_id.get(row["customer_id"])
+        if g is None:
+            continue
+        for name, value in row.items():
+            if name == "customer_id" or name not in g:
+                continue
+            d = rel_diff(value, g[name])
+            if d > findings["worst"].get(name, (0.0,))[0]:
+                findings["worst"][name] = (d, row["customer_id"], value, str(g[name]))
+            worst = max(worst, d)
+    findings["features_checked"] = sorted(n for n in features[0] if n != "customer_id" and n in got[0])
+    findings["max_rel_feature"] = worst
+    worst = 0.0
+    for name, rows in scores.items():
+        column = f"{name}_score"
+        for row in rows:
+            g = by_id.get(row["customer_id"])
+            if g is not None:
+                d = rel_diff(row["score"], g[column])
+                if d > findings["worst"].get(column, (0.0,))[0]:
+                    findings["worst"][column] = (d, row["customer_id"], row["score"], str(g[column]))
+                worst = max(worst, d)
+    findings["max_rel_score"] = worst
+    mismatches = {}
+    for row in segments or []:
+        g = by_id.get(row["customer_id"])
+        if g is None:
+            continue
+        for name in ("rfm_r", "rfm_f", "rfm_m", "rfm_cell", "rfm_segment", "cluster"):
+            if name in row and name in g and str(row[name]) != str(g[name]):
+                mismatches[name] = mismatches.get(name, 0) + 1
+    findings["segment_mismatches"] = mismatches
+    findings["worst"] = {k: v for k, v in findings["worst"].items() if v[0] > 0}
+    return findings
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--engine", choices=["duckdb", "postgres", "spark"], required=True)
+    p.add_argument("--query", required=True)
+    p.add_argument("--transactions", required=True)
+    p.add_argument("--features", required=True)
+    p.add_argument("--scores", action="append", default=[], help="NAME=FILE")
+    p.add_argument("--segments")
+    p.add_argument("--psql")
+    p.add_argument("--url")
+    p.add_argument("--tolerance", type=float, default=1e-9)
+    a = p.parse_args()
+    query = open(a.query).read()
+    start = time.time()
+    if a.engine == "duckdb":
+        got = run_duckdb(query, a.transactions)
+    elif a.engine == "postgres":
+        got = run_postgres(query, a.transactions, a.psql, a.url)
+    else:
+        got = run_spark(query, a.transactions)
+    elapsed = time.time() - start
+    scores = dict((s.split("=", 1)[0], read_csv(s.split("=", 1)[1])) for s in a.scores)
+    segments = read_csv(a.segments) if a.segments else None
+    findings = compare(got, read_csv(a.features), scores, segments)
+    findings["engine"] = a.engine
+    findings["seconds"] = round(elapsed, 2)
+    ok = (
+        findings["missing_customers"] == 0
+        and findings["extra_customers"] == 0
+        and findings["max_rel_feature"] <= a.tolerance
+        and findings["max_rel_score"] <= a.tolerance
+        and not findings["segment_mismatches"]
+    )
+    findings["ok"] = ok
+    print(json.dumps(findings, default=str))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,601 @@
+//! The export query: transactions → each customer's purchase days → the features the models
+//! use → standardised inputs, logistic scores, k-means distances and RFM ranks → one row per
+//! customer.
+//!
+//! It follows the Rust builders step by step so the numbers agree: a day's lines are summed
+//! first, amounts are summed as the same fixed-point integers (rounded half to even), gaps and
+//! windows are whole days, and every division is written in the order Rust evaluates it.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+
+use super::dialect::Dialect;
+use super::SqlError;
+use crate::features::{SqlForm, TimeUnit, CATALOG, FIXED_POINT_SCALE};
+use crate::models::artifact::{ArtifactModel, ModelArtifact};
+use crate::models::classifier::FittedModel;
+use crate::models::logistic::LogisticModel;
+use crate::segment::{RfmColumns, SegmentScheme, SegmentationModel};
+
+/// What to export.
+pub struct Export<'a> {
+    pub dialect: Dialect,
+    /// The as-of day written into the query's `params` (the user may edit it there).
+    pub as_of: NaiveDate,
+    /// The unit of the `btyd` durations the models were trained with.
+    pub time_unit: TimeUnit,
+    /// The transactions table (or view) the query reads, as the engine names it.
+    pub transactions: &'a str,
+    /// Each model and the prefix of its score column (`<name>_score`).
+    pub models: Vec<(String, &'a ModelArtifact)>,
+    pub segmentation: Option<&'a SegmentationModel>,
+    pub scheme: &'a SegmentScheme,
+}
+
+/// One logistic model checked for export.
+struct Logistic<'a> {
+    name: &'a str,
+    model: &'a LogisticModel,
+    /// (column, mean, std, design index) of each standardised input.
+    inputs: Vec<(&'a str, f64, f64, usize)>,
+}
+
+/// The query, as text.
+pub fn export(e: &Export<'_>) -> Result<String, SqlError> {
+    let models = e
+        .models
+        .iter()
+        .map(|(name, a)| logistic(name, a))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(s) = e.segmentation {
+        check_segmentation(s)?;
+    }
+    let rfm = RfmColumns::default();
+    let mut wanted: Vec<&str> = vec![&rfm.recency, &rfm.frequency, &rfm.monetary];
+    for m in &models {
+        wanted.extend(m.inputs.iter().map(|i| i.0));
+    }
+    if let Some(s) = e.segmentation {
+        wanted.extend(s.columns());
+    }
+    let features = resolve(&wanted)?;
+    let d = e.dialect;
+    let mut q = header(e, &models);
+    q.push_str("WITH\n");
+    q.push_str(&params(e));
+    q.push_str(&purchase_days(e));
+    q.push_str(&aggregates(&features));
+    q.push_str(&feature_columns(d, e.time_unit, &features));
+    q.push_str(&inputs(d, &models, e.segmentation));
+    q.push_str(&scored(d, &models, e.segmentation, &rfm));
+    q.push_str(&final_select(
+        d,
+        &features,
+        &models,
+        e.segmentation,
+        e.scheme,
+    ));
+    Ok(q)
+}
+
+/// The model's logistic coefficients and standardised inputs, or why it cannot be exported.
+fn logistic<'a>(name: &'a str, a: &'a ModelArtifact) -> Result<Logistic<'a>, SqlError> {
+    let model = match &a.model {
+        ArtifactModel::Single {
+            model: FittedModel::Logistic(m),
+        } => m,
+        ArtifactModel::Single { .. } => {
+            return Err(SqlError::NotLogistic {
+                model: name.to_string(),
+                found: "a forest".into(),
+            })
+        }
+        ArtifactModel::Uplift { .. } => {
+            return Err(SqlError::NotLogistic {
+                model: name.to_string(),
+                found: "an uplift (two-model)".into(),
+            })
+        }
+    };
+    let p = &a.preprocessing;
+    if let Some(c) = p.categorical.first() {
+        return Err(SqlError::Categorical {
+            model: name.to_string(),
+            column: c.column.clone(),
+        });
+    }
+    let finite = |field: String, value: f64| {
+        if value.is_finite() {
+            Ok(())
+        } else {
+            Err(SqlError::NonFinite {
+                model: name.to_string(),
+                field,
+                value,
+            })
+        }
+    };
+    finite("intercept".into(), model.intercept)?;
+    let mut inputs = Vec::new();
+    let mut k = 0;
+    for t in &p.numeric {
+        finite(format!("the mean of `{}`", t.column), t.mean)?;
+        if !(t.std.is_finite() && t.std > 0.0) {
+            return Err(SqlError::ZeroScale {
+                model: name.to_string(),
+                column: t.column.clone(),
+                std: t.std,
+            });
+        }
+        inputs.push((t.column.as_str(), t.mean, t.std, k));
+        // A missing indicator is 0 for every exported row: the query computes every feature.
+        k += 1 + usize::from(t.missing_indicator);
+    }
+    if model.coefficients.len() != k {
+        return Err(SqlError::NonFinite {
+            model: name.to_string(),
+            field: format!(
+                "the coefficient count ({}, for {k} inputs)",
+                model.coefficients.len()
+            ),
+            value: f64::NAN,
+        });
+    }
+    for (j, c) in model.coefficients.iter().enumerate() {
+        finite(format!("coefficient {j}"), *c)?;
+    }
+    Ok(Logistic {
+        name,
+        model,
+        inputs,
+    })
+}
+
+fn check_segmentation(s: &SegmentationModel) -> Result<(), SqlError> {
+    s.check().map_err(|e| SqlError::Segmentation(e.to_string()))
+}
+
+/// The SQL form of every wanted feature, in catalogue order, each once; a feature without one
+/// is an error naming it (and its family, when it is a catalogue feature).
+fn resolve(wanted: &[&str]) -> Result<Vec<(&'static str, SqlForm)>, SqlError> {
+    let mut positions = BTreeSet::new();
+    for &name in wanted {
+        let found = CATALOG.iter().position(|d| d.name == name);
+        match found.map(|i| (i, CATALOG[i].sql)) {
+            Some((i, Some(_))) => {
+                positions.insert(i);
+            }
+            other => {
+                return Err(SqlError::NoSqlForm {
+                    feature: name.to_string(),
+                    family: other.map(|(i, _)| CATALOG[i].family.name()),
+                })
+            }
+        }
+    }
+    Ok(positions
+        .into_iter()
+        .filter_map(|i| CATALOG[i].sql.map(|f| (CATALOG[i].name, f)))
+        .collect())
+}
+
+fn header(e: &Export<'_>, models: &[Logistic<'_>]) -> String {
+    let names: Vec<&str> = models.iter().map(|m| m.name).collect();
+    let mut h = format!(
+        "-- Generated by bullseye {} (`bullseye export sql --dialect {}`).\n",
+        env!("CARGO_PKG_VERSION"),
+        e.dialect
+    );
+    h.push_str(&format!(
+        "-- Reads `{}` (customer_id, order_date, amount: the canonical transactions table) and\n",
+        e.transactions
+    ));
+    h.push_str("-- returns one row per customer with a purchase on or before the as-of day: the features,\n");
+    if names.is_empty() {
+        h.push_str("-- ");
+    } else {
+        h.push_str(&format!("-- the scores of {}, ", names.join(", ")));
+    }
+    if e.segmentation.is_some() {
+        h.push_str("the k-means cluster, ");
+    }
+    h.push_str("the RFM scores and segment.\n");
+    h.push_str("-- The as-of day is the date in `params` below: edit it to score another day.\n");
+    h
+}
+
+fn params(e: &Export<'_>) -> String {
+    format!(
+        "params AS (\n  SELECT CAST('{}' AS DATE) AS as_of\n),\n",
+        e.as_of.format("%Y-%m-%d")
+    )
+}
+
+/// Lines up to the as-of day (days before it as `ago`, amounts as fixed-point integers), summed
+/// per day, with each day's gap to the previous one, its order and its gap's rank.
+fn purchase_days(e: &Export<'_>) -> String {
+    let d = e.dialect;
+    let order_date = "CAST(t.order_date AS DATE)";
+    let fixed = d.round_half_even(&format!(
+        "{} * {}",
+        d.to_double("t.amount"),
+        d.constant(FIXED_POINT_SCALE)
+    ));
+    format!(
+        "lines AS (
+  SELECT CAST(t.customer_id AS {text}) AS customer_id,
+    {ago} AS ago,
+    CAST({fixed} AS {bigint}) AS fx
+  FROM {table} AS t CROSS JOIN params AS p
+  WHERE {order_date} <= p.as_of
+),
+days AS (
+  SELECT customer_id, ago, SUM(fx) AS fx FROM lines GROUP BY customer_id, ago
+),
+gaps AS (
+  SELECT customer_id, ago, fx,
+    CAST(LAG(ago) OVER (PARTITION BY customer_id ORDER BY ago DESC) - ago AS {bigint}) AS gap,
+    ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY ago DESC) AS seq,
+    COUNT(*) OVER (PARTITION BY customer_id) AS n
+  FROM days
+),
+ranked AS (
+  SELECT customer_id, ago, fx, gap, seq, n,
+    ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY CASE WHEN gap IS NULL THEN 1 ELSE 0 END, gap) AS gap_rank
+  FROM gaps
+),
+",
+        text = d.text(),
+        bigint = d.bigint(),
+        ago = d.days_between(order_date, "p.as_of"),
+        table = e.transactions,
+    )
+}
+
+/// The windows (days) whose occasions and spend the features read, and those whose previous
+/// window `trend` reads.
+fn windows(features: &[(&str, SqlForm)]) -> (BTreeSet<i32>, BTreeSet<i32>) {
+    let mut windows = BTreeSet::new();
+    let mut previous = BTreeSet::new();
+    for (_, f) in features {
+        match *f {
+            SqlForm::Occasions { window: Some(w) } | SqlForm::Spend { window: Some(w) } => {
+                windows.insert(w);
+            }
+            SqlForm::Trend { window } => {
+                windows.insert(window);
+                previous.insert(window);
+            }
+            _ => {}
+        }
+    }
+    (windows, previous)
+}
+
+/// Per customer: the sums every feature is written from (integers: exact in every engine).
+fn aggregates(features: &[(&str, SqlForm)]) -> String {
+    let (windows, previous) = windows(features);
+    let mut s = String::from(
+        "agg AS (
+  SELECT customer_id,
+    COUNT(*) AS n,
+    MIN(ago) AS last_ago,
+    MAX(ago) AS first_ago,
+    SUM(fx) AS total_fx,
+    SUM(CASE WHEN seq = 1 THEN fx ELSE 0 END) AS first_fx,
+",
+    );
+    for w in &windows {
+        let _ = writeln!(
+            s,
+            "    SUM(CASE WHEN ago < {w} THEN 1 ELSE 0 END) AS occ_{w},\n    SUM(CASE WHEN ago < {w} THEN fx ELSE 0 END) AS fx_{w},"
+        );
+    }
+    for w in &previous {
+        let _ = writeln!(
+            s,
+            "    SUM(CASE WHEN ago >= {w} AND ago < {} THEN fx ELSE 0 END) AS fx_before_{w},",
+            2 * w
+        );
+    }
+    // The median gap: ranks k/2 and k/2 + 1 of k = n − 1 gaps (one rank when k is odd),
+    // written without an integer division (`/` of integers is exact in some engines only).
+    let median_rank = "gap IS NOT NULL AND 2 * gap_rank BETWEEN n - 1 AND n + 1";
+    let _ = write!(
+        s,
+        "    SUM(COALESCE(gap, 0)) AS gap_sum,
+    SUM(COALESCE(gap * gap, 0)) AS gap_sq_sum,
+    MIN(CASE WHEN {median_rank} THEN gap END) AS gap_lo,
+    MAX(CASE WHEN {median_rank} THEN gap END) AS gap_hi
+  FROM ranked
+  GROUP BY customer_id
+),
+"
+    );
+    s
+}
+
+/// One feature's expression over `agg`, in the order of operations of the Rust builder.
+fn feature_expr(d: Dialect, unit: TimeUnit, form: SqlForm) -> String {
+    let dbl = |x: &str| d.to_double(x);
+    let c = |x: f64| d.constant(x);
+    let money = |fx: &str| format!("{} / {}", dbl(fx), c(FIXED_POINT_SCALE));
+    let per_unit = |days: String, per: bool| {
+        if per && unit.days() != 1.0 {
+            format!("{days} / {}", c(unit.days()))
+        } else {
+            days
+        }
+    };
+    let with_gap = |x: String| format!("CASE WHEN n > 1 THEN {x} ELSE {} END", c(0.0));
+    let repeats = dbl("n - 1");
+    let gap_mean = d.divide(&dbl("gap_sum"), &repeats);
+    match form {
+        SqlForm::DaysSinceLast => dbl("last_ago"),
+        SqlForm::DaysSinceFirst { per_unit: per } => per_unit(dbl("first_ago"), per),
+        SqlForm::FirstToLast { per_unit: per } => per_unit(dbl("first_ago - last_ago"), per),
+        SqlForm::Occasions { window: None } => dbl("n"),
+        SqlForm::Occasions { window: Some(w) } => dbl(&format!("occ_{w}")),
+        SqlForm::Spend { window: None } => money("total_fx"),
+        SqlForm::Spend { window: Some(w) } => money(&format!("fx_{w}")),
+        SqlForm::SpendPerOccasion => d.divide(&money("total_fx"), &dbl("n")),
+        SqlForm::RepeatOccasions => repeats,
+        SqlForm::RepeatSpendPerOccasion => {
+            with_gap(d.divide(&money("total_fx - first_fx"), &repeats))
+        }
+        SqlForm::Trend { window } => {
+            let (recent, before) = (
+                money(&format!("fx_{window}")),
+                money(&format!("fx_before_{window}")),
+            );
+            let denominator = format!("ABS({recent}) + ABS({before})");
+            format!(
+                "CASE WHEN {denominator} > {zero} THEN {} ELSE {zero} END",
+                d.divide(&format!("({recent}) - ({before})"), &denominator),
+                zero = c(0.0)
+            )
+        }
+        SqlForm::GapDefined => format!("CASE WHEN n > 1 THEN {} ELSE {} END", c(1.0), c(0.0)),
+        SqlForm::GapMean => with_gap(gap_mean),
+        SqlForm::GapMedian => with_gap(format!(
+            "{lo} + ({hi} - {lo}) * {half}",
+            lo = dbl("gap_lo"),
+            hi = dbl("gap_hi"),
+            half = c(0.5)
+        )),
+        SqlForm::GapStd => {
+            // Population variance of k gaps from exact sums: (k·Σg² − (Σg)²) / k².
+            let variance = d.divide(
+                &format!(
+                    "{repeats} * {} - {} * {}",
+                    dbl("gap_sq_sum"),
+                    dbl("gap_sum"),
+                    dbl("gap_sum")
+                ),
+                &format!("{repeats} * {repeats}"),
+            );
+            with_gap(format!("SQRT(GREATEST({variance}, {}))", c(0.0)))
+        }
+        SqlForm::Overdue => with_gap(d.divide(&dbl("last_ago"), &gap_mean)),
+    }
+}
+
+fn feature_columns(d: Dialect, unit: TimeUnit, features: &[(&str, SqlForm)]) -> String {
+    let mut s = String::from("features AS (\n  SELECT customer_id");
+    for (name, form) in features {
+        let _ = write!(
+            s,
+            ",\n    {} AS {}",
+            feature_expr(d, unit, *form),
+            d.ident(name)
+        );
+    }
+    s.push_str("\n  FROM agg\n),\n");
+    s
+}
+
+/// The features plus each model's linear predictor and each clustered column transformed.
+fn inputs(d: Dialect, models: &[Logistic<'_>], seg: Option<&SegmentationModel>) -> String {
+    let mut s = String::from("inputs AS (\n  SELECT features.*");
+    for m in models {
+        let terms: Vec<String> = m
+            .inputs
+            .iter()
+            .map(|&(column, mean, std, k)| {
+                format!(
+                    "{} * (({} - {}) / {})",
+                    d.constant(m.model.coefficients[k]),
+                    d.ident(column),
+                    d.constant(mean),
+                    d.constant(std)
+                )
+            })
+            .collect();
+        let linear = if terms.is_empty() {
+            d.constant(0.0)
+        } else {
+            terms.join("\n      + ")
+        };
+        let _ = write!(
+            s,
+            ",\n    ({linear})\n      + {} AS {}",
+            d.constant(m.model.intercept),
+            d.ident(&format!("eta_{}", m.name))
+        );
+    }
+    if let Some(seg) = seg {
+        for (j, t) in seg.transforms.iter().enumerate() {
+            let x = d.ident(&t.column);
+            let x = if t.log1p { d.signed_log1p(&x) } else { x };
+            let _ = write!(
+                s,
+                ",\n    ({x} - {}) / {} AS seg_x{j}",
+                d.constant(t.mean),
+                d.constant(t.std)
+            );
+        }
+    }
+    s.push_str("\n  FROM features\n),\n");
+    s
+}
+
+/// Scores, squared distances to every centroid and the RFM quintile ranks.
+fn scored(
+    d: Dialect,
+    models: &[Logistic<'_>],
+    seg: Option<&SegmentationModel>,
+    rfm: &RfmColumns,
+) -> String {
+    let mut s = String::from("scored AS (\n  SELECT inputs.*");
+    for m in models {
+        let _ = write!(
+            s,
+            ",\n    {} AS {}",
+            d.sigmoid(&d.ident(&format!("eta_{}", m.name))),
+            d.ident(&format!("{}_score", m.name))
+        );
+    }
+    if let Some(seg) = seg {
+        for (k, centroid) in seg.centroids.rows().into_iter().enumerate() {
+            let terms: Vec<String> = centroid
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    let z = format!("(seg_x{j} - {})", d.constant(*c));
+                    format!("{z} * {z}")
+                })
+                .collect();
+            let _ = write!(s, ",\n    {} AS dist{k}", terms.join(" + "));
+        }
+    }
+    // Min-rank quintiles, worst first: 1 + floor(5 × (rank − 1) / n) (see segment::rfm).
+    let quintile = |column: &str, worst_first: &str| {
+        format!(
+            "1 + CAST(FLOOR({} / {}) AS {})",
+            d.to_double(&format!(
+                "5 * (RANK() OVER (ORDER BY {} {worst_first}) - 1)",
+                d.ident(column)
+            )),
+            d.to_double("COUNT(*) OVER ()"),
+            d.bigint()
+        )
+    };
+    let _ = write!(
+        s,
+        ",\n    {} AS rfm_r,\n    {} AS rfm_f,\n    {} AS rfm_m\n  FROM inputs\n)\n",
+        quintile(&rfm.recency, "DESC"),
+        quintile(&rfm.frequency, "ASC"),
+        quintile(&rfm.monetary, "ASC"),
+    );
+    s
+}
+
+/// The nearest centroid, ties to the lowest index (as the Rust argmin): the first `k` whose
+/// distance is at most every later one's.
+fn nearest(k: usize) -> String {
+    if k < 2 {
+        return "0".into();
+    }
+    let mut s = String::from("CASE");
+    for i in 0..k - 1 {
+        let conditions: Vec<String> = (i + 1..k).map(|j| format!("dist{i} <= dist{j}")).collect();
+        let _ = write!(s, " WHEN {} THEN {i}", conditions.join(" AND "));
+    }
+    let _ = write!(s, " ELSE {} END", k - 1);
+    s
+}
+
+/// The named segment: the scheme's rules in order, the first match wins.
+fn segment(scheme: &SegmentScheme) -> String {
+    let mut s = String::from("CASE");
+    for rule in &scheme.rules {
+        let mut conditions = vec![
+            format!("rfm_r BETWEEN {} AND {}", rule.r.lo, rule.r.hi),
+            format!("rfm_f BETWEEN {} AND {}", rule.f.lo, rule.f.hi),
+        ];
+        if let Some(m) = rule.m {
+            conditions.push(format!("rfm_m BETWEEN {} AND {}", m.lo, m.hi));
+        }
+        let _ = write!(
+            s,
+            " WHEN {} THEN '{}'",
+            conditions.join(" AND "),
+            rule.name.replace('\'', "''")
+        );
+    }
+    let _ = write!(s, " ELSE '{}' END", crate::segment::UNASSIGNED);
+    s
+}
+
+fn final_select(
+    d: Dialect,
+    features: &[(&str, SqlForm)],
+    models: &[Logistic<'_>],
+    seg: Option<&SegmentationModel>,
+    scheme: &SegmentScheme,
+) -> String {
+    let mut columns = vec!["customer_id".to_string()];
+    columns.extend(features.iter().map(|(name, _)| d.ident(name)));
+    columns.extend(models.iter().map(|m| d.ident(&format!("{}_score", m.name))));
+    if let Some(seg) = seg {
+        columns.push(format!("{} AS {}", nearest(seg.k), d.ident("cluster")));
+    }
+    let text = |x: &str| format!("CAST({x} AS {})", d.text());
+    columns.extend([
+        "rfm_r".into(),
+        "rfm_f".into(),
+        "rfm_m".into(),
+        format!(
+            "CONCAT({}, {}, {}) AS rfm_cell",
+            text("rfm_r"),
+            text("rfm_f"),
+            text("rfm_m")
+        ),
+        format!("{} AS rfm_segment", segment(scheme)),
+    ]);
+    format!(
+        "SELECT\n  {}\nFROM scored\nORDER BY customer_id\n",
+        columns.join(",\n  ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_centroid_breaks_ties_to_the_lowest_index() {
+        assert_eq!(
+            nearest(3),
+            "CASE WHEN dist0 <= dist1 AND dist0 <= dist2 THEN 0 WHEN dist1 <= dist2 THEN 1 ELSE 2 END"
+        );
+        assert_eq!(nearest(1), "0");
+    }
+
+    #[test]
+    fn a_feature_without_an_sql_form_is_named_with_its_family() {
+        let err = resolve(&["recency_days", "age_years"]).unwrap_err();
+        assert_eq!(
+            err.to_string().split(';').next().unwrap(),
+            "feature `age_years` (family `attributes`) has no SQL form"
+        );
+        let err = resolve(&["gender_f"]).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("feature `gender_f` has no SQL form"));
+    }
+
+    #[test]
+    fn features_come_out_once_in_catalogue_order() {
+        let f = resolve(&["frequency", "recency_days", "frequency", "trend_90d"]).unwrap();
+        let names: Vec<&str> = f.iter().map(|x| x.0).collect();
+        assert_eq!(names, ["recency_days", "frequency", "trend_90d"]);
+        let (w, before) = windows(&f);
+        assert_eq!(
+            (w.into_iter().collect::<Vec<_>>(), before.len()),
+            (vec![90], 1)
+        );
+    }
+}

@@ -1,0 +1,287 @@
+//! `bullseye export sql`: the exported query, run on DuckDB and PostgreSQL over the canonical
+//! transactions, gives Bullseye's own features, scores, clusters and RFM segments (the engines
+//! run through `bench/sql_check.py`, which compares and reports).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::pg_server::PgServer;
+use crate::support::{assert_ok, root, stderr, Sandbox};
+
+/// The purchase families: every feature they build has an SQL form.
+const FAMILIES: &str = "rfm,btyd,windows,cycle";
+
+/// The Python with duckdb (and pyspark) that `scripts/test` sets up.
+fn python() -> PathBuf {
+    match std::env::var_os("BULLSEYE_PYTHON") {
+        Some(p) => PathBuf::from(p),
+        None => panic!(
+            "BULLSEYE_PYTHON is not set: run the tests with scripts/test, which installs a Python with duckdb and pyspark"
+        ),
+    }
+}
+
+fn pg_bin() -> PathBuf {
+    match std::env::var_os("BULLSEYE_PG_BIN") {
+        Some(p) => PathBuf::from(p),
+        None => panic!("BULLSEYE_PG_BIN is not set: run the tests with scripts/test, which installs PostgreSQL"),
+    }
+}
+
+/// Bullseye's own outputs for a transactions table and the exported query: features of the
+/// purchase families, a logistic response model trained on them (a label made up from the
+/// features, with noise), its scores, and a 4-cluster segmentation.
+/// `sources`: the ingest flags naming the transactions.
+fn pipeline(sb: &Sandbox, sources: &[&str], as_of: &str, dialect: &str) {
+    let mut ingest = vec!["ingest"];
+    ingest.extend(sources);
+    ingest.extend(["--as-of", as_of, "--out", "ingest"]);
+    assert_ok(&sb.run(&ingest));
+    assert_ok(&sb.run(&[
+        "features",
+        "--transactions",
+        "ingest/transactions.parquet",
+        "--as-of",
+        as_of,
+        "--families",
+        FAMILIES,
+        "--out",
+        "features.csv",
+    ]));
+    write_training_table(sb);
+    assert_ok(&sb.run(&[
+        "train",
+        "response",
+        "--table",
+        "train.csv",
+        "--label",
+        "y",
+        "--id",
+        "customer_id",
+        "--out",
+        "model",
+    ]));
+    assert_ok(&sb.run(&[
+        "score",
+        "--model",
+        "model",
+        "--features",
+        "features.csv",
+        "--out",
+        "scores.csv",
+    ]));
+    assert_ok(&sb.run(&[
+        "segment",
+        "--features",
+        "features.csv",
+        "--k",
+        "4",
+        "--save-model",
+        "segmentation",
+        "--out",
+        "segments.csv",
+    ]));
+    assert_ok(&sb.run(&[
+        "export",
+        "sql",
+        "--model",
+        "model",
+        "--segments",
+        "segmentation",
+        "--dialect",
+        dialect,
+        "--as-of",
+        as_of,
+        "--out",
+        "query.sql",
+    ]));
+}
+
+/// `train.csv`: the features and a 0/1 label that depends on them, flipped for one row in seven.
+fn write_training_table(sb: &Sandbox) {
+    let text = sb.read("features.csv");
+    let mut lines = text.lines();
+    let header = lines.next().expect("a header");
+    let names: Vec<&str> = header.split(',').collect();
+    let col = |name: &str| names.iter().position(|n| *n == name).expect(name);
+    let (frequency, recency) = (col("frequency"), col("recency_days"));
+    let mut out = format!("{header},y\n");
+    for (i, line) in lines.enumerate() {
+        let cells: Vec<&str> = line.split(',').collect();
+        let f: f64 = cells[frequency].parse().expect("frequency");
+        let r: f64 = cells[recency].parse().expect("recency");
+        let label = (f >= 2.0 && r < 180.0) != (i % 7 == 3);
+        out.push_str(&format!("{line},{}\n", u8::from(label)));
+    }
+    std::fs::write(sb.path("train.csv"), out).expect("write train.csv");
+}
+
+/// Runs `bench/sql_check.py` on an engine; its JSON findings, asserted to agree.
+fn check(sb: &Sandbox, engine: &str, extra: &[String]) -> serde_json::Value {
+    let out = Command::new(python())
+        .arg(root().join("bench/sql_check.py"))
+        .args(["--engine", engine, "--query", "query.sql"])
+        .args(["--transactions", "ingest/transactions.parquet"])
+        .args([
+            "--features",
+            "features.csv",
+            "--scores",
+            "response=scores.csv",
+        ])
+        .args(["--segments", "segments.csv"])
+        .args(extra)
+        .current_dir(sb.dir.path())
+        .output()
+        .expect("run bench/sql_check.py");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{engine} disagrees with bullseye or failed:\n{stdout}\n{}",
+        stderr(&out)
+    );
+    let findings: serde_json::Value = serde_json::from_str(stdout.trim()).expect("JSON findings");
+    // Not vacuous: every feature was compared, on every customer.
+    assert_eq!(
+        findings["features_checked"].as_array().map(Vec::len),
+        Some(21),
+        "{findings}"
+    );
+    findings
+}
+
+/// A synthetic history: `n` customers, 1–12 orders each over two years, amounts with cents,
+/// some returns and several orders on one day.
+fn write_synthetic(sb: &Sandbox, n: u64) {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    let mut out = String::from("customer_id,order_date,amount\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
+    for c in 0..n {
+        let orders = 1 + next(12);
+        let first = next(700);
+        for _ in 0..orders {
+            let day = start + chrono::Days::new(first + next(731 - first));
+            let cents = 199 + next(25_000) as i64;
+            let amount = if next(20) == 0 { -cents } else { cents };
+            out.push_str(&format!(
+                "C{c:06},{day},{}.{:02}\n",
+                amount / 100,
+                (amount % 100).abs()
+            ));
+        }
+    }
+    std::fs::write(sb.path("transactions.csv"), out).expect("write transactions.csv");
+}
+
+#[test]
+fn duckdb_query_agrees_with_bullseye_on_cdnow() {
+    let sb = Sandbox::new(&[]);
+    let cdnow = root().join("notebooks-data/CDNOW_master.txt");
+    // The bundled CDNOW file through its ingest config, as the quickstart reads it.
+    std::fs::write(
+        sb.path("cdnow.toml"),
+        format!(
+            "[sources.transactions]\npath = {:?}\ndelimiter = \"whitespace\"\nheader = false\ndate_format = \"%Y%m%d\"\n\
+             [sources.transactions.columns]\ncustomer_id = 1\norder_date = 2\nquantity = 3\namount = 4\n",
+            cdnow.to_str().expect("utf-8 path")
+        ),
+    )
+    .expect("write cdnow.toml");
+    pipeline(&sb, &["--config", "cdnow.toml"], "1998-06-30", "duckdb");
+    let f = check(&sb, "duckdb", &[]);
+    assert_eq!(f["rows"], 23_570, "{f}");
+}
+
+#[test]
+fn duckdb_and_postgres_agree_with_bullseye_on_a_synthetic_set() {
+    let sb = Sandbox::new(&[]);
+    write_synthetic(&sb, 10_000);
+    pipeline(
+        &sb,
+        &["--transactions", "transactions.csv"],
+        "2025-12-31",
+        "duckdb",
+    );
+    let f = check(&sb, "duckdb", &[]);
+    assert_eq!(f["rows"], 10_000, "{f}");
+
+    assert_ok(&sb.run(&[
+        "export",
+        "sql",
+        "--model",
+        "model",
+        "--segments",
+        "segmentation",
+        "--dialect",
+        "postgres",
+        "--as-of",
+        "2025-12-31",
+        "--out",
+        "query.sql",
+    ]));
+    let pg = PgServer::start();
+    let psql = pg_bin().join("psql");
+    let f = check(
+        &sb,
+        "postgres",
+        &[
+            "--psql".into(),
+            psql.to_string_lossy().into_owned(),
+            "--url".into(),
+            pg.url(),
+        ],
+    );
+    assert_eq!(f["rows"], 10_000, "{f}");
+}
+
+#[test]
+fn a_feature_without_an_sql_form_is_named() {
+    let sb = Sandbox::new(&[]);
+    let out = sb.run(&[
+        "export",
+        "sql",
+        "--model",
+        &root().join("models/response/v0001").to_string_lossy(),
+        "--dialect",
+        "spark",
+        "--as-of",
+        "1998-06-30",
+        "--out",
+        "q.sql",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("feature `days_since_signup` (family `attributes`) has no SQL form"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!sb.path("q.sql").exists());
+}
+
+#[test]
+fn an_unknown_dialect_lists_the_known_ones() {
+    let sb = Sandbox::new(&[]);
+    let out = sb.run(&[
+        "export",
+        "sql",
+        "--dialect",
+        "mysql",
+        "--as-of",
+        "1998-06-30",
+        "--out",
+        "q.sql",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "unknown SQL dialect `mysql` (expected spark, postgres, duckdb, bigquery, snowflake)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
