@@ -26,11 +26,14 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
-def run_duckdb(query, transactions):
+def run_duckdb(query, transactions, write_only=False):
     import duckdb
 
     con = duckdb.connect()
     con.execute(f"CREATE VIEW transactions AS SELECT * FROM read_parquet('{transactions}')")
+    if write_only:
+        con.execute(f"COPY ({query}) TO 'duckdb_out.parquet' (FORMAT parquet)")
+        return con.execute("SELECT COUNT(*) FROM 'duckdb_out.parquet'").fetchone()[0]
     cur = con.execute(query)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
@@ -44,7 +47,7 @@ def run_postgres(query, transactions, psql, url):
         f"SELECT customer_id, order_date, amount FROM read_parquet('{transactions}')"
     )
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csv.writer(buf, lineterminator="\n")
     for row in rel.fetchall():
         w.writerow([row[0], row[1].isoformat(), repr(float(row[2]))])
     load = (
@@ -61,7 +64,7 @@ def run_postgres(query, transactions, psql, url):
     return list(csv.DictReader(io.StringIO(out)))
 
 
-def run_spark(query, transactions):
+def run_spark(query, transactions, write_only=False):
     from pyspark.sql import SparkSession
 
     spark = (
@@ -71,6 +74,12 @@ def run_spark(query, transactions):
         .getOrCreate()
     )
     spark.read.parquet(transactions).createOrReplaceTempView("transactions")
+    if write_only:
+        # At scale: the rows go to Parquet, as a production job would write them.
+        spark.sql(query).write.mode("overwrite").parquet("spark_out.parquet")
+        rows = spark.read.parquet("spark_out.parquet").count()
+        spark.stop()
+        return rows
     rows = [r.asDict() for r in spark.sql(query).collect()]
     spark.stop()
     return rows
@@ -138,9 +147,15 @@ def main():
     p.add_argument("--psql")
     p.add_argument("--url")
     p.add_argument("--tolerance", type=float, default=1e-9)
+    p.add_argument("--time-only", action="store_true", help="write the rows to Parquet and time it, no comparison (duckdb, spark)")
     a = p.parse_args()
     query = open(a.query).read()
     start = time.time()
+    if a.time_only:
+        run = run_duckdb if a.engine == "duckdb" else run_spark
+        rows = run(query, a.transactions, write_only=True)
+        print(json.dumps({"engine": a.engine, "rows": rows, "seconds": round(time.time() - start, 2)}))
+        return
     if a.engine == "duckdb":
         got = run_duckdb(query, a.transactions)
     elif a.engine == "postgres":

@@ -1,10 +1,12 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bullseye::features::TimeUnit;
 use bullseye::io;
 use bullseye::models::artifact::kind_name;
+use bullseye::run::job::{Job, JobModel};
 use bullseye::run::models as m;
 use bullseye::run::segment as seg;
+use bullseye::run::RunError;
 use bullseye::segment::SegmentScheme;
 use bullseye::sql::{self, Dialect, SqlError};
 use chrono::NaiveDate;
@@ -29,6 +31,10 @@ pub enum ExportKind {
 #[command(after_help = "Example:\n  \
     bullseye export sql --model out/models/response --segments out/segments --dialect spark --as-of 1998-06-30 --out score.sql")]
 pub struct SqlArgs {
+    /// A job file: its as-of day, the models its score stage uses (those its run trained, else
+    /// the registry's) and the segmentation and segment scheme of its run folder
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["model", "segments"])]
+    pub job: Option<PathBuf>,
     /// A logistic model folder (with model.json), KIND (the production version in the registry)
     /// or KIND/VERSION; repeat for several models
     #[arg(long, value_name = "DIR|KIND")]
@@ -39,9 +45,9 @@ pub struct SqlArgs {
     /// spark, postgres, duckdb, bigquery or snowflake
     #[arg(long, value_name = "ENGINE")]
     pub dialect: String,
-    /// The as-of day written into the query's `params` (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    pub as_of: NaiveDate,
+    /// The as-of day written into the query's `params` (YYYY-MM-DD) [--job: the job's]
+    #[arg(long, value_name = "DATE", required_unless_present = "job")]
+    pub as_of: Option<NaiveDate>,
     /// Unit of the btyd durations the models were trained with
     #[arg(long, value_name = "UNIT", default_value = "days")]
     pub time_unit: String,
@@ -61,16 +67,35 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let dialect = Dialect::parse(&args.dialect)
         .ok_or_else(|| bullseye::Error::from(SqlError::UnknownDialect(args.dialect.clone())))?;
     let time_unit = TimeUnit::parse(&args.time_unit).map_err(bullseye::Error::from)?;
-    let artifacts = args
-        .model
+    let inputs = match &args.job {
+        Some(job) => from_job(job, args.as_of)?,
+        None => Inputs {
+            as_of: args
+                .as_of
+                .ok_or_else(|| anyhow::anyhow!("--as-of is required"))?,
+            models: args
+                .model
+                .iter()
+                .map(|spec| m::resolve_model(spec, &args.registry))
+                .collect::<Result<_, _>>()?,
+            segments: args.segments.clone(),
+            scheme: SegmentScheme::default(),
+        },
+    };
+    let artifacts = inputs
+        .models
         .iter()
-        .map(|spec| m::load(&m::resolve_model(spec, &args.registry)?))
+        .map(|dir| m::load(dir))
         .collect::<Result<Vec<_>, bullseye::Error>>()?;
-    let segmentation = args.segments.as_deref().map(seg::read_model).transpose()?;
-    let scheme = SegmentScheme::default();
+    let segmentation = inputs
+        .segments
+        .as_deref()
+        .map(seg::read_model)
+        .transpose()?;
+    let scheme = inputs.scheme;
     let query = sql::export(&sql::Export {
         dialect,
-        as_of: args.as_of,
+        as_of: inputs.as_of,
         time_unit,
         transactions: &args.transactions,
         models: artifacts
@@ -84,4 +109,61 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     io::write_string_atomic(&args.out, &query).map_err(bullseye::Error::from)?;
     println!("wrote {} ({dialect})", args.out.display());
     Ok(())
+}
+
+/// What a query is exported from.
+struct Inputs {
+    as_of: NaiveDate,
+    /// Model folders.
+    models: Vec<PathBuf>,
+    /// A segmentation folder.
+    segments: Option<PathBuf>,
+    scheme: SegmentScheme,
+}
+
+/// A job's models, segmentation and scheme: from its run folder for `as_of` (the job's own
+/// as-of day by default) where that run trained or fitted them, else the registry's production
+/// models of the kinds it scores.
+fn from_job(path: &Path, as_of: Option<NaiveDate>) -> Result<Inputs, bullseye::Error> {
+    let job = Job::from_file(path)?;
+    let config = &job.config;
+    let as_of = as_of.or(config.job.as_of).ok_or_else(|| {
+        bullseye::Error::from(RunError::missing(
+            "no as-of day",
+            "give `--as-of` or `as_of` in the job's `[job]` table",
+        ))
+    })?;
+    let run_dir = config.job.out.join(as_of.format("%Y-%m-%d").to_string());
+    let kinds = config
+        .models
+        .score
+        .clone()
+        .unwrap_or_else(|| config.train.models.clone());
+    let mut models = Vec::new();
+    for kind in kinds {
+        let trained = run_dir.join("models").join(kind.name());
+        let spec = match kind {
+            JobModel::Response => config.models.response.clone(),
+            JobModel::Churn => config.models.churn.clone(),
+        };
+        models.push(if trained.join("model.json").is_file() {
+            trained
+        } else {
+            m::resolve_model(
+                spec.as_deref().unwrap_or(kind.name()),
+                &config.models.registry,
+            )?
+        });
+    }
+    let segments = run_dir.join("models/segments");
+    let scheme = match &config.segment.scheme {
+        Some(p) => seg::read_scheme(p)?,
+        None => SegmentScheme::default(),
+    };
+    Ok(Inputs {
+        as_of,
+        models,
+        segments: segments.join("model.json").is_file().then_some(segments),
+        scheme,
+    })
 }

@@ -92,7 +92,8 @@ impl Dialect {
                 text: "VARCHAR",
                 quote: '"',
                 days_between: "DATEDIFF(day, {start}, {end})",
-                round_half_even: "ROUND({x}, 0, 'HALF_TO_EVEN')",
+                // The rounding mode applies to fixed-point numbers.
+                round_half_even: "ROUND(CAST({x} AS NUMBER(38, 6)), 0, 'HALF_TO_EVEN')",
             },
         }
     }

@@ -565,6 +565,113 @@ fn final_select(
 mod tests {
     use super::*;
 
+    /// The bundled response model cut to its first `keep` inputs (the purchase families come
+    /// first), with `edit` applied to its JSON.
+    fn bundled_model(keep: usize, edit: impl Fn(&mut serde_json::Value)) -> ModelArtifact {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/response/v0001/model.json"
+        );
+        let text = std::fs::read_to_string(path).expect("bundled model");
+        let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        v.as_object_mut().expect("object").remove("checksum");
+        let numeric = v["preprocessing"]["numeric"]
+            .as_array_mut()
+            .expect("numeric");
+        numeric.truncate(keep);
+        let coefficients = &mut v["model"]["model"]["coefficients"];
+        coefficients["dim"] = serde_json::json!([keep]);
+        coefficients["data"]
+            .as_array_mut()
+            .expect("data")
+            .truncate(keep);
+        edit(&mut v);
+        serde_json::from_value(v).expect("an artifact")
+    }
+
+    fn query(d: Dialect, a: &ModelArtifact) -> Result<String, SqlError> {
+        export(&Export {
+            dialect: d,
+            as_of: NaiveDate::from_ymd_opt(1998, 6, 30).expect("date"),
+            time_unit: TimeUnit::Weeks,
+            transactions: "transactions",
+            models: vec![("response".into(), a)],
+            segmentation: None,
+            scheme: &SegmentScheme::default(),
+        })
+    }
+
+    /// Text outside single-quoted literals.
+    fn unquoted(q: &str) -> String {
+        q.split('\'').step_by(2).collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn every_dialect_renders_the_traps_away() {
+        let a = bundled_model(21, |_| {});
+        for &d in Dialect::ALL {
+            let q = query(d, &a).expect("exports");
+            let code: String = unquoted(&q)
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            // No bare decimal literal: every constant is a typed double from a string.
+            let bytes = code.as_bytes();
+            let bare = (1..bytes.len().saturating_sub(1)).find(|&i| {
+                bytes[i] == b'.' && bytes[i - 1].is_ascii_digit() && bytes[i + 1].is_ascii_digit()
+            });
+            assert_eq!(
+                bare,
+                None,
+                "{d}: a bare decimal near {:?}",
+                bare.map(|i| &code[i.saturating_sub(20)..i + 5])
+            );
+            assert!(!code.contains("LOG("), "{d}: LOG is log10 in some engines");
+            assert!(code.contains("EXP(-"), "{d}: the safe sigmoid");
+            assert!(!code.contains("EXP(eta"), "{d}: names are quoted");
+            let other_double = if d == Dialect::Postgres {
+                "AS DOUBLE)"
+            } else {
+                "DOUBLE PRECISION"
+            };
+            assert!(!code.contains(other_double), "{d}");
+            assert!(code.contains(&format!("AS {})", d.double())), "{d}");
+            let foreign_quote = if matches!(d, Dialect::Spark | Dialect::BigQuery) {
+                '"'
+            } else {
+                '`'
+            };
+            assert!(
+                !code.contains(foreign_quote),
+                "{d}: identifiers take {}",
+                d.ident("")
+            );
+            assert!(
+                q.contains(&d.days_between("CAST(t.order_date AS DATE)", "p.as_of")),
+                "{d}"
+            );
+            // Weekly btyd durations divide by 7 days.
+            assert!(q.contains(&format!("/ {}", d.constant(7.0))), "{d}");
+        }
+    }
+
+    #[test]
+    fn a_zero_scale_or_a_non_logistic_model_is_refused() {
+        let a = bundled_model(21, |v| v["preprocessing"]["numeric"][3]["std"] = 0.0.into());
+        let e = query(Dialect::DuckDb, &a).unwrap_err().to_string();
+        assert!(
+            e.contains("standardisation of `monetary_avg` has std 0"),
+            "{e}"
+        );
+        let a = bundled_model(42, |_| {});
+        let e = query(Dialect::DuckDb, &a).unwrap_err().to_string();
+        assert!(
+            e.starts_with("feature `days_since_signup` (family `attributes`)"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn nearest_centroid_breaks_ties_to_the_lowest_index() {
         assert_eq!(
