@@ -15,7 +15,7 @@ import argparse
 import csv
 import io
 import json
-import math
+import os
 import subprocess
 import sys
 import time
@@ -70,7 +70,8 @@ def run_spark(query, transactions, write_only=False):
     spark = (
         SparkSession.builder.master("local[2]")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "8"))
+        .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "4g"))
         .getOrCreate()
     )
     spark.read.parquet(transactions).createOrReplaceTempView("transactions")

@@ -285,3 +285,33 @@ fn an_unknown_dialect_lists_the_known_ones() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_jobs_registry_model_with_customer_attributes_does_not_export() {
+    let sb = Sandbox::new(&[]);
+    std::fs::write(
+        sb.path("job.toml"),
+        format!(
+            "[job]\nname = \"sql\"\nout = \"out\"\nas_of = \"1998-06-30\"\nstages = [\"ingest\", \"features\", \"score\"]\n\
+             [sources.transactions]\npath = \"t.csv\"\n[models]\nregistry = {:?}\nscore = [\"response\"]\n",
+            root().join("models").to_str().expect("utf-8 path")
+        ),
+    )
+    .expect("write job.toml");
+    let out = sb.run(&[
+        "export",
+        "sql",
+        "--job",
+        "job.toml",
+        "--dialect",
+        "postgres",
+        "--out",
+        "q.sql",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("feature `days_since_signup` (family `attributes`) has no SQL form"),
+        "{}",
+        stderr(&out)
+    );
+}
