@@ -3,7 +3,7 @@
 //! run through `bench/sql_check.py`, which compares and reports).
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Output};
 
 use crate::pg_server::PgServer;
 use crate::support::{assert_ok, root, stderr, Sandbox};
@@ -81,6 +81,11 @@ fn pipeline(sb: &Sandbox, sources: &[&str], as_of: &str, dialect: &str) {
         "--out",
         "segments.csv",
     ]));
+    export(sb, dialect, as_of);
+}
+
+/// `query.sql` from the model and segmentation [`pipeline`] made.
+fn export(sb: &Sandbox, dialect: &str, as_of: &str) {
     assert_ok(&sb.run(&[
         "export",
         "sql",
@@ -181,18 +186,10 @@ fn write_synthetic(sb: &Sandbox, n: u64) {
 #[test]
 fn duckdb_query_agrees_with_bullseye_on_cdnow() {
     let sb = Sandbox::new(&[]);
-    let cdnow = root().join("notebooks-data/CDNOW_master.txt");
-    // The bundled CDNOW file through its ingest config, as the quickstart reads it.
-    std::fs::write(
-        sb.path("cdnow.toml"),
-        format!(
-            "[sources.transactions]\npath = {:?}\ndelimiter = \"whitespace\"\nheader = false\ndate_format = \"%Y%m%d\"\n\
-             [sources.transactions.columns]\ncustomer_id = 1\norder_date = 2\nquantity = 3\namount = 4\n",
-            cdnow.to_str().expect("utf-8 path")
-        ),
-    )
-    .expect("write cdnow.toml");
-    pipeline(&sb, &["--config", "cdnow.toml"], "1998-06-30", "duckdb");
+    // The bundled CDNOW data through the quickstart's own ingest config.
+    let config = root().join("notebooks-data/quickstart.toml");
+    let config = config.to_str().expect("utf-8 path");
+    pipeline(&sb, &["--config", config], "1998-06-30", "duckdb");
     let f = check(&sb, "duckdb", &[]);
     assert_eq!(f["rows"], 23_570, "{f}");
 }
@@ -210,20 +207,8 @@ fn duckdb_and_postgres_agree_with_bullseye_on_a_synthetic_set() {
     let f = check(&sb, "duckdb", &[]);
     assert_eq!(f["rows"], 10_000, "{f}");
 
-    assert_ok(&sb.run(&[
-        "export",
-        "sql",
-        "--model",
-        "model",
-        "--segments",
-        "segmentation",
-        "--dialect",
-        "postgres",
-        "--as-of",
-        "2025-12-31",
-        "--out",
-        "query.sql",
-    ]));
+    export(&sb, "postgres", "2025-12-31");
+
     let pg = PgServer::start();
     let psql = pg_bin().join("psql");
     let f = check(
@@ -237,6 +222,16 @@ fn duckdb_and_postgres_agree_with_bullseye_on_a_synthetic_set() {
         ],
     );
     assert_eq!(f["rows"], 10_000, "{f}");
+}
+
+/// The bundled models use the `attributes` family, which has no SQL form.
+const ATTRIBUTES_REFUSED: &str =
+    "feature `days_since_signup` (family `attributes`) has no SQL form";
+
+/// Exit 2 with `message` on stderr.
+fn assert_refused(out: &Output, message: &str) {
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
+    assert!(stderr(out).contains(message), "{}", stderr(out));
 }
 
 #[test]
@@ -254,12 +249,7 @@ fn a_feature_without_an_sql_form_is_named() {
         "--out",
         "q.sql",
     ]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("feature `days_since_signup` (family `attributes`) has no SQL form"),
-        "{}",
-        stderr(&out)
-    );
+    assert_refused(&out, ATTRIBUTES_REFUSED);
     assert!(!sb.path("q.sql").exists());
 }
 
@@ -276,13 +266,9 @@ fn an_unknown_dialect_lists_the_known_ones() {
         "--out",
         "q.sql",
     ]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(
-            "unknown SQL dialect `mysql` (expected spark, postgres, duckdb, bigquery, snowflake)"
-        ),
-        "{}",
-        stderr(&out)
+    assert_refused(
+        &out,
+        "unknown SQL dialect `mysql` (expected spark, postgres, duckdb, bigquery, snowflake)",
     );
 }
 
@@ -308,10 +294,5 @@ fn a_jobs_registry_model_with_customer_attributes_does_not_export() {
         "--out",
         "q.sql",
     ]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("feature `days_since_signup` (family `attributes`) has no SQL form"),
-        "{}",
-        stderr(&out)
-    );
+    assert_refused(&out, ATTRIBUTES_REFUSED);
 }
