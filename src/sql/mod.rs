@@ -42,6 +42,12 @@ pub enum SqlError {
         field: String,
         value: f64,
     },
+    #[error("model `{model}` has {found} coefficients for {expected} inputs; the file is damaged (retrain the model)")]
+    CoefficientCount {
+        model: String,
+        expected: usize,
+        found: usize,
+    },
     #[error("the segmentation model: {0}")]
     Segmentation(String),
     #[error("unknown SQL dialect `{}` (expected {})", .0, Dialect::names())]

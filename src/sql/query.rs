@@ -134,13 +134,10 @@ fn logistic<'a>(name: &'a str, a: &'a ModelArtifact) -> Result<Logistic<'a>, Sql
         k += 1 + usize::from(t.missing_indicator);
     }
     if model.coefficients.len() != k {
-        return Err(SqlError::NonFinite {
+        return Err(SqlError::CoefficientCount {
             model: name.to_string(),
-            field: format!(
-                "the coefficient count ({}, for {k} inputs)",
-                model.coefficients.len()
-            ),
-            value: f64::NAN,
+            expected: k,
+            found: model.coefficients.len(),
         });
     }
     for (j, c) in model.coefficients.iter().enumerate() {
@@ -664,6 +661,14 @@ mod tests {
             e.contains("standardisation of `monetary_avg` has std 0"),
             "{e}"
         );
+        let a = bundled_model(21, |v| {
+            v["preprocessing"]["numeric"]
+                .as_array_mut()
+                .expect("numeric")
+                .pop();
+        });
+        let e = query(Dialect::DuckDb, &a).unwrap_err().to_string();
+        assert!(e.contains("21 coefficients for 20 inputs"), "{e}");
         let a = bundled_model(42, |_| {});
         let e = query(Dialect::DuckDb, &a).unwrap_err().to_string();
         assert!(
