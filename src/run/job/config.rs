@@ -607,6 +607,13 @@ impl Job {
             resolve(&mut m.path);
         }
         config.select.campaigns.iter_mut().for_each(resolve);
+        if let Some(p) = config
+            .profit
+            .as_mut()
+            .and_then(|p| p.product_costs.as_mut())
+        {
+            resolve(p);
+        }
         if let Some(s) = config.segment.scheme.as_mut() {
             resolve(s);
         }
