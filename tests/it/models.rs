@@ -295,10 +295,19 @@ fn promote_decides_which_version_scores_by_kind() {
     assert_ok(&diff);
     let d = String::from_utf8_lossy(&diff.stdout).into_owned();
     assert!(d.contains("AUC") && d.contains("same holdout"), "{d}");
+    // Two versions that differ only in the L2 penalty: the diff names it, with both values.
+    assert!(
+        d.contains("* l2                 v0001: 1  v0002: 50\n"),
+        "{d}"
+    );
+    assert!(d.contains("settings that differ: l2\n"), "{d}");
+    assert!(d.contains("same training data"), "{d}");
     let show = sb.run(&["models", "show", "response/v0002"]);
     assert_ok(&show);
     let s = String::from_utf8_lossy(&show.stdout).into_owned();
     assert!(s.contains("c=x") || s.contains("\"level\":\"x\""), "{s}");
+    assert!(s.contains("  l2                 50\n"), "{s}");
+    assert!(s.contains("coefficients, largest first"), "{s}");
     let bad = sb.run(&["models", "promote", "response", "v0009"]);
     assert_eq!(bad.status.code(), Some(2));
 }

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 
 use crate::io::{self, IoError};
 use crate::models::training::TrainedModel;
-use crate::models::{FeatureTransform, ModelArtifact, ModelKind, TrainingReport};
+use crate::models::{
+    ArtifactModel, ClassifierParams, FeatureSpec, FeatureTransform, FittedModel, ModelArtifact,
+    ModelKind, TrainingReport,
+};
 use crate::run::{RunError, Setting};
 use crate::Error;
 
@@ -320,18 +323,119 @@ pub fn render_report(r: &TrainingReport, a: &ModelArtifact) -> String {
         "  holdout: {} ({} rows, hash {})\n  training data hash: {}\n  refit on all rows: {}\n",
         r.holdout.definition,
         r.holdout.rows,
-        &r.holdout.hash[..12.min(r.holdout.hash.len())],
+        short_hash(&r.holdout.hash),
         r.training_data_hash,
         r.refit
     ));
     for n in &r.notes {
         s.push_str(&format!("  note: {n}\n"));
     }
+    s.push_str("settings:\n");
+    for (name, value) in settings_rows(r) {
+        s.push_str(&format!("  {name:<18} {value}\n"));
+    }
     s.push_str(&render_metrics(r));
+    s.push_str(&render_coefficients(a));
     let schema = a.preprocessing.schema();
     s.push_str(&format!("\nschema ({} model features):\n", schema.len()));
     for f in schema {
         s.push_str(&format!("  {:<32} {}\n", f.name, describe(&f.transform)));
+    }
+    s
+}
+
+/// What a version was asked to do, as (setting, value) rows: the learner's settings, then the
+/// training's (`not recorded` in a report written before they were).
+fn settings_rows(r: &TrainingReport) -> Vec<(&'static str, String)> {
+    let mut rows = vec![("learner", format!("{:?}", r.model_type).to_lowercase())];
+    match &r.classifier {
+        ClassifierParams::Logistic(p) => rows.extend([
+            ("penalty", "l2".to_string()),
+            ("l2", p.l2.to_string()),
+            ("solver", "newton".to_string()),
+            ("max iterations", p.max_iter.to_string()),
+            ("tolerance", p.tol.to_string()),
+            (
+                "class weight",
+                format!("{:?}", p.class_weight).to_lowercase(),
+            ),
+        ]),
+        ClassifierParams::Forest(p) => rows.extend([
+            ("trees", p.n_trees.to_string()),
+            (
+                "max depth",
+                p.max_depth.map_or("none".into(), |d| d.to_string()),
+            ),
+            ("min leaf rows", p.min_samples_leaf.to_string()),
+            ("min split rows", p.min_samples_split.to_string()),
+            (
+                "split candidates",
+                p.m.map_or("√inputs".into(), |m| m.to_string()),
+            ),
+            ("balanced", p.balanced.to_string()),
+            ("forest seed", p.seed.to_string()),
+        ]),
+    }
+    let recorded = |f: &dyn Fn(&crate::models::TrainingSettings) -> String| {
+        r.settings.as_ref().map_or("not recorded".into(), f)
+    };
+    rows.extend([
+        ("seed", recorded(&|s| s.seed.to_string())),
+        (
+            "level cap",
+            recorded(&|s| s.preprocess.level_cap.to_string()),
+        ),
+        (
+            "row cap",
+            recorded(&|s| s.row_cap.map_or("none".into(), |c| c.to_string())),
+        ),
+        ("holdout", r.holdout.definition.clone()),
+        (
+            "training window",
+            r.window
+                .as_ref()
+                .map_or("-".into(), |(a, b)| format!("{a} to {b}")),
+        ),
+        ("refit on all rows", r.refit.to_string()),
+    ]);
+    rows
+}
+
+/// The coefficients of a logistic model (of each sub-model of an uplift one), largest first:
+/// on the model's scale (per standard deviation of a numeric input, per switch of a 0/1 one)
+/// and per unit of the input as it comes.
+fn render_coefficients(a: &ModelArtifact) -> String {
+    let schema = a.preprocessing.schema();
+    let models: Vec<(&str, &FittedModel)> = match &a.model {
+        ArtifactModel::Single { model } => vec![("", model)],
+        ArtifactModel::Uplift { model } => vec![
+            (" of the treated model", &model.treated),
+            (" of the control model", &model.control),
+        ],
+    };
+    let mut s = String::new();
+    for (which, m) in models {
+        let FittedModel::Logistic(l) = m else {
+            continue;
+        };
+        s.push_str(&format!(
+            "\ncoefficients{which}, largest first (intercept {:.6}):\n  {:<32} {:>14} {:>16}\n",
+            l.intercept, "feature", "standardised", "original units"
+        ));
+        let mut rows: Vec<(&FeatureSpec, f64)> =
+            schema.iter().zip(l.coefficients.iter().copied()).collect();
+        rows.sort_by(|x, y| {
+            y.1.abs()
+                .total_cmp(&x.1.abs())
+                .then_with(|| x.0.name.cmp(&y.0.name))
+        });
+        for (f, b) in rows {
+            let original = match &f.transform {
+                FeatureTransform::Standardized { std, .. } => b / std,
+                _ => b,
+            };
+            s.push_str(&format!("  {:<32} {b:>14.6} {original:>16.6}\n", f.name));
+        }
     }
     s
 }
@@ -453,6 +557,16 @@ pub fn diff(registry: &Path, kind: &str, v1: &str, v2: &str) -> Result<String, E
     for (name, x, y) in rows {
         s.push_str(&format!("{name:<18} {x:>12} {y:>12}\n"));
     }
+    s.push_str(&render_settings_diff(&a, &b, v1, v2));
+    if a.training_data_hash == b.training_data_hash {
+        s.push_str("same training data (the same rows, inputs and labels)\n");
+    } else {
+        s.push_str(&format!(
+            "the training data differ ({v1}: {}; {v2}: {})\n",
+            short_hash(&a.training_data_hash),
+            short_hash(&b.training_data_hash)
+        ));
+    }
     if a.holdout.hash == b.holdout.hash {
         s.push_str(&format!(
             "same holdout ({}, {} rows): the metrics are directly comparable\n",
@@ -465,6 +579,42 @@ pub fn diff(registry: &Path, kind: &str, v1: &str, v2: &str) -> Result<String, E
         ));
     }
     Ok(s)
+}
+
+fn short_hash(h: &str) -> &str {
+    &h[..12.min(h.len())]
+}
+
+/// The settings of two versions, each once: `*` marks one that differs, with both values.
+fn render_settings_diff(a: &TrainingReport, b: &TrainingReport, v1: &str, v2: &str) -> String {
+    let (sa, sb) = (settings_rows(a), settings_rows(b));
+    let mut names: Vec<&str> = sa.iter().map(|(n, _)| *n).collect();
+    names.extend(
+        sb.iter()
+            .map(|(n, _)| *n)
+            .filter(|n| !sa.iter().any(|(m, _)| m == n)),
+    );
+    let value = |rows: &[(&str, String)], name: &str| {
+        rows.iter()
+            .find(|(n, _)| *n == name)
+            .map_or("-".to_string(), |(_, v)| v.clone())
+    };
+    let mut differ = Vec::new();
+    let mut s = String::from("settings (* = differs):\n");
+    for name in names {
+        let (x, y) = (value(&sa, name), value(&sb, name));
+        if x == y {
+            s.push_str(&format!("  {name:<18} {x}\n"));
+        } else {
+            s.push_str(&format!("* {name:<18} {v1}: {x}  {v2}: {y}\n"));
+            differ.push(name);
+        }
+    }
+    s.push_str(&match differ.is_empty() {
+        true => "the settings are the same\n".to_string(),
+        false => format!("settings that differ: {}\n", differ.join(", ")),
+    });
+    s
 }
 
 #[cfg(test)]
