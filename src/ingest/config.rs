@@ -33,8 +33,9 @@ pub struct IngestConfig {
     #[serde(default)]
     pub identity: IdentitySettings,
     /// `[profit]`, as in a job: the margins and costs a standalone `bullseye features` builds
-    /// the `profit` family with (the ingest itself does not read it).
-    pub profit: Option<crate::features::profit::ProfitParams>,
+    /// the `profit` family with (the ingest itself does not read it). Boxed: most configs have
+    /// none, and the config travels inside every request.
+    pub profit: Option<Box<crate::features::profit::ProfitParams>>,
 }
 
 /// Settings that apply to every table.

@@ -22,6 +22,7 @@ pub mod classifier;
 pub mod drift;
 pub mod error;
 pub mod forest;
+pub mod guard;
 pub mod logistic;
 pub mod metrics;
 pub mod pipeline;

@@ -39,7 +39,7 @@ fn build_features(
 ) -> Result<DataFrame, Error> {
     let mut params = params.clone();
     if params.profit.is_none() {
-        params.profit = request.config.profit.clone();
+        params.profit = request.config.profit.as_deref().cloned();
     }
     if let Some(profit) = params.profit.as_mut() {
         profit::load_product_costs(profit, warnings)?;

@@ -849,6 +849,20 @@ impl State<'_> {
         let dir = models::resolve_model(&spec, &settings.registry)?;
         let artifact = models::load_kind(&dir, m.kind())?;
         let report = models::load_report(&dir)?;
+        let weak = crate::models::guard::weaknesses(&report, artifact.preprocessing.n_features());
+        if !weak.is_empty() && !settings.allow_weak_model {
+            return Err(RunError::Refused {
+                what: format!(
+                    "refused to use the {} model `{}`: {}",
+                    m.name(),
+                    dir.display(),
+                    weak.join("; ")
+                ),
+                hint: "retrain it, or set `[models] allow_weak_model = true` to use it anyway"
+                    .into(),
+            }
+            .into());
+        }
         let (_, sha256) = file_digest(&dir.join("model.json"))?;
         let version = dir
             .file_name()

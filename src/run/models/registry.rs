@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::io::{self, IoError};
+use crate::models::guard;
 use crate::models::training::TrainedModel;
 use crate::models::{
     ArtifactModel, ClassifierParams, FeatureSpec, FeatureTransform, FittedModel, ModelArtifact,
@@ -20,6 +21,52 @@ pub const DEFAULT_REGISTRY: &str = "models";
 const MODEL_FILE: &str = "model.json";
 const METRICS_FILE: &str = "metrics.json";
 const PRODUCTION_FILE: &str = "PRODUCTION";
+/// Tags and notes of a version: kept apart from `model.json` and `metrics.json`, which stay the
+/// same bytes for the same inputs (a note is not part of the model).
+const ANNOTATIONS_FILE: &str = "annotations.json";
+
+/// `annotations.json`: what people said about a version.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Annotations {
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// The tags and notes of the version in `dir` (none when it has no annotations file).
+pub fn annotations(dir: &Path) -> Result<Annotations, Error> {
+    let path = dir.join(ANNOTATIONS_FILE);
+    if !path.is_file() {
+        return Ok(Annotations::default());
+    }
+    Ok(io::read_json(&path)?)
+}
+
+/// Adds `tags` (each once) and `note` to the version in `dir`.
+pub fn annotate(dir: &Path, tags: &[String], note: Option<&str>) -> Result<Annotations, Error> {
+    let mut a = annotations(dir)?;
+    for t in tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        if !a.tags.iter().any(|x| x == t) {
+            a.tags.push(t.to_string());
+        }
+    }
+    a.notes.extend(note.map(str::to_string));
+    io::write_json_atomic(&dir.join(ANNOTATIONS_FILE), &a)?;
+    Ok(a)
+}
+
+/// [`annotate`] for `KIND VERSION` of the registry.
+pub fn tag(
+    registry: &Path,
+    kind: &str,
+    version: &str,
+    tags: &[String],
+    note: Option<&str>,
+) -> Result<Annotations, Error> {
+    kind_or_usage(kind)?;
+    annotate(&version_dir(registry, kind, version)?, tags, note)
+}
 
 pub(crate) use crate::models::artifact::kind_name;
 
@@ -185,15 +232,114 @@ fn version_dir(registry: &Path, kind: &str, version: &str) -> Result<PathBuf, Er
     Ok(dir)
 }
 
-/// Marks `version` as the production model of `kind`.
-pub fn promote(registry: &Path, kind: &str, version: &str) -> Result<PathBuf, Error> {
-    kind_or_usage(kind)?;
+/// What [`promote`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Promoted {
+    pub dir: PathBuf,
+    /// What was compared, and what `force` let through.
+    pub notes: Vec<String>,
+}
+
+/// Why a version should not be used ([`crate::models::guard::weaknesses`]), from its files.
+pub fn weaknesses(dir: &Path, kind: ModelKind) -> Result<Vec<String>, Error> {
+    let artifact = load_kind(dir, kind)?;
+    let report = load_report(dir)?;
+    Ok(guard::weaknesses(
+        &report,
+        artifact.preprocessing.n_features(),
+    ))
+}
+
+/// Marks `version` as the production model of `kind`. Refused, unless `force`, for a weak
+/// model ([`weaknesses`]) and for one worse than the version in production on the same
+/// holdout (its headline metric lower: AUC, or the Qini coefficient of an uplift model).
+pub fn promote(registry: &Path, kind: &str, version: &str, force: bool) -> Result<Promoted, Error> {
+    let k = kind_or_usage(kind)?;
     let dir = version_dir(registry, kind, version)?;
+    let name = format!("`{kind}/{version}`");
+    let mut notes = Vec::new();
+    let weak = weaknesses(&dir, k)?;
+    if !weak.is_empty() {
+        let what = format!("{name} is weak: {}", weak.join("; "));
+        if !force {
+            return Err(RunError::Refused {
+                what: format!("refused to promote {what}"),
+                hint: "retrain it, or promote it anyway with `--force`".into(),
+            }
+            .into());
+        }
+        notes.push(format!("promoted with `--force` although {what}"));
+    }
+    if let Some(current) = production(registry, k)?.filter(|p| p != version) {
+        let candidate = load_report(&dir)?;
+        let incumbent = load_report(&version_dir(registry, kind, &current)?)?;
+        match compare(&candidate, &incumbent) {
+            Comparison::NotComparable(why) => notes.push(format!(
+                "not compared with production `{kind}/{current}`: {why}"
+            )),
+            Comparison::Compared { metric, new, old } => {
+                let what = format!(
+                    "{name} against production `{kind}/{current}` on the same holdout ({} rows, hash {}): {metric} {new:.4} vs {old:.4}",
+                    candidate.holdout.rows,
+                    short_hash(&candidate.holdout.hash)
+                );
+                if new >= old {
+                    notes.push(format!("compared {what}"));
+                } else if force {
+                    notes.push(format!("promoted with `--force` although worse: {what}"));
+                } else {
+                    return Err(RunError::Refused {
+                        what: format!("refused to promote a worse model: {what}"),
+                        hint: "keep the production model, or promote it anyway with `--force`"
+                            .into(),
+                    }
+                    .into());
+                }
+            }
+        }
+    }
     io::write_string_atomic(
         &registry.join(kind).join(PRODUCTION_FILE),
         &format!("{version}\n"),
     )?;
-    Ok(dir)
+    Ok(Promoted { dir, notes })
+}
+
+/// A candidate's headline metric against production's.
+enum Comparison {
+    Compared {
+        metric: &'static str,
+        new: f64,
+        old: f64,
+    },
+    NotComparable(String),
+}
+
+/// The two versions' headline metrics, when they were measured on the same holdout rows (the
+/// metrics files hold no rows to score the production model on another holdout).
+fn compare(candidate: &TrainingReport, incumbent: &TrainingReport) -> Comparison {
+    if candidate.holdout.hash != incumbent.holdout.hash {
+        return Comparison::NotComparable(format!(
+            "the holdouts differ (candidate: {}; production: {}); compare them with `models diff`",
+            candidate.holdout.definition, incumbent.holdout.definition
+        ));
+    }
+    let c = (&candidate.metrics, &incumbent.metrics);
+    match c {
+        (m, p) if m.classification.is_some() && p.classification.is_some() => {
+            Comparison::Compared {
+                metric: "AUC",
+                new: m.classification.as_ref().map_or(0.0, |x| x.auc),
+                old: p.classification.as_ref().map_or(0.0, |x| x.auc),
+            }
+        }
+        (m, p) if m.uplift.is_some() && p.uplift.is_some() => Comparison::Compared {
+            metric: "Qini coefficient",
+            new: m.uplift.as_ref().map_or(0.0, |x| x.qini_coefficient),
+            old: p.uplift.as_ref().map_or(0.0, |x| x.qini_coefficient),
+        },
+        _ => Comparison::NotComparable("they have no holdout metric in common".into()),
+    }
 }
 
 /// A model folder from `--model`: an existing folder holding `model.json`, else `KIND` (its
@@ -235,6 +381,7 @@ pub struct ModelSummary {
     pub version: String,
     pub production: bool,
     pub report: Option<TrainingReport>,
+    pub annotations: Annotations,
 }
 
 /// Every version of every kind in the registry.
@@ -246,10 +393,12 @@ pub fn list(registry: &Path) -> Result<Vec<ModelSummary>, Error> {
             .transpose()?
             .flatten();
         for v in versions(registry, kind) {
+            let dir = registry.join(kind).join(&v);
             out.push(ModelSummary {
                 kind: kind.to_string(),
                 production: prod.as_deref() == Some(v.as_str()),
-                report: load_report(&registry.join(kind).join(&v)).ok(),
+                report: load_report(&dir).ok(),
+                annotations: annotations(&dir).unwrap_or_default(),
                 version: v,
             });
         }
@@ -288,15 +437,23 @@ pub fn render_list(models: &[ModelSummary]) -> String {
             ),
             None => ("?".into(), "?".into(), "-".into()),
         };
-        s.push_str(&format!(
-            "{:<9} {:<8} {:<9} {:>8} {:<12} {}\n",
+        let line = format!(
+            "{:<9} {:<8} {:<9} {:>8} {:<12} {}",
             m.kind,
             m.version,
             model,
             rows,
             head,
             if m.production { "*" } else { "" }
-        ));
+        );
+        s.push_str(&line);
+        if !m.annotations.tags.is_empty() {
+            s.push_str(&format!("  [{}]", m.annotations.tags.join(", ")));
+        }
+        s.push('\n');
+        for n in &m.annotations.notes {
+            s.push_str(&format!("    note: {n}\n"));
+        }
     }
     s
 }
@@ -510,8 +667,19 @@ pub fn show(registry: &Path, spec: &str) -> Result<String, Error> {
     };
     let dir = version_dir(registry, kind, &version)?;
     let prod = production(registry, k)?.as_deref() == Some(version.as_str());
+    let a = annotations(&dir)?;
+    let mut head = String::new();
+    if !a.tags.is_empty() {
+        head.push_str(&format!("tags: {}\n", a.tags.join(", ")));
+    }
+    for n in &a.notes {
+        head.push_str(&format!("note: {n}\n"));
+    }
+    for w in weaknesses(&dir, k)? {
+        head.push_str(&format!("WEAK: {w}\n"));
+    }
     Ok(format!(
-        "{kind}/{version}{}\n{}",
+        "{kind}/{version}{}\n{head}{}",
         if prod { " (production)" } else { "" },
         render_report(&load_report(&dir)?, &load_kind(&dir, k)?)
     ))
