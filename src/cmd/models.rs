@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
     bullseye models list\n  \
     bullseye models show response\n  \
     bullseye models promote response v0002\n  \
+    bullseye models tag response v0002 candidate --note \"l2 = 10\"\n  \
     bullseye models diff response v0001 v0002")]
 pub struct ModelsArgs {
     /// Model registry root
@@ -27,12 +28,28 @@ pub enum ModelsCommand {
         #[arg(value_name = "KIND[/VERSION]")]
         model: String,
     },
-    /// Put VERSION of KIND in production (`score --model KIND` uses it)
+    /// Put VERSION of KIND in production (`score --model KIND` uses it); a weak model, or one
+    /// worse than production on the same holdout, is refused without --force
     Promote {
         #[arg(value_name = "KIND")]
         kind: String,
         #[arg(value_name = "VERSION")]
         version: String,
+        /// Promote a weak or worse model anyway
+        #[arg(long)]
+        force: bool,
+    },
+    /// Tag VERSION of KIND (and add a note); `list` and `show` print them
+    Tag {
+        #[arg(value_name = "KIND")]
+        kind: String,
+        #[arg(value_name = "VERSION")]
+        version: String,
+        #[arg(value_name = "TAG")]
+        tags: Vec<String>,
+        /// A note to keep with the version
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
     },
     /// Holdout metrics of two versions side by side
     Diff {
@@ -50,9 +67,32 @@ pub fn run(args: ModelsArgs) -> anyhow::Result<()> {
     match args.command {
         ModelsCommand::List => print!("{}", m::render_list(&m::list(reg)?)),
         ModelsCommand::Show { model } => print!("{}", m::show(reg, &model)?),
-        ModelsCommand::Promote { kind, version } => {
-            let dir = m::promote(reg, &kind, &version)?;
-            println!("{kind}: {version} is now in production ({})", dir.display());
+        ModelsCommand::Promote {
+            kind,
+            version,
+            force,
+        } => {
+            let p = m::promote(reg, &kind, &version, force)?;
+            for n in &p.notes {
+                eprintln!("note: {n}");
+            }
+            println!(
+                "{kind}: {version} is now in production ({})",
+                p.dir.display()
+            );
+        }
+        ModelsCommand::Tag {
+            kind,
+            version,
+            tags,
+            note,
+        } => {
+            let a = m::tag(reg, &kind, &version, &tags, note.as_deref())?;
+            println!(
+                "{kind}/{version}: tags [{}], {} notes",
+                a.tags.join(", "),
+                a.notes.len()
+            );
         }
         ModelsCommand::Diff { kind, v1, v2 } => print!("{}", m::diff(reg, &kind, &v1, &v2)?),
     }

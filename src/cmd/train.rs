@@ -98,6 +98,9 @@ pub struct Common {
     /// Also write the training rows (source columns, model inputs, label, training-time score)
     #[arg(long, value_name = "FILE")]
     pub rows_out: Option<PathBuf>,
+    /// A note kept with the model (`models list` and `show` print it)
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
     /// Write the model into this folder instead of registering it
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -347,18 +350,34 @@ fn finish(model: tr::TrainedModel, c: &Common, table: &TrainingTable) -> anyhow:
         m::write_rows(p, table, Some(&scores))?;
         println!("wrote the training rows to {}", p.display());
     }
-    match m::save_or_register(&model, c.out.as_deref(), &c.registry)? {
-        Saved::Dir(d) => println!("wrote {}", d.join("model.json").display()),
-        Saved::Registry(reg) => println!(
-            "{} {} ({})",
-            if reg.new {
-                "registered as"
-            } else {
-                "identical to the registered"
-            },
-            reg.version,
-            reg.dir.display()
-        ),
+    let dir = match m::save_or_register(&model, c.out.as_deref(), &c.registry)? {
+        Saved::Dir(d) => {
+            println!("wrote {}", d.join("model.json").display());
+            d
+        }
+        Saved::Registry(reg) => {
+            println!(
+                "{} {} ({})",
+                if reg.new {
+                    "registered as"
+                } else {
+                    "identical to the registered"
+                },
+                reg.version,
+                reg.dir.display()
+            );
+            reg.dir
+        }
+    };
+    if let Some(note) = &c.note {
+        m::annotate(&dir, &[], Some(note))?;
+    }
+    let weak = bullseye::models::guard::weaknesses(r, model.artifact.preprocessing.n_features());
+    if !weak.is_empty() {
+        eprintln!(
+            "WARNING: this model is weak: {}.\n`models promote` refuses it without `--force`, and a job will not use it without `[models] allow_weak_model = true`",
+            weak.join("; ")
+        );
     }
     Ok(())
 }

@@ -186,7 +186,7 @@ pub enum FeatureError {
         "customer `{customer_id}`: its amounts are too large to sum exactly (beyond ±922 trillion in all); check the amounts' unit"
     )]
     AmountOverflow { customer_id: String },
-    #[error("feature family `profit` needs a `[profit]` table in the job (its margins and costs)")]
+    #[error("feature family `profit` needs a `[profit]` table in the job or the ingest config (its margins and costs)")]
     ProfitNotConfigured,
     #[error("`[profit]`: {0}")]
     Profit(String),
@@ -312,6 +312,8 @@ pub struct History {
     key_of: OnceLock<KeyIndex>,
     /// Customer columns left out of the features (personal data, `exclude`).
     excluded: Vec<ExcludedColumn>,
+    /// How `[profit] product_costs` priced the lines (when it names a table).
+    cost_tally: Option<profit::CostTally>,
 }
 
 /// A [`History`] from the transactions in pieces (the pieces of one file, in order, as ingest
@@ -325,6 +327,8 @@ pub struct HistoryBuilder {
     parts: Option<(Vec<Family>, LineParts)>,
     /// The contacts history, for the `profit` family's contact costs.
     contacts: Option<profit::Contacts>,
+    /// How `[profit] product_costs` priced the lines so far (when it names a table).
+    cost_tally: Option<profit::CostTally>,
 }
 
 impl HistoryBuilder {
@@ -335,6 +339,7 @@ impl HistoryBuilder {
             with_customers,
             parts: None,
             contacts: None,
+            cost_tally: None,
         }
     }
 
@@ -348,6 +353,18 @@ impl HistoryBuilder {
 
     /// Adds the next rows of the transactions (a canonical table or a piece of one).
     pub fn push(&mut self, transactions: &DataFrame) -> Result<(), FeatureError> {
+        let costs = match &self.params.profit {
+            Some(p) => p.product_cost_table()?,
+            None => None,
+        };
+        let priced = match costs {
+            Some(costs) => Some(costs.fill(
+                transactions,
+                self.cost_tally.get_or_insert_with(Default::default),
+            )?),
+            None => None,
+        };
+        let transactions = priced.as_ref().unwrap_or(transactions);
         let (_, lines) = match &mut self.parts {
             Some(parts) => parts,
             None => {
@@ -403,6 +420,7 @@ impl HistoryBuilder {
             by_id,
             key_of: OnceLock::new(),
             excluded,
+            cost_tally: self.cost_tally,
         })
     }
 }
@@ -424,6 +442,11 @@ impl History {
     /// The customer columns left out of the features, and why.
     pub fn excluded(&self) -> &[ExcludedColumn] {
         &self.excluded
+    }
+
+    /// How `[profit] product_costs` priced the lines, when it names a table.
+    pub fn cost_tally(&self) -> Option<&profit::CostTally> {
+        self.cost_tally.as_ref()
     }
 
     /// Whether a customer column is left out of the features.

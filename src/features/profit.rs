@@ -3,7 +3,8 @@
 //!
 //! Revenue is what the customer paid, net of refunds (the sum of amounts, returns negative). The
 //! goods of a purchase line cost quantity × `unit_cost` when the transactions map a `unit_cost`,
-//! else the amount × (1 − margin), the margin of the line's category from `[profit] margin` (its
+//! else quantity × its product's cost in the `[profit] product_costs` table (a line without a
+//! quantity is one unit), else the amount × (1 − margin), the margin of the line's category from `[profit] margin` (its
 //! `default` for a category not listed, a line without one, or transactions without
 //! `category`). A return refunds its amount and its goods are not resold: the goods' cost stays
 //! counted, so a bought-and-returned item loses its cost, and a customer whose returns exceed
@@ -18,8 +19,10 @@
 //! Point in time like every family: no line or contact after the as-of day counts. Opt-in (a job
 //! with `[profit]` builds it): it needs the seller's margins, which no data file holds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use polars::prelude::*;
 
@@ -31,6 +34,10 @@ use crate::ids::canonical_channel;
 
 /// The column whose margin a line gets.
 const CATEGORY: &str = "category";
+/// The column a line's product cost is looked up by.
+const PRODUCT: &str = "product_id";
+/// What one unit of a line cost the seller.
+const UNIT_COST: &str = "unit_cost";
 
 /// Days of the `_12m` columns (the as-of day and the 364 before it).
 const YEAR_DAYS: i32 = 365;
@@ -76,6 +83,122 @@ pub struct ProfitParams {
     /// Cost of one contact by channel (a contacts `cost` column wins where it has a value).
     #[serde(default)]
     pub contact_cost: BTreeMap<String, f64>,
+    /// A CSV of `product_id, unit_cost` (relative to the config file): a line without a
+    /// `unit_cost` of its own costs quantity × its product's cost before the margin is tried.
+    #[serde(default)]
+    pub product_costs: Option<PathBuf>,
+    /// The table `product_costs` names, read by the caller (the features do no I/O).
+    #[serde(skip)]
+    pub product_cost_table: Option<Arc<ProductCosts>>,
+}
+
+/// What one unit of each product cost the seller (`[profit] product_costs`), by trimmed
+/// `product_id`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProductCosts {
+    by_product: HashMap<String, f64>,
+}
+
+impl ProductCosts {
+    pub fn new(by_product: HashMap<String, f64>) -> ProductCosts {
+        ProductCosts { by_product }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_product.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_product.is_empty()
+    }
+
+    /// `transactions` with `unit_cost` filled from the table where a line has none of its own
+    /// (the column added when the transactions have none); `tally` counts the lines of
+    /// products the table does not price, which the margin prices instead.
+    pub(super) fn fill(
+        &self,
+        transactions: &DataFrame,
+        tally: &mut CostTally,
+    ) -> Result<DataFrame, FeatureError> {
+        let Ok(products) = transactions.column(PRODUCT) else {
+            tally.lines_without_product += transactions.height() as u64;
+            return Ok(transactions.clone());
+        };
+        let products = products.cast(&DataType::String)?;
+        let own = match transactions.column(UNIT_COST) {
+            Ok(c) => Some(c.cast(&DataType::Float64)?),
+            Err(_) => None,
+        };
+        let own = own.as_ref().map(|c| c.f64()).transpose()?;
+        let filled: Vec<Option<f64>> = products
+            .str()?
+            .iter()
+            .enumerate()
+            .map(|(row, product)| {
+                if let Some(c) = own.and_then(|c| c.get(row)) {
+                    return Some(c);
+                }
+                let Some(product) = product.map(str::trim).filter(|p| !p.is_empty()) else {
+                    tally.lines_without_product += 1;
+                    return None;
+                };
+                let cost = self.by_product.get(product).copied();
+                match cost {
+                    Some(_) => tally.lines_priced += 1,
+                    None => {
+                        tally.lines_unpriced += 1;
+                        tally.products_unpriced.insert(product.to_string());
+                    }
+                }
+                cost
+            })
+            .collect();
+        let mut out = transactions.clone();
+        out.with_column(Column::new(UNIT_COST.into(), filled))?;
+        Ok(out)
+    }
+}
+
+/// How the product cost table priced the lines without a `unit_cost` of their own.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CostTally {
+    /// Lines priced by the table.
+    pub lines_priced: u64,
+    /// Lines of a product the table does not list (priced by the margin).
+    pub lines_unpriced: u64,
+    /// Lines without a `product_id` (priced by the margin).
+    pub lines_without_product: u64,
+    /// The products the table does not list.
+    pub products_unpriced: BTreeSet<String>,
+}
+
+impl CostTally {
+    /// One line for the user when some lines fell back to the margin, naming a few products.
+    pub fn note(&self) -> Option<String> {
+        let by_margin = self.lines_unpriced + self.lines_without_product;
+        (by_margin > 0).then(|| {
+            let shown: Vec<String> = self
+                .products_unpriced
+                .iter()
+                .take(5)
+                .map(|p| format!("`{p}`"))
+                .collect();
+            let more = self.products_unpriced.len().saturating_sub(shown.len());
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!(
+                "note: `[profit] product_costs` priced {} lines; {by_margin} lines were priced by the margin instead ({} of {} products the table does not list{}{more}; {} without a `product_id`)",
+                self.lines_priced,
+                self.lines_unpriced,
+                self.products_unpriced.len(),
+                if shown.is_empty() { String::new() } else { format!(": {}", shown.join(", ")) },
+                self.lines_without_product,
+            )
+        })
+    }
 }
 
 /// `[profit] margin = { default = 0.35, categories = { grocery = 0.2 } }`.
@@ -141,6 +264,19 @@ impl ProfitParams {
         (by_code, default)
     }
 
+    /// The product cost table, when `product_costs` names one; an error when the caller did not
+    /// read it.
+    pub(super) fn product_cost_table(&self) -> Result<Option<&ProductCosts>, FeatureError> {
+        match (&self.product_costs, &self.product_cost_table) {
+            (_, Some(table)) => Ok(Some(table)),
+            (None, None) => Ok(None),
+            (Some(path), None) => Err(FeatureError::Profit(format!(
+                "`product_costs` ({}) was not read before the features were built; this is a bug",
+                path.display()
+            ))),
+        }
+    }
+
     /// The configured cost of a channel (names compared as `canonical_channel` does).
     fn channel_cost(&self, channel: &str) -> Option<f64> {
         self.contact_cost
@@ -170,7 +306,7 @@ impl Definition for Profit {
                 Err(_) => Vec::new(),
             },
             discount: false,
-            cost: transactions.column("unit_cost").is_ok(),
+            cost: transactions.column(UNIT_COST).is_ok(),
         }
     }
 
@@ -530,6 +666,8 @@ mod tests {
             order_cost: 2.0,
             return_cost: 5.0,
             contact_cost: BTreeMap::from([("email".to_string(), 0.5), ("mail".to_string(), 1.0)]),
+            product_costs: None,
+            product_cost_table: None,
         }
     }
 
@@ -676,6 +814,55 @@ mod tests {
             &row(&f, "a"),
             &[50.0, 100.0, -50.0, 65.0, 2.0, 3.0, -60.0, -50.0, 3.0, -60.0],
         );
+    }
+
+    /// A line without its own `unit_cost` costs quantity × its product's cost from the table;
+    /// its own `unit_cost` wins; a product the table lacks falls back to its category's margin
+    /// and is counted. a: 2 books at 30 (60) + groceries by margin (50 × 0.8); the returned 2
+    /// books cost their own 10 each: returns cost 20 + 5.
+    #[test]
+    fn the_product_cost_table_prices_lines_without_their_own_cost() {
+        let mut tx = frame(&LINES[..3]);
+        tx.with_column(Column::new("quantity".into(), [2.0, 1.0, -2.0]))
+            .unwrap();
+        tx.with_column(Column::new("product_id".into(), ["bk", " gr ", "bk"]))
+            .unwrap();
+        tx.with_column(Column::new("unit_cost".into(), [None, None, Some(10.0)]))
+            .unwrap();
+        let table = ProductCosts::new(HashMap::from([("bk".to_string(), 30.0)]));
+        let profit = ProfitParams {
+            product_costs: Some("costs.csv".into()),
+            product_cost_table: Some(Arc::new(table)),
+            ..settings()
+        };
+        let params = params(Some(profit));
+        let mut builder = HistoryBuilder::new(&params, false);
+        builder.push(&tx).unwrap();
+        builder
+            .contacts(&contacts_frame(&[("a", "2024-02-01", "email", None)]))
+            .unwrap();
+        let history = builder.finish(None).unwrap();
+        let tally = history.cost_tally().expect("tally").clone();
+        assert_eq!((tally.lines_priced, tally.lines_unpriced), (1, 1));
+        assert_eq!(tally.products_unpriced, BTreeSet::from(["gr".to_string()]));
+        let note = tally.note().expect("note");
+        assert!(
+            note.contains("priced 1 lines; 1 lines were priced by the margin"),
+            "{note}"
+        );
+        assert!(note.contains("`gr`"), "{note}");
+        let f = history.build(date(AS_OF), &params).unwrap();
+        assert_close(
+            &row(&f, "a"),
+            &[50.0, 100.0, -50.0, 25.0, 2.0, 0.5, -57.5, -50.0, 0.5, -57.5],
+        );
+        // Named but never read: the caller's bug, not a silent margin.
+        let unread = ProfitParams {
+            product_costs: Some("costs.csv".into()),
+            ..settings()
+        };
+        let err = build(&tx, &[], unread).unwrap_err();
+        assert!(err.to_string().contains("this is a bug"), "{err}");
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub struct IngestConfig {
     /// Which customer records are one person (`[identity]`, see [`crate::identity`]).
     #[serde(default)]
     pub identity: IdentitySettings,
+    /// `[profit]`, as in a job: the margins and costs a standalone `bullseye features` builds
+    /// the `profit` family with (the ingest itself does not read it). Boxed: most configs have
+    /// none, and the config travels inside every request.
+    pub profit: Option<Box<crate::features::profit::ProfitParams>>,
 }
 
 /// Settings that apply to every table.
@@ -419,6 +423,9 @@ impl IngestConfig {
             source.join.iter_mut().for_each(|j| resolve(&mut j.path));
             source.append.iter_mut().for_each(|a| resolve(&mut a.path));
         }
+        if let Some(p) = config.profit.as_mut() {
+            resolve(&mut p.product_costs);
+        }
         Ok(config)
     }
 
@@ -441,6 +448,7 @@ impl IngestConfig {
             sources,
             ids: IdSettings::default(),
             identity: IdentitySettings::default(),
+            profit: None,
         };
         config.check()?;
         Ok(config)

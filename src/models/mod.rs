@@ -22,6 +22,7 @@ pub mod classifier;
 pub mod drift;
 pub mod error;
 pub mod forest;
+pub mod guard;
 pub mod logistic;
 pub mod metrics;
 pub mod pipeline;
@@ -49,5 +50,7 @@ pub use preprocess::{
     CategoricalColumns, FeatureSpec, FeatureTransform, ModelInput, PreprocessParams, Preprocessing,
 };
 pub use qini::{qini_auc_score, qini_curve, uplift_metrics, QiniCurve, UpliftMetrics};
-pub use report::{DriftReport, FeatureDrift, HoldoutInfo, TrainingReport, REPORT_SCHEMA_VERSION};
+pub use report::{
+    DriftReport, FeatureDrift, HoldoutInfo, TrainingReport, TrainingSettings, REPORT_SCHEMA_VERSION,
+};
 pub use uplift::{UpliftModel, UpliftScores};

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::models::{ClassifierParams, Metrics, ModelKind, ModelType};
+use crate::models::{ClassifierParams, Metrics, ModelKind, ModelType, PreprocessParams};
 
 /// Layout version of [`TrainingReport`].
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -23,6 +23,17 @@ pub struct HoldoutInfo {
     pub rows: usize,
     /// SHA-256 of the holdout rows' ids and labels.
     pub hash: String,
+}
+
+/// The training settings besides the learner's (`classifier`), so two versions can be told
+/// apart by what they were asked to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSettings {
+    /// Seed of the random holdout and of the row cap's sample.
+    pub seed: u64,
+    pub preprocess: PreprocessParams,
+    /// Most training rows kept (a seeded sample of them); `None`: every row.
+    pub row_cap: Option<usize>,
 }
 
 /// `metrics.json`: what the model was trained on, how it was evaluated, and the metrics.
@@ -41,6 +52,9 @@ pub struct TrainingReport {
     pub training_data_hash: String,
     pub treatment: Option<String>,
     pub classifier: ClassifierParams,
+    /// `None` in reports written before the settings were recorded.
+    #[serde(default)]
+    pub settings: Option<TrainingSettings>,
     pub refit: bool,
     /// Categorical levels the feature builder was fixed to (build scoring features with them).
     pub feature_levels: BTreeMap<String, Vec<String>>,

@@ -5,20 +5,7 @@
 
 use super::format::{esc, int, money, num, pct};
 use super::model::*;
-
-/// How many standard errors above 0.5 a holdout AUC must be to count as better than random.
-const AUC_STANDARD_ERRORS: f64 = 2.0;
-
-/// Hanley & McNeil's (1982) standard error of an AUC from `positives` and `negatives`.
-fn auc_standard_error(auc: f64, positives: f64, negatives: f64) -> f64 {
-    let q1 = auc / (2.0 - auc);
-    let q2 = 2.0 * auc * auc / (1.0 + auc);
-    let var = (auc * (1.0 - auc)
-        + (positives - 1.0) * (q1 - auc * auc)
-        + (negatives - 1.0) * (q2 - auc * auc))
-        / (positives * negatives);
-    var.max(0.0).sqrt()
-}
+use crate::models::guard::auc_shortfall;
 
 /// A warning when the model's holdout does not show it better than random: a classifier whose
 /// AUC is not above 0.5 by more than twice its standard error, an uplift model whose Qini
@@ -27,22 +14,11 @@ pub fn weak_model(m: &ModelSection) -> Option<ReportWarning> {
     let message = match &m.metrics {
         Some(metrics) => {
             let auc = metrics.auc?;
-            let rate = metrics.base_rate;
-            let rows = metrics.holdout_rows as f64;
-            let (pos, neg) = (rows * rate, rows * (1.0 - rate));
-            let se = if pos >= 1.0 && neg >= 1.0 {
-                auc_standard_error(auc, pos, neg)
-            } else {
-                f64::INFINITY
-            };
-            if auc - 0.5 > AUC_STANDARD_ERRORS * se {
-                return None;
-            }
+            let margin = auc_shortfall(auc, metrics.holdout_rows, metrics.base_rate)?;
             format!(
-                "Model \"{}\": holdout AUC {auc:.3} is not better than random (0.5 ± {:.3}); its \
+                "Model \"{}\": holdout AUC {auc:.3} is not better than random (0.5 ± {margin:.3}); its \
                  scores rank customers no better than chance: retrain it or do not use it.",
-                m.name,
-                AUC_STANDARD_ERRORS * se
+                m.name
             )
         }
         None => {
@@ -237,18 +213,4 @@ fn plan_line(r: &Report) -> String {
         int(s.customers_contacted),
         int(s.contacted_more_than_once)
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn auc_standard_error_matches_hanley_mcneil() {
-        // Hanley & McNeil (1982), table 1 style check: A = 0.5, 100 + 100 cases: √((0.25 + 2·99·(1/3 − 1/4)) / 10⁴) = 0.040927.
-        let se = auc_standard_error(0.5, 100.0, 100.0);
-        assert!((se - 0.040927).abs() < 1e-6, "{se}");
-        // A larger sample narrows it.
-        assert!(auc_standard_error(0.5, 1000.0, 1000.0) < se);
-    }
 }

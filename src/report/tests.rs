@@ -103,6 +103,7 @@ fn training_report() -> TrainingReport {
         training_data_hash: "def".into(),
         treatment: None,
         classifier: ClassifierParams::Logistic(LogisticParams::default()),
+        settings: None,
         refit: true,
         feature_levels: BTreeMap::new(),
         notes: Vec::new(),

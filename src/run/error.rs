@@ -124,6 +124,9 @@ pub enum RunError {
     /// [`TrainingError::is_bad_input`]).
     #[error(transparent)]
     Training(TrainingError),
+    /// A guard rail refused the action; the hint says how to override it.
+    #[error("{what}; {hint}")]
+    Refused { what: String, hint: String },
     /// A state the code should never reach.
     #[error("{what}; this is a bug")]
     Internal { what: String },

@@ -9,6 +9,7 @@ pub mod job;
 pub mod ledger;
 pub mod models;
 pub mod plan;
+pub mod profit;
 pub mod scores;
 pub mod segment;
 pub mod select;
@@ -24,6 +25,37 @@ use crate::features::{self, FeatureParams};
 use crate::ingest::{self, IngestRequest, TableKind, TableSummary, Validated};
 use crate::{io, Error};
 use polars::prelude::DataFrame;
+
+/// The features of `transactions`; with `[profit]` (the params' or else the ingest config's),
+/// its product cost table read and the contacts counted for their costs.
+fn build_features(
+    request: &IngestRequest,
+    transactions: &DataFrame,
+    customers: Option<&DataFrame>,
+    as_of: NaiveDate,
+    params: &FeatureParams,
+    rejects_dir: &Path,
+    warnings: &mut String,
+) -> Result<DataFrame, Error> {
+    let mut params = params.clone();
+    if params.profit.is_none() {
+        params.profit = request.config.profit.as_deref().cloned();
+    }
+    if let Some(profit) = params.profit.as_mut() {
+        profit::load_product_costs(profit, warnings)?;
+    }
+    let mut builder = features::HistoryBuilder::new(&params, customers.is_some());
+    if params.profit.is_some() && request.path(TableKind::Contacts).is_some() {
+        let contacts = load_checked(request, TableKind::Contacts, rejects_dir, warnings)?;
+        builder.contacts(&contacts.frame)?;
+    }
+    builder.push(transactions)?;
+    let history = builder.finish(customers)?;
+    if let Some(note) = history.cost_tally().and_then(|t| t.note()) {
+        warnings.push_str(&format!("{note}\n"));
+    }
+    Ok(history.build(as_of, &params)?)
+}
 
 /// Loads one table through ingest's validation. Rejects are written under `rejects_dir` when
 /// there are any, and the threshold applies: past it the load fails (exit code 2).
@@ -122,7 +154,15 @@ pub fn features(
     {
         warnings.push_str(&format!("{note}\n"));
     }
-    let mut df = features::build(&tx.frame, customers, as_of, params)?;
+    let mut df = build_features(
+        request,
+        &tx.frame,
+        customers,
+        as_of,
+        params,
+        rejects_dir,
+        &mut warnings,
+    )?;
     io::write_table(out, &mut df)?;
     Ok(FeaturesBuilt {
         rows: df.height(),

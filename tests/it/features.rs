@@ -220,3 +220,68 @@ fn invoice_lines_give_the_features_of_precomputed_amounts() {
     assert_eq!(derived.height(), 4);
     assert!(derived.equals_missing(&given), "{derived}\n{given}");
 }
+
+/// An ingest config's `[profit]` lets a standalone `features --families profit` price the lines
+/// by its product cost table (a product the table lacks by its category's margin, counted) and
+/// the contacts by their channel. a: 150 − (2 × 30 + 10) − 2 (an order) − 0.5 (an e-mail) =
+/// 77.5; b: 20 − 20 × 0.8 − 2 − 0.5 = 1.5.
+#[test]
+fn an_ingest_config_with_profit_builds_the_profit_family() {
+    let sb = Sandbox::new(&[]);
+    let write = |name: &str, text: &str| std::fs::write(sb.path(name), text).unwrap();
+    write(
+        "tx.csv",
+        "customer_id,order_date,amount,quantity,product_id,category\n\
+         a,2024-01-10,100,2,bk,books\na,2024-01-10,50,1,gr,grocery\nb,2024-06-01,20,1,zz,grocery\n",
+    );
+    write(
+        "contacts.csv",
+        "customer_id,campaign_id,contact_date,channel\na,c1,2024-02-01,email\nb,c1,2024-02-01,email\n",
+    );
+    write("costs.csv", "product_id,unit_cost\nbk,30\ngr,10\nbad,x\n");
+    let config = "[sources.transactions]\npath = \"tx.csv\"\n[sources.contacts]\npath = \"contacts.csv\"\n\
+                  [profit]\nmargin = { default = 0.4, categories = { grocery = 0.2 } }\norder_cost = 2.0\n\
+                  contact_cost = { email = 0.5 }\nproduct_costs = \"costs.csv\"\n";
+    write("c.toml", config);
+    let args = [
+        "features",
+        "--config",
+        "c.toml",
+        "--as-of",
+        "2024-06-30",
+        "--families",
+        "profit",
+        "--out",
+        "f.parquet",
+    ];
+    let out = sb.run(&args);
+    assert_ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 4: `unit_cost` is `x`"), "{stderr}");
+    assert!(
+        stderr.contains("priced 2 lines; 1 lines were priced by the margin instead (1 of 1 products the table does not list: `zz`"),
+        "{stderr}"
+    );
+    let f = ParquetReader::new(std::fs::File::open(sb.path("f.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let net: Vec<Option<f64>> = f
+        .column("net_profit")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(net, [Some(77.5), Some(1.5)]);
+    // A product on two rows is an error naming both lines.
+    write("costs.csv", "product_id,unit_cost\nbk,30\ngr,10\nbk,31\n");
+    let out = sb.run(&args);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "costs.csv`: product `bk`: expected one row per product, found rows on lines 2 and 4"
+        ),
+        "{stderr}"
+    );
+}

@@ -295,10 +295,19 @@ fn promote_decides_which_version_scores_by_kind() {
     assert_ok(&diff);
     let d = String::from_utf8_lossy(&diff.stdout).into_owned();
     assert!(d.contains("AUC") && d.contains("same holdout"), "{d}");
+    // Two versions that differ only in the L2 penalty: the diff names it, with both values.
+    assert!(
+        d.contains("* l2                 v0001: 1  v0002: 50\n"),
+        "{d}"
+    );
+    assert!(d.contains("settings that differ: l2\n"), "{d}");
+    assert!(d.contains("same training data"), "{d}");
     let show = sb.run(&["models", "show", "response/v0002"]);
     assert_ok(&show);
     let s = String::from_utf8_lossy(&show.stdout).into_owned();
     assert!(s.contains("c=x") || s.contains("\"level\":\"x\""), "{s}");
+    assert!(s.contains("  l2                 50\n"), "{s}");
+    assert!(s.contains("coefficients, largest first"), "{s}");
     let bad = sb.run(&["models", "promote", "response", "v0009"]);
     assert_eq!(bad.status.code(), Some(2));
 }
@@ -877,4 +886,130 @@ fn personal_columns_of_a_flat_table_never_become_inputs() {
     assert!(!model.contains("4930123"), "a phone number in the model");
     assert!(!model.contains("example.com"));
     assert!(model.contains("phone_opt_in"), "the flag stays an input");
+}
+
+/// `weak.csv`: the holdout rows (`test` = 1) have the opposite relation to the training rows, so
+/// the model ranks its holdout worse than chance (AUC 0). The input is named like the `rfm`
+/// feature `frequency`, so a job can score with the model.
+fn weak_sandbox() -> Sandbox {
+    let sb = flat_sandbox();
+    let mut t = String::from("frequency,label,test\n");
+    for i in 0..400u32 {
+        let (f, test) = (i % 20, i % 4 == 0);
+        let label = u32::from((f >= 10) != test);
+        t.push_str(&format!("{f},{label},{}\n", u32::from(test)));
+    }
+    std::fs::write(sb.path("weak.csv"), t).unwrap();
+    sb
+}
+
+fn train_weak(sb: &Sandbox) -> std::process::Output {
+    sb.run(&[
+        "train",
+        "response",
+        "--table",
+        "weak.csv",
+        "--label",
+        "label",
+        "--holdout",
+        "column:test",
+        "--note",
+        "inverted holdout",
+    ])
+}
+
+/// A model whose holdout AUC is below 0.5 is registered with a loud warning, shown as weak, and
+/// neither promoted nor used by a job without the override; notes and tags are listed.
+#[test]
+fn a_weak_model_is_not_promoted_or_used_without_the_override() {
+    let sb = weak_sandbox();
+    let out = train_weak(&sb);
+    assert_ok(&out);
+    assert!(
+        stderr(&out)
+            .contains("WARNING: this model is weak: holdout AUC 0.000 is not better than random"),
+        "{}",
+        stderr(&out)
+    );
+    let refused = sb.run(&["models", "promote", "response", "v0001"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("refused to promote `response/v0001` is weak: holdout AUC 0.000")
+            && stderr(&refused).contains("`--force`"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!sb.path("models/response/PRODUCTION").exists());
+    let show =
+        String::from_utf8_lossy(&sb.run(&["models", "show", "response/v0001"]).stdout).into_owned();
+    assert!(show.contains("WEAK: holdout AUC 0.000"), "{show}");
+    assert!(show.contains("note: inverted holdout"), "{show}");
+    assert_ok(&sb.run(&["models", "tag", "response", "v0001", "inverted"]));
+    let list = String::from_utf8_lossy(&sb.run(&["models", "list"]).stdout).into_owned();
+    assert!(
+        list.contains("  [inverted]\n    note: inverted holdout\n"),
+        "{list}"
+    );
+    // A job refuses it, named by version, unless the job allows weak models.
+    std::fs::write(
+        sb.path("t.csv"),
+        "customer_id,order_date,amount\nc1,2024-01-05,10\nc1,2024-02-05,20\nc2,2024-03-01,5\n",
+    )
+    .unwrap();
+    let job = |allow: &str| {
+        format!(
+            "[job]\nname = \"w\"\nout = \"runs\"\nas_of = \"2024-06-30\"\n\
+             stages = [\"ingest\", \"features\", \"score\"]\n\
+             [sources.transactions]\npath = \"t.csv\"\n\
+             [models]\nregistry = \"models\"\nresponse = \"response/v0001\"\nscore = [\"response\"]\n{allow}\
+             [drift]\naction = \"warn\"\n[ledger]\nenabled = false\n"
+        )
+    };
+    std::fs::write(sb.path("job.toml"), job("")).unwrap();
+    let run = sb.run(&["run", "job.toml", "--quiet"]);
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("refused to use the response model")
+            && stderr(&run).contains("allow_weak_model = true"),
+        "{}",
+        stderr(&run)
+    );
+    std::fs::write(sb.path("job.toml"), job("allow_weak_model = true\n")).unwrap();
+    assert_ok(&sb.run(&["run", "job.toml", "--quiet"]));
+    let forced = sb.run(&["models", "promote", "response", "v0001", "--force"]);
+    assert_ok(&forced);
+    assert!(
+        stderr(&forced).contains("promoted with `--force` although `response/v0001` is weak"),
+        "{}",
+        stderr(&forced)
+    );
+}
+
+/// Promotion compares with the production model on the same holdout and refuses a worse one.
+#[test]
+fn promoting_a_worse_model_than_production_is_refused() {
+    let sb = flat_sandbox();
+    train_flat(&sb, "1.0");
+    // The same rows with the label drawn at random against the inputs: a worse model on the
+    // same holdout rows and labels.
+    let flat = sb.read("flat.csv");
+    let mut shuffled = String::from("a,b,c,label,test\n");
+    for (i, line) in flat.lines().skip(1).enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        let a = ((i * 7919) % 17) as f64 / 4.0;
+        shuffled.push_str(&format!("{a},{},{},{},{}\n", f[1], f[2], f[3], f[4]));
+    }
+    std::fs::write(sb.path("flat.csv"), shuffled).unwrap();
+    train_flat(&sb, "1.0");
+    assert_ok(&sb.run(&["models", "promote", "response", "v0001"]));
+    let worse = sb.run(&["models", "promote", "response", "v0002"]);
+    assert_eq!(worse.status.code(), Some(2), "{}", stderr(&worse));
+    assert!(
+        stderr(&worse).contains("refused to promote a worse model: `response/v0002` against production `response/v0001` on the same holdout"),
+        "{}",
+        stderr(&worse)
+    );
+    assert_eq!(sb.read("models/response/PRODUCTION"), "v0001\n");
+    assert_ok(&sb.run(&["models", "promote", "response", "v0002", "--force"]));
+    assert_eq!(sb.read("models/response/PRODUCTION"), "v0002\n");
 }

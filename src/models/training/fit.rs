@@ -11,7 +11,7 @@ use crate::io::hex;
 use crate::models::split::{column_split, fraction_split, time_split};
 use crate::models::{
     self, ClassifierParams, HoldoutInfo, ModelArtifact, ModelKind, PreprocessParams, TrainRequest,
-    TrainingReport, REPORT_SCHEMA_VERSION,
+    TrainingReport, TrainingSettings, REPORT_SCHEMA_VERSION,
 };
 
 /// Which rows evaluate the model.
@@ -208,6 +208,11 @@ pub fn train(t: &TrainingTable, opts: &TrainOptions) -> Result<TrainedModel, Tra
             .filter(|_| opts.kind == ModelKind::Uplift)
             .map(|s| format!("{} != {}", s.column, s.control_value)),
         classifier: opts.classifier.clone(),
+        settings: Some(TrainingSettings {
+            seed: opts.seed,
+            preprocess: opts.preprocess.clone(),
+            row_cap: t.row_cap,
+        }),
         refit: opts.refit,
         feature_levels: t.feature_levels.clone(),
         notes,

@@ -89,6 +89,19 @@ pub fn training_rows(
     params: &FeatureParams,
     cap: Option<RowCap>,
 ) -> Result<TrainingTable, TrainingError> {
+    let mut t = rows_of(kind, source, params, cap)?;
+    if !matches!(source, RowSource::Table { .. }) {
+        t.row_cap = cap.map(|c| c.max_rows);
+    }
+    Ok(t)
+}
+
+fn rows_of(
+    kind: ModelKind,
+    source: RowSource<'_>,
+    params: &FeatureParams,
+    cap: Option<RowCap>,
+) -> Result<TrainingTable, TrainingError> {
     match (kind, source) {
         (
             ModelKind::Response | ModelKind::Uplift,

@@ -39,6 +39,8 @@ pub struct TrainingTable {
     pub feature_levels: BTreeMap<String, Vec<String>>,
     /// What was left out and why.
     pub notes: Vec<String>,
+    /// The cap the rows were sampled down to, if any ([`super::training_rows`] sets it).
+    pub row_cap: Option<usize>,
 }
 
 impl TrainingTable {
@@ -60,6 +62,7 @@ impl TrainingTable {
         let idx: Vec<usize> = (0..self.n_rows()).filter(|&i| keep[i]).collect();
         let mask = BooleanChunked::from_slice("keep".into(), keep);
         Ok(TrainingTable {
+            row_cap: self.row_cap,
             ids: idx.iter().map(|&i| self.ids[i].clone()).collect(),
             numeric_names: self.numeric_names.clone(),
             numeric: self.numeric.select(Axis(0), &idx),
@@ -323,6 +326,7 @@ pub(super) fn response_rows(
     };
     let extra = joined.select(contact_columns).map_err(pe)?;
     Ok(TrainingTable {
+        row_cap: None,
         ids: id_strings(&extra)?,
         numeric_names: feature_names,
         numeric,
@@ -375,6 +379,7 @@ pub(super) fn churn_rows(
     let numeric = frame::numeric_matrix(&f, &names, "the feature rows")?;
     let extra = f.select(["customer_id"]).map_err(pe)?;
     Ok(TrainingTable {
+        row_cap: None,
         ids,
         numeric_names: names,
         numeric,
@@ -480,6 +485,7 @@ pub(super) fn table_rows(df: &DataFrame, spec: &TableSpec) -> Result<TrainingTab
         None => (0..df.height()).map(|i| i.to_string()).collect(),
     };
     Ok(TrainingTable {
+        row_cap: None,
         ids,
         numeric_names,
         numeric,

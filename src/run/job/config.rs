@@ -445,6 +445,10 @@ pub struct ModelSettings {
     pub response: Option<String>,
     /// Churn model, as `response`.
     pub churn: Option<String>,
+    /// Use a registry model the guard rails call weak (`models::guard`) anyway (default false:
+    /// the run stops and says why).
+    #[serde(default)]
+    pub allow_weak_model: bool,
 }
 
 impl Default for ModelSettings {
@@ -454,6 +458,7 @@ impl Default for ModelSettings {
             score: None,
             response: None,
             churn: None,
+            allow_weak_model: false,
         }
     }
 }
@@ -607,6 +612,13 @@ impl Job {
             resolve(&mut m.path);
         }
         config.select.campaigns.iter_mut().for_each(resolve);
+        if let Some(p) = config
+            .profit
+            .as_mut()
+            .and_then(|p| p.product_costs.as_mut())
+        {
+            resolve(p);
+        }
         if let Some(s) = config.segment.scheme.as_mut() {
             resolve(s);
         }

@@ -315,6 +315,11 @@ impl State<'_> {
             .filter_map(|t| self.request.path(*t).map(|p| (*t, p)))
             .collect();
         let rejects_dir = self.dir.to_path_buf();
+        if let Some(profit) = self.feature_params.profit.as_mut() {
+            let mut notes = String::new();
+            crate::run::profit::load_product_costs(profit, &mut notes)?;
+            warnings.extend(notes.lines().map(str::to_string));
+        }
         let request = &self.request;
         let history_params = self.history_params();
         let with_customers = tables.contains(&TableKind::Customers);
@@ -473,6 +478,7 @@ impl State<'_> {
         }
         let history = builder.finish(self.customers())?;
         warnings.extend(features::excluded_note(history.excluded()));
+        warnings.extend(history.cost_tally().and_then(|t| t.note()));
         self.history = Some(history);
         parts.push(StagePart {
             name: "transactions: lines sorted by customer and day".into(),
@@ -843,6 +849,20 @@ impl State<'_> {
         let dir = models::resolve_model(&spec, &settings.registry)?;
         let artifact = models::load_kind(&dir, m.kind())?;
         let report = models::load_report(&dir)?;
+        let weak = crate::models::guard::weaknesses(&report, artifact.preprocessing.n_features());
+        if !weak.is_empty() && !settings.allow_weak_model {
+            return Err(RunError::Refused {
+                what: format!(
+                    "refused to use the {} model `{}`: {}",
+                    m.name(),
+                    dir.display(),
+                    weak.join("; ")
+                ),
+                hint: "retrain it, or set `[models] allow_weak_model = true` to use it anyway"
+                    .into(),
+            }
+            .into());
+        }
         let (_, sha256) = file_digest(&dir.join("model.json"))?;
         let version = dir
             .file_name()

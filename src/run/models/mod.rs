@@ -15,10 +15,11 @@ pub use inputs::{
     load_tables, read_flat, rows_frame, save_or_register, training_scores, write_rows,
     LoadedTables, Saved,
 };
+pub use registry::{annotate, annotations, tag, Annotations};
 pub use registry::{
     diff, list, load, load_kind, load_report, production, promote, register, render_list,
-    render_metrics, render_report, resolve_model, save, show, ModelSummary, Registered,
-    DEFAULT_REGISTRY,
+    render_metrics, render_report, resolve_model, save, show, weaknesses, ModelSummary, Promoted,
+    Registered, DEFAULT_REGISTRY,
 };
 pub use score::{drift_report, render_drift, score_file, score_frame};
 

@@ -6,8 +6,12 @@
 use std::path::{Path, PathBuf};
 
 use crate::io::{self, IoError};
+use crate::models::guard;
 use crate::models::training::TrainedModel;
-use crate::models::{FeatureTransform, ModelArtifact, ModelKind, TrainingReport};
+use crate::models::{
+    ArtifactModel, ClassifierParams, FeatureSpec, FeatureTransform, FittedModel, ModelArtifact,
+    ModelKind, TrainingReport,
+};
 use crate::run::{RunError, Setting};
 use crate::Error;
 
@@ -17,6 +21,52 @@ pub const DEFAULT_REGISTRY: &str = "models";
 const MODEL_FILE: &str = "model.json";
 const METRICS_FILE: &str = "metrics.json";
 const PRODUCTION_FILE: &str = "PRODUCTION";
+/// Tags and notes of a version: kept apart from `model.json` and `metrics.json`, which stay the
+/// same bytes for the same inputs (a note is not part of the model).
+const ANNOTATIONS_FILE: &str = "annotations.json";
+
+/// `annotations.json`: what people said about a version.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Annotations {
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// The tags and notes of the version in `dir` (none when it has no annotations file).
+pub fn annotations(dir: &Path) -> Result<Annotations, Error> {
+    let path = dir.join(ANNOTATIONS_FILE);
+    if !path.is_file() {
+        return Ok(Annotations::default());
+    }
+    Ok(io::read_json(&path)?)
+}
+
+/// Adds `tags` (each once) and `note` to the version in `dir`.
+pub fn annotate(dir: &Path, tags: &[String], note: Option<&str>) -> Result<Annotations, Error> {
+    let mut a = annotations(dir)?;
+    for t in tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        if !a.tags.iter().any(|x| x == t) {
+            a.tags.push(t.to_string());
+        }
+    }
+    a.notes.extend(note.map(str::to_string));
+    io::write_json_atomic(&dir.join(ANNOTATIONS_FILE), &a)?;
+    Ok(a)
+}
+
+/// [`annotate`] for `KIND VERSION` of the registry.
+pub fn tag(
+    registry: &Path,
+    kind: &str,
+    version: &str,
+    tags: &[String],
+    note: Option<&str>,
+) -> Result<Annotations, Error> {
+    kind_or_usage(kind)?;
+    annotate(&version_dir(registry, kind, version)?, tags, note)
+}
 
 pub(crate) use crate::models::artifact::kind_name;
 
@@ -182,15 +232,114 @@ fn version_dir(registry: &Path, kind: &str, version: &str) -> Result<PathBuf, Er
     Ok(dir)
 }
 
-/// Marks `version` as the production model of `kind`.
-pub fn promote(registry: &Path, kind: &str, version: &str) -> Result<PathBuf, Error> {
-    kind_or_usage(kind)?;
+/// What [`promote`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Promoted {
+    pub dir: PathBuf,
+    /// What was compared, and what `force` let through.
+    pub notes: Vec<String>,
+}
+
+/// Why a version should not be used ([`crate::models::guard::weaknesses`]), from its files.
+pub fn weaknesses(dir: &Path, kind: ModelKind) -> Result<Vec<String>, Error> {
+    let artifact = load_kind(dir, kind)?;
+    let report = load_report(dir)?;
+    Ok(guard::weaknesses(
+        &report,
+        artifact.preprocessing.n_features(),
+    ))
+}
+
+/// Marks `version` as the production model of `kind`. Refused, unless `force`, for a weak
+/// model ([`weaknesses`]) and for one worse than the version in production on the same
+/// holdout (its headline metric lower: AUC, or the Qini coefficient of an uplift model).
+pub fn promote(registry: &Path, kind: &str, version: &str, force: bool) -> Result<Promoted, Error> {
+    let k = kind_or_usage(kind)?;
     let dir = version_dir(registry, kind, version)?;
+    let name = format!("`{kind}/{version}`");
+    let mut notes = Vec::new();
+    let weak = weaknesses(&dir, k)?;
+    if !weak.is_empty() {
+        let what = format!("{name} is weak: {}", weak.join("; "));
+        if !force {
+            return Err(RunError::Refused {
+                what: format!("refused to promote {what}"),
+                hint: "retrain it, or promote it anyway with `--force`".into(),
+            }
+            .into());
+        }
+        notes.push(format!("promoted with `--force` although {what}"));
+    }
+    if let Some(current) = production(registry, k)?.filter(|p| p != version) {
+        let candidate = load_report(&dir)?;
+        let incumbent = load_report(&version_dir(registry, kind, &current)?)?;
+        match compare(&candidate, &incumbent) {
+            Comparison::NotComparable(why) => notes.push(format!(
+                "not compared with production `{kind}/{current}`: {why}"
+            )),
+            Comparison::Compared { metric, new, old } => {
+                let what = format!(
+                    "{name} against production `{kind}/{current}` on the same holdout ({} rows, hash {}): {metric} {new:.4} vs {old:.4}",
+                    candidate.holdout.rows,
+                    short_hash(&candidate.holdout.hash)
+                );
+                if new >= old {
+                    notes.push(format!("compared {what}"));
+                } else if force {
+                    notes.push(format!("promoted with `--force` although worse: {what}"));
+                } else {
+                    return Err(RunError::Refused {
+                        what: format!("refused to promote a worse model: {what}"),
+                        hint: "keep the production model, or promote it anyway with `--force`"
+                            .into(),
+                    }
+                    .into());
+                }
+            }
+        }
+    }
     io::write_string_atomic(
         &registry.join(kind).join(PRODUCTION_FILE),
         &format!("{version}\n"),
     )?;
-    Ok(dir)
+    Ok(Promoted { dir, notes })
+}
+
+/// A candidate's headline metric against production's.
+enum Comparison {
+    Compared {
+        metric: &'static str,
+        new: f64,
+        old: f64,
+    },
+    NotComparable(String),
+}
+
+/// The two versions' headline metrics, when they were measured on the same holdout rows (the
+/// metrics files hold no rows to score the production model on another holdout).
+fn compare(candidate: &TrainingReport, incumbent: &TrainingReport) -> Comparison {
+    if candidate.holdout.hash != incumbent.holdout.hash {
+        return Comparison::NotComparable(format!(
+            "the holdouts differ (candidate: {}; production: {}); compare them with `models diff`",
+            candidate.holdout.definition, incumbent.holdout.definition
+        ));
+    }
+    let c = (&candidate.metrics, &incumbent.metrics);
+    match c {
+        (m, p) if m.classification.is_some() && p.classification.is_some() => {
+            Comparison::Compared {
+                metric: "AUC",
+                new: m.classification.as_ref().map_or(0.0, |x| x.auc),
+                old: p.classification.as_ref().map_or(0.0, |x| x.auc),
+            }
+        }
+        (m, p) if m.uplift.is_some() && p.uplift.is_some() => Comparison::Compared {
+            metric: "Qini coefficient",
+            new: m.uplift.as_ref().map_or(0.0, |x| x.qini_coefficient),
+            old: p.uplift.as_ref().map_or(0.0, |x| x.qini_coefficient),
+        },
+        _ => Comparison::NotComparable("they have no holdout metric in common".into()),
+    }
 }
 
 /// A model folder from `--model`: an existing folder holding `model.json`, else `KIND` (its
@@ -232,6 +381,7 @@ pub struct ModelSummary {
     pub version: String,
     pub production: bool,
     pub report: Option<TrainingReport>,
+    pub annotations: Annotations,
 }
 
 /// Every version of every kind in the registry.
@@ -243,10 +393,12 @@ pub fn list(registry: &Path) -> Result<Vec<ModelSummary>, Error> {
             .transpose()?
             .flatten();
         for v in versions(registry, kind) {
+            let dir = registry.join(kind).join(&v);
             out.push(ModelSummary {
                 kind: kind.to_string(),
                 production: prod.as_deref() == Some(v.as_str()),
-                report: load_report(&registry.join(kind).join(&v)).ok(),
+                report: load_report(&dir).ok(),
+                annotations: annotations(&dir).unwrap_or_default(),
                 version: v,
             });
         }
@@ -285,15 +437,23 @@ pub fn render_list(models: &[ModelSummary]) -> String {
             ),
             None => ("?".into(), "?".into(), "-".into()),
         };
-        s.push_str(&format!(
-            "{:<9} {:<8} {:<9} {:>8} {:<12} {}\n",
+        let line = format!(
+            "{:<9} {:<8} {:<9} {:>8} {:<12} {}",
             m.kind,
             m.version,
             model,
             rows,
             head,
             if m.production { "*" } else { "" }
-        ));
+        );
+        s.push_str(&line);
+        if !m.annotations.tags.is_empty() {
+            s.push_str(&format!("  [{}]", m.annotations.tags.join(", ")));
+        }
+        s.push('\n');
+        for n in &m.annotations.notes {
+            s.push_str(&format!("    note: {n}\n"));
+        }
     }
     s
 }
@@ -320,18 +480,119 @@ pub fn render_report(r: &TrainingReport, a: &ModelArtifact) -> String {
         "  holdout: {} ({} rows, hash {})\n  training data hash: {}\n  refit on all rows: {}\n",
         r.holdout.definition,
         r.holdout.rows,
-        &r.holdout.hash[..12.min(r.holdout.hash.len())],
+        short_hash(&r.holdout.hash),
         r.training_data_hash,
         r.refit
     ));
     for n in &r.notes {
         s.push_str(&format!("  note: {n}\n"));
     }
+    s.push_str("settings:\n");
+    for (name, value) in settings_rows(r) {
+        s.push_str(&format!("  {name:<18} {value}\n"));
+    }
     s.push_str(&render_metrics(r));
+    s.push_str(&render_coefficients(a));
     let schema = a.preprocessing.schema();
     s.push_str(&format!("\nschema ({} model features):\n", schema.len()));
     for f in schema {
         s.push_str(&format!("  {:<32} {}\n", f.name, describe(&f.transform)));
+    }
+    s
+}
+
+/// What a version was asked to do, as (setting, value) rows: the learner's settings, then the
+/// training's (`not recorded` in a report written before they were).
+fn settings_rows(r: &TrainingReport) -> Vec<(&'static str, String)> {
+    let mut rows = vec![("learner", format!("{:?}", r.model_type).to_lowercase())];
+    match &r.classifier {
+        ClassifierParams::Logistic(p) => rows.extend([
+            ("penalty", "l2".to_string()),
+            ("l2", p.l2.to_string()),
+            ("solver", "newton".to_string()),
+            ("max iterations", p.max_iter.to_string()),
+            ("tolerance", p.tol.to_string()),
+            (
+                "class weight",
+                format!("{:?}", p.class_weight).to_lowercase(),
+            ),
+        ]),
+        ClassifierParams::Forest(p) => rows.extend([
+            ("trees", p.n_trees.to_string()),
+            (
+                "max depth",
+                p.max_depth.map_or("none".into(), |d| d.to_string()),
+            ),
+            ("min leaf rows", p.min_samples_leaf.to_string()),
+            ("min split rows", p.min_samples_split.to_string()),
+            (
+                "split candidates",
+                p.m.map_or("√inputs".into(), |m| m.to_string()),
+            ),
+            ("balanced", p.balanced.to_string()),
+            ("forest seed", p.seed.to_string()),
+        ]),
+    }
+    let recorded = |f: &dyn Fn(&crate::models::TrainingSettings) -> String| {
+        r.settings.as_ref().map_or("not recorded".into(), f)
+    };
+    rows.extend([
+        ("seed", recorded(&|s| s.seed.to_string())),
+        (
+            "level cap",
+            recorded(&|s| s.preprocess.level_cap.to_string()),
+        ),
+        (
+            "row cap",
+            recorded(&|s| s.row_cap.map_or("none".into(), |c| c.to_string())),
+        ),
+        ("holdout", r.holdout.definition.clone()),
+        (
+            "training window",
+            r.window
+                .as_ref()
+                .map_or("-".into(), |(a, b)| format!("{a} to {b}")),
+        ),
+        ("refit on all rows", r.refit.to_string()),
+    ]);
+    rows
+}
+
+/// The coefficients of a logistic model (of each sub-model of an uplift one), largest first:
+/// on the model's scale (per standard deviation of a numeric input, per switch of a 0/1 one)
+/// and per unit of the input as it comes.
+fn render_coefficients(a: &ModelArtifact) -> String {
+    let schema = a.preprocessing.schema();
+    let models: Vec<(&str, &FittedModel)> = match &a.model {
+        ArtifactModel::Single { model } => vec![("", model)],
+        ArtifactModel::Uplift { model } => vec![
+            (" of the treated model", &model.treated),
+            (" of the control model", &model.control),
+        ],
+    };
+    let mut s = String::new();
+    for (which, m) in models {
+        let FittedModel::Logistic(l) = m else {
+            continue;
+        };
+        s.push_str(&format!(
+            "\ncoefficients{which}, largest first (intercept {:.6}):\n  {:<32} {:>14} {:>16}\n",
+            l.intercept, "feature", "standardised", "original units"
+        ));
+        let mut rows: Vec<(&FeatureSpec, f64)> =
+            schema.iter().zip(l.coefficients.iter().copied()).collect();
+        rows.sort_by(|x, y| {
+            y.1.abs()
+                .total_cmp(&x.1.abs())
+                .then_with(|| x.0.name.cmp(&y.0.name))
+        });
+        for (f, b) in rows {
+            let original = match &f.transform {
+                FeatureTransform::Standardized { std, .. } => b / std,
+                _ => b,
+            };
+            s.push_str(&format!("  {:<32} {b:>14.6} {original:>16.6}\n", f.name));
+        }
     }
     s
 }
@@ -406,8 +667,19 @@ pub fn show(registry: &Path, spec: &str) -> Result<String, Error> {
     };
     let dir = version_dir(registry, kind, &version)?;
     let prod = production(registry, k)?.as_deref() == Some(version.as_str());
+    let a = annotations(&dir)?;
+    let mut head = String::new();
+    if !a.tags.is_empty() {
+        head.push_str(&format!("tags: {}\n", a.tags.join(", ")));
+    }
+    for n in &a.notes {
+        head.push_str(&format!("note: {n}\n"));
+    }
+    for w in weaknesses(&dir, k)? {
+        head.push_str(&format!("WEAK: {w}\n"));
+    }
     Ok(format!(
-        "{kind}/{version}{}\n{}",
+        "{kind}/{version}{}\n{head}{}",
         if prod { " (production)" } else { "" },
         render_report(&load_report(&dir)?, &load_kind(&dir, k)?)
     ))
@@ -453,6 +725,16 @@ pub fn diff(registry: &Path, kind: &str, v1: &str, v2: &str) -> Result<String, E
     for (name, x, y) in rows {
         s.push_str(&format!("{name:<18} {x:>12} {y:>12}\n"));
     }
+    s.push_str(&render_settings_diff(&a, &b, v1, v2));
+    if a.training_data_hash == b.training_data_hash {
+        s.push_str("same training data (the same rows, inputs and labels)\n");
+    } else {
+        s.push_str(&format!(
+            "the training data differ ({v1}: {}; {v2}: {})\n",
+            short_hash(&a.training_data_hash),
+            short_hash(&b.training_data_hash)
+        ));
+    }
     if a.holdout.hash == b.holdout.hash {
         s.push_str(&format!(
             "same holdout ({}, {} rows): the metrics are directly comparable\n",
@@ -465,6 +747,42 @@ pub fn diff(registry: &Path, kind: &str, v1: &str, v2: &str) -> Result<String, E
         ));
     }
     Ok(s)
+}
+
+fn short_hash(h: &str) -> &str {
+    &h[..12.min(h.len())]
+}
+
+/// The settings of two versions, each once: `*` marks one that differs, with both values.
+fn render_settings_diff(a: &TrainingReport, b: &TrainingReport, v1: &str, v2: &str) -> String {
+    let (sa, sb) = (settings_rows(a), settings_rows(b));
+    let mut names: Vec<&str> = sa.iter().map(|(n, _)| *n).collect();
+    names.extend(
+        sb.iter()
+            .map(|(n, _)| *n)
+            .filter(|n| !sa.iter().any(|(m, _)| m == n)),
+    );
+    let value = |rows: &[(&str, String)], name: &str| {
+        rows.iter()
+            .find(|(n, _)| *n == name)
+            .map_or("-".to_string(), |(_, v)| v.clone())
+    };
+    let mut differ = Vec::new();
+    let mut s = String::from("settings (* = differs):\n");
+    for name in names {
+        let (x, y) = (value(&sa, name), value(&sb, name));
+        if x == y {
+            s.push_str(&format!("  {name:<18} {x}\n"));
+        } else {
+            s.push_str(&format!("* {name:<18} {v1}: {x}  {v2}: {y}\n"));
+            differ.push(name);
+        }
+    }
+    s.push_str(&match differ.is_empty() {
+        true => "the settings are the same\n".to_string(),
+        false => format!("settings that differ: {}\n", differ.join(", ")),
+    });
+    s
 }
 
 #[cfg(test)]
