@@ -600,38 +600,41 @@ pub(crate) fn fill(p: &Problem, rel: &Relaxation, order: &[u32], state: &mut Sta
     // later option of it, if at all: the same options are taken. Which options can enter is
     // read in option order (by customer) into a bit set small enough to stay in cache, which
     // `order` then reads; on an empty plan (the sequential baseline, a repair's first fill)
-    // only the blocked ones go.
-    let candidates: Vec<Entry> = if state.marked == 0 {
-        order
-            .par_iter()
-            .filter(|&&k| !rel.blocked[p.opts[k as usize].class(p)])
-            .map(|&k| Entry::of(p, k))
-            .collect()
-    } else {
-        let can = state.open_options(p, rel);
-        order
-            .par_iter()
-            .filter(|&&k| can[k as usize / 64] >> (k % 64) & 1 == 1)
-            .map(|&k| Entry::of(p, k))
-            .collect()
+    // only the blocked ones go. The entries are built one block of the order at a time, so a
+    // fill holds a block's entries, not the whole order's (on a large plan a fill runs beside
+    // the outputs' rows, at the peak of memory).
+    let can = (state.marked > 0).then(|| state.open_options(p, rel));
+    let may_enter = |k: u32| match &can {
+        Some(can) => can[k as usize / 64] >> (k % 64) & 1 == 1,
+        None => !rel.blocked[p.opts[k as usize].class(p)],
     };
-    for e in candidates {
-        if open == 0 {
-            break;
-        }
-        let class = e.class as usize;
-        // Not chosen: the order holds each option once, and the chosen ones were dropped above.
-        let Some(first) = p.first_of_class[class].filter(|_| !full[class]) else {
-            continue;
-        };
-        if !state.limits_allow(p, first) {
-            full[class] = true;
-            open -= 1;
-        } else if state.entry_allows(p, e, &p.opts[first]) {
-            state.take(p, e.option as usize);
+    for block in order.chunks(FILL_BLOCK) {
+        let entries: Vec<Entry> = block
+            .par_iter()
+            .filter(|&&k| may_enter(k))
+            .map(|&k| Entry::of(p, k))
+            .collect();
+        for e in entries {
+            if open == 0 {
+                return;
+            }
+            let class = e.class as usize;
+            // Not chosen: the order holds each option once, and the chosen ones were dropped.
+            let Some(first) = p.first_of_class[class].filter(|_| !full[class]) else {
+                continue;
+            };
+            if !state.limits_allow(p, first) {
+                full[class] = true;
+                open -= 1;
+            } else if state.entry_allows(p, e, &p.opts[first]) {
+                state.take(p, e.option as usize);
+            }
         }
     }
 }
+
+/// Options of a fill's order whose entries are built at once (see [`fill`]).
+const FILL_BLOCK: usize = 1 << 20;
 
 /// Options by priced value at `lambda`, best first (ties by customer id, campaign, channel).
 /// Option indices fit a `u32` (`Problem::build` checks): half the memory of `usize`.
