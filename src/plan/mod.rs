@@ -148,11 +148,13 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
     let control = draw_controls(&p, campaigns, &optimised);
     let mut state = State::new(&p);
     for (k, o) in p.opts.iter().enumerate() {
-        state.held_out[o.customer()] |= control[k];
+        if control[k] {
+            state.hold_out(o.customer());
+        }
     }
     for (k, o) in p.opts.iter().enumerate() {
         // A subset of a feasible plan: it fits.
-        if optimised.chosen[k] && !state.held_out[o.customer()] {
+        if optimised.chosen[k] && !state.held_out(o.customer()) {
             state.take(&p, k);
         }
     }
@@ -212,7 +214,7 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
         contacted_more_than_once: masks.filter(|&m| m > 1).count(),
         iterations: dual.iterations,
         constraints: constraints(&p, &rel, &dual.lambda, campaigns, &state),
-        caps: cap_prices(&mut p, &rel, &dual.lambda),
+        caps: cap_prices(&mut p, &rel, &dual.lambda, dual.upper_bound),
     };
     clock.mark("selections and summary");
     Ok(Plan {
@@ -283,32 +285,53 @@ impl Repairs {
     }
 }
 
-/// Wall time per phase on stderr when `BULLSEYE_PLAN_TIMES` is set (for profiling large plans).
+/// Wall and CPU time per phase on stderr when `BULLSEYE_PLAN_TIMES` is set (for profiling
+/// large plans: the CPU time says whether a phase used both cores, and is the figure to compare
+/// when other processes share the machine).
 struct Phases {
-    last: Option<std::time::Instant>,
+    last: Option<(std::time::Instant, f64)>,
 }
 
 impl Phases {
     fn from_env() -> Phases {
         Phases {
-            last: std::env::var_os("BULLSEYE_PLAN_TIMES").map(|_| std::time::Instant::now()),
+            last: std::env::var_os("BULLSEYE_PLAN_TIMES")
+                .map(|_| (std::time::Instant::now(), cpu_seconds())),
         }
     }
 
     fn mark(&mut self, phase: &str) {
-        if let Some(t) = self.last {
-            eprintln!("plan: {phase}: {:.2} s", t.elapsed().as_secs_f64());
-            self.last = Some(std::time::Instant::now());
+        if let Some((t, cpu)) = self.last {
+            let now = cpu_seconds();
+            eprintln!(
+                "plan: {phase}: {:.2} s ({:.2} s CPU)",
+                t.elapsed().as_secs_f64(),
+                now - cpu
+            );
+            self.last = Some((std::time::Instant::now(), now));
         }
     }
 }
 
+/// User and system CPU time of the process so far, every thread (0 when it cannot be read).
+fn cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `getrusage` fills the `rusage` it is given; a zeroed one is valid if it fails.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
 /// What one more contact per customer (overall, and per capped channel) is worth: the rise of
-/// the Lagrangian at the bound's multipliers when the cap is one higher.
-fn cap_prices(p: &mut Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<CapPlan> {
+/// the Lagrangian at the bound's multipliers when the cap is one higher. `bound`: the
+/// Lagrangian at `lambda` under the policy's caps (the subgradient's best, bit for bit: the dual
+/// is deterministic).
+fn cap_prices(p: &mut Problem, rel: &Relaxation, lambda: &[f64], bound: f64) -> Vec<CapPlan> {
     let base = p.caps.clone();
     let at = |p: &Problem| solve::dual(p, rel, lambda).0;
-    let bound = at(p);
     let mut out = Vec::new();
     let mut price = |p: &mut Problem, cap: String, limit: usize| {
         let worth = (at(p) - bound).max(0.0);
@@ -405,7 +428,7 @@ fn reason(
     i: usize,
 ) -> ExclusionReason {
     let mask = state.mask(i);
-    if state.held_out[i] {
+    if state.held_out(i) {
         ExclusionReason::ControlElsewhere
     } else if mask & p.caps.conflicts[campaign] != 0 {
         ExclusionReason::Conflict
@@ -572,10 +595,14 @@ fn constraints(
                 Resource::MinVolume(_) => ("min_volume", None, u.taken as f64),
             };
             let limit = res.limit(p);
+            // What an option uses depends on its class only: one option of each class stands
+            // for all of them (a class of another campaign uses 0 of this bound).
             let smallest = p
-                .options_of_bound(b)
-                .filter(|&k| !rel.blocked(p, k))
-                .map(|k| res.amount(p, &p.opts[k]))
+                .first_of_class
+                .iter()
+                .flatten()
+                .filter(|&&k| !rel.blocked(p, k))
+                .map(|&k| res.amount(p, &p.opts[k]))
                 .filter(|&a| a > 0.0)
                 .fold(f64::INFINITY, f64::min);
             let mut c = ConstraintPlan {

@@ -104,6 +104,9 @@ pub(crate) struct Problem {
     /// Per campaign: the class of its first channel (see [`Opt::class`]); one more entry at
     /// the end, the number of classes.
     pub class_start: Vec<usize>,
+    /// Per class: its first option, which stands for all of them wherever only the class
+    /// matters (the limits an option uses, and by how much); `None` for a class without one.
+    pub first_of_class: Vec<Option<usize>>,
     pub channel_names: Vec<String>,
     pub bounds: Vec<Bound>,
     /// Per campaign, the bounds its options count against.
@@ -382,6 +385,10 @@ impl Problem {
         for c in campaigns {
             class_start.push(class_start[class_start.len() - 1] + c.config.channels.len());
         }
+        let mut first_of_class = vec![None; class_start[campaigns.len()]];
+        for (k, o) in opts.iter().enumerate() {
+            first_of_class[class_start[o.campaign()] + o.channel()].get_or_insert(k);
+        }
 
         let volume = |c: &CampaignInput| policy.volume.get(&c.config.campaign.name);
         let mut bounds: Vec<Bound> = campaigns
@@ -441,6 +448,7 @@ impl Problem {
             start,
             by_campaign,
             class_start,
+            first_of_class,
             channel_names,
             bounds,
             bounds_of,
@@ -465,15 +473,6 @@ impl Problem {
 
     pub fn options(&self, customer: usize) -> std::ops::Range<usize> {
         self.start[customer]..self.start[customer + 1]
-    }
-
-    /// The options of the campaigns that count against bound `b`, ascending per campaign.
-    pub fn options_of_bound(&self, b: usize) -> impl Iterator<Item = usize> + '_ {
-        self.by_campaign
-            .iter()
-            .enumerate()
-            .filter(move |(c, _)| self.bounds_of[*c].contains(&b))
-            .flat_map(|(_, ks)| ks.iter().map(|&k| k as usize))
     }
 
     /// Fresh usage of every bound.

@@ -399,27 +399,62 @@ pub(crate) fn subgradient_with(
 #[derive(Clone)]
 pub(crate) struct State {
     pub chosen: Vec<bool>,
-    /// Customers no campaign may contact (control members).
-    pub held_out: Vec<bool>,
-    mask: Vec<u64>,
-    per_name: Vec<u32>,
+    /// Per customer, [`State::stride`] words: the campaigns contacting it as a bit mask, then
+    /// one byte saying it is held out (a control member no campaign may contact) and one count
+    /// per channel name. One record per customer, so that checking a customer's caps (once per
+    /// option in every fill, in an order that jumps between customers) reads one cache line.
+    customers: Vec<u64>,
+    stride: usize,
+    /// Options chosen and customers held out: a fill on a state with neither skips its prefilter.
+    marked: usize,
     pub usage: Vec<Usage>,
 }
 
 impl State {
     pub fn new(p: &Problem) -> State {
+        // The held-out byte and a count per name (each at most the number of campaigns, ≤ 64).
+        let stride = 1 + (1 + p.channel_names.len()).div_ceil(8);
         State {
             chosen: vec![false; p.opts.len()],
-            held_out: vec![false; p.n_customers()],
-            mask: vec![0; p.n_customers()],
-            per_name: vec![0; p.n_customers() * p.channel_names.len()],
+            customers: vec![0; p.n_customers() * stride],
+            stride,
+            marked: 0,
             usage: p.usage(),
         }
     }
 
     /// Campaigns contacting the customer, as a bit mask.
     pub fn mask(&self, customer: usize) -> u64 {
-        self.mask[customer]
+        self.customers[customer * self.stride]
+    }
+
+    /// Byte `b` of the customer's record after its mask (0: held out, 1 + n: name n's count).
+    fn byte(&self, customer: usize, b: usize) -> u64 {
+        (self.customers[customer * self.stride + 1 + b / 8] >> (8 * (b % 8))) & 0xff
+    }
+
+    /// Adds `delta` (wrapping, so −1 is `u64::MAX`) to byte `b`, which never overflows (see
+    /// [`State::byte`]).
+    fn add_byte(&mut self, customer: usize, b: usize, delta: u64) {
+        let w = &mut self.customers[customer * self.stride + 1 + b / 8];
+        *w = w.wrapping_add(delta.wrapping_shl(8 * (b % 8) as u32));
+    }
+
+    fn per_name(&self, customer: usize, name: usize) -> usize {
+        self.byte(customer, 1 + name) as usize
+    }
+
+    /// Whether the customer is held out of every campaign (a control member).
+    pub fn held_out(&self, customer: usize) -> bool {
+        self.byte(customer, 0) != 0
+    }
+
+    /// Holds the customer out of every campaign (it must not be contacted yet).
+    pub fn hold_out(&mut self, customer: usize) {
+        if !self.held_out(customer) {
+            self.add_byte(customer, 0, 1);
+            self.marked += 1;
+        }
     }
 
     /// Whether the per-customer caps and conflicts let option `k` in.
@@ -440,14 +475,43 @@ impl State {
     /// The caps and conflicts of [`State::customer_allows`] without the rules over time. Taking
     /// options only tightens them: an option they refuse stays refused until one is dropped.
     fn caps_allow(&self, p: &Problem, o: &Opt) -> bool {
-        let i = o.customer();
-        let m = self.mask[i];
-        let names = p.channel_names.len();
-        !self.held_out[i]
+        self.caps_allow_as(p, o.customer(), o)
+    }
+
+    /// [`State::caps_allow`] for an option of customer `i` in the class of `like`.
+    fn caps_allow_as(&self, p: &Problem, i: usize, like: &Opt) -> bool {
+        let o = like;
+        let m = self.mask(i);
+        !self.held_out(i)
             && m & (1 << o.campaign()) == 0
             && m & p.caps.conflicts[o.campaign()] == 0
             && (m.count_ones() as usize) < p.caps.max_contacts
-            && (self.per_name[i * names + o.name()] as usize) < p.caps.per_name[o.name()]
+            && self.per_name(i, o.name()) < p.caps.per_name[o.name()]
+    }
+
+    /// [`State::customer_allows`] for a fill's entry, `like` an option of its class: without
+    /// rules over time, the customer's record is all it reads.
+    fn entry_allows(&self, p: &Problem, e: Entry, like: &Opt) -> bool {
+        if p.timing.active() {
+            self.customer_allows(p, e.option as usize)
+        } else {
+            self.caps_allow_as(p, e.customer as usize, like)
+        }
+    }
+
+    /// Per option, a bit: neither chosen nor blocked, and its customer's caps let it in.
+    fn open_options(&self, p: &Problem, rel: &Relaxation) -> Vec<u64> {
+        (0..p.opts.len().div_ceil(64))
+            .into_par_iter()
+            .map(|w| {
+                let ks = w * 64..((w + 1) * 64).min(p.opts.len());
+                ks.filter(|&k| {
+                    let o = &p.opts[k];
+                    !rel.blocked[o.class(p)] && !self.chosen[k] && self.caps_allow(p, o)
+                })
+                .fold(0u64, |bits, k| bits | 1 << (k % 64))
+            })
+            .collect()
     }
 
     /// Whether withdrawing option `k` keeps its campaign at or above its minimum volume.
@@ -468,8 +532,9 @@ impl State {
     pub fn take(&mut self, p: &Problem, k: usize) {
         let o = &p.opts[k];
         self.chosen[k] = true;
-        self.mask[o.customer()] |= 1 << o.campaign();
-        self.per_name[o.customer() * p.channel_names.len() + o.name()] += 1;
+        self.marked += 1;
+        self.customers[o.customer() * self.stride] |= 1 << o.campaign();
+        self.add_byte(o.customer(), 1 + o.name(), 1);
         for &b in &p.bounds_of[o.campaign()] {
             self.usage[b].add(p.bounds[b].channel(o), o.cost);
         }
@@ -479,8 +544,9 @@ impl State {
     pub fn drop(&mut self, p: &Problem, k: usize) {
         let o = &p.opts[k];
         self.chosen[k] = false;
-        self.mask[o.customer()] &= !(1 << o.campaign());
-        self.per_name[o.customer() * p.channel_names.len() + o.name()] -= 1;
+        self.marked -= 1;
+        self.customers[o.customer() * self.stride] &= !(1 << o.campaign());
+        self.add_byte(o.customer(), 1 + o.name(), u64::MAX);
         for &b in &p.bounds_of[o.campaign()] {
             self.usage[b].remove(p.bounds[b].channel(o), o.cost);
         }
@@ -497,7 +563,30 @@ impl State {
     }
 }
 
-/// Takes the options in `order`, each when the customer's caps and every limit allow it.
+/// An option of a fill's order that may enter, with what the sequential pass reads of it: the
+/// pass then reads its entries in order and, at random, only the customer's record.
+#[derive(Clone, Copy)]
+struct Entry {
+    option: u32,
+    customer: u32,
+    class: u32,
+}
+
+impl Entry {
+    fn of(p: &Problem, k: u32) -> Entry {
+        let o = &p.opts[k as usize];
+        Entry {
+            option: k,
+            // Customers fit a `u32` (`Problem::build` checks).
+            customer: o.customer() as u32,
+            // Classes are fewer than options (`Problem::build` checks those fit a `u32`).
+            class: o.class(p) as u32,
+        }
+    }
+}
+
+/// Takes the options in `order` (no option twice), each when the customer's caps and every
+/// limit allow it.
 pub(crate) fn fill(p: &Problem, rel: &Relaxation, order: &[u32], state: &mut State) {
     // The options of a class use the same limits by the same amounts, and taking only adds to
     // the usage: once one does not fit, none of its class will in this pass.
@@ -508,31 +597,44 @@ pub(crate) fn fill(p: &Problem, rel: &Relaxation, order: &[u32], state: &mut Sta
     // Options that cannot enter whatever this pass takes before them (chosen, blocked, or their
     // customer's caps already refuse them: taking only tightens those) are dropped first, on
     // every core, so the sequential pass reads only the rest. A class is then found full at a
-    // later option of it, if at all: the same options are taken.
-    let candidates: Vec<u32> = order
-        .par_iter()
-        .copied()
-        .filter(|&k| {
-            let o = &p.opts[k as usize];
-            !full[o.class(p)] && !state.chosen[k as usize] && state.caps_allow(p, o)
-        })
-        .collect();
-    for k in candidates.into_iter().map(|k| k as usize) {
-        if open == 0 {
-            break;
-        }
-        let class = p.opts[k].class(p);
-        if full[class] || state.chosen[k] {
-            continue;
-        }
-        if !state.limits_allow(p, k) {
-            full[class] = true;
-            open -= 1;
-        } else if state.customer_allows(p, k) {
-            state.take(p, k);
+    // later option of it, if at all: the same options are taken. Which options can enter is
+    // read in option order (by customer) into a bit set small enough to stay in cache, which
+    // `order` then reads; on an empty plan (the sequential baseline, a repair's first fill)
+    // only the blocked ones go. The entries are built one block of the order at a time, so a
+    // fill holds a block's entries, not the whole order's (on a large plan a fill runs beside
+    // the outputs' rows, at the peak of memory).
+    let can = (state.marked > 0).then(|| state.open_options(p, rel));
+    let may_enter = |k: u32| match &can {
+        Some(can) => can[k as usize / 64] >> (k % 64) & 1 == 1,
+        None => !rel.blocked[p.opts[k as usize].class(p)],
+    };
+    for block in order.chunks(FILL_BLOCK) {
+        let entries: Vec<Entry> = block
+            .par_iter()
+            .filter(|&&k| may_enter(k))
+            .map(|&k| Entry::of(p, k))
+            .collect();
+        for e in entries {
+            if open == 0 {
+                return;
+            }
+            let class = e.class as usize;
+            // Not chosen: the order holds each option once, and the chosen ones were dropped.
+            let Some(first) = p.first_of_class[class].filter(|_| !full[class]) else {
+                continue;
+            };
+            if !state.limits_allow(p, first) {
+                full[class] = true;
+                open -= 1;
+            } else if state.entry_allows(p, e, &p.opts[first]) {
+                state.take(p, e.option as usize);
+            }
         }
     }
 }
+
+/// Options of a fill's order whose entries are built at once (see [`fill`]).
+const FILL_BLOCK: usize = 1 << 20;
 
 /// Options by priced value at `lambda`, best first (ties by customer id, campaign, channel).
 /// Option indices fit a `u32` (`Problem::build` checks): half the memory of `usize`.
@@ -594,16 +696,18 @@ pub(crate) fn reach_minimums(p: &Problem, rel: &Relaxation, order: &[u32], s: &m
 /// Sequential arbitration: campaigns in the given order, each taking its best customers (by
 /// key) from what the earlier ones left.
 pub(crate) fn sequential(p: &Problem, rel: &Relaxation) -> State {
-    // Option indices fit a `u32` (`Problem::build` checks).
-    let mut order: Vec<u32> = (0..p.opts.len() as u32).collect();
-    // A total order (ties by option): the unstable sort is deterministic.
-    order.par_sort_unstable_by(|&a, &b| {
-        let (x, y) = (&p.opts[a as usize], &p.opts[b as usize]);
-        x.campaign()
-            .cmp(&y.campaign())
-            .then(y.key.total_cmp(&x.key))
-            .then(a.cmp(&b))
-    });
+    // (campaign, key descending, option) as one integer, as `priced_order`: campaigns fit 6
+    // bits and options 32 (`Problem::build` checks), so the three fit a `u128`.
+    let mut keyed: Vec<u128> = p
+        .opts
+        .par_iter()
+        .enumerate()
+        .map(|(k, o)| {
+            (o.campaign() as u128) << 96 | u128::from(descending(o.key)) << 32 | k as u128
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    let order: Vec<u32> = keyed.into_iter().map(|x| x as u32).collect();
     let mut s = State::new(p);
     fill(p, rel, &order, &mut s);
     s
@@ -641,35 +745,39 @@ fn ratio(p: &Problem, rel: &Relaxation, lambda: &[f64], r: usize, k: usize, a: f
 
 fn exchange_on(p: &Problem, rel: &Relaxation, lambda: &[f64], r: usize, s: &mut State) {
     let use_of = |k: usize| rel.uses(p, k).iter().find(|u| u.0 == r).map(|u| u.1);
-    let mut leave: Vec<(f64, usize)> = Vec::new();
-    let mut enter: Vec<(f64, usize)> = Vec::new();
     // Read-only passes over the bound's options, one campaign at a time on every core; both
     // lists keep the options' order, and ties in the sorts are broken by option.
     let b = rel.resources[r].bound();
-    for ks in (0..p.by_campaign.len())
-        .filter(|&c| p.bounds_of[c].contains(&b))
-        .map(|c| &p.by_campaign[c])
-    {
-        let with_use = |k: &u32| use_of(*k as usize).map(|a| (*k as usize, a));
+    let campaigns = || {
+        (0..p.by_campaign.len())
+            .filter(|&c| p.bounds_of[c].contains(&b))
+            .map(|c| &p.by_campaign[c])
+    };
+    let with_use = |k: &u32| use_of(*k as usize).map(|a| (*k as usize, a));
+    let mut leave: Vec<(f64, usize)> = Vec::new();
+    for ks in campaigns() {
         leave.par_extend(
             ks.par_iter()
                 .filter_map(with_use)
                 .filter(|&(k, _)| s.chosen[k])
                 .map(|(k, a)| (ratio(p, rel, lambda, r, k, a), k)),
         );
+    }
+    leave.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    // The exchanges below stop at the first entering option whose ratio is not above the
+    // cheapest leaving one's: only those above it are worth sorting (on a large plan, a few
+    // of the millions left out).
+    let floor = leave.first().map_or(f64::INFINITY, |l| l.0);
+    let mut enter: Vec<(f64, usize)> = Vec::new();
+    for ks in campaigns() {
         enter.par_extend(
             ks.par_iter()
                 .filter_map(with_use)
-                .filter(|&(k, _)| {
-                    !s.chosen[k]
-                        && !rel.blocked(p, k)
-                        && p.opts[k].key > 0.0
-                        && s.customer_allows(p, k)
-                })
-                .map(|(k, a)| (ratio(p, rel, lambda, r, k, a), k)),
+                .filter(|&(k, _)| !s.chosen[k] && !rel.blocked(p, k) && p.opts[k].key > 0.0)
+                .map(|(k, a)| (ratio(p, rel, lambda, r, k, a), k))
+                .filter(|&(rk, k)| rk > floor && s.customer_allows(p, k)),
         );
     }
-    leave.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     enter.par_sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut next = 0;
     let mut out: Vec<usize> = Vec::with_capacity(MAX_LEAVING);

@@ -519,6 +519,47 @@ fn exchange_swaps_cheap_contacts_for_a_dearer_better_one() {
 }
 
 #[test]
+fn customer_records_keep_each_count_apart() {
+    // Nine channel names: the held-out flag and the nine counts take ten bytes of a customer's
+    // record, so the last two counts sit in its second word of counts.
+    use crate::plan::problem::Problem;
+    use crate::plan::solve::State;
+    let names: Vec<String> = (0..9).map(|n| format!("ch{n}")).collect();
+    let channels: Vec<(&str, f64)> = names.iter().map(|n| (n.as_str(), 1.0)).collect();
+    let scores = vec![Some(0.5); 9];
+    let inst = Instance {
+        configs: vec![
+            hand_config("a", 100.0, &channels),
+            hand_config("b", 100.0, &channels),
+        ],
+        candidates: vec![
+            vec![Candidate::new("u", scores.clone())],
+            vec![Candidate::new("u", scores)],
+        ],
+        policy: PlanPolicy {
+            max_contacts: 2,
+            max_per_channel: names.iter().map(|n| (n.clone(), 1)).collect(),
+            ..PlanPolicy::default()
+        },
+    };
+    let p = Problem::build(&inst.inputs(), &inst.policy).unwrap();
+    // Options by (campaign, channel): a's are 0..9, b's 9..18.
+    let (a8, b7, b8) = (8, 9 + 7, 9 + 8);
+    let mut s = State::new(&p);
+    s.take(&p, a8);
+    assert!(!s.customer_allows(&p, b8), "ch8's cap of 1 is reached");
+    assert!(s.customer_allows(&p, b7), "ch7's count is its own");
+    s.take(&p, b7);
+    assert_eq!(s.mask(0), 0b11);
+    s.drop(&p, a8);
+    assert!(s.customer_allows(&p, a8), "ch8's count is back to 0");
+    s.drop(&p, b7);
+    assert!(s.customer_allows(&p, a8) && s.customer_allows(&p, b8));
+    s.hold_out(0);
+    assert!(s.held_out(0) && !s.customer_allows(&p, a8));
+}
+
+#[test]
 fn large_plans_stop_the_subgradient_at_the_gap_tolerance() {
     // Small plans run the subgradient to convergence; once the work done is large, it stops as
     // soon as the bound is within 0.01 % of the best plan known. Same steps until then, so the

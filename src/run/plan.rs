@@ -15,8 +15,8 @@ use crate::run::job::{check_distinct_folders, file_safe};
 use crate::run::ledger::{self as ledger_run, LedgerSettings};
 use crate::run::select::{
     account_for_known, campaign_dir, load_campaign, load_shared, match_options, publish_staged,
-    resolve_from_frames, segment_column, select_owns, write_export, write_selection,
-    write_side_rejects, Frames, SideTable, Written,
+    resolve_scored, scores_index, segment_column, select_owns, write_export, write_selection,
+    write_side_rejects, Frames, Scored, SideTable, Written,
 };
 use crate::select::{resolve, CampaignConfig};
 use crate::{io, Error};
@@ -216,14 +216,21 @@ pub(crate) fn plan_and_write(
         .iter()
         .map(|config| segment_column(config, segment))
         .collect::<Result<Vec<_>, Error>>()?;
+    // Every campaign reads the same scored customers: indexed once. On an error each campaign
+    // builds its own index and reports it as `select` would (after its own side files' errors).
+    let index = scores_index(frames.scores, frames.options).ok();
+    let scored = Scored {
+        frame: frames.scores,
+        index: index.as_ref(),
+    };
     // Campaigns resolve independently: one task each, errors reported in campaign order.
     let mut resolved = (0..configs.len())
         .into_par_iter()
         .map(|k| {
-            resolve_from_frames(
+            resolve_scored(
                 &configs[k],
                 campaign_dir(&paths[k]),
-                frames.scores,
+                scored,
                 frames.customers,
                 frames.side.clone(),
                 segments[k].as_deref(),
@@ -233,6 +240,7 @@ pub(crate) fn plan_and_write(
         .collect::<Vec<_>>()
         .into_iter()
         .collect::<Result<Vec<_>, Error>>()?;
+    drop(index);
     if let Some(members) = frames.global_control {
         for r in &mut resolved {
             resolve::mark_global_control(&mut r.candidates, members);

@@ -25,6 +25,7 @@
 //!   holds the fail-closed rules (near-matching suppression entries, scores out of range).
 //! - Contacts dated after `as_of` are kept by ingest (no as-of check) and ignored by the rules.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -431,17 +432,17 @@ fn contacts(
     Ok(resolve::resolve_contacts(config, index, entries, report))
 }
 
-/// Resolves the scores table, the customers table (consent) and the side tables into candidates,
-/// one per row of `scores`, in the scores table's order, and reports what did not match.
-pub fn candidates(
-    config: &CampaignConfig,
-    scores: &DataFrame,
-    customers: Option<&DataFrame>,
-    side: &[SideTable],
-    segment_column: Option<&str>,
-    options: MatchOptions,
-) -> Result<(Vec<Candidate>, MatchReport), Error> {
-    const SCORES: &str = "scores table";
+/// The scores table and, when several campaigns resolve from it, its id index built once
+/// ([`scores_index`]; `None`: each campaign builds its own).
+#[derive(Clone, Copy)]
+pub struct Scored<'a> {
+    pub frame: &'a DataFrame,
+    pub index: Option<&'a IdIndex>,
+}
+
+/// Indexes the scored customers (their canonical ids), failing on a missing, blank or
+/// duplicated id.
+pub fn scores_index(scores: &DataFrame, options: MatchOptions) -> Result<IdIndex, Error> {
     let ids = text(scores, ID_COLUMN, "--scores", SCORES)?;
     if let Some(row) = ids.iter().position(Option::is_none) {
         return Err(RunError::InvalidData {
@@ -461,7 +462,43 @@ pub fn candidates(
         }
         .into());
     }
-    let n = ids.len();
+    Ok(index)
+}
+
+const SCORES: &str = "scores table";
+
+/// Resolves the scores table, the customers table (consent) and the side tables into candidates,
+/// one per row of `scores`, in the scores table's order, and reports what did not match.
+pub fn candidates(
+    config: &CampaignConfig,
+    scores: &DataFrame,
+    customers: Option<&DataFrame>,
+    side: &[SideTable],
+    segment_column: Option<&str>,
+    options: MatchOptions,
+) -> Result<(Vec<Candidate>, MatchReport), Error> {
+    let scored = Scored {
+        frame: scores,
+        index: None,
+    };
+    candidates_of(config, scored, customers, side, segment_column, options)
+}
+
+/// [`candidates`] from a scores table whose index may be built already.
+fn candidates_of(
+    config: &CampaignConfig,
+    scored: Scored,
+    customers: Option<&DataFrame>,
+    side: &[SideTable],
+    segment_column: Option<&str>,
+    options: MatchOptions,
+) -> Result<(Vec<Candidate>, MatchReport), Error> {
+    let scores = scored.frame;
+    let index = match scored.index {
+        Some(index) => Cow::Borrowed(index),
+        None => Cow::Owned(scores_index(scores, options)?),
+    };
+    let n = index.ids().len();
     let mut report = MatchReport {
         id_policy: options.id_policy,
         ..MatchReport::default()
@@ -542,10 +579,12 @@ pub fn candidates(
 
     let supp = suppressions(config, &index, side, customers, options, &mut report)?;
     let hist = contacts(config, &index, side, &mut report)?;
+    let ids = match index {
+        Cow::Owned(index) => index.into_ids(),
+        Cow::Borrowed(index) => index.ids().to_vec(),
+    };
     let mut out = Vec::with_capacity(n);
-    for (r, ((id, suppression), contacts)) in
-        index.into_ids().into_iter().zip(supp).zip(hist).enumerate()
-    {
+    for (r, ((id, suppression), contacts)) in ids.into_iter().zip(supp).zip(hist).enumerate() {
         out.push(Candidate {
             scores: score_cols.iter().map(|c| c[r]).collect(),
             value: values[r],
@@ -653,12 +692,37 @@ pub fn resolve_from_frames(
     segment_column: Option<&str>,
     options: MatchOptions,
 ) -> Result<Resolved, Error> {
+    let scored = Scored {
+        frame: scores,
+        index: None,
+    };
+    resolve_scored(
+        config,
+        campaign_dir,
+        scored,
+        customers,
+        shared,
+        segment_column,
+        options,
+    )
+}
+
+/// [`resolve_from_frames`] from a scores table whose index may be built already.
+pub fn resolve_scored(
+    config: &CampaignConfig,
+    campaign_dir: &Path,
+    scored: Scored,
+    customers: Option<&DataFrame>,
+    shared: Vec<SideTable>,
+    segment_column: Option<&str>,
+    options: MatchOptions,
+) -> Result<Resolved, Error> {
     let mut side_tables = load_side_tables(config, campaign_dir)?;
     let own = side_tables.len();
     side_tables.extend(shared);
-    let (candidates, matching) = candidates(
+    let (candidates, matching) = candidates_of(
         config,
-        scores,
+        scored,
         customers,
         &side_tables,
         segment_column,

@@ -31,7 +31,7 @@ use crate::select::{
 const EXAMPLES: usize = 5;
 
 /// The scored customers, indexed by the key of the id policy.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct IdIndex {
     policy: IdPolicy,
     rows: HashMap<String, usize>,
