@@ -29,7 +29,7 @@ pub use config::{
     DEFAULT_PIECE_MIB,
 };
 pub use join::JoinSummary;
-pub use pg::{database_message, quote_ident, Fingerprint};
+pub use pg::{database_message, quote_ident, url_from_env, Fingerprint};
 pub use pieces::{load_source_in_pieces, load_table_in_pieces, Streamed};
 pub use read::{read_raw, RawTable, MAX_RECORD_BYTES};
 pub use schema::{ColumnSpec, ColumnType, TableKind};

@@ -26,12 +26,7 @@ pub(crate) fn read_postgres(
     table: TableKind,
 ) -> Result<RawTable, IngestError> {
     let label = spec.label();
-    let url = std::env::var(&spec.url_env).map_err(|_| IngestError::Config {
-        message: format!(
-            "`sources.{table}.postgres`: the environment variable `{}` is not set; set it to the server's URL (postgres://user:password@host:port/database)",
-            spec.url_env
-        ),
-    })?;
+    let url = url_from_env(&spec.url_env, &format!("sources.{table}.postgres"))?;
     let query = spec.query(table)?;
     let fail = |e: postgres::Error| IngestError::Database {
         source_label: label.clone(),
@@ -101,6 +96,15 @@ pub(crate) fn read_postgres(
 pub struct Fingerprint {
     pub bytes: u64,
     pub sha256: String,
+}
+
+/// The server's URL from the environment variable `var` that the config key `key` names.
+pub fn url_from_env(var: &str, key: &str) -> Result<String, IngestError> {
+    std::env::var(var).map_err(|_| IngestError::Config {
+        message: format!(
+            "`{key}`: the environment variable `{var}` is not set; set it to the server's URL (postgres://user:password@host:port/database)"
+        ),
+    })
 }
 
 /// A driver error as a message a user can act on, the URL's password masked.
@@ -333,7 +337,7 @@ mod tests {
             (numeric(0, 0, 2, &[11, 7000]), "11.70"),
             (numeric(1, 0x4000, 0, &[1, 2345]), "-12345"),
             (numeric(-1, 0, 3, &[50]), "0.005"),
-            (numeric(-2, 0, 6, &[12]), "0.000012"),
+            (numeric(-2, 0, 8, &[12]), "0.00000012"),
             (numeric(0, 0, 0, &[]), "0"),
             (numeric(2, 0, 1, &[3]), "300000000.0"),
             (numeric(0, 0xC000, 0, &[]), "NaN"),

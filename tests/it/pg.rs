@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::pg_server::PgServer;
-use crate::support::{assert_ok, root, stderr, Sandbox};
+use crate::support::{assert_ok, root, snapshot, stderr, Sandbox, CDNOW_COLUMNS};
 
 const URL_ENV: &str = "BULLSEYE_PG_URL";
 
@@ -68,28 +68,27 @@ GRANT SELECT ON ALL TABLES IN SCHEMA crm TO bullseye;
 }
 
 /// The quickstart's sources, read from the database.
-const PG_SOURCES: &str = r#"[ingest]
+fn pg_sources() -> String {
+    format!(
+        r#"[ingest]
 as_of = "1998-06-30"
 max_reject_rate = 0.01
 
 [sources.transactions]
-postgres = { url_env = "BULLSEYE_PG_URL", query = "SELECT customer_id, order_date AS date, number_of_cds, dollar_value FROM crm.orders ORDER BY id" }
+postgres = {{ url_env = "BULLSEYE_PG_URL", query = "SELECT customer_id, order_date AS date, number_of_cds, dollar_value FROM crm.orders ORDER BY id" }}
 
-[sources.transactions.columns]
-customer_id = "customer_id"
-order_date = "date"
-amount = "dollar_value"
-quantity = "number_of_cds"
-
+{CDNOW_COLUMNS}
 [sources.customers]
-postgres = { url_env = "BULLSEYE_PG_URL", query = "SELECT customer_id, signup_date, birth_date, gender, region, email_opt_in, sms_opt_in, mail_opt_in FROM crm.customers ORDER BY id" }
+postgres = {{ url_env = "BULLSEYE_PG_URL", query = "SELECT customer_id, signup_date, birth_date, gender, region, email_opt_in, sms_opt_in, mail_opt_in FROM crm.customers ORDER BY id" }}
 
 [sources.contacts]
-postgres = { url_env = "BULLSEYE_PG_URL", query = "SELECT customer_id, campaign_id, contact_date, channel, \"group\", responded, response_value, response_date FROM crm.contacts ORDER BY id" }
+postgres = {{ url_env = "BULLSEYE_PG_URL", query = "SELECT customer_id, campaign_id, contact_date, channel, \"group\", responded, response_value, response_date FROM crm.contacts ORDER BY id" }}
 
 [sources.suppressions]
-postgres = { url_env = "BULLSEYE_PG_URL", table = "crm.suppressions" }
-"#;
+postgres = {{ url_env = "BULLSEYE_PG_URL", table = "crm.suppressions" }}
+"#
+    )
+}
 
 /// The bundled quickstart job with its outputs in `out` and its sources from `sources`; the
 /// other files it names stay in notebooks-data.
@@ -109,31 +108,12 @@ fn quickstart_job(sb: &Sandbox, name: &str, out: &str, sources: &Path) {
     std::fs::write(sb.path(name), job).unwrap();
 }
 
-/// Every file under `dir` but the manifest, relative path → bytes.
-fn outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(d) = pending.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                pending.push(p);
-            } else if p.file_name().is_some_and(|n| n != "manifest.json") {
-                let rel = p.strip_prefix(dir).unwrap().display().to_string();
-                files.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 #[test]
 fn the_quickstart_read_from_postgres_gives_the_file_runs_outputs() {
     let pg = PgServer::start();
     let sb = Sandbox::new(&[]);
     load_quickstart(&pg, &sb);
-    std::fs::write(sb.path("pg-sources.toml"), PG_SOURCES).unwrap();
+    std::fs::write(sb.path("pg-sources.toml"), pg_sources()).unwrap();
     quickstart_job(
         &sb,
         "file.toml",
@@ -145,13 +125,15 @@ fn the_quickstart_read_from_postgres_gives_the_file_runs_outputs() {
     let out = run_with_url(&sb, &pg.url(), &["run", "pg.toml", "--quiet"]);
     assert_ok(&out);
 
-    let file_run = outputs(&sb.path("runs-file/1998-06-30"));
-    let pg_run = outputs(&sb.path("runs-pg/1998-06-30"));
-    let names = |o: &[(String, Vec<u8>)]| o.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&file_run), names(&pg_run));
-    for ((name, a), (_, b)) in file_run.iter().zip(&pg_run) {
+    let file_run = snapshot(&sb.path("runs-file/1998-06-30"));
+    let pg_run = snapshot(&sb.path("runs-pg/1998-06-30"));
+    assert_eq!(
+        file_run.keys().collect::<Vec<_>>(),
+        pg_run.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &file_run {
         assert!(
-            a == b,
+            pg_run[name] == *bytes,
             "{name} differs between the file run and the database run"
         );
     }
@@ -279,4 +261,103 @@ fn an_unsupported_column_type_names_the_column_and_a_cast() {
         "{}",
         stderr(&out)
     );
+}
+
+/// A job on the CDNOW transactions in the sandbox (`orders.txt`) whose segments go to the
+/// database too.
+fn write_sink_job(sb: &Sandbox) {
+    std::fs::write(
+        sb.path("job.toml"),
+        format!(
+            r#"[job]
+name = "sink"
+out = "runs"
+as_of = "1998-06-30"
+stages = ["ingest", "features", "segment"]
+
+[sources.transactions]
+path = "orders.txt"
+delimiter = "whitespace"
+date_format = "%Y%m%d"
+
+{CDNOW_COLUMNS}
+[output.postgres]
+url_env = "BULLSEYE_PG_URL"
+schema = "marketing"
+"#
+        ),
+    )
+    .unwrap();
+}
+
+/// The sink's segments of the as-of, in a stable order, as psql prints them.
+fn sink_rows(pg: &PgServer) -> String {
+    pg.psql("SELECT * FROM marketing.segments WHERE as_of = '1998-06-30' ORDER BY customer_id")
+}
+
+#[test]
+fn the_sink_replaces_the_as_ofs_rows_and_a_killed_write_leaves_the_previous_ones() {
+    let pg = PgServer::start();
+    let sb = Sandbox::new(&[]);
+    let master = std::fs::read_to_string(root().join("notebooks-data/CDNOW_master.txt")).unwrap();
+    std::fs::write(sb.path("orders.txt"), &master).unwrap();
+    write_sink_job(&sb);
+    for _ in 0..2 {
+        assert_ok(&run_with_url(
+            &sb,
+            &pg.url(),
+            &["run", "job.toml", "--quiet"],
+        ));
+    }
+    // Rerun: the as-of's rows are replaced, not added.
+    let segments = sb.read("runs/1998-06-30/segments.csv");
+    let customers = segments.lines().count() - 1;
+    let count = pg.psql("SELECT count(*) FROM marketing.segments WHERE as_of = '1998-06-30'");
+    assert_eq!(count.trim(), customers.to_string());
+    // Ids stay text: `00001`, not the number 1.
+    let first = pg.psql("SELECT min(customer_id) FROM marketing.segments");
+    assert_eq!(first.trim(), "00001");
+    let before = sink_rows(&pg);
+
+    // Half the customers: a run killed between staging and commit must leave the full set.
+    let half: String = master
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.split_whitespace().next().unwrap() < "11800")
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    std::fs::write(sb.path("orders.txt"), half).unwrap();
+    let flag = sb.path("staged");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bullseye"))
+        .args(["run", "job.toml", "--quiet"])
+        .env(URL_ENV, pg.url())
+        .env("BULLSEYE_TEST_SINK_PAUSE", &flag)
+        .current_dir(sb.dir.path())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while !flag.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never staged its rows"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Staged but not committed: readers still see the previous rows.
+    assert_eq!(sink_rows(&pg), before);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(sink_rows(&pg), before);
+
+    // The same run let through replaces them.
+    assert_ok(&run_with_url(
+        &sb,
+        &pg.url(),
+        &["run", "job.toml", "--quiet"],
+    ));
+    let after = pg.psql("SELECT count(*) FROM marketing.segments WHERE as_of = '1998-06-30'");
+    let now = sb.read("runs/1998-06-30/segments.csv").lines().count() - 1;
+    assert_eq!(after.trim(), now.to_string());
+    assert!(now < customers);
 }
