@@ -59,6 +59,8 @@ pub struct IngestSettings {
 pub struct SourceSpec {
     /// Path of the file; relative paths are relative to the config file's folder.
     pub path: Option<PathBuf>,
+    /// A PostgreSQL query or table instead of a file (`postgres = { url_env = "…", query = "…" }`).
+    pub postgres: Option<PostgresSpec>,
     /// `csv` or `parquet`; by default from the extension (`.parquet`/`.pq` → parquet, else csv).
     pub format: Option<SourceFormat>,
     /// `,` `;` `\t` (or `tab`), `whitespace` (runs of spaces/tabs), or `auto` (default: sniffed
@@ -87,6 +89,49 @@ pub struct SourceSpec {
     /// Canonical column → source column, by name (`"dollar_value"`) or 1-based position (`4`).
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnRef>,
+}
+
+/// A table read from PostgreSQL: the server's URL comes from an environment variable (so no
+/// password is written in a config), the rows from a query or a whole table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresSpec {
+    /// The environment variable holding `postgres://user:password@host:port/database`.
+    pub url_env: String,
+    /// The query whose rows are the table's, e.g. `SELECT * FROM sales.orders WHERE …`.
+    pub query: Option<String>,
+    /// A table (`schema.table` or `table`) read whole, instead of `query`.
+    pub table: Option<String>,
+}
+
+impl PostgresSpec {
+    /// The query to run: `query`, or every row of `table` (its name quoted part by part, so a
+    /// name is never read as SQL).
+    pub fn query(&self, table: TableKind) -> Result<String, IngestError> {
+        match (&self.query, &self.table) {
+            (Some(q), None) => Ok(q.trim().trim_end_matches(';').to_string()),
+            (None, Some(t)) => {
+                let quoted: Vec<String> = t.split('.').map(super::quote_ident).collect();
+                Ok(format!("SELECT * FROM {}", quoted.join(".")))
+            }
+            _ => Err(IngestError::Config {
+                message: format!(
+                    "`sources.{table}.postgres`: give either `query` or `table`, not both or neither"
+                ),
+            }),
+        }
+    }
+
+    /// How messages, rejects and the manifest name this source: the variable and the table or
+    /// query, never the URL (it may hold a password).
+    pub fn label(&self) -> String {
+        let what = match (&self.table, &self.query) {
+            (Some(t), _) => t.clone(),
+            (None, Some(q)) => format!("query `{}`", q.trim()),
+            (None, None) => "no query".to_string(),
+        };
+        format!("postgres ${}: {what}", self.url_env)
+    }
 }
 
 /// A reference table appended to the customers by a key column (`[[sources.customers.append]]`):
@@ -466,6 +511,14 @@ impl IngestConfig {
             })?;
             source.check_settings(table)?;
             source.check_join(table)?;
+            if let Some(pg) = &source.postgres {
+                if source.path.is_some() {
+                    return Err(IngestError::Config {
+                        message: format!("`sources.{name}`: give `path` or `postgres`, not both"),
+                    });
+                }
+                pg.query(table)?;
+            }
             for column in source.columns.keys() {
                 let known = table.columns().iter().any(|c| c.name == column);
                 if !known && !table.keeps_extra_columns() {
@@ -581,6 +634,42 @@ mod tests {
         let err =
             IngestConfig::from_toml_str("[sources.transactions]\ndelimiter = \"||\"").unwrap_err();
         assert!(err.to_string().contains("expected one character"));
+    }
+
+    #[test]
+    fn a_postgres_source_takes_a_query_or_a_quoted_table() {
+        let config = IngestConfig::from_toml_str(
+            "[sources.customers]\npostgres = { url_env = \"PG\", table = \"crm.my \\\"c\\\"\" }",
+        )
+        .unwrap();
+        let pg = config.source(TableKind::Customers).postgres.unwrap();
+        assert_eq!(
+            pg.query(TableKind::Customers).unwrap(),
+            r#"SELECT * FROM "crm"."my ""c""""#
+        );
+        assert_eq!(pg.label(), "postgres $PG: crm.my \"c\"");
+        for (source, problem) in [
+            (
+                "postgres = { url_env = \"PG\" }",
+                "either `query` or `table`",
+            ),
+            (
+                "postgres = { url_env = \"PG\", query = \"SELECT 1\", table = \"t\" }",
+                "either `query` or `table`",
+            ),
+            (
+                "path = \"t.csv\"\npostgres = { url_env = \"PG\", query = \"SELECT 1\" }",
+                "`path` or `postgres`, not both",
+            ),
+            (
+                "postgres = { url = \"postgres://x\", query = \"SELECT 1\" }",
+                "unknown field",
+            ),
+        ] {
+            let err = IngestConfig::from_toml_str(&format!("[sources.transactions]\n{source}"))
+                .unwrap_err();
+            assert!(err.to_string().contains(problem), "{source}: {err}");
+        }
     }
 
     #[test]

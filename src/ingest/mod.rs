@@ -10,6 +10,7 @@ mod config;
 mod diagnose;
 mod join;
 mod lines;
+mod pg;
 mod pieces;
 mod read;
 mod schema;
@@ -24,11 +25,12 @@ use polars::prelude::*;
 
 pub use config::{
     date_format_problem, sources_with_append, AppendSpec, ColumnRef, Delimiter, IngestConfig,
-    IngestSettings, NumberFormat, SourceFormat, SourceSpec, DEFAULT_MAX_REJECT_RATE,
+    IngestSettings, NumberFormat, PostgresSpec, SourceFormat, SourceSpec, DEFAULT_MAX_REJECT_RATE,
     DEFAULT_PIECE_MIB,
 };
 pub use join::JoinSummary;
-pub use pieces::{load_table_in_pieces, Streamed};
+pub use pg::{database_message, quote_ident, url_from_env, Fingerprint};
+pub use pieces::{load_source_in_pieces, load_table_in_pieces, Streamed};
 pub use read::{read_raw, RawTable, MAX_RECORD_BYTES};
 pub use schema::{ColumnSpec, ColumnType, TableKind};
 pub use summary::{IngestSummary, TableSummary};
@@ -143,6 +145,20 @@ pub enum IngestError {
     },
     #[error("invalid config: {message}")]
     Config { message: String },
+    /// A database that refused or failed: the driver's words, the URL's password masked.
+    #[error("`{source_label}`: {message}")]
+    Database {
+        source_label: String,
+        message: String,
+    },
+    #[error(
+        "`{source_label}`: column `{column}` is of type `{found}`, which is not read; cast it in the query (e.g. `{column}::text`, `::numeric` or `::date`)"
+    )]
+    UnsupportedColumn {
+        source_label: String,
+        column: String,
+        found: String,
+    },
     #[error("`{path}`: {message}; this is a bug")]
     Bug { path: PathBuf, message: String },
     #[error("invalid config `{path}`: {message}")]
@@ -187,8 +203,15 @@ impl IngestRequest {
     pub fn tables(&self) -> Vec<TableKind> {
         TableKind::ALL
             .into_iter()
-            .filter(|t| self.path(*t).is_some())
+            .filter(|t| self.source(*t).is_some())
             .collect()
+    }
+
+    /// Where a table comes from: the command line's file, else the config's file or database.
+    pub fn source(&self, table: TableKind) -> Option<Source> {
+        self.path(table)
+            .map(Source::File)
+            .or_else(|| self.config.source(table).postgres.map(Source::Postgres))
     }
 
     /// The file of a table: the command line's, else the config's.
@@ -211,8 +234,34 @@ impl IngestRequest {
 
     /// Reads and validates one table (no threshold check).
     pub fn load(&self, table: TableKind) -> Result<Validated, IngestError> {
-        let path = self.path(table).ok_or(IngestError::NoSource { table })?;
-        load_table(table, &path, &self.config.source(table), self.as_of())
+        let source = self.source(table).ok_or(IngestError::NoSource { table })?;
+        load_source(table, &source, &self.config.source(table), self.as_of())
+    }
+}
+
+/// Where a table's rows come from. Both go through the same validation and rejects; a
+/// database's rows are numbered as a file's lines are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    File(PathBuf),
+    Postgres(PostgresSpec),
+}
+
+impl Source {
+    /// How messages, rejects and the manifest name the source (never a database's URL).
+    pub fn label(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Postgres(pg) => pg.label(),
+        }
+    }
+
+    /// The source's rows, every column as text.
+    pub fn read_raw(&self, spec: &SourceSpec, table: TableKind) -> Result<RawTable, IngestError> {
+        match self {
+            Source::File(path) => read_raw(path, spec, table),
+            Source::Postgres(database) => pg::read_postgres(database, table),
+        }
     }
 }
 
@@ -223,7 +272,17 @@ pub fn load_table(
     spec: &SourceSpec,
     as_of: Option<NaiveDate>,
 ) -> Result<Validated, IngestError> {
-    let raw = read_raw(path, spec, table)?;
+    load_source(table, &Source::File(path.to_path_buf()), spec, as_of)
+}
+
+/// Reads and validates one table from its source, then the files joined or appended to it.
+pub fn load_source(
+    table: TableKind,
+    source: &Source,
+    spec: &SourceSpec,
+    as_of: Option<NaiveDate>,
+) -> Result<Validated, IngestError> {
+    let raw = source.read_raw(spec, table)?;
     let mut validated = validate(raw, table, spec, as_of)?;
     for part in &spec.join {
         let part_path = part.path.as_deref().ok_or_else(|| IngestError::Config {

@@ -26,7 +26,7 @@ use super::read::{self, Layout, Pieces, RawTable};
 use super::schema::TableKind;
 use super::summary::{self, TableSummary};
 use super::validate::{self, Duplicates};
-use super::{load_table, IngestError};
+use super::{load_source, load_table, IngestError, Source};
 
 /// A table validated piece by piece: its kept rows went to the sink, in file order.
 #[derive(Debug, Clone)]
@@ -133,6 +133,22 @@ pub fn load_table_in_pieces<E: From<IngestError>>(
 }
 
 /// A table validated whole, handed over in one call.
+/// [`load_table_in_pieces`] for any source: a database's rows are validated whole (they are
+/// read whole).
+pub fn load_source_in_pieces<E: From<IngestError>>(
+    table: TableKind,
+    source: &Source,
+    spec: &SourceSpec,
+    as_of: Option<NaiveDate>,
+    piece_bytes: usize,
+    sink: &mut dyn FnMut(DataFrame) -> Result<(), E>,
+) -> Result<Streamed, E> {
+    match source {
+        Source::File(path) => load_table_in_pieces(table, path, spec, as_of, piece_bytes, sink),
+        Source::Postgres(_) => whole(load_source(table, source, spec, as_of)?, sink),
+    }
+}
+
 fn whole<E: From<IngestError>>(
     v: validate::Validated,
     sink: &mut dyn FnMut(DataFrame) -> Result<(), E>,

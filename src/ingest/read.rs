@@ -25,15 +25,23 @@ pub struct RawTable {
     /// The line of the file on which each row starts: set when read, or on first use (see
     /// [`RawTable::lines`]).
     lines: OnceLock<RecordLines>,
+    /// The data a database source read (none for a file: its bytes are its fingerprint).
+    pub(crate) fingerprint: Option<super::Fingerprint>,
 }
 
 impl RawTable {
-    fn new(path: &Path, frame: DataFrame, has_header: bool, lines: Option<RecordLines>) -> Self {
+    pub(crate) fn new(
+        path: &Path,
+        frame: DataFrame,
+        has_header: bool,
+        lines: Option<RecordLines>,
+    ) -> Self {
         RawTable {
             path: path.to_path_buf(),
             frame,
             has_header,
             lines: lines.map(OnceLock::from).unwrap_or_default(),
+            fingerprint: None,
         }
     }
 

@@ -32,6 +32,9 @@ pub struct TableSummary {
     /// The files joined to this table by customer id (`[[sources.customers.join]]`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub joined: Vec<super::JoinSummary>,
+    /// What a database source read (a file's digest is taken from the file).
+    #[serde(skip)]
+    pub fingerprint: Option<super::Fingerprint>,
 }
 
 /// The groups of distinct values that are equal when lower-cased (groups and their members
@@ -108,6 +111,7 @@ impl TableSummary {
             reject_reasons,
             product_ids_differing_by_case,
             joined: Vec::new(),
+            fingerprint: None,
         })
     }
 

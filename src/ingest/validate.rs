@@ -336,7 +336,7 @@ pub(crate) fn validate_piece(
         frame = with_derived_amount(frame).map_err(polars_err)?;
     }
 
-    let summary = TableSummary::from_frames(
+    let mut summary = TableSummary::from_frames(
         table,
         &raw.path,
         rows_in,
@@ -346,6 +346,7 @@ pub(crate) fn validate_piece(
         !piece,
     )
     .map_err(polars_err)?;
+    summary.fingerprint = raw.fingerprint.take();
     Ok(Validated {
         table,
         frame,

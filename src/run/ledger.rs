@@ -184,6 +184,7 @@ fn ledger_table(settings: &LedgerSettings, kind: TableKind, frame: DataFrame) ->
                 reject_reasons: BTreeMap::new(),
                 product_ids_differing_by_case: Vec::new(),
                 joined: Vec::new(),
+                fingerprint: None,
             },
         },
     }
@@ -328,6 +329,7 @@ pub fn import_responses(
             reject_reasons: reasons,
             product_ids_differing_by_case: Vec::new(),
             joined: Vec::new(),
+            fingerprint: None,
         };
         let what = format!("responses `{}`", file.display());
         super::write_rejects_at(&path, &what, &mut frame, &summary, &mut warnings)?;

@@ -139,7 +139,7 @@ pub fn features(
     let rejects_dir = out.parent().unwrap_or_else(|| Path::new("."));
     let mut warnings = String::new();
     let tx = load_checked(request, TableKind::Transactions, rejects_dir, &mut warnings)?;
-    let customers = match request.path(TableKind::Customers) {
+    let customers = match request.source(TableKind::Customers) {
         Some(_) => Some(load_checked(
             request,
             TableKind::Customers,

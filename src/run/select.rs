@@ -1138,7 +1138,7 @@ pub(crate) fn load_shared(
         }
         .into());
     }
-    let mut customers = match ingest.path(TableKind::Customers) {
+    let mut customers = match ingest.source(TableKind::Customers) {
         Some(_) => Some(super::load_checked(ingest, TableKind::Customers, dir, warnings)?.frame),
         None => None,
     };

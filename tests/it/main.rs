@@ -12,6 +12,7 @@ mod ingest;
 mod ledger;
 mod models;
 mod outputs;
+mod pg;
 mod pg_server;
 mod plan;
 mod planner;

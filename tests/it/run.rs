@@ -2,37 +2,15 @@
 //! byte-identical reruns, bad input (exit 2) and drift (exit 3) that leave the published run alone,
 //! and `kill -9` at any moment leaving only complete outputs.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{assert_ok, check_golden, root, stderr, Sandbox};
+use crate::support::{assert_ok, check_golden, root, snapshot, stderr, Sandbox, CDNOW_COLUMNS};
 
 const AS_OF: &str = "1998-06-30";
-
-/// Every file under `dir` by relative path, with its bytes; `manifest.json` left out (it holds
-/// timings).
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(d) = pending.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                pending.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
-                if rel != "manifest.json" {
-                    out.insert(rel, std::fs::read(&p).unwrap());
-                }
-            }
-        }
-    }
-    out
-}
 
 /// The manifest without what is measured (start time, durations) or machine-specific (paths).
 fn stable_manifest(m: &Value) -> Value {
@@ -361,14 +339,6 @@ fn value_by_profit(sb: &Sandbox, dir: &Path) {
         "a customer who lost money over the last year is in the audience"
     );
 }
-
-/// The CDNOW columns of a job's `[sources.transactions]`.
-const CDNOW_COLUMNS: &str = r#"[sources.transactions.columns]
-customer_id = "customer_id"
-order_date = "date"
-amount = "dollar_value"
-quantity = "number_of_cds"
-"#;
 
 /// A job on a copy of the CDNOW transactions in the sandbox, so the test can corrupt them.
 fn write_small_job(sb: &Sandbox, stages: &str) -> PathBuf {

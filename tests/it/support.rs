@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests: run the binary, compare with golden files.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -99,4 +100,33 @@ pub fn write_cdnow_sample_config(sb: &Sandbox) {
         ),
     )
     .expect("write sample.toml");
+}
+
+/// The CDNOW columns of a job's `[sources.transactions]`.
+pub const CDNOW_COLUMNS: &str = r#"[sources.transactions.columns]
+customer_id = "customer_id"
+order_date = "date"
+amount = "dollar_value"
+quantity = "number_of_cds"
+"#;
+
+/// Every file under `dir` by relative path, with its bytes; `manifest.json` left out (it holds
+/// timings).
+pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                pending.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+                if rel != "manifest.json" {
+                    out.insert(rel, std::fs::read(&p).unwrap());
+                }
+            }
+        }
+    }
+    out
 }

@@ -556,6 +556,8 @@ pub struct OutputSettings {
     /// CSV outputs without the spreadsheet escape of formula-like text cells (default false).
     #[serde(default)]
     pub raw_csv: bool,
+    /// Also write the scores, segments and audiences to PostgreSQL (`[output.postgres]`).
+    pub postgres: Option<super::sink::PostgresSink>,
 }
 
 impl OutputSettings {

@@ -48,7 +48,11 @@ pub struct JobRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputRecord {
     pub table: String,
+    /// The file, or how a database source is named (its variable and table or query).
     pub path: String,
+    /// Set for a database source: `bytes` and `sha256` are then of the rows it returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseRecord>,
     pub bytes: u64,
     pub sha256: String,
     pub rows_in: usize,
@@ -56,6 +60,13 @@ pub struct InputRecord {
     pub rows_rejected: usize,
     /// The rejects file, relative to the run folder, when rows were rejected.
     pub rejects: Option<String>,
+}
+
+/// A database source: the environment variable that held its URL (never the URL) and the query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseRecord {
+    pub url_env: String,
+    pub query: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@
 mod config;
 mod manifest;
 mod publish;
+mod sink;
 mod stages;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ pub use manifest::{
     OutputRecord, StagePart, StageRecord, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION,
 };
 pub use publish::Staging;
+pub use sink::PostgresSink;
 pub(crate) use stages::file_safe;
 
 /// Receives a run's progress. Every method has an empty default.
@@ -118,7 +120,21 @@ pub fn run_job(job: &Job, opts: &RunOptions, observer: &dyn Observer) -> Result<
         ledger_target,
         &mut manifest,
         observer,
-    );
+    )
+    .and_then(|done| {
+        // Last, so a failed stage writes nothing to the database; a failed write fails the run.
+        if let Some(sink) = &job.config.output.postgres {
+            let t0 = Instant::now();
+            let rows = sink.write(staging.dir(), as_of)?;
+            manifest.stages.push(StageRecord {
+                name: "output.postgres".into(),
+                seconds: round_ms(t0.elapsed().as_secs_f64()),
+                rows: Some(rows),
+                parts: Vec::new(),
+            });
+        }
+        Ok(done)
+    });
     manifest.total_seconds = round_ms(started.elapsed().as_secs_f64());
     match result {
         Ok((summary, campaigns)) => {

@@ -10,13 +10,14 @@ use polars::prelude::*;
 
 use super::config::{BasketJob, DriftAction, Job, JobModel, Stage};
 use super::manifest::{
-    DriftRecord, InputRecord, Manifest, ModelDriftRecord, ModelRecord, StagePart, StageRecord,
+    DatabaseRecord, DriftRecord, InputRecord, Manifest, ModelDriftRecord, ModelRecord, StagePart,
+    StageRecord,
 };
 use super::{round_ms, Observer};
 use crate::basket::{BasketBuilder, Baskets, Mined};
 use crate::clv::FitParams;
 use crate::features::{self, Family, FeatureParams, HistoryBuilder};
-use crate::ingest::{self, IngestRequest, TableKind, Validated};
+use crate::ingest::{self, IngestRequest, Source, TableKind, Validated};
 use crate::io::file_digest;
 use crate::ledger::CampaignRecord;
 use crate::models::training;
@@ -43,16 +44,16 @@ fn stream_transactions(
     merges: &crate::identity::MergeMap,
 ) -> Result<(ingest::Streamed, HistoryBuilder, Vec<StagePart>), Error> {
     let table = TableKind::Transactions;
-    let path = request
-        .path(table)
+    let source = request
+        .source(table)
         .ok_or(ingest::IngestError::NoSource { table })?;
     let mut builder = HistoryBuilder::new(params, with_customers);
     let mut keying = 0.0;
     let mut basket_seconds = 0.0;
     let t0 = Instant::now();
-    let streamed = ingest::load_table_in_pieces::<Error>(
+    let streamed = ingest::load_source_in_pieces::<Error>(
         table,
-        &path,
+        &source,
         &request.config.source(table),
         request.as_of(),
         request.config.piece_bytes(),
@@ -310,9 +311,9 @@ impl State<'_> {
             )
             .into());
         }
-        let paths: Vec<(TableKind, PathBuf)> = tables
+        let sources: Vec<(TableKind, Source)> = tables
             .iter()
-            .filter_map(|t| self.request.path(*t).map(|p| (*t, p)))
+            .filter_map(|t| self.request.source(*t).map(|s| (*t, s)))
             .collect();
         let rejects_dir = self.dir.to_path_buf();
         if let Some(profit) = self.feature_params.profit.as_mut() {
@@ -351,10 +352,14 @@ impl State<'_> {
         };
         let (digests, streamed, loaded) = std::thread::scope(|s| {
             // Hashing is I/O and one core; it overlaps with the validation's polars queries.
+            // A database's rows are fingerprinted as they are read (`None` here).
             let hashing = s.spawn(|| {
-                paths
+                sources
                     .iter()
-                    .map(|(_, p)| file_digest(p))
+                    .map(|(_, source)| match source {
+                        Source::File(p) => file_digest(p).map(Some),
+                        Source::Postgres(_) => Ok(None),
+                    })
                     .collect::<Result<Vec<_>, _>>()
             });
             // The smaller tables load beside the transactions: each load has stretches on
@@ -395,18 +400,39 @@ impl State<'_> {
         // that fails on bad rows still says what was read.
         let mut text = String::new();
         let mut checks = Vec::new();
-        for ((table, path), (bytes, sha256)) in paths.iter().zip(digests) {
+        for ((table, source), digest) in sources.iter().zip(digests) {
             let (rejects, summary) = match loaded.iter_mut().find(|v| v.table == *table) {
                 Some(v) => (&mut v.rejects, &v.summary),
                 None => (&mut streamed.rejects, &streamed.summary),
             };
+            let (bytes, sha256) = match (digest, &summary.fingerprint) {
+                (Some(d), _) => d,
+                (None, Some(f)) => (f.bytes, f.sha256.clone()),
+                (None, None) => Err(RunError::internal(format!(
+                    "the {table} table was read from a database without a fingerprint"
+                )))?,
+            };
             let written = write_rejects(*table, rejects, summary, &rejects_dir, &mut text)?;
+            let (path, database) = match source {
+                Source::File(path) => (
+                    std::fs::canonicalize(path)
+                        .unwrap_or_else(|_| path.clone())
+                        .display()
+                        .to_string(),
+                    None,
+                ),
+                Source::Postgres(pg) => (
+                    source.label(),
+                    Some(DatabaseRecord {
+                        url_env: pg.url_env.clone(),
+                        query: pg.query(*table)?,
+                    }),
+                ),
+            };
             manifest.inputs.push(InputRecord {
                 table: table.name().to_string(),
-                path: std::fs::canonicalize(path)
-                    .unwrap_or_else(|_| path.clone())
-                    .display()
-                    .to_string(),
+                path,
+                database,
                 bytes,
                 sha256,
                 rows_in: summary.rows_in,

@@ -36,7 +36,7 @@ pub fn load_tables(
     let mut load =
         |t: TableKind| super::super::load_checked(request, t, rejects_dir, &mut warnings);
     let transactions = load(TableKind::Transactions)?.frame;
-    let customers = match request.path(TableKind::Customers) {
+    let customers = match request.source(TableKind::Customers) {
         Some(_) => Some(load(TableKind::Customers)?.frame),
         None => None,
     };
