@@ -22,15 +22,32 @@ import time
 
 
 def read_csv(path):
+    """Rows of a CSV file, or of a Parquet file (a job's features.parquet)."""
+    if path.endswith(".parquet"):
+        import duckdb
+
+        cur = duckdb.connect().execute(f"SELECT * FROM read_parquet('{path}')")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
 
 
-def run_duckdb(query, transactions, write_only=False):
+def read_scores(spec):
+    """NAME=FILE[:COLUMN] (the score column, `score` by default) -> (NAME, rows with `score`)."""
+    name, path = spec.split("=", 1)
+    path, _, column = path.partition(":")
+    column = column or "score"
+    return name, [{"customer_id": r["customer_id"], "score": r[column]} for r in read_csv(path)]
+
+
+def run_duckdb(query, transactions, write_only=False, customers=None):
     import duckdb
 
     con = duckdb.connect()
     con.execute(f"CREATE VIEW transactions AS SELECT * FROM read_parquet('{transactions}')")
+    if customers:
+        con.execute(f"CREATE VIEW customers AS SELECT * FROM read_parquet('{customers}')")
     if write_only:
         con.execute(f"COPY ({query}) TO 'duckdb_out.parquet' (FORMAT parquet)")
         return con.execute("SELECT COUNT(*) FROM 'duckdb_out.parquet'").fetchone()[0]
@@ -64,7 +81,7 @@ def run_postgres(query, transactions, psql, url):
     return list(csv.DictReader(io.StringIO(out)))
 
 
-def run_spark(query, transactions, write_only=False):
+def run_spark(query, transactions, write_only=False, customers=None):
     from pyspark.sql import SparkSession
 
     spark = (
@@ -75,6 +92,8 @@ def run_spark(query, transactions, write_only=False):
         .getOrCreate()
     )
     spark.read.parquet(transactions).createOrReplaceTempView("transactions")
+    if customers:
+        spark.read.parquet(customers).createOrReplaceTempView("customers")
     if write_only:
         # At scale: the rows go to Parquet, as a production job would write them.
         spark.sql(query).write.mode("overwrite").parquet("spark_out.parquet")
@@ -142,8 +161,9 @@ def main():
     p.add_argument("--engine", choices=["duckdb", "postgres", "spark"], required=True)
     p.add_argument("--query", required=True)
     p.add_argument("--transactions", required=True)
+    p.add_argument("--customers", help="the canonical customers table (Parquet; duckdb, spark)")
     p.add_argument("--features", required=True)
-    p.add_argument("--scores", action="append", default=[], help="NAME=FILE")
+    p.add_argument("--scores", action="append", default=[], help="NAME=FILE[:COLUMN]")
     p.add_argument("--segments")
     p.add_argument("--psql")
     p.add_argument("--url")
@@ -154,17 +174,19 @@ def main():
     start = time.time()
     if a.time_only:
         run = run_duckdb if a.engine == "duckdb" else run_spark
-        rows = run(query, a.transactions, write_only=True)
+        rows = run(query, a.transactions, write_only=True, customers=a.customers)
         print(json.dumps({"engine": a.engine, "rows": rows, "seconds": round(time.time() - start, 2)}))
         return
     if a.engine == "duckdb":
-        got = run_duckdb(query, a.transactions)
+        got = run_duckdb(query, a.transactions, customers=a.customers)
     elif a.engine == "postgres":
+        if a.customers:
+            sys.exit("--customers: the postgres loader reads the transactions only")
         got = run_postgres(query, a.transactions, a.psql, a.url)
     else:
-        got = run_spark(query, a.transactions)
+        got = run_spark(query, a.transactions, customers=a.customers)
     elapsed = time.time() - start
-    scores = dict((s.split("=", 1)[0], read_csv(s.split("=", 1)[1])) for s in a.scores)
+    scores = dict(read_scores(s) for s in a.scores)
     segments = read_csv(a.segments) if a.segments else None
     findings = compare(got, read_csv(a.features), scores, segments)
     findings["engine"] = a.engine

@@ -35,6 +35,10 @@ pub struct SqlArgs {
     /// the registry's) and the segmentation and segment scheme of its run folder
     #[arg(long, value_name = "FILE", conflicts_with_all = ["model", "segments"])]
     pub job: Option<PathBuf>,
+    /// With --job: the folder its runs are in, when `bullseye run --out DIR` put them there
+    /// [default: the job's `out`]
+    #[arg(long, value_name = "DIR", requires = "job")]
+    pub runs: Option<PathBuf>,
     /// A logistic model folder (with model.json), KIND (the production version in the registry)
     /// or KIND/VERSION; repeat for several models
     #[arg(long, value_name = "DIR|KIND")]
@@ -54,6 +58,9 @@ pub struct SqlArgs {
     /// The transactions table as the engine names it (e.g. `shop.transactions`)
     #[arg(long, value_name = "NAME", default_value = "transactions")]
     pub transactions: String,
+    /// The customers table as the engine names it (read when the models use customer attributes)
+    #[arg(long, value_name = "NAME", default_value = "customers")]
+    pub customers: String,
     /// Model registry root
     #[arg(long, value_name = "DIR", default_value = m::DEFAULT_REGISTRY)]
     pub registry: PathBuf,
@@ -68,7 +75,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         .ok_or_else(|| bullseye::Error::from(SqlError::UnknownDialect(args.dialect.clone())))?;
     let time_unit = TimeUnit::parse(&args.time_unit).map_err(bullseye::Error::from)?;
     let inputs = match &args.job {
-        Some(job) => from_job(job, args.as_of)?,
+        Some(job) => from_job(job, args.as_of, args.runs.as_deref())?,
         None => Inputs {
             as_of: args
                 .as_of
@@ -93,11 +100,14 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         .map(seg::read_model)
         .transpose()?;
     let scheme = inputs.scheme;
+    let levels = m::feature_levels(&inputs.models)?;
     let query = sql::export(&sql::Export {
         dialect,
         as_of: inputs.as_of,
         time_unit,
         transactions: &args.transactions,
+        customers: &args.customers,
+        levels: &levels,
         models: artifacts
             .iter()
             .map(|a| (kind_name(a.kind).to_string(), a))
@@ -121,10 +131,15 @@ struct Inputs {
     scheme: SegmentScheme,
 }
 
-/// A job's models, segmentation and scheme: from its run folder for `as_of` (the job's own
+/// A job's models, segmentation and scheme: from its run folder for `as_of` (in `runs`, else
+/// the job's `out`; the job's own
 /// as-of day by default) where that run trained or fitted them, else the registry's production
 /// models of the kinds it scores.
-fn from_job(path: &Path, as_of: Option<NaiveDate>) -> Result<Inputs, bullseye::Error> {
+fn from_job(
+    path: &Path,
+    as_of: Option<NaiveDate>,
+    runs: Option<&Path>,
+) -> Result<Inputs, bullseye::Error> {
     let job = Job::from_file(path)?;
     let config = &job.config;
     let as_of = as_of.or(config.job.as_of).ok_or_else(|| {
@@ -133,7 +148,9 @@ fn from_job(path: &Path, as_of: Option<NaiveDate>) -> Result<Inputs, bullseye::E
             "give `--as-of` or `as_of` in the job's `[job]` table",
         ))
     })?;
-    let run_dir = config.job.out.join(as_of.format("%Y-%m-%d").to_string());
+    let run_dir = runs
+        .unwrap_or(&config.job.out)
+        .join(as_of.format("%Y-%m-%d").to_string());
     let kinds = config
         .models
         .score

@@ -147,11 +147,7 @@ impl Attributes {
                     let d = column.cast(&DataType::Int32)?;
                     let d = d.i32()?;
                     let days = rows.iter().map(|r| r.and_then(|r| d.get(r))).collect();
-                    let (feature, years) = match name {
-                        "signup_date" => ("days_since_signup".to_string(), false),
-                        "birth_date" => ("age_years".to_string(), true),
-                        _ => (format!("days_since_{name}"), false),
-                    };
+                    let (feature, years) = date_feature(name);
                     (feature, Values::Date { days, years })
                 }
                 DataType::String => {
@@ -269,10 +265,98 @@ impl Attribute {
             Values::Date { days, years } => days[k as usize]
                 .filter(|d| *d <= day)
                 .map(|d| f64::from(day - d))
-                .map(|d| if *years { d / 365.25 } else { d }),
+                .map(|d| if *years { d / DAYS_PER_YEAR } else { d }),
             Values::Text { .. } => None,
         }
     }
+}
+
+/// The year of `age_years`, in days.
+pub const DAYS_PER_YEAR: f64 = 365.25;
+
+/// Date columns whose features have their own names: (column, feature, in years).
+const NAMED_DATES: [(&str, &str, bool); 2] = [
+    ("signup_date", "days_since_signup", false),
+    ("birth_date", "age_years", true),
+];
+
+/// The feature of a date column, and whether it counts years (else days).
+fn date_feature(column: &str) -> (String, bool) {
+    match NAMED_DATES.iter().find(|(c, _, _)| *c == column) {
+        Some((_, feature, years)) => (feature.to_string(), *years),
+        None => (format!("days_since_{column}"), false),
+    }
+}
+
+/// What an `attributes` feature reads of its customer column (`bullseye export sql`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttributeKind {
+    /// A number (or flag) as it is.
+    Number,
+    /// Days from the date to the as-of day (a later date is missing), or years (÷ 365.25).
+    Date { years: bool },
+    /// Text, surrounding whitespace stripped; empty text is missing.
+    Text,
+}
+
+/// Which column of an attribute an `attributes` feature is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttributePart {
+    /// The number or date, missing values imputed with the median over the population (every
+    /// customer with a purchase by the as-of day).
+    Value,
+    /// 1 when the value is missing (no customer row, empty, or a date after the as-of day).
+    Missing,
+    /// 1 when the text is this level.
+    Level(String),
+    /// 1 when the text is present but none of these (the kept) levels.
+    Other(Vec<String>),
+}
+
+/// An `attributes` feature as SQL computes it from the customers table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeSql {
+    /// The customer column.
+    pub column: String,
+    pub kind: AttributeKind,
+    pub part: AttributePart,
+}
+
+/// The `attributes` feature called `name`, read back from the names [`Attributes::at`] gives:
+/// `levels` are the kept levels of the text columns (a model's training report records them),
+/// a date feature names its column (`days_since_<column>`, `age_years`, `days_since_signup`),
+/// and any other name is a numeric customer column (or its `_missing` flag).
+pub fn attribute_sql(name: &str, levels: &BTreeMap<String, Vec<String>>) -> AttributeSql {
+    for (column, kept) in levels {
+        let part = if name == format!("{column}_other") {
+            Some(AttributePart::Other(kept.clone()))
+        } else if name == format!("{column}_missing") {
+            Some(AttributePart::Missing)
+        } else {
+            kept.iter()
+                .find(|l| name == format!("{column}_{}", sanitize(l)))
+                .map(|l| AttributePart::Level(l.clone()))
+        };
+        if let Some(part) = part {
+            return AttributeSql {
+                column: column.clone(),
+                kind: AttributeKind::Text,
+                part,
+            };
+        }
+    }
+    let (base, part) = match name.strip_suffix("_missing") {
+        Some(base) => (base, AttributePart::Missing),
+        None => (name, AttributePart::Value),
+    };
+    let (column, kind) = match NAMED_DATES.iter().find(|(_, f, _)| *f == base) {
+        Some((column, _, years)) => (column.to_string(), AttributeKind::Date { years: *years }),
+        None => match base.strip_prefix("days_since_") {
+            Some(column) => (column.to_string(), AttributeKind::Date { years: false }),
+            None => (base.to_string(), AttributeKind::Number),
+        },
+    };
+    AttributeSql { column, kind, part }
 }
 
 /// The codes of a text attribute.
@@ -380,7 +464,44 @@ fn check_name(name: &str) -> Result<(), FeatureError> {
 
 #[cfg(test)]
 mod tests {
-    use super::median;
+    use super::*;
+
+    #[test]
+    fn feature_names_read_back_to_their_columns() {
+        let levels = BTreeMap::from([("gender".to_string(), vec!["F".into(), "M x".into()])]);
+        let read = |name: &str| {
+            let a = attribute_sql(name, &levels);
+            (a.column, a.kind, a.part)
+        };
+        let date = |years| AttributeKind::Date { years };
+        use AttributePart::*;
+        assert_eq!(read("age_years"), ("birth_date".into(), date(true), Value));
+        assert_eq!(
+            read("days_since_signup_missing"),
+            ("signup_date".into(), date(false), Missing)
+        );
+        assert_eq!(
+            read("days_since_last_visit"),
+            ("last_visit".into(), date(false), Value)
+        );
+        assert_eq!(
+            read("email_opt_in"),
+            ("email_opt_in".into(), AttributeKind::Number, Value)
+        );
+        let gender = |part| ("gender".to_string(), AttributeKind::Text, part);
+        assert_eq!(read("gender_f"), gender(Level("F".into())));
+        assert_eq!(read("gender_m_x"), gender(Level("M x".into())));
+        assert_eq!(
+            read("gender_other"),
+            gender(Other(vec!["F".into(), "M x".into()]))
+        );
+        assert_eq!(read("gender_missing"), gender(Missing));
+        // Every date feature the builder names reads back to its column.
+        for column in ["signup_date", "birth_date", "renewal"] {
+            let (feature, years) = date_feature(column);
+            assert_eq!(read(&feature), (column.into(), date(years), Value));
+        }
+    }
 
     #[test]
     fn median_interpolates_between_the_middle_values() {

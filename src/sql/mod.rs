@@ -19,7 +19,7 @@ pub use query::{export, Export};
 #[derive(Debug, thiserror::Error)]
 pub enum SqlError {
     #[error(
-        "feature `{feature}`{} has no SQL form; export models trained on the families that have one (rfm, btyd, windows, cycle)",
+        "feature `{feature}`{} has no SQL form; export models trained on the families that have one (rfm, btyd, windows, cycle, attributes)",
         family.map(|f| format!(" (family `{f}`)")).unwrap_or_default()
     )]
     NoSqlForm {

@@ -6,14 +6,17 @@
 //! first, amounts are summed as the same fixed-point integers (rounded half to even), gaps and
 //! windows are whole days, and every division is written in the order Rust evaluates it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
 use super::dialect::Dialect;
 use super::SqlError;
-use crate::features::{SqlForm, TimeUnit, CATALOG, FIXED_POINT_SCALE};
+use crate::features::{
+    attribute_sql, AttributeKind, AttributePart, AttributeSql, Family, FeatureDoc, SqlForm,
+    TimeUnit, CATALOG, DAYS_PER_YEAR, FIXED_POINT_SCALE,
+};
 use crate::models::artifact::{ArtifactModel, ModelArtifact};
 use crate::models::classifier::FittedModel;
 use crate::models::logistic::LogisticModel;
@@ -28,6 +31,11 @@ pub struct Export<'a> {
     pub time_unit: TimeUnit,
     /// The transactions table (or view) the query reads, as the engine names it.
     pub transactions: &'a str,
+    /// The customers table (or view) the `attributes` features read, as the engine names it.
+    pub customers: &'a str,
+    /// The kept levels of the text customer columns the models' features were built with
+    /// (their training reports' `feature_levels`).
+    pub levels: &'a BTreeMap<String, Vec<String>>,
     /// Each model and the prefix of its score column (`<name>_score`).
     pub models: Vec<(String, &'a ModelArtifact)>,
     pub segmentation: Option<&'a SegmentationModel>,
@@ -60,23 +68,22 @@ pub fn export(e: &Export<'_>) -> Result<String, SqlError> {
     if let Some(s) = e.segmentation {
         wanted.extend(s.columns());
     }
+    let (wanted, attribute_names) = split_attributes(&wanted);
     let features = resolve(&wanted)?;
+    let attributes = Attributes::new(&attribute_names, e.levels);
     let d = e.dialect;
-    let mut q = header(e, &models);
+    let mut q = header(e, &models, !attributes.features.is_empty());
     q.push_str("WITH\n");
     q.push_str(&params(e));
     q.push_str(&purchase_days(e));
     q.push_str(&aggregates(&features));
-    q.push_str(&feature_columns(d, e.time_unit, &features));
+    q.push_str(&attributes.columns(d, e.customers));
+    q.push_str(&feature_columns(d, e.time_unit, &features, &attributes));
     q.push_str(&inputs(d, &models, e.segmentation));
     q.push_str(&scored(d, &models, e.segmentation, &rfm));
-    q.push_str(&final_select(
-        d,
-        &features,
-        &models,
-        e.segmentation,
-        e.scheme,
-    ));
+    let mut names: Vec<&str> = features.iter().map(|f| f.0).collect();
+    names.extend(attributes.features.iter().map(|f| f.0.as_str()));
+    q.push_str(&final_select(d, &names, &models, e.segmentation, e.scheme));
     Ok(q)
 }
 
@@ -154,6 +161,158 @@ fn check_segmentation(s: &SegmentationModel) -> Result<(), SqlError> {
     s.check().map_err(|e| SqlError::Segmentation(e.to_string()))
 }
 
+/// The wanted features split into the catalogue's and the `attributes` family's (customer
+/// columns: named after the data, so not in the catalogue by name), each once, in order.
+fn split_attributes<'w>(wanted: &[&'w str]) -> (Vec<&'w str>, Vec<&'w str>) {
+    let mut seen = BTreeSet::new();
+    wanted
+        .iter()
+        .copied()
+        .filter(|name| seen.insert(*name))
+        .partition(|name| catalog_entry(name).is_some_and(|d| d.family != Family::Attributes))
+}
+
+/// The catalogue entry of a feature: by name, or by the pattern of a family whose names hold
+/// data (`share_category_<level>`); the `attributes` family's patterns name nothing to match.
+fn catalog_entry(name: &str) -> Option<&'static FeatureDoc> {
+    CATALOG.iter().find(|d| d.name == name).or_else(|| {
+        CATALOG.iter().find(|d| {
+            let Some((prefix, rest)) = d.name.split_once('<') else {
+                return false;
+            };
+            let suffix = rest.split_once('>').map_or("", |(_, s)| s);
+            !prefix.is_empty() && name.starts_with(prefix) && name.ends_with(suffix)
+        })
+    })
+}
+
+/// The `attributes` features: each customer column they read once (`a0`, `a1`, … in the
+/// query), the features over them.
+struct Attributes {
+    /// Each column and what it is read as.
+    columns: Vec<(String, AttributeKind)>,
+    /// Each feature, the index of its column and which part of it the feature is.
+    features: Vec<(String, usize, AttributePart)>,
+}
+
+impl Attributes {
+    fn new(names: &[&str], levels: &BTreeMap<String, Vec<String>>) -> Attributes {
+        let mut a = Attributes {
+            columns: Vec::new(),
+            features: Vec::new(),
+        };
+        for &name in names {
+            let AttributeSql { column, kind, part } = attribute_sql(name, levels);
+            let i = match a.columns.iter().position(|c| c.0 == column && c.1 == kind) {
+                Some(i) => i,
+                None => {
+                    a.columns.push((column, kind));
+                    a.columns.len() - 1
+                }
+            };
+            a.features.push((name.to_string(), i, part));
+        }
+        a
+    }
+
+    /// `attrs`: `agg` with every customer column read (NULL when missing), and `fill<i>`: the
+    /// median of each number and date over the population, as the Rust builder imputes.
+    fn columns(&self, d: Dialect, customers: &str) -> String {
+        if self.columns.is_empty() {
+            return String::new();
+        }
+        let mut s = String::from("attrs AS (\n  SELECT agg.*");
+        for (i, (column, kind)) in self.columns.iter().enumerate() {
+            let x = format!("c.{}", d.ident(column));
+            let value = match kind {
+                AttributeKind::Number => d.to_double(&x),
+                AttributeKind::Date { years } => {
+                    let date = format!("CAST({x} AS DATE)");
+                    let days = d.to_double(&d.days_between(&date, "p.as_of"));
+                    let days = if *years {
+                        format!("{days} / {}", d.constant(DAYS_PER_YEAR))
+                    } else {
+                        days
+                    };
+                    format!("CASE WHEN {date} <= p.as_of THEN {days} END")
+                }
+                AttributeKind::Text => format!("NULLIF(TRIM(CAST({x} AS {})), '')", d.text()),
+            };
+            let _ = write!(s, ",\n    {value} AS a{i}");
+        }
+        let _ = write!(
+            s,
+            "\n  FROM agg CROSS JOIN params AS p\n  LEFT JOIN {customers} AS c ON CAST(c.customer_id AS {}) = agg.customer_id\n),\n",
+            d.text()
+        );
+        for i in self.imputed() {
+            // The median: ranks m/2 and m/2 + 1 of m known values (one rank when m is odd),
+            // interpolated as the builder does; 0 when no value is known.
+            let _ = write!(
+                s,
+                "fill{i} AS (
+  SELECT COALESCE(CASE WHEN MIN(v) = MAX(v) THEN MIN(v) ELSE {half} * (MAX(v) - MIN(v)) + MIN(v) END, {zero}) AS fill{i}
+  FROM (
+    SELECT a{i} AS v, ROW_NUMBER() OVER (ORDER BY a{i}) AS r, COUNT(*) OVER () AS m
+    FROM attrs WHERE a{i} IS NOT NULL
+  ) AS known{i}
+  WHERE 2 * r BETWEEN m AND m + 2
+),
+",
+                half = d.constant(0.5),
+                zero = d.constant(0.0)
+            );
+        }
+        s
+    }
+
+    /// The columns whose values are imputed (numbers and dates).
+    fn imputed(&self) -> impl Iterator<Item = usize> + '_ {
+        self.columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.1 != AttributeKind::Text)
+            .map(|(i, _)| i)
+    }
+
+    /// What `features` selects from: `agg`, or `attrs` with every fill.
+    fn source(&self) -> String {
+        if self.columns.is_empty() {
+            return "agg".into();
+        }
+        let mut s = String::from("attrs");
+        for i in self.imputed() {
+            let _ = write!(s, " CROSS JOIN fill{i}");
+        }
+        s
+    }
+
+    /// One feature's expression over `attrs` and the fills.
+    fn expr(d: Dialect, i: usize, part: &AttributePart) -> String {
+        let flag = |condition: String| {
+            format!(
+                "CASE WHEN {condition} THEN {} ELSE {} END",
+                d.constant(1.0),
+                d.constant(0.0)
+            )
+        };
+        let literal = |l: &str| format!("'{}'", l.replace('\'', "''"));
+        match part {
+            AttributePart::Value => format!("COALESCE(a{i}, fill{i})"),
+            AttributePart::Missing => flag(format!("a{i} IS NULL")),
+            AttributePart::Level(level) => flag(format!("a{i} = {}", literal(level))),
+            AttributePart::Other(kept) if kept.is_empty() => flag(format!("a{i} IS NOT NULL")),
+            AttributePart::Other(kept) => {
+                let kept: Vec<String> = kept.iter().map(|l| literal(l)).collect();
+                flag(format!(
+                    "a{i} IS NOT NULL AND a{i} NOT IN ({})",
+                    kept.join(", ")
+                ))
+            }
+        }
+    }
+}
+
 /// The SQL form of every wanted feature, in catalogue order, each once; a feature without one
 /// is an error naming it (and its family, when it is a catalogue feature).
 fn resolve(wanted: &[&str]) -> Result<Vec<(&'static str, SqlForm)>, SqlError> {
@@ -164,10 +323,10 @@ fn resolve(wanted: &[&str]) -> Result<Vec<(&'static str, SqlForm)>, SqlError> {
             Some((i, Some(_))) => {
                 positions.insert(i);
             }
-            other => {
+            _ => {
                 return Err(SqlError::NoSqlForm {
                     feature: name.to_string(),
-                    family: other.map(|(i, _)| CATALOG[i].family.name()),
+                    family: catalog_entry(name).map(|d| d.family.name()),
                 })
             }
         }
@@ -178,7 +337,7 @@ fn resolve(wanted: &[&str]) -> Result<Vec<(&'static str, SqlForm)>, SqlError> {
         .collect())
 }
 
-fn header(e: &Export<'_>, models: &[Logistic<'_>]) -> String {
+fn header(e: &Export<'_>, models: &[Logistic<'_>], reads_customers: bool) -> String {
     let names: Vec<&str> = models.iter().map(|m| m.name).collect();
     let mut h = format!(
         "-- Generated by bullseye {} (`bullseye export sql --dialect {}`).\n",
@@ -189,6 +348,12 @@ fn header(e: &Export<'_>, models: &[Logistic<'_>]) -> String {
         "-- Reads `{}` (customer_id, order_date, amount: the canonical transactions table) and\n",
         e.transactions
     ));
+    if reads_customers {
+        h.push_str(&format!(
+            "-- `{}` (customer_id and the customer columns the attributes features read), and\n",
+            e.customers
+        ));
+    }
     h.push_str("-- returns one row per customer with a purchase on or before the as-of day: the features,\n");
     if names.is_empty() {
         h.push_str("-- ");
@@ -379,7 +544,12 @@ fn feature_expr(d: Dialect, unit: TimeUnit, form: SqlForm) -> String {
     }
 }
 
-fn feature_columns(d: Dialect, unit: TimeUnit, features: &[(&str, SqlForm)]) -> String {
+fn feature_columns(
+    d: Dialect,
+    unit: TimeUnit,
+    features: &[(&str, SqlForm)],
+    attributes: &Attributes,
+) -> String {
     let mut s = String::from("features AS (\n  SELECT customer_id");
     for (name, form) in features {
         let _ = write!(
@@ -389,7 +559,15 @@ fn feature_columns(d: Dialect, unit: TimeUnit, features: &[(&str, SqlForm)]) -> 
             d.ident(name)
         );
     }
-    s.push_str("\n  FROM agg\n),\n");
+    for (name, i, part) in &attributes.features {
+        let _ = write!(
+            s,
+            ",\n    {} AS {}",
+            Attributes::expr(d, *i, part),
+            d.ident(name)
+        );
+    }
+    let _ = write!(s, "\n  FROM {}\n),\n", attributes.source());
     s
 }
 
@@ -528,13 +706,13 @@ fn segment(scheme: &SegmentScheme) -> String {
 
 fn final_select(
     d: Dialect,
-    features: &[(&str, SqlForm)],
+    features: &[&str],
     models: &[Logistic<'_>],
     seg: Option<&SegmentationModel>,
     scheme: &SegmentScheme,
 ) -> String {
     let mut columns = vec!["customer_id".to_string()];
-    columns.extend(features.iter().map(|(name, _)| d.ident(name)));
+    columns.extend(features.iter().map(|name| d.ident(name)));
     columns.extend(models.iter().map(|m| d.ident(&format!("{}_score", m.name))));
     if let Some(seg) = seg {
         columns.push(format!("{} AS {}", nearest(seg.k), d.ident("cluster")));
@@ -586,12 +764,26 @@ mod tests {
         serde_json::from_value(v).expect("an artifact")
     }
 
+    /// The kept levels of the bundled models' text columns (their metrics.json).
+    fn bundled_levels() -> BTreeMap<String, Vec<String>> {
+        let levels = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
+        BTreeMap::from([
+            ("gender".to_string(), levels(&["F", "M"])),
+            (
+                "region".to_string(),
+                levels(&["south", "central", "west", "east", "north"]),
+            ),
+        ])
+    }
+
     fn query(d: Dialect, a: &ModelArtifact) -> Result<String, SqlError> {
         export(&Export {
             dialect: d,
             as_of: NaiveDate::from_ymd_opt(1998, 6, 30).expect("date"),
             time_unit: TimeUnit::Weeks,
             transactions: "transactions",
+            customers: "shop.customers",
+            levels: &bundled_levels(),
             models: vec![("response".into(), a)],
             segmentation: None,
             scheme: &SegmentScheme::default(),
@@ -605,7 +797,7 @@ mod tests {
 
     #[test]
     fn every_dialect_renders_the_traps_away() {
-        let a = bundled_model(21, |_| {});
+        let a = bundled_model(42, |_| {});
         for &d in Dialect::ALL {
             let q = query(d, &a).expect("exports");
             let code: String = unquoted(&q)
@@ -669,12 +861,59 @@ mod tests {
         });
         let e = query(Dialect::DuckDb, &a).unwrap_err().to_string();
         assert!(e.contains("21 coefficients for 20 inputs"), "{e}");
-        let a = bundled_model(42, |_| {});
+        let a = bundled_model(21, |v| {
+            v["preprocessing"]["numeric"][20]["column"] = "share_category_rock".into();
+        });
         let e = query(Dialect::DuckDb, &a).unwrap_err().to_string();
         assert!(
-            e.starts_with("feature `days_since_signup` (family `attributes`)"),
+            e.starts_with("feature `share_category_rock` (family `mix`) has no SQL form"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn customer_attributes_read_the_customers_table_with_the_kept_levels() {
+        let q = query(Dialect::Postgres, &bundled_model(42, |_| {})).expect("exports");
+        assert!(
+            q.contains(
+                "LEFT JOIN shop.customers AS c ON CAST(c.customer_id AS TEXT) = agg.customer_id"
+            ),
+            "{q}"
+        );
+        // Dates as days to the as-of day (a later date is missing), birth dates in years.
+        assert!(q.contains("CASE WHEN CAST(c.\"signup_date\" AS DATE) <= p.as_of THEN CAST((p.as_of - CAST(c.\"signup_date\" AS DATE)) AS DOUBLE PRECISION) END AS a0"), "{q}");
+        assert!(
+            q.contains("AS DOUBLE PRECISION) / CAST('365.25' AS DOUBLE PRECISION) END AS a1"),
+            "{q}"
+        );
+        // Every number and date imputed with its median; text is not.
+        assert_eq!(q.matches(" AS fill").count(), 5, "{q}");
+        assert!(
+            q.contains("NULLIF(TRIM(CAST(c.\"gender\" AS TEXT)), '') AS a5"),
+            "{q}"
+        );
+        assert!(
+            q.contains("COALESCE(a0, fill0) AS \"days_since_signup\""),
+            "{q}"
+        );
+        let flag = |c: &str, name: &str| {
+            format!("CASE WHEN {c} THEN CAST('1.0' AS DOUBLE PRECISION) ELSE CAST('0.0' AS DOUBLE PRECISION) END AS \"{name}\"")
+        };
+        for (c, name) in [
+            ("a0 IS NULL", "days_since_signup_missing"),
+            ("a5 = 'F'", "gender_f"),
+            (
+                "a6 IS NOT NULL AND a6 NOT IN ('south', 'central', 'west', 'east', 'north')",
+                "region_other",
+            ),
+            ("a6 IS NULL", "region_missing"),
+        ] {
+            assert!(q.contains(&flag(c, name)), "{name}: {q}");
+        }
+        assert!(q.contains("FROM attrs CROSS JOIN fill0 CROSS JOIN fill1 CROSS JOIN fill2 CROSS JOIN fill3 CROSS JOIN fill4\n"), "{q}");
+        // Without attributes the query reads no customers table.
+        let q = query(Dialect::Postgres, &bundled_model(21, |_| {})).expect("exports");
+        assert!(!q.contains("customers"), "{q}");
     }
 
     #[test]
@@ -688,15 +927,20 @@ mod tests {
 
     #[test]
     fn a_feature_without_an_sql_form_is_named_with_its_family() {
-        let err = resolve(&["recency_days", "age_years"]).unwrap_err();
+        let err = resolve(&["recency_days", "net_profit_12m"]).unwrap_err();
         assert_eq!(
             err.to_string().split(';').next().unwrap(),
-            "feature `age_years` (family `attributes`) has no SQL form"
+            "feature `net_profit_12m` (family `profit`) has no SQL form"
         );
-        let err = resolve(&["gender_f"]).unwrap_err();
-        assert!(err
-            .to_string()
-            .starts_with("feature `gender_f` has no SQL form"));
+        let err = resolve(&["replen_due_in_days_coffee"]).unwrap_err();
+        assert!(err.to_string().starts_with(
+            "feature `replen_due_in_days_coffee` (family `replenishment`) has no SQL form"
+        ));
+        // Names of other families' patterns are theirs, anything else is a customer column.
+        let (catalogue, attributes) =
+            split_attributes(&["gender_f", "share_channel_web", "age_years", "frequency"]);
+        assert_eq!(catalogue, ["share_channel_web", "frequency"]);
+        assert_eq!(attributes, ["gender_f", "age_years"]);
     }
 
     #[test]

@@ -17,9 +17,9 @@ pub use inputs::{
 };
 pub use registry::{annotate, annotations, tag, Annotations};
 pub use registry::{
-    diff, list, load, load_kind, load_report, production, promote, register, render_list,
-    render_metrics, render_report, resolve_model, save, show, weaknesses, ModelSummary, Promoted,
-    Registered, DEFAULT_REGISTRY,
+    diff, feature_levels, list, load, load_kind, load_report, production, promote, register,
+    render_list, render_metrics, render_report, resolve_model, save, show, weaknesses,
+    ModelSummary, Promoted, Registered, DEFAULT_REGISTRY,
 };
 pub use score::{drift_report, render_drift, score_file, score_frame};
 

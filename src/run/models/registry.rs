@@ -3,6 +3,7 @@
 //! `v0002`… in registration order; registering a model whose files are byte-identical to an
 //! existing version returns that version instead of a copy.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::io::{self, IoError};
@@ -138,6 +139,21 @@ fn in_file(path: &Path, e: crate::models::ModelsError) -> Error {
 /// Reads `dir/metrics.json`.
 pub fn load_report(dir: &Path) -> Result<TrainingReport, Error> {
     Ok(io::read_json(&dir.join(METRICS_FILE))?)
+}
+
+/// The categorical levels the features of the models in `dirs` were built with (their training
+/// reports' `feature_levels`; a model without `metrics.json` adds none, the first model to
+/// name a column decides its levels).
+pub fn feature_levels(dirs: &[PathBuf]) -> Result<BTreeMap<String, Vec<String>>, Error> {
+    let mut levels = BTreeMap::new();
+    for dir in dirs {
+        if dir.join(METRICS_FILE).is_file() {
+            for (column, kept) in load_report(dir)?.feature_levels {
+                levels.entry(column).or_insert(kept);
+            }
+        }
+    }
+    Ok(levels)
 }
 
 /// Versions of a kind, oldest first.
