@@ -7,6 +7,7 @@
 //! only the caller decides (from `max_reject_rate`) whether the run fails.
 
 mod config;
+mod dataset;
 mod diagnose;
 mod join;
 mod lines;
@@ -57,6 +58,8 @@ pub enum IngestError {
         MAX_RECORD_BYTES >> 20
     )]
     RecordTooLong { path: PathBuf, offset: u64 },
+    #[error("`{path}`: {detail} (a folder is read as one table of Parquet files)")]
+    Dataset { path: PathBuf, detail: String },
     #[error("cannot read `{path}`: {source}")]
     Read {
         path: PathBuf,

@@ -81,6 +81,9 @@ fn scan_lines(path: &Path, has_header: bool) -> Result<RecordLines, IngestError>
 
 /// Reads a source file (CSV/whitespace text or Parquet) with every column as text.
 pub fn read_raw(path: &Path, spec: &SourceSpec, table: TableKind) -> Result<RawTable, IngestError> {
+    if is_dataset(path, spec) {
+        return super::dataset::read_dataset(path);
+    }
     check_input(path, table)?;
     match source_format(path, spec) {
         SourceFormat::Parquet => read_parquet(path),
@@ -114,6 +117,12 @@ pub(crate) fn check_input(path: &Path, table: TableKind) -> Result<(), IngestErr
     }
 }
 
+/// Whether `path` is a folder read as one Parquet table (a folder with another format configured
+/// is refused by [`check_input`] as not a file).
+pub(super) fn is_dataset(path: &Path, spec: &SourceSpec) -> bool {
+    path.is_dir() && matches!(spec.format, None | Some(SourceFormat::Parquet))
+}
+
 /// The configured format, else the one the extension names (`.parquet`/`.pq`, else CSV).
 fn source_format(path: &Path, spec: &SourceSpec) -> SourceFormat {
     spec.format.unwrap_or_else(|| match path.extension() {
@@ -138,7 +147,7 @@ fn csv_options(has_header: bool, separator: u8, quote: Option<u8>) -> CsvReadOpt
         })
 }
 
-fn polars_err(path: &Path) -> impl FnOnce(PolarsError) -> IngestError + '_ {
+pub(super) fn polars_err(path: &Path) -> impl FnOnce(PolarsError) -> IngestError + '_ {
     move |source| IngestError::Polars {
         path: path.to_path_buf(),
         source,
@@ -146,6 +155,18 @@ fn polars_err(path: &Path) -> impl FnOnce(PolarsError) -> IngestError + '_ {
 }
 
 fn read_parquet(path: &Path) -> Result<RawTable, IngestError> {
+    let columns = parquet_text_columns(path)?;
+    let frame = DataFrame::new_infer_height(columns).map_err(polars_err(path))?;
+    Ok(RawTable::new(
+        path,
+        frame,
+        true,
+        Some(RecordLines::starting_at(1)),
+    ))
+}
+
+/// A Parquet file's columns as text, in file order.
+pub(super) fn parquet_text_columns(path: &Path) -> Result<Vec<Column>, IngestError> {
     let file = File::open(path).map_err(|source| IngestError::Read {
         path: path.to_path_buf(),
         source,
@@ -155,8 +176,7 @@ fn read_parquet(path: &Path) -> Result<RawTable, IngestError> {
         .map_err(polars_err(path))?;
     // Dates and numbers stored natively are rendered to text and parsed again by the one
     // validation path, so a Parquet file and the same data as CSV give identical tables.
-    let columns = df
-        .columns()
+    df.columns()
         .iter()
         .map(|c| {
             let c = match c.dtype() {
@@ -177,14 +197,7 @@ fn read_parquet(path: &Path) -> Result<RawTable, IngestError> {
             };
             c.map_err(polars_err(path))
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    let frame = DataFrame::new_infer_height(columns).map_err(polars_err(path))?;
-    Ok(RawTable::new(
-        path,
-        frame,
-        true,
-        Some(RecordLines::starting_at(1)),
-    ))
+        .collect()
 }
 
 /// Renders floats with the shortest text that parses back to the same value, so CSV and Parquet
@@ -369,6 +382,9 @@ pub fn pieces(
     table: TableKind,
     piece_bytes: usize,
 ) -> Result<Layout, IngestError> {
+    if is_dataset(path, spec) {
+        return Ok(Layout::Whole);
+    }
     check_input(path, table)?;
     if source_format(path, spec) == SourceFormat::Parquet {
         return Ok(Layout::Whole);

@@ -14,6 +14,28 @@ pub fn hex(d: impl AsRef<[u8]>) -> String {
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Size and SHA-256 of an input: a file's, or for a folder of Parquet files (one table) the total
+/// size and the SHA-256 of every file's relative path, size and SHA-256 in path order — so
+/// renaming, adding or changing any file changes it.
+pub fn input_digest(path: &Path) -> Result<(u64, String), IoError> {
+    if !path.is_dir() {
+        return file_digest(path);
+    }
+    let files = super::dataset_files(path).map_err(|source| IoError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut hasher = Sha256::new();
+    let mut total = 0u64;
+    for file in files {
+        let (bytes, sha) = file_digest(&file)?;
+        let rel = file.strip_prefix(path).unwrap_or(&file);
+        hasher.update(format!("{}\0{bytes}\0{sha}\n", rel.display()));
+        total += bytes;
+    }
+    Ok((total, hex(hasher.finalize())))
+}
+
 /// Size and SHA-256 (hex) of a file, read in 1 MiB blocks.
 pub fn file_digest(path: &Path) -> Result<(u64, String), IoError> {
     let err = |source| IoError::Read {

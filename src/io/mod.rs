@@ -6,6 +6,7 @@
 
 mod atomic;
 mod cells;
+mod dataset;
 mod digest;
 mod lock;
 mod regular;
@@ -15,7 +16,8 @@ mod table;
 
 pub use atomic::{remove_stale_temporaries, write_atomic, write_json_atomic, write_string_atomic};
 pub use cells::{escape_cell, unescape_cell, CsvCells};
-pub use digest::{file_digest, hex};
+pub use dataset::{dataset_files, is_parquet_file};
+pub use digest::{file_digest, hex, input_digest};
 pub(crate) use lock::process_alive;
 pub use lock::{OutputLock, LOCK_TIMEOUT_DEFAULT};
 pub use regular::{check_regular_file, not_a_regular_file, not_regular_error, read_text};

@@ -200,7 +200,7 @@ pub fn fingerprints(files: &[(&str, &Path)]) -> Result<String, Error> {
     for (name, path) in files {
         map.insert(
             format!("{name} {}", path.display()),
-            io::file_digest(path)?.1,
+            io::input_digest(path)?.1,
         );
     }
     serde_json::to_string(&map).map_err(|e| {

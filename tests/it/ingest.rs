@@ -619,3 +619,55 @@ fn an_appended_zip_table_adds_customer_attributes_and_counts_the_unmatched() {
         stderr(&out)
     );
 }
+
+/// Writes `frame` as a Parquet file at `path`, creating its folders.
+fn write_parquet(path: &std::path::Path, frame: &mut DataFrame) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let f = std::fs::File::create(path).unwrap();
+    ParquetWriter::new(f).finish(frame).unwrap();
+}
+
+#[test]
+fn a_folder_of_parquet_files_is_one_table_with_its_partition_columns() {
+    let sb = Sandbox::new(&["ingest/same.csv"]);
+    assert_ok(&sb.run(&["ingest", "--transactions", "same.csv", "--out", "csv"]));
+    let whole = read_parquet(&sb.path("csv/transactions.parquet"));
+    // A hive-partitioned lake table: two partitions, a writer's marker file beside them.
+    write_parquet(
+        &sb.path("lake/region=north/part-0.parquet"),
+        &mut whole.slice(0, 2),
+    );
+    write_parquet(
+        &sb.path("lake/region=south%20east/part-0.parquet"),
+        &mut whole.slice(2, whole.height() - 2),
+    );
+    std::fs::write(sb.path("lake/_SUCCESS"), "").unwrap();
+    assert_ok(&sb.run(&["ingest", "--transactions", "lake", "--out", "pq"]));
+    assert_eq!(
+        sorted_transactions(&sb.path("csv/transactions.parquet")),
+        sorted_transactions(&sb.path("pq/transactions.parquet"))
+    );
+    let summary = std::fs::read_to_string(sb.path("pq/ingest.json")).unwrap();
+    assert!(summary.contains("\"rows_in\": 4"), "{summary}");
+
+    // A file whose columns differ from the first file's is named, not stacked.
+    let mut short = whole.drop("quantity").unwrap();
+    write_parquet(&sb.path("lake/region=west/part-0.parquet"), &mut short);
+    let out = sb.run(&["ingest", "--transactions", "lake", "--out", "bad"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("region=west/part-0.parquet") && err.contains("quantity"),
+        "{err}"
+    );
+
+    // A folder without Parquet files says so.
+    std::fs::create_dir_all(sb.path("empty")).unwrap();
+    let out = sb.run(&["ingest", "--transactions", "empty", "--out", "none"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no Parquet files"),
+        "{}",
+        stderr(&out)
+    );
+}

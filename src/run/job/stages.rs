@@ -18,7 +18,7 @@ use crate::basket::{BasketBuilder, Baskets, Mined};
 use crate::clv::FitParams;
 use crate::features::{self, Family, FeatureParams, HistoryBuilder};
 use crate::ingest::{self, IngestRequest, Source, TableKind, Validated};
-use crate::io::file_digest;
+use crate::io::{file_digest, input_digest};
 use crate::ledger::CampaignRecord;
 use crate::models::training;
 use crate::models::{
@@ -357,7 +357,7 @@ impl State<'_> {
                 sources
                     .iter()
                     .map(|(_, source)| match source {
-                        Source::File(p) => file_digest(p).map(Some),
+                        Source::File(p) => input_digest(p).map(Some),
                         Source::Postgres(_) => Ok(None),
                     })
                     .collect::<Result<Vec<_>, _>>()
