@@ -969,8 +969,12 @@ mod tests {
     #[test]
     fn folders_and_fifos_are_refused_before_they_are_opened() {
         let dir = tempfile::tempdir().unwrap();
-        let spec = SourceSpec::default();
-        let err = read_raw(dir.path(), &spec, TableKind::Customers).unwrap_err();
+        // A folder is a Parquet dataset unless another format is configured.
+        let csv = SourceSpec {
+            format: Some(SourceFormat::Csv),
+            ..SourceSpec::default()
+        };
+        let err = read_raw(dir.path(), &csv, TableKind::Customers).unwrap_err();
         assert_eq!(
             err.to_string(),
             format!(
@@ -978,6 +982,9 @@ mod tests {
                 dir.path().display()
             )
         );
+        let spec = SourceSpec::default();
+        let err = read_raw(dir.path(), &spec, TableKind::Customers).unwrap_err();
+        assert!(err.to_string().contains("no Parquet files"), "{err}");
         #[cfg(unix)]
         {
             let fifo = dir.path().join("t.csv");
