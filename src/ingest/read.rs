@@ -117,10 +117,17 @@ pub(crate) fn check_input(path: &Path, table: TableKind) -> Result<(), IngestErr
     }
 }
 
-/// Whether `path` is a folder read as one Parquet table (a folder with another format configured
-/// is refused by [`check_input`] as not a file).
+/// Whether `path` is a folder read as one Parquet table: a folder named without an extension or
+/// `.parquet`, or with `format = "parquet"`. A folder configured or named as another format
+/// (`orders.csv/`, as Spark writes CSV) is refused by [`check_input`] as not a file.
 pub(super) fn is_dataset(path: &Path, spec: &SourceSpec) -> bool {
-    path.is_dir() && matches!(spec.format, None | Some(SourceFormat::Parquet))
+    let named_parquet = path.extension().is_none() || crate::io::is_parquet_file(path);
+    path.is_dir()
+        && match spec.format {
+            Some(SourceFormat::Parquet) => true,
+            Some(SourceFormat::Csv) => false,
+            None => named_parquet,
+        }
 }
 
 /// The configured format, else the one the extension names (`.parquet`/`.pq`, else CSV).
