@@ -232,6 +232,21 @@ fn duckdb_and_postgres_agree_with_bullseye_on_a_synthetic_set() {
     assert_eq!(f["rows"], 10_000, "{f}");
 }
 
+/// Spark (pyspark `local[2]`, Java 17) in every CI run: ~30-60 s, most of it the session's start.
+#[test]
+fn spark_agrees_with_bullseye_on_a_synthetic_set() {
+    let sb = Sandbox::new(&[]);
+    write_synthetic(&sb, 10_000);
+    pipeline(
+        &sb,
+        &["--transactions", "transactions.csv"],
+        "2025-12-31",
+        "spark",
+    );
+    let f = check(&sb, "spark", &[]);
+    assert_eq!(f["rows"], 10_000, "{f}");
+}
+
 /// The quickstart job without its `[profit]` table (the `profit` family has no SQL form yet):
 /// its sources, training and scoring, attributes included (CDNOW's drift only warns, as there).
 fn write_attributes_job(sb: &Sandbox) {
