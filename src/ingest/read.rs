@@ -132,11 +132,10 @@ pub(super) fn is_dataset(path: &Path, spec: &SourceSpec) -> bool {
 
 /// The configured format, else the one the extension names (`.parquet`/`.pq`, else CSV).
 fn source_format(path: &Path, spec: &SourceSpec) -> SourceFormat {
-    spec.format.unwrap_or_else(|| match path.extension() {
-        Some(e) if e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq") => {
-            SourceFormat::Parquet
-        }
-        _ => SourceFormat::Csv,
+    spec.format.unwrap_or(if crate::io::is_parquet_file(path) {
+        SourceFormat::Parquet
+    } else {
+        SourceFormat::Csv
     })
 }
 

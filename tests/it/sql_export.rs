@@ -202,8 +202,10 @@ fn duckdb_query_agrees_with_bullseye_on_cdnow() {
     assert_eq!(f["rows"], 23_570, "{f}");
 }
 
+/// One pipeline run, its query exported for each engine in turn; Spark (pyspark `local[2]`,
+/// Java 17) adds ~20 s, most of it the session's start.
 #[test]
-fn duckdb_and_postgres_agree_with_bullseye_on_a_synthetic_set() {
+fn duckdb_postgres_and_spark_agree_with_bullseye_on_a_synthetic_set() {
     let sb = Sandbox::new(&[]);
     write_synthetic(&sb, 10_000);
     pipeline(
@@ -230,19 +232,8 @@ fn duckdb_and_postgres_agree_with_bullseye_on_a_synthetic_set() {
         ],
     );
     assert_eq!(f["rows"], 10_000, "{f}");
-}
 
-/// Spark (pyspark `local[2]`, Java 17) in every CI run: ~30-60 s, most of it the session's start.
-#[test]
-fn spark_agrees_with_bullseye_on_a_synthetic_set() {
-    let sb = Sandbox::new(&[]);
-    write_synthetic(&sb, 10_000);
-    pipeline(
-        &sb,
-        &["--transactions", "transactions.csv"],
-        "2025-12-31",
-        "spark",
-    );
+    export(&sb, "spark", "2025-12-31");
     let f = check(&sb, "spark", &[]);
     assert_eq!(f["rows"], 10_000, "{f}");
 }
