@@ -42,7 +42,15 @@ COLUMNS = [
     ("score", ["score"], ["score"]),
     ("select + write", ["select"], ["select", "write"]),
 ]
-IMPLS = ["bullseye", "pandas", "polars"]
+IMPLS = ["bullseye", "pandas", "polars", "lean-pandas", "lean-polars"]
+# Same work as bullseye's job, done the way a pandas/polars user would.
+SAME_WORK = ("pandas", "polars")
+# The lean script of ../shared/bench: five hand-picked point-in-time features, k-means (k = 8) on
+# six, one logistic model, one budgeted audience (issue 26's "a lean script is as fast").
+LEAN = ("lean-pandas", "lean-polars")
+# Its stages, mapped onto PY_STAGES.
+LEAN_STAGES = {"read": "read", "features": "features", "kmeans": "kmeans", "train_features": "train",
+               "train_lr": "train", "score_select": "score", "write": "write"}
 
 
 def sh(cmd):
@@ -244,10 +252,15 @@ def run_scale(args, scale, mode, env_py):
         out = os.path.join(work, "bullseye-out")
         impls["bullseye"] = (bullseye_run_cmd(args.bin, job, out) if mode == "run"
                              else chain_script(args.bin, cfg, work, out, args.kmeans_n_init), out)
-    for name in ("pandas", "polars"):
+    for name in SAME_WORK:
         if name in args.impls:
             out = os.path.join(work, f"{name}-out")
             impls[name] = ([args.python, os.path.join(harness.HERE, "py", f"pipeline_{name}.py"), data, out] + py_args, out)
+    for name in LEAN:
+        if name in args.impls:
+            out = os.path.join(work, f"{name}-out")
+            impls[name] = ([args.python, args.lean_script, "--data", data, "--engine", name.split("-")[1],
+                            "--as-of", AS_OF, "--budget", str(budget), "--cost", "0.10", "--out-dir", out], out)
     runs = {k: [] for k in impls}
     errors = {}
     load_before = sh("uptime")
@@ -259,6 +272,8 @@ def run_scale(args, scale, mode, env_py):
                 wall, rss, stdout = harness.measure(cmd, env=env)
                 if name == "bullseye":
                     stages, checks = bullseye_result(out, mode)
+                elif name in LEAN:
+                    stages, checks = lean_result(stdout, name.split("-")[1])
                 else:
                     line = [x for x in stdout.splitlines() if x.startswith("{")][-1]
                     j = json.loads(line)
@@ -272,6 +287,20 @@ def run_scale(args, scale, mode, env_py):
                   + " ".join(f"{k} {v:.2f}" for k, v in stages.items()), flush=True)
     return {"scale": scale, "customers": n, "budget": budget, "data": data, "runs": runs, "errors": errors,
             "load_before": load_before, "load_after": sh("uptime")}
+
+
+def lean_result(stdout, engine):
+    """The lean script's JSON line: its stages summed onto PY_STAGES, and the figures it shares
+    with the other pipelines (its job differs: k = 8, five model inputs)."""
+    j = json.loads([x for x in stdout.splitlines() if x.startswith("{")][-1])[engine]
+    stages = {}
+    for k, v in j["stages_s"].items():
+        if k in LEAN_STAGES:
+            stages[LEAN_STAGES[k]] = stages.get(LEAN_STAGES[k], 0.0) + v
+    s = j["summary"]
+    checks = {"inertia": s.get("kmeans_inertia"), "cluster_sizes": s.get("cluster_sizes"),
+              "audience": s.get("audience_size"), "expected_profit_target": s.get("audience_expected_profit")}
+    return stages, {k: v for k, v in checks.items() if v is not None}
 
 
 def med(xs):
@@ -298,6 +327,33 @@ def summarize(res):
     return out
 
 
+def issue26_targets(s):
+    """Issue 26's side-by-side targets at one scale: total ≥ 10× the polars same-work pipeline,
+    ≥ 3× each lean script, every stage ≥ 1× its same-work Python counterpart, memory below."""
+    b = s.get("bullseye")
+    if not b:
+        return None
+    lines = []
+    def check(label, got, floor):
+        lines.append(f"- {label}: {got:.2f}× (target ≥ {floor:g}×) → **{'met' if got >= floor else 'missed'}**")
+    if "polars" in s:
+        check("total vs polars same-work", s["polars"]["wall"] / b["wall"], 10)
+    for name in LEAN:
+        if name in s:
+            check(f"total vs {name}", s[name]["wall"] / b["wall"], 3)
+    same = [s[n] for n in SAME_WORK if n in s]
+    for label, _, _ in COLUMNS:
+        ours = b["cols"].get(label)
+        theirs = [x["cols"].get(label) for x in same if x["cols"].get(label) is not None]
+        if ours and theirs:
+            check(f"{label} vs the faster same-work Python", min(theirs) / ours, 1)
+    py_rss = [s[n]["rss"] for n in SAME_WORK + LEAN if n in s]
+    if py_rss:
+        lines.append(f"- peak memory: bullseye {b['rss']:,.0f} MiB, the lowest Python {min(py_rss):,.0f} MiB → "
+                     f"**{'met' if b['rss'] < min(py_rss) else 'missed'}**")
+    return "Targets (issue 26):\n\n" + "\n".join(lines) + "\n" if lines else None
+
+
 def fmt(x, nd=2):
     return "–" if x is None else f"{x:,.{nd}f}"
 
@@ -312,7 +368,10 @@ def render(args, mode, results, big, versions, machine, env_note):
     L.append(f"Written by `bench/pipeline.py` on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC. "
              "One job, three implementations: `bullseye run` and the same work in pandas + scikit-learn and "
              "polars-python + scikit-learn (`bench/py/pipeline_{pandas,polars}.py`). See `bench/README.md` for "
-             "what each stage does on each side.\n")
+             "what each stage does on each side. Beside them (when run): the lean script of "
+             "`../shared/bench/lean_pipeline.py` in its pandas and polars flavours (`lean-pandas`, `lean-polars`), "
+             "which makes the same kind of decision with far less work (five hand-picked point-in-time features, "
+             "k-means with k = 8, no validation, one model, no report).\n")
     L.append("The job, as of 2024-12-31 on the synthetic data of `../shared/bench/gen_transactions.py` (~20 orders "
              "per customer, 12 monthly sends to 25% of the customers): read and validate transactions, customers and "
              "the campaign history; every feature family (rfm, btyd, windows, cycle, mix, attributes); k-means with "
@@ -370,7 +429,7 @@ def render(args, mode, results, big, versions, machine, env_note):
             hdr = ["vs", "total", "peak RSS"] + [c[0] for c in COLUMNS]
             L.append("| " + " | ".join(hdr) + " |")
             L.append("|" + "---|" * len(hdr))
-            for name in ("pandas", "polars"):
+            for name in SAME_WORK + LEAN:
                 if name not in s:
                     continue
                 x = s[name]
@@ -392,6 +451,9 @@ def render(args, mode, results, big, versions, machine, env_note):
                 L.append(line)
                 if res["customers"] == 1_000_000:
                     floor = line
+            targets = issue26_targets(s)
+            if targets:
+                L.append(targets)
         # Sanity: the same work.
         L.append("Do the three pipelines agree? (last round's outputs)\n")
         keys = [("customers scored", "customers"), ("training rows", "train_rows"), ("holdout rows", "holdout_rows"),
@@ -467,6 +529,8 @@ def main():
     ap.add_argument("--impls", default=",".join(IMPLS))
     ap.add_argument("--python", default=None, help="Python of the children (default: $BENCH_PYTHON, else this one)")
     ap.add_argument("--kmeans-n-init", type=int, default=1)
+    ap.add_argument("--lean-script", default=os.path.join(harness.ROOT, "..", "shared", "bench", "lean_pipeline.py"),
+                    help="the lean Python pipeline (impls lean-pandas, lean-polars)")
     ap.add_argument("--python-train-features", choices=["contacted", "all"], default="contacted",
                     help="Python training rows: features of the contacted customers per send (default) or of "
                          "every customer per send (bullseye's way), then joined")

@@ -114,8 +114,9 @@ const MOST: f64 = 0.5;
 const MANY_DISTINCT: usize = 20;
 
 /// The customer columns (other than the id) left out of the features, in column order: the
-/// `requested` ones, then text columns whose name or values mark personal data. Numeric and
-/// date columns are left to the name rule alone (`email_opt_in` is a flag, not an address).
+/// `requested` ones, then the columns [`personal_input`] marks. A numeric column is left out
+/// only as a phone number read as a number (`email_opt_in` is a flag, not an address): a CSV
+/// column of bare phone digits is typed numeric, and would otherwise be a model input.
 pub fn personal_columns(customers: &DataFrame, requested: &[String]) -> Vec<ExcludedColumn> {
     customers
         .columns()
@@ -125,10 +126,8 @@ pub fn personal_columns(customers: &DataFrame, requested: &[String]) -> Vec<Excl
             let column = c.name().to_string();
             let reason = if requested.contains(&column) {
                 Some(PersonalData::Requested)
-            } else if c.dtype() == &DataType::String {
-                personal_input(c)
             } else {
-                None
+                personal_input(c)
             };
             reason.map(|reason| ExcludedColumn { column, reason })
         })
@@ -255,6 +254,28 @@ mod tests {
         assert_eq!(personal_input(&spend), None);
         let emails = Column::new("contact".into(), vec!["a@b.de", "c@d.de", "e@f.de"]);
         assert_eq!(personal_input(&emails), Some(PersonalData::Email));
+    }
+
+    #[test]
+    fn a_numeric_phone_column_of_the_customers_table_is_left_out() {
+        let customers = DataFrame::new(
+            3,
+            vec![
+                Column::new("customer_id".into(), vec!["a", "b", "c"]),
+                Column::new(
+                    "phone".into(),
+                    vec![4_930_123_456i64, 4_930_123_457, 4_930_1],
+                ),
+                Column::new("phone_opt_in".into(), vec![1i64, 0, 1]),
+                Column::new("spend".into(), vec![4_930_123_456i64, 1, 2]),
+            ],
+        )
+        .unwrap();
+        let got: Vec<(String, PersonalData)> = personal_columns(&customers, &[])
+            .into_iter()
+            .map(|e| (e.column, e.reason))
+            .collect();
+        assert_eq!(got, vec![("phone".to_string(), PersonalData::Phone)]);
     }
 
     fn frame(columns: &[(&str, Vec<&str>)]) -> DataFrame {

@@ -900,7 +900,16 @@ fn check_settings(config: &JobConfig) -> Result<(), RunError> {
 /// A job-file error on one line: where, and the parser's message with any quote of the file's
 /// content cut short (the file may be anything the user pointed at).
 fn toml_error(text: &str, e: &toml::de::Error) -> String {
-    let message = sanitize_quotes(e.message().trim()).replace('\n', ": ");
+    // The parser's message may run over lines; each is sanitised alone, since sanitising
+    // escapes a newline to a visible `\n` and the message is meant to read as one line.
+    let message = e
+        .message()
+        .trim()
+        .lines()
+        .map(|line| sanitize_quotes(line.trim()))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ");
     match e.span() {
         Some(span) => {
             let before = &text[..span.start.min(text.len())];
@@ -1142,6 +1151,13 @@ mod tests {
         let e = toml::from_str::<JobConfig>(&text).unwrap_err();
         let m = toml_error(&text, &e);
         assert!(m.starts_with("line 4") && !m.contains(&long[..41]), "{m}");
+        let text = "stages = [\"ingest\"\nfoo";
+        let e = toml::from_str::<JobConfig>(text).unwrap_err();
+        let m = toml_error(text, &e);
+        assert!(
+            m.starts_with("line 2") && m.contains("invalid array: expected") && !m.contains('\\'),
+            "{m}"
+        );
     }
 
     #[test]
