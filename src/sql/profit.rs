@@ -148,12 +148,14 @@ impl ProfitSql<'_> {
         let table = self
             .reads_product_costs()
             .then(|| d.to_double(&format!("pc.{}", d.ident(UNIT_COST))));
+        let priced = own.is_some() || table.is_some();
         let unit = match (own, table) {
             (Some(o), Some(t)) => format!("COALESCE({o}, {t})"),
             (Some(x), None) | (None, Some(x)) => x,
             (None, None) => format!("CAST(NULL AS {})", d.double()),
         };
-        let units = if self.columns.has("quantity") {
+        // Units count only for a line with a unit cost.
+        let units = if priced && self.columns.has("quantity") {
             format!(
                 "COALESCE({}, {})",
                 d.to_double(&format!("t.{}", d.ident("quantity"))),
@@ -432,6 +434,19 @@ mod tests {
         assert!(bare
             .lines_columns(d)
             .contains("CAST(NULL AS DOUBLE) AS p_unit,\n    CAST('1.0' AS DOUBLE) AS p_units,\n    CAST('0.75' AS DOUBLE) AS p_rate"));
+        // A quantity without a unit cost prices nothing: not read.
+        let quantity = TableColumns::parse("quantity").unwrap();
+        let by_margin = ProfitSql {
+            columns: &quantity,
+            ..sql
+        };
+        assert!(!by_margin.lines_columns(d).contains("quantity"));
+        assert!(
+            columns.contains(
+                "COALESCE(CAST(t.\"quantity\" AS DOUBLE), CAST('1.0' AS DOUBLE)) AS p_units"
+            ),
+            "{columns}"
+        );
         let e = TableColumns::parse("unit_cost,sku")
             .unwrap_err()
             .to_string();
