@@ -5,8 +5,8 @@ segments, the same customers. Prints one JSON line of findings; exit 0 only when
     python bench/sql_check.py --engine duckdb --query q.sql --transactions ingest/transactions.parquet \
         --features features.csv --scores response=scores.csv --segments segments.csv
 
-Engines: duckdb (the Python package), postgres (`--psql PATH --url URL`: the transactions are
-loaded with COPY into a table `transactions`), spark (pyspark, local[2]; the Parquet file is the
+Engines: duckdb (the Python package), postgres (`--psql PATH --url URL`: the transactions, and
+the customers and contacts when given, are loaded with COPY into tables of those names), spark (pyspark, local[2]; the Parquet file is the
 view `transactions`). Used by tests/it/sql_export.rs; run by hand for the Spark check and the
 larger sets (see BENCHMARKS.md).
 """
@@ -41,13 +41,15 @@ def read_scores(spec):
     return name, [{"customer_id": r["customer_id"], "score": r[column]} for r in read_csv(path)]
 
 
-def run_duckdb(query, transactions, write_only=False, customers=None):
+def run_duckdb(query, transactions, write_only=False, customers=None, contacts=None):
     import duckdb
 
     con = duckdb.connect()
     con.execute(f"CREATE VIEW transactions AS SELECT * FROM read_parquet('{transactions}')")
     if customers:
         con.execute(f"CREATE VIEW customers AS SELECT * FROM read_parquet('{customers}')")
+    if contacts:
+        con.execute(f"CREATE VIEW contacts AS SELECT * FROM read_parquet('{contacts}')")
     if write_only:
         con.execute(f"COPY ({query}) TO 'duckdb_out.parquet' (FORMAT parquet)")
         return con.execute("SELECT COUNT(*) FROM 'duckdb_out.parquet'").fetchone()[0]
@@ -56,22 +58,33 @@ def run_duckdb(query, transactions, write_only=False, customers=None):
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def run_postgres(query, transactions, psql, url):
+PG_TYPES = {"VARCHAR": "TEXT", "DATE": "DATE", "DOUBLE": "DOUBLE PRECISION", "INTEGER": "INTEGER",
+            "BIGINT": "BIGINT", "BOOLEAN": "BOOLEAN"}
+
+
+def pg_load(name, parquet):
+    """psql input that (re)creates the table `name` with a Parquet file's columns and rows (doubles
+    as their shortest round-trip text, missing values as NULL)."""
     import duckdb
 
-    con = duckdb.connect()
-    rel = con.execute(
-        f"SELECT customer_id, order_date, amount FROM read_parquet('{transactions}')"
-    )
+    cur = duckdb.connect().execute(f"SELECT * FROM read_parquet('{parquet}')")
+    types = [(d[0], PG_TYPES.get(str(d[1]), "TEXT")) for d in cur.description]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    for row in rel.fetchall():
-        w.writerow([row[0], row[1].isoformat(), repr(float(row[2]))])
-    load = (
-        "DROP TABLE IF EXISTS transactions;\n"
-        "CREATE TABLE transactions (customer_id TEXT, order_date DATE, amount DOUBLE PRECISION);\n"
-        "COPY transactions FROM STDIN WITH (FORMAT csv);\n" + buf.getvalue() + "\\.\n"
+    for row in cur.fetchall():
+        w.writerow(["" if v is None else repr(v) if isinstance(v, float)
+                    else v.isoformat() if hasattr(v, "isoformat") else v for v in row])
+    columns = ", ".join(f'"{n}" {t}' for n, t in types)
+    return (
+        f"DROP TABLE IF EXISTS {name};\n"
+        f"CREATE TABLE {name} ({columns});\n"
+        f"COPY {name} FROM STDIN WITH (FORMAT csv);\n" + buf.getvalue() + "\\.\n"
     )
+
+
+def run_postgres(query, tables, psql, url):
+    """`tables`: (name, Parquet file) pairs loaded with COPY before the query runs."""
+    load = "".join(pg_load(name, path) for name, path in tables)
     subprocess.run([psql, url, "-v", "ON_ERROR_STOP=1", "-q"], input=load, text=True, check=True)
     out = subprocess.run(
         [psql, url, "-v", "ON_ERROR_STOP=1", "-q", "-c",
@@ -81,7 +94,7 @@ def run_postgres(query, transactions, psql, url):
     return list(csv.DictReader(io.StringIO(out)))
 
 
-def run_spark(query, transactions, write_only=False, customers=None):
+def run_spark(query, transactions, write_only=False, customers=None, contacts=None):
     from pyspark.sql import SparkSession
 
     spark = (
@@ -94,6 +107,8 @@ def run_spark(query, transactions, write_only=False, customers=None):
     spark.read.parquet(transactions).createOrReplaceTempView("transactions")
     if customers:
         spark.read.parquet(customers).createOrReplaceTempView("customers")
+    if contacts:
+        spark.read.parquet(contacts).createOrReplaceTempView("contacts")
     if write_only:
         # At scale: the rows go to Parquet, as a production job would write them.
         spark.sql(query).write.mode("overwrite").parquet("spark_out.parquet")
@@ -161,7 +176,8 @@ def main():
     p.add_argument("--engine", choices=["duckdb", "postgres", "spark"], required=True)
     p.add_argument("--query", required=True)
     p.add_argument("--transactions", required=True)
-    p.add_argument("--customers", help="the canonical customers table (Parquet; duckdb, spark)")
+    p.add_argument("--customers", help="the canonical customers table (Parquet)")
+    p.add_argument("--contacts", help="the canonical contacts table (Parquet)")
     p.add_argument("--features", required=True)
     p.add_argument("--scores", action="append", default=[], help="NAME=FILE[:COLUMN]")
     p.add_argument("--segments")
@@ -174,17 +190,16 @@ def main():
     start = time.time()
     if a.time_only:
         run = run_duckdb if a.engine == "duckdb" else run_spark
-        rows = run(query, a.transactions, write_only=True, customers=a.customers)
+        rows = run(query, a.transactions, write_only=True, customers=a.customers, contacts=a.contacts)
         print(json.dumps({"engine": a.engine, "rows": rows, "seconds": round(time.time() - start, 2)}))
         return
     if a.engine == "duckdb":
-        got = run_duckdb(query, a.transactions, customers=a.customers)
+        got = run_duckdb(query, a.transactions, customers=a.customers, contacts=a.contacts)
     elif a.engine == "postgres":
-        if a.customers:
-            sys.exit("--customers: the postgres loader reads the transactions only")
-        got = run_postgres(query, a.transactions, a.psql, a.url)
+        tables = [("transactions", a.transactions), ("customers", a.customers), ("contacts", a.contacts)]
+        got = run_postgres(query, [t for t in tables if t[1]], a.psql, a.url)
     else:
-        got = run_spark(query, a.transactions, customers=a.customers)
+        got = run_spark(query, a.transactions, customers=a.customers, contacts=a.contacts)
     elapsed = time.time() - start
     scores = dict(read_scores(s) for s in a.scores)
     segments = read_csv(a.segments) if a.segments else None

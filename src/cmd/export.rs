@@ -1,5 +1,6 @@
 use std::path::{Path, PathBuf};
 
+use bullseye::features::profit::ProfitParams;
 use bullseye::features::TimeUnit;
 use bullseye::io;
 use bullseye::models::artifact::kind_name;
@@ -8,7 +9,7 @@ use bullseye::run::models as m;
 use bullseye::run::segment as seg;
 use bullseye::run::RunError;
 use bullseye::segment::SegmentScheme;
-use bullseye::sql::{self, Dialect, SqlError};
+use bullseye::sql::{self, Dialect, SqlError, TableColumns};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
@@ -61,6 +62,18 @@ pub struct SqlArgs {
     /// The customers table as the engine names it (read when the models use customer attributes)
     #[arg(long, value_name = "NAME", default_value = "customers")]
     pub customers: String,
+    /// The contacts table as the engine names it (read for the `profit` family's contact costs)
+    #[arg(long, value_name = "NAME", default_value = "contacts")]
+    pub contacts: String,
+    /// The product cost table (product_id, unit_cost) as the engine names it (read for the
+    /// `profit` family when the job sets `[profit] product_costs`)
+    #[arg(long, value_name = "NAME", default_value = "product_costs")]
+    pub product_costs: String,
+    /// The optional columns the tables have, which the `profit` family prices by: any of
+    /// quantity, unit_cost, category, product_id (transactions) and contacts.cost [--job: also
+    /// those its transactions source maps]
+    #[arg(long, value_name = "LIST", default_value = "")]
+    pub columns: String,
     /// Model registry root
     #[arg(long, value_name = "DIR", default_value = m::DEFAULT_REGISTRY)]
     pub registry: PathBuf,
@@ -74,6 +87,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let dialect = Dialect::parse(&args.dialect)
         .ok_or_else(|| bullseye::Error::from(SqlError::UnknownDialect(args.dialect.clone())))?;
     let time_unit = TimeUnit::parse(&args.time_unit).map_err(bullseye::Error::from)?;
+    let mut columns = TableColumns::parse(&args.columns).map_err(bullseye::Error::from)?;
     let inputs = match &args.job {
         Some(job) => from_job(job, args.as_of, args.runs.as_deref())?,
         None => Inputs {
@@ -87,8 +101,14 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
                 .collect::<Result<_, _>>()?,
             segments: args.segments.clone(),
             scheme: SegmentScheme::default(),
+            profit: None,
+            mapped: Vec::new(),
         },
     };
+    for name in &inputs.mapped {
+        // A mapped column the pricing does not read (e.g. `amount`) is not an optional one.
+        let _ = columns.add(name);
+    }
     let artifacts = inputs
         .models
         .iter()
@@ -107,6 +127,10 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         time_unit,
         transactions: &args.transactions,
         customers: &args.customers,
+        contacts: &args.contacts,
+        product_costs: &args.product_costs,
+        columns: &columns,
+        profit: inputs.profit.as_ref(),
         levels: &levels,
         models: artifacts
             .iter()
@@ -129,6 +153,10 @@ struct Inputs {
     /// A segmentation folder.
     segments: Option<PathBuf>,
     scheme: SegmentScheme,
+    /// The job's `[profit]` settings.
+    profit: Option<ProfitParams>,
+    /// The canonical columns the job's transactions source maps.
+    mapped: Vec<String>,
 }
 
 /// A job's models, segmentation and scheme: from its run folder for `as_of` (in `runs`, else
@@ -182,5 +210,12 @@ fn from_job(
         models,
         segments: segments.join("model.json").is_file().then_some(segments),
         scheme,
+        profit: config.profit.clone(),
+        mapped: job
+            .ingest
+            .sources
+            .get("transactions")
+            .map(|s| s.columns.keys().cloned().collect())
+            .unwrap_or_default(),
     })
 }

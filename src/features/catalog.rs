@@ -49,6 +49,29 @@ pub enum SqlForm {
     GapStd,
     /// Days since the last purchase ÷ mean gap; 0 without a gap.
     Overdue,
+    /// One figure of the `profit` family, priced by the job's `[profit]` settings over the
+    /// purchase lines (not days) and the contacts.
+    Profit(ProfitForm),
+}
+
+/// The `profit` family's figures, each over the whole history or the last 365 days (as-of
+/// day included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfitForm {
+    /// Sum of amounts, refunds subtracted.
+    Revenue,
+    /// Cost of the goods of the purchase lines.
+    CostOfGoods,
+    /// Revenue − cost of goods.
+    Gross { year: bool },
+    /// Cost of the returned goods + return_cost per return day.
+    ReturnsCost,
+    /// order_cost per purchase day.
+    OrderCosts,
+    /// Sum of the contacts' costs.
+    ContactCosts { year: bool },
+    /// Gross − order costs − return costs − contact costs.
+    Net { year: bool },
 }
 
 /// A family's entry for one feature (the family adds itself in [`CATALOG`]).

@@ -42,7 +42,7 @@ use family::{Columns, Customer, Definition, LineColumns, Prepared, Scratch};
 use lines::{LineParts, Lines};
 
 pub use attributes::{attribute_sql, AttributeKind, AttributePart, AttributeSql, DAYS_PER_YEAR};
-pub use catalog::{render_catalog, FeatureDoc, SqlForm, CATALOG};
+pub use catalog::{render_catalog, FeatureDoc, ProfitForm, SqlForm, CATALOG};
 pub use levels::top_levels;
 pub(crate) use lines::{fixed_point, from_fixed, line_amount, FIXED_POINT_SCALE};
 pub(crate) use matrix::row_major;

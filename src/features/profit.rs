@@ -26,21 +26,23 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use super::catalog::{doc, Doc};
+use super::catalog::{doc, Doc, ProfitForm, SqlForm::Profit as P};
 use super::family::{Columns, Customer, Definition, LineColumns, Prepared, Source};
 use super::lines::{from_fixed, Codes, Lines, MISSING, NO_COST};
 use super::{FeatureError, FeatureParams};
 use crate::ids::canonical_channel;
 
 /// The column whose margin a line gets.
-const CATEGORY: &str = "category";
+pub const CATEGORY: &str = "category";
 /// The column a line's product cost is looked up by.
-const PRODUCT: &str = "product_id";
+pub const PRODUCT: &str = "product_id";
 /// What one unit of a line cost the seller.
-const UNIT_COST: &str = "unit_cost";
+pub const UNIT_COST: &str = "unit_cost";
+/// The contacts' column of a contact's own cost.
+pub const CONTACT_COST: &str = "cost";
 
 /// Days of the `_12m` columns (the as-of day and the 364 before it).
-const YEAR_DAYS: i32 = 365;
+pub const YEAR_DAYS: i32 = 365;
 
 /// Net profit over the history: the column the whale curve ranks customers by.
 pub const NET_PROFIT: &str = "net_profit";
@@ -56,16 +58,16 @@ pub(super) struct Profit;
 
 #[rustfmt::skip]
 const DOCS: &[Doc] = &[
-    doc("profit_revenue", "currency", "sum of amounts, refunds subtracted"),
-    doc("cost_of_goods", "currency", "cost of the goods bought (lines above zero): quantity × unit_cost, else amount × (1 − the category's margin)"),
-    doc("gross_profit", "currency", "profit_revenue − cost_of_goods (returned goods are not resold)"),
-    doc("returns_cost", "currency", "what returns lost: the returned goods' cost + return_cost per return day"),
-    doc("order_costs", "currency", "order_cost × orders (days with a purchase)"),
-    doc("contact_costs", "currency", "sum of the contacts' costs (the contacts' cost column, else contact_cost of the channel)"),
-    doc("net_profit", "currency", "gross_profit − order_costs − return_cost per return day − contact_costs"),
-    doc("gross_profit_12m", "currency", "gross_profit of the lines of the last 365 days"),
-    doc("contact_costs_12m", "currency", "contact_costs of the contacts of the last 365 days"),
-    doc("net_profit_12m", "currency", "net_profit of the lines and contacts of the last 365 days"),
+    doc("profit_revenue", "currency", "sum of amounts, refunds subtracted").sql(P(ProfitForm::Revenue)),
+    doc("cost_of_goods", "currency", "cost of the goods bought (lines above zero): quantity × unit_cost, else amount × (1 − the category's margin)").sql(P(ProfitForm::CostOfGoods)),
+    doc("gross_profit", "currency", "profit_revenue − cost_of_goods (returned goods are not resold)").sql(P(ProfitForm::Gross { year: false })),
+    doc("returns_cost", "currency", "what returns lost: the returned goods' cost + return_cost per return day").sql(P(ProfitForm::ReturnsCost)),
+    doc("order_costs", "currency", "order_cost × orders (days with a purchase)").sql(P(ProfitForm::OrderCosts)),
+    doc("contact_costs", "currency", "sum of the contacts' costs (the contacts' cost column, else contact_cost of the channel)").sql(P(ProfitForm::ContactCosts { year: false })),
+    doc("net_profit", "currency", "gross_profit − order_costs − return_cost per return day − contact_costs").sql(P(ProfitForm::Net { year: false })),
+    doc("gross_profit_12m", "currency", "gross_profit of the lines of the last 365 days").sql(P(ProfitForm::Gross { year: true })),
+    doc("contact_costs_12m", "currency", "contact_costs of the contacts of the last 365 days").sql(P(ProfitForm::ContactCosts { year: true })),
+    doc("net_profit_12m", "currency", "net_profit of the lines and contacts of the last 365 days").sql(P(ProfitForm::Net { year: true })),
 ];
 
 /// `[profit]`: the seller's margins and costs, in the currency of the amounts.
@@ -249,19 +251,21 @@ impl ProfitParams {
 
     /// The cost share (1 − margin) of every category code, and of lines without one.
     fn cost_rates(&self, codes: Option<&Codes>) -> (Vec<f64>, f64) {
-        let default = 1.0 - self.margin.default;
         let by_code = codes.map_or_else(Vec::new, |c| {
             c.levels
                 .iter()
-                .map(|level| {
-                    self.margin
-                        .categories
-                        .get(level.trim())
-                        .map_or(default, |m| 1.0 - m)
-                })
+                .map(|level| self.cost_rate(Some(level)))
                 .collect()
         });
-        (by_code, default)
+        (by_code, self.cost_rate(None))
+    }
+
+    /// The cost share (1 − margin) of a line's category (trimmed), or of a line without one.
+    pub fn cost_rate(&self, category: Option<&str>) -> f64 {
+        let margin = category
+            .and_then(|c| self.margin.categories.get(c.trim()))
+            .unwrap_or(&self.margin.default);
+        1.0 - margin
     }
 
     /// The product cost table, when `product_costs` names one; an error when the caller did not
@@ -278,7 +282,7 @@ impl ProfitParams {
     }
 
     /// The configured cost of a channel (names compared as `canonical_channel` does).
-    fn channel_cost(&self, channel: &str) -> Option<f64> {
+    pub fn channel_cost(&self, channel: &str) -> Option<f64> {
         self.contact_cost
             .iter()
             .find(|(c, _)| canonical_channel(c) == channel)
@@ -335,7 +339,7 @@ impl Contacts {
             .cast(&DataType::Date)?
             .cast(&DataType::Int32)?;
         let channels = contacts.column("channel")?.cast(&DataType::String)?;
-        let costs = match contacts.column("cost") {
+        let costs = match contacts.column(CONTACT_COST) {
             Ok(c) => Some(c.cast(&DataType::Float64)?),
             Err(_) => None,
         };

@@ -10,16 +10,18 @@
 //! and a feature without one is an error naming it.
 
 pub mod dialect;
+mod profit;
 mod query;
 
 pub use dialect::Dialect;
+pub use profit::TableColumns;
 pub use query::{export, Export};
 
 /// Why a pipeline cannot be exported.
 #[derive(Debug, thiserror::Error)]
 pub enum SqlError {
     #[error(
-        "feature `{feature}`{} has no SQL form; export models trained on the families that have one (rfm, btyd, windows, cycle, attributes)",
+        "feature `{feature}`{} has no SQL form; export models trained on the families that have one (rfm, btyd, windows, cycle, attributes, profit)",
         family.map(|f| format!(" (family `{f}`)")).unwrap_or_default()
     )]
     NoSqlForm {
@@ -50,6 +52,10 @@ pub enum SqlError {
     },
     #[error("the segmentation model: {0}")]
     Segmentation(String),
+    #[error("feature `{feature}` is priced by a job's `[profit]` settings; export it with `--job` (a job with `[profit]`)")]
+    NoProfitSettings { feature: String },
+    #[error("unknown optional column `{name}` (expected one of {known})")]
+    UnknownColumn { name: String, known: String },
     #[error("unknown SQL dialect `{}` (expected {})", .0, Dialect::names())]
     UnknownDialect(String),
 }
