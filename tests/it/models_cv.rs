@@ -3,11 +3,13 @@
 //! not change when asked to cross-validate.
 
 use crate::models::{hillstrom_sandbox, HILLSTROM_FEATURES};
+use std::process::Output;
+
 use crate::support::{assert_ok, fixture, stderr, Sandbox};
 
 /// `train response` on the Hillstrom e-mailed rows, visit label, `test` holdout (the task of
-/// tests/fixtures/cv/golden.py), with `extra` flags, into `dir`.
-fn hillstrom_train(sb: &Sandbox, dir: &str, extra: &[&str]) -> String {
+/// tests/fixtures/cv/golden.py), then `extra`.
+fn hillstrom_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "train",
         "response",
@@ -21,13 +23,24 @@ fn hillstrom_train(sb: &Sandbox, dir: &str, extra: &[&str]) -> String {
         "zip_code,channel",
         "--holdout",
         "column:test",
-        "--out",
-        dir,
     ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// [`hillstrom_args`] into the folder `dir`; its stdout.
+fn hillstrom_train(sb: &Sandbox, dir: &str, extra: &[&str]) -> String {
+    let mut args = hillstrom_args(&["--out", dir]);
     args.extend_from_slice(extra);
     let out = sb.run(&args);
     assert_ok(&out);
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The command failed with exit 2 and a message holding `needle`.
+fn assert_refused(out: &Output, needle: &str) {
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
+    assert!(stderr(out).contains(needle), "{}", stderr(out));
 }
 
 /// The `cv_fold` column of a `--rows-out` CSV (its last column), as written.
@@ -136,25 +149,29 @@ fn dated_history() -> Sandbox {
     sb
 }
 
-/// Time-ordered folds: each fold validates on contacts later than every contact it trained on,
-/// and the holdout's (latest) contacts are in no fold.
-#[test]
-fn contact_folds_validate_after_their_training_window() {
-    let sb = dated_history();
-    let out = sb.run(&[
+/// `train response` on [`dated_history`]'s files, then `extra`.
+fn train_on_contacts(sb: &Sandbox, extra: &[&str]) -> Output {
+    let mut args = vec![
         "train",
         "response",
         "--transactions",
         "tx.csv",
         "--contacts",
         "contacts.csv",
-        "--cv",
-        "3",
-        "--out",
-        "model",
-        "--rows-out",
-        "rows.csv",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    sb.run(&args)
+}
+
+/// Time-ordered folds: each fold validates on contacts later than every contact it trained on,
+/// and the holdout's (latest) contacts are in no fold.
+#[test]
+fn contact_folds_validate_after_their_training_window() {
+    let sb = dated_history();
+    let out = train_on_contacts(
+        &sb,
+        &["--cv", "3", "--out", "model", "--rows-out", "rows.csv"],
+    );
     assert_ok(&out);
     let csv = sb.read("rows.csv");
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
@@ -200,24 +217,8 @@ fn contact_folds_validate_after_their_training_window() {
     assert!(train_rows.windows(2).all(|w| w[0] < w[1]), "{train_rows:?}");
 
     // More folds than the dates allow is refused with the reason.
-    let out = sb.run(&[
-        "train",
-        "response",
-        "--transactions",
-        "tx.csv",
-        "--contacts",
-        "contacts.csv",
-        "--cv",
-        "6",
-        "--out",
-        "model6",
-    ]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("time-ordered folds"),
-        "{}",
-        stderr(&out)
-    );
+    let out = train_on_contacts(&sb, &["--cv", "6", "--out", "model6"]);
+    assert_refused(&out, "time-ordered folds");
 }
 
 /// A sweep keeps the value of lowest cross-validated log loss, fits the model with it, saves the
@@ -225,23 +226,7 @@ fn contact_folds_validate_after_their_training_window() {
 #[test]
 fn a_sweep_keeps_its_lowest_log_loss_and_shows_its_curve() {
     let sb = hillstrom_sandbox();
-    let mut args = vec![
-        "train",
-        "response",
-        "--table",
-        "emailed.csv",
-        "--label",
-        "visit",
-        "--features",
-        HILLSTROM_FEATURES,
-        "--categorical",
-        "zip_code,channel",
-        "--holdout",
-        "column:test",
-        "--registry",
-        "reg",
-    ];
-    args.extend_from_slice(&["--sweep", "l2=100000,1,1000"]);
+    let mut args = hillstrom_args(&["--registry", "reg", "--sweep", "l2=100000,1,1000"]);
     let out = sb.run(&args);
     assert_ok(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -276,6 +261,5 @@ fn a_sweep_keeps_its_lowest_log_loss_and_shows_its_curve() {
     // A sweep the learner has no such setting for is refused before any data is read.
     args.extend_from_slice(&["--sweep", "trees=10"]);
     let out = sb.run(&args);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("`l2`"), "{}", stderr(&out));
+    assert_refused(&out, "`l2`");
 }

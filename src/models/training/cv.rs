@@ -106,13 +106,16 @@ impl SweepAxis {
     }
 }
 
+/// One point of a sweep: its settings by name, and the learner's parameters with them.
+pub type GridPoint = (BTreeMap<String, f64>, ClassifierParams);
+
 /// Every combination of the axes' values (the first axis varies slowest), as the settings
 /// reported and the learner's parameters; the axes must suit `kind` and `base`'s learner.
 pub fn sweep_grid(
     kind: ModelKind,
     base: &ClassifierParams,
     axes: &[SweepAxis],
-) -> Result<Vec<(BTreeMap<String, f64>, ClassifierParams)>, TrainingError> {
+) -> Result<Vec<GridPoint>, TrainingError> {
     if kind == ModelKind::Uplift && !axes.is_empty() {
         return Err(TrainingError::Conflict {
             what: "a sweep of an uplift model".into(),
@@ -325,7 +328,7 @@ mod tests {
             assert!(SweepAxis::parse(bad).is_err(), "{bad}");
         }
         let logistic = ClassifierParams::Logistic(LogisticParams::default());
-        let grid = sweep_grid(ModelKind::Response, &logistic, &[a.clone()]).unwrap();
+        let grid = sweep_grid(ModelKind::Response, &logistic, std::slice::from_ref(&a)).unwrap();
         assert_eq!(grid.len(), 4);
         assert_eq!(
             grid[2].1,
@@ -336,8 +339,8 @@ mod tests {
         );
         let trees = SweepAxis::parse("trees=10,20").unwrap();
         let depth = SweepAxis::parse("depth=3,5,7").unwrap();
-        assert!(sweep_grid(ModelKind::Response, &logistic, &[trees.clone()]).is_err());
-        assert!(sweep_grid(ModelKind::Uplift, &logistic, &[a.clone()]).is_err());
+        assert!(sweep_grid(ModelKind::Response, &logistic, std::slice::from_ref(&trees)).is_err());
+        assert!(sweep_grid(ModelKind::Uplift, &logistic, std::slice::from_ref(&a)).is_err());
         let forest = ClassifierParams::Forest(ForestParams::default());
         assert!(sweep_grid(ModelKind::Churn, &forest, &[a]).is_err());
         let grid = sweep_grid(ModelKind::Churn, &forest, &[trees, depth]).unwrap();
