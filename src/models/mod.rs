@@ -19,6 +19,7 @@
 pub mod artifact;
 pub mod cholesky;
 pub mod classifier;
+pub mod cv;
 pub mod drift;
 pub mod error;
 pub mod forest;

@@ -207,6 +207,26 @@ fn holdout_metrics(req: &TrainRequest<'_>, fit: &Fit, test_rows: &[usize]) -> Re
     })
 }
 
+/// The metrics of a model fitted (preprocessing included) on `train_rows` of `req`'s table and
+/// scored on `valid_rows`: one fold of a cross-validation. `req.holdout` and `req.refit` are not
+/// read.
+pub fn fold_metrics(
+    req: &TrainRequest<'_>,
+    train_rows: &[usize],
+    valid_rows: &[usize],
+) -> Result<Metrics> {
+    let fit = {
+        let train_tab = subset(&req.input, train_rows);
+        let train_input = ModelInput {
+            numeric_names: req.input.numeric_names,
+            numeric: train_tab.numeric.view(),
+            categorical: &train_tab.categorical,
+        };
+        fit_on(req, &train_input, train_rows, None)?
+    };
+    holdout_metrics(req, &fit, valid_rows)
+}
+
 /// Split, fit on training rows, evaluate on holdout rows, optionally refit, and assemble the artifact.
 pub fn train(req: &TrainRequest<'_>) -> Result<ModelArtifact> {
     let n = req.input.n_rows()?;

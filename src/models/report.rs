@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::models::cv::{CvReport, SweepReport};
 use crate::models::{ClassifierParams, Metrics, ModelKind, ModelType, PreprocessParams};
 
 /// Layout version of [`TrainingReport`].
@@ -61,6 +62,13 @@ pub struct TrainingReport {
     pub notes: Vec<String>,
     pub metrics: Metrics,
     pub bullseye_version: String,
+    /// Cross-validation on the training rows (`train --cv`); absent otherwise, so a report
+    /// without it reads and writes as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv: Option<CvReport>,
+    /// The sweep that chose the learner's settings (`train --sweep`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepReport>,
 }
 
 /// PSI of one input column against its training distribution.

@@ -113,6 +113,8 @@ fn training_report() -> TrainingReport {
             uplift: None,
         },
         bullseye_version: "0.1.0".into(),
+        cv: None,
+        sweep: None,
     }
 }
 

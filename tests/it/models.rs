@@ -314,7 +314,7 @@ fn promote_decides_which_version_scores_by_kind() {
 
 /// Hillstrom with an ordinal `history_segment_ord`, a `test` flag (row index % 5 == 0) and
 /// `no_visit` = 1 − visit; `emailed` leaves out the "No E-Mail" segment.
-fn hillstrom_sandbox() -> Sandbox {
+pub(crate) fn hillstrom_sandbox() -> Sandbox {
     let sb = Sandbox::new(&[]);
     let path = root().join("notebooks-data/hillstrom.csv");
     let df = CsvReadOptions::default()
@@ -360,7 +360,8 @@ fn hillstrom_sandbox() -> Sandbox {
     sb
 }
 
-const HILLSTROM_FEATURES: &str = "recency,history,mens,womens,newbie,history_segment_ord";
+pub(crate) const HILLSTROM_FEATURES: &str =
+    "recency,history,mens,womens,newbie,history_segment_ord";
 
 fn hillstrom_metric(
     sb: &Sandbox,

@@ -43,6 +43,13 @@ pub enum TrainingError {
     /// A state the code should never reach.
     #[error("{what}; this is a bug")]
     Internal { what: String },
+    /// One fold of a cross-validation failed.
+    #[error("cross-validation fold {fold} of {k}: {error}")]
+    Fold {
+        fold: usize,
+        k: usize,
+        error: Box<TrainingError>,
+    },
     /// The model maths refused the rows (or failed).
     #[error(transparent)]
     Model(#[from] ModelsError),
@@ -57,6 +64,7 @@ impl TrainingError {
         match self {
             TrainingError::Internal { .. } => false,
             TrainingError::Model(e) => e.is_bad_input(),
+            TrainingError::Fold { error, .. } => error.is_bad_input(),
             TrainingError::Features(e) => crate::error::feature_error_is_bad_input(e),
             _ => true,
         }

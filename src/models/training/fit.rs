@@ -96,7 +96,7 @@ fn holdout_hash(t: &TrainingTable, mask: &[bool]) -> String {
     hex(h.finalize())
 }
 
-fn holdout_mask(
+pub(super) fn holdout_mask(
     t: &TrainingTable,
     choice: &HoldoutChoice,
     seed: u64,
@@ -143,39 +143,55 @@ fn holdout_mask(
     }
 }
 
+/// The 0/1 treatment flag of each row of an uplift model (`None` for the other kinds).
+pub(super) fn treatment_flags(
+    t: &TrainingTable,
+    opts: &TrainOptions,
+) -> Result<Option<Array1<f64>>, TrainingError> {
+    match (opts.kind, &opts.treatment) {
+        (ModelKind::Uplift, Some(spec)) => {
+            let v = frame::text_column(&t.extra, &spec.column, "the training rows")?;
+            Ok(Some(
+                v.iter()
+                    .map(|x| f64::from(u8::from(*x != spec.control_value)))
+                    .collect::<Array1<f64>>(),
+            ))
+        }
+        (ModelKind::Uplift, None) => Err(TrainingError::internal(
+            "an uplift model without a treatment column",
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// The fit's request over every row of `t`, `mask` marking the holdout.
+pub(super) fn request<'a>(
+    t: &'a TrainingTable,
+    opts: &TrainOptions,
+    mask: &'a [bool],
+    treatment: Option<&'a Array1<f64>>,
+) -> TrainRequest<'a> {
+    TrainRequest {
+        kind: opts.kind,
+        input: t.input(),
+        labels: t.labels.view(),
+        treatment: treatment.map(|x| x.view()),
+        holdout: mask,
+        preprocess: opts.preprocess.clone(),
+        classifier: opts.classifier.clone(),
+        refit: opts.refit,
+        // Filled in by `train`: the hash is metadata the fit does not read.
+        training_data_hash: String::new(),
+        bullseye_version: env!("CARGO_PKG_VERSION").to_string(),
+    }
+}
+
 /// Splits, fits, evaluates and (optionally) refits; the artifact and its report.
 pub fn train(t: &TrainingTable, opts: &TrainOptions) -> Result<TrainedModel, TrainingError> {
     let mut notes = t.notes.clone();
     let (mask, definition) = holdout_mask(t, &opts.holdout, opts.seed, &mut notes)?;
-    let treatment = match (opts.kind, &opts.treatment) {
-        (ModelKind::Uplift, Some(spec)) => {
-            let v = frame::text_column(&t.extra, &spec.column, "the training rows")?;
-            Some(
-                v.iter()
-                    .map(|x| f64::from(u8::from(*x != spec.control_value)))
-                    .collect::<Array1<f64>>(),
-            )
-        }
-        (ModelKind::Uplift, None) => {
-            return Err(TrainingError::internal(
-                "an uplift model without a treatment column",
-            ))
-        }
-        _ => None,
-    };
-    let req = TrainRequest {
-        kind: opts.kind,
-        input: t.input(),
-        labels: t.labels.view(),
-        treatment: treatment.as_ref().map(|x| x.view()),
-        holdout: &mask,
-        preprocess: opts.preprocess.clone(),
-        classifier: opts.classifier.clone(),
-        refit: opts.refit,
-        // Filled in below: the hash is metadata the fit does not read.
-        training_data_hash: String::new(),
-        bullseye_version: env!("CARGO_PKG_VERSION").to_string(),
-    };
+    let treatment = treatment_flags(t, opts)?;
+    let req = request(t, opts, &mask, treatment.as_ref());
     // SHA-256 over the whole matrix is one core's work for most of a second at 2M rows; it
     // runs beside the fit, whose serial steps leave a core free.
     let (training_data_hash, artifact) = std::thread::scope(|s| {
@@ -218,6 +234,8 @@ pub fn train(t: &TrainingTable, opts: &TrainOptions) -> Result<TrainedModel, Tra
         notes,
         metrics: artifact.metrics.clone(),
         bullseye_version: env!("CARGO_PKG_VERSION").to_string(),
+        cv: None,
+        sweep: None,
     };
     Ok(TrainedModel { artifact, report })
 }

@@ -10,11 +10,15 @@
 //! history, which polars does well), but nothing here reads or writes a file or the clock: the
 //! same frames and options give the same rows, the same model and the same report.
 
+mod cv;
 mod error;
 mod fit;
 pub(crate) mod frame;
 mod rows;
 
+pub use cv::{
+    cross_validate, sweep_grid, train_selected, CrossValidation, Selection, SweepAxis, SweepParam,
+};
 pub use error::TrainingError;
 pub use fit::{train, HoldoutChoice, TrainOptions, TrainedModel, TreatmentSpec};
 use rows::{churn_rows, response_rows, table_rows};

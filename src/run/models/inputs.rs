@@ -95,8 +95,13 @@ pub fn save_or_register(
 
 /// The training rows as a table: the source columns (`extra`), then every model input not among
 /// them, a `label` column when the label is not a source column (churn), and `score` when given
-/// (the training-time prediction of each row).
-pub fn rows_frame(t: &TrainingTable, scores: Option<&[f64]>) -> Result<DataFrame, Error> {
+/// (the training-time prediction of each row), and `cv_fold` when folds were cut (the 1-based
+/// fold whose validation holds the row; empty for rows no fold validates).
+pub fn rows_frame(
+    t: &TrainingTable,
+    scores: Option<&[f64]>,
+    folds: Option<&[Option<usize>]>,
+) -> Result<DataFrame, Error> {
     let mut df = t.extra.clone();
     let has = |df: &DataFrame, name: &str| df.column(name).is_ok();
     let add = |df: &mut DataFrame, c: Column| -> Result<(), Error> {
@@ -123,12 +128,21 @@ pub fn rows_frame(t: &TrainingTable, scores: Option<&[f64]>) -> Result<DataFrame
     if let Some(s) = scores {
         add(&mut df, Column::new("score".into(), s.to_vec()))?;
     }
+    if let Some(f) = folds {
+        let f: Vec<Option<u32>> = f.iter().map(|x| x.map(|x| x as u32)).collect();
+        add(&mut df, Column::new("cv_fold".into(), f))?;
+    }
     Ok(df)
 }
 
 /// Writes [`rows_frame`] to `path` (CSV or Parquet).
-pub fn write_rows(path: &Path, t: &TrainingTable, scores: Option<&[f64]>) -> Result<(), Error> {
-    let mut df = rows_frame(t, scores)?;
+pub fn write_rows(
+    path: &Path,
+    t: &TrainingTable,
+    scores: Option<&[f64]>,
+    folds: Option<&[Option<usize>]>,
+) -> Result<(), Error> {
+    let mut df = rows_frame(t, scores, folds)?;
     Ok(io::write_table(path, &mut df)?)
 }
 

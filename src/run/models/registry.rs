@@ -694,10 +694,21 @@ pub fn show(registry: &Path, spec: &str) -> Result<String, Error> {
     for w in weaknesses(&dir, k)? {
         head.push_str(&format!("WEAK: {w}\n"));
     }
+    let report = load_report(&dir)?;
+    let mut body = render_report(&report, &load_kind(&dir, k)?);
+    // How the settings were chosen (`train --cv`, `--sweep`), when they were.
+    for part in [
+        report.cv.as_ref().map(|c| c.render()),
+        report.sweep.as_ref().map(|s| s.render()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        body.push_str(&part);
+    }
     Ok(format!(
-        "{kind}/{version}{}\n{head}{}",
+        "{kind}/{version}{}\n{head}{body}",
         if prod { " (production)" } else { "" },
-        render_report(&load_report(&dir)?, &load_kind(&dir, k)?)
     ))
 }
 
