@@ -114,13 +114,13 @@ pub fn logistic_recalibration(y: ArrayView1<'_, f64>, p: ArrayView1<'_, f64>) ->
             hbb += w * zi * zi;
         }
         let det = haa * hbb - hab * hab;
-        if !(det.abs() > 1e-12) {
+        if det.is_nan() || det.abs() <= 1e-12 {
             return None;
         }
         let (mut da, mut db) = ((hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det);
         let mut next = loglik(a + da, b + db);
         let mut halvings = 0;
-        while !(next >= current) && halvings < 40 {
+        while (next.is_nan() || current.is_nan() || next < current) && halvings < 40 {
             da /= 2.0;
             db /= 2.0;
             next = loglik(a + da, b + db);

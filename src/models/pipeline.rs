@@ -388,6 +388,28 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256Plus;
 
+    /// A response model's request over `input`, with the defaults the tests share.
+    fn response_request<'a>(
+        input: ModelInput<'a>,
+        y: &'a Array1<f64>,
+        holdout: &'a [bool],
+        classifier: ClassifierParams,
+        refit: bool,
+    ) -> TrainRequest<'a> {
+        TrainRequest {
+            kind: ModelKind::Response,
+            input,
+            labels: y.view(),
+            treatment: None,
+            holdout,
+            preprocess: PreprocessParams::default(),
+            classifier,
+            refit,
+            training_data_hash: "h".into(),
+            bullseye_version: "0.1.0".into(),
+        }
+    }
+
     /// A forest trained through the pipeline carries a Platt map fitted on its holdout: its
     /// scores are the map of its vote shares, the holdout's calibrated scores are cross-fitted,
     /// and its metrics stay those of the raw vote shares (the AUC does not move, the map being
@@ -411,22 +433,12 @@ mod tests {
             values: vec![],
         };
         let holdout = fraction_split(n, 0.3, 1).unwrap();
-        let request = |classifier| TrainRequest {
-            kind: ModelKind::Response,
-            input: ModelInput {
-                numeric_names: &names,
-                numeric: x.view(),
-                categorical: &cat,
-            },
-            labels: y.view(),
-            treatment: None,
-            holdout: &holdout,
-            preprocess: PreprocessParams::default(),
-            classifier,
-            refit: false,
-            training_data_hash: "h".into(),
-            bullseye_version: "0.1.0".into(),
+        let input = ModelInput {
+            numeric_names: &names,
+            numeric: x.view(),
+            categorical: &cat,
         };
+        let request = |classifier| response_request(input, &y, &holdout, classifier, false);
         let forest = ClassifierParams::Forest(crate::models::ForestParams {
             n_trees: 15,
             ..Default::default()
@@ -497,22 +509,18 @@ mod tests {
             values: vec![(0..n).map(|i| format!("l{}", i % 3)).collect()],
         };
         let holdout = fraction_split(n, 0.3, 1).unwrap();
-        let req = TrainRequest {
-            kind: ModelKind::Response,
-            input: ModelInput {
-                numeric_names: &names,
-                numeric: x.view(),
-                categorical: &cat,
-            },
-            labels: y.view(),
-            treatment: None,
-            holdout: &holdout,
-            preprocess: PreprocessParams::default(),
-            classifier: ClassifierParams::Logistic(LogisticParams::default()),
-            refit: true,
-            training_data_hash: "h".into(),
-            bullseye_version: "0.1.0".into(),
+        let input = ModelInput {
+            numeric_names: &names,
+            numeric: x.view(),
+            categorical: &cat,
         };
+        let req = response_request(
+            input,
+            &y,
+            &holdout,
+            ClassifierParams::Logistic(LogisticParams::default()),
+            true,
+        );
         let train_rows: Vec<usize> = (0..n).filter(|&i| !holdout[i]).collect();
         let train_tab = subset(&req.input, &train_rows);
         let train_input = ModelInput {
