@@ -8,7 +8,8 @@ use clap::{Args, Subcommand};
 #[command(after_help = "Examples:\n  \
     bullseye models list\n  \
     bullseye models show response\n  \
-    bullseye models promote response v0002\n  \
+    bullseye models promote response v0002 --note \"beats v0001\"\n  \
+    bullseye models card response@v0002\n  \
     bullseye models tag response v0002 candidate --note \"l2 = 10\"\n  \
     bullseye models diff response v0001 v0002")]
 pub struct ModelsArgs {
@@ -38,6 +39,24 @@ pub enum ModelsCommand {
         /// Promote a weak or worse model anyway
         #[arg(long)]
         force: bool,
+        /// Who promotes, for the registry's history [default: $USER]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        /// Why, for the registry's history
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// The model card of KIND (production, else latest) or KIND@VERSION: purpose, data, holdout,
+    /// features, settings, metrics with 95% intervals, calibration, guard rails, limits, history
+    Card {
+        #[arg(value_name = "KIND[@VERSION]")]
+        model: String,
+        /// Print the card as JSON instead of Markdown
+        #[arg(long)]
+        json: bool,
+        /// Also write it to this file
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Tag VERSION of KIND (and add a note); `list` and `show` print them
     Tag {
@@ -71,8 +90,10 @@ pub fn run(args: ModelsArgs) -> anyhow::Result<()> {
             kind,
             version,
             force,
+            by,
+            note,
         } => {
-            let p = m::promote(reg, &kind, &version, force)?;
+            let p = m::promote(reg, &kind, &version, force, by.as_deref(), note.as_deref())?;
             for n in &p.notes {
                 eprintln!("note: {n}");
             }
@@ -93,6 +114,13 @@ pub fn run(args: ModelsArgs) -> anyhow::Result<()> {
                 a.tags.join(", "),
                 a.notes.len()
             );
+        }
+        ModelsCommand::Card { model, json, out } => {
+            let text = m::card(reg, &model, json)?;
+            if let Some(path) = out {
+                bullseye::io::write_string_atomic(&path, &text)?;
+            }
+            print!("{text}");
         }
         ModelsCommand::Diff { kind, v1, v2 } => print!("{}", m::diff(reg, &kind, &v1, &v2)?),
     }

@@ -376,6 +376,7 @@ mod tests {
                 schema_version: METRICS_SCHEMA_VERSION,
                 classification: None,
                 uplift: None,
+                permutation_importance: None,
             },
             refit: false,
             bullseye_version: "0.1.0".into(),

@@ -18,6 +18,7 @@ use smartcore::ensemble::random_forest_classifier::{
 };
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
+use crate::models::calibration::Platt;
 use crate::models::error::{model_rule, ModelsError, Result};
 
 type Member = RandomForestClassifier<f64, u32, DenseMatrix<f64>, Vec<u32>>;
@@ -63,6 +64,11 @@ pub struct ForestModel {
     /// Odds ratio `n₁/n₀` applied to the vote share (1 when trees saw the raw class balance).
     pub prior_odds: f64,
     members: Vec<Member>,
+    /// The Platt map fitted on the holdout ([`crate::models::calibration`]) that turns the vote
+    /// share into a probability; `None`: the vote share as it is (an uplift sub-model, or a model
+    /// saved before forests were calibrated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Platt>,
 }
 
 impl ForestParams {
@@ -202,6 +208,7 @@ impl ForestParams {
             n_features: d,
             prior_odds,
             members,
+            calibration: None,
         })
     }
 }
@@ -227,11 +234,27 @@ impl ForestModel {
             || format!("{at}.members"),
             "at least one tree",
             "none",
+        )?;
+        model_rule(
+            self.calibration.as_ref().is_none_or(Platt::is_usable),
+            || format!("{at}.calibration"),
+            "a finite intercept and a slope > 0",
+            format!("{:?}", self.calibration),
         )
     }
 
-    /// P(label = 1) estimated as the share of trees voting 1.
+    /// P(label = 1): the prior-corrected share of trees voting 1, through the Platt map when the
+    /// forest has one.
     pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<ndarray::Array1<f64>> {
+        let share = self.vote_share(x)?;
+        Ok(match &self.calibration {
+            Some(c) => c.apply_all(share.view()),
+            None => share,
+        })
+    }
+
+    /// The prior-corrected share of trees voting 1.
+    fn vote_share(&self, x: ArrayView2<'_, f64>) -> Result<ndarray::Array1<f64>> {
         if x.ncols() != self.n_features {
             return Err(ModelsError::FeatureCount {
                 expected: self.n_features,

@@ -9,6 +9,7 @@ use ndarray::ArrayView1;
 use serde::{Deserialize, Serialize};
 
 use crate::models::error::{ModelsError, Result};
+use crate::models::importance::FeatureImportance;
 use crate::models::qini::UpliftMetrics;
 
 /// Version of the serialized [`Metrics`] layout.
@@ -67,6 +68,10 @@ pub struct Metrics {
     pub classification: Option<ClassificationMetrics>,
     /// Uplift metrics (uplift models only).
     pub uplift: Option<UpliftMetrics>,
+    /// Permutation importance on the holdout (forests; absent for logistic models, whose
+    /// coefficients say it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permutation_importance: Option<Vec<FeatureImportance>>,
 }
 
 /// Check labels are 0/1 and scores are finite with equal lengths; returns the label-1 count.

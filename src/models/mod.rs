@@ -12,11 +12,14 @@
 //! inputs; [`split`] makes the holdouts; [`artifact`] ties it all into the saved `model.json`,
 //! and [`pipeline`] runs split → fit → evaluate → refit in one call. [`training`] says what a
 //! training row is and trains on the rows; [`report`] holds what a model says about itself
-//! (`metrics.json`, drift) and the drift fail rule.
+//! (`metrics.json`, drift) and the drift fail rule; [`card`] the model card built at training time
+//! and [`calibration`] the reliability of a score and the Platt map that makes it a probability.
 //! Everything stochastic takes a seed, and every parallel sum is taken in a fixed order, so the
 //! same input and seed give the same bits.
 
 pub mod artifact;
+pub mod calibration;
+pub mod card;
 pub mod cholesky;
 pub mod classifier;
 pub mod cv;
@@ -24,6 +27,7 @@ pub mod drift;
 pub mod error;
 pub mod forest;
 pub mod guard;
+pub mod importance;
 pub mod logistic;
 pub mod metrics;
 pub mod pipeline;
@@ -40,13 +44,14 @@ mod reference_tests;
 pub use artifact::{
     ArtifactModel, DriftReference, ModelArtifact, ModelKind, ARTIFACT_SCHEMA_VERSION,
 };
+pub use card::{HoldoutScores, ModelCard};
 pub use classifier::{Classifier, ClassifierParams, FittedModel, ModelType};
 pub use drift::{distribution, psi, Distribution, PSI_EPSILON};
 pub use error::{ModelsError, Result};
 pub use forest::{ForestModel, ForestParams};
 pub use logistic::{ClassWeight, LogisticModel, LogisticParams};
 pub use metrics::{classification_metrics, ClassificationMetrics, DecileRow, Metrics};
-pub use pipeline::{train, TrainRequest};
+pub use pipeline::{train, train_evaluated, TrainRequest};
 pub use preprocess::{
     CategoricalColumns, FeatureSpec, FeatureTransform, ModelInput, PreprocessParams, Preprocessing,
 };

@@ -15,8 +15,12 @@ use ndarray::{Array1, Array2, ArrayView1, Axis};
 use crate::models::artifact::{
     ArtifactModel, DriftReference, ModelArtifact, ModelKind, ARTIFACT_SCHEMA_VERSION,
 };
+use crate::models::calibration::{cross_fitted, logistic_recalibration, Platt};
+use crate::models::card::{HoldoutInputs, HoldoutScores};
 use crate::models::classifier::{Classifier, ClassifierParams, FittedModel};
+use crate::models::drift::distribution;
 use crate::models::error::{ModelsError, Result};
+use crate::models::importance::permutation_importance;
 use crate::models::logistic::LogisticModel;
 use crate::models::metrics::{classification_metrics, Metrics, METRICS_SCHEMA_VERSION};
 use crate::models::preprocess::{
@@ -170,7 +174,11 @@ fn fit_on(
 }
 
 /// The metrics of `fit` on the holdout rows.
-fn holdout_metrics(req: &TrainRequest<'_>, fit: &Fit, test_rows: &[usize]) -> Result<Metrics> {
+fn holdout_metrics(
+    req: &TrainRequest<'_>,
+    fit: &Fit,
+    test_rows: &[usize],
+) -> Result<(Metrics, HoldoutScores)> {
     let test_tab = subset(&req.input, test_rows);
     let test_input = ModelInput {
         numeric_names: req.input.numeric_names,
@@ -178,31 +186,72 @@ fn holdout_metrics(req: &TrainRequest<'_>, fit: &Fit, test_rows: &[usize]) -> Re
         categorical: &test_tab.categorical,
     };
     let x_test = fit.preprocessing.transform(&test_input)?;
-    drop(test_tab);
+    let inputs = HoldoutInputs {
+        numeric_names: req.input.numeric_names.to_vec(),
+        numeric: test_tab.numeric,
+        categorical: test_tab.categorical,
+    };
     let y_test = req.labels.select(Axis(0), test_rows);
     Ok(match &fit.model {
-        ArtifactModel::Single { model } => Metrics {
-            schema_version: METRICS_SCHEMA_VERSION,
-            classification: Some(classification_metrics(
-                y_test.view(),
-                model.predict_proba(x_test.view())?.view(),
-            )?),
-            uplift: None,
-        },
+        ArtifactModel::Single { model } => {
+            let scores = model.predict_proba(x_test.view())?;
+            let permutation_importance = match (model, &req.classifier) {
+                (FittedModel::Forest(_), ClassifierParams::Forest(p)) => {
+                    let names: Vec<String> = fit
+                        .preprocessing
+                        .schema()
+                        .into_iter()
+                        .map(|f| f.name)
+                        .collect();
+                    Some(permutation_importance(
+                        model,
+                        x_test.view(),
+                        y_test.view(),
+                        &names,
+                        p.seed,
+                    )?)
+                }
+                _ => None,
+            };
+            let metrics = Metrics {
+                schema_version: METRICS_SCHEMA_VERSION,
+                classification: Some(classification_metrics(y_test.view(), scores.view())?),
+                uplift: None,
+                permutation_importance,
+            };
+            (
+                metrics,
+                HoldoutScores {
+                    labels: y_test,
+                    scores,
+                    treatment: None,
+                    calibrated: None,
+                    inputs,
+                },
+            )
+        }
         ArtifactModel::Uplift { model } => {
             let t = req.treatment.ok_or(ModelsError::Empty {
                 what: "an uplift model needs the treatment flags",
             })?;
             let t_test = t.select(Axis(0), test_rows);
-            Metrics {
+            let scores = model.predict(x_test.view())?.uplift;
+            let metrics = Metrics {
                 schema_version: METRICS_SCHEMA_VERSION,
                 classification: None,
-                uplift: Some(uplift_metrics(
-                    y_test.view(),
-                    model.predict(x_test.view())?.uplift.view(),
-                    t_test.view(),
-                )?),
-            }
+                uplift: Some(uplift_metrics(y_test.view(), scores.view(), t_test.view())?),
+                permutation_importance: None,
+            };
+            (
+                metrics,
+                HoldoutScores {
+                    labels: y_test,
+                    scores,
+                    treatment: Some(t_test),
+                    calibrated: None,
+                    inputs,
+                },
+            )
         }
     })
 }
@@ -229,6 +278,11 @@ pub fn fold_metrics(
 
 /// Split, fit on training rows, evaluate on holdout rows, optionally refit, and assemble the artifact.
 pub fn train(req: &TrainRequest<'_>) -> Result<ModelArtifact> {
+    Ok(train_evaluated(req)?.0)
+}
+
+/// [`train`], with the holdout's labels and scores under the train-only fit (for the model card).
+pub fn train_evaluated(req: &TrainRequest<'_>) -> Result<(ModelArtifact, HoldoutScores)> {
     let n = req.input.n_rows()?;
     for (what, len) in [
         ("labels vs table rows", req.labels.len()),
@@ -267,7 +321,7 @@ pub fn train(req: &TrainRequest<'_>) -> Result<ModelArtifact> {
     }
     // The training and holdout subsets are copies of their rows: they are dropped before the
     // refit, which transforms every row, so the copies and the refit's matrix never coexist.
-    let (fit, metrics, train_only_drift) = {
+    let (fit, (metrics, mut holdout), train_only_drift) = {
         let train_tab = subset(&req.input, &train_rows);
         let train_input = ModelInput {
             numeric_names: req.input.numeric_names,
@@ -289,7 +343,24 @@ pub fn train(req: &TrainRequest<'_>) -> Result<ModelArtifact> {
         (fit, metrics, drift)
     };
 
-    let (final_fit, drift, training_rows) = match train_only_drift {
+    // A forest's vote share becomes a probability through a Platt map fitted on the holdout
+    // scores of the train-only fit; the card judges it by cross-fitting (each half of the holdout
+    // calibrated by the other half's map), never on the rows a map was fitted on.
+    let platt = match &fit.model {
+        ArtifactModel::Single {
+            model: FittedModel::Forest(_),
+        } => logistic_recalibration(holdout.labels.view(), holdout.scores.view())
+            .filter(Platt::is_usable),
+        _ => None,
+    };
+    if platt.is_some() {
+        let seed = match &req.classifier {
+            ClassifierParams::Forest(p) => p.seed,
+            ClassifierParams::Logistic(_) => 0,
+        };
+        holdout.calibrated = cross_fitted(holdout.labels.view(), holdout.scores.view(), seed);
+    }
+    let (mut final_fit, mut drift, training_rows) = match train_only_drift {
         None => {
             let all: Vec<usize> = (0..n).collect();
             let refit = fit_on(req, &req.input, &all, Some(&fit))?;
@@ -302,7 +373,18 @@ pub fn train(req: &TrainRequest<'_>) -> Result<ModelArtifact> {
         }
         Some(drift) => (fit, drift, train_rows.len()),
     };
-    Ok(ModelArtifact {
+    if let (
+        Some(map),
+        ArtifactModel::Single {
+            model: FittedModel::Forest(forest),
+        },
+    ) = (platt, &mut final_fit.model)
+    {
+        forest.calibration = Some(map);
+        // The score reference of the drift check is that of the scores the model now gives.
+        drift.scores = distribution("score", map.apply_all(final_fit.train_scores.view()).view());
+    }
+    let artifact = ModelArtifact {
         schema_version: ARTIFACT_SCHEMA_VERSION,
         kind: req.kind,
         model_type: req.classifier.model_type(),
@@ -314,7 +396,8 @@ pub fn train(req: &TrainRequest<'_>) -> Result<ModelArtifact> {
         metrics,
         refit: req.refit,
         bullseye_version: req.bullseye_version.clone(),
-    })
+    };
+    Ok((artifact, holdout))
 }
 
 #[cfg(test)]
@@ -324,6 +407,106 @@ mod tests {
     use crate::models::split::fraction_split;
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256Plus;
+
+    /// A response model's request over `input`, with the defaults the tests share.
+    fn response_request<'a>(
+        input: ModelInput<'a>,
+        y: &'a Array1<f64>,
+        holdout: &'a [bool],
+        classifier: ClassifierParams,
+        refit: bool,
+    ) -> TrainRequest<'a> {
+        TrainRequest {
+            kind: ModelKind::Response,
+            input,
+            labels: y.view(),
+            treatment: None,
+            holdout,
+            preprocess: PreprocessParams::default(),
+            classifier,
+            refit,
+            training_data_hash: "h".into(),
+            bullseye_version: "0.1.0".into(),
+        }
+    }
+
+    /// A forest trained through the pipeline carries a Platt map fitted on its holdout: its
+    /// scores are the map of its vote shares, the holdout's calibrated scores are cross-fitted,
+    /// and its metrics stay those of the raw vote shares (the AUC does not move, the map being
+    /// increasing); a logistic model gets no map.
+    #[test]
+    fn a_forest_is_calibrated_on_its_holdout_and_a_logistic_model_is_not() {
+        let n = 3000;
+        let mut rng = Xoshiro256Plus::seed_from_u64(12);
+        let x = Array2::from_shape_fn((n, 2), |_| rng.gen_range(-2.0..2.0));
+        let y: Array1<f64> = (0..n)
+            .map(|i| {
+                let z = 1.5 * x[[i, 0]] - 1.0;
+                f64::from(u8::from(
+                    rng.gen::<f64>() < crate::models::logistic::sigmoid(z),
+                ))
+            })
+            .collect();
+        let names: Vec<String> = ["a", "b"].map(String::from).to_vec();
+        let cat = CategoricalColumns {
+            names: vec![],
+            values: vec![],
+        };
+        let holdout = fraction_split(n, 0.3, 1).unwrap();
+        let input = ModelInput {
+            numeric_names: &names,
+            numeric: x.view(),
+            categorical: &cat,
+        };
+        let request = |classifier| response_request(input, &y, &holdout, classifier, false);
+        let forest = ClassifierParams::Forest(crate::models::ForestParams {
+            n_trees: 15,
+            ..Default::default()
+        });
+        let (a, h) = train_evaluated(&request(forest)).unwrap();
+        let ArtifactModel::Single {
+            model: FittedModel::Forest(f),
+        } = &a.model
+        else {
+            panic!("expected a forest");
+        };
+        let map = f.calibration.expect("a calibrated forest");
+        assert!(map.is_usable());
+        let calibrated = h.calibrated.as_ref().expect("cross-fitted scores");
+        assert_ne!(calibrated, &map.apply_all(h.scores.view()));
+        let c = a.metrics.classification.as_ref().unwrap();
+        assert_eq!(
+            c.auc,
+            crate::models::metrics::auc(h.labels.view(), h.scores.view()).unwrap()
+        );
+        // Scoring applies the map: the holdout's scores are the map of the raw vote shares.
+        let test_rows: Vec<usize> = (0..n).filter(|&i| holdout[i]).collect();
+        let xt = a
+            .preprocessing
+            .transform(&ModelInput {
+                numeric_names: &names,
+                numeric: x.select(Axis(0), &test_rows).view(),
+                categorical: &cat,
+            })
+            .unwrap();
+        let scored = a.score_matrix(xt.view()).unwrap();
+        for (s, r) in scored.iter().zip(map.apply_all(h.scores.view()).iter()) {
+            assert!((s - r).abs() < 1e-12);
+        }
+        assert!(
+            crate::models::metrics::log_loss(h.labels.view(), calibrated.view()).unwrap()
+                < c.log_loss
+        );
+        let (l, lh) = train_evaluated(&request(ClassifierParams::Logistic(
+            LogisticParams::default(),
+        )))
+        .unwrap();
+        assert!(lh.calibrated.is_none());
+        assert!(serde_json::to_string(&l)
+            .unwrap()
+            .find("calibration")
+            .is_none());
+    }
 
     #[test]
     fn carried_start_keeps_the_linear_predictor_and_the_refit_optimum() {
@@ -346,22 +529,18 @@ mod tests {
             values: vec![(0..n).map(|i| format!("l{}", i % 3)).collect()],
         };
         let holdout = fraction_split(n, 0.3, 1).unwrap();
-        let req = TrainRequest {
-            kind: ModelKind::Response,
-            input: ModelInput {
-                numeric_names: &names,
-                numeric: x.view(),
-                categorical: &cat,
-            },
-            labels: y.view(),
-            treatment: None,
-            holdout: &holdout,
-            preprocess: PreprocessParams::default(),
-            classifier: ClassifierParams::Logistic(LogisticParams::default()),
-            refit: true,
-            training_data_hash: "h".into(),
-            bullseye_version: "0.1.0".into(),
+        let input = ModelInput {
+            numeric_names: &names,
+            numeric: x.view(),
+            categorical: &cat,
         };
+        let req = response_request(
+            input,
+            &y,
+            &holdout,
+            ClassifierParams::Logistic(LogisticParams::default()),
+            true,
+        );
         let train_rows: Vec<usize> = (0..n).filter(|&i| !holdout[i]).collect();
         let train_tab = subset(&req.input, &train_rows);
         let train_input = ModelInput {

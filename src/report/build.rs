@@ -232,6 +232,12 @@ fn model_metrics(m: &Metrics) -> Option<ModelMetrics> {
         brier: finite(c.brier),
         top_decile_lift: finite(c.top_decile_lift),
         deciles: decile_rows(c),
+        importance: m
+            .permutation_importance
+            .iter()
+            .flatten()
+            .map(|f| (f.name.clone(), f.auc_drop))
+            .collect(),
     })
 }
 

@@ -530,6 +530,15 @@ fn model_section(
             num(metrics.top_decile_lift, 2),
         ]],
     );
+    if !metrics.importance.is_empty() {
+        p.push("<p>Permutation importance on the holdout: the drop in AUC when one input is shuffled.</p>\n");
+        let rows: Vec<Vec<String>> = metrics
+            .importance
+            .iter()
+            .map(|(name, drop)| vec![esc(name), num(Some(*drop), 4)])
+            .collect();
+        p.table(&["input", "AUC drop"], &rows);
+    }
     let id = next_id();
     p.figure(
         &id,

@@ -273,6 +273,9 @@ pub struct ModelMetrics {
     pub top_decile_lift: Option<f64>,
     /// Calibration, gains and lift by decile.
     pub deciles: Vec<DecileRow>,
+    /// Permutation importance on the holdout, largest first (forests only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub importance: Vec<(String, f64)>,
 }
 
 /// One model.

@@ -111,6 +111,7 @@ fn training_report() -> TrainingReport {
             schema_version: 1,
             classification: Some(c),
             uplift: None,
+            permutation_importance: None,
         },
         bullseye_version: "0.1.0".into(),
         cv: None,

@@ -11,6 +11,7 @@ mod identity;
 mod ingest;
 mod ledger;
 mod models;
+mod models_card;
 mod models_cv;
 mod outputs;
 mod pg;

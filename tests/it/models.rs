@@ -139,7 +139,7 @@ fn training_rows_are_point_in_time_and_scores_survive_save_and_load() {
 }
 
 /// A flat table where the label is 1 in most rows.
-fn flat_sandbox() -> Sandbox {
+pub(crate) fn flat_sandbox() -> Sandbox {
     let sb = Sandbox::new(&[]);
     let mut t = String::from("a,b,c,label,test\n");
     for i in 0..400u32 {
@@ -155,8 +155,13 @@ fn flat_sandbox() -> Sandbox {
     sb
 }
 
-fn train_flat(sb: &Sandbox, l2: &str) {
-    assert_ok(&sb.run(&[
+pub(crate) fn train_flat(sb: &Sandbox, l2: &str) {
+    train_flat_with(sb, &["--holdout", "column:test", "--l2", l2]);
+}
+
+/// Trains a response model on `flat.csv` with the `extra` arguments.
+pub(crate) fn train_flat_with(sb: &Sandbox, extra: &[&str]) {
+    let mut args = vec![
         "train",
         "response",
         "--table",
@@ -165,11 +170,9 @@ fn train_flat(sb: &Sandbox, l2: &str) {
         "label",
         "--categorical",
         "c",
-        "--holdout",
-        "column:test",
-        "--l2",
-        l2,
-    ]));
+    ];
+    args.extend_from_slice(extra);
+    assert_ok(&sb.run(&args));
 }
 
 #[test]

@@ -10,8 +10,8 @@ use super::TrainingError;
 use crate::io::hex;
 use crate::models::split::{column_split, fraction_split, time_split};
 use crate::models::{
-    self, ClassifierParams, HoldoutInfo, ModelArtifact, ModelKind, PreprocessParams, TrainRequest,
-    TrainingReport, TrainingSettings, REPORT_SCHEMA_VERSION,
+    self, ClassifierParams, HoldoutInfo, HoldoutScores, ModelArtifact, ModelCard, ModelKind,
+    PreprocessParams, TrainRequest, TrainingReport, TrainingSettings, REPORT_SCHEMA_VERSION,
 };
 
 /// Which rows evaluate the model.
@@ -48,11 +48,15 @@ pub struct TrainOptions {
     pub treatment: Option<TreatmentSpec>,
 }
 
-/// A trained model: the artifact (`model.json`) and its report (`metrics.json`).
+/// A trained model: the artifact (`model.json`), its report (`metrics.json`), its card
+/// (`model_card.json`) and its holdout rows with their scores under the train-only fit (the
+/// registry keeps the rows, to score the production model on them when promoting).
 #[derive(Debug)]
 pub struct TrainedModel {
     pub artifact: ModelArtifact,
     pub report: TrainingReport,
+    pub card: ModelCard,
+    pub holdout: HoldoutScores,
 }
 
 fn hash_strings<'a>(h: &mut Sha256, v: impl IntoIterator<Item = &'a String>) {
@@ -196,12 +200,12 @@ pub fn train(t: &TrainingTable, opts: &TrainOptions) -> Result<TrainedModel, Tra
     // runs beside the fit, whose serial steps leave a core free.
     let (training_data_hash, artifact) = std::thread::scope(|s| {
         let hashing = s.spawn(|| training_hash(t, treatment.as_ref()));
-        let artifact = models::train(&req);
+        let artifact = models::train_evaluated(&req);
         (hashing.join(), artifact)
     });
     let training_data_hash = training_data_hash
         .map_err(|_| TrainingError::internal("hashing the training rows failed"))?;
-    let mut artifact = artifact?;
+    let (mut artifact, holdout) = artifact?;
     artifact.training_data_hash = training_data_hash.clone();
     let report = TrainingReport {
         schema_version: REPORT_SCHEMA_VERSION,
@@ -237,5 +241,11 @@ pub fn train(t: &TrainingTable, opts: &TrainOptions) -> Result<TrainedModel, Tra
         cv: None,
         sweep: None,
     };
-    Ok(TrainedModel { artifact, report })
+    let card = ModelCard::build(&report, &artifact, &holdout)?;
+    Ok(TrainedModel {
+        artifact,
+        report,
+        card,
+        holdout,
+    })
 }

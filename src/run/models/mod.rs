@@ -4,8 +4,9 @@
 //!
 //! What a training row is, the default holdout and the fit live in
 //! [`crate::models::training`]; this layer reads and writes the files around them and names the
-//! file an error is about. Nothing here reads the clock: the same inputs and options give the
-//! same bytes in `model.json` and `metrics.json`, and the registry's version ids are a sequence.
+//! file an error is about. Only the registry's `history.jsonl` reads the clock and the user: the
+//! same inputs and options give the same bytes in `model.json`, `metrics.json` and the model
+//! card, and the registry's version ids are a sequence.
 
 mod inputs;
 mod registry;
@@ -17,9 +18,9 @@ pub use inputs::{
 };
 pub use registry::{annotate, annotations, tag, Annotations};
 pub use registry::{
-    diff, feature_levels, list, load, load_kind, load_report, production, promote, register,
-    render_list, render_metrics, render_report, resolve_model, save, show, weaknesses,
-    ModelSummary, Promoted, Registered, DEFAULT_REGISTRY,
+    card, diff, feature_levels, history, list, load, load_kind, load_report, production, promote,
+    register, render_list, render_metrics, render_report, resolve_model, save, show, weaknesses,
+    HistoryEntry, ModelSummary, Promoted, Registered, DEFAULT_REGISTRY,
 };
 pub use score::{drift_report, render_drift, score_file, score_frame};
 

@@ -7,12 +7,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::io::{self, IoError};
+use crate::models::card::{self, settings_rows};
 use crate::models::guard;
 use crate::models::training::TrainedModel;
-use crate::models::{
-    ArtifactModel, ClassifierParams, FeatureSpec, FeatureTransform, FittedModel, ModelArtifact,
-    ModelKind, TrainingReport,
-};
+use crate::models::{FeatureTransform, ModelArtifact, ModelCard, ModelKind, TrainingReport};
 use crate::run::{RunError, Setting};
 use crate::Error;
 
@@ -22,6 +20,16 @@ pub const DEFAULT_REGISTRY: &str = "models";
 const MODEL_FILE: &str = "model.json";
 const METRICS_FILE: &str = "metrics.json";
 const PRODUCTION_FILE: &str = "PRODUCTION";
+const CARD_JSON: &str = "model_card.json";
+const CARD_MARKDOWN: &str = "model_card.md";
+/// The registry's append-only log of who registered and promoted what, and when: the one file
+/// of the registry that reads the clock and the user, so the model files never do.
+const HISTORY_FILE: &str = "history.jsonl";
+/// A registered version's holdout rows: its model inputs, the label and (uplift) the treatment
+/// flag, so `promote` can score the production model on the candidate's holdout.
+const HOLDOUT_FILE: &str = "holdout.parquet";
+const HOLDOUT_LABEL: &str = "_label";
+const HOLDOUT_TREATMENT: &str = "_treatment";
 /// Tags and notes of a version: kept apart from `model.json` and `metrics.json`, which stay the
 /// same bytes for the same inputs (a note is not part of the model).
 const ANNOTATIONS_FILE: &str = "annotations.json";
@@ -103,12 +111,96 @@ fn json_text<T: serde::Serialize>(path: &Path, v: &T) -> Result<String, Error> {
 /// What to do about a model file that is refused.
 const RETRAIN: &str = "train the model again with `bullseye train` (the README's models section lists the commands that made the bundled models)";
 
-/// Writes `dir/model.json` (sealed with its checksum) and `dir/metrics.json` (atomically, pretty
-/// JSON).
+/// Writes `dir/model.json` (sealed with its checksum), `dir/metrics.json` and the model card
+/// (`model_card.json`, `model_card.md`), atomically.
 pub fn save(dir: &Path, model: &TrainedModel) -> Result<(), Error> {
     io::write_sealed_json(&dir.join(MODEL_FILE), &model.artifact)?;
     io::write_json_atomic(&dir.join(METRICS_FILE), &model.report)?;
+    save_card(dir, &model.card)
+}
+
+fn save_card(dir: &Path, card: &ModelCard) -> Result<(), Error> {
+    io::write_json_atomic(&dir.join(CARD_JSON), card)?;
+    io::write_string_atomic(&dir.join(CARD_MARKDOWN), &card.to_markdown())?;
     Ok(())
+}
+
+/// One line of the registry's `history.jsonl`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HistoryEntry {
+    pub kind: String,
+    pub version: String,
+    /// `registered` or `promoted`.
+    pub action: String,
+    pub user: String,
+    /// UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub time: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Who acts: `by` when given, else `$USER`, else `unknown`.
+fn user(by: Option<&str>) -> String {
+    by.map(str::to_string)
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn append_history(
+    registry: &Path,
+    kind: &str,
+    version: &str,
+    action: &str,
+    by: Option<&str>,
+    note: Option<&str>,
+) -> Result<(), Error> {
+    use std::io::Write;
+    let entry = HistoryEntry {
+        kind: kind.into(),
+        version: version.into(),
+        action: action.into(),
+        user: user(by),
+        time: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        note: note.map(str::to_string),
+    };
+    let path = registry.join(HISTORY_FILE);
+    let line = serde_json::to_string(&entry).map_err(|source| IoError::Json {
+        path: path.clone(),
+        source,
+    })?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "{line}"))
+        .map_err(|source| IoError::Write { path, source })?;
+    Ok(())
+}
+
+/// The history entries of `kind/version`, oldest first (none when the registry has no history).
+pub fn history(registry: &Path, kind: &str, version: &str) -> Result<Vec<HistoryEntry>, Error> {
+    let path = registry.join(HISTORY_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(IoError::Read { path, source }.into()),
+    };
+    let mut out = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let e: HistoryEntry = serde_json::from_str(line).map_err(|e| RunError::InvalidFile {
+            path: path.clone(),
+            message: format!("line {}: {e}", i + 1),
+        })?;
+        if e.kind == kind && e.version == version {
+            out.push(e);
+        }
+    }
+    Ok(out)
 }
 
 /// Reads `dir/model.json`: its checksum must match its content and the artifact must meet its
@@ -211,6 +303,9 @@ pub fn register(registry: &Path, model: &TrainedModel) -> Result<Registered, Err
     let dir = registry.join(kind).join(&version);
     io::write_string_atomic(&dir.join(MODEL_FILE), &model_text)?;
     io::write_string_atomic(&dir.join(METRICS_FILE), &metrics_text)?;
+    save_card(&dir, &model.card)?;
+    io::write_table(&dir.join(HOLDOUT_FILE), &mut holdout_frame(&model.holdout)?)?;
+    append_history(registry, kind, &version, "registered", None, None)?;
     Ok(Registered {
         version,
         dir,
@@ -269,7 +364,17 @@ pub fn weaknesses(dir: &Path, kind: ModelKind) -> Result<Vec<String>, Error> {
 /// Marks `version` as the production model of `kind`. Refused, unless `force`, for a weak
 /// model ([`weaknesses`]) and for one worse than the version in production on the same
 /// holdout (its headline metric lower: AUC, or the Qini coefficient of an uplift model).
-pub fn promote(registry: &Path, kind: &str, version: &str, force: bool) -> Result<Promoted, Error> {
+/// When the two were judged on different holdouts, the production model is scored on the
+/// candidate's holdout rows (kept in its `holdout.parquet`) and compared there.
+/// The registry's history records who promoted it (`by`, else `$USER`), when, and `note`.
+pub fn promote(
+    registry: &Path,
+    kind: &str,
+    version: &str,
+    force: bool,
+    by: Option<&str>,
+    note: Option<&str>,
+) -> Result<Promoted, Error> {
     let k = kind_or_usage(kind)?;
     let dir = version_dir(registry, kind, version)?;
     let name = format!("`{kind}/{version}`");
@@ -288,14 +393,22 @@ pub fn promote(registry: &Path, kind: &str, version: &str, force: bool) -> Resul
     }
     if let Some(current) = production(registry, k)?.filter(|p| p != version) {
         let candidate = load_report(&dir)?;
-        let incumbent = load_report(&version_dir(registry, kind, &current)?)?;
-        match compare(&candidate, &incumbent) {
+        let current_dir = version_dir(registry, kind, &current)?;
+        let incumbent = load_report(&current_dir)?;
+        let (comparison, on) = match compare(&candidate, &incumbent) {
+            Comparison::NotComparable(_) if dir.join(HOLDOUT_FILE).is_file() => (
+                compare_on_holdout(&dir, &candidate, &load_kind(&current_dir, k)?)?,
+                "the candidate's holdout, production scored on its rows",
+            ),
+            c => (c, "the same holdout"),
+        };
+        match comparison {
             Comparison::NotComparable(why) => notes.push(format!(
                 "not compared with production `{kind}/{current}`: {why}"
             )),
             Comparison::Compared { metric, new, old } => {
                 let what = format!(
-                    "{name} against production `{kind}/{current}` on the same holdout ({} rows, hash {}): {metric} {new:.4} vs {old:.4}",
+                    "{name} against production `{kind}/{current}` on {on} ({} rows, hash {}): {metric} {new:.4} vs {old:.4}",
                     candidate.holdout.rows,
                     short_hash(&candidate.holdout.hash)
                 );
@@ -318,6 +431,7 @@ pub fn promote(registry: &Path, kind: &str, version: &str, force: bool) -> Resul
         &registry.join(kind).join(PRODUCTION_FILE),
         &format!("{version}\n"),
     )?;
+    append_history(registry, kind, version, "promoted", by, note)?;
     Ok(Promoted { dir, notes })
 }
 
@@ -356,6 +470,83 @@ fn compare(candidate: &TrainingReport, incumbent: &TrainingReport) -> Comparison
         },
         _ => Comparison::NotComparable("they have no holdout metric in common".into()),
     }
+}
+
+/// The holdout rows as a table: the model inputs, [`HOLDOUT_LABEL`] and, for uplift,
+/// [`HOLDOUT_TREATMENT`].
+fn holdout_frame(h: &crate::models::HoldoutScores) -> Result<polars::prelude::DataFrame, Error> {
+    use polars::prelude::{Column, DataFrame};
+    let i = &h.inputs;
+    let mut columns: Vec<Column> = i
+        .numeric_names
+        .iter()
+        .enumerate()
+        .map(|(j, name)| Column::new(name.into(), i.numeric.column(j).to_vec()))
+        .collect();
+    columns.extend(
+        i.categorical
+            .names
+            .iter()
+            .zip(&i.categorical.values)
+            .map(|(name, v)| Column::new(name.into(), v.clone())),
+    );
+    columns.push(Column::new(HOLDOUT_LABEL.into(), h.labels.to_vec()));
+    if let Some(t) = &h.treatment {
+        columns.push(Column::new(HOLDOUT_TREATMENT.into(), t.to_vec()));
+    }
+    DataFrame::new_infer_height(columns).map_err(crate::error::polars_failure("the holdout rows"))
+}
+
+/// The production model scored on the candidate's holdout rows against the candidate's own
+/// holdout metric (AUC, or the Qini coefficient of an uplift model).
+fn compare_on_holdout(
+    dir: &Path,
+    candidate: &TrainingReport,
+    production: &ModelArtifact,
+) -> Result<Comparison, Error> {
+    let path = dir.join(HOLDOUT_FILE);
+    let df = io::read_table(&path, &[])?;
+    let scored = match super::score_frame(production, &df, None, false) {
+        Ok((scored, _)) => scored,
+        Err(e) => {
+            return Ok(Comparison::NotComparable(format!(
+                "production cannot score the candidate's holdout rows ({e})"
+            )))
+        }
+    };
+    let what = format!("`{}`", path.display());
+    let column = |frame: &polars::prelude::DataFrame, name: &str| {
+        crate::models::training::frame::numeric_column(frame, name, &what)
+            .map_err(|e| Error::from(RunError::Training(e)))
+    };
+    let (labels, scores) = (column(&df, HOLDOUT_LABEL)?, column(&scored, "score")?);
+    let (y, p) = (
+        ndarray::ArrayView1::from(&labels),
+        ndarray::ArrayView1::from(&scores),
+    );
+    let found = |m: crate::models::Result<f64>| m.map_err(|e| in_file(&path, e));
+    Ok(
+        match (&candidate.metrics.classification, &candidate.metrics.uplift) {
+            (Some(c), _) => Comparison::Compared {
+                metric: "AUC",
+                new: c.auc,
+                old: found(crate::models::metrics::auc(y, p))?,
+            },
+            (None, Some(u)) => {
+                let t = column(&df, HOLDOUT_TREATMENT)?;
+                Comparison::Compared {
+                    metric: "Qini coefficient",
+                    new: u.qini_coefficient,
+                    old: found(crate::models::qini_auc_score(
+                        y,
+                        p,
+                        ndarray::ArrayView1::from(&t),
+                    ))?,
+                }
+            }
+            _ => Comparison::NotComparable("the candidate has no holdout metric".into()),
+        },
+    )
 }
 
 /// A model folder from `--model`: an existing folder holding `model.json`, else `KIND` (its
@@ -509,6 +700,15 @@ pub fn render_report(r: &TrainingReport, a: &ModelArtifact) -> String {
     }
     s.push_str(&render_metrics(r));
     s.push_str(&render_coefficients(a));
+    if let Some(imp) = &r.metrics.permutation_importance {
+        s.push_str(&format!(
+            "\npermutation importance on the holdout (drop in AUC when the input is shuffled, mean of {} shuffles), largest first:\n",
+            crate::models::importance::IMPORTANCE_REPEATS
+        ));
+        for f in imp {
+            s.push_str(&format!("  {:<32} {:>10.4}\n", f.name, f.auc_drop));
+        }
+    }
     let schema = a.preprocessing.schema();
     s.push_str(&format!("\nschema ({} model features):\n", schema.len()));
     for f in schema {
@@ -517,96 +717,21 @@ pub fn render_report(r: &TrainingReport, a: &ModelArtifact) -> String {
     s
 }
 
-/// What a version was asked to do, as (setting, value) rows: the learner's settings, then the
-/// training's (`not recorded` in a report written before they were).
-fn settings_rows(r: &TrainingReport) -> Vec<(&'static str, String)> {
-    let mut rows = vec![("learner", format!("{:?}", r.model_type).to_lowercase())];
-    match &r.classifier {
-        ClassifierParams::Logistic(p) => rows.extend([
-            ("penalty", "l2".to_string()),
-            ("l2", p.l2.to_string()),
-            ("solver", "newton".to_string()),
-            ("max iterations", p.max_iter.to_string()),
-            ("tolerance", p.tol.to_string()),
-            (
-                "class weight",
-                format!("{:?}", p.class_weight).to_lowercase(),
-            ),
-        ]),
-        ClassifierParams::Forest(p) => rows.extend([
-            ("trees", p.n_trees.to_string()),
-            (
-                "max depth",
-                p.max_depth.map_or("none".into(), |d| d.to_string()),
-            ),
-            ("min leaf rows", p.min_samples_leaf.to_string()),
-            ("min split rows", p.min_samples_split.to_string()),
-            (
-                "split candidates",
-                p.m.map_or("√inputs".into(), |m| m.to_string()),
-            ),
-            ("balanced", p.balanced.to_string()),
-            ("forest seed", p.seed.to_string()),
-        ]),
-    }
-    let recorded = |f: &dyn Fn(&crate::models::TrainingSettings) -> String| {
-        r.settings.as_ref().map_or("not recorded".into(), f)
-    };
-    rows.extend([
-        ("seed", recorded(&|s| s.seed.to_string())),
-        (
-            "level cap",
-            recorded(&|s| s.preprocess.level_cap.to_string()),
-        ),
-        (
-            "row cap",
-            recorded(&|s| s.row_cap.map_or("none".into(), |c| c.to_string())),
-        ),
-        ("holdout", r.holdout.definition.clone()),
-        (
-            "training window",
-            r.window
-                .as_ref()
-                .map_or("-".into(), |(a, b)| format!("{a} to {b}")),
-        ),
-        ("refit on all rows", r.refit.to_string()),
-    ]);
-    rows
-}
-
 /// The coefficients of a logistic model (of each sub-model of an uplift one), largest first:
 /// on the model's scale (per standard deviation of a numeric input, per switch of a 0/1 one)
 /// and per unit of the input as it comes.
 fn render_coefficients(a: &ModelArtifact) -> String {
-    let schema = a.preprocessing.schema();
-    let models: Vec<(&str, &FittedModel)> = match &a.model {
-        ArtifactModel::Single { model } => vec![("", model)],
-        ArtifactModel::Uplift { model } => vec![
-            (" of the treated model", &model.treated),
-            (" of the control model", &model.control),
-        ],
-    };
     let mut s = String::new();
-    for (which, m) in models {
-        let FittedModel::Logistic(l) = m else {
-            continue;
+    for r in card::ranked_coefficients(a) {
+        let which = match r.model {
+            "model" => String::new(),
+            m => format!(" of the {m} model"),
         };
         s.push_str(&format!(
             "\ncoefficients{which}, largest first (intercept {:.6}):\n  {:<32} {:>14} {:>16}\n",
-            l.intercept, "feature", "standardised", "original units"
+            r.intercept, "feature", "standardised", "original units"
         ));
-        let mut rows: Vec<(&FeatureSpec, f64)> =
-            schema.iter().zip(l.coefficients.iter().copied()).collect();
-        rows.sort_by(|x, y| {
-            y.1.abs()
-                .total_cmp(&x.1.abs())
-                .then_with(|| x.0.name.cmp(&y.0.name))
-        });
-        for (f, b) in rows {
-            let original = match &f.transform {
-                FeatureTransform::Standardized { std, .. } => b / std,
-                _ => b,
-            };
+        for (f, b, original) in r.rows {
             s.push_str(&format!("  {:<32} {b:>14.6} {original:>16.6}\n", f.name));
         }
     }
@@ -664,24 +789,8 @@ pub fn render_metrics(r: &TrainingReport) -> String {
 
 /// `models show KIND[/VERSION]`: the version named, else production, else the latest.
 pub fn show(registry: &Path, spec: &str) -> Result<String, Error> {
-    let (kind, version) = match spec.split_once('/') {
-        Some((k, v)) => (k, Some(v.to_string())),
-        None => (spec, None),
-    };
-    let k = kind_or_usage(kind)?;
-    let version = match version {
-        Some(v) => v,
-        None => match production(registry, k)? {
-            Some(v) => v,
-            None => versions(registry, kind).pop().ok_or_else(|| {
-                Error::from(RunError::ModelNotFound {
-                    what: format!("no `{kind}` model in `{}`", registry.display()),
-                    hint: String::new(),
-                })
-            })?,
-        },
-    };
-    let dir = version_dir(registry, kind, &version)?;
+    let (k, version, dir) = pick_version(registry, spec)?;
+    let kind = kind_name(k);
     let prod = production(registry, k)?.as_deref() == Some(version.as_str());
     let a = annotations(&dir)?;
     let mut head = String::new();
@@ -710,6 +819,76 @@ pub fn show(registry: &Path, spec: &str) -> Result<String, Error> {
         "{kind}/{version}{}\n{head}{body}",
         if prod { " (production)" } else { "" },
     ))
+}
+
+/// `KIND`, `KIND/VERSION` or `KIND@VERSION`: the version named, else production, else the
+/// latest; its kind, version and folder.
+fn pick_version(registry: &Path, spec: &str) -> Result<(ModelKind, String, PathBuf), Error> {
+    let (kind, version) = match spec.split_once(['/', '@']) {
+        Some((k, v)) => (k, Some(v.to_string())),
+        None => (spec, None),
+    };
+    let k = kind_or_usage(kind)?;
+    let version = match version {
+        Some(v) => v,
+        None => match production(registry, k)? {
+            Some(v) => v,
+            None => versions(registry, kind).pop().ok_or_else(|| {
+                Error::from(RunError::ModelNotFound {
+                    what: format!("no `{kind}` model in `{}`", registry.display()),
+                    hint: String::new(),
+                })
+            })?,
+        },
+    };
+    let dir = version_dir(registry, kind, &version)?;
+    Ok((k, version, dir))
+}
+
+/// A version's card with the registry's history of it, as Markdown or (`json`) JSON: the card
+/// written at training time, then who registered and promoted the version and when.
+pub fn card(registry: &Path, spec: &str, json: bool) -> Result<String, Error> {
+    let (k, version, dir) = pick_version(registry, spec)?;
+    let kind = kind_name(k);
+    let path = dir.join(CARD_JSON);
+    if !path.is_file() {
+        return Err(RunError::ModelNotFound {
+            what: format!("no model card for `{kind}/{version}`"),
+            hint: format!(": it was trained before model cards; {RETRAIN}"),
+        }
+        .into());
+    }
+    let c: ModelCard = io::read_json(&path)?;
+    let history = history(registry, kind, &version)?;
+    if json {
+        let mut v = serde_json::to_value(&c).map_err(|source| IoError::Json {
+            path: path.clone(),
+            source,
+        })?;
+        v["version"] = version.clone().into();
+        v["history"] = serde_json::to_value(&history).map_err(|source| IoError::Json {
+            path: path.clone(),
+            source,
+        })?;
+        return json_text(&path, &v);
+    }
+    let mut s = c
+        .to_markdown()
+        .replacen("\n", &format!(" — `{kind}/{version}`\n"), 1);
+    s.push_str("\n## History\n");
+    if history.is_empty() {
+        s.push_str("no registry history for this version\n");
+    }
+    for e in &history {
+        s.push_str(&format!(
+            "- {} {} by {}{}\n",
+            e.time,
+            e.action,
+            e.user,
+            e.note.as_ref().map_or(String::new(), |n| format!(": {n}"))
+        ));
+    }
+    Ok(s)
 }
 
 /// `models diff KIND V1 V2`: metrics side by side, and whether the holdouts are the same.

@@ -1,0 +1,733 @@
+//! The model card: what a version is for, what it was trained and judged on, how sure its metrics
+//! are, whether its scores are probabilities, and what it should not be trusted with
+//! (`model_card.json` and `model_card.md` beside `model.json`).
+//!
+//! A card is built once, at training time, from the report, the artifact and the holdout's scores
+//! of the train-only fit (the rows the metrics come from): intervals are a seeded percentile
+//! bootstrap of those rows, so the same training inputs give the same card, byte for byte. Who
+//! promoted a version and when is not the model's business: the registry keeps it in its history
+//! file and adds it when a card is printed.
+
+use ndarray::{Array1, ArrayView1};
+use rand::{Rng, RngCore, SeedableRng};
+use rand_xoshiro::Xoshiro256Plus;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::models::artifact::{kind_name, ArtifactModel, ModelArtifact};
+use crate::models::calibration::{logistic_recalibration, reliability, Platt, ReliabilityRow};
+use crate::models::classifier::{ClassifierParams, FittedModel};
+use crate::models::error::Result;
+use crate::models::guard;
+use crate::models::metrics::{brier, check_scored, log_loss};
+use crate::models::preprocess::{FeatureSpec, FeatureTransform};
+use crate::models::qini::qini_auc_score;
+use crate::models::TrainingReport;
+
+/// Layout version of [`ModelCard`].
+pub const CARD_SCHEMA_VERSION: u32 = 1;
+/// Bootstrap resamples of the holdout behind each interval.
+pub const BOOTSTRAP_RESAMPLES: usize = 1000;
+/// How many of the strongest inputs a card lists per model.
+pub const TOP_FEATURES: usize = 10;
+/// Fewer holdout positives than this make a card say its intervals are wide.
+pub const SMALL_HOLDOUT_POSITIVES: usize = 100;
+
+/// The labels and scores of the holdout rows under the train-only fit (what the metrics are
+/// computed from), kept for the card.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HoldoutScores {
+    pub labels: Array1<f64>,
+    /// P(label = 1), or the uplift of an uplift model.
+    pub scores: Array1<f64>,
+    /// 0/1 treatment flags (uplift models).
+    pub treatment: Option<Array1<f64>>,
+    /// A calibrated forest's holdout scores, cross-fitted
+    /// ([`crate::models::calibration::cross_fitted`]).
+    pub calibrated: Option<Array1<f64>>,
+    /// The holdout rows' model inputs as they came (before preprocessing), so the registry can
+    /// score another model on the same rows.
+    pub inputs: HoldoutInputs,
+}
+
+/// Raw model inputs of the holdout rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HoldoutInputs {
+    pub numeric_names: Vec<String>,
+    pub numeric: ndarray::Array2<f64>,
+    pub categorical: crate::models::preprocess::CategoricalColumns,
+}
+
+/// A point estimate and its 95 % percentile-bootstrap interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    pub estimate: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// The headline metrics with their intervals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardMetrics {
+    pub resamples: usize,
+    pub seed: u64,
+    pub auc: Option<Interval>,
+    pub log_loss: Option<Interval>,
+    pub brier: Option<Interval>,
+    pub qini: Option<Interval>,
+}
+
+/// Reliability by score decile and the recalibration fit `logit P = a + b · logit(score)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardCalibration {
+    pub reliability: Vec<ReliabilityRow>,
+    /// `None` when the fit cannot be made (one class, constant scores).
+    pub fit: Option<Platt>,
+    /// The Platt map the model applies to its scores (calibrated forests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platt: Option<Platt>,
+    /// The same figures for the calibrated scores, cross-fitted on the holdout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<CalibratedScores>,
+}
+
+/// Reliability, recalibration fit, log loss and Brier of a forest's calibrated holdout scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibratedScores {
+    pub reliability: Vec<ReliabilityRow>,
+    pub fit: Option<Platt>,
+    pub log_loss: f64,
+    pub brier: f64,
+}
+
+/// One of the strongest inputs of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopFeature {
+    /// `model`, or `treated` / `control` for the sub-models of an uplift model.
+    pub model: String,
+    pub name: String,
+    /// `standardised coefficient`, or `AUC drop when shuffled` (permutation importance).
+    pub measure: String,
+    pub value: f64,
+}
+
+/// `model_card.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    pub schema_version: u32,
+    pub kind: String,
+    pub learner: String,
+    pub label: String,
+    pub source: String,
+    pub treatment: Option<String>,
+    pub training_rows: usize,
+    pub training_positives: usize,
+    pub window: Option<(String, String)>,
+    pub training_data_hash: String,
+    pub refit: bool,
+    pub holdout_rule: String,
+    pub holdout_rows: usize,
+    pub holdout_positives: usize,
+    pub holdout_hash: String,
+    pub features: Vec<String>,
+    pub top_features: Vec<TopFeature>,
+    pub settings: Vec<(String, String)>,
+    pub metrics: CardMetrics,
+    pub calibration: Option<CardCalibration>,
+    /// `usable`, or `weak` with the reasons in `weaknesses`.
+    pub verdict: String,
+    pub weaknesses: Vec<String>,
+    pub limits: Vec<String>,
+    pub bullseye_version: String,
+}
+
+impl ModelCard {
+    /// The card of a freshly trained model.
+    pub fn build(
+        report: &TrainingReport,
+        artifact: &ModelArtifact,
+        holdout: &HoldoutScores,
+    ) -> Result<Self> {
+        let seed = report.settings.as_ref().map_or(0, |s| s.seed);
+        let y = holdout.labels.view();
+        let p = holdout.scores.view();
+        let mut metrics = CardMetrics {
+            resamples: BOOTSTRAP_RESAMPLES,
+            seed,
+            auc: None,
+            log_loss: None,
+            brier: None,
+            qini: None,
+        };
+        let mut calibration = None;
+        if let Some(c) = &report.metrics.classification {
+            let b = classification_draws(y, p, BOOTSTRAP_RESAMPLES, seed)?;
+            metrics.auc = Some(b.auc.at(c.auc));
+            metrics.log_loss = Some(b.log_loss.at(c.log_loss));
+            metrics.brier = Some(b.brier.at(c.brier));
+            let after = match &holdout.calibrated {
+                Some(c) => Some(CalibratedScores {
+                    reliability: reliability(y, c.view())?,
+                    fit: logistic_recalibration(y, c.view()),
+                    log_loss: log_loss(y, c.view())?,
+                    brier: brier(y, c.view())?,
+                }),
+                None => None,
+            };
+            calibration = Some(CardCalibration {
+                reliability: reliability(y, p)?,
+                fit: logistic_recalibration(y, p),
+                platt: match &artifact.model {
+                    ArtifactModel::Single {
+                        model: FittedModel::Forest(f),
+                    } => f.calibration,
+                    _ => None,
+                },
+                after,
+            });
+        }
+        if let (Some(u), Some(t)) = (&report.metrics.uplift, &holdout.treatment) {
+            metrics.qini =
+                Some(qini_draws(y, p, t.view(), BOOTSTRAP_RESAMPLES, seed).at(u.qini_coefficient));
+        }
+        let holdout_positives = y.iter().filter(|&&v| v == 1.0).count();
+        let weaknesses = guard::weaknesses(report, artifact.preprocessing.n_features());
+        let limits = limits(report, holdout_positives);
+        Ok(Self {
+            schema_version: CARD_SCHEMA_VERSION,
+            kind: kind_name(report.kind).to_string(),
+            learner: format!("{:?}", report.model_type).to_lowercase(),
+            label: report.label.clone(),
+            source: report.source.clone(),
+            treatment: report.treatment.clone(),
+            training_rows: report.rows,
+            training_positives: report.positives,
+            window: report.window.clone(),
+            training_data_hash: report.training_data_hash.clone(),
+            refit: report.refit,
+            holdout_rule: report.holdout.definition.clone(),
+            holdout_rows: report.holdout.rows,
+            holdout_positives,
+            holdout_hash: report.holdout.hash.clone(),
+            features: artifact
+                .preprocessing
+                .schema()
+                .into_iter()
+                .map(|f| f.name)
+                .collect(),
+            top_features: top_features(report, artifact),
+            settings: settings_rows(report)
+                .into_iter()
+                .map(|(n, v)| (n.to_string(), v))
+                .collect(),
+            metrics,
+            calibration,
+            verdict: if weaknesses.is_empty() {
+                "usable"
+            } else {
+                "weak"
+            }
+            .into(),
+            weaknesses,
+            limits,
+            bullseye_version: report.bullseye_version.clone(),
+        })
+    }
+
+    /// The card as Markdown (without the registry's history, which the caller appends).
+    pub fn to_markdown(&self) -> String {
+        let mut s = format!(
+            "# Model card: {} model ({})\n\n## Purpose\n- predicts `{}` ({})\n- trained from: {}\n",
+            self.kind,
+            self.learner,
+            self.label,
+            match self.kind.as_str() {
+                "uplift" => "treated minus control probability",
+                "churn" => "probability of buying nothing over the horizon",
+                _ => "probability of responding to a campaign",
+            },
+            self.source
+        );
+        if let Some(t) = &self.treatment {
+            s.push_str(&format!("- treated rows: {t}\n"));
+        }
+        s.push_str(&format!(
+            "\n## Training data\n- {} rows, {} positive\n- window: {}\n- data hash: {}\n- refit on all rows after evaluation: {}\n",
+            self.training_rows,
+            self.training_positives,
+            self.window
+                .as_ref()
+                .map_or("-".into(), |(a, b)| format!("{a} to {b}")),
+            self.training_data_hash,
+            self.refit
+        ));
+        s.push_str(&format!(
+            "\n## Holdout\n- rule: {}\n- {} rows, {} positive (hash {})\n",
+            self.holdout_rule, self.holdout_rows, self.holdout_positives, self.holdout_hash
+        ));
+        s.push_str(&format!(
+            "\n## Features\n{} model inputs: {}\n",
+            self.features.len(),
+            self.features.join(", ")
+        ));
+        if !self.top_features.is_empty() {
+            s.push_str("\n| model | input | measure | value |\n|---|---|---|---:|\n");
+            for f in &self.top_features {
+                s.push_str(&format!(
+                    "| {} | {} | {} | {:.4} |\n",
+                    f.model, f.name, f.measure, f.value
+                ));
+            }
+        }
+        s.push_str("\n## Settings\n");
+        for (n, v) in &self.settings {
+            s.push_str(&format!("- {n}: {v}\n"));
+        }
+        let m = &self.metrics;
+        s.push_str(&format!(
+            "\n## Metrics (holdout, 95% interval from {} bootstrap resamples, seed {})\n| metric | estimate | 95% interval |\n|---|---:|---|\n",
+            m.resamples, m.seed
+        ));
+        for (name, i) in [
+            ("AUC", m.auc),
+            ("log loss", m.log_loss),
+            ("Brier", m.brier),
+            ("Qini coefficient", m.qini),
+        ] {
+            if let Some(i) = i {
+                s.push_str(&format!(
+                    "| {name} | {:.4} | {:.4} to {:.4} |\n",
+                    i.estimate, i.low, i.high
+                ));
+            }
+        }
+        if let Some(c) = &self.calibration {
+            s.push_str("\n## Calibration (holdout, by score decile)\n| decile | rows | mean score | observed rate |\n|---:|---:|---:|---:|\n");
+            for r in &c.reliability {
+                s.push_str(&format!(
+                    "| {} | {} | {:.4} | {:.4} |\n",
+                    r.decile, r.rows, r.mean_score, r.observed_rate
+                ));
+            }
+            s.push_str(&match &c.fit {
+                Some(f) => format!(
+                    "\nlogit P(y = 1) = {:.4} + {:.4} · logit(score): intercept 0 and slope 1 are perfect calibration; a slope below 1 means scores too extreme\n",
+                    f.intercept, f.slope
+                ),
+                None => "\ncalibration slope: cannot be fitted on this holdout\n".into(),
+            });
+            if let (Some(map), Some(a)) = (&c.platt, &c.after) {
+                s.push_str(&format!(
+                    "\nThe forest's vote share goes through the Platt map logit P = {:.4} + {:.4} · logit(share), fitted on the holdout. After it (cross-fitted: each half of the holdout calibrated by the other half's map):\n\n| decile | rows | mean score | observed rate |\n|---:|---:|---:|---:|\n",
+                    map.intercept, map.slope
+                ));
+                for r in &a.reliability {
+                    s.push_str(&format!(
+                        "| {} | {} | {:.4} | {:.4} |\n",
+                        r.decile, r.rows, r.mean_score, r.observed_rate
+                    ));
+                }
+                s.push_str(&format!(
+                    "\nlog loss {:.4} → {:.4}, Brier {:.4} → {:.4}{}\n",
+                    m.log_loss.map_or(f64::NAN, |i| i.estimate),
+                    a.log_loss,
+                    m.brier.map_or(f64::NAN, |i| i.estimate),
+                    a.brier,
+                    a.fit.map_or(String::new(), |f| format!(
+                        "; calibration intercept {:.4}, slope {:.4}",
+                        f.intercept, f.slope
+                    ))
+                ));
+            }
+        }
+        s.push_str(&format!("\n## Guard rails\nverdict: {}\n", self.verdict));
+        for w in &self.weaknesses {
+            s.push_str(&format!("- {w}\n"));
+        }
+        s.push_str("\n## Known limits\n");
+        for l in &self.limits {
+            s.push_str(&format!("- {l}\n"));
+        }
+        s.push_str(&format!("\nbullseye {}\n", self.bullseye_version));
+        s
+    }
+}
+
+/// What a reader should keep in mind about a model whatever its verdict.
+fn limits(report: &TrainingReport, holdout_positives: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    if holdout_positives < SMALL_HOLDOUT_POSITIVES {
+        out.push(format!(
+            "small holdout: {holdout_positives} positive rows (fewer than {SMALL_HOLDOUT_POSITIVES}), so the intervals are wide"
+        ));
+    }
+    if let Some(c) = &report.metrics.classification {
+        if c.auc < 0.6 {
+            out.push(format!(
+                "weak ranking: holdout AUC {:.3} is below 0.6",
+                c.auc
+            ));
+        }
+    }
+    if report.refit {
+        out.push(
+            "the saved model is refitted on all rows: the metrics are those of the fit on the training rows only"
+                .into(),
+        );
+    }
+    out.push("feature drift is not known at training time: `bullseye score` reports it on the rows it scores".into());
+    out
+}
+
+/// What a version was asked to do, as (setting, value) rows: the learner's settings, then the
+/// training's (`not recorded` in a report written before they were).
+pub fn settings_rows(r: &TrainingReport) -> Vec<(&'static str, String)> {
+    let mut rows = vec![("learner", format!("{:?}", r.model_type).to_lowercase())];
+    match &r.classifier {
+        ClassifierParams::Logistic(p) => rows.extend([
+            ("penalty", "l2".to_string()),
+            ("l2", p.l2.to_string()),
+            ("solver", "newton".to_string()),
+            ("max iterations", p.max_iter.to_string()),
+            ("tolerance", p.tol.to_string()),
+            (
+                "class weight",
+                format!("{:?}", p.class_weight).to_lowercase(),
+            ),
+        ]),
+        ClassifierParams::Forest(p) => rows.extend([
+            ("trees", p.n_trees.to_string()),
+            (
+                "max depth",
+                p.max_depth.map_or("none".into(), |d| d.to_string()),
+            ),
+            ("min leaf rows", p.min_samples_leaf.to_string()),
+            ("min split rows", p.min_samples_split.to_string()),
+            (
+                "split candidates",
+                p.m.map_or("√inputs".into(), |m| m.to_string()),
+            ),
+            ("balanced", p.balanced.to_string()),
+            ("forest seed", p.seed.to_string()),
+        ]),
+    }
+    let recorded = |f: &dyn Fn(&crate::models::TrainingSettings) -> String| {
+        r.settings.as_ref().map_or("not recorded".into(), f)
+    };
+    rows.extend([
+        ("seed", recorded(&|s| s.seed.to_string())),
+        (
+            "level cap",
+            recorded(&|s| s.preprocess.level_cap.to_string()),
+        ),
+        (
+            "row cap",
+            recorded(&|s| s.row_cap.map_or("none".into(), |c| c.to_string())),
+        ),
+        ("holdout", r.holdout.definition.clone()),
+        (
+            "training window",
+            r.window
+                .as_ref()
+                .map_or("-".into(), |(a, b)| format!("{a} to {b}")),
+        ),
+        ("refit on all rows", r.refit.to_string()),
+    ]);
+    rows
+}
+
+/// The coefficients of each logistic model of an artifact (the single model, or the treated and
+/// control models of an uplift one), largest standardised value first (ties by name): the
+/// feature, the coefficient on the model's scale and per unit of the input as it comes.
+pub struct RankedCoefficients {
+    /// `model`, `treated` or `control`.
+    pub model: &'static str,
+    pub intercept: f64,
+    pub rows: Vec<(FeatureSpec, f64, f64)>,
+}
+
+/// [`RankedCoefficients`] of the logistic models of `a` (none for a forest).
+pub fn ranked_coefficients(a: &ModelArtifact) -> Vec<RankedCoefficients> {
+    let models: Vec<(&'static str, &FittedModel)> = match &a.model {
+        ArtifactModel::Single { model } => vec![("model", model)],
+        ArtifactModel::Uplift { model } => {
+            vec![("treated", &model.treated), ("control", &model.control)]
+        }
+    };
+    let schema = a.preprocessing.schema();
+    models
+        .into_iter()
+        .filter_map(|(which, m)| {
+            let FittedModel::Logistic(l) = m else {
+                return None;
+            };
+            let mut rows: Vec<(FeatureSpec, f64, f64)> = schema
+                .iter()
+                .zip(l.coefficients.iter().copied())
+                .map(|(f, b)| {
+                    let original = match &f.transform {
+                        FeatureTransform::Standardized { std, .. } => b / std,
+                        _ => b,
+                    };
+                    (f.clone(), b, original)
+                })
+                .collect();
+            rows.sort_by(|x, y| {
+                y.1.abs()
+                    .total_cmp(&x.1.abs())
+                    .then_with(|| x.0.name.cmp(&y.0.name))
+            });
+            Some(RankedCoefficients {
+                model: which,
+                intercept: l.intercept,
+                rows,
+            })
+        })
+        .collect()
+}
+
+/// The strongest inputs: by permutation importance when the holdout measured it (forests), else
+/// by standardised coefficient.
+fn top_features(report: &TrainingReport, a: &ModelArtifact) -> Vec<TopFeature> {
+    if let Some(imp) = &report.metrics.permutation_importance {
+        return imp
+            .iter()
+            .take(TOP_FEATURES)
+            .map(|f| TopFeature {
+                model: "model".into(),
+                name: f.name.clone(),
+                measure: "AUC drop when shuffled".into(),
+                value: f.auc_drop,
+            })
+            .collect();
+    }
+    ranked_coefficients(a)
+        .into_iter()
+        .flat_map(|r| {
+            r.rows
+                .into_iter()
+                .take(TOP_FEATURES)
+                .map(move |(f, b, _)| TopFeature {
+                    model: r.model.to_string(),
+                    name: f.name,
+                    measure: "standardised coefficient".into(),
+                    value: b,
+                })
+        })
+        .collect()
+}
+
+/// Bootstrap draws of one statistic, turned into an interval around the full-sample estimate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draws(Vec<f64>);
+
+impl Draws {
+    /// The 2.5 % and 97.5 % percentiles of the finite draws (numpy's linear interpolation) around
+    /// `estimate`; NaN bounds when no draw is finite.
+    pub fn at(&self, estimate: f64) -> Interval {
+        let mut v: Vec<f64> = self.0.iter().copied().filter(|x| x.is_finite()).collect();
+        v.sort_by(f64::total_cmp);
+        Interval {
+            estimate,
+            low: percentile(&v, 0.025),
+            high: percentile(&v, 0.975),
+        }
+    }
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// Bootstrap draws of AUC, log loss and Brier score.
+pub struct ClassificationDraws {
+    pub auc: Draws,
+    pub log_loss: Draws,
+    pub brier: Draws,
+}
+
+/// One seed per resample from a generator seeded with `seed`: the draws are the same whatever
+/// the thread count.
+fn resample_seeds(resamples: usize, seed: u64) -> Vec<u64> {
+    let mut rng = Xoshiro256Plus::seed_from_u64(seed);
+    (0..resamples).map(|_| rng.next_u64()).collect()
+}
+
+/// How many times each of `n` rows is drawn in one resample of `n` rows with replacement.
+fn draw_counts(n: usize, seed: u64) -> Vec<u32> {
+    let mut rng = Xoshiro256Plus::seed_from_u64(seed);
+    let mut w = vec![0u32; n];
+    for _ in 0..n {
+        w[rng.gen_range(0..n)] += 1;
+    }
+    w
+}
+
+/// `resamples` percentile-bootstrap draws of the holdout's AUC, log loss and Brier score. The
+/// rows are sorted by score once; each resample is a count per row, so its AUC is one pass over
+/// the sorted rows (tied scores count one half) instead of a sort.
+pub fn classification_draws(
+    y: ArrayView1<'_, f64>,
+    p: ArrayView1<'_, f64>,
+    resamples: usize,
+    seed: u64,
+) -> Result<ClassificationDraws> {
+    check_scored(y, p)?;
+    let n = y.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]).then(a.cmp(&b)));
+    let loss: Vec<(f64, f64)> = y
+        .iter()
+        .zip(p.iter())
+        .map(|(&yi, &pi)| {
+            let q = pi.clamp(
+                crate::models::metrics::LOG_LOSS_EPS,
+                1.0 - crate::models::metrics::LOG_LOSS_EPS,
+            );
+            (
+                -(yi * q.ln() + (1.0 - yi) * (1.0 - q).ln()),
+                (pi - yi).powi(2),
+            )
+        })
+        .collect();
+    let draws: Vec<(f64, f64, f64)> = resample_seeds(resamples, seed)
+        .par_iter()
+        .map(|&s| {
+            let w = draw_counts(n, s);
+            let (mut neg_below, mut pos_total, mut wins) = (0.0, 0.0, 0.0);
+            let mut i = 0;
+            while i < n {
+                let mut j = i + 1;
+                while j < n && p[order[j]] == p[order[i]] {
+                    j += 1;
+                }
+                let (mut wp, mut wn) = (0.0, 0.0);
+                for &k in &order[i..j] {
+                    if y[k] == 1.0 {
+                        wp += f64::from(w[k]);
+                    } else {
+                        wn += f64::from(w[k]);
+                    }
+                }
+                wins += wp * (neg_below + 0.5 * wn);
+                neg_below += wn;
+                pos_total += wp;
+                i = j;
+            }
+            let auc = if pos_total > 0.0 && neg_below > 0.0 {
+                wins / (pos_total * neg_below)
+            } else {
+                f64::NAN
+            };
+            let (ll, br) = w
+                .iter()
+                .zip(&loss)
+                .fold((0.0, 0.0), |(a, b), (&c, &(l, s))| {
+                    (a + f64::from(c) * l, b + f64::from(c) * s)
+                });
+            (auc, ll / n as f64, br / n as f64)
+        })
+        .collect();
+    Ok(ClassificationDraws {
+        auc: Draws(draws.iter().map(|d| d.0).collect()),
+        log_loss: Draws(draws.iter().map(|d| d.1).collect()),
+        brier: Draws(draws.iter().map(|d| d.2).collect()),
+    })
+}
+
+/// `resamples` bootstrap draws of the Qini coefficient (a resample without responders counts as
+/// no draw).
+pub fn qini_draws(
+    y: ArrayView1<'_, f64>,
+    u: ArrayView1<'_, f64>,
+    t: ArrayView1<'_, f64>,
+    resamples: usize,
+    seed: u64,
+) -> Draws {
+    let n = y.len();
+    if n == 0 {
+        return Draws(Vec::new());
+    }
+    Draws(
+        resample_seeds(resamples, seed)
+            .par_iter()
+            .map(|&s| {
+                let mut rng = Xoshiro256Plus::seed_from_u64(s);
+                let rows: Vec<usize> = (0..n).map(|_| rng.gen_range(0..n)).collect();
+                let pick =
+                    |v: ArrayView1<'_, f64>| rows.iter().map(|&i| v[i]).collect::<Array1<f64>>();
+                qini_auc_score(pick(y).view(), pick(u).view(), pick(t).view()).unwrap_or(f64::NAN)
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::metrics::auc;
+
+    fn holdout(n: usize, seed: u64) -> (Array1<f64>, Array1<f64>) {
+        let mut rng = Xoshiro256Plus::seed_from_u64(seed);
+        let p: Array1<f64> = (0..n)
+            .map(|_| (rng.gen_range(1..50) as f64) / 50.0)
+            .collect();
+        let y: Array1<f64> = p
+            .iter()
+            .map(|&v| f64::from(u8::from(rng.gen::<f64>() < 0.1 + 0.6 * v)))
+            .collect();
+        (y, p)
+    }
+
+    /// Every interval holds its point estimate, the same seed gives the same bits, another seed
+    /// other draws; the AUC of a resample where every row is drawn once is the plain AUC.
+    #[test]
+    fn bootstrap_intervals_hold_the_estimate_and_are_deterministic() {
+        let (y, p) = holdout(2000, 1);
+        let d = classification_draws(y.view(), p.view(), 400, 9).unwrap();
+        let again = classification_draws(y.view(), p.view(), 400, 9).unwrap();
+        assert_eq!(d.auc, again.auc);
+        assert_eq!(d.brier, again.brier);
+        let other = classification_draws(y.view(), p.view(), 400, 10).unwrap();
+        assert_ne!(d.auc, other.auc);
+        for (draws, estimate) in [
+            (&d.auc, auc(y.view(), p.view()).unwrap()),
+            (&d.log_loss, log_loss(y.view(), p.view()).unwrap()),
+            (&d.brier, brier(y.view(), p.view()).unwrap()),
+        ] {
+            let i = draws.at(estimate);
+            assert!(i.low < estimate && estimate < i.high, "{i:?}");
+            assert!(i.high - i.low < 0.1, "{i:?}");
+        }
+        // 2,000 rows: the AUC's interval is about ±2 Hanley–McNeil standard errors.
+        let i = d.auc.at(auc(y.view(), p.view()).unwrap());
+        let se = guard::auc_standard_error(i.estimate, y.sum(), 2000.0 - y.sum());
+        assert!(
+            ((i.high - i.low) / (4.0 * se) - 1.0).abs() < 0.25,
+            "{i:?} {se}"
+        );
+        assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.25), 2.0);
+        assert_eq!(percentile(&[1.0, 2.0], 0.5), 1.5);
+    }
+
+    #[test]
+    fn qini_draws_are_deterministic_and_hold_the_estimate() {
+        let mut rng = Xoshiro256Plus::seed_from_u64(4);
+        let n = 3000;
+        let t: Array1<f64> = (0..n).map(|i| (i % 2) as f64).collect();
+        let u: Array1<f64> = (0..n).map(|_| rng.gen_range(-0.1..0.3)).collect();
+        let y: Array1<f64> = (0..n)
+            .map(|i| f64::from(u8::from(rng.gen::<f64>() < 0.1 + t[i] * u[i].max(0.0))))
+            .collect();
+        let q = qini_auc_score(y.view(), u.view(), t.view()).unwrap();
+        let d = qini_draws(y.view(), u.view(), t.view(), 200, 1);
+        assert_eq!(d, qini_draws(y.view(), u.view(), t.view(), 200, 1));
+        let i = d.at(q);
+        assert!(i.low < q && q < i.high, "{i:?}");
+    }
+}
