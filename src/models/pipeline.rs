@@ -174,10 +174,13 @@ fn fit_on(
 }
 
 /// The metrics of `fit` on the holdout rows.
+/// `importance`: also measure a forest's permutation importance (the model's own holdout; a
+/// cross-validation fold has no use for it and would pay for it once per fold).
 fn holdout_metrics(
     req: &TrainRequest<'_>,
     fit: &Fit,
     test_rows: &[usize],
+    importance: bool,
 ) -> Result<(Metrics, HoldoutScores)> {
     let test_tab = subset(&req.input, test_rows);
     let test_input = ModelInput {
@@ -196,7 +199,7 @@ fn holdout_metrics(
         ArtifactModel::Single { model } => {
             let scores = model.predict_proba(x_test.view())?;
             let permutation_importance = match (model, &req.classifier) {
-                (FittedModel::Forest(_), ClassifierParams::Forest(p)) => {
+                (FittedModel::Forest(_), ClassifierParams::Forest(p)) if importance => {
                     let names: Vec<String> = fit
                         .preprocessing
                         .schema()
@@ -273,7 +276,7 @@ pub fn fold_metrics(
         };
         fit_on(req, &train_input, train_rows, None)?
     };
-    holdout_metrics(req, &fit, valid_rows)
+    holdout_metrics(req, &fit, valid_rows, false).map(|(metrics, _)| metrics)
 }
 
 /// Split, fit on training rows, evaluate on holdout rows, optionally refit, and assemble the artifact.
@@ -339,7 +342,7 @@ pub fn train_evaluated(req: &TrainRequest<'_>) -> Result<(ModelArtifact, Holdout
             )?)
         };
         drop(train_tab);
-        let metrics = holdout_metrics(req, &fit, &test_rows)?;
+        let metrics = holdout_metrics(req, &fit, &test_rows, true)?;
         (fit, metrics, drift)
     };
 
