@@ -288,9 +288,22 @@ pub fn load_source(
     spec: &SourceSpec,
     as_of: Option<NaiveDate>,
 ) -> Result<Validated, IngestError> {
+    load_source_with(table, source, spec, as_of, false)
+}
+
+/// [`load_source`], a plain file by the fast path (`fast.rs`) when `plain_first`. Its rows,
+/// rejects and summary are the same, but its frame is one chunk where validation's has many:
+/// for callers that keep the rows, not for `ingest`, whose Parquet row groups follow the chunks.
+pub(crate) fn load_source_with(
+    table: TableKind,
+    source: &Source,
+    spec: &SourceSpec,
+    as_of: Option<NaiveDate>,
+    plain_first: bool,
+) -> Result<Validated, IngestError> {
     let plain = match source {
-        Source::File(path) => fast::load_plain(table, path, spec, as_of)?,
-        Source::Postgres(_) => None,
+        Source::File(path) if plain_first => fast::load_plain(table, path, spec, as_of)?,
+        _ => None,
     };
     let mut validated = match plain {
         Some(v) => v,
