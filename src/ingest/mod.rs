@@ -9,6 +9,7 @@
 mod config;
 mod dataset;
 mod diagnose;
+mod fast;
 mod join;
 mod lines;
 mod pg;
@@ -37,6 +38,8 @@ pub use schema::{ColumnSpec, ColumnType, TableKind};
 pub use summary::{IngestSummary, TableSummary};
 pub use validate::{date_range, reason, validate, Validated, MAX_NUMBER};
 
+#[cfg(test)]
+mod fast_tests;
 #[cfg(test)]
 mod fuzz_tests;
 
@@ -285,8 +288,27 @@ pub fn load_source(
     spec: &SourceSpec,
     as_of: Option<NaiveDate>,
 ) -> Result<Validated, IngestError> {
-    let raw = source.read_raw(spec, table)?;
-    let mut validated = validate(raw, table, spec, as_of)?;
+    load_source_with(table, source, spec, as_of, false)
+}
+
+/// [`load_source`], a plain file by the fast path (`fast.rs`) when `plain_first`. Its rows,
+/// rejects and summary are the same, but its frame is one chunk where validation's has many:
+/// for callers that keep the rows, not for `ingest`, whose Parquet row groups follow the chunks.
+pub(crate) fn load_source_with(
+    table: TableKind,
+    source: &Source,
+    spec: &SourceSpec,
+    as_of: Option<NaiveDate>,
+    plain_first: bool,
+) -> Result<Validated, IngestError> {
+    let plain = match source {
+        Source::File(path) if plain_first => fast::load_plain(table, path, spec, as_of)?,
+        _ => None,
+    };
+    let mut validated = match plain {
+        Some(v) => v,
+        None => validate(source.read_raw(spec, table)?, table, spec, as_of)?,
+    };
     for part in &spec.join {
         let part_path = part.path.as_deref().ok_or_else(|| IngestError::Config {
             message: format!("`sources.{table}.join`: every joined file needs a `path`"),

@@ -22,11 +22,13 @@ use polars::prelude::*;
 
 use super::config::SourceSpec;
 use super::lines::RecordLines;
+#[cfg(test)]
+use super::load_table;
 use super::read::{self, Layout, Pieces, RawTable};
 use super::schema::TableKind;
 use super::summary::{self, TableSummary};
 use super::validate::{self, Duplicates};
-use super::{load_source, load_table, IngestError, Source};
+use super::{load_source, load_source_with, IngestError, Source};
 
 /// A table validated piece by piece: its kept rows went to the sink, in file order.
 #[derive(Debug, Clone)]
@@ -45,7 +47,7 @@ pub struct Streamed {
 /// Validates `path` as `table`, handing the kept rows to `sink` in file order: in pieces of
 /// about `piece_bytes` when it is a delimited file of more bytes than that, else whole (one
 /// call).
-/// Rejects and summary equal those of [`load_table`] on the whole file.
+/// Rejects and summary equal those of [`super::load_table`] on the whole file.
 pub fn load_table_in_pieces<E: From<IngestError>>(
     table: TableKind,
     path: &Path,
@@ -56,7 +58,10 @@ pub fn load_table_in_pieces<E: From<IngestError>>(
 ) -> Result<Streamed, E> {
     let pieces = match read::pieces(path, spec, table, piece_bytes)? {
         Layout::Pieces(p) if p.file_bytes() > piece_bytes as u64 => p,
-        _ => return whole(load_table(table, path, spec, as_of)?, sink),
+        _ => {
+            let source = Source::File(path.to_path_buf());
+            return whole(load_source_with(table, &source, spec, as_of, true)?, sink);
+        }
     };
     let bug = |message: &str| IngestError::Bug {
         path: path.to_path_buf(),

@@ -139,6 +139,27 @@ fn source_format(path: &Path, spec: &SourceSpec) -> SourceFormat {
     })
 }
 
+/// The one-byte separator of `path` when it is a delimited file with a header that the fast
+/// path may read (`fast.rs`); `None` for anything else, or when the file cannot be opened
+/// (the general path then names the problem).
+pub(super) fn plain_separator(path: &Path, spec: &SourceSpec, table: TableKind) -> Option<u8> {
+    if is_dataset(path, spec)
+        || check_input(path, table).is_err()
+        || source_format(path, spec) != SourceFormat::Csv
+        || !spec.header.unwrap_or(true)
+    {
+        return None;
+    }
+    match spec.delimiter(table).ok()? {
+        Delimiter::Auto => match sniff_delimiter(path).ok()? {
+            Delimiter::Byte(b) => Some(b),
+            _ => None,
+        },
+        Delimiter::Byte(b) => Some(b),
+        Delimiter::Whitespace => None,
+    }
+}
+
 /// Every column as text, nulls for missing fields, ragged lines an error.
 fn csv_options(has_header: bool, separator: u8, quote: Option<u8>) -> CsvReadOptions {
     CsvReadOptions::default()

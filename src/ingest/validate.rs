@@ -355,6 +355,62 @@ pub(crate) fn validate_piece(
     })
 }
 
+/// A canonical column of a file the fast path (`fast.rs`) reads: where it is in the file and
+/// what its values must be.
+pub(crate) struct PlainColumn {
+    /// 0-based position of its source column in the file.
+    pub position: usize,
+    pub canonical: String,
+    /// `Id`, `Text`, `Number` or `Date`.
+    pub kind: ColumnType,
+    pub required: bool,
+    /// A date checked against the as-of date.
+    pub event: bool,
+}
+
+/// The canonical columns of `header` (a file's names, no rows) in the order validation gives
+/// them, when the fast path can build them; `None` when the table needs what only validation
+/// does: extra columns carried along, an amount derived from its factors, flags, a configured
+/// date format or a number format other than plain. Errors are validation's own (a missing
+/// column).
+pub(crate) fn plain_columns(
+    header: &RawTable,
+    table: TableKind,
+    spec: &SourceSpec,
+) -> Result<Option<Vec<PlainColumn>>, IngestError> {
+    let mapped = map_columns(header, table, spec)?;
+    let names = column_names(&header.frame);
+    let extras = extra_columns(&raw_names_used(&mapped), &names, table, &mapped);
+    if !extras.is_empty()
+        || derives_amount(&mapped, table)
+        || spec.number_format(table)? != NumberFormat::PLAIN
+    {
+        return Ok(None);
+    }
+    let mut columns = Vec::new();
+    for m in mapped {
+        let readable = match m.kind {
+            ColumnType::Id | ColumnType::Text | ColumnType::Number => true,
+            ColumnType::Date => spec.date_format_of(&m.canonical).is_none(),
+            ColumnType::Flag => false,
+        };
+        let Some(position) = names.iter().position(|n| *n == m.source) else {
+            return Ok(None);
+        };
+        if !readable {
+            return Ok(None);
+        }
+        columns.push(PlainColumn {
+            position,
+            event: table.event_date_columns().contains(&m.canonical.as_str()),
+            canonical: m.canonical,
+            kind: m.kind,
+            required: m.required,
+        });
+    }
+    Ok(Some(columns))
+}
+
 /// Whether the transactions' amount is computed from quantity × unit_price (no `amount` mapped:
 /// `map_columns` then requires both factors).
 fn derives_amount(mapped: &[Mapped], table: TableKind) -> bool {
@@ -1348,7 +1404,7 @@ fn has_leading_zero_code(c: &Column) -> PolarsResult<bool> {
 }
 
 /// The rejects of a table without a bad row: the columns alone.
-fn no_rejects() -> PolarsResult<DataFrame> {
+pub(crate) fn no_rejects() -> PolarsResult<DataFrame> {
     let string = |name: &str| Column::new_empty(name.into(), &DataType::String);
     DataFrame::new(
         0,

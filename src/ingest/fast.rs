@@ -1,0 +1,400 @@
+//! The fast path of ingest for the common file: a plain UTF-8 delimited file (no quotes, no
+//! `\r`, no byte-order mark, no blank line, every line as many fields as the header) whose rows
+//! are all good. Its fields are parsed straight from the bytes, both halves of the file at once,
+//! into the typed columns a validation would give, with no text column in between.
+//!
+//! It never decides a row's fate: the first thing it cannot vouch for (a value the validation
+//! would reject or read otherwise, a possible duplicate, a layout it does not parse) makes it
+//! give up, and the file goes through the general path (`read.rs` + `validate.rs`), which
+//! names every problem. So the rules stay where they are; here are only acceptance tests that
+//! are stricter than theirs, and what a value that passes them parses to, which the tests
+//! (`fast_tests.rs`) check against the general path.
+
+use std::hash::BuildHasher;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::config::SourceSpec;
+use super::read::{self, RawTable};
+use super::schema::{ColumnType, TableKind};
+use super::summary::TableSummary;
+use super::validate::{self, PlainColumn, Validated};
+use super::IngestError;
+
+/// Validates the file at `path` by the fast path; `None` when it is not a file the fast path
+/// vouches for (the caller then validates it by the general path, which gives the same result
+/// and names any problem).
+pub(crate) fn load_plain(
+    table: TableKind,
+    path: &Path,
+    spec: &SourceSpec,
+    as_of: Option<NaiveDate>,
+) -> Result<Option<Validated>, IngestError> {
+    // A separator that could be part of a line end or a multi-byte character is not plain.
+    let Some(separator) = read::plain_separator(path, spec, table)
+        .filter(|s| s.is_ascii() && !matches!(s, b'"' | b'\n' | b'\r'))
+    else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(path).map_err(|source| IngestError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !plain_bytes(&bytes) {
+        return Ok(None);
+    }
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return Ok(None);
+    };
+    let Some(header_end) = memchr::memchr(b'\n', &bytes) else {
+        return Ok(None);
+    };
+    let Some(names) = header_names(&text[..header_end], separator) else {
+        return Ok(None);
+    };
+    let columns = match plan(path, &names, table, spec) {
+        Some(c) => c,
+        None => return Ok(None),
+    };
+    let body = &text[header_end + 1..];
+    if body.is_empty() {
+        return Ok(None);
+    }
+    let rules = Rules {
+        separator,
+        fields: names.len(),
+        as_of,
+        date_range: validate::date_range(),
+    };
+    let Some(parts) = parse_body(body, &columns, &rules) else {
+        return Ok(None);
+    };
+    // The typed columns hold their own copies of the text: the file's bytes can go.
+    drop(bytes);
+    let Some(frame) = assemble(parts, &columns) else {
+        return Ok(None);
+    };
+    let rejects = validate::no_rejects().map_err(polars_err(path))?;
+    let summary = TableSummary::from_frames(table, path, frame.height(), &frame, &rejects, 0, true)
+        .map_err(polars_err(path))?;
+    Ok(Some(Validated {
+        table,
+        frame,
+        rejects,
+        summary,
+    }))
+}
+
+fn polars_err(path: &Path) -> impl Fn(PolarsError) -> IngestError + '_ {
+    move |source| IngestError::Polars {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// No quote (a quoted field may hold separators and line feeds), no `\r` (CRLF lines), no
+/// byte-order mark: bytes whose records are lines and whose fields are what lies between
+/// separators.
+fn plain_bytes(bytes: &[u8]) -> bool {
+    !bytes.starts_with(&[0xEF, 0xBB, 0xBF]) && memchr::memchr2(b'"', b'\r', bytes).is_none()
+}
+
+/// The header's names as the general path names them (trimmed), or `None` when one is empty or
+/// repeated (the general path names those problems).
+fn header_names(header: &str, separator: u8) -> Option<Vec<String>> {
+    let names: Vec<String> = header
+        .split(char::from(separator))
+        .map(|n| n.trim().to_string())
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    names
+        .iter()
+        .all(|n| !n.is_empty() && seen.insert(n.as_str()))
+        .then_some(names)
+}
+
+/// The typed columns to build, from the header alone; `None` when the table's mapping needs the
+/// general path (see [`validate::plain_columns`]) or fails (it names the problem).
+fn plan(
+    path: &Path,
+    names: &[String],
+    table: TableKind,
+    spec: &SourceSpec,
+) -> Option<Vec<PlainColumn>> {
+    let columns: Vec<Column> = names
+        .iter()
+        .map(|n| Column::new_empty(n.as_str().into(), &DataType::String))
+        .collect();
+    let frame = DataFrame::new(0, columns).ok()?;
+    let header = RawTable::new(path, frame, true, None);
+    validate::plain_columns(&header, table, spec).ok().flatten()
+}
+
+/// What every row is checked against.
+struct Rules {
+    separator: u8,
+    /// Fields per line: the header's.
+    fields: usize,
+    as_of: Option<NaiveDate>,
+    date_range: (NaiveDate, NaiveDate),
+}
+
+/// The typed columns of the records of `body` (whole lines), both halves at once; `None` when
+/// a row is not one the fast path vouches for, or two rows may be copies.
+fn parse_body(body: &str, columns: &[PlainColumn], rules: &Rules) -> Option<Vec<Part>> {
+    let halves = split_in_two(body);
+    let parts: Vec<Option<Part>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = halves
+            .iter()
+            .map(|half| scope.spawn(move || parse_part(half, columns, rules)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect()
+    });
+    let parts = parts.into_iter().collect::<Option<Vec<Part>>>()?;
+    let mut hashes = Vec::with_capacity(parts.iter().map(|p| p.hashes.len()).sum());
+    for p in &parts {
+        hashes.extend_from_slice(&p.hashes);
+    }
+    // A shared hash is a possible copy (or, rarely, a collision): the general path decides.
+    if validate::repeated_hashes(&hashes).is_some() {
+        return None;
+    }
+    Some(parts)
+}
+
+/// The frame of the parts' columns, in order, each in one chunk.
+fn assemble(parts: Vec<Part>, columns: &[PlainColumn]) -> Option<DataFrame> {
+    let mut built: Option<Vec<Series>> = None;
+    for part in parts {
+        let series = part.finish(columns);
+        built = Some(match built {
+            None => series,
+            Some(mut all) => {
+                for (a, s) in all.iter_mut().zip(series) {
+                    a.append(&s).ok()?;
+                }
+                all
+            }
+        });
+    }
+    let series = built?;
+    let columns: Vec<Column> = series
+        .into_iter()
+        .map(|s| s.rechunk().into_column())
+        .collect();
+    let height = columns.first().map_or(0, |c| c.len());
+    DataFrame::new(height, columns).ok()
+}
+
+/// `body` cut in two at a line end near its middle (the second half empty for a small body).
+fn split_in_two(body: &str) -> [&str; 2] {
+    let middle = body.len() / 2;
+    match memchr::memchr(b'\n', &body.as_bytes()[middle..]) {
+        Some(i) => {
+            let (a, b) = body.split_at(middle + i + 1);
+            [a, b]
+        }
+        None => [body, ""],
+    }
+}
+
+/// One column being built.
+enum Builder {
+    Text(StringChunkedBuilder),
+    Number(PrimitiveChunkedBuilder<Float64Type>),
+    /// With the column's last date read and its day: order files repeat a day over many lines.
+    Date(PrimitiveChunkedBuilder<Int32Type>, Option<([u8; 10], i32)>),
+}
+
+/// The columns of one half of the body, and a hash of each of its records.
+struct Part {
+    builders: Vec<Builder>,
+    hashes: Vec<u64>,
+}
+
+impl Part {
+    fn finish(self, columns: &[PlainColumn]) -> Vec<Series> {
+        self.builders
+            .into_iter()
+            .zip(columns)
+            .map(|(b, c)| {
+                match b {
+                    Builder::Text(b) => b.finish().into_series(),
+                    Builder::Number(b) => b.finish().into_series(),
+                    Builder::Date(b, _) => b.finish().into_date().into_series(),
+                }
+                .with_name(c.canonical.as_str().into())
+            })
+            .collect()
+    }
+}
+
+/// Parses the lines of `part`; `None` at the first row the fast path does not vouch for.
+fn parse_part(part: &str, columns: &[PlainColumn], rules: &Rules) -> Option<Part> {
+    let rows = part.len() / 32 + 1;
+    let mut builders: Vec<Builder> = columns
+        .iter()
+        .map(|c| match c.kind {
+            ColumnType::Number => Builder::Number(PrimitiveChunkedBuilder::new("".into(), rows)),
+            ColumnType::Date => Builder::Date(PrimitiveChunkedBuilder::new("".into(), rows), None),
+            _ => Builder::Text(StringChunkedBuilder::new("".into(), rows)),
+        })
+        .collect();
+    // Which built columns read each field of a line.
+    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); rules.fields];
+    for (i, c) in columns.iter().enumerate() {
+        readers.get_mut(c.position)?.push(i);
+    }
+    let state = PlSeedableRandomStateQuality::seed_from_u64(0xfa57);
+    let mut hashes = Vec::with_capacity(rows);
+    let sep = char::from(rules.separator);
+    for line in part.split_terminator('\n') {
+        if line.is_empty() {
+            return None;
+        }
+        hashes.push(state.hash_one(line.as_bytes()));
+        let mut fields = 0;
+        for (position, field) in line.split(sep).enumerate() {
+            let readers = readers.get(position)?;
+            for &i in readers {
+                let c = &columns[i];
+                let ok = match &mut builders[i] {
+                    Builder::Text(b) => push_text(b, field, c),
+                    Builder::Number(b) => push_number(b, field, c),
+                    Builder::Date(b, last) => push_date(b, field, c, rules, last),
+                };
+                if !ok {
+                    return None;
+                }
+            }
+            fields = position + 1;
+        }
+        if fields != rules.fields {
+            return None;
+        }
+    }
+    Some(Part { builders, hashes })
+}
+
+/// A text or id value: kept as it is, an empty one missing. Surrounding whitespace (trimmed by
+/// the general path) and ids the identity rule would change are left to the general path.
+fn push_text(b: &mut StringChunkedBuilder, field: &str, c: &PlainColumn) -> bool {
+    if field.is_empty() {
+        b.append_null();
+        return !c.required;
+    }
+    if field.trim().len() != field.len() {
+        return false;
+    }
+    if c.kind == ColumnType::Id && crate::ids::needs_canonical(field) {
+        return false;
+    }
+    b.append_value(field);
+    true
+}
+
+/// A number written `-?digits(.digits)?`, in range; empty: missing.
+fn push_number(b: &mut PrimitiveChunkedBuilder<Float64Type>, field: &str, c: &PlainColumn) -> bool {
+    if field.is_empty() {
+        b.append_null();
+        return !c.required;
+    }
+    match plain_number(field.as_bytes()) {
+        Some(v) if v.abs() <= validate::MAX_NUMBER => {
+            b.append_value(v);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The value of `-?digits(.digits)?`, rounded as a correctly rounded parser rounds it (the
+/// general path's cast is one): exactly, by one division of two exact floats, when the digits
+/// fit a float's mantissa (Clinger's fast path), else by the standard library's parser. `None`
+/// for any other text.
+pub(super) fn plain_number(bytes: &[u8]) -> Option<f64> {
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    let (int, frac) = match memchr::memchr(b'.', digits) {
+        Some(dot) => (&digits[..dot], Some(&digits[dot + 1..])),
+        None => (digits, None),
+    };
+    let all_digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    if !all_digits(int) || !frac.is_none_or(all_digits) {
+        return None;
+    }
+    let frac = frac.unwrap_or_default();
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let value = if int.len() + frac.len() <= 15 {
+        let mantissa = int
+            .iter()
+            .chain(frac)
+            .fold(0u64, |m, d| m * 10 + u64::from(d - b'0'));
+        mantissa as f64 / POW10[frac.len()]
+    } else {
+        std::str::from_utf8(digits).ok()?.parse::<f64>().ok()?
+    };
+    Some(if negative { -value } else { value })
+}
+
+/// A date written `YYYY-MM-DD`, a real day within the kept range and (for an event) not after
+/// the as-of date; empty: missing.
+fn push_date(
+    b: &mut PrimitiveChunkedBuilder<Int32Type>,
+    field: &str,
+    c: &PlainColumn,
+    rules: &Rules,
+    last: &mut Option<([u8; 10], i32)>,
+) -> bool {
+    if field.is_empty() {
+        b.append_null();
+        return !c.required;
+    }
+    let bytes = field.as_bytes();
+    // The last date read passed the same checks.
+    if let Some((text, day)) = last {
+        if bytes == &text[..] {
+            b.append_value(*day);
+            return true;
+        }
+    }
+    let Some(date) = plain_date(bytes) else {
+        return false;
+    };
+    let (earliest, latest) = rules.date_range;
+    if date < earliest || date > latest {
+        return false;
+    }
+    if c.event && rules.as_of.is_some_and(|d| date > d) {
+        return false;
+    }
+    let day = crate::types::epoch_day(date);
+    let mut text = [0u8; 10];
+    text.copy_from_slice(bytes);
+    *last = Some((text, day));
+    b.append_value(day);
+    true
+}
+
+/// `YYYY-MM-DD` with two-digit month and day, a day of the calendar.
+fn plain_date(bytes: &[u8]) -> Option<NaiveDate> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *bytes else {
+        return None;
+    };
+    let digits = [y0, y1, y2, y3, m0, m1, d0, d1];
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = |ds: &[u8]| ds.iter().fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+    NaiveDate::from_ymd_opt(n(&digits[..4]) as i32, n(&digits[4..6]), n(&digits[6..]))
+}
