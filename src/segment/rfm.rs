@@ -37,7 +37,13 @@ pub struct RfmScores {
 impl RfmScores {
     /// The three digits of row `i`, e.g. `"545"`.
     pub fn cell(&self, i: usize) -> String {
-        format!("{}{}{}", self.r[i], self.f[i], self.m[i])
+        let digits = [self.r[i], self.f[i], self.m[i]];
+        // Scores are 1–5: three characters, without `format!`'s machinery per customer.
+        if digits.iter().all(|&d| d < 10) {
+            digits.iter().map(|&d| char::from(b'0' + d)).collect()
+        } else {
+            format!("{}{}{}", digits[0], digits[1], digits[2])
+        }
     }
 
     /// All cells, aligned with the rows.
