@@ -15,6 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::segment::error::{Result, SegmentError};
+use crate::segment::rfm::total_order_key;
 
 /// Value tier of a customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -110,28 +111,42 @@ pub struct Pareto {
     pub total_revenue: f64,
 }
 
-/// Ranks customers and assigns tiers; `ids` and `monetary` are aligned and finite.
-pub fn pareto(ids: &[String], monetary: &[f64], th: &TierThresholds) -> Result<Pareto> {
-    th.check()?;
-    let n = monetary.len();
-    if ids.len() != n {
-        return Err(SegmentError::Malformed {
-            expected: format!("{n} ids"),
-            found: format!("{}", ids.len()),
-        });
+/// Rows by `monetary` descending, ties by id, then by row. Sorts (order key, row) pairs, then
+/// each run of equal values by id: comparing ids only within ties keeps the sort off the
+/// strings for most of a million customers. A run of one value ≤ 0 stays in row order: its
+/// customers are all bronze and add nothing to the revenue before the next one, so their order
+/// changes no tier and no sum (and it is the largest run: customers without revenue).
+fn by_revenue(ids: &[String], monetary: &[f64]) -> Vec<usize> {
+    let mut keyed: Vec<(u64, usize)> = monetary
+        .iter()
+        .enumerate()
+        .map(|(i, &m)| (!total_order_key(m), i))
+        .collect();
+    keyed.sort_unstable();
+    let mut order: Vec<usize> = keyed.iter().map(|&(_, i)| i).collect();
+    let mut start = 0;
+    while start < keyed.len() {
+        let end = start + keyed[start..].partition_point(|&(k, _)| k == keyed[start].0);
+        if end - start > 1 && monetary[order[start]] > 0.0 {
+            order[start..end].sort_by(|&a, &b| ids[a].cmp(&ids[b]).then(a.cmp(&b)));
+        }
+        start = end;
     }
-    let revenue = |i: usize| monetary[i].max(0.0);
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| {
-        monetary[b]
-            .total_cmp(&monetary[a])
-            .then_with(|| ids[a].cmp(&ids[b]))
-    });
-    let total: f64 = order.iter().map(|&i| revenue(i)).sum();
-    let mut tiers = vec![ValueTier::Bronze; n];
+    order
+}
+
+/// Each customer's tier from the revenue of the customers ranked before it (`order`: best first;
+/// `total`: the positive revenue).
+fn tiers_in_order(
+    order: &[usize],
+    monetary: &[f64],
+    total: f64,
+    th: &TierThresholds,
+) -> Vec<ValueTier> {
+    let mut tiers = vec![ValueTier::Bronze; monetary.len()];
     let mut before = 0.0;
-    for &i in &order {
-        let rev = revenue(i);
+    for &i in order {
+        let rev = monetary[i].max(0.0);
         tiers[i] = if rev <= 0.0 {
             ValueTier::Bronze
         } else if before < th.platinum * total {
@@ -145,6 +160,23 @@ pub fn pareto(ids: &[String], monetary: &[f64], th: &TierThresholds) -> Result<P
         };
         before += rev;
     }
+    tiers
+}
+
+/// Ranks customers and assigns tiers; `ids` and `monetary` are aligned and finite.
+pub fn pareto(ids: &[String], monetary: &[f64], th: &TierThresholds) -> Result<Pareto> {
+    th.check()?;
+    let n = monetary.len();
+    if ids.len() != n {
+        return Err(SegmentError::Malformed {
+            expected: format!("{n} ids"),
+            found: format!("{}", ids.len()),
+        });
+    }
+    let revenue = |i: usize| monetary[i].max(0.0);
+    let order = by_revenue(ids, monetary);
+    let total: f64 = order.iter().map(|&i| revenue(i)).sum();
+    let tiers = tiers_in_order(&order, monetary, total, th);
     let table = PARETO_PCTS
         .iter()
         .map(|&pct| {
@@ -209,6 +241,46 @@ mod tests {
         let m = [20.0, 30.0, 20.0, 30.0];
         let p = pareto(&ids(4), &m, &TierThresholds::default()).unwrap();
         assert_eq!(p.tiers, vec![Gold, Platinum, Silver, Platinum]);
+    }
+
+    /// The pair sort gives the order of the comparison sort it replaced (revenue descending by
+    /// `total_cmp`, ties by id, then by row) wherever the order can matter: the positive
+    /// revenues. Runs of one value ≤ 0 keep row order, and the tiers come out as the comparison
+    /// sort gives them.
+    #[test]
+    fn revenue_order_matches_the_comparison_sort() {
+        let ids: Vec<String> = (0..400).map(|i| format!("c{}", (i * 37) % 100)).collect();
+        let monetary: Vec<f64> = (0..400)
+            .map(|i| match i % 7 {
+                0 => 0.0,
+                1 => -0.0,
+                2 => -5.5,
+                _ => ((i * 13) % 29 + 1) as f64,
+            })
+            .collect();
+        let mut expected: Vec<usize> = (0..ids.len()).collect();
+        expected.sort_by(|&a, &b| {
+            monetary[b]
+                .total_cmp(&monetary[a])
+                .then_with(|| ids[a].cmp(&ids[b]))
+        });
+        let order = by_revenue(&ids, &monetary);
+        let positive = expected.iter().take_while(|&&i| monetary[i] > 0.0).count();
+        assert_eq!(order[..positive], expected[..positive]);
+        let values = |o: &[usize]| o.iter().map(|&i| monetary[i].to_bits()).collect::<Vec<_>>();
+        assert_eq!(values(&order), values(&expected));
+        let negative: Vec<usize> = order[positive..]
+            .iter()
+            .filter(|&&i| monetary[i] == -5.5)
+            .copied()
+            .collect();
+        assert!(negative.windows(2).all(|w| w[0] < w[1]), "{negative:?}");
+        let th = TierThresholds::default();
+        let total: f64 = monetary.iter().map(|m| m.max(0.0)).sum();
+        assert_eq!(
+            pareto(&ids, &monetary, &th).unwrap().tiers,
+            tiers_in_order(&expected, &monetary, total, &th)
+        );
     }
 
     #[test]

@@ -37,7 +37,13 @@ pub struct RfmScores {
 impl RfmScores {
     /// The three digits of row `i`, e.g. `"545"`.
     pub fn cell(&self, i: usize) -> String {
-        format!("{}{}{}", self.r[i], self.f[i], self.m[i])
+        let digits = [self.r[i], self.f[i], self.m[i]];
+        // Scores are 1–5: three characters, without `format!`'s machinery per customer.
+        if digits.iter().all(|&d| d < 10) {
+            digits.iter().map(|&d| char::from(b'0' + d)).collect()
+        } else {
+            format!("{}{}{}", digits[0], digits[1], digits[2])
+        }
     }
 
     /// All cells, aligned with the rows.
@@ -78,9 +84,13 @@ pub fn quintile_scores(values: &[f64], higher_is_better: bool) -> Vec<u8> {
             -values[i]
         }
     };
-    let mut order: Vec<usize> = (0..n).collect();
-    // Worst first; total_cmp keeps the sort total (inputs are checked finite upstream).
-    order.sort_unstable_by(|&a, &b| key(a).total_cmp(&key(b)));
+    // Worst first, in `total_cmp` order (inputs are checked finite upstream). Sorting
+    // (order key, row) pairs reads memory in sequence; an index sort that looks each value up
+    // was most of the RFM scoring at a million customers. Ties may come in any order: they
+    // share a score.
+    let mut keyed: Vec<(u64, usize)> = (0..n).map(|i| (total_order_key(key(i)), i)).collect();
+    keyed.sort_unstable();
+    let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
     let mut scores = vec![1u8; n];
     let mut start = 0;
     while start < n {
@@ -100,6 +110,16 @@ pub fn quintile_scores(values: &[f64], higher_is_better: bool) -> Vec<u8> {
 }
 
 /// Scores every customer of `fm` on recency, frequency and monetary value.
+/// A `u64` whose unsigned order is `f64::total_cmp`'s order of `x`.
+pub(crate) fn total_order_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
 pub fn rfm_scores(fm: &FeatureMatrix, cols: &RfmColumns) -> Result<RfmScores> {
     let r = finite_column(fm, &cols.recency)?.to_vec();
     let f = finite_column(fm, &cols.frequency)?.to_vec();
@@ -115,6 +135,30 @@ pub fn rfm_scores(fm: &FeatureMatrix, cols: &RfmColumns) -> Result<RfmScores> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn order_keys_sort_as_total_cmp() {
+        let mut v = vec![
+            3.5,
+            -0.0,
+            0.0,
+            -2.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e-300,
+            -1e-300,
+            f64::MAX,
+            -f64::MAX,
+            42.0,
+        ];
+        let mut by_key = v.clone();
+        by_key.sort_by_key(|&x| total_order_key(x));
+        v.sort_by(f64::total_cmp);
+        assert_eq!(
+            by_key.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            v.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+    }
 
     #[test]
     fn distinct_values_split_evenly() {

@@ -15,7 +15,11 @@
 //!
 //! Nothing here reads a file: `run::select` turns the tables into the rows these functions take.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+use polars::prelude::{PlHashMap, PlHashSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -34,9 +38,11 @@ const EXAMPLES: usize = 5;
 #[derive(Debug, Clone)]
 pub struct IdIndex {
     policy: IdPolicy,
-    rows: HashMap<String, usize>,
-    /// Under [`IdPolicy::Text`] only: lenient key → first row, to detect near matches.
-    lenient: HashMap<String, usize>,
+    rows: PlHashMap<String, usize>,
+    /// Under [`IdPolicy::Text`] only: lenient key → first row, to detect near matches. Built on
+    /// the first id that misses `rows`: a run whose tables all match never pays for it (at a
+    /// million customers it was a third of `select`).
+    lenient: OnceLock<PlHashMap<String, usize>>,
     ids: Vec<String>,
 }
 
@@ -55,13 +61,11 @@ impl IdIndex {
     /// Indexes the scored ids (canonicalised here). Two ids with one key are an error: the
     /// scores file would give one customer two chances to be contacted.
     pub fn new(raw_ids: &[String], policy: IdPolicy) -> Result<IdIndex, SelectError> {
-        let mut rows = HashMap::with_capacity(raw_ids.len());
-        let mut lenient = HashMap::new();
+        let mut rows = PlHashMap::with_capacity_and_hasher(raw_ids.len(), Default::default());
         let mut ids = Vec::with_capacity(raw_ids.len());
         for (r, raw) in raw_ids.iter().enumerate() {
             let id = canonical_id(raw).into_owned();
-            let key = policy.key(&id).into_owned();
-            if let Some(&first) = rows.get(&key) {
+            if let Some(first) = rows.insert(policy.key(&id).into_owned(), r) {
                 let first: &String = &ids[first];
                 return Err(SelectError::DuplicateCustomer {
                     customer_id: if *first == id {
@@ -71,17 +75,25 @@ impl IdIndex {
                     },
                 });
             }
-            rows.insert(key, r);
-            if policy == IdPolicy::Text {
-                lenient.entry(lenient_key(&id)).or_insert(r);
-            }
             ids.push(id);
         }
         Ok(IdIndex {
             policy,
             rows,
-            lenient,
+            lenient: OnceLock::new(),
             ids,
+        })
+    }
+
+    /// Lenient key → first row with it, in row order (see the `lenient` field).
+    fn lenient(&self) -> &PlHashMap<String, usize> {
+        self.lenient.get_or_init(|| {
+            let mut lenient =
+                PlHashMap::with_capacity_and_hasher(self.ids.len(), Default::default());
+            for (r, id) in self.ids.iter().enumerate() {
+                lenient.entry(lenient_key(id)).or_insert(r);
+            }
+            lenient
         })
     }
 
@@ -102,7 +114,7 @@ impl IdIndex {
             return IdMatch::Row(r);
         }
         if self.policy == IdPolicy::Text {
-            if let Some(&r) = self.lenient.get(&lenient_key(raw)) {
+            if let Some(&r) = self.lenient().get(&lenient_key(raw)) {
                 return IdMatch::Near(r);
             }
         }
@@ -396,30 +408,49 @@ pub fn account_for_unscored<'a>(
     policy: IdPolicy,
     known: impl IntoIterator<Item = &'a str>,
 ) {
-    let mut seen: HashSet<String> = selection
-        .audience
-        .iter()
-        .map(|r| &r.customer_id)
-        .chain(selection.exclusions.iter().map(|r| &r.customer_id))
-        .map(|id| policy.key(id).into_owned())
-        .collect();
-    let before = selection.exclusions.len();
+    // Keys borrow from the ids wherever the policy leaves an id as it is: a million customers
+    // seen twice over would otherwise be two million small allocations.
+    let mut seen: PlHashSet<Cow<str>> = PlHashSet::with_capacity_and_hasher(
+        selection.audience.len() + selection.exclusions.len(),
+        Default::default(),
+    );
+    let listed = selection.audience.iter().map(|r| &r.customer_id);
+    seen.extend(
+        listed
+            .chain(selection.exclusions.iter().map(|r| &r.customer_id))
+            .map(|id| policy_key(policy, Cow::Borrowed(id.as_str()))),
+    );
+    let mut unscored = Vec::new();
     for raw in known {
         let id = canonical_id(raw);
-        if id.is_empty() || !seen.insert(policy.key(&id).into_owned()) {
+        if id.is_empty() || !seen.insert(policy_key(policy, id.clone())) {
             continue;
         }
-        selection.exclusions.push(ExclusionRow {
+        unscored.push(ExclusionRow {
             customer_id: id.into_owned(),
             reason: ExclusionReason::NoHistory,
         });
+    }
+    drop(seen);
+    if unscored.is_empty() {
+        return;
+    }
+    for _ in &unscored {
         selection.summary.exclusions.add(ExclusionReason::NoHistory);
     }
-    if selection.exclusions.len() > before {
-        selection
-            .exclusions
-            .sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
-    }
+    selection.exclusions.extend(unscored);
+    selection
+        .exclusions
+        .sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+}
+
+/// `policy.key(id)`, borrowing from `id` when the key is `id` itself.
+fn policy_key(policy: IdPolicy, id: Cow<'_, str>) -> Cow<'_, str> {
+    let other = match policy.key(&id) {
+        Cow::Borrowed(k) if k.len() == id.len() => None,
+        k => Some(k.into_owned()),
+    };
+    other.map_or(id, Cow::Owned)
 }
 
 /// The range a score of this objective must lie in.
@@ -533,6 +564,19 @@ mod tests {
         assert_eq!(s[2], Suppression::Channels(BTreeSet::from([1])));
         assert_eq!(report.suppression_other_channels["whatsapp"], 1);
         assert_eq!(report.suppressed_customers, 3);
+    }
+
+    /// The near-match keys are built on the first miss only, and then name the first row of
+    /// each lenient key, as an index built up front did.
+    #[test]
+    fn near_match_keys_wait_for_the_first_miss() {
+        let index = IdIndex::new(&ids(&["07983", "7983.0", "A1"]), IdPolicy::Text).unwrap();
+        assert_eq!(index.find("7983.0"), IdMatch::Row(1));
+        assert!(index.lenient.get().is_none());
+        assert_eq!(index.find("007983"), IdMatch::Near(0));
+        assert_eq!(index.find("a1"), IdMatch::Near(2));
+        assert_eq!(index.find("B2"), IdMatch::None);
+        assert!(index.lenient.get().is_some());
     }
 
     #[test]

@@ -715,6 +715,47 @@ fn a_model_file_changed_after_registration_is_refused_naming_it() {
 #[test]
 fn a_non_finite_score_fails_the_command_instead_of_being_written() {
     let sb = Sandbox::new(&[]);
+    train_rising_in_a_and_b(&sb);
+    std::fs::write(sb.path("odd.csv"), "a,b\n0.5,0.5\n1e308,-1e308\n-0.5,0.2\n").unwrap();
+    let out = sb.run(&[
+        "score", "--model", "m", "--table", "odd.csv", "--out", "s.csv",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("1 of 3 scores are not probabilities in [0, 1]") && err.contains("row 1"),
+        "{err}"
+    );
+    assert!(!sb.path("s.csv").exists());
+}
+
+/// `score` works through a large table in blocks of rows; an infinite input is still named as
+/// one pass over the table names it: the first in feature order, then row order (here `a` at
+/// row 35,000, not `b` at row 30,000, which a block of its own would name first).
+#[test]
+fn an_infinite_input_is_named_as_one_pass_over_the_table_names_it() {
+    let sb = Sandbox::new(&[]);
+    train_rising_in_a_and_b(&sb);
+    let mut t = String::from("a,b\n");
+    for i in 0..40_000 {
+        t.push_str(match i {
+            30_000 => "0.5,inf\n",
+            35_000 => "inf,0.5\n",
+            _ => "0.5,0.5\n",
+        });
+    }
+    std::fs::write(sb.path("big.csv"), t).unwrap();
+    let out = sb.run(&[
+        "score", "--model", "m", "--table", "big.csv", "--out", "s.csv",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("column `a` at row 35000"), "{err}");
+    assert!(!sb.path("s.csv").exists());
+}
+
+/// Trains `m`: a response model on `a` and `b` whose coefficients are both positive.
+fn train_rising_in_a_and_b(sb: &Sandbox) {
     let mut t = String::from("a,b,label\n");
     for i in 0..300u32 {
         let a = f64::from(i % 17) / 8.0 - 1.0;
@@ -741,17 +782,6 @@ fn a_non_finite_score_fails_the_command_instead_of_being_written() {
         w[0].as_f64().unwrap() > 0.0 && w[1].as_f64().unwrap() > 0.0,
         "{w}"
     );
-    std::fs::write(sb.path("odd.csv"), "a,b\n0.5,0.5\n1e308,-1e308\n-0.5,0.2\n").unwrap();
-    let out = sb.run(&[
-        "score", "--model", "m", "--table", "odd.csv", "--out", "s.csv",
-    ]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("1 of 3 scores are not probabilities in [0, 1]") && err.contains("row 1"),
-        "{err}"
-    );
-    assert!(!sb.path("s.csv").exists());
 }
 
 /// An impossible discount rate is refused before the model or the transactions are read, named

@@ -100,7 +100,13 @@ fn drift_columns<'a>(
 /// Rows scored at once: the input and design matrices (8 bytes × inputs × rows each) exist for
 /// one block of rows at a time, not for the whole table (10M customers × 56 inputs is 4.5 GB a
 /// matrix). Scores are per row and drift counts add up, so blocks give the whole table's result.
-const SCORE_BLOCK: usize = 1 << 20;
+/// Small enough that the allocator hands the same few megabytes back block after block: whole
+/// blocks of a million rows spent most of `score` on the kernel zeroing fresh pages.
+const SCORE_BLOCK: usize = 1 << 14;
+
+/// The span an input error is reported over: a bad value is named as the first one of this span
+/// (in feature order, then row order), whatever [`SCORE_BLOCK`] is.
+const ERROR_SPAN: usize = 1 << 20;
 
 /// Scores every row of `df` into the frame of [`crate::run::scores::scored_frame`]: `id_col` (or
 /// a 0-based `row`), `score` = P(label = 1) (uplift for uplift models, then also `p_treated` and
@@ -133,7 +139,10 @@ pub fn score_frame(
     for start in starts {
         let block = df.slice(start as i64, SCORE_BLOCK.min(n - start.min(n)));
         let x = inputs(a, &block)?;
-        let design = pre.transform(&x.view()).map_err(input_error)?;
+        let design = match pre.transform(&x.view()) {
+            Ok(d) => d,
+            Err(e) => return Err(span_error(a, &pre, df, start).unwrap_or(input_error(e))),
+        };
         match &a.model {
             ArtifactModel::Single { .. } => scores.extend(a.score_matrix(design.view())?),
             ArtifactModel::Uplift { model } => {
@@ -176,6 +185,23 @@ pub fn score_frame(
         .ok(),
     };
     Ok((scored_frame(ids, scores, uplift)?, drift))
+}
+
+/// The error of the [`ERROR_SPAN`] rows holding the failed block at `start` (the blocks before it
+/// in that span passed).
+fn span_error(
+    a: &ModelArtifact,
+    pre: &crate::models::Preprocessing,
+    df: &DataFrame,
+    start: usize,
+) -> Option<Error> {
+    let from = start - start % ERROR_SPAN;
+    let span = df.slice(from as i64, ERROR_SPAN.min(df.height() - from));
+    let x = match inputs(a, &span) {
+        Ok(x) => x,
+        Err(e) => return Some(e),
+    };
+    pre.transform(&x.view()).err().map(input_error)
 }
 
 /// PSI of each numeric input and of the score for a table, without writing scores (the weekly
