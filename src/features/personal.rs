@@ -264,7 +264,7 @@ mod tests {
                 Column::new("customer_id".into(), vec!["a", "b", "c"]),
                 Column::new(
                     "phone".into(),
-                    vec![4_930_123_456i64, 4_930_123_457, 4_930_1],
+                    vec![4_930_123_456i64, 4_930_123_457, 49_301],
                 ),
                 Column::new("phone_opt_in".into(), vec![1i64, 0, 1]),
                 Column::new("spend".into(), vec![4_930_123_456i64, 1, 2]),
