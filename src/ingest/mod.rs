@@ -388,7 +388,8 @@ pub fn check_reject_rate(
     })
 }
 
-/// `file` line N, column `c`: expected …, found `v`.
+/// `file` line N, column `c`: expected …, found `v` (a database's row: `source` row N
+/// (`customer_id=…`), column …).
 fn first_reject(rejects: &DataFrame) -> Option<String> {
     let get = |name: &str| -> Option<String> {
         let c = rejects.column(name).ok()?;
@@ -403,10 +404,17 @@ fn first_reject(rejects: &DataFrame) -> Option<String> {
     if rejects.height() == 0 {
         return None;
     }
+    let place = match get("key") {
+        Some(key) => format!(
+            "row {} ({})",
+            get("line")?,
+            diagnose::sanitized(key.as_bytes())
+        ),
+        None => format!("line {}", get("line")?),
+    };
     Some(format!(
-        "`{}` line {}, column `{}`: {}: expected {}, found {}",
+        "`{}` {place}, column `{}`: {}: expected {}, found {}",
         get("file")?,
-        get("line")?,
         diagnose::sanitized(get("source_column")?.as_bytes()),
         get("reason")?,
         get("expected")?,

@@ -43,6 +43,17 @@ impl TableKind {
         }
     }
 
+    /// The canonical columns that name a row to a person reading a database's rejects (a
+    /// database row has no line a person could open; its number is only its place in the
+    /// query's result). Only those the source maps are used.
+    pub fn key_columns(self) -> &'static [&'static str] {
+        match self {
+            TableKind::Transactions => &["customer_id", "order_id"],
+            TableKind::Customers | TableKind::Suppressions => &["customer_id"],
+            TableKind::Contacts => &["customer_id", "campaign_id", "contact_date"],
+        }
+    }
+
     /// Whether columns of the source file that map to no canonical column are carried along
     /// (customer attributes, extra contact fields) or left out (transactions, suppressions).
     pub fn keeps_extra_columns(self) -> bool {

@@ -293,6 +293,7 @@ pub(crate) fn validate_piece(
                 as_of,
                 first_seen.as_deref(),
             )
+            .and_then(|rejects| with_row_keys(rejects, &detailed, &raw, table, &mapped))
         }
         .map_err(polars_err)?
     };
@@ -1514,6 +1515,46 @@ fn rejects_frame(
             expected_col.with_name("expected".into()).into_column(),
         ],
     )
+}
+
+/// A database source's rejects gain a `key` column after `line`: the row's key columns as the
+/// query gave them (`customer_id=42, order_id=7`), since the row number of a query's result
+/// is nothing a person can look up. A file's rejects are left as they are: its line is the key.
+fn with_row_keys(
+    mut rejects: DataFrame,
+    bad: &DataFrame,
+    raw: &RawTable,
+    table: TableKind,
+    mapped: &[Mapped],
+) -> PolarsResult<DataFrame> {
+    if raw.fingerprint.is_none() {
+        return Ok(rejects);
+    }
+    let keys: Vec<(&str, &StringChunked)> = table
+        .key_columns()
+        .iter()
+        .filter_map(|key| mapped.iter().find(|m| m.canonical == *key))
+        .filter_map(|m| {
+            let column = raw.frame.column(&m.source).ok()?.str().ok()?;
+            Some((m.canonical.as_str(), column))
+        })
+        .collect();
+    let key: StringChunked = bad
+        .column(ROW)?
+        .idx()?
+        .iter()
+        .map(|row| {
+            let row = row? as usize;
+            let parts: Vec<String> = keys
+                .iter()
+                .map(|(name, column)| format!("{name}={}", column.get(row).unwrap_or_default()))
+                .collect();
+            Some(parts.join(", "))
+        })
+        .collect();
+    let at = rejects.get_column_index("line").map_or(0, |i| i + 1);
+    rejects.insert_column(at, key.with_name("key".into()).into_column())?;
+    Ok(rejects)
 }
 
 /// The `line` and `value` (empty when missing) of each reject, for tests.

@@ -188,18 +188,40 @@ fn a_bad_row_in_the_database_is_rejected_like_a_bad_line_in_a_file() {
     ));
     let file_rejects = sb.read("file/rejects/transactions.csv");
     let pg_rejects = sb.read("pg/rejects/transactions.csv");
-    // The same reject; the database names its source and the row of the result (the file its
-    // line, after the header).
+    // The same reject; the database names its source, the row of the result and the row's key
+    // (the file its line, after the header).
     assert_eq!(
         pg_rejects,
         file_rejects
-            .replace("orders.csv,3,", "postgres $BULLSEYE_PG_URL: orders,2,")
+            .replacen("file,line,", "file,line,key,", 1)
+            .replace(
+                "orders.csv,3,",
+                "postgres $BULLSEYE_PG_URL: orders,2,customer_id=B,"
+            )
             .replace(
                 &format!("{},3,", sb.path("orders.csv").display()),
-                "postgres $BULLSEYE_PG_URL: orders,2,"
+                "postgres $BULLSEYE_PG_URL: orders,2,customer_id=B,"
             )
     );
     assert!(pg_rejects.contains("future_date"), "{pg_rejects}");
+    // Past the reject limit, the error's example names the row by its key too.
+    std::fs::write(
+        sb.path("strict.toml"),
+        small_config("postgres = { url_env = \"BULLSEYE_PG_URL\", table = \"orders\" }")
+            .replace("max_reject_rate = 0.5", "max_reject_rate = 0.1"),
+    )
+    .unwrap();
+    let strict = run_with_url(
+        &sb,
+        &pg.url(),
+        &["ingest", "--config", "strict.toml", "--out", "strict"],
+    );
+    assert_eq!(strict.status.code(), Some(2), "{}", stderr(&strict));
+    assert!(
+        stderr(&strict).contains("orders` row 2 (customer_id=B), column `order_date`"),
+        "{}",
+        stderr(&strict)
+    );
     assert_eq!(
         std::fs::read(sb.path("file/transactions.parquet")).unwrap(),
         std::fs::read(sb.path("pg/transactions.parquet")).unwrap()
