@@ -187,6 +187,7 @@ fn names_and_email_addresses_never_reach_a_feature_model_or_manifest() {
         "[job]\nname = \"planner\"\nout = \"out\"\nas_of = \"2026-06-30\"\n\
          stages = [\"ingest\", \"features\", \"segment\", \"train\", \"score\", \"report\"]\n\
          sources = \"planner.toml\"\n[train]\nmodels = [\"churn\"]\nchurn_horizon_days = 90\n\
+         [models]\nallow_weak_model = true\n\
          [drift]\naction = \"warn\"\n",
     )
     .unwrap();
@@ -212,9 +213,28 @@ fn a_job_exports_the_target_group_and_next_weeks_removes() {
         "[job]\nname = \"week\"\nout = \"out\"\n\
          stages = [\"ingest\", \"features\", \"train\", \"score\", \"select\"]\n\
          sources = \"planner.toml\"\n[train]\nmodels = [\"churn\"]\nchurn_horizon_days = 90\n\
+         [models]\nallow_weak_model = true\n\
          [drift]\naction = \"warn\"\n[select]\ncampaigns = [\"campaign.toml\"]\n",
     )
     .unwrap();
+    // Fifty customers train a churn model no better than chance: without the override the job
+    // refuses to choose an audience with it and publishes nothing.
+    let job = sb.read("job.toml");
+    std::fs::write(
+        sb.path("job.toml"),
+        job.replace("[models]\nallow_weak_model = true\n", ""),
+    )
+    .unwrap();
+    let refused = sb.run(&["run", "job.toml", "--as-of", "2026-06-30"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("refused to use the churn model trained in this run")
+            && stderr(&refused).contains("allow_weak_model = true"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!sb.path("out/2026-06-30").exists());
+    std::fs::write(sb.path("job.toml"), job).unwrap();
     assert_ok(&sb.run(&["run", "job.toml", "--as-of", "2026-06-30"]));
     let week1 = "out/2026-06-30/audience/winback";
     let export = sb.read(&format!("{week1}/export/email_platform.csv"));
@@ -324,6 +344,7 @@ fn a_planners_week_merges_a_duplicate_and_honours_an_address_list() {
         "[job]\nname = \"week\"\nout = \"out\"\n\
          stages = [\"ingest\", \"features\", \"train\", \"score\", \"select\", \"report\"]\n\
          sources = \"planner.toml\"\n[train]\nmodels = [\"churn\"]\nchurn_horizon_days = 90\n\
+         [models]\nallow_weak_model = true\n\
          [drift]\naction = \"warn\"\n[select]\ncampaigns = [\"campaign.toml\"]\n",
     )
     .unwrap();

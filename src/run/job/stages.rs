@@ -848,7 +848,26 @@ impl State<'_> {
         m: JobModel,
         trained: &mut BTreeMap<JobModel, training::TrainedModel>,
     ) -> Result<Option<(ModelArtifact, TrainingReport, ModelRecord)>, Error> {
+        let settings = &self.job.config.models;
+        // A weak model chooses no audience unless the job says so, whether it was trained in
+        // this run or comes from the registry: a worse-than-random ranking would still fill
+        // the budget.
+        let refuse_weak = |what: String, weak: Vec<String>| -> Result<(), Error> {
+            if weak.is_empty() || settings.allow_weak_model {
+                return Ok(());
+            }
+            Err(RunError::Refused {
+                what: format!("refused to use {what}: {}", weak.join("; ")),
+                hint: "retrain it, or set `[models] allow_weak_model = true` to use it anyway"
+                    .into(),
+            }
+            .into())
+        };
         if let Some(t) = trained.remove(&m) {
+            refuse_weak(
+                format!("the {} model trained in this run", m.name()),
+                crate::models::guard::weaknesses(&t.report, t.artifact.preprocessing.n_features()),
+            )?;
             let rel = format!("models/{}", m.name());
             let (_, sha256) = file_digest(&self.dir.join(&rel).join("model.json"))?;
             let record = ModelRecord {
@@ -860,7 +879,6 @@ impl State<'_> {
             };
             return Ok(Some((t.artifact, t.report, record)));
         }
-        let settings = &self.job.config.models;
         let spec = match m {
             JobModel::Response => settings.response.clone(),
             JobModel::Churn => settings.churn.clone(),
@@ -875,20 +893,10 @@ impl State<'_> {
         let dir = models::resolve_model(&spec, &settings.registry)?;
         let artifact = models::load_kind(&dir, m.kind())?;
         let report = models::load_report(&dir)?;
-        let weak = crate::models::guard::weaknesses(&report, artifact.preprocessing.n_features());
-        if !weak.is_empty() && !settings.allow_weak_model {
-            return Err(RunError::Refused {
-                what: format!(
-                    "refused to use the {} model `{}`: {}",
-                    m.name(),
-                    dir.display(),
-                    weak.join("; ")
-                ),
-                hint: "retrain it, or set `[models] allow_weak_model = true` to use it anyway"
-                    .into(),
-            }
-            .into());
-        }
+        refuse_weak(
+            format!("the {} model `{}`", m.name(), dir.display()),
+            crate::models::guard::weaknesses(&report, artifact.preprocessing.n_features()),
+        )?;
         let (_, sha256) = file_digest(&dir.join("model.json"))?;
         let version = dir
             .file_name()
