@@ -226,10 +226,12 @@ fn postgres_args(pg: &PgServer) -> Vec<String> {
     ]
 }
 
-/// One pipeline run over a synthetic 100,000-customer set, its query exported for DuckDB and
-/// PostgreSQL in turn (about 30 s on a free machine, generation included).
+/// One pipeline run over a synthetic 100,000-customer set, its query exported for DuckDB,
+/// PostgreSQL and Spark (pyspark `local[2]`, Java 17) in turn: about 30 s on a free machine for
+/// the first two, generation included, and about a minute more for Spark, most of it the
+/// session's start.
 #[test]
-fn duckdb_and_postgres_agree_with_bullseye_on_a_100k_synthetic_set() {
+fn duckdb_postgres_and_spark_agree_with_bullseye_on_a_100k_synthetic_set() {
     let sb = Sandbox::new(&[]);
     synthetic_pipeline(&sb, 100_000, "duckdb");
     let f = check(&sb, "duckdb", &[]);
@@ -239,24 +241,18 @@ fn duckdb_and_postgres_agree_with_bullseye_on_a_100k_synthetic_set() {
     let pg = PgServer::start();
     let f = check(&sb, "postgres", &postgres_args(&pg));
     assert_eq!(f["rows"], 100_000, "{f}");
-}
 
-/// Spark (pyspark `local[2]`, Java 17) on the synthetic set at 10,000 customers: ~20 s, most of
-/// it the session's start (100,000 on Spark is checked by hand: BENCHMARKS.md).
-#[test]
-fn spark_agrees_with_bullseye_on_a_synthetic_set() {
-    let sb = Sandbox::new(&[]);
-    synthetic_pipeline(&sb, 10_000, "spark");
+    export(&sb, "spark", SYNTHETIC_AS_OF);
     let f = check(&sb, "spark", &[]);
-    assert_eq!(f["rows"], 10_000, "{f}");
+    assert_eq!(f["rows"], 100_000, "{f}");
 }
 
 /// The bundled quickstart job (purchase families, customer attributes and the `profit` family
 /// priced by its `[profit]` table, with the contacts' costs): its own run, the canonical tables
 /// ingested alone, the exported query on DuckDB and PostgreSQL against the run's features,
-/// both models' scores, clusters and RFM segments.
+/// both models' scores, clusters and RFM segments; on DuckDB, PostgreSQL and Spark.
 #[test]
-fn the_quickstart_jobs_query_agrees_with_its_run_on_duckdb_and_postgres() {
+fn the_quickstart_jobs_query_agrees_with_its_run_on_duckdb_postgres_and_spark() {
     let sb = Sandbox::new(&[]);
     let quickstart = root().join("notebooks-data/jobs/quickstart.toml");
     let quickstart = quickstart.to_str().expect("utf-8 path");
@@ -288,7 +284,11 @@ fn the_quickstart_jobs_query_agrees_with_its_run_on_duckdb_and_postgres() {
         format!("{run}/segments.csv"),
     ];
     let pg = PgServer::start();
-    for (engine, extra) in [("duckdb", vec![]), ("postgres", postgres_args(&pg))] {
+    for (engine, extra) in [
+        ("duckdb", vec![]),
+        ("postgres", postgres_args(&pg)),
+        ("spark", vec![]),
+    ] {
         // `--runs`: the run is where `run --out` put it, not in the job's `out`.
         assert_ok(&sb.run(&[
             "export",
