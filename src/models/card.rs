@@ -558,19 +558,43 @@ fn resample_seeds(resamples: usize, seed: u64) -> Vec<u64> {
     (0..resamples).map(|_| rng.next_u64()).collect()
 }
 
-/// How many times each of `n` rows is drawn in one resample of `n` rows with replacement.
-fn draw_counts(n: usize, seed: u64) -> Vec<u32> {
-    let mut rng = Xoshiro256Plus::seed_from_u64(seed);
-    let mut w = vec![0u32; n];
-    for _ in 0..n {
-        w[rng.gen_range(0..n)] += 1;
+/// The cumulative distribution of Poisson(1) at 0, 1, 2, …: a draw is the first `k` whose value
+/// is at least a uniform number (beyond the table's end, 1 − CDF is below 1e-16).
+fn poisson1_cdf() -> Vec<f64> {
+    let mut term = (-1.0f64).exp();
+    let mut cdf = Vec::with_capacity(20);
+    let mut sum = term;
+    for k in 1..20u32 {
+        cdf.push(sum);
+        term /= f64::from(k);
+        sum += term;
     }
-    w
+    cdf
 }
 
-/// `resamples` percentile-bootstrap draws of the holdout's AUC, log loss and Brier score. The
-/// rows are sorted by score once; each resample is a count per row, so its AUC is one pass over
-/// the sorted rows (tied scores count one half) instead of a sort.
+/// A draw of Poisson(1): how many times a row is drawn in one resample of the Poisson
+/// bootstrap (inverse CDF; one or two comparisons on average).
+fn poisson1(rng: &mut Xoshiro256Plus, cdf: &[f64]) -> u32 {
+    let u: f64 = rng.gen();
+    cdf.iter().position(|&c| u <= c).unwrap_or(cdf.len()) as u32
+}
+
+/// A holdout row in score order, with what each resample adds up.
+struct SortedRow {
+    positive: bool,
+    log_loss: f64,
+    squared_error: f64,
+    /// The last row of a run of tied scores.
+    tie_ends: bool,
+}
+
+/// `resamples` percentile-bootstrap draws of the holdout's AUC, log loss and Brier score.
+///
+/// A Poisson bootstrap: each row is drawn Poisson(1) times, independently, which matches the
+/// multinomial draw of n rows closely for any holdout worth an interval and lets a resample be
+/// one sequential pass over the rows sorted by score once (tied scores count one half), with
+/// no random writes. A resample of a large holdout (~480,000 rows at 1M customers) is then a
+/// few milliseconds instead of a pass of cache misses.
 pub fn classification_draws(
     y: ArrayView1<'_, f64>,
     p: ArrayView1<'_, f64>,
@@ -581,56 +605,53 @@ pub fn classification_draws(
     let n = y.len();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| p[a].total_cmp(&p[b]).then(a.cmp(&b)));
-    let loss: Vec<(f64, f64)> = y
+    let eps = crate::models::metrics::LOG_LOSS_EPS;
+    let rows: Vec<SortedRow> = order
         .iter()
-        .zip(p.iter())
-        .map(|(&yi, &pi)| {
-            let q = pi.clamp(
-                crate::models::metrics::LOG_LOSS_EPS,
-                1.0 - crate::models::metrics::LOG_LOSS_EPS,
-            );
-            (
-                -(yi * q.ln() + (1.0 - yi) * (1.0 - q).ln()),
-                (pi - yi).powi(2),
-            )
+        .enumerate()
+        .map(|(i, &k)| {
+            let (yi, pi) = (y[k], p[k]);
+            let q = pi.clamp(eps, 1.0 - eps);
+            SortedRow {
+                positive: yi == 1.0,
+                log_loss: -(yi * q.ln() + (1.0 - yi) * (1.0 - q).ln()),
+                squared_error: (pi - yi).powi(2),
+                tie_ends: order.get(i + 1).is_none_or(|&next| p[next] != pi),
+            }
         })
         .collect();
+    let cdf = poisson1_cdf();
     let draws: Vec<(f64, f64, f64)> = resample_seeds(resamples, seed)
         .par_iter()
         .map(|&s| {
-            let w = draw_counts(n, s);
+            let mut rng = Xoshiro256Plus::seed_from_u64(s);
             let (mut neg_below, mut pos_total, mut wins) = (0.0, 0.0, 0.0);
-            let mut i = 0;
-            while i < n {
-                let mut j = i + 1;
-                while j < n && p[order[j]] == p[order[i]] {
-                    j += 1;
+            let (mut wp, mut wn) = (0.0, 0.0);
+            let (mut ll, mut br, mut total) = (0.0, 0.0, 0.0);
+            for r in &rows {
+                let c = f64::from(poisson1(&mut rng, &cdf));
+                if r.positive {
+                    wp += c;
+                } else {
+                    wn += c;
                 }
-                let (mut wp, mut wn) = (0.0, 0.0);
-                for &k in &order[i..j] {
-                    if y[k] == 1.0 {
-                        wp += f64::from(w[k]);
-                    } else {
-                        wn += f64::from(w[k]);
-                    }
+                ll += c * r.log_loss;
+                br += c * r.squared_error;
+                total += c;
+                if r.tie_ends {
+                    wins += wp * (neg_below + 0.5 * wn);
+                    neg_below += wn;
+                    pos_total += wp;
+                    (wp, wn) = (0.0, 0.0);
                 }
-                wins += wp * (neg_below + 0.5 * wn);
-                neg_below += wn;
-                pos_total += wp;
-                i = j;
             }
             let auc = if pos_total > 0.0 && neg_below > 0.0 {
                 wins / (pos_total * neg_below)
             } else {
                 f64::NAN
             };
-            let (ll, br) = w
-                .iter()
-                .zip(&loss)
-                .fold((0.0, 0.0), |(a, b), (&c, &(l, s))| {
-                    (a + f64::from(c) * l, b + f64::from(c) * s)
-                });
-            (auc, ll / n as f64, br / n as f64)
+            let mean = |sum: f64| if total > 0.0 { sum / total } else { f64::NAN };
+            (auc, mean(ll), mean(br))
         })
         .collect();
     Ok(ClassificationDraws {
@@ -713,6 +734,23 @@ mod tests {
         );
         assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.25), 2.0);
         assert_eq!(percentile(&[1.0, 2.0], 0.5), 1.5);
+    }
+
+    /// Poisson(1) draws have mean and variance 1 and the right share of zeros.
+    #[test]
+    fn poisson_draws_have_the_poisson_moments() {
+        let cdf = poisson1_cdf();
+        let mut rng = Xoshiro256Plus::seed_from_u64(3);
+        let draws: Vec<f64> = (0..200_000)
+            .map(|_| f64::from(poisson1(&mut rng, &cdf)))
+            .collect();
+        let n = draws.len() as f64;
+        let mean = draws.iter().sum::<f64>() / n;
+        let var = draws.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n;
+        let zeros = draws.iter().filter(|&&d| d == 0.0).count() as f64 / n;
+        assert!((mean - 1.0).abs() < 0.01, "{mean}");
+        assert!((var - 1.0).abs() < 0.02, "{var}");
+        assert!((zeros - (-1.0f64).exp()).abs() < 0.005, "{zeros}");
     }
 
     #[test]
