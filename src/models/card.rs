@@ -573,10 +573,19 @@ fn poisson1_cdf() -> Vec<f64> {
 }
 
 /// A draw of Poisson(1): how many times a row is drawn in one resample of the Poisson
-/// bootstrap (inverse CDF; one or two comparisons on average).
+/// bootstrap (inverse CDF). The CDF rises, so the first `k` with `u <= cdf[k]` is the count of
+/// entries below `u`: counted without branches over the first eight (all but 1e-6 of the
+/// draws), since a search's branches mispredict on draws this random, at half a billion draws
+/// for a 1M-customer holdout.
 fn poisson1(rng: &mut Xoshiro256Plus, cdf: &[f64]) -> u32 {
     let u: f64 = rng.gen();
-    cdf.iter().position(|&c| u <= c).unwrap_or(cdf.len()) as u32
+    let head = &cdf[..8];
+    let below: u32 = head.iter().map(|&c| u32::from(u > c)).sum();
+    if below < 8 {
+        below
+    } else {
+        cdf.iter().position(|&c| u <= c).unwrap_or(cdf.len()) as u32
+    }
 }
 
 /// A holdout row in score order, with what each resample adds up.
