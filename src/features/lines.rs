@@ -195,6 +195,92 @@ impl LineParts {
         Ok(())
     }
 
+    /// Adds lines already keyed and coded (ingest's coded path, [`CodedLines`]). Their keys and
+    /// codes are the file's numbering by first appearance, which is this one, so they are kept
+    /// as they are; the ids and levels come once at the end ([`LineParts::set_levels`]), and
+    /// nothing may be pushed otherwise. `id_of` names a key in an error.
+    pub fn push_coded(
+        &mut self,
+        lines: &CodedLines<'_>,
+        id_of: &dyn Fn(u32) -> String,
+    ) -> Result<(), FeatureError> {
+        let amounts = lines.amounts;
+        if amounts.par_iter().any(|a| a.is_nan()) {
+            return Err(polars_err!(ComputeError: "amount has missing values").into());
+        }
+        if let Some(row) = amounts.par_iter().position_first(|a| !fits_fixed_point(*a)) {
+            return Err(FeatureError::AmountOverflow {
+                customer_id: id_of(lines.keys[row]),
+            });
+        }
+        let dated: Option<Vec<bool>> = lines
+            .days
+            .par_iter()
+            .any(|d| *d == CODED_MISSING_DAY)
+            .then(|| lines.days.iter().map(|d| *d != CODED_MISSING_DAY).collect());
+        let dated = dated.as_deref();
+        extend_only(&mut self.keys, dated, lines.keys);
+        extend_only(&mut self.day, dated, lines.days);
+        let mut negative = Vec::new();
+        amounts
+            .par_iter()
+            .map(|a| *a < 0.0)
+            .collect_into_vec(&mut negative);
+        extend_only(&mut self.negative, dated, &negative);
+        drop(negative);
+        let mut fixed = Vec::new();
+        amounts
+            .par_iter()
+            .map(|a| fixed_point(*a))
+            .collect_into_vec(&mut fixed);
+        extend_only(&mut self.amount, dated, &fixed);
+        drop(fixed);
+        if let Some(out) = self.discounted.as_mut() {
+            let d: Vec<bool> = match lines.discounts {
+                Some(d) => d.iter().map(|v| *v > 0.0).collect(),
+                None => vec![false; lines.keys.len()],
+            };
+            extend_only(out, dated, &d);
+        }
+        for (c, codes) in self.codes.iter_mut().zip(&lines.codes) {
+            extend_only(&mut c.codes, dated, codes);
+        }
+        Ok(())
+    }
+
+    /// Room for `lines` more lines (a piece's, before its parts are pushed).
+    pub fn reserve(&mut self, lines: usize) {
+        self.keys.reserve(lines);
+        self.day.reserve(lines);
+        self.amount.reserve(lines);
+        self.negative.reserve(lines);
+        if let Some(d) = self.discounted.as_mut() {
+            d.reserve(lines);
+        }
+        for c in self.codes.iter_mut() {
+            c.codes.reserve(lines);
+        }
+    }
+
+    /// The ids of the keys and the levels of each categorical column (in the order of
+    /// [`LineParts::categorical`]) of lines pushed by [`LineParts::push_coded`].
+    pub fn set_levels(&mut self, ids: Vec<String>, levels: Vec<Vec<String>>) {
+        self.ids = ids;
+        for (c, l) in self.codes.iter_mut().zip(levels) {
+            c.levels = l;
+        }
+    }
+
+    /// The categorical columns the lines read, in order.
+    pub fn categorical(&self) -> Vec<&'static str> {
+        self.codes.iter().map(|c| c.column).collect()
+    }
+
+    /// Whether the lines read `discount`; whether they read costs.
+    pub fn reads(&self) -> (bool, bool) {
+        (self.discounted.is_some(), self.cost.is_some())
+    }
+
     /// The keys of a piece's rows over every piece so far: the first piece's keys are its own;
     /// a later piece's ids are looked up (new ones get the next keys).
     fn global_keys(&mut self, local: Vec<u32>, local_ids: Vec<String>) -> Vec<u32> {
@@ -294,6 +380,30 @@ fn first_overflowing_key(lines: &Lines) -> Option<usize> {
                 .try_fold(0i64, |sum, a| sum.checked_add(a.checked_abs()?))
                 .is_none()
         })
+}
+
+/// The day of a line without a date in [`CodedLines`] (ingest's coded path's own mark).
+pub const CODED_MISSING_DAY: i32 = i32::MIN;
+
+/// Purchase lines keyed and coded by ingest's coded path: per line its customer's key and each
+/// categorical column's code, numbered by first appearance over the file (as [`LineParts`]
+/// numbers them; `u32::MAX`: missing), and its day ([`CODED_MISSING_DAY`]: none), amount and
+/// discount (NaN: missing).
+pub struct CodedLines<'a> {
+    pub keys: &'a [u32],
+    pub days: &'a [i32],
+    pub amounts: &'a [f64],
+    pub discounts: Option<&'a [f64]>,
+    /// In the order of [`LineParts::categorical`].
+    pub codes: Vec<&'a [u32]>,
+}
+
+/// Appends `values` at the dated rows (all of them when `dated` is `None`).
+fn extend_only<T: Copy>(out: &mut Vec<T>, dated: Option<&[bool]>, values: &[T]) {
+    match dated {
+        None => out.extend_from_slice(values),
+        Some(d) => out.extend(values.iter().zip(d).filter(|(_, k)| **k).map(|(v, _)| *v)),
+    }
 }
 
 /// The values at the dated rows (all of them when `dated` is `None`).

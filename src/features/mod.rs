@@ -45,6 +45,7 @@ pub use attributes::{attribute_sql, AttributeKind, AttributePart, AttributeSql, 
 pub use catalog::{render_catalog, FeatureDoc, ProfitForm, SqlForm, CATALOG};
 pub use levels::top_levels;
 pub(crate) use lines::{fixed_point, from_fixed, line_amount, FIXED_POINT_SCALE};
+pub use lines::{CodedLines, CODED_MISSING_DAY};
 pub(crate) use matrix::row_major;
 pub use matrix::to_matrix;
 pub use personal::{
@@ -376,6 +377,38 @@ impl HistoryBuilder {
         lines.push(transactions)
     }
 
+    /// The start of lines built from ingest's coded path, for transactions with the columns
+    /// of `schema` (no rows): `None` when the lines need what only a frame gives (costs from
+    /// `unit_cost` or a product-cost table). Nothing is pushed to this builder until
+    /// [`HistoryBuilder::adopt_coded`].
+    pub fn begin_coded(&self, schema: &DataFrame) -> Result<Option<CodedBuild>, FeatureError> {
+        if self.parts.is_some() {
+            return Ok(None);
+        }
+        if let Some(p) = &self.params.profit {
+            if p.product_cost_table()?.is_some() {
+                return Ok(None);
+            }
+        }
+        let (families, parts) = self.prepare(schema)?;
+        if parts.reads().1 {
+            return Ok(None);
+        }
+        Ok(Some(CodedBuild { families, parts }))
+    }
+
+    /// Takes the lines of a finished coded build: `ids` of its keys, `levels` of its
+    /// categorical columns (in [`CodedBuild::categorical`] order).
+    pub fn adopt_coded(
+        &mut self,
+        mut build: CodedBuild,
+        ids: Vec<String>,
+        levels: Vec<Vec<String>>,
+    ) {
+        build.parts.set_levels(ids, levels);
+        self.parts = Some((build.families, build.parts));
+    }
+
     /// The families and the empty lines of the columns of the first piece.
     fn prepare(&self, transactions: &DataFrame) -> Result<(Vec<Family>, LineParts), FeatureError> {
         let families = self.params.resolve_for(transactions, self.with_customers)?;
@@ -423,6 +456,38 @@ impl HistoryBuilder {
             excluded,
             cost_tally: self.cost_tally,
         })
+    }
+}
+
+/// Lines being built from ingest's coded path ([`HistoryBuilder::begin_coded`]).
+pub struct CodedBuild {
+    families: Vec<Family>,
+    parts: LineParts,
+}
+
+impl CodedBuild {
+    /// The categorical columns the lines read, in the order [`CodedLines::codes`] gives them.
+    pub fn categorical(&self) -> Vec<&'static str> {
+        self.parts.categorical()
+    }
+
+    /// Whether the lines read `discount`.
+    pub fn reads_discount(&self) -> bool {
+        self.parts.reads().0
+    }
+
+    /// Room for `lines` more lines.
+    pub fn reserve(&mut self, lines: usize) {
+        self.parts.reserve(lines);
+    }
+
+    /// Adds the next lines, in file order; `id_of` names a key in an error.
+    pub fn push(
+        &mut self,
+        lines: &CodedLines<'_>,
+        id_of: &dyn Fn(u32) -> String,
+    ) -> Result<(), FeatureError> {
+        self.parts.push_coded(lines, id_of)
     }
 }
 

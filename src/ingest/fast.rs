@@ -32,10 +32,7 @@ pub(crate) fn load_plain(
     spec: &SourceSpec,
     as_of: Option<NaiveDate>,
 ) -> Result<Option<Validated>, IngestError> {
-    // A separator that could be part of a line end or a multi-byte character is not plain.
-    let Some(separator) = read::plain_separator(path, spec, table)
-        .filter(|s| s.is_ascii() && !matches!(s, b'"' | b'\n' | b'\r'))
-    else {
+    let Some(separator) = plain_separator(path, spec, table) else {
         return Ok(None);
     };
     let bytes = std::fs::read(path).map_err(|source| IngestError::Read {
@@ -87,6 +84,13 @@ pub(crate) fn load_plain(
     }))
 }
 
+/// The file's separator when it is a delimited text file with a header whose separator cannot
+/// be part of a line end or a multi-byte character.
+pub(super) fn plain_separator(path: &Path, spec: &SourceSpec, table: TableKind) -> Option<u8> {
+    read::plain_separator(path, spec, table)
+        .filter(|s| s.is_ascii() && !matches!(s, b'"' | b'\n' | b'\r'))
+}
+
 fn polars_err(path: &Path) -> impl Fn(PolarsError) -> IngestError + '_ {
     move |source| IngestError::Polars {
         path: path.to_path_buf(),
@@ -97,13 +101,13 @@ fn polars_err(path: &Path) -> impl Fn(PolarsError) -> IngestError + '_ {
 /// No quote (a quoted field may hold separators and line feeds), no `\r` (CRLF lines), no
 /// byte-order mark: bytes whose records are lines and whose fields are what lies between
 /// separators.
-fn plain_bytes(bytes: &[u8]) -> bool {
+pub(super) fn plain_bytes(bytes: &[u8]) -> bool {
     !bytes.starts_with(&[0xEF, 0xBB, 0xBF]) && memchr::memchr2(b'"', b'\r', bytes).is_none()
 }
 
 /// The header's names as the general path names them (trimmed), or `None` when one is empty or
 /// repeated (the general path names those problems).
-fn header_names(header: &str, separator: u8) -> Option<Vec<String>> {
+pub(super) fn header_names(header: &str, separator: u8) -> Option<Vec<String>> {
     let names: Vec<String> = header
         .split(char::from(separator))
         .map(|n| n.trim().to_string())
@@ -117,7 +121,7 @@ fn header_names(header: &str, separator: u8) -> Option<Vec<String>> {
 
 /// The typed columns to build, from the header alone; `None` when the table's mapping needs the
 /// general path (see [`validate::plain_columns`]) or fails (it names the problem).
-fn plan(
+pub(super) fn plan(
     path: &Path,
     names: &[String],
     table: TableKind,
@@ -133,12 +137,12 @@ fn plan(
 }
 
 /// What every row is checked against.
-struct Rules {
-    separator: u8,
+pub(super) struct Rules {
+    pub separator: u8,
     /// Fields per line: the header's.
-    fields: usize,
-    as_of: Option<NaiveDate>,
-    date_range: (NaiveDate, NaiveDate),
+    pub fields: usize,
+    pub as_of: Option<NaiveDate>,
+    pub date_range: (NaiveDate, NaiveDate),
 }
 
 /// The typed columns of the records of `body` (whole lines), both halves at once; `None` when
@@ -317,30 +321,38 @@ fn push_number(b: &mut PrimitiveChunkedBuilder<Float64Type>, field: &str, c: &Pl
 /// general path's cast is one): exactly, by one division of two exact floats, when the digits
 /// fit a float's mantissa (Clinger's fast path), else by the standard library's parser. `None`
 /// for any other text.
+#[inline]
 pub(super) fn plain_number(bytes: &[u8]) -> Option<f64> {
     let (negative, digits) = match bytes.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, bytes),
     };
-    let (int, frac) = match memchr::memchr(b'.', digits) {
-        Some(dot) => (&digits[..dot], Some(&digits[dot + 1..])),
-        None => (digits, None),
+    // One pass: the digits' value (exact up to 19 digits) and where the one dot is.
+    let mut mantissa = 0u64;
+    let mut dot = None;
+    for (i, b) in digits.iter().enumerate() {
+        let d = b.wrapping_sub(b'0');
+        if d < 10 {
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+        } else if *b == b'.' && dot.is_none() {
+            dot = Some(i);
+        } else {
+            return None;
+        }
+    }
+    let (int, frac) = match dot {
+        Some(dot) => (dot, digits.len() - dot - 1),
+        None => (digits.len(), 0),
     };
-    let all_digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
-    if !all_digits(int) || !frac.is_none_or(all_digits) {
+    if int == 0 || (dot.is_some() && frac == 0) {
         return None;
     }
-    let frac = frac.unwrap_or_default();
     const POW10: [f64; 23] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
         1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ];
-    let value = if int.len() + frac.len() <= 15 {
-        let mantissa = int
-            .iter()
-            .chain(frac)
-            .fold(0u64, |m, d| m * 10 + u64::from(d - b'0'));
-        mantissa as f64 / POW10[frac.len()]
+    let value = if int + frac <= 15 {
+        mantissa as f64 / POW10[frac]
     } else {
         std::str::from_utf8(digits).ok()?.parse::<f64>().ok()?
     };
@@ -368,22 +380,25 @@ fn push_date(
             return true;
         }
     }
-    let Some(date) = plain_date(bytes) else {
+    let Some(day) = plain_day(bytes, c, rules) else {
         return false;
     };
-    let (earliest, latest) = rules.date_range;
-    if date < earliest || date > latest {
-        return false;
-    }
-    if c.event && rules.as_of.is_some_and(|d| date > d) {
-        return false;
-    }
-    let day = crate::types::epoch_day(date);
     let mut text = [0u8; 10];
     text.copy_from_slice(bytes);
     *last = Some((text, day));
     b.append_value(day);
     true
+}
+
+/// The day (since 1970-01-01) of a date written `YYYY-MM-DD`, a real day within the kept range
+/// and (for an event) not after the as-of date.
+pub(super) fn plain_day(bytes: &[u8], c: &PlainColumn, rules: &Rules) -> Option<i32> {
+    let date = plain_date(bytes)?;
+    let (earliest, latest) = rules.date_range;
+    if date < earliest || date > latest || (c.event && rules.as_of.is_some_and(|d| date > d)) {
+        return None;
+    }
+    Some(crate::types::epoch_day(date))
 }
 
 /// `YYYY-MM-DD` with two-digit month and day, a day of the calendar.

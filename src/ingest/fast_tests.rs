@@ -115,7 +115,7 @@ fn odd_field() -> impl Strategy<Value = String> {
 }
 
 /// A file: plain lines, some with one odd field, some repeated, with odd line ends and headers.
-fn file() -> impl Strategy<Value = Vec<u8>> {
+pub(super) fn file() -> impl Strategy<Value = Vec<u8>> {
     (
         prop::collection::vec(
             (

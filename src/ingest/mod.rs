@@ -6,6 +6,7 @@
 //! diagnostics, not early returns: a table comes back with its good rows and its rejects, and
 //! only the caller decides (from `max_reject_rate`) whether the run fails.
 
+mod coded;
 mod config;
 mod dataset;
 mod diagnose;
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+pub use coded::{Coded, CodedPart, CodedPiece, CodedReader, Keep, Step, MISSING_CODE, MISSING_DAY};
 pub use config::{
     date_format_problem, sources_with_append, AppendSpec, ColumnRef, Delimiter, IngestConfig,
     IngestSettings, NumberFormat, PostgresSpec, SourceFormat, SourceSpec, DEFAULT_MAX_REJECT_RATE,
@@ -38,6 +40,8 @@ pub use schema::{ColumnSpec, ColumnType, TableKind};
 pub use summary::{IngestSummary, TableSummary};
 pub use validate::{date_range, reason, validate, Validated, MAX_NUMBER};
 
+#[cfg(test)]
+mod coded_tests;
 #[cfg(test)]
 mod fast_tests;
 #[cfg(test)]

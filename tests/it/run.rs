@@ -775,6 +775,96 @@ models = ["churn"]
     assert_ne!(line_of[60_999], 61_001);
 }
 
+/// A plain transactions file (no quotes, ISO dates, no bad row) is read by ingest's coded path
+/// straight into the keyed lines, whole or in pieces; the same rows with CRLF line ends go the
+/// general way (validation, then the lines). Every output must be the same.
+#[test]
+fn the_coded_path_gives_the_outputs_of_validation() {
+    let sb = Sandbox::new(&[]);
+    let text = std::fs::read_to_string(root().join("notebooks-data/CDNOW_master.txt")).unwrap();
+    let rows: Vec<String> = text
+        .lines()
+        .skip(1)
+        .enumerate()
+        .map(|(i, l)| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let d = f[1];
+            let date = format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]);
+            format!("{},{},{date},{},{}", i + 1, f[0], f[2], f[3])
+        })
+        .collect();
+    let header = "order_id,customer_id,date,number_of_cds,dollar_value";
+    for (name, end) in [("lf", "\n"), ("crlf", "\r\n")] {
+        let mut csv = format!("{header}{end}");
+        for r in &rows {
+            csv.push_str(r);
+            csv.push_str(end);
+        }
+        std::fs::write(sb.path(&format!("{name}.csv")), csv).unwrap();
+    }
+    let job = |name: &str, file: &str, piece: &str| {
+        std::fs::write(
+            sb.path(&format!("{name}.toml")),
+            format!(
+                r#"[job]
+name = "{name}"
+out = "{name}"
+as_of = "{AS_OF}"
+stages = ["ingest", "features", "segment", "clv", "train"]
+
+[ingest]
+{piece}
+
+[sources.transactions]
+path = "{file}"
+{CDNOW_COLUMNS}
+[train]
+models = ["churn"]
+"#
+            ),
+        )
+        .unwrap();
+        assert_ok(&sb.run(&["run", &format!("{name}.toml"), "--quiet"]));
+        sb.path(&format!("{name}/{AS_OF}"))
+    };
+    let runs = [
+        (
+            job("whole", "lf.csv", ""),
+            "transactions: read and validate (coded)",
+        ),
+        (
+            job("pieces", "lf.csv", "piece_mib = 0.05"),
+            "transactions: read and validate (coded)",
+        ),
+        (
+            job("general", "crlf.csv", ""),
+            "transactions: read and validate",
+        ),
+    ];
+    let reference = snapshot(&runs[2].0);
+    assert!(reference.contains_key("features.parquet"));
+    for (dir, part) in &runs {
+        let m = manifest(dir);
+        let parts: Vec<&str> = m["stages"][0]["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert!(parts.contains(part), "{parts:?}");
+        assert_eq!(m["inputs"][0]["rows_in"], rows.len());
+        assert_eq!(m["inputs"][0]["rows_kept"], rows.len());
+        let got = snapshot(dir);
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            reference.keys().collect::<Vec<_>>()
+        );
+        for (file, bytes) in &reference {
+            assert!(got[file] == *bytes, "{file} differs in {}", dir.display());
+        }
+    }
+}
+
 /// Outside the repository, `quickstart` reads the bundled data of the source tree but writes
 /// into the folder it was started in, never into the source tree.
 #[test]

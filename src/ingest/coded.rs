@@ -1,0 +1,873 @@
+//! The coded path of ingest: a plain file (as `fast.rs` defines it: no quotes, no `\r`, every
+//! line as many fields as the header, every row good) parsed straight from its bytes into what
+//! a consumer of millions of rows keeps — ids and texts as codes numbered in order of first
+//! appearance, numbers and days as plain vectors — with no text column, no frame and no second
+//! pass over the values. The features' keyed lines are built from it (`features::LineParts`).
+//!
+//! Like `fast.rs` it never decides a row's fate: at the first value it cannot vouch for, or when
+//! two records may be copies, it gives up and the caller validates the file by the general path,
+//! which names every problem. The acceptance tests per value are `fast.rs`'s own, so a file this
+//! path takes is one the fast path takes, with the same values (`coded_tests.rs`).
+//!
+//! The file is read in pieces of whole lines (one piece when it fits `piece_bytes`); each piece
+//! is cut into parts parsed on every core, each part numbering its own values, and the parts'
+//! numbers are then renumbered into the file's in part order, so the codes do not depend on the
+//! number of threads or pieces.
+
+use std::hash::BuildHasher;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::config::SourceSpec;
+use super::fast::{self, Rules};
+use super::schema::{ColumnType, TableKind};
+use super::summary::{self, TableSummary};
+use super::validate::{self, PlainColumn};
+use super::IngestError;
+
+/// The code of a missing id or text.
+pub const MISSING_CODE: u32 = u32::MAX;
+/// The day of a missing date (no date ingest keeps is this far from 1970).
+pub const MISSING_DAY: i32 = i32::MIN;
+
+/// Bytes of a part parsed by one task: small enough for both cores to share a piece evenly,
+/// large enough that the renumbering of each part's codes stays a small cost.
+const PART_BYTES: usize = 8 << 20;
+
+/// What a column gives its consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Checked only.
+    Check,
+    /// An id or text as codes; a number as `f64` (NaN: missing); a date as a day (days since
+    /// 1970-01-01, [`MISSING_DAY`]: missing).
+    Values,
+}
+
+/// One column of a piece, in the order of [`CodedReader::columns`].
+#[derive(Debug)]
+pub enum Coded {
+    Checked,
+    /// Per row, the code of its value in the file's numbering ([`MISSING_CODE`]: missing).
+    Codes(Vec<u32>),
+    /// Per row (NaN: missing; a plain number is never NaN).
+    Numbers(Vec<f64>),
+    /// Per row ([`MISSING_DAY`]: missing).
+    Days(Vec<i32>),
+}
+
+/// The rows of one part of a piece, every column in [`CodedReader::columns`] order.
+#[derive(Debug)]
+pub struct CodedPart {
+    pub rows: usize,
+    pub columns: Vec<Coded>,
+}
+
+/// The next rows of the file, in file order: the parts of one piece.
+#[derive(Debug)]
+pub struct CodedPiece {
+    pub parts: Vec<CodedPart>,
+}
+
+/// Reads a plain file piece by piece into codes and values. Every piece read so far is one
+/// [`CodedReader::finish`] vouches for only when it returns `Some`: a consumer must not keep
+/// what it built from the pieces otherwise.
+pub struct CodedReader {
+    path: PathBuf,
+    table: TableKind,
+    file: std::fs::File,
+    piece_bytes: usize,
+    /// Bytes of a part of a piece parsed by one task.
+    part_bytes: usize,
+    file_len: u64,
+    /// Where the next piece starts: after the header, then after the last line read.
+    pos: u64,
+    columns: Vec<PlainColumn>,
+    keep: Vec<Keep>,
+    rules: Rules,
+    /// Per field of a line, the column that reads it (if any).
+    readers: Vec<Option<usize>>,
+    /// Per column kept as codes, the file's numbering of its values.
+    levels: Vec<Option<Levels>>,
+    /// A hash of every record's bytes: a repeated one is a possible copy.
+    hashes: Vec<u64>,
+    rows: usize,
+    returns: usize,
+}
+
+/// The values of a column in order of first appearance, and the code of each.
+#[derive(Default)]
+struct Levels {
+    values: Vec<String>,
+    index: PlHashMap<String, u32>,
+}
+
+impl Levels {
+    fn code(&mut self, value: &[u8]) -> u32 {
+        // A part's values are checked UTF-8 (the whole part is).
+        let value = std::str::from_utf8(value).unwrap_or_default();
+        if let Some(c) = self.index.get(value) {
+            return *c;
+        }
+        let c = self.values.len() as u32;
+        self.values.push(value.to_string());
+        self.index.insert(value.to_string(), c);
+        c
+    }
+}
+
+impl CodedReader {
+    /// A reader of the file at `path` when it is a plain file whose columns the fast path
+    /// builds; `None` otherwise (the caller validates it by the general path). Its columns are
+    /// checked only until [`CodedReader::keep`] asks for their values (the summary's customer
+    /// ids and product codes are always kept).
+    pub fn open(
+        table: TableKind,
+        path: &Path,
+        spec: &SourceSpec,
+        as_of: Option<NaiveDate>,
+        piece_bytes: usize,
+    ) -> Result<Option<CodedReader>, IngestError> {
+        let Some(separator) = fast::plain_separator(path, spec, table) else {
+            return Ok(None);
+        };
+        let read_err = |source| IngestError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = std::fs::File::open(path).map_err(read_err)?;
+        let file_len = file.metadata().map_err(read_err)?.len();
+        // The header is one short line: read a little at a time until its end.
+        let mut head = Vec::new();
+        let header_end = loop {
+            if let Some(i) = memchr::memchr(b'\n', &head) {
+                break i;
+            }
+            if head.len() > super::MAX_RECORD_BYTES {
+                return Ok(None);
+            }
+            let mut buf = [0u8; 4096];
+            let n = file.read(&mut buf).map_err(read_err)?;
+            if n == 0 {
+                return Ok(None);
+            }
+            head.extend_from_slice(&buf[..n]);
+        };
+        if !fast::plain_bytes(&head[..header_end]) {
+            return Ok(None);
+        }
+        let Ok(header) = std::str::from_utf8(&head[..header_end]) else {
+            return Ok(None);
+        };
+        let Some(names) = fast::header_names(header, separator) else {
+            return Ok(None);
+        };
+        let Some(columns) = fast::plan(path, &names, table, spec) else {
+            return Ok(None);
+        };
+        // A field read by two columns (a source column mapped twice) takes the general path.
+        let mut readers: Vec<Option<usize>> = vec![None; names.len()];
+        for (i, c) in columns.iter().enumerate() {
+            match readers.get_mut(c.position) {
+                Some(r @ None) => *r = Some(i),
+                _ => return Ok(None),
+            }
+        }
+        let mut reader = CodedReader {
+            path: path.to_path_buf(),
+            table,
+            file,
+            piece_bytes: piece_bytes.max(1),
+            part_bytes: PART_BYTES,
+            file_len,
+            pos: header_end as u64 + 1,
+            keep: vec![Keep::Check; columns.len()],
+            rules: Rules {
+                separator,
+                fields: names.len(),
+                as_of,
+                date_range: validate::date_range(),
+            },
+            readers,
+            levels: (0..columns.len()).map(|_| None).collect(),
+            hashes: Vec::new(),
+            rows: 0,
+            returns: 0,
+            columns,
+        };
+        // The summary counts the distinct customers and product codes.
+        reader.keep("customer_id", Keep::Values);
+        reader.keep("product_id", Keep::Values);
+        Ok(Some(reader))
+    }
+
+    /// What canonical column `name` gives from the next piece on (nothing when the file lacks
+    /// it). Ask before the first piece: codes number values from where they are first kept.
+    pub fn keep(&mut self, name: &str, keep: Keep) {
+        let Some(i) = self.position(name) else {
+            return;
+        };
+        self.keep[i] = keep;
+        let coded = keep == Keep::Values
+            && matches!(self.columns[i].kind, ColumnType::Id | ColumnType::Text);
+        if coded && self.levels[i].is_none() {
+            self.levels[i] = Some(Levels::default());
+        }
+    }
+
+    /// Parts of `bytes` instead of [`PART_BYTES`] (tests cut small files in many parts).
+    #[cfg(test)]
+    pub(super) fn with_part_bytes(mut self, bytes: usize) -> CodedReader {
+        self.part_bytes = bytes.max(1);
+        self
+    }
+
+    /// The canonical columns, in the order a validation gives them.
+    #[cfg(test)]
+    pub(super) fn columns(&self) -> &[PlainColumn] {
+        &self.columns
+    }
+
+    /// A table with the validated table's columns and types and no rows.
+    pub fn empty_frame(&self) -> PolarsResult<DataFrame> {
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| {
+                let dtype = match c.kind {
+                    ColumnType::Number => DataType::Float64,
+                    ColumnType::Date => DataType::Date,
+                    _ => DataType::String,
+                };
+                Column::new_empty(c.canonical.as_str().into(), &dtype)
+            })
+            .collect();
+        DataFrame::new(0, columns)
+    }
+
+    /// The values numbered so far of canonical column `name` (kept as codes), by code.
+    pub fn levels(&self, name: &str) -> Option<&[String]> {
+        let i = self.columns.iter().position(|c| c.canonical == name)?;
+        self.levels[i].as_ref().map(|l| l.values.as_slice())
+    }
+
+    /// Which column `name` is, in [`CodedReader::columns`] order.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.canonical == name)
+    }
+
+    /// The next piece of the file, the end, or a refusal (see [`Step`]).
+    pub fn next_piece(&mut self) -> Result<Step, IngestError> {
+        let Some(window) = self.read_piece()? else {
+            return Ok(Step::End);
+        };
+        let bytes = window.bytes();
+        if !fast::plain_bytes(&bytes) {
+            return Ok(Step::NotPlain);
+        }
+        let parts = split_parts(&bytes, self.part_bytes);
+        let parsed: Vec<Option<LocalPart<'_>>> = parts
+            .par_iter()
+            .map(|p| parse_part(p, &self.columns, &self.keep, &self.readers, &self.rules))
+            .collect();
+        let Some(parsed) = parsed.into_iter().collect::<Option<Vec<_>>>() else {
+            return Ok(Step::NotPlain);
+        };
+        let mut out = Vec::with_capacity(parsed.len());
+        self.hashes.reserve(parsed.iter().map(|p| p.rows).sum());
+        let amount = (self.table == TableKind::Transactions)
+            .then(|| self.position("amount"))
+            .flatten();
+        for part in parsed {
+            self.rows += part.rows;
+            self.hashes.extend_from_slice(&part.hashes);
+            let mut columns = Vec::with_capacity(part.columns.len());
+            for (i, column) in part.columns.into_iter().enumerate() {
+                columns.push(match column {
+                    LocalColumn::Checked => Coded::Checked,
+                    LocalColumn::Numbers(v) => {
+                        if amount == Some(i) {
+                            self.returns += v.iter().filter(|a| **a <= 0.0).count();
+                        }
+                        Coded::Numbers(v)
+                    }
+                    LocalColumn::Days(v) => Coded::Days(v),
+                    LocalColumn::Codes(local) => {
+                        let Some(levels) = self.levels[i].as_mut() else {
+                            return Err(bug(&self.path, "codes of a column not kept as codes"));
+                        };
+                        let map: Vec<u32> = local.levels.iter().map(|v| levels.code(v)).collect();
+                        let mut codes = local.codes;
+                        codes.par_iter_mut().for_each(|c| {
+                            if *c != MISSING_CODE {
+                                *c = map[*c as usize];
+                            }
+                        });
+                        Coded::Codes(codes)
+                    }
+                });
+            }
+            out.push(CodedPart {
+                rows: part.rows,
+                columns,
+            });
+        }
+        Ok(Step::Piece(CodedPiece { parts: out }))
+    }
+
+    /// The next piece: a window of the file mapped into memory (no copy of its bytes) that
+    /// ends at a line end, or at the end of the file (whose last line may lack its line end).
+    /// The file must not shrink while it is read (as for any reader of a mapped file).
+    fn read_piece(&mut self) -> Result<Option<Window>, IngestError> {
+        if self.pos >= self.file_len {
+            return Ok(None);
+        }
+        let page = 4096u64;
+        let aligned = self.pos - self.pos % page;
+        let skip = (self.pos - aligned) as usize;
+        let mut want = self.piece_bytes as u64;
+        loop {
+            let len = (skip as u64 + want).min(self.file_len - aligned);
+            let map = unsafe {
+                // SAFETY: a read-only private mapping of a regular file; its bytes are only read.
+                memmap2::MmapOptions::new()
+                    .offset(aligned)
+                    .len(len as usize)
+                    .populate()
+                    .map(&self.file)
+            }
+            .map_err(|source| IngestError::Read {
+                path: self.path.clone(),
+                source,
+            })?;
+            if aligned + len >= self.file_len {
+                self.pos = self.file_len;
+                return Ok(Some(Window {
+                    map,
+                    start: skip,
+                    end: len as usize,
+                }));
+            }
+            // A line longer than a piece: map on to its end.
+            if let Some(i) = memchr::memrchr(b'\n', &map[skip..]) {
+                let end = skip + i + 1;
+                self.pos = aligned + end as u64;
+                return Ok(Some(Window {
+                    map,
+                    start: skip,
+                    end,
+                }));
+            }
+            want *= 2;
+        }
+    }
+
+    /// Rejects (none) and summary of the whole file, or `None` when two records may be copies
+    /// or the file had no row: the general path decides those.
+    pub fn finish(self) -> Result<Option<(DataFrame, TableSummary)>, IngestError> {
+        if self.rows == 0 || validate::repeated_hashes(&self.hashes).is_some() {
+            return Ok(None);
+        }
+        let polars = |source| IngestError::Polars {
+            path: self.path.clone(),
+            source,
+        };
+        let rejects = validate::no_rejects().map_err(polars)?;
+        let customers = self
+            .position("customer_id")
+            .and_then(|i| self.levels[i].as_ref())
+            .map_or(0, |l| l.values.len());
+        let products = self
+            .position("product_id")
+            .and_then(|i| self.levels[i].as_ref())
+            .map(|l| summary::case_variants(l.values.iter().map(String::as_str)))
+            .unwrap_or_default();
+        let summary = TableSummary {
+            source: self.path.display().to_string(),
+            rows_in: self.rows,
+            rows_kept: self.rows,
+            rows_rejected: 0,
+            customers,
+            returns: (self.table == TableKind::Transactions).then_some(self.returns),
+            possible_duplicates: 0,
+            reject_reasons: Default::default(),
+            product_ids_differing_by_case: products,
+            joined: Vec::new(),
+            fingerprint: None,
+        };
+        Ok(Some((rejects, summary)))
+    }
+}
+
+/// A piece of the file, mapped.
+struct Window {
+    map: memmap2::Mmap,
+    start: usize,
+    end: usize,
+}
+
+impl Window {
+    fn bytes(&self) -> &[u8] {
+        &self.map[self.start..self.end]
+    }
+}
+
+/// What [`CodedReader::next_piece`] found.
+#[derive(Debug)]
+pub enum Step {
+    Piece(CodedPiece),
+    End,
+    /// A row or a byte the coded path does not vouch for: validate the file by the general path.
+    NotPlain,
+}
+
+fn bug(path: &Path, message: &str) -> IngestError {
+    IngestError::Bug {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
+}
+
+/// `bytes` (whole lines) cut at line ends into parts of about `size` bytes.
+fn split_parts(bytes: &[u8], size: usize) -> Vec<&[u8]> {
+    let mut parts = Vec::with_capacity(bytes.len() / size + 1);
+    let mut rest = bytes;
+    while rest.len() > size {
+        match memchr::memchr(b'\n', &rest[size..]) {
+            Some(i) => {
+                let (a, b) = rest.split_at(size + i + 1);
+                parts.push(a);
+                rest = b;
+            }
+            None => break,
+        }
+    }
+    if !rest.is_empty() {
+        parts.push(rest);
+    }
+    parts
+}
+
+/// One column of a part as parsed, numbered by the part.
+enum LocalColumn<'a> {
+    Checked,
+    Codes(LocalCodes<'a>),
+    Numbers(Vec<f64>),
+    Days(Vec<i32>),
+}
+
+/// A part's values of one column, numbered in order of first appearance in the part.
+struct LocalCodes<'a> {
+    codes: Vec<u32>,
+    levels: Vec<&'a [u8]>,
+    /// Consulted once the part has more than a few levels (fewer are searched in order).
+    index: PlHashMap<&'a [u8], u32>,
+    /// The last value and its code: ids of a file grouped by customer repeat line after line.
+    last: Option<(&'a [u8], u32)>,
+}
+
+/// Whether two short values are equal: a byte loop, cheaper for ids and codes of a few bytes
+/// than a call to `memcmp`, and a length test first (levels mostly differ in length).
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// Levels searched in order before the part's values are hashed.
+const SCANNED_LEVELS: usize = 16;
+
+impl<'a> LocalCodes<'a> {
+    fn new(rows: usize) -> LocalCodes<'a> {
+        LocalCodes {
+            codes: Vec::with_capacity(rows),
+            levels: Vec::new(),
+            index: PlHashMap::default(),
+            last: None,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, value: &'a [u8]) {
+        if let Some((v, c)) = self.last {
+            if same(v, value) {
+                self.codes.push(c);
+                return;
+            }
+        }
+        let c = self.code(value);
+        self.last = Some((value, c));
+        self.codes.push(c);
+    }
+
+    fn code(&mut self, value: &'a [u8]) -> u32 {
+        if self.levels.len() <= SCANNED_LEVELS {
+            if let Some(c) = self.levels.iter().position(|l| same(l, value)) {
+                return c as u32;
+            }
+        } else if let Some(c) = self.index.get(value) {
+            return *c;
+        }
+        let c = self.levels.len() as u32;
+        self.levels.push(value);
+        if self.levels.len() > SCANNED_LEVELS {
+            if self.index.is_empty() {
+                self.index
+                    .extend(self.levels.iter().enumerate().map(|(i, l)| (*l, i as u32)));
+            } else {
+                self.index.insert(value, c);
+            }
+        }
+        c
+    }
+}
+
+/// A part parsed: its rows, its columns numbered by itself, a hash of each record.
+struct LocalPart<'a> {
+    rows: usize,
+    columns: Vec<LocalColumn<'a>>,
+    hashes: Vec<u64>,
+}
+
+/// Parses the lines of `part`; `None` at the first row the fast path would not vouch for.
+fn parse_part<'a>(
+    part: &'a [u8],
+    columns: &[PlainColumn],
+    keep: &[Keep],
+    readers: &[Option<usize>],
+    rules: &Rules,
+) -> Option<LocalPart<'a>> {
+    // Field checks on ASCII bytes look at the ends only; any other text goes through `str`.
+    let ascii = part.is_ascii();
+    if !ascii && std::str::from_utf8(part).is_err() {
+        return None;
+    }
+    let bounds = boundaries(part, rules.separator)?;
+    let rows = bounds.len() / rules.fields.max(1) + 1;
+    let mut built: Vec<LocalColumn> = columns
+        .iter()
+        .zip(keep)
+        .map(|(c, k)| match (k, c.kind) {
+            (Keep::Check, _) => LocalColumn::Checked,
+            (Keep::Values, ColumnType::Number) => LocalColumn::Numbers(Vec::with_capacity(rows)),
+            (Keep::Values, ColumnType::Date) => LocalColumn::Days(Vec::with_capacity(rows)),
+            (Keep::Values, _) => LocalColumn::Codes(LocalCodes::new(rows)),
+        })
+        .collect();
+    let days = DayRules::new(rules);
+    let checks: Vec<Check> = columns
+        .iter()
+        .map(|c| Check {
+            kind: c.kind,
+            required: c.required,
+            event: c.event,
+        })
+        .collect();
+    // The last date text read and its day, per column: order files repeat a day line after line.
+    let mut last_day: Vec<Option<([u8; 10], i32)>> = vec![None; columns.len()];
+    let state = PlSeedableRandomStateQuality::seed_from_u64(0xfa57);
+    let mut hashes = Vec::with_capacity(rows);
+    let fields = rules.fields;
+    let mut line_start = 0usize;
+    let mut count = 0usize;
+    for ends in bounds.chunks(fields) {
+        // Every field but the last ends at a separator, the last at the line's end.
+        let (last, inner) = ends.split_last()?;
+        if ends.len() != fields || *last & LINE_END == 0 || inner.iter().any(|e| e & LINE_END != 0)
+        {
+            return None;
+        }
+        let line_end = (*last & !LINE_END) as usize;
+        if line_end == line_start {
+            return None;
+        }
+        hashes.push(state.hash_one(&part[line_start..line_end]));
+        count += 1;
+        let mut start = line_start;
+        for (reader, end) in readers.iter().zip(ends) {
+            let end = (*end & !LINE_END) as usize;
+            let field = &part[start..end];
+            start = end + 1;
+            if let Some(i) = *reader {
+                if !read_field(
+                    field,
+                    checks[i],
+                    &mut built[i],
+                    &mut last_day[i],
+                    &days,
+                    ascii,
+                ) {
+                    return None;
+                }
+            }
+        }
+        line_start = line_end + 1;
+    }
+    if line_start < part.len() {
+        return None;
+    }
+    Some(LocalPart {
+        rows: count,
+        columns: built,
+        hashes,
+    })
+}
+
+/// The mark of a line end among [`boundaries`].
+pub(super) const LINE_END: u32 = 1 << 31;
+
+/// The offset of every separator and line end of `bytes`, in order, line ends marked with
+/// [`LINE_END`] (a last line without its line end gets one at the end of the bytes). 32 bytes
+/// at a time: a mask of the bytes equal to the separator or a line feed, whose set bits are
+/// written out without a branch that depends on where fields end (the first eight
+/// unconditionally, the rest only when a block has more). `None` for more bytes than the
+/// offsets can hold.
+pub(super) fn boundaries(bytes: &[u8], separator: u8) -> Option<Vec<u32>> {
+    if bytes.len() >= LINE_END as usize {
+        return None;
+    }
+    let mut out = vec![0u32; bytes.len() / 4 + 64];
+    let mut n = 0usize;
+    let mut blocks = bytes.chunks_exact(32);
+    let mut base = 0u32;
+    for block in &mut blocks {
+        let (lo_found, lo_lines) = masks16(&block[..16], separator);
+        let (hi_found, hi_lines) = masks16(&block[16..], separator);
+        let found = lo_found | hi_found << 16;
+        let lines = lo_lines | hi_lines << 16;
+        let count = found.count_ones() as usize;
+        if n + 32 > out.len() {
+            out.resize(out.len() * 2, 0);
+        }
+        let mut f = found;
+        let slots = &mut out[n..n + 32];
+        for slot in &mut slots[..8] {
+            let bit = f.trailing_zeros();
+            *slot = (base + bit) | (lines.wrapping_shr(bit) & 1) << 31;
+            f &= f.wrapping_sub(1);
+        }
+        let mut k = 8;
+        while f != 0 {
+            let bit = f.trailing_zeros();
+            slots[k] = (base + bit) | (lines.wrapping_shr(bit) & 1) << 31;
+            f &= f - 1;
+            k += 1;
+        }
+        n += count;
+        base += 32;
+    }
+    out.truncate(n);
+    for (i, b) in blocks.remainder().iter().enumerate() {
+        if *b == separator || *b == b'\n' {
+            let mark = if *b == b'\n' { LINE_END } else { 0 };
+            out.push((base + i as u32) | mark);
+        }
+    }
+    if bytes.last().is_some_and(|b| *b != b'\n') {
+        out.push(bytes.len() as u32 | LINE_END);
+    }
+    Some(out)
+}
+
+/// Of 16 bytes, the mask of those equal to `separator` or a line feed, and of the line feeds.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn masks16(block: &[u8], separator: u8) -> (u32, u32) {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    assert!(block.len() >= 16);
+    // SAFETY: SSE2 is part of every x86_64 target, and the unaligned load reads 16 bytes of
+    // `block`, which has at least 16.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        let sep = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(separator as i8))) as u32;
+        let lines = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8))) as u32;
+        (sep | lines, lines)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn masks16(block: &[u8], separator: u8) -> (u32, u32) {
+    let (mut found, mut lines) = (0u32, 0u32);
+    for (i, b) in block[..16].iter().enumerate() {
+        lines |= u32::from(*b == b'\n') << i;
+        found |= u32::from(*b == b'\n' || *b == separator) << i;
+    }
+    (found, lines)
+}
+
+/// The days a date may be (the kept range; an event not after the as-of date), as day numbers.
+struct DayRules {
+    earliest: i32,
+    latest: i32,
+    as_of: Option<i32>,
+}
+
+impl DayRules {
+    fn new(rules: &Rules) -> DayRules {
+        let (earliest, latest) = rules.date_range;
+        DayRules {
+            earliest: crate::types::epoch_day(earliest),
+            latest: crate::types::epoch_day(latest),
+            as_of: rules.as_of.map(crate::types::epoch_day),
+        }
+    }
+
+    /// The day of a date written `YYYY-MM-DD` that a column of `c`'s kind keeps (the rule of
+    /// `fast::plain_day`, without building a date).
+    #[inline]
+    fn day(&self, bytes: &[u8], event: bool) -> Option<i32> {
+        let day = civil_day(bytes)?;
+        if day < self.earliest || day > self.latest {
+            return None;
+        }
+        if event && self.as_of.is_some_and(|a| day > a) {
+            return None;
+        }
+        Some(day)
+    }
+}
+
+/// Days since 1970-01-01 of `YYYY-MM-DD` (two-digit month and day), a day of the calendar.
+#[inline]
+pub(super) fn civil_day(bytes: &[u8]) -> Option<i32> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *bytes else {
+        return None;
+    };
+    let digit = |b: u8| {
+        let d = b.wrapping_sub(b'0');
+        (d < 10).then_some(i32::from(d))
+    };
+    let year = ((digit(y0)? * 10 + digit(y1)?) * 10 + digit(y2)?) * 10 + digit(y3)?;
+    let month = digit(m0)? * 10 + digit(m1)?;
+    let day = digit(d0)? * 10 + digit(d1)?;
+    if !(1..=12).contains(&month) || day < 1 {
+        return None;
+    }
+    // Most dates fall in the years of the table: its first day and length of each month.
+    let months = month_table();
+    let (start, length) = match usize::try_from((year - TABLE_FIRST_YEAR) * 12 + month - 1) {
+        Ok(i) if i < months.len() => months[i],
+        _ => (month_start(year, month), month_length(year, month)),
+    };
+    (day <= length).then_some(start + day - 1)
+}
+
+/// The first year of [`month_table`].
+const TABLE_FIRST_YEAR: i32 = 1900;
+
+/// The first day (since 1970-01-01) and the length of every month of 1900–2199.
+fn month_table() -> &'static [(i32, i32)] {
+    static TABLE: std::sync::OnceLock<Vec<(i32, i32)>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (TABLE_FIRST_YEAR..TABLE_FIRST_YEAR + 300)
+            .flat_map(|y| (1..=12).map(move |m| (month_start(y, m), month_length(y, m))))
+            .collect()
+    })
+}
+
+fn month_length(year: i32, month: i32) -> i32 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        2 if leap => 29,
+        2 => 28,
+        _ => 30,
+    }
+}
+
+/// Days since 1970-01-01 of the first of a month (H. Hinnant's days from civil, with March as
+/// the year's first month).
+fn month_start(year: i32, month: i32) -> i32 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// What a column's values are checked against (a copy of its [`PlainColumn`]'s rules, small
+/// enough to sit in a register).
+#[derive(Clone, Copy)]
+struct Check {
+    kind: ColumnType,
+    required: bool,
+    event: bool,
+}
+
+/// Checks one field of column `c` and keeps its value; `false` when the fast path would not
+/// vouch for it (the rules of `fast.rs`'s `push_text`, `push_number`, `push_date`).
+#[inline]
+fn read_field<'a>(
+    field: &'a [u8],
+    c: Check,
+    out: &mut LocalColumn<'a>,
+    last_day: &mut Option<([u8; 10], i32)>,
+    days: &DayRules,
+    ascii: bool,
+) -> bool {
+    if field.is_empty() {
+        match out {
+            LocalColumn::Checked => {}
+            LocalColumn::Codes(codes) => codes.codes.push(MISSING_CODE),
+            LocalColumn::Numbers(v) => v.push(f64::NAN),
+            LocalColumn::Days(v) => v.push(MISSING_DAY),
+        }
+        return !c.required;
+    }
+    match c.kind {
+        ColumnType::Number => {
+            let Some(v) = fast::plain_number(field).filter(|v| v.abs() <= validate::MAX_NUMBER)
+            else {
+                return false;
+            };
+            if let LocalColumn::Numbers(values) = out {
+                values.push(v);
+            }
+            true
+        }
+        ColumnType::Date => {
+            let day = match last_day {
+                Some((text, day)) if field == &text[..] => *day,
+                _ => {
+                    let Some(day) = days.day(field, c.event) else {
+                        return false;
+                    };
+                    if let Ok(text) = <[u8; 10]>::try_from(field) {
+                        *last_day = Some((text, day));
+                    }
+                    day
+                }
+            };
+            if let LocalColumn::Days(values) = out {
+                values.push(day);
+            }
+            true
+        }
+        _ => {
+            let plain = if ascii {
+                let space = |b: u8| matches!(b, b' ' | b'\t'..=b'\r');
+                let (first, last) = (field[0], field[field.len() - 1]);
+                !space(first) && !space(last) && !(c.kind == ColumnType::Id && first == b'\'')
+            } else {
+                let text = std::str::from_utf8(field).unwrap_or(" ");
+                text.trim().len() == text.len()
+                    && !(c.kind == ColumnType::Id && crate::ids::needs_canonical(text))
+            };
+            if !plain {
+                return false;
+            }
+            if let LocalColumn::Codes(codes) = out {
+                codes.push(field);
+            }
+            true
+        }
+    }
+}
