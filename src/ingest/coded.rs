@@ -266,10 +266,10 @@ impl CodedReader {
             return Ok(Step::End);
         };
         let bytes = window.bytes();
-        if !fast::plain_bytes(&bytes) {
+        if !fast::plain_bytes(bytes) {
             return Ok(Step::NotPlain);
         }
-        let parts = split_parts(&bytes, self.part_bytes);
+        let parts = split_parts(bytes, self.part_bytes);
         let parsed: Vec<Option<LocalPart<'_>>> = parts
             .par_iter()
             .map(|p| parse_part(p, &self.columns, &self.keep, &self.readers, &self.rules))
@@ -464,10 +464,14 @@ enum LocalColumn<'a> {
 struct LocalCodes<'a> {
     codes: Vec<u32>,
     levels: Vec<&'a [u8]>,
+    /// The short levels (at most 15 bytes) as [`short_key`]s with their codes: while the part
+    /// has few levels, a short value is looked up by one integer comparison per level.
+    short: Vec<(u128, u32)>,
     /// Consulted once the part has more than a few levels (fewer are searched in order).
     index: PlHashMap<&'a [u8], u32>,
-    /// The last value and its code: ids of a file grouped by customer repeat line after line.
-    last: Option<(&'a [u8], u32)>,
+    /// The last value, its key and its code: ids of a file grouped by customer repeat line
+    /// after line.
+    last: Option<(&'a [u8], Option<u128>, u32)>,
 }
 
 /// Whether two short values are equal: a byte loop, cheaper for ids and codes of a few bytes
@@ -475,6 +479,23 @@ struct LocalCodes<'a> {
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// A value of at most 15 bytes as one integer (its bytes, its length in the top byte), read
+/// with one 16-byte load from `part` when the part has 16 bytes from `start` on; `None` for a
+/// longer value. Two short values are equal exactly when their keys are.
+#[inline]
+fn short_key(part: &[u8], start: usize, len: usize) -> Option<u128> {
+    if len > 15 {
+        return None;
+    }
+    let mut bytes = [0u8; 16];
+    match part.get(start..start + 16) {
+        Some(b) => bytes.copy_from_slice(b),
+        None => bytes[..len].copy_from_slice(&part[start..start + len]),
+    }
+    let mask = (1u128 << (8 * len)) - 1;
+    Some((u128::from_le_bytes(bytes) & mask) | (len as u128) << 120)
 }
 
 /// Levels searched in order before the part's values are hashed.
@@ -485,34 +506,50 @@ impl<'a> LocalCodes<'a> {
         LocalCodes {
             codes: Vec::with_capacity(rows),
             levels: Vec::new(),
+            short: Vec::new(),
             index: PlHashMap::default(),
             last: None,
         }
     }
 
     #[inline]
-    fn push(&mut self, value: &'a [u8]) {
-        if let Some((v, c)) = self.last {
-            if same(v, value) {
+    fn push(&mut self, value: &'a [u8], key: Option<u128>) {
+        if let Some((v, k, c)) = self.last {
+            let hit = match (k, key) {
+                (Some(a), Some(b)) => a == b,
+                _ => same(v, value),
+            };
+            if hit {
                 self.codes.push(c);
                 return;
             }
         }
-        let c = self.code(value);
-        self.last = Some((value, c));
+        let c = self.code(value, key);
+        self.last = Some((value, key, c));
         self.codes.push(c);
     }
 
-    fn code(&mut self, value: &'a [u8]) -> u32 {
+    fn code(&mut self, value: &'a [u8], key: Option<u128>) -> u32 {
         if self.levels.len() <= SCANNED_LEVELS {
-            if let Some(c) = self.levels.iter().position(|l| same(l, value)) {
-                return c as u32;
+            let found = match key {
+                Some(k) => self.short.iter().find(|(s, _)| *s == k).map(|(_, c)| *c),
+                None => self
+                    .levels
+                    .iter()
+                    .position(|l| same(l, value))
+                    .map(|c| c as u32),
+            };
+            if let Some(c) = found {
+                return c;
             }
         } else if let Some(c) = self.index.get(value) {
             return *c;
         }
         let c = self.levels.len() as u32;
         self.levels.push(value);
+        if let Some(k) = key {
+            self.short.push((k, c));
+        }
         if self.levels.len() > SCANNED_LEVELS {
             if self.index.is_empty() {
                 self.index
@@ -557,7 +594,7 @@ fn parse_part<'a>(
             (Keep::Values, _) => LocalColumn::Codes(LocalCodes::new(rows)),
         })
         .collect();
-    let days = DayRules::new(rules);
+    let days = FieldRules::new(rules, ascii);
     let checks: Vec<Check> = columns
         .iter()
         .map(|c| Check {
@@ -589,17 +626,12 @@ fn parse_part<'a>(
         let mut start = line_start;
         for (reader, end) in readers.iter().zip(ends) {
             let end = (*end & !LINE_END) as usize;
+            let field_start = start;
             let field = &part[start..end];
             start = end + 1;
             if let Some(i) = *reader {
-                if !read_field(
-                    field,
-                    checks[i],
-                    &mut built[i],
-                    &mut last_day[i],
-                    &days,
-                    ascii,
-                ) {
+                let (check, out, last) = (checks[i], &mut built[i], &mut last_day[i]);
+                if !read_field(part, field_start, field, check, out, last, &days) {
                     return None;
                 }
             }
@@ -701,20 +733,24 @@ fn masks16(block: &[u8], separator: u8) -> (u32, u32) {
     (found, lines)
 }
 
-/// The days a date may be (the kept range; an event not after the as-of date), as day numbers.
-struct DayRules {
+/// What a part's fields are checked against beyond their column's rules: the days a date may
+/// be (the kept range; an event not after the as-of date) as day numbers, and whether the
+/// part's bytes are all ASCII (text checks then look at a field's ends only).
+struct FieldRules {
     earliest: i32,
     latest: i32,
     as_of: Option<i32>,
+    ascii: bool,
 }
 
-impl DayRules {
-    fn new(rules: &Rules) -> DayRules {
+impl FieldRules {
+    fn new(rules: &Rules, ascii: bool) -> FieldRules {
         let (earliest, latest) = rules.date_range;
-        DayRules {
+        FieldRules {
             earliest: crate::types::epoch_day(earliest),
             latest: crate::types::epoch_day(latest),
             as_of: rules.as_of.map(crate::types::epoch_day),
+            ascii,
         }
     }
 
@@ -806,12 +842,13 @@ struct Check {
 /// vouch for it (the rules of `fast.rs`'s `push_text`, `push_number`, `push_date`).
 #[inline]
 fn read_field<'a>(
+    part: &'a [u8],
+    start: usize,
     field: &'a [u8],
     c: Check,
     out: &mut LocalColumn<'a>,
     last_day: &mut Option<([u8; 10], i32)>,
-    days: &DayRules,
-    ascii: bool,
+    days: &FieldRules,
 ) -> bool {
     if field.is_empty() {
         match out {
@@ -852,10 +889,10 @@ fn read_field<'a>(
             true
         }
         _ => {
-            let plain = if ascii {
+            let plain = if days.ascii {
                 let space = |b: u8| matches!(b, b' ' | b'\t'..=b'\r');
                 let (first, last) = (field[0], field[field.len() - 1]);
-                !space(first) && !space(last) && !(c.kind == ColumnType::Id && first == b'\'')
+                !(space(first) || space(last) || (c.kind == ColumnType::Id && first == b'\''))
             } else {
                 let text = std::str::from_utf8(field).unwrap_or(" ");
                 text.trim().len() == text.len()
@@ -865,7 +902,7 @@ fn read_field<'a>(
                 return false;
             }
             if let LocalColumn::Codes(codes) = out {
-                codes.push(field);
+                codes.push(field, short_key(part, start, field.len()));
             }
             true
         }

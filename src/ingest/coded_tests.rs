@@ -42,13 +42,16 @@ fn frame_values(frame: &DataFrame, name: &str) -> Vec<Option<String>> {
     }
 }
 
+/// A column's name and its values as [`frame_values`] gives them.
+type NamedValues = (String, Vec<Option<String>>);
+
 /// The coded path's values of every column in the same form, or `None` when it refused.
 fn coded_values(
     path: &Path,
     table: TableKind,
     piece_bytes: usize,
     part_bytes: usize,
-) -> Option<(Vec<(String, Vec<Option<String>>)>, TableSummary)> {
+) -> Option<(Vec<NamedValues>, TableSummary)> {
     let spec = SourceSpec::default();
     let mut reader = CodedReader::open(table, path, &spec, as_of(), piece_bytes)
         .expect("a readable file")?
