@@ -61,9 +61,19 @@ impl IdIndex {
     /// Indexes the scored ids (canonicalised here). Two ids with one key are an error: the
     /// scores file would give one customer two chances to be contacted.
     pub fn new(raw_ids: &[String], policy: IdPolicy) -> Result<IdIndex, SelectError> {
-        let mut rows = PlHashMap::with_capacity_and_hasher(raw_ids.len(), Default::default());
-        let mut ids = Vec::with_capacity(raw_ids.len());
-        for (r, raw) in raw_ids.iter().enumerate() {
+        Self::from_ids(raw_ids.iter().map(String::as_str), raw_ids.len(), policy)
+    }
+
+    /// [`IdIndex::new`] over borrowed ids (`len` of them: the tables' columns, without a
+    /// `String` per id first).
+    pub fn from_ids<'a>(
+        raw_ids: impl IntoIterator<Item = &'a str>,
+        len: usize,
+        policy: IdPolicy,
+    ) -> Result<IdIndex, SelectError> {
+        let mut rows = PlHashMap::with_capacity_and_hasher(len, Default::default());
+        let mut ids = Vec::with_capacity(len);
+        for (r, raw) in raw_ids.into_iter().enumerate() {
             let id = canonical_id(raw).into_owned();
             if let Some(first) = rows.insert(policy.key(&id).into_owned(), r) {
                 let first: &String = &ids[first];
