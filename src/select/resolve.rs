@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use polars::prelude::{PlHashMap, PlHashSet};
+use rayon::prelude::*;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -430,8 +431,21 @@ pub fn account_for_unscored<'a>(
             .chain(selection.exclusions.iter().map(|r| &r.customer_id))
             .map(|id| policy_key(policy, Cow::Borrowed(id.as_str()))),
     );
+    // The known ids that are not listed, looked up in parallel (the lookups only read `seen`);
+    // only they go through the insertions below, in order, which find the same first-seen ids
+    // as inserting every known id would: a listed key's insertion never succeeds.
+    let known: Vec<&str> = known.into_iter().collect();
+    let fresh: Vec<&str> = known
+        .par_chunks(1 << 16)
+        .flat_map_iter(|chunk| {
+            chunk.iter().copied().filter(|raw| {
+                let id = canonical_id(raw);
+                !id.is_empty() && !seen.contains(&*policy_key(policy, id))
+            })
+        })
+        .collect();
     let mut unscored = Vec::new();
-    for raw in known {
+    for raw in fresh {
         let id = canonical_id(raw);
         if id.is_empty() || !seen.insert(policy_key(policy, id.clone())) {
             continue;
