@@ -12,6 +12,19 @@ use bullseye::run::scores::{self, JobScores};
 use bullseye::run::{models, segment, select};
 use bullseye::segment::{KChoice, SegmentParams};
 
+/// Process CPU seconds (user + system, every thread) from `/proc/self/stat`; 0 elsewhere.
+fn cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    f.iter().sum::<f64>() / 100.0
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let run = PathBuf::from(&args[1]);
@@ -33,7 +46,7 @@ fn main() {
         c.n_init = 1;
         c.seed = 7;
     }
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu());
     let seg = segment::segment_frame(&feats, &params, None).expect("segment");
     let fit = t.elapsed();
     if want("segment") {
@@ -43,10 +56,14 @@ fn main() {
             Some(&out.join("models/segments")),
         )
         .expect("write segments");
-        eprintln!("segment {:?} (fit {fit:?})", t.elapsed());
+        eprintln!(
+            "segment {:?} (fit {fit:?}) cpu {:.2} s",
+            t.elapsed(),
+            cpu() - c
+        );
     }
 
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu());
     let artifact = models::load(&run.join("models/response")).expect("model");
     let mut job = JobScores::new(&feats).expect("scores");
     let (s, drift) =
@@ -61,7 +78,12 @@ fn main() {
             bullseye::io::CsvCells::default(),
         )
         .expect("write scores");
-        eprintln!("score {:?} (psi {:?})", t.elapsed(), drift.score_psi);
+        eprintln!(
+            "score {:?} (psi {:?}) cpu {:.2} s",
+            t.elapsed(),
+            drift.score_psi,
+            cpu() - c
+        );
     }
 
     if want("select") {
@@ -77,7 +99,7 @@ fn main() {
             .flatten()
             .map(str::to_string)
             .collect();
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu());
         let campaign = select::load_campaign(&campaign_path).expect("campaign");
         let frames = select::Frames {
             scores: &table,
@@ -105,6 +127,10 @@ fn main() {
             bullseye::io::CsvCells::default(),
         )
         .expect("write selection");
-        eprintln!("select {:?} (choose {picked:?})", t.elapsed());
+        eprintln!(
+            "select {:?} (choose {picked:?}) cpu {:.2} s",
+            t.elapsed(),
+            cpu() - c
+        );
     }
 }
