@@ -235,14 +235,28 @@ fn numeric(df: &DataFrame, name: &str, key: &str, table: &str) -> Result<Vec<Opt
 
 /// A column as text per row (numbers are rendered; null → None).
 fn text(df: &DataFrame, name: &str, key: &str, table: &str) -> Result<Vec<Option<String>>, Error> {
+    let col = text_column(df, name, key, table)?;
+    let ca = col
+        .str()
+        .map_err(polars_failure(&format!("{table} column `{name}`")))?;
+    Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+/// A column cast to text (numbers are rendered), for reading its values in place: see [`text`].
+fn text_column(df: &DataFrame, name: &str, key: &str, table: &str) -> Result<Column, Error> {
     let col = require_column(df, name, key, table)?;
     let cast = col
         .cast(&DataType::String)
         .map_err(polars_failure(&format!("{table} column `{name}`")))?;
-    let ca = cast
-        .str()
+    cast.str()
         .map_err(polars_failure(&format!("{table} column `{name}`")))?;
-    Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+    Ok(cast)
+}
+
+/// The text values of a column from [`text_column`].
+fn text_values(col: &Column) -> Result<&StringChunked, Error> {
+    col.str()
+        .map_err(polars_failure(&format!("column `{}`", col.name())))
 }
 
 /// A 0/1 consent column: 1 → true, 0 or empty → false, anything else is an error.
@@ -443,8 +457,10 @@ pub struct Scored<'a> {
 /// Indexes the scored customers (their canonical ids), failing on a missing, blank or
 /// duplicated id.
 pub fn scores_index(scores: &DataFrame, options: MatchOptions) -> Result<IdIndex, Error> {
-    let ids = text(scores, ID_COLUMN, "--scores", SCORES)?;
-    if let Some(row) = ids.iter().position(Option::is_none) {
+    let col = text_column(scores, ID_COLUMN, "--scores", SCORES)?;
+    let ids = text_values(&col)?;
+    if ids.null_count() > 0 {
+        let row = ids.iter().position(|v| v.is_none()).unwrap_or_default();
         return Err(RunError::InvalidData {
             what: SCORES.into(),
             expected: "a customer_id on every row".into(),
@@ -452,8 +468,7 @@ pub fn scores_index(scores: &DataFrame, options: MatchOptions) -> Result<IdIndex
         }
         .into());
     }
-    let ids: Vec<String> = ids.into_iter().flatten().collect();
-    let index = IdIndex::new(&ids, options.id_policy)?;
+    let index = IdIndex::from_ids(ids.iter().flatten(), ids.len(), options.id_policy)?;
     if let Some(row) = index.ids().iter().position(String::is_empty) {
         return Err(RunError::InvalidData {
             what: SCORES.into(),
@@ -544,9 +559,11 @@ fn candidates_of(
 
     // Consent: from the customers table when given (missing customer → no consent), else from the
     // scores table.
+    // Only a consent column reads them.
+    let consent = config.channels.iter().any(|ch| ch.consent_column.is_some());
     let customer_ids = match customers {
-        Some(c) => Some(text(c, "customer_id", "--customers", "customers table")?),
-        None => None,
+        Some(c) if consent => Some(text(c, "customer_id", "--customers", "customers table")?),
+        _ => None,
     };
     let mut consent_cols: Vec<Option<Vec<bool>>> = Vec::with_capacity(config.channels.len());
     for (i, ch) in config.channels.iter().enumerate() {
@@ -584,11 +601,12 @@ fn candidates_of(
         Cow::Borrowed(index) => index.ids().to_vec(),
     };
     let mut out = Vec::with_capacity(n);
-    for (r, ((id, suppression), contacts)) in ids.into_iter().zip(supp).zip(hist).enumerate() {
+    let rows = ids.into_iter().zip(supp).zip(hist).zip(segments);
+    for (r, (((id, suppression), contacts), segment)) in rows.enumerate() {
         out.push(Candidate {
             scores: score_cols.iter().map(|c| c[r]).collect(),
             value: values[r],
-            segment: segments[r].clone(),
+            segment,
             consent: consent_cols
                 .iter()
                 .map(|c| c.as_ref().map(|v| v[r]))
@@ -625,13 +643,13 @@ pub struct Frames<'a> {
 /// that was not scored, as `no_history` (see [`resolve::account_for_unscored`]).
 pub(crate) fn account_for_known(selection: &mut Selection, frames: &Frames) -> Result<(), Error> {
     let customers = match frames.customers {
-        Some(c) => text(c, ID_COLUMN, "--customers", "customers table")?,
-        None => Vec::new(),
+        Some(c) => Some(text_column(c, ID_COLUMN, "--customers", "customers table")?),
+        None => None,
     };
+    let customers = customers.as_ref().map(text_values).transpose()?;
     let known = customers
-        .iter()
-        .flatten()
-        .map(String::as_str)
+        .into_iter()
+        .flat_map(|c| c.iter().flatten())
         .chain(frames.transaction_ids.iter().map(String::as_str));
     resolve::account_for_unscored(selection, frames.options.id_policy, known);
     Ok(())

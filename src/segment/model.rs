@@ -7,7 +7,7 @@ use crate::segment::error::{Result, SegmentError};
 use crate::segment::input::check_matrix;
 use crate::segment::kmeans::{fit_kmeans, ClusterParams, KMeansEngine, KScore};
 use crate::segment::lloyd::assign_rows;
-use crate::segment::transform::{apply_transforms, fit_transforms, ColumnTransform, Transform};
+use crate::segment::transform::{apply_transforms, fit_and_apply, ColumnTransform, Transform};
 use crate::types::FeatureMatrix;
 
 /// Schema version written by this code.
@@ -45,8 +45,7 @@ impl SegmentationModel {
     pub fn fit(fm: &FeatureMatrix, p: &ClusterParams) -> Result<(Self, Vec<usize>)> {
         p.check()?;
         check_matrix(fm)?;
-        let transforms = fit_transforms(fm, &p.columns, p.transform)?;
-        let x = apply_transforms(fm, &transforms)?;
+        let (transforms, x) = fit_and_apply(fm, &p.columns, p.transform)?;
         let (fit, k_scores) = fit_kmeans(x.view(), p)?;
         let model = Self {
             schema_version: MODEL_SCHEMA_VERSION,

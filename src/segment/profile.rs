@@ -48,15 +48,20 @@ fn share(part: f64, total: f64) -> f64 {
 /// first-seen order; groups in `order` with no customers are listed with zero size).
 pub fn group_summary(labels: &[&str], revenue: &[f64], order: &[&str]) -> Vec<GroupSummary> {
     let mut names: Vec<String> = order.iter().map(|s| s.to_string()).collect();
-    for l in labels {
-        if !names.iter().any(|n| n == l) {
-            names.push(l.to_string());
-        }
-    }
     let mut counts = vec![0usize; names.len()];
     let mut rev = vec![0.0; names.len()];
-    for (l, r) in labels.iter().zip(revenue) {
-        if let Some(i) = names.iter().position(|n| n == l) {
+    // One pass: a label's group found (or added, in order of first appearance) once per row.
+    for (row, l) in labels.iter().enumerate() {
+        let i = match names.iter().position(|n| n == l) {
+            Some(i) => i,
+            None => {
+                names.push(l.to_string());
+                counts.push(0);
+                rev.push(0.0);
+                names.len() - 1
+            }
+        };
+        if let Some(r) = revenue.get(row) {
             counts[i] += 1;
             rev[i] += r.max(0.0);
         }

@@ -76,6 +76,48 @@ impl Default for RfmColumns {
 /// Quintile scores (1–5) of `values` under the min-rank rule in the module docs.
 /// `higher_is_better` flips the direction (false for recency).
 pub fn quintile_scores(values: &[f64], higher_is_better: bool) -> Vec<u8> {
+    if values.iter().all(|v| v.is_finite()) {
+        return quintile_scores_by_thresholds(values, higher_is_better);
+    }
+    quintile_scores_sorted(values, higher_is_better)
+}
+
+/// [`quintile_scores`] of finite values without sorting them. A value's tie block starts at
+/// position `start` = the number of values strictly below it, so its score
+/// `1 + floor(5 · start / n)` reaches `s + 1` exactly when `start ≥ c = ⌈s · n / 5⌉`, that is when
+/// the value is above the `c`-th smallest value. Four order statistics (found by selection, not
+/// by a sort of all the values) give every score. Keys are compared in `total_cmp` order with
+/// `-0.0` read as `0.0`, as the sorted rule's `==` groups them.
+fn quintile_scores_by_thresholds(values: &[f64], higher_is_better: bool) -> Vec<u8> {
+    let n = values.len();
+    let key = |x: f64| {
+        let k = if higher_is_better { x } else { -x };
+        total_order_key(if k == 0.0 { 0.0 } else { k })
+    };
+    let keys: Vec<u64> = values.iter().map(|&x| key(x)).collect();
+    if n == 0 {
+        return Vec::new();
+    }
+    let levels = LEVELS as usize;
+    let mut work = keys.clone();
+    // Threshold s − 1: the c-th smallest key for c = ⌈s · n / 5⌉, s = 1 … 4; found from the
+    // highest down, each within the part of `work` the previous selection left below it.
+    let mut thresholds = [0u64; LEVELS as usize - 1];
+    let mut below = n;
+    for s in (1..levels).rev() {
+        let c = (s * n).div_ceil(levels);
+        let at = c - 1;
+        let (_, t, _) = work[..below].select_nth_unstable(at);
+        thresholds[s - 1] = *t;
+        below = at + 1;
+    }
+    keys.iter()
+        .map(|&k| 1 + thresholds.iter().filter(|&&t| k > t).count() as u8)
+        .collect()
+}
+
+/// [`quintile_scores`] by sorting the values (any values: a non-finite one is its own block).
+fn quintile_scores_sorted(values: &[f64], higher_is_better: bool) -> Vec<u8> {
     let n = values.len();
     let key = |i: usize| {
         if higher_is_better {
@@ -135,6 +177,43 @@ pub fn rfm_scores(fm: &FeatureMatrix, cols: &RfmColumns) -> Result<RfmScores> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The thresholds give the scores of the sorted rule, ties, zeros of both signs and
+    /// duplicates included.
+    #[test]
+    fn thresholds_give_the_sorted_rule() {
+        let cases: Vec<Vec<f64>> = vec![
+            vec![],
+            vec![3.0],
+            vec![1.0, 1.0, 1.0],
+            vec![0.0, -0.0, 0.0, 1.0, -1.0, -0.0],
+            (0..97).map(|i| ((i * 31) % 13) as f64 - 6.0).collect(),
+            (0..1000).map(|i| ((i * 7919) % 101) as f64 * 0.5).collect(),
+            (0..10)
+                .map(|i| if i < 6 { 1.0 } else { i as f64 })
+                .collect(),
+        ];
+        for v in cases {
+            for better in [true, false] {
+                assert_eq!(
+                    quintile_scores_by_thresholds(&v, better),
+                    quintile_scores_sorted(&v, better),
+                    "{v:?} {better}"
+                );
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn thresholds_match_sorting(v in proptest::collection::vec(-20i32..20, 0..300), better: bool) {
+            let v: Vec<f64> = v.into_iter().map(|x| f64::from(x) * 0.25).collect();
+            prop_assert_eq!(
+                quintile_scores_by_thresholds(&v, better),
+                quintile_scores_sorted(&v, better)
+            );
+        }
+    }
 
     #[test]
     fn order_keys_sort_as_total_cmp() {

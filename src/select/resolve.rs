@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use polars::prelude::{PlHashMap, PlHashSet};
+use rayon::prelude::*;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -61,9 +62,19 @@ impl IdIndex {
     /// Indexes the scored ids (canonicalised here). Two ids with one key are an error: the
     /// scores file would give one customer two chances to be contacted.
     pub fn new(raw_ids: &[String], policy: IdPolicy) -> Result<IdIndex, SelectError> {
-        let mut rows = PlHashMap::with_capacity_and_hasher(raw_ids.len(), Default::default());
-        let mut ids = Vec::with_capacity(raw_ids.len());
-        for (r, raw) in raw_ids.iter().enumerate() {
+        Self::from_ids(raw_ids.iter().map(String::as_str), raw_ids.len(), policy)
+    }
+
+    /// [`IdIndex::new`] over borrowed ids (`len` of them: the tables' columns, without a
+    /// `String` per id first).
+    pub fn from_ids<'a>(
+        raw_ids: impl IntoIterator<Item = &'a str>,
+        len: usize,
+        policy: IdPolicy,
+    ) -> Result<IdIndex, SelectError> {
+        let mut rows = PlHashMap::with_capacity_and_hasher(len, Default::default());
+        let mut ids = Vec::with_capacity(len);
+        for (r, raw) in raw_ids.into_iter().enumerate() {
             let id = canonical_id(raw).into_owned();
             if let Some(first) = rows.insert(policy.key(&id).into_owned(), r) {
                 let first: &String = &ids[first];
@@ -420,8 +431,21 @@ pub fn account_for_unscored<'a>(
             .chain(selection.exclusions.iter().map(|r| &r.customer_id))
             .map(|id| policy_key(policy, Cow::Borrowed(id.as_str()))),
     );
+    // The known ids that are not listed, looked up in parallel (the lookups only read `seen`);
+    // only they go through the insertions below, in order, which find the same first-seen ids
+    // as inserting every known id would: a listed key's insertion never succeeds.
+    let known: Vec<&str> = known.into_iter().collect();
+    let fresh: Vec<&str> = known
+        .par_chunks(1 << 16)
+        .flat_map_iter(|chunk| {
+            chunk.iter().copied().filter(|raw| {
+                let id = canonical_id(raw);
+                !id.is_empty() && !seen.contains(&*policy_key(policy, id))
+            })
+        })
+        .collect();
     let mut unscored = Vec::new();
-    for raw in known {
+    for raw in fresh {
         let id = canonical_id(raw);
         if id.is_empty() || !seen.insert(policy_key(policy, id.clone())) {
             continue;

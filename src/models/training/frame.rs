@@ -61,7 +61,24 @@ pub(crate) fn numeric_column(
     }
     let c = c.cast(&DataType::Float64).map_err(pe)?;
     let ca = c.f64().map_err(pe)?;
-    Ok(ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    // Chunk by chunk: the values copied as they are where a chunk has no null (polars' own
+    // row iterator was most of scoring a million customers), nulls as NaN elsewhere.
+    let mut out = Vec::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        let values = arr.values().as_slice();
+        match arr.validity().filter(|v| v.unset_bits() > 0) {
+            None => out.extend_from_slice(values),
+            Some(valid) => {
+                out.extend(
+                    values
+                        .iter()
+                        .zip(valid.iter())
+                        .map(|(&v, ok)| if ok { v } else { f64::NAN }),
+                )
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Numeric columns as a row-major matrix (nulls as NaN).
