@@ -248,17 +248,21 @@ impl LineParts {
         Ok(())
     }
 
-    /// Room for `lines` more lines (a piece's, before its parts are pushed).
-    pub fn reserve(&mut self, lines: usize) {
-        self.keys.reserve(lines);
-        self.day.reserve(lines);
-        self.amount.reserve(lines);
-        self.negative.reserve(lines);
+    /// Room for `lines` lines in all (the lines expected of the whole file), allocated exactly:
+    /// a table grown by doubling would briefly hold one and a half times its size.
+    pub fn reserve_total(&mut self, lines: usize) {
+        fn exact<T>(v: &mut Vec<T>, total: usize) {
+            v.reserve_exact(total.saturating_sub(v.len()));
+        }
+        exact(&mut self.keys, lines);
+        exact(&mut self.day, lines);
+        exact(&mut self.amount, lines);
+        exact(&mut self.negative, lines);
         if let Some(d) = self.discounted.as_mut() {
-            d.reserve(lines);
+            exact(d, lines);
         }
         for c in self.codes.iter_mut() {
-            c.codes.reserve(lines);
+            exact(&mut c.codes, lines);
         }
     }
 

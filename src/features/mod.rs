@@ -476,9 +476,9 @@ impl CodedBuild {
         self.parts.reads().0
     }
 
-    /// Room for `lines` more lines.
-    pub fn reserve(&mut self, lines: usize) {
-        self.parts.reserve(lines);
+    /// Room for `lines` lines in all, allocated exactly.
+    pub fn reserve_total(&mut self, lines: usize) {
+        self.parts.reserve_total(lines);
     }
 
     /// Adds the next lines, in file order; `id_of` names a key in an error.

@@ -86,6 +86,8 @@ pub struct CodedReader {
     file_len: u64,
     /// Where the next piece starts: after the header, then after the last line read.
     pos: u64,
+    /// Where the first record starts.
+    body_start: u64,
     columns: Vec<PlainColumn>,
     keep: Vec<Keep>,
     rules: Rules,
@@ -185,6 +187,7 @@ impl CodedReader {
             part_bytes: PART_BYTES,
             file_len,
             pos: header_end as u64 + 1,
+            body_start: header_end as u64 + 1,
             keep: vec![Keep::Check; columns.len()],
             rules: Rules {
                 separator,
@@ -224,6 +227,19 @@ impl CodedReader {
     pub(super) fn with_part_bytes(mut self, bytes: usize) -> CodedReader {
         self.part_bytes = bytes.max(1);
         self
+    }
+
+    /// The rows the whole file is expected to hold, from `rows` read so far and the share of
+    /// the file's bytes they took (1% over, so that a growing table is allocated once: doubling
+    /// a vector of 200M rows would briefly hold it one and a half times).
+    pub fn expected_rows(&self, rows: usize) -> usize {
+        if self.pos >= self.file_len {
+            return rows;
+        }
+        let read = self.pos.saturating_sub(self.body_start).max(1);
+        let body = self.file_len.saturating_sub(self.body_start);
+        let estimate = rows as f64 * body as f64 / read as f64 * 1.01;
+        (estimate.ceil() as usize).max(rows)
     }
 
     /// The canonical columns, in the order a validation gives them.
@@ -278,7 +294,10 @@ impl CodedReader {
             return Ok(Step::NotPlain);
         };
         let mut out = Vec::with_capacity(parsed.len());
-        self.hashes.reserve(parsed.iter().map(|p| p.rows).sum());
+        let piece_rows: usize = parsed.iter().map(|p| p.rows).sum();
+        let expected = self.expected_rows(self.rows + piece_rows);
+        self.hashes
+            .reserve_exact(expected.max(self.hashes.len() + piece_rows) - self.hashes.len());
         let amount = (self.table == TableKind::Transactions)
             .then(|| self.position("amount"))
             .flatten();

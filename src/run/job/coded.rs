@@ -80,13 +80,15 @@ pub(super) fn read_transactions(
         codes,
     };
     let mut pieces = 0;
+    let mut rows = 0;
     let mut pushing = std::time::Duration::ZERO;
     loop {
         match reader.next_piece()? {
             Step::Piece(piece) => {
                 pieces += 1;
                 let t = std::time::Instant::now();
-                build.reserve(piece.parts.iter().map(|p| p.rows).sum());
+                rows += piece.parts.iter().map(|p| p.rows).sum::<usize>();
+                build.reserve_total(reader.expected_rows(rows));
                 for part in piece.parts {
                     push_part(&mut build, &reader, &columns, part)?;
                 }
