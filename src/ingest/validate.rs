@@ -709,7 +709,7 @@ pub(crate) fn repeated_hashes(hashes: &[u64]) -> Option<Vec<bool>> {
 
 /// The values of `values` that occur more than once (a value may be listed more than once).
 /// Linear probing on the low bits, which the bucket split left random.
-fn repeats_in(values: &[u64]) -> Vec<u64> {
+pub(crate) fn repeats_in(values: &[u64]) -> Vec<u64> {
     let size = (values.len() * 2).next_power_of_two().max(16);
     let mask = size - 1;
     // 0 marks an empty slot; the value 0 is tracked apart.
