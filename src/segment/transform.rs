@@ -74,23 +74,33 @@ pub fn fit_transforms(
                     std: 1.0,
                 });
             }
-            let n = col.len() as f64;
-            let f = |x: f64| if log1p { signed_log1p(x) } else { x };
-            let mean = col.iter().map(|&x| f(x)).sum::<f64>() / n;
-            let var = col.iter().map(|&x| (f(x) - mean).powi(2)).sum::<f64>() / n;
-            let std = var.sqrt();
-            Ok(ColumnTransform {
-                column: name.clone(),
-                log1p,
-                mean,
-                std: if std > 0.0 && std.is_finite() {
-                    std
-                } else {
-                    1.0
-                },
-            })
+            let stepped: Vec<f64> = if log1p {
+                col.iter().map(|&x| signed_log1p(x)).collect()
+            } else {
+                col.to_vec()
+            };
+            Ok(fitted(name, log1p, &stepped))
         })
         .collect()
+}
+
+/// The standardizing transform of a column from its values after the log step: their mean and
+/// standard deviation (1 when that is 0 or not finite).
+fn fitted(column: &str, log1p: bool, stepped: &[f64]) -> ColumnTransform {
+    let n = stepped.len() as f64;
+    let mean = stepped.iter().sum::<f64>() / n;
+    let var = stepped.iter().map(|&v| (v - mean).powi(2)).sum::<f64>() / n;
+    let std = var.sqrt();
+    ColumnTransform {
+        column: column.to_string(),
+        log1p,
+        mean,
+        std: if std > 0.0 && std.is_finite() {
+            std
+        } else {
+            1.0
+        },
+    }
 }
 
 /// [`fit_transforms`] and [`apply_transforms`] in one go, with the same results: each column
@@ -122,20 +132,7 @@ pub fn fit_and_apply(
         } else {
             values
         };
-        let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        let var = values.iter().map(|&v| (v - mean).powi(2)).sum::<f64>() / n;
-        let std = var.sqrt();
-        transforms.push(ColumnTransform {
-            column: name.clone(),
-            log1p,
-            mean,
-            std: if std > 0.0 && std.is_finite() {
-                std
-            } else {
-                1.0
-            },
-        });
+        transforms.push(fitted(name, log1p, &values));
         stepped.push(values);
     }
     let (n, d) = (fm.n_rows(), transforms.len());

@@ -673,6 +673,20 @@ campaigns = ["open.toml"]
         .is_none());
 }
 
+/// CDNOW's order lines as CSV rows `order_id,customer_id,date,number_of_cds,dollar_value`
+/// (order ids from 1), each date (`YYYYMMDD`) written by `date`.
+fn cdnow_rows(date: impl Fn(&str) -> String) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("notebooks-data/CDNOW_master.txt")).unwrap();
+    text.lines()
+        .skip(1)
+        .enumerate()
+        .map(|(i, l)| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            format!("{},{},{},{},{}", i + 1, f[0], date(f[1]), f[2], f[3])
+        })
+        .collect()
+}
+
 /// A large transactions file is validated in pieces (`[ingest] piece_mib`) and its kept rows
 /// go straight into the feature builders: the outputs must be exactly those of the file read
 /// whole, duplicates across pieces and bad rows included, and the rejects name the lines of the
@@ -682,16 +696,7 @@ fn transactions_read_in_pieces_give_the_outputs_of_the_whole_file() {
     let sb = Sandbox::new(&[]);
     // CDNOW as a CSV with an order id; a few bad rows and a few order lines delivered twice,
     // the copies far from their first delivery (so in another piece).
-    let text = std::fs::read_to_string(root().join("notebooks-data/CDNOW_master.txt")).unwrap();
-    let lines: Vec<String> = text
-        .lines()
-        .skip(1)
-        .enumerate()
-        .map(|(i, l)| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            format!("{},{},{},{},{}", i + 1, f[0], f[1], f[2], f[3])
-        })
-        .collect();
+    let lines = cdnow_rows(|d| d.to_string());
     let note = |k: usize| {
         if k % 3_000 == 1_500 || k % 10_000 == 999 {
             ",\"gift\nwrap\"\n"
@@ -781,18 +786,7 @@ models = ["churn"]
 #[test]
 fn the_coded_path_gives_the_outputs_of_validation() {
     let sb = Sandbox::new(&[]);
-    let text = std::fs::read_to_string(root().join("notebooks-data/CDNOW_master.txt")).unwrap();
-    let rows: Vec<String> = text
-        .lines()
-        .skip(1)
-        .enumerate()
-        .map(|(i, l)| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let d = f[1];
-            let date = format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]);
-            format!("{},{},{date},{},{}", i + 1, f[0], f[2], f[3])
-        })
-        .collect();
+    let rows = cdnow_rows(|d| format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]));
     let header = "order_id,customer_id,date,number_of_cds,dollar_value";
     for (name, end) in [("lf", "\n"), ("crlf", "\r\n")] {
         let mut csv = format!("{header}{end}");
