@@ -673,6 +673,35 @@ campaigns = ["open.toml"]
         .is_none());
 }
 
+/// Writes and runs `NAME.toml`: ingest, features, segment, clv and a churn model on CDNOW-like
+/// transactions (`transactions` holds the source's `path` and settings, `ingest` the
+/// `[ingest]` settings); returns the run folder.
+fn churn_job(sb: &Sandbox, name: &str, ingest: &str, transactions: &str) -> PathBuf {
+    std::fs::write(
+        sb.path(&format!("{name}.toml")),
+        format!(
+            r#"[job]
+name = "{name}"
+out = "{name}"
+as_of = "{AS_OF}"
+stages = ["ingest", "features", "segment", "clv", "train"]
+
+[ingest]
+{ingest}
+
+[sources.transactions]
+{transactions}
+{CDNOW_COLUMNS}
+[train]
+models = ["churn"]
+"#
+        ),
+    )
+    .unwrap();
+    assert_ok(&sb.run(&["run", &format!("{name}.toml"), "--quiet"]));
+    sb.path(&format!("{name}/{AS_OF}"))
+}
+
 /// CDNOW's order lines as CSV rows `order_id,customer_id,date,number_of_cds,dollar_value`
 /// (order ids from 1), each date (`YYYYMMDD`) written by `date`.
 fn cdnow_rows(date: impl Fn(&str) -> String) -> Vec<String> {
@@ -725,31 +754,13 @@ fn transactions_read_in_pieces_give_the_outputs_of_the_whole_file() {
     }
     std::fs::write(sb.path("transactions.csv"), csv).unwrap();
     let job = |name: &str, piece: &str| {
-        std::fs::write(
-            sb.path(&format!("{name}.toml")),
-            format!(
-                r#"[job]
-name = "{name}"
-out = "{name}"
-as_of = "{AS_OF}"
-stages = ["ingest", "features", "segment", "clv", "train"]
-
-[ingest]
-max_reject_rate = 0.01
-{piece}
-
-[sources.transactions]
-path = "transactions.csv"
-date_format = "%Y%m%d"
-{CDNOW_COLUMNS}
-[train]
-models = ["churn"]
-"#
-            ),
+        let ingest = format!("max_reject_rate = 0.01\n{piece}");
+        churn_job(
+            &sb,
+            name,
+            &ingest,
+            "path = \"transactions.csv\"\ndate_format = \"%Y%m%d\"",
         )
-        .unwrap();
-        assert_ok(&sb.run(&["run", &format!("{name}.toml"), "--quiet"]));
-        sb.path(&format!("{name}/{AS_OF}"))
     };
     let whole = job("whole", "");
     let pieces = job("pieces", "piece_mib = 0.05");
@@ -797,29 +808,7 @@ fn the_coded_path_gives_the_outputs_of_validation() {
         std::fs::write(sb.path(&format!("{name}.csv")), csv).unwrap();
     }
     let job = |name: &str, file: &str, piece: &str| {
-        std::fs::write(
-            sb.path(&format!("{name}.toml")),
-            format!(
-                r#"[job]
-name = "{name}"
-out = "{name}"
-as_of = "{AS_OF}"
-stages = ["ingest", "features", "segment", "clv", "train"]
-
-[ingest]
-{piece}
-
-[sources.transactions]
-path = "{file}"
-{CDNOW_COLUMNS}
-[train]
-models = ["churn"]
-"#
-            ),
-        )
-        .unwrap();
-        assert_ok(&sb.run(&["run", &format!("{name}.toml"), "--quiet"]));
-        sb.path(&format!("{name}/{AS_OF}"))
+        churn_job(&sb, name, piece, &format!("path = \"{file}\""))
     };
     let runs = [
         (
