@@ -189,12 +189,7 @@ impl CodedReader {
             pos: header_end as u64 + 1,
             body_start: header_end as u64 + 1,
             keep: vec![Keep::Check; columns.len()],
-            rules: Rules {
-                separator,
-                fields: names.len(),
-                as_of,
-                date_range: validate::date_range(),
-            },
+            rules: Rules::new(separator, names.len(), as_of),
             readers,
             levels: (0..columns.len()).map(|_| None).collect(),
             hashes: HashBuckets::new(),
@@ -267,8 +262,9 @@ impl CodedReader {
 
     /// The values numbered so far of canonical column `name` (kept as codes), by code.
     pub fn levels(&self, name: &str) -> Option<&[String]> {
-        let i = self.columns.iter().position(|c| c.canonical == name)?;
-        self.levels[i].as_ref().map(|l| l.values.as_slice())
+        self.levels[self.position(name)?]
+            .as_ref()
+            .map(|l| l.values.as_slice())
     }
 
     /// Which column `name` is, in [`CodedReader::columns`] order.
@@ -344,7 +340,8 @@ impl CodedReader {
         if self.pos >= self.file_len {
             return Ok(None);
         }
-        let page = 4096u64;
+        // A mapping starts on a page boundary: 64 KiB is a multiple of every common page size.
+        let page = 1u64 << 16;
         let aligned = self.pos - self.pos % page;
         let skip = (self.pos - aligned) as usize;
         let mut want = self.piece_bytes as u64;
@@ -603,7 +600,7 @@ impl<'a> LocalCodes<'a> {
         }
         let c = self.levels.len() as u32;
         self.levels.push(value);
-        if let Some(k) = key {
+        if let (Some(k), true) = (key, self.levels.len() <= SCANNED_LEVELS) {
             self.short.push((k, c));
         }
         if self.levels.len() > SCANNED_LEVELS {
@@ -650,13 +647,13 @@ fn parse_part<'a>(
             (Keep::Values, _) => LocalColumn::Codes(LocalCodes::new(rows)),
         })
         .collect();
-    let days = FieldRules::new(rules, ascii);
     let checks: Vec<Check> = columns
         .iter()
         .map(|c| Check {
             kind: c.kind,
             required: c.required,
             event: c.event,
+            ascii,
         })
         .collect();
     // The last date text read and its day, per column: order files repeat a day line after line.
@@ -687,7 +684,7 @@ fn parse_part<'a>(
             start = end + 1;
             if let Some(i) = *reader {
                 let (check, out, last) = (checks[i], &mut built[i], &mut last_day[i]);
-                if !read_field(part, field_start, field, check, out, last, &days) {
+                if !read_field(part, field_start, field, check, out, last, rules) {
                     return None;
                 }
             }
@@ -789,109 +786,14 @@ fn masks16(block: &[u8], separator: u8) -> (u32, u32) {
     (found, lines)
 }
 
-/// What a part's fields are checked against beyond their column's rules: the days a date may
-/// be (the kept range; an event not after the as-of date) as day numbers, and whether the
-/// part's bytes are all ASCII (text checks then look at a field's ends only).
-struct FieldRules {
-    earliest: i32,
-    latest: i32,
-    as_of: Option<i32>,
-    ascii: bool,
-}
-
-impl FieldRules {
-    fn new(rules: &Rules, ascii: bool) -> FieldRules {
-        let (earliest, latest) = rules.date_range;
-        FieldRules {
-            earliest: crate::types::epoch_day(earliest),
-            latest: crate::types::epoch_day(latest),
-            as_of: rules.as_of.map(crate::types::epoch_day),
-            ascii,
-        }
-    }
-
-    /// The day of a date written `YYYY-MM-DD` that a column of `c`'s kind keeps (the rule of
-    /// `fast::plain_day`, without building a date).
-    #[inline]
-    fn day(&self, bytes: &[u8], event: bool) -> Option<i32> {
-        let day = civil_day(bytes)?;
-        if day < self.earliest || day > self.latest {
-            return None;
-        }
-        if event && self.as_of.is_some_and(|a| day > a) {
-            return None;
-        }
-        Some(day)
-    }
-}
-
-/// Days since 1970-01-01 of `YYYY-MM-DD` (two-digit month and day), a day of the calendar.
-#[inline]
-pub(super) fn civil_day(bytes: &[u8]) -> Option<i32> {
-    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *bytes else {
-        return None;
-    };
-    let digit = |b: u8| {
-        let d = b.wrapping_sub(b'0');
-        (d < 10).then_some(i32::from(d))
-    };
-    let year = ((digit(y0)? * 10 + digit(y1)?) * 10 + digit(y2)?) * 10 + digit(y3)?;
-    let month = digit(m0)? * 10 + digit(m1)?;
-    let day = digit(d0)? * 10 + digit(d1)?;
-    if !(1..=12).contains(&month) || day < 1 {
-        return None;
-    }
-    // Most dates fall in the years of the table: its first day and length of each month.
-    let months = month_table();
-    let (start, length) = match usize::try_from((year - TABLE_FIRST_YEAR) * 12 + month - 1) {
-        Ok(i) if i < months.len() => months[i],
-        _ => (month_start(year, month), month_length(year, month)),
-    };
-    (day <= length).then_some(start + day - 1)
-}
-
-/// The first year of [`month_table`].
-const TABLE_FIRST_YEAR: i32 = 1900;
-
-/// The first day (since 1970-01-01) and the length of every month of 1900–2199.
-fn month_table() -> &'static [(i32, i32)] {
-    static TABLE: std::sync::OnceLock<Vec<(i32, i32)>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        (TABLE_FIRST_YEAR..TABLE_FIRST_YEAR + 300)
-            .flat_map(|y| (1..=12).map(move |m| (month_start(y, m), month_length(y, m))))
-            .collect()
-    })
-}
-
-fn month_length(year: i32, month: i32) -> i32 {
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        2 if leap => 29,
-        2 => 28,
-        _ => 30,
-    }
-}
-
-/// Days since 1970-01-01 of the first of a month (H. Hinnant's days from civil, with March as
-/// the year's first month).
-fn month_start(year: i32, month: i32) -> i32 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// What a column's values are checked against (a copy of its [`PlainColumn`]'s rules, small
-/// enough to sit in a register).
+/// enough to sit in a register), and whether the part's bytes are all ASCII.
 #[derive(Clone, Copy)]
 struct Check {
     kind: ColumnType,
     required: bool,
     event: bool,
+    ascii: bool,
 }
 
 /// Checks one field of column `c` and keeps its value; `false` when the fast path would not
@@ -904,7 +806,7 @@ fn read_field<'a>(
     c: Check,
     out: &mut LocalColumn<'a>,
     last_day: &mut Option<([u8; 10], i32)>,
-    days: &FieldRules,
+    rules: &Rules,
 ) -> bool {
     if field.is_empty() {
         match out {
@@ -930,7 +832,7 @@ fn read_field<'a>(
             let day = match last_day {
                 Some((text, day)) if field == &text[..] => *day,
                 _ => {
-                    let Some(day) = days.day(field, c.event) else {
+                    let Some(day) = rules.day(field, c.event) else {
                         return false;
                     };
                     if let Ok(text) = <[u8; 10]>::try_from(field) {
@@ -945,16 +847,7 @@ fn read_field<'a>(
             true
         }
         _ => {
-            let plain = if days.ascii {
-                let space = |b: u8| matches!(b, b' ' | b'\t'..=b'\r');
-                let (first, last) = (field[0], field[field.len() - 1]);
-                !(space(first) || space(last) || (c.kind == ColumnType::Id && first == b'\''))
-            } else {
-                let text = std::str::from_utf8(field).unwrap_or(" ");
-                text.trim().len() == text.len()
-                    && !(c.kind == ColumnType::Id && crate::ids::needs_canonical(text))
-            };
-            if !plain {
+            if !fast::plain_text(field, c.kind == ColumnType::Id, c.ascii) {
                 return false;
             }
             if let LocalColumn::Codes(codes) = out {

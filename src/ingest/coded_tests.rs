@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 
 use super::coded::{
-    boundaries, civil_day, Coded, CodedReader, Keep, Step, LINE_END, MISSING_CODE, MISSING_DAY,
+    boundaries, Coded, CodedReader, Keep, Step, LINE_END, MISSING_CODE, MISSING_DAY,
 };
+use super::fast::civil_day;
 use super::fast_tests::file;
 use super::*;
 

@@ -59,12 +59,7 @@ pub(crate) fn load_plain(
     if body.is_empty() {
         return Ok(None);
     }
-    let rules = Rules {
-        separator,
-        fields: names.len(),
-        as_of,
-        date_range: validate::date_range(),
-    };
+    let rules = Rules::new(separator, names.len(), as_of);
     let Some(parts) = parse_body(body, &columns, &rules) else {
         return Ok(None);
     };
@@ -136,13 +131,42 @@ pub(super) fn plan(
     validate::plain_columns(&header, table, spec).ok().flatten()
 }
 
-/// What every row is checked against.
+/// What every row is checked against; dates as day numbers (days since 1970-01-01).
 pub(super) struct Rules {
     pub separator: u8,
     /// Fields per line: the header's.
     pub fields: usize,
-    pub as_of: Option<NaiveDate>,
-    pub date_range: (NaiveDate, NaiveDate),
+    /// The kept range ([`validate::date_range`]).
+    earliest: i32,
+    latest: i32,
+    as_of: Option<i32>,
+}
+
+impl Rules {
+    pub(super) fn new(separator: u8, fields: usize, as_of: Option<NaiveDate>) -> Rules {
+        let (earliest, latest) = validate::date_range();
+        Rules {
+            separator,
+            fields,
+            earliest: crate::types::epoch_day(earliest),
+            latest: crate::types::epoch_day(latest),
+            as_of: as_of.map(crate::types::epoch_day),
+        }
+    }
+
+    /// The day of a date written `YYYY-MM-DD`, a real day within the kept range and (for an
+    /// `event` column) not after the as-of date.
+    #[inline]
+    pub(super) fn day(&self, bytes: &[u8], event: bool) -> Option<i32> {
+        let day = civil_day(bytes)?;
+        if day < self.earliest || day > self.latest {
+            return None;
+        }
+        if event && self.as_of.is_some_and(|a| day > a) {
+            return None;
+        }
+        Some(day)
+    }
 }
 
 /// The typed columns of the records of `body` (whole lines), both halves at once; `None` when
@@ -292,14 +316,29 @@ fn push_text(b: &mut StringChunkedBuilder, field: &str, c: &PlainColumn) -> bool
         b.append_null();
         return !c.required;
     }
-    if field.trim().len() != field.len() {
-        return false;
-    }
-    if c.kind == ColumnType::Id && crate::ids::needs_canonical(field) {
+    if !plain_text(field.as_bytes(), c.kind == ColumnType::Id, field.is_ascii()) {
         return false;
     }
     b.append_value(field);
     true
+}
+
+/// Whether a text (or, `id`, an id) is kept as it is written: no surrounding whitespace (the
+/// general path trims it) and, for an id, nothing the identity rule would change. `ascii`: the
+/// bytes are known to be ASCII, so only their ends are looked at (`str::trim`'s whitespace and
+/// `ids::needs_canonical`'s leading quote); other bytes must be UTF-8.
+#[inline]
+pub(super) fn plain_text(field: &[u8], id: bool, ascii: bool) -> bool {
+    if ascii {
+        let space = |b: Option<&u8>| b.is_some_and(|b| matches!(b, b' ' | b'\t'..=b'\r'));
+        return !(space(field.first())
+            || space(field.last())
+            || (id && field.first() == Some(&b'\'')));
+    }
+    match std::str::from_utf8(field) {
+        Ok(text) => text.trim().len() == text.len() && !(id && crate::ids::needs_canonical(text)),
+        Err(_) => false,
+    }
 }
 
 /// A number written `-?digits(.digits)?`, in range; empty: missing.
@@ -380,7 +419,7 @@ fn push_date(
             return true;
         }
     }
-    let Some(day) = plain_day(bytes, c, rules) else {
+    let Some(day) = rules.day(bytes, c.event) else {
         return false;
     };
     let mut text = [0u8; 10];
@@ -390,26 +429,62 @@ fn push_date(
     true
 }
 
-/// The day (since 1970-01-01) of a date written `YYYY-MM-DD`, a real day within the kept range
-/// and (for an event) not after the as-of date.
-pub(super) fn plain_day(bytes: &[u8], c: &PlainColumn, rules: &Rules) -> Option<i32> {
-    let date = plain_date(bytes)?;
-    let (earliest, latest) = rules.date_range;
-    if date < earliest || date > latest || (c.event && rules.as_of.is_some_and(|d| date > d)) {
-        return None;
-    }
-    Some(crate::types::epoch_day(date))
-}
-
-/// `YYYY-MM-DD` with two-digit month and day, a day of the calendar.
-fn plain_date(bytes: &[u8]) -> Option<NaiveDate> {
+/// Days since 1970-01-01 of `YYYY-MM-DD` (two-digit month and day), a day of the calendar.
+#[inline]
+pub(super) fn civil_day(bytes: &[u8]) -> Option<i32> {
     let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *bytes else {
         return None;
     };
-    let digits = [y0, y1, y2, y3, m0, m1, d0, d1];
-    if !digits.iter().all(u8::is_ascii_digit) {
+    let digit = |b: u8| {
+        let d = b.wrapping_sub(b'0');
+        (d < 10).then_some(i32::from(d))
+    };
+    let year = ((digit(y0)? * 10 + digit(y1)?) * 10 + digit(y2)?) * 10 + digit(y3)?;
+    let month = digit(m0)? * 10 + digit(m1)?;
+    let day = digit(d0)? * 10 + digit(d1)?;
+    if !(1..=12).contains(&month) || day < 1 {
         return None;
     }
-    let n = |ds: &[u8]| ds.iter().fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
-    NaiveDate::from_ymd_opt(n(&digits[..4]) as i32, n(&digits[4..6]), n(&digits[6..]))
+    // Most dates fall in the years of the table: its first day and length of each month.
+    let months = month_table();
+    let (start, length) = match usize::try_from((year - TABLE_FIRST_YEAR) * 12 + month - 1) {
+        Ok(i) if i < months.len() => months[i],
+        _ => (month_start(year, month), month_length(year, month)),
+    };
+    (day <= length).then_some(start + day - 1)
+}
+
+/// The first year of [`month_table`].
+const TABLE_FIRST_YEAR: i32 = 1900;
+
+/// The first day (since 1970-01-01) and the length of every month of 1900–2199.
+fn month_table() -> &'static [(i32, i32)] {
+    static TABLE: std::sync::OnceLock<Vec<(i32, i32)>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (TABLE_FIRST_YEAR..TABLE_FIRST_YEAR + 300)
+            .flat_map(|y| (1..=12).map(move |m| (month_start(y, m), month_length(y, m))))
+            .collect()
+    })
+}
+
+fn month_length(year: i32, month: i32) -> i32 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        2 if leap => 29,
+        2 => 28,
+        _ => 30,
+    }
+}
+
+/// Days since 1970-01-01 of the first of a month (H. Hinnant's days from civil, with March as
+/// the year's first month).
+fn month_start(year: i32, month: i32) -> i32 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
