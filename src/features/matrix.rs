@@ -27,27 +27,10 @@ pub fn to_matrix(
         .collect();
     let names: Vec<String> = match columns {
         Some(c) => c.to_vec(),
-        None => df
-            .columns()
-            .iter()
-            .filter(|c| c.name().as_str() != id_column && c.dtype().is_primitive_numeric())
-            .map(|c| c.name().to_string())
-            .collect(),
+        None => numeric_columns(df, id_column),
     };
     let n = df.height();
-    let columns = names
-        .iter()
-        .map(|name| -> Result<Float64Chunked, FeatureError> {
-            let column = df.column(name)?.cast(&DataType::Float64)?;
-            let ca = column.f64()?.rechunk().into_owned();
-            if ca.null_count() > 0 {
-                return Err(FeatureError::Polars(PolarsError::ComputeError(
-                    format!("column `{name}` has {} missing values", ca.null_count()).into(),
-                )));
-            }
-            Ok(ca)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let columns = float_columns(df, &names)?;
     let slices = columns
         .iter()
         .map(|ca| ca.cont_slice())
@@ -59,6 +42,37 @@ pub fn to_matrix(
         columns: names,
         values,
     })
+}
+
+/// The numeric columns of a feature frame but the id, in frame order: the columns of
+/// [`to_matrix`] when it is given none.
+pub fn numeric_columns(df: &DataFrame, id_column: &str) -> Vec<String> {
+    df.columns()
+        .iter()
+        .filter(|c| c.name().as_str() != id_column && c.dtype().is_primitive_numeric())
+        .map(|c| c.name().to_string())
+        .collect()
+}
+
+/// The named columns as contiguous `Float64` arrays (copied only when a cast or a rechunk needs
+/// it); a column with nulls is refused, as by [`to_matrix`].
+pub fn float_columns(
+    df: &DataFrame,
+    names: &[String],
+) -> Result<Vec<Float64Chunked>, FeatureError> {
+    names
+        .iter()
+        .map(|name| -> Result<Float64Chunked, FeatureError> {
+            let column = df.column(name)?.cast(&DataType::Float64)?;
+            let ca = column.f64()?.rechunk().into_owned();
+            if ca.null_count() > 0 {
+                return Err(FeatureError::Polars(PolarsError::ComputeError(
+                    format!("column `{name}` has {} missing values", ca.null_count()).into(),
+                )));
+            }
+            Ok(ca)
+        })
+        .collect()
 }
 
 /// The row-major `n × columns.len()` matrix of `columns` (each `n` long). Copied in blocks of

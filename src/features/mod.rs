@@ -47,7 +47,7 @@ pub use levels::top_levels;
 pub(crate) use lines::{fixed_point, from_fixed, line_amount, FIXED_POINT_SCALE};
 pub use lines::{CodedLines, CODED_MISSING_DAY};
 pub(crate) use matrix::row_major;
-pub use matrix::to_matrix;
+pub use matrix::{float_columns, numeric_columns, to_matrix};
 pub use personal::{
     excluded_note, personal_columns, personal_input, text_sample, ExcludedColumn, PersonalData,
 };

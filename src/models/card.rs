@@ -50,6 +50,19 @@ pub struct HoldoutScores {
     pub inputs: HoldoutInputs,
 }
 
+impl HoldoutScores {
+    /// Drops the holdout rows' inputs, once nothing will register the model: a job that saves
+    /// its models without a registry would otherwise hold them (2 GB at 10M customers) through
+    /// every later stage.
+    pub fn release_inputs(&mut self) {
+        self.inputs = HoldoutInputs {
+            numeric_names: Vec::new(),
+            numeric: ndarray::Array2::zeros((0, 0)),
+            categorical: crate::models::preprocess::CategoricalColumns::default(),
+        };
+    }
+}
+
 /// Raw model inputs of the holdout rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HoldoutInputs {

@@ -9,10 +9,13 @@ use crate::features::profit::COST_COMPONENTS;
 use crate::features::{self, FeatureError};
 use crate::run::RunError;
 use crate::segment::{
-    segment, segment_with_model, ProfitAnalysis, SegmentParams, SegmentScheme, Segmentation,
-    SegmentationModel,
+    columns_read, segment, segment_profiled, segment_with_model, ProfileColumns, ProfitAnalysis,
+    SegmentParams, SegmentScheme, Segmentation, SegmentationModel,
 };
 use crate::{io, Error};
+
+/// The id column of a features frame.
+const ID: &str = "customer_id";
 
 /// The whale curve beside a segments file whose features have the `profit` family.
 pub const WHALE_FILE: &str = "whale_curve.csv";
@@ -92,16 +95,37 @@ fn unprofitable_frame(p: &ProfitAnalysis) -> Result<DataFrame, Error> {
 }
 
 /// Segments a features frame: fits clusters, or assigns them with `model` when given.
+///
+/// Only the columns the segmentation reads are copied into its matrix; the clusters' profiles
+/// read every numeric column straight from the frame (at 10M customers the whole frame as one
+/// more matrix is 4.5 GB). A frame that lacks a column read takes the whole-matrix path, whose
+/// error names the columns there are.
 pub fn segment_frame(
     features_frame: &DataFrame,
     params: &SegmentParams,
     model: Option<&SegmentationModel>,
 ) -> Result<Segmentation, Error> {
-    let fm = features::to_matrix(features_frame, "customer_id", None)?;
-    Ok(match model {
-        Some(m) => segment_with_model(&fm, params, m)?,
-        None => segment(&fm, params)?,
-    })
+    let all = features::numeric_columns(features_frame, ID);
+    let read = columns_read(params, model, &all);
+    if !read.iter().all(|c| all.contains(c)) {
+        let fm = features::to_matrix(features_frame, ID, None)?;
+        return Ok(match model {
+            Some(m) => segment_with_model(&fm, params, m)?,
+            None => segment(&fm, params)?,
+        });
+    }
+    let profile_arrays = features::float_columns(features_frame, &all)?;
+    let columns = profile_arrays
+        .iter()
+        .map(|ca| ca.cont_slice())
+        .collect::<PolarsResult<Vec<&[f64]>>>()
+        .map_err(FeatureError::from)?;
+    let fm = features::to_matrix(features_frame, ID, Some(&read))?;
+    let profiles = ProfileColumns::Given {
+        names: &all,
+        columns,
+    };
+    Ok(segment_profiled(&fm, params, model, profiles)?)
 }
 
 /// Where the report of a segments file goes: `segments.csv` → `segments.json`.
@@ -158,4 +182,47 @@ pub fn read_model(dir: &Path) -> Result<SegmentationModel, Error> {
         message: e.to_string(),
     })?;
     Ok(model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::segment::model::tests_support::customers;
+
+    /// A frame's segmentation (a matrix of the columns read, profiles from the frame's columns)
+    /// is the whole matrix's, for fitted and for assigned clusters.
+    #[test]
+    fn a_frame_segments_as_its_whole_matrix() {
+        let n = 600;
+        let fm = customers(n, 3);
+        let mut columns = vec![
+            Column::new(ID.into(), &fm.ids),
+            // An integer column no segmentation reads, before the ones it reads.
+            Column::new(
+                "visits".into(),
+                (0..n).map(|i| (i % 7) as i64).collect::<Vec<_>>(),
+            ),
+        ];
+        for (j, name) in fm.columns.iter().enumerate() {
+            columns.push(Column::new(
+                name.as_str().into(),
+                fm.values.column(j).to_vec(),
+            ));
+            columns.push(Column::new(
+                format!("extra_{j}").into(),
+                fm.values.column(j).mapv(|v| v.sqrt() * 3.1).to_vec(),
+            ));
+        }
+        let df = DataFrame::new(n, columns).unwrap();
+        let params = SegmentParams::default();
+        let whole = features::to_matrix(&df, ID, None).unwrap();
+        let got = segment_frame(&df, &params, None).unwrap();
+        assert_eq!(got, segment(&whole, &params).unwrap());
+        assert_eq!(got.report.clusters[0].means.len(), 7);
+        let model = got.model.clone().unwrap();
+        assert_eq!(
+            segment_frame(&df, &params, Some(&model)).unwrap(),
+            segment_with_model(&whole, &params, &model).unwrap()
+        );
+    }
 }

@@ -25,7 +25,7 @@ mod kmeans;
 mod linfa_boundary;
 mod lloyd;
 mod loyalty;
-mod model;
+pub(crate) mod model;
 mod pareto;
 mod pipeline;
 mod profile;
@@ -46,9 +46,12 @@ pub use loyalty::{loyalty_grid, quantile, LoyaltyParams, LoyaltyQuadrant, SpendS
 pub use model::{SegmentationModel, MODEL_SCHEMA_VERSION};
 pub use pareto::{pareto, Pareto, ParetoRow, TierThresholds, ValueTier, PARETO_PCTS};
 pub use pipeline::{
-    segment, segment_with_model, SegmentParams, SegmentReport, Segmentation, REPORT_SCHEMA_VERSION,
+    columns_read, segment, segment_profiled, segment_with_model, ProfileColumns, SegmentParams,
+    SegmentReport, Segmentation, REPORT_SCHEMA_VERSION,
 };
-pub use profile::{cluster_profiles, group_summary, ClusterProfile, GroupSummary};
+pub use profile::{
+    cluster_profiles, cluster_profiles_of_columns, group_summary, ClusterProfile, GroupSummary,
+};
 pub use render::render_report;
 pub use rfm::{quintile_scores, rfm_scores, RfmColumns, RfmScores};
 pub use scheme::{

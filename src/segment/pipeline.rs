@@ -2,13 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::features::profit::{COST_COMPONENTS, NET_PROFIT};
 use crate::segment::error::Result;
 use crate::segment::input::{check_matrix, finite_column};
 use crate::segment::kmeans::{ClusterParams, KScore};
 use crate::segment::loyalty::{loyalty_grid, LoyaltyParams, LoyaltyQuadrant};
 use crate::segment::model::SegmentationModel;
 use crate::segment::pareto::{pareto, ParetoRow, TierThresholds, ValueTier};
-use crate::segment::profile::{cluster_profiles, group_summary, ClusterProfile, GroupSummary};
+use crate::segment::profile::{
+    cluster_profiles, cluster_profiles_of_columns, group_summary, ClusterProfile, GroupSummary,
+};
 use crate::segment::rfm::{rfm_scores, RfmColumns};
 use crate::segment::scheme::{SchemeAnalysis, SegmentScheme, UNASSIGNED};
 use crate::segment::whale::{profit_of, ProfitAnalysis, ProfitSummary};
@@ -122,9 +125,59 @@ pub struct Segmentation {
     pub report: SegmentReport,
 }
 
+/// Where the clusters' profiles take their means from.
+pub enum ProfileColumns<'a> {
+    /// Every column of the matrix segmented.
+    Matrix,
+    /// Columns held apart (e.g. a feature frame's own), the matrix then holding only the
+    /// columns the segmentation reads ([`columns_read`]).
+    Given {
+        names: &'a [String],
+        columns: Vec<&'a [f64]>,
+    },
+}
+
+/// The columns a segmentation with `p` reads, profiles aside: R, F and M, the clustering's
+/// columns (`fitted`'s when given) and, when `available` has the `profit` family, its columns.
+pub fn columns_read(
+    p: &SegmentParams,
+    fitted: Option<&SegmentationModel>,
+    available: &[String],
+) -> Vec<String> {
+    let r = &p.rfm_columns;
+    let mut wanted = vec![r.recency.clone(), r.frequency.clone(), r.monetary.clone()];
+    match (fitted, &p.cluster) {
+        (Some(m), _) => wanted.extend(m.transforms.iter().map(|t| t.column.clone())),
+        (None, Some(c)) => wanted.extend(c.columns.iter().cloned()),
+        (None, None) => {}
+    }
+    if available.iter().any(|c| c == NET_PROFIT) {
+        wanted.push(NET_PROFIT.to_string());
+        wanted.extend(COST_COMPONENTS.iter().map(|(c, _)| c.to_string()));
+    }
+    let mut read: Vec<String> = Vec::new();
+    for w in wanted {
+        if !read.contains(&w) {
+            read.push(w);
+        }
+    }
+    read
+}
+
 /// Runs RFM scoring, named segments, Pareto tiers, the loyalty grid and (optionally) k-means.
 pub fn segment(fm: &FeatureMatrix, p: &SegmentParams) -> Result<Segmentation> {
-    segment_inner(fm, p, None)
+    segment_inner(fm, p, None, ProfileColumns::Matrix)
+}
+
+/// As [`segment`] (or [`segment_with_model`] with `fitted`), the profiles' means taken from
+/// `profiles`.
+pub fn segment_profiled(
+    fm: &FeatureMatrix,
+    p: &SegmentParams,
+    fitted: Option<&SegmentationModel>,
+    profiles: ProfileColumns<'_>,
+) -> Result<Segmentation> {
+    segment_inner(fm, p, fitted, profiles)
 }
 
 /// As [`segment`], but customers are assigned to the clusters of an already fitted model (the
@@ -134,13 +187,14 @@ pub fn segment_with_model(
     p: &SegmentParams,
     model: &SegmentationModel,
 ) -> Result<Segmentation> {
-    segment_inner(fm, p, Some(model))
+    segment_inner(fm, p, Some(model), ProfileColumns::Matrix)
 }
 
 fn segment_inner(
     fm: &FeatureMatrix,
     p: &SegmentParams,
     fitted: Option<&SegmentationModel>,
+    profile_columns: ProfileColumns<'_>,
 ) -> Result<Segmentation> {
     p.check()?;
     check_matrix(fm)?;
@@ -152,15 +206,21 @@ fn segment_inner(
     let (grid, split) = loyalty_grid(&monetary, &frequency, &p.loyalty)?;
     let profit = profit_of(fm, &p.tiers)?;
 
+    let profiles = |labels: &[usize], k: usize| match &profile_columns {
+        ProfileColumns::Matrix => cluster_profiles(fm, labels, k, &monetary),
+        ProfileColumns::Given { names, columns } => {
+            cluster_profiles_of_columns(names, columns, labels, k, &monetary)
+        }
+    };
     let (cluster, model, clusters) = match (fitted, &p.cluster) {
         (Some(m), _) => {
             let labels = m.assign(fm)?;
-            let profiles = cluster_profiles(fm, &labels, m.k, &monetary);
+            let profiles = profiles(&labels, m.k);
             (Some(labels), Some(m.clone()), profiles)
         }
         (None, Some(cp)) => {
             let (model, labels) = SegmentationModel::fit(fm, cp)?;
-            let profiles = cluster_profiles(fm, &labels, model.k, &monetary);
+            let profiles = profiles(&labels, model.k);
             (Some(labels), Some(model), profiles)
         }
         (None, None) => (None, None, Vec::new()),

@@ -90,42 +90,107 @@ pub fn cluster_profiles(
     revenue: &[f64],
 ) -> Vec<ClusterProfile> {
     let d = fm.columns.len();
-    let mut sums = vec![0.0; k * d];
-    let mut counts = vec![0usize; k];
-    let mut rev = vec![0.0; k];
-    for ((&c, r), row) in labels.iter().zip(revenue).zip(fm.values.rows()) {
-        if c >= k {
-            continue;
-        }
-        counts[c] += 1;
-        rev[c] += r.max(0.0);
-        for (s, v) in sums[c * d..(c + 1) * d].iter_mut().zip(row) {
-            *s += v;
+    let mut sums = ClusterSums::new(k, d, labels, revenue, fm.n_rows());
+    // Row by row: the matrix is row-major.
+    for (&c, row) in labels
+        .iter()
+        .zip(revenue)
+        .map(|(c, _)| c)
+        .zip(fm.values.rows())
+    {
+        if c < k {
+            for (s, v) in sums.means[c * d..(c + 1) * d].iter_mut().zip(row) {
+                *s += v;
+            }
         }
     }
-    let n = labels.len() as f64;
-    let total: f64 = rev.iter().sum();
-    (0..k)
-        .map(|c| ClusterProfile {
-            cluster: c,
-            customers: counts[c],
-            customer_share: share(counts[c] as f64, n),
-            revenue_share: share(rev[c], total),
-            means: fm
-                .columns
-                .iter()
-                .enumerate()
-                .map(|(j, name)| {
-                    let m = if counts[c] > 0 {
-                        sums[c * d + j] / counts[c] as f64
-                    } else {
-                        0.0
-                    };
-                    (name.clone(), m)
-                })
-                .collect(),
-        })
-        .collect()
+    sums.profiles(&fm.columns)
+}
+
+/// [`cluster_profiles`] of columns held apart from the matrix that was clustered (a feature
+/// frame's own columns, not copied into one more matrix): the same sums, each added in row
+/// order, so the same bits.
+pub fn cluster_profiles_of_columns(
+    names: &[String],
+    columns: &[&[f64]],
+    labels: &[usize],
+    k: usize,
+    revenue: &[f64],
+) -> Vec<ClusterProfile> {
+    let d = names.len();
+    let rows = columns.first().map_or(labels.len(), |c| c.len());
+    let mut sums = ClusterSums::new(k, d, labels, revenue, rows);
+    for (j, column) in columns.iter().enumerate() {
+        for (&c, v) in labels
+            .iter()
+            .zip(revenue)
+            .map(|(c, _)| c)
+            .zip(column.iter())
+        {
+            if c < k {
+                sums.means[c * d + j] += v;
+            }
+        }
+    }
+    sums.profiles(names)
+}
+
+/// Per cluster: its size, positive revenue and (being summed) column totals.
+struct ClusterSums {
+    k: usize,
+    d: usize,
+    rows: usize,
+    counts: Vec<usize>,
+    revenue: Vec<f64>,
+    /// `k × d`, cluster-major; sums until [`ClusterSums::profiles`] divides them.
+    means: Vec<f64>,
+}
+
+impl ClusterSums {
+    /// Sizes and revenue over the first `rows` labels (those with a row of values).
+    fn new(k: usize, d: usize, labels: &[usize], revenue: &[f64], rows: usize) -> Self {
+        let mut counts = vec![0usize; k];
+        let mut rev = vec![0.0; k];
+        for (&c, r) in labels.iter().zip(revenue).take(rows) {
+            if c < k {
+                counts[c] += 1;
+                rev[c] += r.max(0.0);
+            }
+        }
+        Self {
+            k,
+            d,
+            rows: labels.len(),
+            counts,
+            revenue: rev,
+            means: vec![0.0; k * d],
+        }
+    }
+
+    fn profiles(self, names: &[String]) -> Vec<ClusterProfile> {
+        let n = self.rows as f64;
+        let total: f64 = self.revenue.iter().sum();
+        (0..self.k)
+            .map(|c| ClusterProfile {
+                cluster: c,
+                customers: self.counts[c],
+                customer_share: share(self.counts[c] as f64, n),
+                revenue_share: share(self.revenue[c], total),
+                means: names
+                    .iter()
+                    .enumerate()
+                    .map(|(j, name)| {
+                        let m = if self.counts[c] > 0 {
+                            self.means[c * self.d + j] / self.counts[c] as f64
+                        } else {
+                            0.0
+                        };
+                        (name.clone(), m)
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -177,5 +242,46 @@ mod tests {
         );
         assert_eq!(p[0].revenue_share, 0.4);
         assert_eq!(p[1].revenue_share, 0.6);
+    }
+
+    /// Profiles from columns held apart are the bits of the profiles from the row-major
+    /// matrix: sums of values of many magnitudes (where the order of additions shows), a label
+    /// past `k`, an empty cluster.
+    #[test]
+    fn profiles_of_columns_are_the_bits_of_the_matrix_profiles() {
+        let n: usize = 1000;
+        let a: Vec<f64> = (0..n)
+            .map(|i| (i as f64 * 0.37).sin() * 1e6_f64.powi((i % 3) as i32))
+            .collect();
+        let b: Vec<f64> = (0..n).map(|i| 1.0 / (1.0 + i as f64)).collect();
+        let labels: Vec<usize> = (0..n).map(|i| (i * 7 % 5) % 4).collect();
+        let revenue: Vec<f64> = (0..n).map(|i| i as f64 - 300.0).collect();
+        let values =
+            ndarray::Array2::from_shape_fn((n, 2), |(i, j)| if j == 0 { a[i] } else { b[i] });
+        let names = vec!["a".to_string(), "b".to_string()];
+        let fm = FeatureMatrix {
+            ids: (0..n).map(|i| i.to_string()).collect(),
+            columns: names.clone(),
+            values,
+        };
+        // k = 3: label 3 is past k; k = 5: cluster 4 is empty.
+        for k in [3, 5] {
+            let from_matrix = cluster_profiles(&fm, &labels, k, &revenue);
+            let from_columns = cluster_profiles_of_columns(&names, &[&a, &b], &labels, k, &revenue);
+            assert_eq!(from_matrix.len(), k);
+            for (m, c) in from_matrix.iter().zip(&from_columns) {
+                assert_eq!(m.customers, c.customers);
+                assert_eq!(m.revenue_share.to_bits(), c.revenue_share.to_bits());
+                for ((na, va), (nb, vb)) in m.means.iter().zip(&c.means) {
+                    assert_eq!(na, nb);
+                    assert_eq!(
+                        va.to_bits(),
+                        vb.to_bits(),
+                        "cluster {} column {na}",
+                        m.cluster
+                    );
+                }
+            }
+        }
     }
 }

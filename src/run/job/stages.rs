@@ -845,12 +845,14 @@ impl State<'_> {
                 seconds: round_ms(t0.elapsed().as_secs_f64()),
             });
             let t0 = Instant::now();
-            let trained = training::train(&table, &options)?;
+            let mut trained = training::train(&table, &options)?;
             parts.push(StagePart {
                 name: format!("{} fit", m.name()),
                 seconds: round_ms(t0.elapsed().as_secs_f64()),
             });
             models::save(&self.dir.join("models").join(m.name()), &trained)?;
+            // A job saves its models and registers none: the rows a registry would keep go.
+            trained.holdout.release_inputs();
             text.push_str(&format!("{}: ", m.name()));
             text.push_str(&models::render_metrics(&trained.report));
             rows += trained.report.rows;
