@@ -134,21 +134,22 @@ fn carried_start(previous: &Fit, next: &Preprocessing) -> Option<LogisticModel> 
     })
 }
 
-fn fit_on(
-    req: &TrainRequest<'_>,
-    input: &ModelInput<'_>,
-    rows: &[usize],
-    previous: Option<&Fit>,
-) -> Result<Fit> {
-    let preprocessing = req.preprocess.fit(input)?;
-    let x = preprocessing.transform(input)?;
-    let y = req.labels.select(Axis(0), rows);
+/// Fits the preprocessing and the model on the rows `rows` of the request's table (all rows
+/// when `None`), read in place: no copy of the rows besides the design matrix.
+fn fit_on(req: &TrainRequest<'_>, rows: Option<&[usize]>, previous: Option<&Fit>) -> Result<Fit> {
+    let preprocessing = req.preprocess.fit_rows(&req.input, rows)?;
+    let x = preprocessing.transform_rows(&req.input, rows)?;
+    let pick = |v: ArrayView1<'_, f64>| match rows {
+        Some(rows) => v.select(Axis(0), rows),
+        None => v.to_owned(),
+    };
+    let y = pick(req.labels);
     let model = match req.kind {
         ModelKind::Uplift => {
             let t = req.treatment.ok_or(ModelsError::Empty {
                 what: "an uplift model needs the treatment flags",
             })?;
-            let t = t.select(Axis(0), rows);
+            let t = pick(t);
             ArtifactModel::Uplift {
                 model: UpliftModel::fit(&req.classifier, x.view(), y.view(), t.view())?,
             }
@@ -267,15 +268,7 @@ pub fn fold_metrics(
     train_rows: &[usize],
     valid_rows: &[usize],
 ) -> Result<Metrics> {
-    let fit = {
-        let train_tab = subset(&req.input, train_rows);
-        let train_input = ModelInput {
-            numeric_names: req.input.numeric_names,
-            numeric: train_tab.numeric.view(),
-            categorical: &train_tab.categorical,
-        };
-        fit_on(req, &train_input, train_rows, None)?
-    };
+    let fit = fit_on(req, Some(train_rows), None)?;
     holdout_metrics(req, &fit, valid_rows, false).map(|(metrics, _)| metrics)
 }
 
@@ -322,26 +315,26 @@ pub fn train_evaluated(req: &TrainRequest<'_>) -> Result<(ModelArtifact, Holdout
             .into(),
         });
     }
-    // The training and holdout subsets are copies of their rows: they are dropped before the
-    // refit, which transforms every row, so the copies and the refit's matrix never coexist.
+    // The training rows are read in place; the train-only fit's design matrix is dropped
+    // before the refit, which transforms every row, so the two never coexist.
     let (fit, (metrics, mut holdout), train_only_drift) = {
-        let train_tab = subset(&req.input, &train_rows);
-        let train_input = ModelInput {
-            numeric_names: req.input.numeric_names,
-            numeric: train_tab.numeric.view(),
-            categorical: &train_tab.categorical,
-        };
-        let fit = fit_on(req, &train_input, &train_rows, None)?;
+        let fit = fit_on(req, Some(&train_rows), None)?;
         let drift = if req.refit {
             None
         } else {
+            // The reference describes the training rows: a copy of them, only here.
+            let train_tab = subset(&req.input, &train_rows);
+            let train_input = ModelInput {
+                numeric_names: req.input.numeric_names,
+                numeric: train_tab.numeric.view(),
+                categorical: &train_tab.categorical,
+            };
             Some(DriftReference::from_training(
                 &fit.preprocessing,
                 &train_input,
                 fit.train_scores.view(),
             )?)
         };
-        drop(train_tab);
         let metrics = holdout_metrics(req, &fit, &test_rows, true)?;
         (fit, metrics, drift)
     };
@@ -365,8 +358,7 @@ pub fn train_evaluated(req: &TrainRequest<'_>) -> Result<(ModelArtifact, Holdout
     }
     let (mut final_fit, mut drift, training_rows) = match train_only_drift {
         None => {
-            let all: Vec<usize> = (0..n).collect();
-            let refit = fit_on(req, &req.input, &all, Some(&fit))?;
+            let refit = fit_on(req, None, Some(&fit))?;
             let drift = DriftReference::from_training(
                 &refit.preprocessing,
                 &req.input,
@@ -545,15 +537,30 @@ mod tests {
             true,
         );
         let train_rows: Vec<usize> = (0..n).filter(|&i| !holdout[i]).collect();
+        let first = fit_on(&req, Some(&train_rows), None).unwrap();
+        // Fitted in place, the training rows give the bits of a fit on their copy.
         let train_tab = subset(&req.input, &train_rows);
-        let train_input = ModelInput {
-            numeric_names: &names,
-            numeric: train_tab.numeric.view(),
-            categorical: &train_tab.categorical,
-        };
-        let first = fit_on(&req, &train_input, &train_rows, None).unwrap();
-        let all: Vec<usize> = (0..n).collect();
-        let cold = fit_on(&req, &req.input, &all, None).unwrap();
+        let train_y = y.select(Axis(0), &train_rows);
+        let copy_holdout = vec![false; train_rows.len()];
+        let on_copy = response_request(
+            ModelInput {
+                numeric_names: &names,
+                numeric: train_tab.numeric.view(),
+                categorical: &train_tab.categorical,
+            },
+            &train_y,
+            &copy_holdout,
+            ClassifierParams::Logistic(LogisticParams::default()),
+            true,
+        );
+        let copied = fit_on(&on_copy, None, None).unwrap();
+        assert_eq!(first.preprocessing, copied.preprocessing);
+        assert_eq!(
+            serde_json::to_string(&first.model).unwrap(),
+            serde_json::to_string(&copied.model).unwrap()
+        );
+        assert_eq!(first.train_scores, copied.train_scores);
+        let cold = fit_on(&req, None, None).unwrap();
         let start = carried_start(&first, &cold.preprocessing).unwrap();
         // The carried start scores every row as the first fit did.
         let logistic = |m: &ArtifactModel| match m {
@@ -573,7 +580,7 @@ mod tests {
         }
         // The warm refit reaches the cold refit's optimum, in no more Newton iterations here
         // (fewer on large tables, where the cold start needs more).
-        let warm = fit_on(&req, &req.input, &all, Some(&first)).unwrap();
+        let warm = fit_on(&req, None, Some(&first)).unwrap();
         let (w, c) = (logistic(&warm.model), logistic(&cold.model));
         assert!(
             w.converged && w.iterations <= c.iterations,

@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -135,21 +135,33 @@ impl PreprocessParams {
 
     /// Fit the preprocessing on training rows.
     pub fn fit(&self, input: &ModelInput<'_>) -> Result<Preprocessing> {
+        self.fit_rows(input, None)
+    }
+
+    /// [`Self::fit`] on the rows `rows` of `input` (all rows when `None`), in that order: the
+    /// fit of a copy of those rows, without the copy (at 10M customers the training rows are
+    /// gigabytes). A row named in an error is its place in `rows`.
+    pub fn fit_rows(
+        &self,
+        input: &ModelInput<'_>,
+        rows: Option<&[usize]>,
+    ) -> Result<Preprocessing> {
         self.check()?;
         let n = input.n_rows()?;
+        let n = rows.map_or(n, <[usize]>::len);
         if n == 0 {
             return Err(ModelsError::Empty {
                 what: "no training rows for the preprocessing",
             });
         }
         check_unique(input.numeric_names.iter().chain(&input.categorical.names))?;
-        let numeric = fit_numeric(input.numeric_names, input.numeric)?;
+        let numeric = fit_numeric(input.numeric_names, input.numeric, rows)?;
         let categorical = input
             .categorical
             .names
             .iter()
             .zip(&input.categorical.values)
-            .map(|(name, col)| fit_categorical(name, col, self.level_cap))
+            .map(|(name, col)| fit_categorical(name, col, rows, self.level_cap))
             .collect();
         Ok(Preprocessing {
             schema_version: PREPROCESSING_SCHEMA_VERSION,
@@ -365,6 +377,16 @@ impl Preprocessing {
     /// Build the design matrix (rows × [`Self::n_features`]) for any table holding the training
     /// columns, in any order (found by name); extra columns are ignored.
     pub fn transform(&self, input: &ModelInput<'_>) -> Result<Array2<f64>> {
+        self.transform_rows(input, None)
+    }
+
+    /// [`Self::transform`] of the rows `rows` of `input` (all rows when `None`), in that order,
+    /// without copying them first. A row named in an error is its place in `rows`.
+    pub fn transform_rows(
+        &self,
+        input: &ModelInput<'_>,
+        rows: Option<&[usize]>,
+    ) -> Result<Array2<f64>> {
         if self.schema_version != PREPROCESSING_SCHEMA_VERSION {
             return Err(ModelsError::SchemaVersion {
                 expected: PREPROCESSING_SCHEMA_VERSION,
@@ -372,6 +394,8 @@ impl Preprocessing {
             });
         }
         let n = input.n_rows()?;
+        let n = rows.map_or(n, <[usize]>::len);
+        let source = |r: usize| rows.map_or(r, |rs| rs[r]);
         let num_idx = self
             .numeric
             .iter()
@@ -382,7 +406,11 @@ impl Preprocessing {
             .iter()
             .map(|t| {
                 let j = find(&input.categorical.names, &t.column)?;
-                self.encode_levels(t, &input.categorical.values[j])
+                let values = &input.categorical.values[j];
+                match rows {
+                    Some(rows) => self.encode_levels(t, rows.iter().map(|&i| &values[i])),
+                    None => self.encode_levels(t, values.iter()),
+                }
             })
             .collect::<Result<Vec<_>>>()?;
         let p = self.n_features();
@@ -395,7 +423,8 @@ impl Preprocessing {
             .map(|(c, block)| {
                 let mut infinite = false;
                 for (r, row) in block.chunks_mut(p.max(1)).enumerate() {
-                    let i = c * APPLY_CHUNK + r;
+                    let at = c * APPLY_CHUNK + r;
+                    let i = source(at);
                     let mut k = 0;
                     for (t, &j) in self.numeric.iter().zip(&num_idx) {
                         let v = input.numeric[[i, j]];
@@ -409,7 +438,7 @@ impl Preprocessing {
                         }
                     }
                     for (t, codes) in self.categorical.iter().zip(&cat_codes) {
-                        if let Some(code) = codes[i] {
+                        if let Some(code) = codes[at] {
                             row[k + code as usize] = 1.0;
                         }
                         k += t.levels.len() + usize::from(t.has_other);
@@ -419,7 +448,7 @@ impl Preprocessing {
             })
             .reduce(|| false, |a, b| a || b);
         if saw_infinity {
-            self.check_no_infinity(input, &num_idx)?;
+            self.check_no_infinity(input, &num_idx, rows)?;
         }
         let out = Array2::from_shape_vec((n, p), buf).map_err(|e| ModelsError::Backend {
             library: "ndarray",
@@ -430,10 +459,20 @@ impl Preprocessing {
 
     /// An error naming the first infinite value, in feature order then row order. Only called
     /// once one was seen: the column-by-column search reads a row-major matrix once per column.
-    fn check_no_infinity(&self, input: &ModelInput<'_>, num_idx: &[usize]) -> Result<()> {
+    fn check_no_infinity(
+        &self,
+        input: &ModelInput<'_>,
+        num_idx: &[usize],
+        rows: Option<&[usize]>,
+    ) -> Result<()> {
         for (t, &j) in self.numeric.iter().zip(num_idx) {
             let column = input.numeric.column(j);
-            if let Some((row, &value)) = column.iter().enumerate().find(|(_, v)| v.is_infinite()) {
+            let n = rows.map_or(column.len(), <[usize]>::len);
+            let value_at = |r: usize| column[rows.map_or(r, |rs| rs[r])];
+            if let Some((row, value)) = (0..n)
+                .map(|r| (r, value_at(r)))
+                .find(|(_, v)| v.is_infinite())
+            {
                 return Err(ModelsError::NonFinite {
                     column: t.column.clone(),
                     row,
@@ -445,10 +484,10 @@ impl Preprocessing {
     }
 
     /// Map each row's level to its position in the column's one-hot block (`None` = all zeros).
-    fn encode_levels(
+    fn encode_levels<'v>(
         &self,
         t: &CategoricalTransform,
-        values: &[String],
+        values: impl Iterator<Item = &'v String>,
     ) -> Result<Vec<Option<u32>>> {
         let index: HashMap<&str, u32> = t
             .levels
@@ -462,7 +501,6 @@ impl Preprocessing {
             index.get(OTHER_LEVEL).copied()
         };
         values
-            .iter()
             .map(|v| match index.get(v.as_str()) {
                 Some(&k) => Ok(Some(k)),
                 None if self.strict => Err(ModelsError::UnseenLevel {
@@ -550,7 +588,11 @@ pub fn check_fit_values(names: &[String], x: ArrayView2<'_, f64>) -> Result<()> 
 /// row-major, so the sums run row by row over all columns at once (column by column they would
 /// stride across millions of rows, a cache miss per value); each column's sum still adds its
 /// values in row order.
-fn fit_numeric(names: &[String], x: ndarray::ArrayView2<'_, f64>) -> Result<Vec<NumericTransform>> {
+fn fit_numeric(
+    names: &[String],
+    x: ndarray::ArrayView2<'_, f64>,
+    rows: Option<&[usize]>,
+) -> Result<Vec<NumericTransform>> {
     let p = names.len();
     // Columns are split into one group per thread; each group walks every row in order, so
     // each column's sums are added in the same order as by a single thread (same bits).
@@ -559,7 +601,7 @@ fn fit_numeric(names: &[String], x: ndarray::ArrayView2<'_, f64>) -> Result<Vec<
         .step_by(group)
         .collect::<Vec<_>>()
         .into_par_iter()
-        .flat_map_iter(|lo| column_stats(x, lo..(lo + group).min(p)))
+        .flat_map_iter(|lo| column_stats(x, lo..(lo + group).min(p), rows))
         .collect();
     if let Some((j, (row, value))) = stats
         .iter()
@@ -632,14 +674,21 @@ struct ColumnStats {
 /// The statistics of the columns `cols` of the row-major `x`: one row-wise pass for the counts
 /// and sums, a second for the squared deviations (the one-pass formula loses digits on columns
 /// like amounts with large means).
-fn column_stats(x: ndarray::ArrayView2<'_, f64>, cols: std::ops::Range<usize>) -> Vec<ColumnStats> {
+fn column_stats(
+    x: ndarray::ArrayView2<'_, f64>,
+    cols: std::ops::Range<usize>,
+    rows: Option<&[usize]>,
+) -> Vec<ColumnStats> {
+    let n = rows.map_or(x.nrows(), <[usize]>::len);
+    let row_at = |r: usize| x.row(rows.map_or(r, |rs| rs[r]));
     let width = cols.len();
     let mut count = vec![0usize; width];
     let mut sum = vec![0.0; width];
     let mut any_nan = vec![false; width];
     let mut first_infinite: Vec<Option<(usize, f64)>> = vec![None; width];
     let mut first_too_large: Vec<Option<(usize, f64)>> = vec![None; width];
-    for (row, values) in x.axis_iter(Axis(0)).enumerate() {
+    for row in 0..n {
+        let values = row_at(row);
         for (j, &v) in values.iter().skip(cols.start).take(width).enumerate() {
             if v.is_nan() {
                 any_nan[j] = true;
@@ -664,7 +713,8 @@ fn column_stats(x: ndarray::ArrayView2<'_, f64>, cols: std::ops::Range<usize>) -
         })
         .collect();
     let mut ss = vec![0.0; width];
-    for values in x.axis_iter(Axis(0)) {
+    for row in 0..n {
+        let values = row_at(row);
         for (j, &v) in values.iter().skip(cols.start).take(width).enumerate() {
             if !v.is_nan() {
                 ss[j] += (v - mean[j]) * (v - mean[j]);
@@ -683,9 +733,18 @@ fn column_stats(x: ndarray::ArrayView2<'_, f64>, cols: std::ops::Range<usize>) -
         .collect()
 }
 
-fn fit_categorical(name: &str, col: &[String], cap: usize) -> CategoricalTransform {
+fn fit_categorical(
+    name: &str,
+    col: &[String],
+    rows: Option<&[usize]>,
+    cap: usize,
+) -> CategoricalTransform {
     let mut counts: HashMap<&str, usize> = HashMap::new();
-    for v in col {
+    let values: Box<dyn Iterator<Item = &String>> = match rows {
+        Some(rows) => Box::new(rows.iter().map(|&i| &col[i])),
+        None => Box::new(col.iter()),
+    };
+    for v in values {
         *counts.entry(v.as_str()).or_insert(0) += 1;
     }
     let mut by_freq: Vec<(&str, usize)> = counts.into_iter().collect();
