@@ -165,14 +165,12 @@ impl LineParts {
                 customer_id: ids.str()?.get(row).unwrap_or_default().to_string(),
             });
         }
-        self.keys.extend(only(dated, keys));
-        self.day.extend(only(dated, flat_values(days)));
-        self.negative
-            .extend(only(dated, amount.par_iter().map(|a| *a < 0.0).collect()));
-        self.amount.extend(only(
-            dated,
-            amount.par_iter().map(|a| fixed_point(*a)).collect(),
-        ));
+        extend_only(&mut self.keys, dated, &keys);
+        extend_only(&mut self.day, dated, &flat_values(days));
+        let negative: Vec<bool> = amount.par_iter().map(|a| *a < 0.0).collect();
+        extend_only(&mut self.negative, dated, &negative);
+        let fixed: Vec<_> = amount.par_iter().map(|a| fixed_point(*a)).collect();
+        extend_only(&mut self.amount, dated, &fixed);
         if let Some(out) = self.discounted.as_mut() {
             let d = transactions
                 .column("discount")?
@@ -181,16 +179,16 @@ impl LineParts {
                 .iter()
                 .map(|v| v.unwrap_or(0.0) > 0.0)
                 .collect::<Vec<_>>();
-            out.extend(only(dated, d));
+            extend_only(out, dated, &d);
         }
         if let Some(out) = self.cost.as_mut() {
-            out.extend(only(dated, line_costs(transactions)?));
+            extend_only(out, dated, &line_costs(transactions)?);
         }
         for c in self.codes.iter_mut() {
             let text = transactions.column(c.column)?.cast(&DataType::String)?;
             let (local, local_levels) = encode_levels(text.str()?);
-            c.codes
-                .extend(only(dated, recode(&mut c.levels, local_levels, local)));
+            let codes = recode(&mut c.levels, local_levels, local);
+            extend_only(&mut c.codes, dated, &codes);
         }
         Ok(())
     }
@@ -407,19 +405,6 @@ fn extend_only<T: Copy>(out: &mut Vec<T>, dated: Option<&[bool]>, values: &[T]) 
     match dated {
         None => out.extend_from_slice(values),
         Some(d) => out.extend(values.iter().zip(d).filter(|(_, k)| **k).map(|(v, _)| *v)),
-    }
-}
-
-/// The values at the dated rows (all of them when `dated` is `None`).
-fn only<T: Copy>(dated: Option<&[bool]>, values: Vec<T>) -> Vec<T> {
-    match dated {
-        None => values,
-        Some(d) => values
-            .into_iter()
-            .zip(d)
-            .filter(|(_, keep)| **keep)
-            .map(|(v, _)| v)
-            .collect(),
     }
 }
 
