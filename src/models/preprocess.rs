@@ -147,8 +147,7 @@ impl PreprocessParams {
         rows: Option<&[usize]>,
     ) -> Result<Preprocessing> {
         self.check()?;
-        let n = input.n_rows()?;
-        let n = rows.map_or(n, <[usize]>::len);
+        let n = selected_rows(input.n_rows()?, rows)?;
         if n == 0 {
             return Err(ModelsError::Empty {
                 what: "no training rows for the preprocessing",
@@ -393,8 +392,7 @@ impl Preprocessing {
                 found: self.schema_version,
             });
         }
-        let n = input.n_rows()?;
-        let n = rows.map_or(n, <[usize]>::len);
+        let n = selected_rows(input.n_rows()?, rows)?;
         let source = |r: usize| rows.map_or(r, |rs| rs[r]);
         let num_idx = self
             .numeric
@@ -510,6 +508,22 @@ impl Preprocessing {
                 None => Ok(other),
             })
             .collect()
+    }
+}
+
+/// How many rows `rows` selects of a table of `n` (all when `None`); an index past the table is
+/// the caller's error, not a panic.
+fn selected_rows(n: usize, rows: Option<&[usize]>) -> Result<usize> {
+    match rows {
+        None => Ok(n),
+        Some(rows) => match rows.iter().find(|&&i| i >= n) {
+            Some(&i) => Err(ModelsError::LengthMismatch {
+                what: "a selected row vs the table's rows",
+                expected: n,
+                found: i + 1,
+            }),
+            None => Ok(rows.len()),
+        },
     }
 }
 
@@ -770,6 +784,35 @@ mod tests {
 
     fn names(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Some rows of a table, in place: the fit and design matrix of those rows, in the order
+    /// given; a level seen only outside them is not a level; an index past the table an error.
+    #[test]
+    fn selected_rows_fit_and_transform_as_their_copy() {
+        let nn = names(&["a"]);
+        let x = array![[1.0], [2.0], [4.0]];
+        let cat = CategoricalColumns {
+            names: names(&["k"]),
+            values: vec![names(&["u", "v", "w"])],
+        };
+        let input = ModelInput {
+            numeric_names: &nn,
+            numeric: x.view(),
+            categorical: &cat,
+        };
+        let params = PreprocessParams::default();
+        let p = params.fit_rows(&input, Some(&[2, 0])).unwrap();
+        assert_eq!(p.numeric[0].mean, 2.5);
+        assert_eq!(p.numeric[0].std, 1.5);
+        assert_eq!(p.categorical[0].levels, names(&["u", "w"]));
+        let z = p.transform_rows(&input, Some(&[0, 2])).unwrap();
+        assert_eq!(z, array![[-1.0, 1.0, 0.0], [1.0, 0.0, 1.0]]);
+        assert!(matches!(
+            params.fit_rows(&input, Some(&[0, 3])),
+            Err(ModelsError::LengthMismatch { found: 4, .. })
+        ));
+        assert!(p.transform_rows(&input, Some(&[3])).is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::features::profit::{COST_COMPONENTS, NET_PROFIT};
-use crate::segment::error::Result;
+use crate::segment::error::{Result, SegmentError};
 use crate::segment::input::{check_matrix, finite_column};
 use crate::segment::kmeans::{ClusterParams, KScore};
 use crate::segment::loyalty::{loyalty_grid, LoyaltyParams, LoyaltyQuadrant};
@@ -198,6 +198,22 @@ fn segment_inner(
 ) -> Result<Segmentation> {
     p.check()?;
     check_matrix(fm)?;
+    if let ProfileColumns::Given { names, columns } = &profile_columns {
+        let rows = fm.n_rows();
+        if names.len() != columns.len() || columns.iter().any(|c| c.len() != rows) {
+            return Err(SegmentError::Malformed {
+                expected: format!(
+                    "{} profile column names, each column {rows} long",
+                    columns.len()
+                ),
+                found: format!(
+                    "{} names, column lengths {:?}",
+                    names.len(),
+                    columns.iter().map(|c| c.len()).collect::<Vec<_>>()
+                ),
+            });
+        }
+    }
     let scores = rfm_scores(fm, &p.rfm_columns)?;
     let monetary = finite_column(fm, &p.rfm_columns.monetary)?.to_vec();
     let frequency = finite_column(fm, &p.rfm_columns.frequency)?.to_vec();
