@@ -1,6 +1,7 @@
 //! Types shared by every stage.
 
 use ndarray::{Array2, ArrayView1};
+use polars::prelude::PlHashMap;
 
 /// A numeric table with one row per entity (customer, contact…) and named `f64` columns.
 ///
@@ -61,5 +62,36 @@ mod date_tests {
             date_of_epoch_day(-1),
             chrono::NaiveDate::from_ymd_opt(1969, 12, 31).unwrap()
         );
+    }
+}
+
+/// Texts numbered by first appearance: a text's code is how many distinct texts came before it
+/// (basket items and owners, the levels of a coded transactions file).
+#[derive(Debug, Default)]
+pub struct Codebook {
+    texts: Vec<String>,
+    index: PlHashMap<String, u32>,
+}
+
+impl Codebook {
+    /// The code of `text`, numbering it if it is new.
+    pub fn code(&mut self, text: &str) -> u32 {
+        if let Some(c) = self.index.get(text) {
+            return *c;
+        }
+        let c = self.texts.len() as u32;
+        self.texts.push(text.to_string());
+        self.index.insert(text.to_string(), c);
+        c
+    }
+
+    /// The texts, in code order.
+    pub fn texts(&self) -> &[String] {
+        &self.texts
+    }
+
+    /// The texts, in code order.
+    pub fn into_texts(self) -> Vec<String> {
+        self.texts
     }
 }

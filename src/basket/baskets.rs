@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use polars::prelude::*;
 
 use super::BasketError;
+use crate::types::Codebook;
 
 /// What an item is: a product (`product_id`, else `product_name`) or its category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,24 +60,6 @@ pub struct Baskets {
 }
 
 /// Numbers names in order of first appearance.
-#[derive(Default)]
-struct Names {
-    names: Vec<String>,
-    index: HashMap<String, u32>,
-}
-
-impl Names {
-    fn code(&mut self, name: &str) -> u32 {
-        if let Some(c) = self.index.get(name) {
-            return *c;
-        }
-        let c = self.names.len() as u32;
-        self.names.push(name.to_string());
-        self.index.insert(name.to_string(), c);
-        c
-    }
-}
-
 impl Baskets {
     pub fn len(&self) -> usize {
         self.offsets.len().saturating_sub(1)
@@ -112,7 +95,7 @@ impl Baskets {
         B: IntoIterator<Item = I>,
         I: IntoIterator<Item = &'a str>,
     {
-        let mut names = Names::default();
+        let mut names = Codebook::default();
         let mut out = Baskets {
             offsets: vec![0],
             ..Baskets::default()
@@ -130,7 +113,7 @@ impl Baskets {
             out.codes.truncate(start + kept);
             out.offsets.push(out.codes.len());
         }
-        out.items = names.names;
+        out.items = names.into_texts();
         out
     }
 
@@ -184,8 +167,8 @@ pub struct BasketBuilder {
     exclude: HashSet<String>,
     /// Rows dated after this day (days since 1970-01-01) are left out: no future baskets.
     until: Option<i32>,
-    item_names: Names,
-    customer_names: Names,
+    item_names: Codebook,
+    customer_names: Codebook,
     basket_of: HashMap<(u32, String, i32), u32>,
     lines: Vec<(u32, u32)>,
     owners: Owners,
@@ -197,8 +180,8 @@ impl BasketBuilder {
             level,
             exclude,
             until,
-            item_names: Names::default(),
-            customer_names: Names::default(),
+            item_names: Codebook::default(),
+            customer_names: Codebook::default(),
             basket_of: HashMap::new(),
             lines: Vec::new(),
             owners: Owners::default(),
@@ -284,9 +267,9 @@ impl BasketBuilder {
             offsets[b] += offsets[b - 1];
         }
         let mut owners = self.owners;
-        owners.ids = self.customer_names.names;
+        owners.ids = self.customer_names.into_texts();
         Baskets {
-            items: self.item_names.names,
+            items: self.item_names.into_texts(),
             offsets,
             codes: lines.into_iter().map(|(_, i)| i).collect(),
             owners: Some(owners),

@@ -28,6 +28,7 @@ use super::schema::{ColumnType, TableKind};
 use super::summary::{self, TableSummary};
 use super::validate::{self, PlainColumn};
 use super::IngestError;
+use crate::types::Codebook;
 
 /// The code of a missing id or text.
 pub const MISSING_CODE: u32 = u32::MAX;
@@ -94,32 +95,11 @@ pub struct CodedReader {
     /// Per field of a line, the column that reads it (if any).
     readers: Vec<Option<usize>>,
     /// Per column kept as codes, the file's numbering of its values.
-    levels: Vec<Option<Levels>>,
+    levels: Vec<Option<Codebook>>,
     /// A hash of every record's bytes: a repeated one is a possible copy.
     hashes: HashBuckets,
     rows: usize,
     returns: usize,
-}
-
-/// The values of a column in order of first appearance, and the code of each.
-#[derive(Default)]
-struct Levels {
-    values: Vec<String>,
-    index: PlHashMap<String, u32>,
-}
-
-impl Levels {
-    fn code(&mut self, value: &[u8]) -> u32 {
-        // A part's values are checked UTF-8 (the whole part is).
-        let value = std::str::from_utf8(value).unwrap_or_default();
-        if let Some(c) = self.index.get(value) {
-            return *c;
-        }
-        let c = self.values.len() as u32;
-        self.values.push(value.to_string());
-        self.index.insert(value.to_string(), c);
-        c
-    }
 }
 
 impl CodedReader {
@@ -213,7 +193,7 @@ impl CodedReader {
         let coded = keep == Keep::Values
             && matches!(self.columns[i].kind, ColumnType::Id | ColumnType::Text);
         if coded && self.levels[i].is_none() {
-            self.levels[i] = Some(Levels::default());
+            self.levels[i] = Some(Codebook::default());
         }
     }
 
@@ -264,7 +244,7 @@ impl CodedReader {
     pub fn levels(&self, name: &str) -> Option<&[String]> {
         self.levels[self.position(name)?]
             .as_ref()
-            .map(|l| l.values.as_slice())
+            .map(Codebook::texts)
     }
 
     /// Which column `name` is, in [`CodedReader::columns`] order.
@@ -314,7 +294,12 @@ impl CodedReader {
                         let Some(levels) = self.levels[i].as_mut() else {
                             return Err(bug(&self.path, "codes of a column not kept as codes"));
                         };
-                        let map: Vec<u32> = local.levels.iter().map(|v| levels.code(v)).collect();
+                        // A part's values are checked UTF-8 (the whole part is).
+                        let map: Vec<u32> = local
+                            .levels
+                            .iter()
+                            .map(|v| levels.code(std::str::from_utf8(v).unwrap_or_default()))
+                            .collect();
                         let mut codes = local.codes;
                         codes.par_iter_mut().for_each(|c| {
                             if *c != MISSING_CODE {
@@ -395,11 +380,11 @@ impl CodedReader {
         let customers = self
             .position("customer_id")
             .and_then(|i| self.levels[i].as_ref())
-            .map_or(0, |l| l.values.len());
+            .map_or(0, |l| l.texts().len());
         let products = self
             .position("product_id")
             .and_then(|i| self.levels[i].as_ref())
-            .map(|l| summary::case_variants(l.values.iter().map(String::as_str)))
+            .map(|l| summary::case_variants(l.texts().iter().map(String::as_str)))
             .unwrap_or_default();
         let summary = TableSummary {
             source: self.path.display().to_string(),
