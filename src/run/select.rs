@@ -69,6 +69,8 @@ pub struct Selected {
     pub side_tables: Vec<SideTable>,
     /// The segment column carried into the audience, if any.
     pub segment_column: Option<String>,
+    /// Seconds of each step, in order (a job's manifest lists them as the stage's parts).
+    pub steps: Vec<(&'static str, f64)>,
 }
 
 /// Everything the `select` command needs.
@@ -664,6 +666,12 @@ pub fn select_from_frames(
     segment_column: Option<&str>,
 ) -> Result<Selected, Error> {
     let global_control = frames.global_control;
+    let mut steps = Vec::new();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |name: &'static str| {
+        steps.push((name, clock.elapsed().as_secs_f64()));
+        clock = std::time::Instant::now();
+    };
     let mut resolved = resolve_from_frames(
         config,
         campaign_dir,
@@ -676,8 +684,12 @@ pub fn select_from_frames(
     if let Some(members) = global_control {
         resolve::mark_global_control(&mut resolved.candidates, members);
     }
+    lap("candidates");
     let mut selection = select_audience(config, &resolved.candidates)?;
+    lap("audience");
+    drop(resolved.candidates);
     account_for_known(&mut selection, frames)?;
+    lap("unscored customers");
     if global_control.is_some() {
         let counts = &mut selection.summary.exclusions;
         counts.include(crate::select::ExclusionReason::GlobalControl);
@@ -687,6 +699,7 @@ pub fn select_from_frames(
         selection,
         side_tables: resolved.side_tables,
         segment_column: segment_column.map(str::to_string),
+        steps,
     })
 }
 

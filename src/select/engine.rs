@@ -173,7 +173,8 @@ pub fn select_audience(
         });
     }
 
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    // The positions are distinct, so the order is total and an unstable sort gives it.
+    ranked.par_sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let ranked_opts: Vec<ContactOption> = ranked.into_iter().map(|r| r.2).collect();
     let contacts: Vec<(ContactOption, bool)> = chosen
         .iter()

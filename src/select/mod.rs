@@ -54,6 +54,7 @@ mod error;
 pub mod hillstrom;
 mod improve;
 pub mod input;
+pub mod keys;
 pub(crate) mod limits;
 pub mod output;
 mod render;

@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
-use polars::prelude::{PlHashMap, PlHashSet};
+use polars::prelude::PlHashMap;
 use rayon::prelude::*;
 
 use chrono::NaiveDate;
@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{canonical_channel, canonical_id, lenient_key, IdPolicy};
 use crate::io;
+use crate::select::keys::{Key, KeyMap};
 use crate::select::{
     CampaignConfig, Candidate, ExclusionReason, ExclusionRow, Objective, PastContact, SelectError,
     Selection, Suppression,
@@ -39,7 +40,7 @@ const EXAMPLES: usize = 5;
 #[derive(Debug, Clone)]
 pub struct IdIndex {
     policy: IdPolicy,
-    rows: PlHashMap<String, usize>,
+    rows: KeyMap<usize>,
     /// Under [`IdPolicy::Text`] only: lenient key → first row, to detect near matches. Built on
     /// the first id that misses `rows`: a run whose tables all match never pays for it (at a
     /// million customers it was a third of `select`).
@@ -72,12 +73,19 @@ impl IdIndex {
         len: usize,
         policy: IdPolicy,
     ) -> Result<IdIndex, SelectError> {
-        let mut rows = PlHashMap::with_capacity_and_hasher(len, Default::default());
-        let mut ids = Vec::with_capacity(len);
-        for (r, raw) in raw_ids.into_iter().enumerate() {
-            let id = canonical_id(raw).into_owned();
-            if let Some(first) = rows.insert(policy.key(&id).into_owned(), r) {
-                let first: &String = &ids[first];
+        // The canonical ids and their keys on every core, then filed in row order, so a
+        // duplicate is reported as the first row's id and the second's.
+        let raw: Vec<&str> = raw_ids.into_iter().collect();
+        let mut ids: Vec<String> = Vec::with_capacity(len.max(raw.len()));
+        raw.par_iter()
+            .map(|raw| canonical_id(raw).into_owned())
+            .collect_into_vec(&mut ids);
+        drop(raw);
+        let keys: Vec<Key> = ids.par_iter().map(|id| Key::of(&policy.key(id))).collect();
+        let mut rows = KeyMap::with_capacity(ids.len());
+        for (r, key) in keys.into_iter().enumerate() {
+            if let Some(first) = rows.insert(key, r) {
+                let (first, id) = (&ids[first], ids[r].clone());
                 return Err(SelectError::DuplicateCustomer {
                     customer_id: if *first == id {
                         id
@@ -86,7 +94,6 @@ impl IdIndex {
                     },
                 });
             }
-            ids.push(id);
         }
         Ok(IdIndex {
             policy,
@@ -121,7 +128,7 @@ impl IdIndex {
     /// Looks an id of another table up.
     pub fn find(&self, raw: &str) -> IdMatch {
         let key = self.policy.key(raw);
-        if let Some(&r) = self.rows.get(key.as_ref()) {
+        if let Some(r) = self.rows.get(&key) {
             return IdMatch::Row(r);
         }
         if self.policy == IdPolicy::Text {
@@ -419,18 +426,18 @@ pub fn account_for_unscored<'a>(
     policy: IdPolicy,
     known: impl IntoIterator<Item = &'a str>,
 ) {
-    // Keys borrow from the ids wherever the policy leaves an id as it is: a million customers
-    // seen twice over would otherwise be two million small allocations.
-    let mut seen: PlHashSet<Cow<str>> = PlHashSet::with_capacity_and_hasher(
-        selection.audience.len() + selection.exclusions.len(),
-        Default::default(),
-    );
-    let listed = selection.audience.iter().map(|r| &r.customer_id);
-    seen.extend(
-        listed
-            .chain(selection.exclusions.iter().map(|r| &r.customer_id))
-            .map(|id| policy_key(policy, Cow::Borrowed(id.as_str()))),
-    );
+    // The listed keys, each a small integer where it is short (`KeyMap`): a million customers
+    // would otherwise be a million string hashes and, per lookup, a pointer and a string to
+    // fetch.
+    let mut seen: KeyMap<()> =
+        KeyMap::with_capacity(selection.audience.len() + selection.exclusions.len());
+    let key = |id: &String| Key::of(&policy_key(policy, Cow::Borrowed(id.as_str())));
+    let listed: Vec<Key> = (selection.audience.par_iter().map(|r| key(&r.customer_id)))
+        .chain(selection.exclusions.par_iter().map(|r| key(&r.customer_id)))
+        .collect();
+    for k in listed {
+        seen.insert(k, ());
+    }
     // The known ids that are not listed, looked up in parallel (the lookups only read `seen`);
     // only they go through the insertions below, in order, which find the same first-seen ids
     // as inserting every known id would: a listed key's insertion never succeeds.
@@ -438,16 +445,30 @@ pub fn account_for_unscored<'a>(
     let fresh: Vec<&str> = known
         .par_chunks(1 << 16)
         .flat_map_iter(|chunk| {
-            chunk.iter().copied().filter(|raw| {
-                let id = canonical_id(raw);
-                !id.is_empty() && !seen.contains(&*policy_key(policy, id))
-            })
+            // Keys first, then the lookups: a loop of lookups each packing its key overlaps
+            // fewer of the table's cache misses.
+            let keys: Vec<Option<Key>> = chunk
+                .iter()
+                .map(|raw| {
+                    let id = canonical_id(raw);
+                    (!id.is_empty()).then(|| Key::of(&policy_key(policy, id)))
+                })
+                .collect();
+            let fresh = keys
+                .into_iter()
+                .map(|k| k.is_some_and(|k| seen.get_key(&k).is_none()));
+            chunk
+                .iter()
+                .copied()
+                .zip(fresh)
+                .filter(|(_, f)| *f)
+                .map(|(raw, _)| raw)
         })
         .collect();
     let mut unscored = Vec::new();
     for raw in fresh {
         let id = canonical_id(raw);
-        if id.is_empty() || !seen.insert(policy_key(policy, id.clone())) {
+        if id.is_empty() || !seen.insert_new(Key::of(&policy_key(policy, id.clone())), ()) {
             continue;
         }
         unscored.push(ExclusionRow {

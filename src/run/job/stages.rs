@@ -1110,6 +1110,7 @@ impl State<'_> {
         let held_out: Option<std::collections::HashSet<String>> =
             global.as_ref().map(|m| m.iter().cloned().collect());
         let previous_run = self.previous_run();
+        let mut parts = Vec::new();
         for (path, mut campaign) in campaigns {
             let send_date = campaign.default_dates(self.as_of)?;
             let seg_col = select::segment_column(&campaign, default_segment.as_deref())?;
@@ -1130,6 +1131,7 @@ impl State<'_> {
             };
             let mut selected =
                 select::select_from_frames(&campaign, campaign_dir, &frames, seg_col.as_deref())?;
+            let t0 = Instant::now();
             let summary = &selected.selection.summary;
             warnings.extend(
                 summary
@@ -1164,6 +1166,13 @@ impl State<'_> {
                 previous.as_deref(),
                 self.job.config.output.cells(),
             )?;
+            let name = &campaign.campaign.name;
+            let steps = selected.steps.iter().copied();
+            let written = ("files written", t0.elapsed().as_secs_f64());
+            parts.extend(steps.chain([written]).map(|(step, seconds)| StagePart {
+                name: format!("{name}: {step}"),
+                seconds: round_ms(seconds),
+            }));
             self.summary.push_str(&format!(
                 "\n== audience: {} ==\n",
                 selected.selection.summary.campaign
@@ -1186,6 +1195,7 @@ impl State<'_> {
             rows += selected.selection.summary.audience_size;
             self.selections.push(selected.selection);
         }
+        self.parts = parts;
         Ok(Some(rows))
     }
 
