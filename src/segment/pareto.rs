@@ -12,6 +12,7 @@
 //! threshold belongs to the higher tier. Customers with zero revenue are always bronze (also when
 //! the thresholds would let them in), and when nobody has positive revenue everyone is bronze.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::segment::error::{Result, SegmentError};
@@ -122,7 +123,8 @@ fn by_revenue(ids: &[String], monetary: &[f64]) -> Vec<usize> {
         .enumerate()
         .map(|(i, &m)| (!total_order_key(m), i))
         .collect();
-    keyed.sort_unstable();
+    // Each index appears once, so the order is total and a parallel sort gives it.
+    keyed.par_sort_unstable();
     let mut order: Vec<usize> = keyed.iter().map(|&(_, i)| i).collect();
     let mut start = 0;
     while start < keyed.len() {

@@ -217,30 +217,40 @@ fn segment_inner(
     let scores = rfm_scores(fm, &p.rfm_columns)?;
     let monetary = finite_column(fm, &p.rfm_columns.monetary)?.to_vec();
     let frequency = finite_column(fm, &p.rfm_columns.frequency)?.to_vec();
-    let rfm_segment = p.scheme.label_all(&scores.r, &scores.f, &scores.m);
-    let par = pareto(&fm.ids, &monetary, &p.tiers)?;
-    let (grid, split) = loyalty_grid(&monetary, &frequency, &p.loyalty)?;
-    let profit = profit_of(fm, &p.tiers)?;
-
     let profiles = |labels: &[usize], k: usize| match &profile_columns {
         ProfileColumns::Matrix => cluster_profiles(fm, labels, k, &monetary),
         ProfileColumns::Given { names, columns } => {
             cluster_profiles_of_columns(names, columns, labels, k, &monetary)
         }
     };
-    let (cluster, model, clusters) = match (fitted, &p.cluster) {
-        (Some(m), _) => {
-            let labels = m.assign(fm)?;
-            let profiles = profiles(&labels, m.k);
-            (Some(labels), Some(m.clone()), profiles)
-        }
-        (None, Some(cp)) => {
-            let (model, labels) = SegmentationModel::fit(fm, cp)?;
-            let profiles = profiles(&labels, model.k);
-            (Some(labels), Some(model), profiles)
-        }
-        (None, None) => (None, None, Vec::new()),
-    };
+    // The clusters and the descriptive segments read the same matrix and nothing of each
+    // other: side by side, the sorts and labels of one fill the other's single-core stretches.
+    let (described, clustered) = rayon::join(
+        || -> Result<_> {
+            let rfm_segment = p.scheme.label_all(&scores.r, &scores.f, &scores.m);
+            let par = pareto(&fm.ids, &monetary, &p.tiers)?;
+            let (grid, split) = loyalty_grid(&monetary, &frequency, &p.loyalty)?;
+            let profit = profit_of(fm, &p.tiers)?;
+            Ok((rfm_segment, par, grid, split, profit))
+        },
+        || -> Result<_> {
+            Ok(match (fitted, &p.cluster) {
+                (Some(m), _) => {
+                    let labels = m.assign(fm)?;
+                    let profiles = profiles(&labels, m.k);
+                    (Some(labels), Some(m.clone()), profiles)
+                }
+                (None, Some(cp)) => {
+                    let (model, labels) = SegmentationModel::fit(fm, cp)?;
+                    let profiles = profiles(&labels, model.k);
+                    (Some(labels), Some(model), profiles)
+                }
+                (None, None) => (None, None, Vec::new()),
+            })
+        },
+    );
+    let (rfm_segment, par, grid, split, profit) = described?;
+    let (cluster, model, clusters) = clustered?;
 
     let mut seg_order: Vec<&str> = Vec::new();
     for r in &p.scheme.rules {
