@@ -65,7 +65,14 @@ impl Distribution {
 
 /// Bin index of `v` for the given interior edges.
 fn bin_of(edges: &[f64], v: f64) -> usize {
-    edges.partition_point(|&e| e < v)
+    // Edges are ascending, so the bin is the count of edges below `v`: for the usual ten or so
+    // edges a branch-free count beats a binary search, whose every step is a coin flip to the
+    // branch predictor (a million rows × 56 inputs of them were most of `score`).
+    if edges.len() <= 32 {
+        edges.iter().map(|&e| usize::from(e < v)).sum()
+    } else {
+        edges.partition_point(|&e| e < v)
+    }
 }
 
 /// Shares of the non-NaN values in each bin.

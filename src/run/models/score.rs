@@ -4,6 +4,7 @@ use std::path::Path;
 
 use ndarray::Array2;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::input_error;
 use crate::io;
@@ -134,25 +135,21 @@ pub fn score_frame(
     let names = numeric_names(a);
     let refs = drift_columns(a, &names)?;
     let mut counts: Vec<Vec<usize>> = refs.iter().map(|r| vec![0; r.2.len() + 1]).collect();
-    // An empty table is one empty block, so it meets the same checks.
+    // An empty table is one empty block, so it meets the same checks. Blocks are scored on
+    // every core; the first failing block in row order names the error, as one after the other.
     let starts: Vec<usize> = (0..n.max(1)).step_by(SCORE_BLOCK).collect();
-    for start in starts {
-        let block = df.slice(start as i64, SCORE_BLOCK.min(n - start.min(n)));
-        let x = inputs(a, &block)?;
-        let design = match pre.transform(&x.view()) {
-            Ok(d) => d,
-            Err(e) => return Err(span_error(a, &pre, df, start).unwrap_or(input_error(e))),
-        };
-        match &a.model {
-            ArtifactModel::Single { .. } => scores.extend(a.score_matrix(design.view())?),
-            ArtifactModel::Uplift { model } => {
-                let u = model.predict(design.view())?;
-                treated.extend(u.p_treated);
-                control.extend(u.p_control);
-                scores.extend(u.uplift);
-            }
+    let blocks: Vec<Result<ScoredBlock, Error>> = starts
+        .par_iter()
+        .map(|&start| score_block(a, &pre, df, start, &refs))
+        .collect();
+    for block in blocks {
+        let block = block?;
+        scores.extend(block.scores);
+        if let Some((t, c)) = block.uplift {
+            treated.extend(t);
+            control.extend(c);
         }
-        add_counts(&mut counts, &column_bin_counts(x.numeric.view(), &refs));
+        add_counts(&mut counts, &block.counts);
     }
     a.check_scores(&scores)?;
     let uplift = match &a.model {
@@ -185,6 +182,43 @@ pub fn score_frame(
         .ok(),
     };
     Ok((scored_frame(ids, scores, uplift)?, drift))
+}
+
+/// One block's scores (and uplift's two probabilities) and drift counts.
+struct ScoredBlock {
+    scores: ndarray::Array1<f64>,
+    uplift: Option<(ndarray::Array1<f64>, ndarray::Array1<f64>)>,
+    counts: Vec<Vec<usize>>,
+}
+
+/// Scores the rows of the block starting at row `start` of `df` ([`SCORE_BLOCK`] of them, or
+/// the rest of the table).
+fn score_block(
+    a: &ModelArtifact,
+    pre: &crate::models::Preprocessing,
+    df: &DataFrame,
+    start: usize,
+    refs: &[ColumnReference],
+) -> Result<ScoredBlock, Error> {
+    let n = df.height();
+    let block = df.slice(start as i64, SCORE_BLOCK.min(n - start.min(n)));
+    let x = inputs(a, &block)?;
+    let design = match pre.transform(&x.view()) {
+        Ok(d) => d,
+        Err(e) => return Err(span_error(a, pre, df, start).unwrap_or(input_error(e))),
+    };
+    let (scores, uplift) = match &a.model {
+        ArtifactModel::Single { .. } => (a.score_matrix(design.view())?, None),
+        ArtifactModel::Uplift { model } => {
+            let u = model.predict(design.view())?;
+            (u.uplift, Some((u.p_treated, u.p_control)))
+        }
+    };
+    Ok(ScoredBlock {
+        scores,
+        uplift,
+        counts: column_bin_counts(x.numeric.view(), refs),
+    })
 }
 
 /// The error of the [`ERROR_SPAN`] rows holding the failed block at `start` (the blocks before it
