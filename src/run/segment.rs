@@ -141,8 +141,18 @@ pub fn write_segmentation(
     s: &Segmentation,
     save_model: Option<&Path>,
 ) -> Result<(), Error> {
-    let mut df = segmentation_frame(s)?;
-    io::write_table(out, &mut df)?;
+    write_segmentation_frame(out, s, &mut segmentation_frame(s)?, save_model)
+}
+
+/// [`write_segmentation`] with the segments table already built ([`segmentation_frame`] of
+/// `s`): a job builds it once for `segments.csv` and the scores.
+pub fn write_segmentation_frame(
+    out: &Path,
+    s: &Segmentation,
+    df: &mut DataFrame,
+    save_model: Option<&Path>,
+) -> Result<(), Error> {
+    io::write_table(out, df)?;
     io::write_json_atomic(&report_path(out), &s.report)?;
     if let Some(p) = &s.profit {
         io::write_table(&out.with_file_name(WHALE_FILE), &mut whale_frame(p)?)?;

@@ -171,6 +171,8 @@ pub(super) struct State<'a> {
     /// which accounts for every customer (`no_history`).
     transaction_ids: Vec<String>,
     segmentation: Option<Segmentation>,
+    /// `segments.csv` as a table, kept from `segment` until `score` adds it to the scores.
+    segments_table: Option<DataFrame>,
     clv: Option<DataFrame>,
     trained: BTreeMap<JobModel, training::TrainedModel>,
     scores: Option<DataFrame>,
@@ -233,6 +235,7 @@ pub(super) fn execute<'a>(
         history: None,
         transaction_ids: Vec::new(),
         segmentation: None,
+        segments_table: None,
         clv: None,
         trained: BTreeMap::new(),
         scores: None,
@@ -646,8 +649,12 @@ impl State<'_> {
 
     /// Drops the keyed purchase lines (~21 bytes an order line: 4 GB at 200M lines) once no
     /// stage left needs them: `train`, `clv` and `features` read them, and `score` only to
-    /// rebuild features for a model whose columns today's features lack.
+    /// rebuild features for a model whose columns today's features lack. The segments table
+    /// goes too when no `score` is left to add it to the scores.
     fn release_history(&mut self, left: &[Stage]) {
+        if !left.contains(&Stage::Score) {
+            self.segments_table = None;
+        }
         let needed = left.iter().any(|s| {
             matches!(
                 s,
@@ -751,11 +758,14 @@ impl State<'_> {
             settings.apply(c, self.job.config.job.seed);
         }
         let seg = segment::segment_frame(self.features(Stage::Segment)?, &params, None)?;
-        segment::write_segmentation(
+        let mut frame = segment::segmentation_frame(&seg)?;
+        segment::write_segmentation_frame(
             &self.dir.join("segments.csv"),
             &seg,
+            &mut frame,
             Some(&self.dir.join("models/segments")),
         )?;
+        self.segments_table = Some(frame);
         self.summary.push_str("\n== segments ==\n");
         self.summary
             .push_str(&crate::segment::render_report(&seg.report));
@@ -1006,7 +1016,12 @@ impl State<'_> {
             scores.add_clv(c);
         }
         if let Some(seg) = &self.segmentation {
-            scores.add_segments(segment::segmentation_frame(seg)?, seg.cluster.is_some());
+            // The table `segment` wrote; the scores are its last reader.
+            let table = match self.segments_table.take() {
+                Some(t) => t,
+                None => segment::segmentation_frame(seg)?,
+            };
+            scores.add_segments(table, seg.cluster.is_some());
         }
         let mut scores = scores.finish()?;
         scores::write(
