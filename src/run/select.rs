@@ -41,7 +41,7 @@ use crate::run::ledger::{self as ledger_run, LedgerSettings};
 use crate::run::RunError;
 use crate::select::resolve::{self, ContactEntry, SuppressionEntry};
 use crate::select::{
-    select_audience, CampaignConfig, Candidate, Group, IdIndex, MatchReport, PastContact,
+    select_audience_owned, CampaignConfig, Candidate, Group, IdIndex, MatchReport, PastContact,
     SelectError, Selection, Suppression,
 };
 use crate::types::date_of_epoch_day;
@@ -685,9 +685,8 @@ pub fn select_from_frames(
         resolve::mark_global_control(&mut resolved.candidates, members);
     }
     lap("candidates");
-    let mut selection = select_audience(config, &resolved.candidates)?;
+    let mut selection = select_audience_owned(config, resolved.candidates)?;
     lap("audience");
-    drop(resolved.candidates);
     account_for_known(&mut selection, frames)?;
     lap("unscored customers");
     if global_control.is_some() {

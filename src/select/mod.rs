@@ -68,7 +68,7 @@ pub use config::{
     Campaign, CampaignConfig, ChannelConfig, ContactPolicy, Eligibility, Objective,
     SuppressionConfig,
 };
-pub use engine::select_audience;
+pub use engine::{select_audience, select_audience_owned};
 pub use error::SelectError;
 pub use hillstrom::{realized_incremental_value, IncrementalValue, TestRow};
 pub use input::{Candidate, PastContact, Suppression};

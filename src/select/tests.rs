@@ -519,6 +519,9 @@ proptest! {
         // determinism and input order
         prop_assert_eq!(&s, &select_audience(&inst.config, &inst.candidates).unwrap());
         prop_assert_eq!(&s, &select_audience(&inst.config, &shuffled(&inst.candidates, perm)).unwrap());
+        // Candidates handed over give the same selection, their ids moved instead of copied.
+        let owned = crate::select::select_audience_owned(&inst.config, inst.candidates.clone());
+        prop_assert_eq!(&s, &owned.unwrap());
     }
 
     #[test]
