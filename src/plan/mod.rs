@@ -483,8 +483,8 @@ fn selection(
         // Every option comes from a candidate, so `cand_of` finds it.
         if let Some(cand) = cand_of(i) {
             let o = contact_option(&rules, cand, p.opts[k].channel(), &mut buf);
-            let row = (cand, cand.customer_id.clone());
-            audience.push(audience_row(config, pos + 1, row, &o, control[k]));
+            let id = cand.customer_id.clone();
+            audience.push(audience_row(config, pos + 1, cand, id, &o, control[k]));
             contacts.push((o, control[k]));
         }
     }

@@ -235,7 +235,7 @@ impl Chosen {
             .iter()
             .enumerate()
             .map(|(pos, &(ci, o, control))| {
-                audience_row(config, pos + 1, (&candidates[ci], id(ci)), &o, control)
+                audience_row(config, pos + 1, &candidates[ci], id(ci), &o, control)
             })
             .collect();
         let exclusions = self
@@ -254,11 +254,12 @@ impl Chosen {
     }
 }
 
-/// One audience row: the customer, the option chosen, the group.
+/// One audience row: the customer (under `customer_id`), the option chosen, the group.
 pub(crate) fn audience_row(
     config: &CampaignConfig,
     rank: usize,
-    (cand, customer_id): (&Candidate, String),
+    cand: &Candidate,
+    customer_id: String,
     o: &ContactOption,
     control: bool,
 ) -> AudienceRow {

@@ -144,10 +144,6 @@ impl<V: Copy> KeyMap<V> {
         }
     }
 
-    pub fn contains(&self, key: &str) -> bool {
-        self.get(key).is_some()
-    }
-
     pub fn len(&self) -> usize {
         self.short.len() + self.long.len()
     }
