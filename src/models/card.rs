@@ -585,21 +585,74 @@ fn poisson1_cdf() -> Vec<f64> {
     cdf
 }
 
-/// A draw of Poisson(1): how many times a row is drawn in one resample of the Poisson
-/// bootstrap (inverse CDF). The CDF rises, so the first `k` with `u <= cdf[k]` is the count of
-/// entries below `u`: counted without branches over the first eight (all but 1e-6 of the
-/// draws), since a search's branches mispredict on draws this random, at half a billion draws
-/// for a 1M-customer holdout.
-fn poisson1(rng: &mut Xoshiro256Plus, cdf: &[f64]) -> u32 {
-    let u: f64 = rng.gen();
-    let head = &cdf[..8];
-    let below: u32 = head.iter().map(|&c| u32::from(u > c)).sum();
-    if below < 8 {
-        below
-    } else {
-        cdf.iter().position(|&c| u <= c).unwrap_or(cdf.len()) as u32
+/// Draws of Poisson(1): how many times a row is drawn in one resample of the Poisson bootstrap
+/// (inverse CDF of `rand`'s uniform `f64`, the 53 high bits of a `u64` times 2⁻⁵³).
+struct Poisson1 {
+    cdf: Vec<f64>,
+    /// `⌊cdf[k] · 2⁵³⌋` for the first eight entries: `u > cdf[k]` exactly when the uniform's
+    /// 53-bit integer exceeds it (scaling by a power of two is exact).
+    head: [u64; 8],
+    /// The draw for each range of uniforms with the same top [`BUCKET_BITS`] bits, or
+    /// [`STRADDLES`] when a CDF entry falls inside the range (or it may draw 8 or more): one
+    /// load from a 4 KiB table decides all but ~0.2% of the draws, where eight compares per row
+    /// were most of a resample's time at half a billion draws per card.
+    buckets: Vec<u8>,
+}
+
+/// Top bits of the 53-bit uniform that index [`Poisson1::buckets`].
+const BUCKET_BITS: u32 = 12;
+/// A bucket whose draws the thresholds decide one by one.
+const STRADDLES: u8 = u8::MAX;
+
+impl Poisson1 {
+    fn new() -> Self {
+        let cdf = poisson1_cdf();
+        let mut head = [0u64; 8];
+        for (t, &c) in head.iter_mut().zip(&cdf) {
+            *t = (c * UNIT_BITS as f64).floor() as u64;
+        }
+        let count = |m: u64| head.iter().filter(|&&t| m > t).count() as u8;
+        let shift = 53 - BUCKET_BITS;
+        let buckets = (0..1u64 << BUCKET_BITS)
+            .map(|b| {
+                let (lo, hi) = (b << shift, ((b + 1) << shift) - 1);
+                // The count rises with the uniform: equal at both ends, equal throughout.
+                match (count(lo), count(hi)) {
+                    (a, z) if a == z && a < 8 => a,
+                    _ => STRADDLES,
+                }
+            })
+            .collect();
+        Self { cdf, head, buckets }
+    }
+
+    /// The first `k` with `u <= cdf[k]`, i.e. the count of entries below `u`.
+    #[inline]
+    fn sample(&self, rng: &mut Xoshiro256Plus) -> u32 {
+        let m = rng.next_u64() >> 11;
+        match self.buckets[(m >> (53 - BUCKET_BITS)) as usize] {
+            STRADDLES => self.count(m),
+            k => u32::from(k),
+        }
+    }
+
+    #[cold]
+    fn count(&self, m: u64) -> u32 {
+        let below = self.head.iter().filter(|&&t| m > t).count() as u32;
+        if below < 8 {
+            below
+        } else {
+            let u = m as f64 / UNIT_BITS as f64;
+            self.cdf
+                .iter()
+                .position(|&c| u <= c)
+                .unwrap_or(self.cdf.len()) as u32
+        }
     }
 }
+
+/// 2⁵³: the resolution of a uniform `f64` in [0, 1).
+const UNIT_BITS: u64 = 1 << 53;
 
 /// A holdout row in score order, with what each resample adds up.
 struct SortedRow {
@@ -610,13 +663,73 @@ struct SortedRow {
     tie_ends: bool,
 }
 
+/// One resample's running sums. The counts are integers (exact, as the `f64` sums of small
+/// integers they replace were), so every `f64` result has the bits of a plain row loop.
+#[derive(Clone, Copy, Default)]
+struct ResampleSums {
+    neg_below: u64,
+    pos_total: u64,
+    wins: f64,
+    /// Positives and negatives drawn in the current run of tied scores.
+    wp: u64,
+    wn: u64,
+    ll: f64,
+    br: f64,
+    total: u64,
+}
+
+impl ResampleSums {
+    /// Adds the rows `rows` (the next ones in score order), drawing each row's count from `rng`.
+    fn add(&mut self, rows: &[SortedRow], rng: &mut Xoshiro256Plus, draw: &Poisson1) {
+        for r in rows {
+            let c = draw.sample(rng);
+            let positive = u64::from(r.positive);
+            self.wp += u64::from(c) * positive;
+            self.wn += u64::from(c) * (1 - positive);
+            self.ll += f64::from(c) * r.log_loss;
+            self.br += f64::from(c) * r.squared_error;
+            self.total += u64::from(c);
+            if r.tie_ends {
+                self.wins += self.wp as f64 * (self.neg_below as f64 + 0.5 * self.wn as f64);
+                self.neg_below += self.wn;
+                self.pos_total += self.wp;
+                (self.wp, self.wn) = (0, 0);
+            }
+        }
+    }
+
+    /// AUC, mean log loss and mean Brier score of the resample.
+    fn finish(&self) -> (f64, f64, f64) {
+        let auc = if self.pos_total > 0 && self.neg_below > 0 {
+            self.wins / (self.pos_total as f64 * self.neg_below as f64)
+        } else {
+            f64::NAN
+        };
+        let mean = |sum: f64| {
+            if self.total > 0 {
+                sum / self.total as f64
+            } else {
+                f64::NAN
+            }
+        };
+        (auc, mean(self.ll), mean(self.br))
+    }
+}
+
+/// Resamples that walk the rows side by side, a block at a time: the block stays in cache
+/// while each of them draws over it, where one resample at a time would stream a large holdout's
+/// rows from memory once per resample (a thousand times ~11 MB at 1M customers).
+const RESAMPLES_PER_TASK: usize = 8;
+/// Rows per block (~48 KiB of [`SortedRow`]s).
+const ROWS_PER_BLOCK: usize = 2048;
+
 /// `resamples` percentile-bootstrap draws of the holdout's AUC, log loss and Brier score.
 ///
 /// A Poisson bootstrap: each row is drawn Poisson(1) times, independently, which matches the
 /// multinomial draw of n rows closely for any holdout worth an interval and lets a resample be
 /// one sequential pass over the rows sorted by score once (tied scores count one half), with
-/// no random writes. A resample of a large holdout (~480,000 rows at 1M customers) is then a
-/// few milliseconds instead of a pass of cache misses.
+/// no random writes. Each resample has its own generator and walks the rows in the same order
+/// whatever the blocking, so the draws are the same bits on any thread count.
 pub fn classification_draws(
     y: ArrayView1<'_, f64>,
     p: ArrayView1<'_, f64>,
@@ -642,38 +755,21 @@ pub fn classification_draws(
             }
         })
         .collect();
-    let cdf = poisson1_cdf();
+    let draw = Poisson1::new();
     let draws: Vec<(f64, f64, f64)> = resample_seeds(resamples, seed)
-        .par_iter()
-        .map(|&s| {
-            let mut rng = Xoshiro256Plus::seed_from_u64(s);
-            let (mut neg_below, mut pos_total, mut wins) = (0.0, 0.0, 0.0);
-            let (mut wp, mut wn) = (0.0, 0.0);
-            let (mut ll, mut br, mut total) = (0.0, 0.0, 0.0);
-            for r in &rows {
-                let c = f64::from(poisson1(&mut rng, &cdf));
-                if r.positive {
-                    wp += c;
-                } else {
-                    wn += c;
-                }
-                ll += c * r.log_loss;
-                br += c * r.squared_error;
-                total += c;
-                if r.tie_ends {
-                    wins += wp * (neg_below + 0.5 * wn);
-                    neg_below += wn;
-                    pos_total += wp;
-                    (wp, wn) = (0.0, 0.0);
+        .par_chunks(RESAMPLES_PER_TASK)
+        .flat_map_iter(|seeds| {
+            let mut rngs: Vec<Xoshiro256Plus> = seeds
+                .iter()
+                .map(|&s| Xoshiro256Plus::seed_from_u64(s))
+                .collect();
+            let mut sums = vec![ResampleSums::default(); seeds.len()];
+            for block in rows.chunks(ROWS_PER_BLOCK) {
+                for (sum, rng) in sums.iter_mut().zip(&mut rngs) {
+                    sum.add(block, rng, &draw);
                 }
             }
-            let auc = if pos_total > 0.0 && neg_below > 0.0 {
-                wins / (pos_total * neg_below)
-            } else {
-                f64::NAN
-            };
-            let mean = |sum: f64| if total > 0.0 { sum / total } else { f64::NAN };
-            (auc, mean(ll), mean(br))
+            sums.into_iter().map(|s| s.finish())
         })
         .collect();
     Ok(ClassificationDraws {
@@ -761,10 +857,10 @@ mod tests {
     /// Poisson(1) draws have mean and variance 1 and the right share of zeros.
     #[test]
     fn poisson_draws_have_the_poisson_moments() {
-        let cdf = poisson1_cdf();
+        let draw = Poisson1::new();
         let mut rng = Xoshiro256Plus::seed_from_u64(3);
         let draws: Vec<f64> = (0..200_000)
-            .map(|_| f64::from(poisson1(&mut rng, &cdf)))
+            .map(|_| f64::from(draw.sample(&mut rng)))
             .collect();
         let n = draws.len() as f64;
         let mean = draws.iter().sum::<f64>() / n;
@@ -773,6 +869,86 @@ mod tests {
         assert!((mean - 1.0).abs() < 0.01, "{mean}");
         assert!((var - 1.0).abs() < 0.02, "{var}");
         assert!((zeros - (-1.0f64).exp()).abs() < 0.005, "{zeros}");
+    }
+
+    /// The float search the integer thresholds stand for: `rand`'s uniform `f64`, then the
+    /// first CDF entry at least as large.
+    fn float_poisson1(rng: &mut Xoshiro256Plus, cdf: &[f64]) -> u32 {
+        let u: f64 = rng.gen();
+        cdf.iter().position(|&c| u <= c).unwrap_or(cdf.len()) as u32
+    }
+
+    /// The integer head of the search gives the float search's count on every draw, at each
+    /// threshold's edge too.
+    #[test]
+    fn integer_thresholds_draw_what_the_float_search_draws() {
+        let draw = Poisson1::new();
+        for (k, (&t, &c)) in draw.head.iter().zip(&draw.cdf).enumerate() {
+            for m in [t.saturating_sub(1), t, t + 1] {
+                let u = m as f64 / UNIT_BITS as f64;
+                assert_eq!(m > t, u > c, "entry {k}, m {m}");
+                // Through the bucket table as well as the thresholds.
+                let as_float = draw.cdf.iter().position(|&c| u <= c).unwrap() as u32;
+                let bucket = draw.buckets[(m >> (53 - BUCKET_BITS)) as usize];
+                let drawn = if bucket == STRADDLES {
+                    draw.count(m)
+                } else {
+                    u32::from(bucket)
+                };
+                assert_eq!(drawn, as_float, "entry {k}, m {m}");
+            }
+        }
+        let straddling = draw.buckets.iter().filter(|&&b| b == STRADDLES).count();
+        assert!(straddling <= 9, "{straddling} buckets straddle a CDF entry");
+        let (mut a, mut b) = (
+            Xoshiro256Plus::seed_from_u64(11),
+            Xoshiro256Plus::seed_from_u64(11),
+        );
+        for _ in 0..1_000_000 {
+            assert_eq!(draw.sample(&mut a), float_poisson1(&mut b, &draw.cdf));
+        }
+    }
+
+    /// The blocked resamples are, bit for bit, one plain pass per resample over the sorted rows
+    /// (ties included; a row count and a resample count that fill no block or task evenly).
+    #[test]
+    fn blocked_resamples_are_the_plain_row_loop() {
+        let (y, p) = holdout(5_000, 2);
+        let (resamples, seed) = (37, 5);
+        let d = classification_draws(y.view(), p.view(), resamples, seed).unwrap();
+        let mut order: Vec<usize> = (0..y.len()).collect();
+        order.sort_by(|&a, &b| p[a].total_cmp(&p[b]).then(a.cmp(&b)));
+        let eps = crate::models::metrics::LOG_LOSS_EPS;
+        let cdf = poisson1_cdf();
+        for (r, &s) in resample_seeds(resamples, seed).iter().enumerate() {
+            let mut rng = Xoshiro256Plus::seed_from_u64(s);
+            let (mut neg_below, mut pos_total, mut wins) = (0.0, 0.0, 0.0);
+            let (mut wp, mut wn) = (0.0, 0.0);
+            let (mut ll, mut br, mut total) = (0.0, 0.0, 0.0);
+            for (i, &k) in order.iter().enumerate() {
+                let (yi, pi) = (y[k], p[k]);
+                let q = pi.clamp(eps, 1.0 - eps);
+                let c = f64::from(float_poisson1(&mut rng, &cdf));
+                if yi == 1.0 {
+                    wp += c;
+                } else {
+                    wn += c;
+                }
+                ll += c * -(yi * q.ln() + (1.0 - yi) * (1.0 - q).ln());
+                br += c * (pi - yi).powi(2);
+                total += c;
+                if order.get(i + 1).is_none_or(|&next| p[next] != pi) {
+                    wins += wp * (neg_below + 0.5 * wn);
+                    neg_below += wn;
+                    pos_total += wp;
+                    (wp, wn) = (0.0, 0.0);
+                }
+            }
+            let auc = wins / (pos_total * neg_below);
+            assert_eq!(d.auc.0[r].to_bits(), auc.to_bits(), "resample {r}");
+            assert_eq!(d.log_loss.0[r].to_bits(), (ll / total).to_bits());
+            assert_eq!(d.brier.0[r].to_bits(), (br / total).to_bits());
+        }
     }
 
     #[test]
