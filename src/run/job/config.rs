@@ -32,7 +32,7 @@ pub enum Stage {
     // Run order (the derived `Ord`). `train` and `clv` read the keyed purchase lines, not the
     // features table, so they run before `features`: the training rows' matrices never coexist
     // with the features table, and the lines can be released before `segment` (see
-    // `stages::State::release_history`).
+    // `stages::State::release_unneeded`).
     Ingest,
     // Runs when the job has a `[basket]` table. Its baskets are built while `ingest` streams the
     // transactions; it comes before `select`, whose campaigns may rank by its affinity.

@@ -134,7 +134,7 @@ fn lacks_columns(artifact: &ModelArtifact, feats: &DataFrame) -> bool {
 }
 
 /// A stage that found no output of a stage it needs: the job loader orders the stages and
-/// [`State::release_history`] keeps what is left to need, so this is a bug.
+/// [`State::release_unneeded`] keeps what is left to need, so this is a bug.
 fn missing_stage(stage: Stage, needs: Stage) -> Error {
     RunError::internal(format!(
         "stage `{stage}` ran without the output of stage `{needs}`"
@@ -291,7 +291,7 @@ pub(super) fn execute<'a>(
             observer.warning(&w);
             manifest.warnings.push(w);
         }
-        st.release_history(&job.stages[i + 1..]);
+        st.release_unneeded(&job.stages[i + 1..]);
         observer.stage_finished(stage, &record);
         manifest.stages.push(record);
     }
@@ -647,13 +647,21 @@ impl State<'_> {
         params
     }
 
-    /// Drops the keyed purchase lines (~21 bytes an order line: 4 GB at 200M lines) once no
-    /// stage left needs them: `train`, `clv` and `features` read them, and `score` only to
-    /// rebuild features for a model whose columns today's features lack. The segments table
-    /// goes too when no `score` is left to add it to the scores.
-    fn release_history(&mut self, left: &[Stage]) {
+    /// Drops what no stage left reads, so that the next stages' peaks do not stand on it.
+    /// The keyed purchase lines (~21 bytes an order line: 4 GB at 200M lines): `train`, `clv`
+    /// and `features` read them, and `score` only to rebuild features for a model whose columns
+    /// today's features lack. The features table (~4 GB at 10M customers): `segment`, `score`
+    /// and `report` read it, so a job ending in `select` drops it before selecting. The segments
+    /// table when no `score` is left to add it to the scores.
+    fn release_unneeded(&mut self, left: &[Stage]) {
         if !left.contains(&Stage::Score) {
             self.segments_table = None;
+        }
+        if !left
+            .iter()
+            .any(|s| matches!(s, Stage::Segment | Stage::Score | Stage::Report))
+        {
+            self.features = None;
         }
         let needed = left.iter().any(|s| {
             matches!(
