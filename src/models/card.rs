@@ -55,11 +55,7 @@ impl HoldoutScores {
     /// its models without a registry would otherwise hold them (2 GB at 10M customers) through
     /// every later stage.
     pub fn release_inputs(&mut self) {
-        self.inputs = HoldoutInputs {
-            numeric_names: Vec::new(),
-            numeric: ndarray::Array2::zeros((0, 0)),
-            categorical: crate::models::preprocess::CategoricalColumns::default(),
-        };
+        self.inputs = HoldoutInputs::empty();
     }
 }
 
@@ -69,6 +65,17 @@ pub struct HoldoutInputs {
     pub numeric_names: Vec<String>,
     pub numeric: ndarray::Array2<f64>,
     pub categorical: crate::models::preprocess::CategoricalColumns,
+}
+
+impl HoldoutInputs {
+    /// No rows, no columns.
+    pub fn empty() -> Self {
+        Self {
+            numeric_names: Vec::new(),
+            numeric: ndarray::Array2::zeros((0, 0)),
+            categorical: crate::models::preprocess::CategoricalColumns::default(),
+        }
+    }
 }
 
 /// A point estimate and its 95 % percentile-bootstrap interval.

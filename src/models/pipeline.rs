@@ -183,18 +183,12 @@ fn holdout_metrics(
     test_rows: &[usize],
     importance: bool,
 ) -> Result<(Metrics, HoldoutScores)> {
-    let test_tab = subset(&req.input, test_rows);
-    let test_input = ModelInput {
-        numeric_names: req.input.numeric_names,
-        numeric: test_tab.numeric.view(),
-        categorical: &test_tab.categorical,
-    };
-    let x_test = fit.preprocessing.transform(&test_input)?;
-    let inputs = HoldoutInputs {
-        numeric_names: req.input.numeric_names.to_vec(),
-        numeric: test_tab.numeric,
-        categorical: test_tab.categorical,
-    };
+    let x_test = fit
+        .preprocessing
+        .transform_rows(&req.input, Some(test_rows))?;
+    // The inputs are attached by `train_evaluated` after the refit: held through it, they
+    // would add their size to its peak (and a cross-validation fold never needs them).
+    let inputs = HoldoutInputs::empty();
     let y_test = req.labels.select(Axis(0), test_rows);
     Ok(match &fit.model {
         ArtifactModel::Single { model } => {
@@ -379,6 +373,12 @@ pub fn train_evaluated(req: &TrainRequest<'_>) -> Result<(ModelArtifact, Holdout
         // The score reference of the drift check is that of the scores the model now gives.
         drift.scores = distribution("score", map.apply_all(final_fit.train_scores.view()).view());
     }
+    let holdout_tab = subset(&req.input, &test_rows);
+    holdout.inputs = HoldoutInputs {
+        numeric_names: req.input.numeric_names.to_vec(),
+        numeric: holdout_tab.numeric,
+        categorical: holdout_tab.categorical,
+    };
     let artifact = ModelArtifact {
         schema_version: ARTIFACT_SCHEMA_VERSION,
         kind: req.kind,
