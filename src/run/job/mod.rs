@@ -5,6 +5,7 @@
 //! The library does not print: progress goes to an [`Observer`] the caller supplies (the CLI's
 //! progress bars or JSON log lines).
 
+mod background;
 mod coded;
 mod config;
 mod manifest;
