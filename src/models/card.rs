@@ -618,14 +618,13 @@ impl Poisson1 {
         for (t, &c) in head.iter_mut().zip(&cdf) {
             *t = (c * UNIT_BITS as f64).floor() as u64;
         }
-        let count = |m: u64| head.iter().filter(|&&t| m > t).count() as u8;
         let shift = 53 - BUCKET_BITS;
         let buckets = (0..1u64 << BUCKET_BITS)
             .map(|b| {
                 let (lo, hi) = (b << shift, ((b + 1) << shift) - 1);
                 // The count rises with the uniform: equal at both ends, equal throughout.
-                match (count(lo), count(hi)) {
-                    (a, z) if a == z && a < 8 => a,
+                match (below(&head, lo), below(&head, hi)) {
+                    (a, z) if a == z && a < 8 => a as u8,
                     _ => STRADDLES,
                 }
             })
@@ -645,7 +644,7 @@ impl Poisson1 {
 
     #[cold]
     fn count(&self, m: u64) -> u32 {
-        let below = self.head.iter().filter(|&&t| m > t).count() as u32;
+        let below = below(&self.head, m);
         if below < 8 {
             below
         } else {
@@ -656,6 +655,11 @@ impl Poisson1 {
                 .unwrap_or(self.cdf.len()) as u32
         }
     }
+}
+
+/// How many of the thresholds `head` the 53-bit uniform `m` exceeds.
+fn below(head: &[u64; 8], m: u64) -> u32 {
+    head.iter().filter(|&&t| m > t).count() as u32
 }
 
 /// 2⁵³: the resolution of a uniform `f64` in [0, 1).
