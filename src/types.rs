@@ -1,7 +1,9 @@
 //! Types shared by every stage.
 
 use ndarray::{Array2, ArrayView1};
-use polars::prelude::PlHashMap;
+use std::hash::BuildHasher;
+
+use polars::prelude::PlFixedStateQuality;
 
 /// A numeric table with one row per entity (customer, contact…) and named `f64` columns.
 ///
@@ -66,23 +68,49 @@ mod date_tests {
 }
 
 /// Texts numbered by first appearance: a text's code is how many distinct texts came before it
-/// (basket items and owners, the levels of a coded transactions file).
+/// (basket items and owners, the levels of a coded transactions file). The index holds codes
+/// only, hashed by their text: each text is kept once (a million customer ids are a million
+/// allocations, not two).
 #[derive(Debug, Default)]
 pub struct Codebook {
     texts: Vec<String>,
-    index: PlHashMap<String, u32>,
+    index: hashbrown::HashTable<u32>,
 }
 
 impl Codebook {
+    /// The hash [`Codebook::code_hashed`] takes: callers may compute it on other threads.
+    pub fn hash(text: &[u8]) -> u64 {
+        PlFixedStateQuality::default().hash_one(text)
+    }
+
     /// The code of `text`, numbering it if it is new.
     pub fn code(&mut self, text: &str) -> u32 {
-        if let Some(c) = self.index.get(text) {
+        self.code_hashed(text, Codebook::hash(text.as_bytes()))
+    }
+
+    /// [`Codebook::code`] of a text whose [`Codebook::hash`] is `hash`.
+    pub fn code_hashed(&mut self, text: &str, hash: u64) -> u32 {
+        let texts = &self.texts;
+        let found = self
+            .index
+            .find(hash, |c| texts[*c as usize].as_bytes() == text.as_bytes());
+        if let Some(c) = found {
             return *c;
         }
         let c = self.texts.len() as u32;
+        let texts = &self.texts;
+        self.index
+            .insert_unique(hash, c, |c| Codebook::hash(texts[*c as usize].as_bytes()));
         self.texts.push(text.to_string());
-        self.index.insert(text.to_string(), c);
         c
+    }
+
+    /// Room for `more` new texts without growing.
+    pub fn reserve(&mut self, more: usize) {
+        let texts = &self.texts;
+        self.index
+            .reserve(more, |c| Codebook::hash(texts[*c as usize].as_bytes()));
+        self.texts.reserve(more);
     }
 
     /// The texts, in code order.
@@ -93,5 +121,26 @@ impl Codebook {
     /// The texts, in code order.
     pub fn into_texts(self) -> Vec<String> {
         self.texts
+    }
+}
+
+#[cfg(test)]
+mod codebook_tests {
+    use super::*;
+
+    #[test]
+    fn a_codebook_numbers_texts_by_first_appearance() {
+        let mut book = Codebook::default();
+        book.reserve(2);
+        let texts: Vec<String> = (0..1000).map(|i| format!("c{}", i % 300)).collect();
+        let codes: Vec<u32> = texts.iter().map(|t| book.code(t)).collect();
+        let expected: Vec<u32> = (0..1000).map(|i| (i % 300) as u32).collect();
+        assert_eq!(codes, expected);
+        assert_eq!(book.texts().len(), 300);
+        assert_eq!(book.texts()[299], "c299");
+        let hash = Codebook::hash(b"c7");
+        assert_eq!(book.code_hashed("c7", hash), 7);
+        assert_eq!(book.code(""), 300);
+        assert_eq!(book.into_texts().len(), 301);
     }
 }

@@ -216,21 +216,33 @@ impl LineParts {
             .par_iter()
             .any(|d| *d == CODED_MISSING_DAY)
             .then(|| lines.days.iter().map(|d| *d != CODED_MISSING_DAY).collect());
-        let dated = dated.as_deref();
+        let Some(dated) = dated.as_deref() else {
+            // Every line is dated (the rule): each column is appended on every core, straight
+            // into the room `reserve_total` made.
+            self.keys.par_extend(lines.keys.par_iter().copied());
+            self.day.par_extend(lines.days.par_iter().copied());
+            self.negative
+                .par_extend(amounts.par_iter().map(|a| *a < 0.0));
+            self.amount
+                .par_extend(amounts.par_iter().map(|a| fixed_point(*a)));
+            if let Some(out) = self.discounted.as_mut() {
+                match lines.discounts {
+                    Some(d) => out.par_extend(d.par_iter().map(|v| *v > 0.0)),
+                    None => out.par_extend(rayon::iter::repeat_n(false, lines.keys.len())),
+                }
+            }
+            for (c, codes) in self.codes.iter_mut().zip(&lines.codes) {
+                c.codes.par_extend(codes.par_iter().copied());
+            }
+            return Ok(());
+        };
+        let dated = Some(dated);
         extend_only(&mut self.keys, dated, lines.keys);
         extend_only(&mut self.day, dated, lines.days);
-        let mut negative = Vec::new();
-        amounts
-            .par_iter()
-            .map(|a| *a < 0.0)
-            .collect_into_vec(&mut negative);
+        let negative: Vec<bool> = amounts.iter().map(|a| *a < 0.0).collect();
         extend_only(&mut self.negative, dated, &negative);
         drop(negative);
-        let mut fixed = Vec::new();
-        amounts
-            .par_iter()
-            .map(|a| fixed_point(*a))
-            .collect_into_vec(&mut fixed);
+        let fixed: Vec<i64> = amounts.iter().map(|a| fixed_point(*a)).collect();
         extend_only(&mut self.amount, dated, &fixed);
         drop(fixed);
         if let Some(out) = self.discounted.as_mut() {

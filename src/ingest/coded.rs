@@ -258,7 +258,8 @@ impl CodedReader {
             return Ok(Step::End);
         };
         let bytes = window.bytes();
-        if !fast::plain_bytes(bytes) {
+        // The rest of `fast::plain_bytes` (no quote, no `\r`) is checked part by part.
+        if bytes.starts_with(fast::BYTE_ORDER_MARK) {
             return Ok(Step::NotPlain);
         }
         let parts = split_parts(bytes, self.part_bytes);
@@ -269,53 +270,101 @@ impl CodedReader {
         let Some(parsed) = parsed.into_iter().collect::<Option<Vec<_>>>() else {
             return Ok(Step::NotPlain);
         };
-        let mut out = Vec::with_capacity(parsed.len());
         let piece_rows: usize = parsed.iter().map(|p| p.rows).sum();
-        let expected = self.expected_rows(self.rows + piece_rows);
+        self.rows += piece_rows;
+        let expected = self.expected_rows(self.rows);
         self.hashes.reserve_total(expected);
+        self.hashes.extend(&parsed);
+        let maps = self.number_levels(&parsed)?;
         let amount = (self.table == TableKind::Transactions)
             .then(|| self.position("amount"))
             .flatten();
-        for part in parsed {
-            self.rows += part.rows;
-            self.hashes.extend(&part.hashes);
-            let mut columns = Vec::with_capacity(part.columns.len());
-            for (i, column) in part.columns.into_iter().enumerate() {
-                columns.push(match column {
-                    LocalColumn::Checked => Coded::Checked,
-                    LocalColumn::Numbers(v) => {
-                        if amount == Some(i) {
-                            self.returns += v.iter().filter(|a| **a <= 0.0).count();
+        // Each part's codes in the file's numbering, and its returns, on every core.
+        let out: Vec<(CodedPart, usize)> = parsed
+            .into_par_iter()
+            .zip(maps)
+            .map(|(part, maps)| {
+                let mut returns = 0;
+                let columns = part
+                    .columns
+                    .into_iter()
+                    .zip(maps)
+                    .enumerate()
+                    .map(|(i, (column, map))| match column {
+                        LocalColumn::Checked => Coded::Checked,
+                        LocalColumn::Numbers(v) => {
+                            if amount == Some(i) {
+                                returns = v.iter().filter(|a| **a <= 0.0).count();
+                            }
+                            Coded::Numbers(v)
                         }
-                        Coded::Numbers(v)
-                    }
-                    LocalColumn::Days(v) => Coded::Days(v),
-                    LocalColumn::Codes(local) => {
-                        let Some(levels) = self.levels[i].as_mut() else {
-                            return Err(bug(&self.path, "codes of a column not kept as codes"));
-                        };
-                        // A part's values are checked UTF-8 (the whole part is).
-                        let map: Vec<u32> = local
-                            .levels
-                            .iter()
-                            .map(|v| levels.code(std::str::from_utf8(v).unwrap_or_default()))
-                            .collect();
-                        let mut codes = local.codes;
-                        codes.par_iter_mut().for_each(|c| {
-                            if *c != MISSING_CODE {
+                        LocalColumn::Days(v) => Coded::Days(v),
+                        LocalColumn::Codes(local) => {
+                            let mut codes = local.codes;
+                            for c in codes.iter_mut().filter(|c| **c != MISSING_CODE) {
                                 *c = map[*c as usize];
                             }
-                        });
-                        Coded::Codes(codes)
-                    }
-                });
+                            Coded::Codes(codes)
+                        }
+                    })
+                    .collect();
+                let part = CodedPart {
+                    rows: part.rows,
+                    columns,
+                };
+                (part, returns)
+            })
+            .collect();
+        self.returns += out.iter().map(|(_, r)| r).sum::<usize>();
+        Ok(Step::Piece(CodedPiece {
+            parts: out.into_iter().map(|(p, _)| p).collect(),
+        }))
+    }
+
+    /// Per part and column kept as codes, the file's code of each of the part's levels (empty
+    /// for other columns): numbered in part order, so the codes do not depend on the cutting.
+    fn number_levels(
+        &mut self,
+        parsed: &[LocalPart<'_>],
+    ) -> Result<Vec<Vec<Vec<u32>>>, IngestError> {
+        for (i, levels) in self.levels.iter_mut().enumerate() {
+            let new: usize = parsed
+                .iter()
+                .map(|p| match &p.columns[i] {
+                    LocalColumn::Codes(local) => local.levels.len(),
+                    _ => 0,
+                })
+                .sum();
+            if let Some(levels) = levels {
+                levels.reserve(new);
             }
-            out.push(CodedPart {
-                rows: part.rows,
-                columns,
-            });
         }
-        Ok(Step::Piece(CodedPiece { parts: out }))
+        let mut maps = Vec::with_capacity(parsed.len());
+        for part in parsed {
+            let mut part_maps = Vec::with_capacity(part.columns.len());
+            for (i, column) in part.columns.iter().enumerate() {
+                let LocalColumn::Codes(local) = column else {
+                    part_maps.push(Vec::new());
+                    continue;
+                };
+                let Some(levels) = self.levels[i].as_mut() else {
+                    return Err(bug(&self.path, "codes of a column not kept as codes"));
+                };
+                // A part's values are checked UTF-8 (the whole part is).
+                part_maps.push(
+                    local
+                        .levels
+                        .iter()
+                        .zip(&local.hashes)
+                        .map(|(v, h)| {
+                            levels.code_hashed(std::str::from_utf8(v).unwrap_or_default(), *h)
+                        })
+                        .collect(),
+                );
+            }
+            maps.push(part_maps);
+        }
+        Ok(maps)
     }
 
     /// The next piece: a window of the file mapped into memory (no copy of its bytes) that
@@ -413,6 +462,41 @@ struct HashBuckets {
 /// The top bits of a hash that choose its bucket.
 const HASH_BUCKET_BITS: u32 = 12;
 
+/// A part's record hashes ordered by their bucket ([`HASH_BUCKET_BITS`] top bits).
+struct PartHashes {
+    hashes: Vec<u64>,
+    /// Where each bucket's hashes start in `hashes` (and, last, where the last one ends).
+    starts: Vec<u32>,
+}
+
+impl PartHashes {
+    fn new(hashes: &[u64]) -> PartHashes {
+        let bucket = |h: u64| (h >> (64 - HASH_BUCKET_BITS)) as usize;
+        let mut starts = vec![0u32; (1 << HASH_BUCKET_BITS) + 1];
+        for h in hashes {
+            starts[bucket(*h) + 1] += 1;
+        }
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        let mut next = starts.clone();
+        let mut out = vec![0u64; hashes.len()];
+        for h in hashes {
+            let slot = &mut next[bucket(*h)];
+            out[*slot as usize] = *h;
+            *slot += 1;
+        }
+        PartHashes {
+            hashes: out,
+            starts,
+        }
+    }
+
+    fn bucket(&self, b: usize) -> &[u64] {
+        &self.hashes[self.starts[b] as usize..self.starts[b + 1] as usize]
+    }
+}
+
 impl HashBuckets {
     fn new() -> HashBuckets {
         HashBuckets {
@@ -428,10 +512,16 @@ impl HashBuckets {
         }
     }
 
-    fn extend(&mut self, hashes: &[u64]) {
-        for h in hashes {
-            self.buckets[(h >> (64 - HASH_BUCKET_BITS)) as usize].push(*h);
-        }
+    /// The parts' hashes (each part's filed by bucket), bucket by bucket on every core.
+    fn extend(&mut self, parts: &[LocalPart<'_>]) {
+        self.buckets
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(b, bucket)| {
+                for part in parts {
+                    bucket.extend_from_slice(part.hashes.bucket(b));
+                }
+            });
     }
 
     fn any_repeated(&self) -> bool {
@@ -510,6 +600,8 @@ struct LocalCodes<'a> {
     /// The last value, its key and its code: ids of a file grouped by customer repeat line
     /// after line.
     last: Option<(&'a [u8], Option<u128>, u32)>,
+    /// Each level's [`Codebook::hash`], taken once the part is parsed (on the part's core).
+    hashes: Vec<u64>,
 }
 
 /// Whether two short values are equal: a byte loop, cheaper for ids and codes of a few bytes
@@ -547,6 +639,7 @@ impl<'a> LocalCodes<'a> {
             short: Vec::new(),
             index: PlHashMap::default(),
             last: None,
+            hashes: Vec::new(),
         }
     }
 
@@ -604,7 +697,7 @@ impl<'a> LocalCodes<'a> {
 struct LocalPart<'a> {
     rows: usize,
     columns: Vec<LocalColumn<'a>>,
-    hashes: Vec<u64>,
+    hashes: PartHashes,
 }
 
 /// Parses the lines of `part`; `None` at the first row the fast path would not vouch for.
@@ -618,6 +711,9 @@ fn parse_part<'a>(
     // Field checks on ASCII bytes look at the ends only; any other text goes through `str`.
     let ascii = part.is_ascii();
     if !ascii && std::str::from_utf8(part).is_err() {
+        return None;
+    }
+    if memchr::memchr2(b'"', b'\r', part).is_some() {
         return None;
     }
     let bounds = boundaries(part, rules.separator)?;
@@ -679,10 +775,15 @@ fn parse_part<'a>(
     if line_start < part.len() {
         return None;
     }
+    for column in &mut built {
+        if let LocalColumn::Codes(local) = column {
+            local.hashes = local.levels.iter().map(|l| Codebook::hash(l)).collect();
+        }
+    }
     Some(LocalPart {
         rows: count,
         columns: built,
-        hashes,
+        hashes: PartHashes::new(&hashes),
     })
 }
 

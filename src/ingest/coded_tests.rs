@@ -184,6 +184,7 @@ fn a_copy_or_an_odd_row_anywhere_sends_the_file_to_the_general_path() {
         format!("{header}\n{good}\n2,2,2024-01-01,5,1,a,web\n3,3,2024-01-01,5x,1,a,web\n"),
         format!("{header}\n{good}\n2,2,2024-01-01,5,1,a,web\n4,4,2024-01-01,5,1,a,\"w\"\n"),
         format!("{header}\n{good}\n\n2,2,2024-01-01,5,1,a,web\n"),
+        format!("{header}\n{good}\n2,2,2024-01-01,5,1,a,web\r\n3,3,2024-01-01,5,1,a,web\n"),
     ] {
         assert!(
             !agree(csv.as_bytes(), TableKind::Transactions).unwrap(),

@@ -93,11 +93,14 @@ fn polars_err(path: &Path) -> impl Fn(PolarsError) -> IngestError + '_ {
     }
 }
 
+/// UTF-8's byte-order mark.
+pub(super) const BYTE_ORDER_MARK: &[u8] = &[0xEF, 0xBB, 0xBF];
+
 /// No quote (a quoted field may hold separators and line feeds), no `\r` (CRLF lines), no
 /// byte-order mark: bytes whose records are lines and whose fields are what lies between
 /// separators.
 pub(super) fn plain_bytes(bytes: &[u8]) -> bool {
-    !bytes.starts_with(&[0xEF, 0xBB, 0xBF]) && memchr::memchr2(b'"', b'\r', bytes).is_none()
+    !bytes.starts_with(BYTE_ORDER_MARK) && memchr::memchr2(b'"', b'\r', bytes).is_none()
 }
 
 /// The header's names as the general path names them (trimmed), or `None` when one is empty or
