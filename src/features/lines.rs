@@ -50,22 +50,111 @@ pub(crate) fn from_fixed(sum: i64) -> f64 {
     sum as f64 / FIXED_POINT_SCALE
 }
 
-/// A categorical line column (`category`, `channel`, `payment_method`) as codes.
-pub(super) struct Codes {
+/// A categorical line column (`category`, `channel`, `payment_method`) as codes: in [`Lines`]
+/// as [`LineCodes`], while the lines are built as plain `u32`s.
+pub(super) struct Codes<C = LineCodes> {
     pub column: &'static str,
     /// Per line, in [`Lines`] order; [`MISSING`] for a missing value.
-    pub codes: Vec<u32>,
+    pub codes: C,
     /// The text of every code.
     pub levels: Vec<String>,
 }
 
-impl Codes {
+impl<C> Codes<C> {
     /// The code of `level`, if any line has it.
     pub fn code_of(&self, level: &str) -> Option<u32> {
         self.levels
             .iter()
             .position(|l| l == level)
             .map(|c| c as u32)
+    }
+}
+
+/// A categorical column's code of every line: one byte each while the column has fewer than
+/// 255 levels (categories, channels, payment methods), else four. At 10M customers (232M lines)
+/// that is 0.7 GB less per column.
+pub(super) enum LineCodes {
+    Narrow(Vec<u8>),
+    Wide(Vec<u32>),
+}
+
+/// [`MISSING`] among narrow codes.
+const NARROW_MISSING: u8 = u8::MAX;
+
+impl LineCodes {
+    /// The codes of `codes` at the rows of `order` (all of them when `None`) for a column of
+    /// `levels` levels, narrow when they fit.
+    fn gathered(order: Option<&[u32]>, codes: Vec<u32>, levels: usize) -> LineCodes {
+        if levels >= usize::from(NARROW_MISSING) {
+            return LineCodes::Wide(gather(order, codes));
+        }
+        // Every code is below `levels` or MISSING.
+        let narrow = |c: u32| {
+            if c == MISSING {
+                NARROW_MISSING
+            } else {
+                c as u8
+            }
+        };
+        LineCodes::Narrow(match order {
+            None => codes.par_iter().map(|c| narrow(*c)).collect(),
+            Some(order) => order
+                .par_iter()
+                .map(|r| narrow(codes[*r as usize]))
+                .collect(),
+        })
+    }
+
+    /// The code of line `i` ([`MISSING`]: none).
+    #[inline]
+    pub fn get(&self, i: usize) -> u32 {
+        match self {
+            LineCodes::Narrow(c) => widen(c[i]),
+            LineCodes::Wide(c) => c[i],
+        }
+    }
+
+    /// The codes of the lines in `range`, in order.
+    #[inline]
+    pub fn iter(&self, range: std::ops::Range<usize>) -> CodeIter<'_> {
+        match self {
+            LineCodes::Narrow(c) => CodeIter::Narrow(c[range].iter()),
+            LineCodes::Wide(c) => CodeIter::Wide(c[range].iter()),
+        }
+    }
+}
+
+#[inline]
+fn widen(code: u8) -> u32 {
+    if code == NARROW_MISSING {
+        MISSING
+    } else {
+        u32::from(code)
+    }
+}
+
+/// The codes of a range of lines ([`LineCodes::iter`]).
+pub(super) enum CodeIter<'a> {
+    Narrow(std::slice::Iter<'a, u8>),
+    Wide(std::slice::Iter<'a, u32>),
+}
+
+impl Iterator for CodeIter<'_> {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        match self {
+            CodeIter::Narrow(i) => i.next().map(|c| widen(*c)),
+            CodeIter::Wide(i) => i.next().copied(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            CodeIter::Narrow(i) => i.size_hint(),
+            CodeIter::Wide(i) => i.size_hint(),
+        }
     }
 }
 
@@ -103,7 +192,7 @@ pub(super) struct LineParts {
     negative: Vec<bool>,
     discounted: Option<Vec<bool>>,
     cost: Option<Vec<i64>>,
-    codes: Vec<Codes>,
+    codes: Vec<Codes<Vec<u32>>>,
 }
 
 impl LineParts {
@@ -341,8 +430,9 @@ impl LineParts {
                 .codes
                 .into_iter()
                 .map(|c| Codes {
-                    codes: gather(order, c.codes),
-                    ..c
+                    codes: LineCodes::gathered(order, c.codes, c.levels.len()),
+                    column: c.column,
+                    levels: c.levels,
                 })
                 .collect(),
         };
@@ -552,6 +642,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn line_codes_are_narrow_below_255_levels_and_give_back_every_code() {
+        for levels in [1usize, 2, 254, 255, 256, 70_000] {
+            let codes: Vec<u32> = (0..1000u32)
+                .map(|i| {
+                    if i % 7 == 3 {
+                        MISSING
+                    } else {
+                        (i * 31) % levels as u32
+                    }
+                })
+                .collect();
+            let order: Vec<u32> = (0..1000u32).rev().collect();
+            for order in [None, Some(order.as_slice())] {
+                let expected: Vec<u32> = match order {
+                    None => codes.clone(),
+                    Some(o) => o.iter().map(|r| codes[*r as usize]).collect(),
+                };
+                let got = LineCodes::gathered(order, codes.clone(), levels);
+                assert_eq!(
+                    matches!(got, LineCodes::Narrow(_)),
+                    levels < 255,
+                    "{levels}"
+                );
+                assert_eq!(got.iter(0..1000).collect::<Vec<u32>>(), expected);
+                assert_eq!(got.iter(10..20).collect::<Vec<u32>>(), expected[10..20]);
+                assert!((0..1000).all(|i| got.get(i) == expected[i]));
+            }
+        }
+    }
+
+    #[test]
     fn fixed_point_rounds_half_to_even_and_sums_exactly() {
         assert_eq!(fixed_point(6.3), 63_000);
         assert_eq!(fixed_point(12.345_67), 123_457);
@@ -691,7 +812,8 @@ mod tests {
             assert_eq!(lines.amount, whole.0.amount, "cut {cut}");
             assert_eq!(lines.negative, whole.0.negative, "cut {cut}");
             assert_eq!(lines.codes[0].levels, whole.0.codes[0].levels, "cut {cut}");
-            assert_eq!(lines.codes[0].codes, whole.0.codes[0].codes, "cut {cut}");
+            let all = |l: &Lines| l.codes[0].codes.iter(0..l.day.len()).collect::<Vec<u32>>();
+            assert_eq!(all(&lines), all(&whole.0), "cut {cut}");
         }
         assert_eq!(whole.1, ["b", "a", "c", "d", "e"]);
         // Key 0 ("b"): the undated line is left out, days sorted.

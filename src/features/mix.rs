@@ -187,16 +187,19 @@ pub(super) fn top_levels(
     cap: usize,
 ) -> Vec<String> {
     let n_levels = c.levels.len();
+    const CHUNK: usize = 1 << 16;
     let sums = lines
         .day
-        .par_chunks(1 << 16)
-        .zip(c.codes.par_chunks(1 << 16))
-        .zip(lines.amount.par_chunks(1 << 16))
-        .map(|((days, codes), amounts)| {
+        .par_chunks(CHUNK)
+        .zip(lines.amount.par_chunks(CHUNK))
+        .enumerate()
+        .map(|(chunk, (days, amounts))| {
             let mut sums = vec![(0i128, false); n_levels];
+            let first = chunk * CHUNK;
+            let codes = c.codes.iter(first..first + days.len());
             for ((d, code), a) in days.iter().zip(codes).zip(amounts) {
-                if *d <= as_of_day && *code != MISSING {
-                    let s = &mut sums[*code as usize];
+                if *d <= as_of_day && code != MISSING {
+                    let s = &mut sums[code as usize];
                     s.0 += if by_amount { i128::from(*a) } else { 1 };
                     s.1 = true;
                 }
@@ -307,27 +310,27 @@ impl Layout {
 
 impl ShareSet {
     fn write(&self, lines: &Lines, range: Range<usize>, parts: &mut Vec<i64>, out: &mut Vec<f64>) {
-        let codes = &lines.codes[self.codes].codes[range.clone()];
+        let codes = lines.codes[self.codes].codes.iter(range.clone());
         parts.clear();
         parts.resize(self.kept, 0);
         let mut total = 0i64;
         // Distinct levels as a bit set while the codes are small (every realistic column).
         let mut seen = 0u128;
         let mut many: Vec<u32> = Vec::new();
-        for (code, amount) in codes.iter().zip(&lines.amount[range]) {
+        for (code, amount) in codes.zip(&lines.amount[range]) {
             let w = if self.by_spend { (*amount).max(0) } else { 1 };
             total += w;
-            if *code == MISSING {
+            if code == MISSING {
                 continue;
             }
-            if let Some(slot) = self.slot_of_code[*code as usize] {
+            if let Some(slot) = self.slot_of_code[code as usize] {
                 parts[slot] += w;
             }
             if self.counts != Count::None {
-                if *code < 128 {
+                if code < 128 {
                     seen |= 1 << code;
                 } else {
-                    many.push(*code);
+                    many.push(code);
                 }
             }
         }

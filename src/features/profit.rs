@@ -496,7 +496,7 @@ impl Pricing<'_> {
         if let Some(cost) = lines.cost.as_ref().map(|c| c[i]).filter(|c| *c != NO_COST) {
             return from_fixed(cost).abs();
         }
-        let rate = match self.codes.map(|c| c.codes[i]) {
+        let rate = match self.codes.map(|c| c.codes.get(i)) {
             Some(code) if code != MISSING => self.rate_of_code[code as usize],
             _ => self.default_rate,
         };

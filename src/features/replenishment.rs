@@ -237,17 +237,17 @@ fn gaps_by_code(lines: &Lines, day: i32) -> Vec<Vec<i64>> {
                 let range = lines.until(k, day);
                 // The last purchase day of every category the customer bought so far.
                 let mut last: Vec<(u32, i32)> = Vec::new();
-                for (d, code) in lines.day[range.clone()].iter().zip(&codes.codes[range]) {
-                    if *code == MISSING {
+                for (d, code) in lines.day[range.clone()].iter().zip(codes.codes.iter(range)) {
+                    if code == MISSING {
                         continue;
                     }
-                    match last.iter_mut().find(|(c, _)| c == code) {
+                    match last.iter_mut().find(|(c, _)| *c == code) {
                         Some((_, l)) if *l != *d => {
-                            gaps[*code as usize].push(i64::from(*d - *l));
+                            gaps[code as usize].push(i64::from(*d - *l));
                             *l = *d;
                         }
                         Some(_) => {}
-                        None => last.push((*code, *d)),
+                        None => last.push((code, *d)),
                     }
                 }
                 gaps
@@ -269,16 +269,16 @@ fn gaps_by_code(lines: &Lines, day: i32) -> Vec<Vec<i64>> {
 /// A customer's tally per category code they bought, from their lines `range` (day order).
 fn tallies(lines: &Lines, codes: &Codes, range: Range<usize>) -> Vec<(u32, Tally)> {
     let mut out: Vec<(u32, Tally)> = Vec::new();
-    for (day, code) in lines.day[range.clone()].iter().zip(&codes.codes[range]) {
-        if *code == MISSING {
+    for (day, code) in lines.day[range.clone()].iter().zip(codes.codes.iter(range)) {
+        if code == MISSING {
             continue;
         }
-        match out.iter_mut().find(|(c, _)| c == code) {
+        match out.iter_mut().find(|(c, _)| *c == code) {
             Some((_, t)) => t.add(*day),
             None => {
                 let mut t = Tally::default();
                 t.add(*day);
-                out.push((*code, t));
+                out.push((code, t));
             }
         }
     }
