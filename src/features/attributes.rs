@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::catalog::{doc, Doc};
 use super::family::{Columns, Customer, Definition, Prepared, Source};
@@ -124,18 +125,21 @@ impl Attributes {
     /// `ids`: the id of every purchase key. A customer listed twice keeps their first row; a key
     /// without a customer row has every value missing.
     pub fn new(customers: &DataFrame, ids: &[String]) -> Result<Attributes, FeatureError> {
+        // One chunk each: a value by row is then one index, not a search of the chunks.
+        let mut customers = customers.clone();
+        customers.rechunk_mut_par();
         let customer_ids = customers.column("customer_id")?.cast(&DataType::String)?;
-        let mut row_of: std::collections::HashMap<&str, usize> =
-            std::collections::HashMap::with_capacity(customers.height());
+        let mut row_of: PlHashMap<&str, usize> = PlHashMap::with_capacity(customers.height());
         for (row, id) in customer_ids.str()?.iter().enumerate() {
             if let Some(id) = id {
                 row_of.entry(id).or_insert(row);
             }
         }
         let rows: Vec<Option<usize>> = ids
-            .iter()
+            .par_iter()
             .map(|id| row_of.get(id.as_str()).copied())
             .collect();
+        drop(row_of);
         let mut attributes = Vec::new();
         for column in customers.columns() {
             let name = column.name().as_str();
@@ -146,14 +150,14 @@ impl Attributes {
                 DataType::Date => {
                     let d = column.cast(&DataType::Int32)?;
                     let d = d.i32()?;
-                    let days = rows.iter().map(|r| r.and_then(|r| d.get(r))).collect();
+                    let days = rows.par_iter().map(|r| r.and_then(|r| d.get(r))).collect();
                     let (feature, years) = date_feature(name);
                     (feature, Values::Date { days, years })
                 }
                 DataType::String => {
                     let text = column.str()?;
                     let mut levels: Vec<String> = Vec::new();
-                    let mut code_of: std::collections::HashMap<&str, u32> = Default::default();
+                    let mut code_of: PlHashMap<&str, u32> = PlHashMap::default();
                     let codes = rows
                         .iter()
                         .map(|r| match r.and_then(|r| text.get(r)).map(str::trim) {
@@ -169,7 +173,7 @@ impl Attributes {
                 dt if dt.is_primitive_numeric() || dt.is_bool() => {
                     let v = column.cast(&DataType::Float64)?;
                     let v = v.f64()?;
-                    let values = rows.iter().map(|r| r.and_then(|r| v.get(r))).collect();
+                    let values = rows.par_iter().map(|r| r.and_then(|r| v.get(r))).collect();
                     (name.to_string(), Values::Number(values))
                 }
                 _ => continue,
