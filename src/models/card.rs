@@ -181,22 +181,31 @@ impl ModelCard {
         };
         let mut calibration = None;
         if let Some(c) = &report.metrics.classification {
-            let b = classification_draws(y, p, BOOTSTRAP_RESAMPLES, seed)?;
+            // The calibration figures are one core's sequential sums: computed beside the
+            // bootstrap, whose tasks fill the other core (each figure's arithmetic unchanged).
+            let (draws, figures) = rayon::join(
+                || classification_draws(y, p, BOOTSTRAP_RESAMPLES, seed),
+                || -> Result<_> {
+                    let after = match &holdout.calibrated {
+                        Some(c) => Some(CalibratedScores {
+                            reliability: reliability(y, c.view())?,
+                            fit: logistic_recalibration(y, c.view()),
+                            log_loss: log_loss(y, c.view())?,
+                            brier: brier(y, c.view())?,
+                        }),
+                        None => None,
+                    };
+                    Ok((reliability(y, p)?, logistic_recalibration(y, p), after))
+                },
+            );
+            let b = draws?;
+            let (reliability, fit, after) = figures?;
             metrics.auc = Some(b.auc.at(c.auc));
             metrics.log_loss = Some(b.log_loss.at(c.log_loss));
             metrics.brier = Some(b.brier.at(c.brier));
-            let after = match &holdout.calibrated {
-                Some(c) => Some(CalibratedScores {
-                    reliability: reliability(y, c.view())?,
-                    fit: logistic_recalibration(y, c.view()),
-                    log_loss: log_loss(y, c.view())?,
-                    brier: brier(y, c.view())?,
-                }),
-                None => None,
-            };
             calibration = Some(CardCalibration {
-                reliability: reliability(y, p)?,
-                fit: logistic_recalibration(y, p),
+                reliability,
+                fit,
                 platt: match &artifact.model {
                     ArtifactModel::Single {
                         model: FittedModel::Forest(f),
@@ -750,7 +759,8 @@ pub fn classification_draws(
     check_scored(y, p)?;
     let n = y.len();
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]).then(a.cmp(&b)));
+    // A total order (ties by row): the same order whatever the sort.
+    order.par_sort_unstable_by(|&a, &b| p[a].total_cmp(&p[b]).then(a.cmp(&b)));
     let eps = crate::models::metrics::LOG_LOSS_EPS;
     let rows: Vec<SortedRow> = order
         .iter()
