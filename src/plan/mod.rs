@@ -66,7 +66,8 @@ pub use summary::{
 
 use problem::{Problem, Status, MAX_CAMPAIGNS};
 use solve::{
-    improve, reach_minimums, repair, sequential, subgradient, Relaxation, Resource, State,
+    improve, minimums_first, reach_minimums, repair, sequential, subgradient, Relaxation, Resource,
+    State,
 };
 
 /// Everything that can go wrong while planning.
@@ -160,6 +161,21 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
     }
     reach_minimums(&p, &rel, &order, &mut state);
     improve(&p, &rel, &lambda, &order, &mut state);
+    let short = |s: &State| (0..p.min_volume.len()).any(|c| s.usage[c].taken < p.min_volume[c]);
+    if short(&state) {
+        // The other campaigns hold the room a minimum needs: the minimums go first instead.
+        let mut base = State::new(&p);
+        for (k, o) in p.opts.iter().enumerate() {
+            if control[k] {
+                base.hold_out(o.customer());
+            }
+        }
+        let mut first = minimums_first(&p, &rel, &order, &optimised, base);
+        improve(&p, &rel, &lambda, &order, &mut first);
+        if !short(&first) {
+            state = first;
+        }
+    }
     // What the outputs do not read, freed before they are built (a large plan's peak).
     drop((order, optimised));
     for (c, &min) in p.min_volume.iter().enumerate() {

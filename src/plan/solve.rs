@@ -693,6 +693,43 @@ pub(crate) fn reach_minimums(p: &Problem, rel: &Relaxation, order: &[u32], s: &m
     }
 }
 
+/// A plan started again from the campaigns' minimums, for when the plan's other campaigns took
+/// the room a minimum needs ([`reach_minimums`] only adds to a plan). On `s` (the control groups
+/// held out, nothing chosen), each campaign with a minimum takes its allowed options cheapest
+/// first (the most contacts its budgets buy; ties in `order`) until the minimum; then the
+/// options of `plan` that still fit join, in `order`.
+pub(crate) fn minimums_first(
+    p: &Problem,
+    rel: &Relaxation,
+    order: &[u32],
+    plan: &State,
+    mut s: State,
+) -> State {
+    for (c, &min) in p.min_volume.iter().enumerate().filter(|(_, m)| **m > 0) {
+        let mut cheapest: Vec<usize> = order
+            .iter()
+            .map(|&k| k as usize)
+            .filter(|&k| p.opts[k].campaign() == c)
+            .collect();
+        cheapest.sort_by(|&a, &b| p.opts[a].cost.total_cmp(&p.opts[b].cost));
+        for k in cheapest {
+            if s.usage[c].taken >= min {
+                break;
+            }
+            if !rel.blocked(p, k) && !s.chosen[k] && s.customer_allows(p, k) && s.limits_allow(p, k)
+            {
+                s.take(p, k);
+            }
+        }
+    }
+    for k in order.iter().map(|&k| k as usize) {
+        if plan.chosen[k] && !s.chosen[k] && s.customer_allows(p, k) && s.limits_allow(p, k) {
+            s.take(p, k);
+        }
+    }
+    s
+}
+
 /// Sequential arbitration: campaigns in the given order, each taking its best customers (by
 /// key) from what the earlier ones left.
 pub(crate) fn sequential(p: &Problem, rel: &Relaxation) -> State {
