@@ -147,12 +147,17 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
     clock.mark("improve");
 
     let control = draw_controls(&p, campaigns, &optimised);
-    let mut state = State::new(&p);
-    for (k, o) in p.opts.iter().enumerate() {
-        if control[k] {
-            state.hold_out(o.customer());
+    // An empty plan with the control groups held out of every campaign.
+    let controls_held = || {
+        let mut s = State::new(&p);
+        for (k, o) in p.opts.iter().enumerate() {
+            if control[k] {
+                s.hold_out(o.customer());
+            }
         }
-    }
+        s
+    };
+    let mut state = controls_held();
     for (k, o) in p.opts.iter().enumerate() {
         // A subset of a feasible plan: it fits.
         if optimised.chosen[k] && !state.held_out(o.customer()) {
@@ -164,13 +169,7 @@ pub fn plan(campaigns: &[CampaignInput], policy: &PlanPolicy) -> Result<Plan, Pl
     let short = |s: &State| (0..p.min_volume.len()).any(|c| s.usage[c].taken < p.min_volume[c]);
     if short(&state) {
         // The other campaigns hold the room a minimum needs: the minimums go first instead.
-        let mut base = State::new(&p);
-        for (k, o) in p.opts.iter().enumerate() {
-            if control[k] {
-                base.hold_out(o.customer());
-            }
-        }
-        let mut first = minimums_first(&p, &rel, &order, &optimised, base);
+        let mut first = minimums_first(&p, &rel, &order, &optimised, controls_held());
         improve(&p, &rel, &lambda, &order, &mut first);
         if !short(&first) {
             state = first;

@@ -680,15 +680,31 @@ pub(crate) fn repair(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> (State, V
 /// Takes each campaign's options in `order` while it is under its minimum volume and they fit.
 pub(crate) fn reach_minimums(p: &Problem, rel: &Relaxation, order: &[u32], s: &mut State) {
     for (c, &min) in p.min_volume.iter().enumerate() {
-        let of_c = order.iter().map(|&k| k as usize);
-        for k in of_c.filter(|&k| p.opts[k].campaign() == c) {
-            if s.usage[c].taken >= min {
-                break;
-            }
-            if !rel.blocked(p, k) && !s.chosen[k] && s.customer_allows(p, k) && s.limits_allow(p, k)
-            {
-                s.take(p, k);
-            }
+        let of_c = order
+            .iter()
+            .map(|&k| k as usize)
+            .filter(|&k| p.opts[k].campaign() == c);
+        take_until_minimum(p, rel, c, min, of_c, s);
+    }
+}
+
+/// Takes the options of campaign `c` in `options`, in turn, while it has fewer than `min`
+/// contacts: each one the relaxation leaves open, not chosen yet, and let in by its customer's
+/// rules and by every limit.
+fn take_until_minimum(
+    p: &Problem,
+    rel: &Relaxation,
+    c: usize,
+    min: usize,
+    options: impl IntoIterator<Item = usize>,
+    s: &mut State,
+) {
+    for k in options {
+        if s.usage[c].taken >= min {
+            break;
+        }
+        if !rel.blocked(p, k) && !s.chosen[k] && s.customer_allows(p, k) && s.limits_allow(p, k) {
+            s.take(p, k);
         }
     }
 }
@@ -712,15 +728,7 @@ pub(crate) fn minimums_first(
             .filter(|&k| p.opts[k].campaign() == c)
             .collect();
         cheapest.sort_by(|&a, &b| p.opts[a].cost.total_cmp(&p.opts[b].cost));
-        for k in cheapest {
-            if s.usage[c].taken >= min {
-                break;
-            }
-            if !rel.blocked(p, k) && !s.chosen[k] && s.customer_allows(p, k) && s.limits_allow(p, k)
-            {
-                s.take(p, k);
-            }
-        }
+        take_until_minimum(p, rel, c, min, cheapest, &mut s);
     }
     for k in order.iter().map(|&k| k as usize) {
         if plan.chosen[k] && !s.chosen[k] && s.customer_allows(p, k) && s.limits_allow(p, k) {
