@@ -31,7 +31,10 @@ pub use control::{in_global_control, SALT_KEY};
 pub use error::LedgerError;
 pub use query::{AnsweredRow, SendRecord};
 pub use record::{CampaignRecord, PendingRun, RunRecord, SelectionRecord};
-pub use responses::{attribute, Purchase, Response, Selected, TRANSACTIONS_SOURCE};
+pub use responses::{
+    attribute, attribute_bought, by_day_then_amount, Purchase, Response, Selected,
+    TRANSACTIONS_SOURCE,
+};
 pub use schema::SCHEMA_VERSION;
 
 /// The ledger's file name in a job's `out` folder.

@@ -53,14 +53,28 @@ pub fn attribute(selected: &[Selected], purchases: &[Purchase<'_>]) -> Vec<Respo
             .push((p.date, p.amount));
     }
     for v in by_customer.values_mut() {
-        v.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        v.sort_by(by_day_then_amount);
     }
+    attribute_bought(selected, |id| by_customer.get(id).map(Vec::as_slice))
+}
+
+/// The order [`attribute_bought`] wants a customer's purchases in: by day, then by amount (a
+/// total order on the values, so every sort gives the same sequence).
+pub fn by_day_then_amount(a: &(NaiveDate, f64), b: &(NaiveDate, f64)) -> std::cmp::Ordering {
+    a.0.cmp(&b.0).then(a.1.total_cmp(&b.1))
+}
+
+/// [`attribute`] with each customer's purchases already gathered: `bought(id)` gives them
+/// sorted by [`by_day_then_amount`] (`None`: no purchase).
+pub fn attribute_bought<'p>(
+    selected: &[Selected],
+    bought: impl Fn(&str) -> Option<&'p [(NaiveDate, f64)]>,
+) -> Vec<Response> {
     let mut out: Vec<Response> = selected
         .iter()
         .filter_map(|s| {
             let closes = s.send_date + chrono::Days::new(u64::from(s.response_window_days));
-            let bought: Vec<&(NaiveDate, f64)> = by_customer
-                .get(s.customer_id.as_str())?
+            let bought: Vec<&(NaiveDate, f64)> = bought(s.customer_id.as_str())?
                 .iter()
                 .filter(|(d, _)| *d > s.send_date && *d <= closes)
                 .collect();

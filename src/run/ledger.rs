@@ -2,7 +2,7 @@
 //! selections), the recording around the folder swap, and the ledger's target contacts as a
 //! contact-history table for the contact policy.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -391,29 +391,43 @@ pub fn attribute_transactions(
 /// pieces and never holds it whole): the purchases of the customers the ledger selected are
 /// kept as the pieces go by, then attributed at once. The same rule and result as
 /// [`attribute_transactions`] over the whole table.
+///
+/// A kept purchase is three numbers (the customer's place among the selected, the day, the
+/// amount), not a copy of its id: a year of weekly sends selects most customers, and then
+/// most of the file's lines are kept.
 #[derive(Debug, Default)]
 pub struct Attribution {
     selected: Vec<crate::ledger::Selected>,
-    wanted: std::collections::HashSet<String>,
-    /// Customer, day, amount of each kept purchase, in arrival order.
-    purchases: Vec<(String, NaiveDate, f64)>,
+    /// Each selected customer's place, numbered as they first appear in `selected`.
+    places: HashMap<String, u32>,
+    /// Per customer code of ingest's coded path: the customer's place, or [`NOT_SELECTED`].
+    /// The codes are the file's, numbered as its ids first appear, so each id is looked up once.
+    coded_places: Vec<u32>,
+    /// Place, epoch day, amount of each kept purchase.
+    kept: Vec<(u32, i32, f64)>,
 }
+
+const NOT_SELECTED: u32 = u32::MAX;
 
 impl Attribution {
     /// Reads who the ledger's published sends selected.
     pub fn start(settings: &LedgerSettings) -> Result<Attribution, Error> {
         let selected = settings.open()?.selected()?;
-        let wanted = selected.iter().map(|s| s.customer_id.clone()).collect();
+        let mut places = HashMap::new();
+        for s in &selected {
+            let next = places.len() as u32;
+            places.entry(s.customer_id.clone()).or_insert(next);
+        }
         Ok(Attribution {
             selected,
-            wanted,
-            purchases: Vec::new(),
+            places,
+            ..Attribution::default()
         })
     }
 
     /// Keeps the purchases of selected customers among the next transactions.
     pub fn push(&mut self, transactions: &DataFrame) -> Result<(), Error> {
-        if self.wanted.is_empty() {
+        if self.places.is_empty() {
             return Ok(());
         }
         let ids = transactions
@@ -437,27 +451,74 @@ impl Attribution {
             let (Some(id), Some(day), Some(amount)) = (id, day, amount) else {
                 continue;
             };
-            if self.wanted.contains(id) {
-                let date = crate::types::date_of_epoch_day(i64::from(day));
-                self.purchases.push((id.to_string(), date, amount));
+            if let Some(&place) = self.places.get(id) {
+                self.kept.push((place, day, amount));
             }
         }
         Ok(())
     }
 
+    /// As [`Self::push`], for lines read by ingest's coded path: each line's customer a code
+    /// into `ids` (the file's customer ids so far), a missing value marked as the coded path
+    /// marks it ([`crate::ingest::MISSING_CODE`], [`crate::ingest::MISSING_DAY`], NaN).
+    pub fn push_coded(&mut self, ids: &[String], keys: &[u32], days: &[i32], amounts: &[f64]) {
+        if self.places.is_empty() {
+            return;
+        }
+        let known = self.coded_places.len().min(ids.len());
+        let places = &self.places;
+        self.coded_places.extend(
+            ids[known..]
+                .iter()
+                .map(|id| places.get(id).copied().unwrap_or(NOT_SELECTED)),
+        );
+        for ((&k, &day), &amount) in keys.iter().zip(days).zip(amounts) {
+            let place = self.coded_places.get(k as usize).copied();
+            if let Some(place) = place.filter(|p| *p != NOT_SELECTED) {
+                if day != crate::ingest::MISSING_DAY && !amount.is_nan() {
+                    self.kept.push((place, day, amount));
+                }
+            }
+        }
+    }
+
+    /// Forgets every purchase kept: the coded path gave the file up, and the general path reads
+    /// it again from the start.
+    pub fn restart(&mut self) {
+        self.kept.clear();
+        self.coded_places.clear();
+    }
+
+    /// The responses of the kept purchases: each customer's purchases gathered by place (a
+    /// counting sort), in the order attribution wants them.
+    fn responses(&self) -> Vec<crate::ledger::Response> {
+        let mut starts = vec![0usize; self.places.len() + 1];
+        for (place, _, _) in &self.kept {
+            starts[*place as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut bought = vec![(NaiveDate::MIN, 0.0); self.kept.len()];
+        for &(place, day, amount) in &self.kept {
+            let at = &mut next[place as usize];
+            bought[*at] = (crate::types::date_of_epoch_day(i64::from(day)), amount);
+            *at += 1;
+        }
+        for w in starts.windows(2) {
+            bought[w[0]..w[1]].sort_by(crate::ledger::by_day_then_amount);
+        }
+        crate::ledger::attribute_bought(&self.selected, |id| {
+            let p = *self.places.get(id)? as usize;
+            Some(&bought[starts[p]..starts[p + 1]])
+        })
+    }
+
     /// Attributes the kept purchases and replaces the ledger's earlier attribution; returns
     /// the number of responses.
     pub fn finish(self, settings: &LedgerSettings) -> Result<usize, Error> {
-        let purchases: Vec<crate::ledger::Purchase<'_>> = self
-            .purchases
-            .iter()
-            .map(|(id, date, amount)| crate::ledger::Purchase {
-                customer_id: id,
-                date: *date,
-                amount: *amount,
-            })
-            .collect();
-        let responses = crate::ledger::attribute(&self.selected, &purchases);
+        let responses = self.responses();
         settings
             .open()?
             .replace_responses(crate::ledger::TRANSACTIONS_SOURCE, &responses)?;

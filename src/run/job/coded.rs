@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::features::{CodedBuild, CodedLines, HistoryBuilder};
 use crate::ingest::{self, Coded, CodedPart, CodedReader, Keep, Step, TableKind};
+use crate::run::ledger::Attribution;
 use crate::Error;
 
 // The two layers mark a missing value alike.
@@ -21,12 +22,14 @@ pub(super) struct CodedRead {
     pub key_seconds: f64,
 }
 
-/// Reads the transactions file at `path` into `builder` by the coded path; `None` (and
-/// `builder` untouched) when the file or the lines need the general path.
+/// Reads the transactions file at `path` into `builder` by the coded path, and the purchases
+/// of the customers the ledger selected into `attribution`; `None` (and `builder` untouched,
+/// `attribution` to roll back) when the file or the lines need the general path.
 pub(super) fn read_transactions(
     path: &Path,
     request: &ingest::IngestRequest,
     builder: &mut HistoryBuilder,
+    mut attribution: Option<&mut Attribution>,
 ) -> Result<Option<CodedRead>, Error> {
     let t0 = std::time::Instant::now();
     let table = TableKind::Transactions;
@@ -90,7 +93,13 @@ pub(super) fn read_transactions(
                 rows += piece.parts.iter().map(|p| p.rows).sum::<usize>();
                 build.reserve_total(reader.expected_rows(rows));
                 for part in piece.parts {
-                    push_part(&mut build, &reader, &columns, part)?;
+                    push_part(
+                        &mut build,
+                        &reader,
+                        &columns,
+                        part,
+                        attribution.as_deref_mut(),
+                    )?;
                 }
                 pushing += t.elapsed();
             }
@@ -134,6 +143,7 @@ fn push_part(
     reader: &CodedReader,
     at: &LineColumns,
     part: CodedPart,
+    attribution: Option<&mut Attribution>,
 ) -> Result<(), Error> {
     let bug =
         |what: &str| crate::run::RunError::internal(format!("the coded transactions lack {what}"));
@@ -161,6 +171,9 @@ fn push_part(
             .collect::<Result<_, _>>()?,
     };
     let ids = reader.levels("customer_id").unwrap_or_default();
+    if let Some(a) = attribution {
+        a.push_coded(ids, lines.keys, lines.days, lines.amounts);
+    }
     build.push(&lines, &|k| {
         ids.get(k as usize).cloned().unwrap_or_default()
     })?;

@@ -50,13 +50,17 @@ fn stream_transactions(
         .ok_or(ingest::IngestError::NoSource { table })?;
     let mut builder = HistoryBuilder::new(params, with_customers);
     // Straight from the bytes into the keyed lines when nothing else needs the rows as a frame.
-    if let (Source::File(path), None, None, true) = (
-        &source,
-        baskets.as_ref(),
-        attribution.as_ref(),
-        merges.is_empty(),
-    ) {
-        if let Some(read) = super::coded::read_transactions(path, request, &mut builder)? {
+    if let (Source::File(path), None, true) = (&source, baskets.as_ref(), merges.is_empty()) {
+        let read = super::coded::read_transactions(
+            path,
+            request,
+            &mut builder,
+            attribution.as_deref_mut(),
+        )?;
+        if let (None, Some(a)) = (&read, attribution.as_deref_mut()) {
+            a.restart();
+        }
+        if let Some(read) = read {
             let parts = vec![
                 StagePart {
                     name: "transactions: read and validate (coded)".to_string(),
