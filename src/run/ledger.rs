@@ -405,6 +405,9 @@ pub struct Attribution {
     coded_places: Vec<u32>,
     /// Place, epoch day, amount of each kept purchase.
     kept: Vec<(u32, i32, f64)>,
+    /// The first day a purchase can answer a send: the day after the earliest send (a history
+    /// of years before the first send is not kept).
+    first_day: i32,
 }
 
 const NOT_SELECTED: u32 = u32::MAX;
@@ -418,9 +421,15 @@ impl Attribution {
             let next = places.len() as u32;
             places.entry(s.customer_id.clone()).or_insert(next);
         }
+        let first_day = selected
+            .iter()
+            .map(|s| crate::types::epoch_day(s.send_date).saturating_add(1))
+            .min()
+            .unwrap_or(i32::MAX);
         Ok(Attribution {
             selected,
             places,
+            first_day,
             ..Attribution::default()
         })
     }
@@ -451,6 +460,9 @@ impl Attribution {
             let (Some(id), Some(day), Some(amount)) = (id, day, amount) else {
                 continue;
             };
+            if day < self.first_day {
+                continue;
+            }
             if let Some(&place) = self.places.get(id) {
                 self.kept.push((place, day, amount));
             }
@@ -472,12 +484,15 @@ impl Attribution {
                 .iter()
                 .map(|id| places.get(id).copied().unwrap_or(NOT_SELECTED)),
         );
+        const _: () = assert!(crate::ingest::MISSING_DAY == i32::MIN);
         for ((&k, &day), &amount) in keys.iter().zip(days).zip(amounts) {
-            let place = self.coded_places.get(k as usize).copied();
-            if let Some(place) = place.filter(|p| *p != NOT_SELECTED) {
-                if day != crate::ingest::MISSING_DAY && !amount.is_nan() {
-                    self.kept.push((place, day, amount));
-                }
+            // A missing day (the smallest i32) is before every first day.
+            if day < self.first_day || amount.is_nan() {
+                continue;
+            }
+            match self.coded_places.get(k as usize) {
+                Some(&place) if place != NOT_SELECTED => self.kept.push((place, day, amount)),
+                _ => {}
             }
         }
     }
@@ -500,14 +515,18 @@ impl Attribution {
             starts[i] += starts[i - 1];
         }
         let mut next = starts.clone();
-        let mut bought = vec![(NaiveDate::MIN, 0.0); self.kept.len()];
+        let mut bought = vec![(0, 0.0); self.kept.len()];
         for &(place, day, amount) in &self.kept {
             let at = &mut next[place as usize];
-            bought[*at] = (crate::types::date_of_epoch_day(i64::from(day)), amount);
+            bought[*at] = (day, amount);
             *at += 1;
         }
         for w in starts.windows(2) {
-            bought[w[0]..w[1]].sort_by(crate::ledger::by_day_then_amount);
+            let mine = &mut bought[w[0]..w[1]];
+            // Order files list a customer's purchases by day: most are in order already.
+            if !mine.is_sorted_by(|a, b| crate::ledger::by_day_then_amount(a, b).is_le()) {
+                mine.sort_by(crate::ledger::by_day_then_amount);
+            }
         }
         crate::ledger::attribute_bought(&self.selected, |id| {
             let p = *self.places.get(id)? as usize;
