@@ -153,6 +153,16 @@ pub fn write_segmentation_frame(
     save_model: Option<&Path>,
 ) -> Result<(), Error> {
     io::write_table(out, df)?;
+    write_segmentation_beside(out, s, save_model)
+}
+
+/// The files [`write_segmentation_frame`] writes beside the table at `out`: the report, the
+/// profit tiers' tables, the fitted model (into `save_model`).
+pub fn write_segmentation_beside(
+    out: &Path,
+    s: &Segmentation,
+    save_model: Option<&Path>,
+) -> Result<(), Error> {
     io::write_json_atomic(&report_path(out), &s.report)?;
     if let Some(p) = &s.profit {
         io::write_table(&out.with_file_name(WHALE_FILE), &mut whale_frame(p)?)?;

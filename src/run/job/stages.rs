@@ -202,8 +202,9 @@ pub(super) struct State<'a> {
     basket: Option<(Baskets, Mined)>,
     /// The `analyze` stage's penetration tables, for the report.
     penetration: Option<Vec<crate::analyze::PenetrationTable>>,
-    /// `features.parquet` being written beside the stages after `features`.
-    features_file: Option<BackgroundWrite>,
+    /// Tables being written beside the stages after the one that made them (`features.parquet`,
+    /// `segments.csv`): the stage, what the manifest calls the write, the write.
+    background: Vec<(Stage, &'static str, BackgroundWrite)>,
 }
 
 /// Runs the job's stages; returns the text summary. Drift over the threshold (action `fail`)
@@ -263,7 +264,7 @@ pub(super) fn execute<'a>(
         basket_builder: None,
         basket: None,
         penetration: None,
-        features_file: None,
+        background: Vec::new(),
     };
     let total = job.stages.len();
     for (i, &stage) in job.stages.iter().enumerate() {
@@ -768,10 +769,11 @@ impl State<'_> {
         let f = history.build(self.as_of, &self.feature_params)?;
         // polars' Parquet writer holds one core; `segment` and `score` after this leave it
         // partly idle, so the file is written beside them (same bytes; see `finish_writes`).
-        self.features_file = Some(BackgroundWrite::start(
-            self.dir.join("features.parquet"),
-            f.clone(),
-        )?);
+        self.background.push((
+            Stage::Features,
+            "features.parquet written beside the next stages",
+            BackgroundWrite::start(self.dir.join("features.parquet"), f.clone())?,
+        ));
         self.summary.push_str(&format!(
             "\n== features ==\n{} customers × {} features → features.parquet\n",
             f.height(),
@@ -785,17 +787,13 @@ impl State<'_> {
     /// Waits for the files being written beside the stages; the time each took becomes a part
     /// of the stage that started it.
     fn finish_writes(&mut self, manifest: &mut Manifest) -> Result<(), Error> {
-        if let Some(w) = self.features_file.take() {
+        for (stage, name, w) in std::mem::take(&mut self.background) {
             let seconds = w.finish().inspect_err(|_| {
-                manifest.failed_stage = Some(Stage::Features.name().to_string());
+                manifest.failed_stage = Some(stage.name().to_string());
             })?;
-            if let Some(r) = manifest
-                .stages
-                .iter_mut()
-                .find(|r| r.name == Stage::Features.name())
-            {
+            if let Some(r) = manifest.stages.iter_mut().find(|r| r.name == stage.name()) {
                 r.parts.push(StagePart {
-                    name: "features.parquet written beside the next stages".into(),
+                    name: name.into(),
                     seconds: round_ms(seconds),
                 });
             }
@@ -819,13 +817,16 @@ impl State<'_> {
             settings.apply(c, self.job.config.job.seed);
         }
         let seg = segment::segment_frame(self.features(Stage::Segment)?, &params, None)?;
-        let mut frame = segment::segmentation_frame(&seg)?;
-        segment::write_segmentation_frame(
-            &self.dir.join("segments.csv"),
-            &seg,
-            &mut frame,
-            Some(&self.dir.join("models/segments")),
-        )?;
+        let frame = segment::segmentation_frame(&seg)?;
+        let path = self.dir.join("segments.csv");
+        segment::write_segmentation_beside(&path, &seg, Some(&self.dir.join("models/segments")))?;
+        // A CSV of every customer: written on its own thread while score and select, which
+        // leave a core partly idle, run (same bytes).
+        self.background.push((
+            Stage::Segment,
+            "segments.csv written beside the next stages",
+            BackgroundWrite::start(path, frame.clone())?,
+        ));
         self.segments_table = Some(frame);
         self.summary.push_str("\n== segments ==\n");
         self.summary
