@@ -716,8 +716,16 @@ fn parse_part<'a>(
     if memchr::memchr2(b'"', b'\r', part).is_some() {
         return None;
     }
-    let bounds = boundaries(part, rules.separator)?;
-    let rows = bounds.len() / rules.fields.max(1) + 1;
+    // The part is parsed a block of whole lines at a time, its field offsets in one buffer
+    // that stays in cache (the offsets of a whole part were as many bytes as the part, written
+    // out to memory and read back).
+    let mut bounds: Vec<u32> = Vec::new();
+    let first = block_end(part, 0);
+    if !boundaries_into(&part[..first], rules.separator, &mut bounds) {
+        return None;
+    }
+    let first_rows = bounds.len() / rules.fields.max(1) + 1;
+    let rows = (first_rows as f64 * part.len() as f64 / first.max(1) as f64 * 1.05) as usize + 16;
     let mut built: Vec<LocalColumn> = columns
         .iter()
         .zip(keep)
@@ -744,33 +752,54 @@ fn parse_part<'a>(
     let fields = rules.fields;
     let mut line_start = 0usize;
     let mut count = 0usize;
-    for ends in bounds.chunks(fields) {
-        // Every field but the last ends at a separator, the last at the line's end.
-        let (last, inner) = ends.split_last()?;
-        if ends.len() != fields || *last & LINE_END == 0 || inner.iter().any(|e| e & LINE_END != 0)
-        {
-            return None;
-        }
-        let line_end = (*last & !LINE_END) as usize;
-        if line_end == line_start {
-            return None;
-        }
-        hashes.push(state.hash_one(&part[line_start..line_end]));
-        count += 1;
-        let mut start = line_start;
-        for (reader, end) in readers.iter().zip(ends) {
-            let end = (*end & !LINE_END) as usize;
-            let field_start = start;
-            let field = &part[start..end];
-            start = end + 1;
-            if let Some(i) = *reader {
-                let (check, out, last) = (checks[i], &mut built[i], &mut last_day[i]);
-                if !read_field(part, field_start, field, check, out, last, rules) {
-                    return None;
+    let mut block_start = 0usize;
+    let mut end = first;
+    loop {
+        // Offsets are relative to the block; `base` makes them the part's.
+        let base = block_start;
+        for ends in bounds.chunks(fields) {
+            // Every field but the last ends at a separator, the last at the line's end.
+            let (last, inner) = ends.split_last()?;
+            if ends.len() != fields
+                || *last & LINE_END == 0
+                || inner.iter().any(|e| e & LINE_END != 0)
+            {
+                return None;
+            }
+            let line_end = base + (*last & !LINE_END) as usize;
+            if line_end == line_start {
+                return None;
+            }
+            hashes.push(state.hash_one(&part[line_start..line_end]));
+            count += 1;
+            let mut start = line_start;
+            for (reader, end) in readers.iter().zip(ends) {
+                let end = base + (*end & !LINE_END) as usize;
+                let field_start = start;
+                let field = &part[start..end];
+                start = end + 1;
+                if let Some(i) = *reader {
+                    let (check, out, last) = (checks[i], &mut built[i], &mut last_day[i]);
+                    if !read_field(part, field_start, field, check, out, last, rules) {
+                        return None;
+                    }
                 }
             }
+            line_start = line_end + 1;
         }
-        line_start = line_end + 1;
+        // A block ends at a line feed (or the part's end): its lines end where the next begins.
+        if line_start < end.min(part.len()) {
+            return None;
+        }
+        if end >= part.len() {
+            break;
+        }
+        block_start = end;
+        line_start = end;
+        end = block_end(part, block_start);
+        if !boundaries_into(&part[block_start..end], rules.separator, &mut bounds) {
+            return None;
+        }
     }
     if line_start < part.len() {
         return None;
@@ -796,11 +825,38 @@ pub(super) const LINE_END: u32 = 1 << 31;
 /// written out without a branch that depends on where fields end (the first eight
 /// unconditionally, the rest only when a block has more). `None` for more bytes than the
 /// offsets can hold.
+#[cfg(test)]
 pub(super) fn boundaries(bytes: &[u8], separator: u8) -> Option<Vec<u32>> {
-    if bytes.len() >= LINE_END as usize {
-        return None;
+    let mut out = Vec::new();
+    boundaries_into(bytes, separator, &mut out).then_some(out)
+}
+
+/// How many bytes [`parse_part`] reads at a time: its offsets (at most as many as the bytes)
+/// stay in the core's cache.
+pub(super) const BLOCK_BYTES: usize = 32 * 1024;
+
+/// Where the block of `part` that starts at `start` ends: after the last line feed of the next
+/// [`BLOCK_BYTES`], after the first line feed when a line is longer, or at the part's end.
+pub(super) fn block_end(part: &[u8], start: usize) -> usize {
+    if part.len() - start <= BLOCK_BYTES {
+        return part.len();
     }
-    let mut out = vec![0u32; bytes.len() / 4 + 64];
+    let window = &part[start..start + BLOCK_BYTES];
+    match memchr::memrchr(b'\n', window) {
+        Some(i) => start + i + 1,
+        None => memchr::memchr(b'\n', &part[start + BLOCK_BYTES..])
+            .map_or(part.len(), |i| start + BLOCK_BYTES + i + 1),
+    }
+}
+
+/// [`boundaries`] into `out` (cleared first, its room reused); `false` for more bytes than the
+/// offsets can hold.
+fn boundaries_into(bytes: &[u8], separator: u8, out: &mut Vec<u32>) -> bool {
+    if bytes.len() >= LINE_END as usize {
+        return false;
+    }
+    out.clear();
+    out.resize(bytes.len() / 4 + 64, 0);
     let mut n = 0usize;
     let mut blocks = bytes.chunks_exact(32);
     let mut base = 0u32;
@@ -840,7 +896,7 @@ pub(super) fn boundaries(bytes: &[u8], separator: u8) -> Option<Vec<u32>> {
     if bytes.last().is_some_and(|b| *b != b'\n') {
         out.push(bytes.len() as u32 | LINE_END);
     }
-    Some(out)
+    true
 }
 
 /// Of 16 bytes, the mask of those equal to `separator` or a line feed, and of the line feeds.

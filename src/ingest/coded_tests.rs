@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 
 use super::coded::{
-    boundaries, Coded, CodedReader, Keep, Step, LINE_END, MISSING_CODE, MISSING_DAY,
+    block_end, boundaries, Coded, CodedReader, Keep, Step, BLOCK_BYTES, LINE_END, MISSING_CODE,
+    MISSING_DAY,
 };
 use super::fast::civil_day;
 use super::fast_tests::file;
@@ -173,6 +174,60 @@ fn a_plain_file_takes_the_coded_path_in_any_pieces() {
     assert!(agree(csv.as_bytes(), TableKind::Transactions).unwrap());
     let csv = "customer_id,signup_date\nc1,2020-01-01\nc2,\n";
     assert!(agree(csv.as_bytes(), TableKind::Customers).unwrap());
+}
+
+/// A part is parsed in blocks of whole lines (`BLOCK_BYTES`): a file of many blocks, one line
+/// longer than a block, gives what the fast path gives; an odd row in a later block sends it
+/// the general way.
+#[test]
+fn a_file_of_many_blocks_and_a_line_longer_than_one_agree() {
+    let header = "customer_id,order_id,order_date,amount,quantity,category,channel";
+    let mut csv = format!("{header}\n");
+    let long = "x".repeat(BLOCK_BYTES + 1_000);
+    for i in 0..6_000 {
+        let category = match i {
+            2_500 => long.as_str(),
+            _ if i % 3 == 0 => "home",
+            _ => "toys",
+        };
+        csv.push_str(&format!(
+            "{},{i},2024-0{}-1{},{}.{},{},{category},web\n",
+            i / 7,
+            1 + i % 6,
+            i % 10,
+            i % 500,
+            i % 100,
+            i % 4
+        ));
+    }
+    assert!(csv.len() > 4 * BLOCK_BYTES);
+    assert!(agree(csv.as_bytes(), TableKind::Transactions).unwrap());
+    // Without the last line feed, and with an odd row far from the start.
+    assert!(agree(csv.trim_end().as_bytes(), TableKind::Transactions).unwrap());
+    let odd = csv.replacen(",5000,2024", ",5000,x2024", 1);
+    assert_ne!(odd, csv);
+    assert!(!agree(odd.as_bytes(), TableKind::Transactions).unwrap());
+}
+
+/// A block ends after its last line feed, after the first one when a line is longer than a
+/// block, or at the part's end.
+#[test]
+fn blocks_end_at_line_feeds() {
+    let line = |n: usize| format!("{}\n", "a".repeat(n - 1));
+    let part = [
+        line(100).repeat(BLOCK_BYTES / 100 + 5),
+        line(3 * BLOCK_BYTES),
+    ]
+    .concat();
+    let part = part.as_bytes();
+    let first = block_end(part, 0);
+    assert_eq!(first, (BLOCK_BYTES / 100) * 100);
+    assert_eq!(part[first - 1], b'\n');
+    let second = block_end(part, first);
+    assert_eq!(second, (BLOCK_BYTES / 100 + 5) * 100);
+    assert_eq!(block_end(part, second), part.len());
+    assert_eq!(block_end(b"a,b", 0), 3);
+    assert_eq!(block_end(b"", 0), 0);
 }
 
 #[test]
