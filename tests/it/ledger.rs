@@ -854,17 +854,7 @@ fn a_jobs_report_reads_out_last_weeks_campaign_with_no_manual_step() {
         .contains("Campaign results"));
     // The job's attribution is `ledger attribute`'s: attributing by hand changes nothing.
     let ledger = sb.path("runs/bullseye.db");
-    let responses = || {
-        let l = Ledger::open(&ledger, Duration::from_secs(5)).expect("open ledger");
-        let send = l
-            .find_send(
-                "loop-email",
-                "1998-05-01".parse().ok(),
-                "1998-06-30".parse().unwrap(),
-            )
-            .expect("send");
-        l.answered_rows(&send).expect("rows")
-    };
+    let responses = || answered(&ledger);
     let by_job = responses();
     let data = crate::support::root().join("notebooks-data/quickstart.toml");
     assert_ok(&sb.run(&[
