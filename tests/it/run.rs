@@ -371,6 +371,34 @@ date_format = "%Y%m%d"
     job
 }
 
+/// `segments.csv` is written beside a later stage; when that stage fails, the failed run's
+/// folder still holds it, whole, as when the segment stage wrote it itself.
+#[test]
+fn a_run_failing_after_segment_keeps_its_segments_file() {
+    let sb = Sandbox::new(&[]);
+    let job = write_small_job(&sb, r#""ingest", "features", "segment""#);
+    assert_ok(&sb.run(&["run", "job.toml", "--quiet"]));
+    let whole = sb.read(&format!("runs/{AS_OF}/segments.csv"));
+    assert!(whole.lines().count() > 1_000);
+    let text = std::fs::read_to_string(&job).unwrap().replace(
+        r#"stages = ["ingest", "features", "segment"]"#,
+        r#"stages = ["ingest", "features", "segment", "score"]"#,
+    );
+    // A model folder whose file is not a model: found when the job starts, refused in `score`.
+    std::fs::create_dir_all(sb.path("bad-model")).unwrap();
+    std::fs::write(sb.path("bad-model/model.json"), "{}").unwrap();
+    std::fs::write(
+        &job,
+        format!("{text}\n[models]\nresponse = \"bad-model\"\nscore = [\"response\"]\n"),
+    )
+    .unwrap();
+    let out = sb.run(&["run", "job.toml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let failed = format!("runs/{AS_OF}.failed");
+    assert_eq!(manifest(&sb.path(&failed))["failed_stage"], "score");
+    assert_eq!(sb.read(&format!("{failed}/segments.csv")), whole);
+}
+
 #[test]
 fn too_many_bad_rows_exit_2_and_leave_the_previous_run_untouched() {
     let sb = Sandbox::new(&[]);

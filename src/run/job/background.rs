@@ -1,7 +1,7 @@
 //! A table written on its own thread while the next stages run. polars' Parquet writer encodes
 //! and compresses on one core (`features.parquet`: 1 s at 1M customers, 9.5 s at 10M), and
 //! the stages after `features` (segment, score) leave that core partly idle; `segments.csv`
-//! (0.25 s at 1M) goes beside score and select, whose single-core stretches leave room.
+//! (0.25 s at 1M) goes beside select, whose single-core stretches leave room.
 
 use std::path::PathBuf;
 use std::thread::JoinHandle;

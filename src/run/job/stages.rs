@@ -205,6 +205,10 @@ pub(super) struct State<'a> {
     /// Tables being written beside the stages after the one that made them (`features.parquet`,
     /// `segments.csv`): the stage, what the manifest calls the write, the write.
     background: Vec<(Stage, &'static str, BackgroundWrite)>,
+    /// `segments.csv`, to be written beside the first stage after `segment` other than `score`
+    /// (score runs on both cores; select's single-core stretches leave room): the table and
+    /// where it goes.
+    segments_file: Option<(PathBuf, DataFrame)>,
 }
 
 /// Runs the job's stages; returns the text summary. Drift over the threshold (action `fail`)
@@ -265,6 +269,7 @@ pub(super) fn execute<'a>(
         basket: None,
         penetration: None,
         background: Vec::new(),
+        segments_file: None,
     };
     let total = job.stages.len();
     for (i, &stage) in job.stages.iter().enumerate() {
@@ -277,6 +282,9 @@ pub(super) fn execute<'a>(
         observer.stage_started(stage, i, total);
         let t0 = Instant::now();
         let mut warnings: Vec<String> = Vec::new();
+        if stage != Stage::Score {
+            st.start_segments_file()?;
+        }
         if stage == Stage::Report {
             // The report lists the files the run wrote.
             st.finish_writes(manifest)?;
@@ -293,7 +301,16 @@ pub(super) fn execute<'a>(
             Stage::Select => st.select(&mut warnings),
             Stage::Report => st.report(manifest),
         };
-        let rows = rows.inspect_err(|_| manifest.failed_stage = Some(stage.name().to_string()))?;
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(e) => {
+                manifest.failed_stage = Some(stage.name().to_string());
+                // A failed run's folder keeps what the stages before made, as when every file
+                // was written in its own stage (the write is waited for as `st` drops).
+                let _ = st.start_segments_file();
+                return Err(e);
+            }
+        };
         let record = StageRecord {
             name: stage.name().to_string(),
             seconds: round_ms(t0.elapsed().as_secs_f64()),
@@ -787,6 +804,7 @@ impl State<'_> {
     /// Waits for the files being written beside the stages; the time each took becomes a part
     /// of the stage that started it.
     fn finish_writes(&mut self, manifest: &mut Manifest) -> Result<(), Error> {
+        self.start_segments_file()?;
         for (stage, name, w) in std::mem::take(&mut self.background) {
             let seconds = w.finish().inspect_err(|_| {
                 manifest.failed_stage = Some(stage.name().to_string());
@@ -797,6 +815,18 @@ impl State<'_> {
                     seconds: round_ms(seconds),
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// Starts writing `segments.csv` beside the next stages, when the segment stage left it.
+    fn start_segments_file(&mut self) -> Result<(), Error> {
+        if let Some((path, frame)) = self.segments_file.take() {
+            self.background.push((
+                Stage::Segment,
+                "segments.csv written beside the next stages",
+                BackgroundWrite::start(path, frame)?,
+            ));
         }
         Ok(())
     }
@@ -820,13 +850,8 @@ impl State<'_> {
         let frame = segment::segmentation_frame(&seg)?;
         let path = self.dir.join("segments.csv");
         segment::write_segmentation_beside(&path, &seg, Some(&self.dir.join("models/segments")))?;
-        // A CSV of every customer: written on its own thread while score and select, which
-        // leave a core partly idle, run (same bytes).
-        self.background.push((
-            Stage::Segment,
-            "segments.csv written beside the next stages",
-            BackgroundWrite::start(path, frame.clone())?,
-        ));
+        // A CSV of every customer: written on its own thread beside select (same bytes).
+        self.segments_file = Some((path, frame.clone()));
         self.segments_table = Some(frame);
         self.summary.push_str("\n== segments ==\n");
         self.summary
