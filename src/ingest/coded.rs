@@ -788,7 +788,7 @@ fn parse_part<'a>(
             line_start = line_end + 1;
         }
         // A block ends at a line feed (or the part's end): its lines end where the next begins.
-        if line_start < end.min(part.len()) {
+        if line_start < end {
             return None;
         }
         if end >= part.len() {
@@ -800,9 +800,6 @@ fn parse_part<'a>(
         if !boundaries_into(&part[block_start..end], rules.separator, &mut bounds) {
             return None;
         }
-    }
-    if line_start < part.len() {
-        return None;
     }
     for column in &mut built {
         if let LocalColumn::Codes(local) = column {

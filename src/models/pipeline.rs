@@ -448,10 +448,8 @@ mod tests {
         }
     }
 
-    /// A forest trained through the pipeline carries a Platt map fitted on its holdout: its
-    /// scores are the map of its vote shares, the holdout's calibrated scores are cross-fitted,
-    /// and its metrics stay those of the raw vote shares (the AUC does not move, the map being
-    /// increasing); a logistic model gets no map.
+    /// The parallel copy gives ndarray's `select`: rows in any order, repeated, a strided
+    /// view, no rows and no columns.
     #[test]
     fn select_rows_is_ndarrays_select() {
         let x = Array2::from_shape_fn((9000, 7), |(i, j)| (i * 7 + j) as f64 * 0.5);
@@ -466,6 +464,10 @@ mod tests {
         assert_eq!(select_rows(none.view(), &[1, 2]).dim(), (2, 0));
     }
 
+    /// A forest trained through the pipeline carries a Platt map fitted on its holdout: its
+    /// scores are the map of its vote shares, the holdout's calibrated scores are cross-fitted,
+    /// and its metrics stay those of the raw vote shares (the AUC does not move, the map being
+    /// increasing); a logistic model gets no map.
     #[test]
     fn a_forest_is_calibrated_on_its_holdout_and_a_logistic_model_is_not() {
         let n = 3000;

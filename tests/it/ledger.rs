@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bullseye::ledger::{Ledger, LedgerGroup};
 
-use crate::support::{assert_ok, stderr, Sandbox};
+use crate::support::{assert_ok, stderr, Sandbox, CDNOW_COLUMNS};
 
 const FIXTURES: &[&str] = &[
     "ledger/scores.csv",
@@ -679,16 +679,8 @@ fn loop_job_on(sb: &Sandbox, file: &str, campaign: &str, out: &str, transactions
 fn cdnow_source() -> String {
     let data = crate::support::root().join("notebooks-data");
     format!(
-        r#"[sources.transactions]
-path = "{}"
-delimiter = "whitespace"
-date_format = "%Y%m%d"
-
-[sources.transactions.columns]
-customer_id = "customer_id"
-order_date = "date"
-amount = "dollar_value"
-quantity = "number_of_cds""#,
+        "[sources.transactions]\npath = \"{}\"\ndelimiter = \"whitespace\"\n\
+         date_format = \"%Y%m%d\"\n\n{CDNOW_COLUMNS}",
         data.join("CDNOW_master.txt").display()
     )
 }
@@ -779,11 +771,7 @@ fn the_coded_path_attributes_last_weeks_responses_as_the_general_path_does() {
             ));
         }
         std::fs::write(sb.path(&format!("{name}.csv")), csv).unwrap();
-        let source = format!(
-            "[sources.transactions]\npath = \"{name}.csv\"\n\n[sources.transactions.columns]\n\
-             customer_id = \"customer_id\"\norder_date = \"date\"\namount = \"dollar_value\"\n\
-             quantity = \"number_of_cds\""
-        );
+        let source = format!("[sources.transactions]\npath = \"{name}.csv\"\n\n{CDNOW_COLUMNS}");
         std::fs::write(sb.path(&format!("{name}-ingest.toml")), &source).unwrap();
         let out = format!("runs-{name}");
         // `piece` lands in the job's `[ingest]` table, just above the source.

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::ingest::{mkfifo, run_limited};
-use crate::support::{assert_ok, root, stderr, Sandbox};
+use crate::support::{assert_ok, root, stderr, Sandbox, CDNOW_COLUMNS};
 
 const AS_OF: &str = "1998-06-30";
 
@@ -78,12 +78,7 @@ max_reject_rate = 0.01
 path = "{tx}"
 delimiter = "whitespace"
 date_format = "%Y%m%d"
-[sources.transactions.columns]
-customer_id = "customer_id"
-order_date = "date"
-amount = "dollar_value"
-quantity = "number_of_cds"
-
+{CDNOW_COLUMNS}
 [sources.customers]
 path = "{customers}"
 
