@@ -99,20 +99,39 @@ pub fn campaign_record(
 
 /// Records `run` around `publish` (the folder swap): pending before, published after, dropped
 /// when the swap fails. `staging`: the folder the audience files are in before the swap.
+/// `prepare` (a job's manifest: the digests of every output) runs on its own thread while the
+/// run is recorded pending; its failure drops the pending run and is the error returned.
 pub(crate) fn publish_recorded<T>(
     settings: Option<&LedgerSettings>,
     run: Option<RunRecord>,
     staging: &Path,
+    prepare: impl FnOnce() -> Result<(), Error> + Send,
     publish: impl FnOnce() -> Result<T, Error>,
 ) -> Result<T, Error> {
     let (Some(settings), Some(mut run)) = (settings, run) else {
+        prepare()?;
         return publish();
     };
-    for c in &mut run.campaigns {
-        c.audience_hash = io::file_digest(&staging.join(&c.audience_file))?.1;
+    let (prepared, staged) = std::thread::scope(|s| {
+        let prepared = s.spawn(prepare);
+        let staged = (|| -> Result<_, Error> {
+            for c in &mut run.campaigns {
+                c.audience_hash = io::file_digest(&staging.join(&c.audience_file))?.1;
+            }
+            let mut ledger = settings.open()?;
+            let pending = ledger.stage_run(&run)?;
+            Ok((ledger, pending))
+        })();
+        let prepared = prepared
+            .join()
+            .unwrap_or_else(|_| Err(RunError::internal("the manifest's thread panicked").into()));
+        (prepared, staged)
+    });
+    let (mut ledger, pending) = staged?;
+    if let Err(e) = prepared {
+        let _ = ledger.discard_run(pending);
+        return Err(e);
     }
-    let mut ledger = settings.open()?;
-    let pending = ledger.stage_run(&run)?;
     match publish() {
         Ok(v) => {
             ledger.publish_run(pending)?;

@@ -1036,9 +1036,13 @@ pub(crate) fn publish_staged<T>(
     match write(&staging_dir, &staging.final_dir()) {
         Ok(mut w) => {
             let run = w.ledger.take();
-            ledger_run::publish_recorded(ledger, run, &staging_dir, || {
-                staging.publish().map_err(Error::from)
-            })?;
+            ledger_run::publish_recorded(
+                ledger,
+                run,
+                &staging_dir,
+                || Ok(()),
+                || staging.publish().map_err(Error::from),
+            )?;
             let out_text = out.display().to_string();
             w.warnings = w.warnings.replace(&staging_text, &out_text);
             w.written = w

@@ -129,7 +129,13 @@ pub struct OutputRecord {
 }
 
 /// Every file under `dir` (recursively, sorted by relative path, `/`-separated), but `skip`.
-pub fn list_outputs(dir: &Path, skip: &str) -> Result<Vec<OutputRecord>, IoError> {
+/// A file in `known` (hashed by the thread that wrote it) is not read again while its size is
+/// the recorded one.
+pub fn list_outputs(
+    dir: &Path,
+    skip: &str,
+    known: &[OutputRecord],
+) -> Result<Vec<OutputRecord>, IoError> {
     let mut files: Vec<PathBuf> = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(d) = pending.pop() {
@@ -164,9 +170,17 @@ pub fn list_outputs(dir: &Path, skip: &str) -> Result<Vec<OutputRecord>, IoError
         .par_iter()
         .filter(|p| rel(p) != skip)
         .map(|p| {
+            let path = rel(p);
+            let size = std::fs::metadata(p).map(|m| m.len()).ok();
+            if let Some(k) = known
+                .iter()
+                .find(|k| k.path == path && Some(k.bytes) == size)
+            {
+                return Ok(k.clone());
+            }
             let (bytes, sha256) = file_digest(p)?;
             Ok(OutputRecord {
-                path: rel(p),
+                path,
                 bytes,
                 sha256,
             })
@@ -187,8 +201,32 @@ mod tests {
         std::fs::write(dir.path().join("b/c/x.csv"), "1").unwrap();
         std::fs::write(dir.path().join("a.csv"), "2").unwrap();
         std::fs::write(dir.path().join(MANIFEST_FILE), "{}").unwrap();
-        let list = list_outputs(dir.path(), MANIFEST_FILE).unwrap();
+        let list = list_outputs(dir.path(), MANIFEST_FILE, &[]).unwrap();
         let paths: Vec<_> = list.iter().map(|o| o.path.as_str()).collect();
         assert_eq!(paths, vec!["a.csv", "b/c/x.csv"]);
+    }
+
+    /// A known digest stands for its file while the size agrees; a file of another size than
+    /// recorded (rewritten since) is hashed again.
+    #[test]
+    fn known_digests_are_taken_while_the_size_agrees() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.csv"), "12").unwrap();
+        std::fs::write(dir.path().join("b.csv"), "3").unwrap();
+        let fresh = list_outputs(dir.path(), MANIFEST_FILE, &[]).unwrap();
+        let known = |path: &str, bytes: u64| OutputRecord {
+            path: path.into(),
+            bytes,
+            sha256: "recorded".into(),
+        };
+        let list = list_outputs(
+            dir.path(),
+            MANIFEST_FILE,
+            &[known("a.csv", 2), known("b.csv", 5)],
+        )
+        .unwrap();
+        assert_eq!(list[0].sha256, "recorded");
+        assert_eq!(list[1].sha256, fresh[1].sha256);
+        assert_ne!(list[1].sha256, "recorded");
     }
 }

@@ -140,7 +140,6 @@ pub fn run_job(job: &Job, opts: &RunOptions, observer: &dyn Observer) -> Result<
     manifest.total_seconds = round_ms(started.elapsed().as_secs_f64());
     match result {
         Ok((summary, campaigns)) => {
-            finish_manifest(staging.dir(), &mut manifest)?;
             // A job without `select` records nothing.
             let run = (!campaigns.is_empty()).then(|| RunRecord {
                 kind: "job".into(),
@@ -151,9 +150,14 @@ pub fn run_job(job: &Job, opts: &RunOptions, observer: &dyn Observer) -> Result<
                 campaigns,
             });
             let staging_dir = staging.dir().to_path_buf();
-            let dir = publish_recorded(ledger.as_ref(), run, &staging_dir, || {
-                staging.publish().map_err(Error::from)
-            })?;
+            // The manifest hashes the outputs while the ledger records the run pending.
+            let dir = publish_recorded(
+                ledger.as_ref(),
+                run,
+                &staging_dir,
+                || finish_manifest(&staging_dir, &mut manifest),
+                || staging.publish().map_err(Error::from),
+            )?;
             Ok(RunOutcome {
                 dir,
                 manifest,
@@ -234,7 +238,8 @@ pub(super) fn report_builder(
 }
 
 fn finish_manifest(dir: &Path, manifest: &mut Manifest) -> Result<(), Error> {
-    manifest.outputs = list_outputs(dir, MANIFEST_FILE)?;
+    // The files written beside the stages were hashed by their writer (`finish_writes`).
+    manifest.outputs = list_outputs(dir, MANIFEST_FILE, &manifest.outputs)?;
     io::write_json_atomic(&dir.join(MANIFEST_FILE), manifest)?;
     Ok(())
 }

@@ -806,15 +806,17 @@ impl State<'_> {
     fn finish_writes(&mut self, manifest: &mut Manifest) -> Result<(), Error> {
         self.start_segments_file()?;
         for (stage, name, w) in std::mem::take(&mut self.background) {
-            let seconds = w.finish().inspect_err(|_| {
+            let rel = w.relative_path(self.dir);
+            let written = w.finish().inspect_err(|_| {
                 manifest.failed_stage = Some(stage.name().to_string());
             })?;
             if let Some(r) = manifest.stages.iter_mut().find(|r| r.name == stage.name()) {
                 r.parts.push(StagePart {
                     name: name.into(),
-                    seconds: round_ms(seconds),
+                    seconds: round_ms(written.seconds),
                 });
             }
+            manifest.outputs.push(written.output(&rel));
         }
         Ok(())
     }
