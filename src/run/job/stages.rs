@@ -8,7 +8,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::background::BackgroundWrite;
+use super::background::{BackgroundWrite, Share};
 use super::config::{BasketJob, DriftAction, Job, JobModel, Stage};
 use super::manifest::{
     DatabaseRecord, DriftRecord, InputRecord, Manifest, ModelDriftRecord, ModelRecord, StagePart,
@@ -789,7 +789,7 @@ impl State<'_> {
         self.background.push((
             Stage::Features,
             "features.parquet written beside the next stages",
-            BackgroundWrite::start(self.dir.join("features.parquet"), f.clone())?,
+            BackgroundWrite::start(self.dir.join("features.parquet"), f.clone(), Share::Even)?,
         ));
         self.summary.push_str(&format!(
             "\n== features ==\n{} customers × {} features → features.parquet\n",
@@ -827,7 +827,7 @@ impl State<'_> {
             self.background.push((
                 Stage::Segment,
                 "segments.csv written beside the next stages",
-                BackgroundWrite::start(path, frame)?,
+                BackgroundWrite::start(path, frame, Share::Idle)?,
             ));
         }
         Ok(())
