@@ -739,15 +739,10 @@ impl Lanes {
     /// Lanes for `seeds` (at most [`LANES`]); lanes without a seed draw from seed 0 and are
     /// not read.
     fn new(seeds: &[u64]) -> Self {
-        let mut s = [[0u64; LANES]; 4];
-        for lane in 0..LANES {
-            let state = xoshiro_state(seeds.get(lane).copied().unwrap_or(0));
-            for w in 0..4 {
-                s[w][lane] = state[w];
-            }
-        }
+        let states: [[u64; 4]; LANES] =
+            std::array::from_fn(|l| xoshiro_state(seeds.get(l).copied().unwrap_or(0)));
         Self {
-            s,
+            s: std::array::from_fn(|w| std::array::from_fn(|l| states[l][w])),
             neg_below: [0.0; LANES],
             pos_total: [0.0; LANES],
             wins: [0.0; LANES],
@@ -780,17 +775,13 @@ impl Lanes {
     /// Draws row `r` (the rows come in score order) once more for every lane.
     #[inline(always)]
     fn add_row(&mut self, r: &SortedRow, draw: &Poisson1) {
-        let m = self.next_uniforms();
-        let mut c = [0.0f64; LANES];
-        for l in 0..LANES {
-            c[l] = f64::from(draw.count_of(m[l]));
-        }
-        for l in 0..LANES {
-            self.wp[l] += c[l] * r.positive;
-            self.wn[l] += c[l] * r.negative;
-            self.ll[l] += c[l] * r.log_loss;
-            self.br[l] += c[l] * r.squared_error;
-            self.total[l] += c[l];
+        let c = self.next_uniforms().map(|m| f64::from(draw.count_of(m)));
+        for (l, &c) in c.iter().enumerate() {
+            self.wp[l] += c * r.positive;
+            self.wn[l] += c * r.negative;
+            self.ll[l] += c * r.log_loss;
+            self.br[l] += c * r.squared_error;
+            self.total[l] += c;
         }
         if r.tie_ends {
             for l in 0..LANES {

@@ -99,13 +99,7 @@ impl BackgroundWrite {
 
     /// The file's path inside `dir`, `/`-separated (as the manifest lists it).
     pub(super) fn relative_path(&self, dir: &Path) -> String {
-        self.path
-            .strip_prefix(dir)
-            .unwrap_or(&self.path)
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/")
+        super::manifest::relative_path(dir, &self.path)
     }
 
     /// Waits for the write: its error, or the seconds it took and the file's digest.

@@ -128,6 +128,16 @@ pub struct OutputRecord {
     pub sha256: String,
 }
 
+/// `p`'s path inside `dir`, `/`-separated: how the manifest names an output.
+pub(super) fn relative_path(dir: &Path, p: &Path) -> String {
+    p.strip_prefix(dir)
+        .unwrap_or(p)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Every file under `dir` (recursively, sorted by relative path, `/`-separated), but `skip`.
 /// A file in `known` (hashed by the thread that wrote it) is not read again while its size is
 /// the recorded one.
@@ -156,14 +166,7 @@ pub fn list_outputs(
             }
         }
     }
-    let rel = |p: &Path| {
-        p.strip_prefix(dir)
-            .unwrap_or(p)
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/")
-    };
+    let rel = |p: &Path| relative_path(dir, p);
     // The files are hashed side by side: at 10M customers a run writes 2.7 GB of outputs, a
     // few seconds of SHA-256 for one core.
     let mut out: Vec<OutputRecord> = files
