@@ -402,7 +402,7 @@ impl ReportBuilder {
             tiers: groups(&tier_labels, &revenue, &tier_order),
         });
 
-        let seg_labels: Vec<&str> = seg.rfm_segment.iter().map(String::as_str).collect();
+        let seg_labels: Vec<&str> = seg.rfm_segment.iter().collect();
         let seg_order: Vec<String> = seg.report.segments.iter().map(|g| g.name.clone()).collect();
         let mut segments = groups(&seg_labels, &revenue, &seg_order);
         segments.retain(|g| g.customers > 0 || seg_order.contains(&g.name));

@@ -32,8 +32,11 @@ pub fn segmentation_frame(s: &Segmentation) -> Result<DataFrame, Error> {
         Column::new("rfm_r".into(), as_i32(&s.rfm_r)),
         Column::new("rfm_f".into(), as_i32(&s.rfm_f)),
         Column::new("rfm_m".into(), as_i32(&s.rfm_m)),
-        Column::new("rfm_cell".into(), &s.rfm_cell),
-        Column::new("rfm_segment".into(), &s.rfm_segment),
+        Column::new("rfm_cell".into(), s.rfm_cell.iter().collect::<Vec<_>>()),
+        Column::new(
+            "rfm_segment".into(),
+            s.rfm_segment.iter().collect::<Vec<_>>(),
+        ),
         Column::new(
             "value_tier".into(),
             s.value_tier.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
@@ -125,7 +128,7 @@ pub fn segment_frame(
         names: &all,
         columns,
     };
-    Ok(segment_profiled(&fm, params, model, profiles)?)
+    Ok(segment_profiled(fm, params, model, profiles)?)
 }
 
 /// Where the report of a segments file goes: `segments.csv` → `segments.json`.

@@ -22,6 +22,7 @@
 mod error;
 mod input;
 mod kmeans;
+mod labels;
 mod linfa_boundary;
 mod lloyd;
 mod loyalty;
@@ -41,6 +42,7 @@ mod tests_cdnow;
 
 pub use error::{Result, SegmentError};
 pub use kmeans::{auto_k, fit_fixed, fit_kmeans, ClusterParams, KChoice, KMeansEngine, KScore};
+pub use labels::Labels;
 pub use lloyd::LloydFit;
 pub use loyalty::{loyalty_grid, quantile, LoyaltyParams, LoyaltyQuadrant, SpendSplit};
 pub use model::{SegmentationModel, MODEL_SCHEMA_VERSION};

@@ -18,6 +18,7 @@
 
 use crate::segment::error::Result;
 use crate::segment::input::finite_column;
+use crate::segment::labels::Labels;
 use crate::types::FeatureMatrix;
 
 /// Number of score levels.
@@ -37,19 +38,19 @@ pub struct RfmScores {
 impl RfmScores {
     /// The three digits of row `i`, e.g. `"545"`.
     pub fn cell(&self, i: usize) -> String {
-        let digits = [self.r[i], self.f[i], self.m[i]];
-        // Scores are 1–5: three characters, without `format!`'s machinery per customer.
-        if digits.iter().all(|&d| d < 10) {
-            digits.iter().map(|&d| char::from(b'0' + d)).collect()
-        } else {
-            format!("{}{}{}", digits[0], digits[1], digits[2])
-        }
+        cell_of([self.r[i], self.f[i], self.m[i]])
     }
 
     /// All cells, aligned with the rows.
-    pub fn cells(&self) -> Vec<String> {
-        (0..self.r.len()).map(|i| self.cell(i)).collect()
+    pub fn cells(&self) -> Labels {
+        let digits = self.r.iter().zip(&self.f).zip(&self.m);
+        Labels::from_keys(digits.map(|((&r, &f), &m)| [r, f, m]), cell_of)
     }
+}
+
+/// The cell of three scores, e.g. `"545"`.
+fn cell_of(digits: [u8; 3]) -> String {
+    format!("{}{}{}", digits[0], digits[1], digits[2])
 }
 
 /// Column names the RFM step reads.

@@ -15,6 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::segment::error::{Result, SegmentError};
+use crate::segment::labels::Labels;
 use crate::segment::rfm::LEVELS;
 
 /// Segment of a customer matched by no rule.
@@ -210,12 +211,9 @@ impl SegmentScheme {
     }
 
     /// Segment names for aligned score vectors.
-    pub fn label_all(&self, r: &[u8], f: &[u8], m: &[u8]) -> Vec<String> {
-        r.iter()
-            .zip(f)
-            .zip(m)
-            .map(|((&r, &f), &m)| self.label(r, f, m).to_string())
-            .collect()
+    pub fn label_all(&self, r: &[u8], f: &[u8], m: &[u8]) -> Labels {
+        let keys = r.iter().zip(f).zip(m).map(|((&r, &f), &m)| [r, f, m]);
+        Labels::from_keys(keys, |[r, f, m]| self.label(r, f, m).to_string())
     }
 
     /// Enumerates the cells (125 if any rule uses M, else 25) to find gaps and dead rules.
