@@ -83,20 +83,32 @@ fn hash_f64<'a>(h: &mut Sha256, v: impl IntoIterator<Item = &'a f64>) {
     h.update(&buf[..filled]);
 }
 
+/// [`hash_f64`] of an array: on a little-endian machine a contiguous row-major array's memory
+/// is those bytes already, and is handed to the hasher as it is (a 2.2M-row training matrix
+/// is a gigabyte: the copy cost a third of the hashing).
+fn hash_array<D: ndarray::Dimension>(h: &mut Sha256, a: &ndarray::Array<f64, D>) {
+    match a.as_slice() {
+        Some(values) if cfg!(target_endian = "little") => {
+            h.update(bytemuck::cast_slice::<f64, u8>(values))
+        }
+        _ => hash_f64(h, a.iter()),
+    }
+}
+
 /// SHA-256 of the training matrix: column names, numeric values (row-major, little-endian f64),
 /// categorical values, labels and treatment flags.
 pub(crate) fn training_hash(t: &TrainingTable, treatment: Option<&Array1<f64>>) -> String {
     let mut h = Sha256::new();
     hash_strings(&mut h, &t.numeric_names);
     h.update((t.numeric.nrows() as u64).to_le_bytes());
-    hash_f64(&mut h, t.numeric.iter());
+    hash_array(&mut h, &t.numeric);
     hash_strings(&mut h, &t.categorical.names);
     for c in &t.categorical.values {
         hash_strings(&mut h, c);
     }
-    hash_f64(&mut h, t.labels.iter());
+    hash_array(&mut h, &t.labels);
     if let Some(tr) = treatment {
-        hash_f64(&mut h, tr.iter());
+        hash_array(&mut h, tr);
     }
     hex(h.finalize())
 }
@@ -259,4 +271,32 @@ pub fn train(t: &TrainingTable, opts: &TrainOptions) -> Result<TrainedModel, Tra
         card,
         holdout,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array2, ShapeBuilder};
+
+    /// An array's memory handed over as bytes hashes as its values one by one in row-major
+    /// order; a column-major array (whose memory is in another order) takes the value loop.
+    #[test]
+    fn arrays_hash_as_their_values_in_row_major_order() {
+        let digest = |f: &dyn Fn(&mut Sha256)| {
+            let mut h = Sha256::new();
+            f(&mut h);
+            hex(h.finalize())
+        };
+        let rows = Array2::from_shape_fn((5, 3), |(i, j)| i as f64 * 1.5 - j as f64 / 3.0);
+        let columns = Array2::from_shape_fn((5, 3).f(), |(i, j)| rows[[i, j]]);
+        let values: Vec<f64> = rows.iter().copied().collect();
+        let expected = digest(&|h| hash_f64(h, values.iter()));
+        assert_eq!(digest(&|h| hash_array(h, &rows)), expected);
+        assert_eq!(digest(&|h| hash_array(h, &columns)), expected);
+        let labels = Array1::from(vec![1.0, 0.0, -0.0, f64::MAX]);
+        assert_eq!(
+            digest(&|h| hash_array(h, &labels)),
+            digest(&|h| hash_f64(h, labels.iter()))
+        );
+    }
 }
