@@ -155,13 +155,17 @@ impl Days {
 }
 
 /// The median of `v` (not empty): the middle value, or the mean of the two middle ones.
+///
+/// The middle values are selected, not sorted for: under `total_cmp` equal values have equal
+/// bits, so the selected ones are those a sort puts in the middle (the lower one of an even
+/// count is the largest of the lower half).
 fn median(v: &mut [f64]) -> f64 {
-    v.sort_unstable_by(f64::total_cmp);
     let m = v.len();
+    let (lower, &mut b, _) = v.select_nth_unstable_by(m / 2, f64::total_cmp);
     if m % 2 == 1 {
-        v[m / 2]
+        b
     } else {
-        let (a, b) = (v[m / 2 - 1], v[m / 2]);
+        let a = lower.iter().copied().max_by(f64::total_cmp).unwrap_or(b);
         a + (b - a) * 0.5
     }
 }
@@ -271,6 +275,23 @@ mod tests {
 
     #[test]
     fn median_of_odd_and_even_counts() {
+        // Selected as a sort would place them, at every length and with ties.
+        for len in 1..40usize {
+            let v: Vec<f64> = (0..len).map(|i| ((i * 7919) % 13) as f64 * 0.5).collect();
+            let mut sorted = v.clone();
+            sorted.sort_unstable_by(f64::total_cmp);
+            let expected = if len % 2 == 1 {
+                sorted[len / 2]
+            } else {
+                let (a, b) = (sorted[len / 2 - 1], sorted[len / 2]);
+                a + (b - a) * 0.5
+            };
+            assert_eq!(
+                median(&mut v.clone()).to_bits(),
+                expected.to_bits(),
+                "{len}"
+            );
+        }
         assert_eq!(median(&mut [9.0, 1.0, 4.0]), 4.0);
         assert_eq!(median(&mut [9.0, 1.0, 4.0, 2.0]), 3.0);
         assert_eq!(median(&mut [7.0]), 7.0);
