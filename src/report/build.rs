@@ -170,12 +170,9 @@ fn groups(labels: &[&str], revenue: &[f64], order: &[String]) -> Vec<GroupRow> {
 /// order of `segment::pareto`), sampled at most [`PARETO_POINTS`] + 1 times.
 fn pareto_curve(ids: &[String], monetary: &[f64]) -> (Vec<ParetoPoint>, Option<f64>, f64) {
     let n = monetary.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| {
-        monetary[b]
-            .total_cmp(&monetary[a])
-            .then_with(|| ids[a].cmp(&ids[b]))
-    });
+    // The value tiers' ranking (revenue descending, ties by id): the runs of one value ≤ 0 it
+    // leaves in row order add nothing to the cumulative revenue.
+    let order = crate::segment::pareto::by_revenue(ids, monetary);
     let mut cum = Vec::with_capacity(n + 1);
     cum.push(0.0);
     let mut s = 0.0;

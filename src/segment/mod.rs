@@ -27,7 +27,7 @@ mod linfa_boundary;
 mod lloyd;
 mod loyalty;
 pub(crate) mod model;
-mod pareto;
+pub(crate) mod pareto;
 mod pipeline;
 mod profile;
 mod render;

@@ -117,7 +117,7 @@ pub struct Pareto {
 /// strings for most of a million customers. A run of one value ≤ 0 stays in row order: its
 /// customers are all bronze and add nothing to the revenue before the next one, so their order
 /// changes no tier and no sum (and it is the largest run: customers without revenue).
-fn by_revenue(ids: &[String], monetary: &[f64]) -> Vec<usize> {
+pub(crate) fn by_revenue(ids: &[String], monetary: &[f64]) -> Vec<usize> {
     let mut keyed: Vec<(u64, usize)> = monetary
         .iter()
         .enumerate()
