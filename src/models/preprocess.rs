@@ -413,6 +413,17 @@ impl Preprocessing {
             .collect::<Result<Vec<_>>>()?;
         let p = self.n_features();
         let mut buf = vec![0.0; n * p];
+        // Each row's values as a slice: indexing the array per value cost more than the
+        // arithmetic.
+        let q = input.numeric.ncols();
+        let owned: Vec<f64>;
+        let raw: &[f64] = match input.numeric.as_slice() {
+            Some(values) => values,
+            None => {
+                owned = input.numeric.iter().copied().collect();
+                &owned
+            }
+        };
         // Infinities are only flagged during the fill: a column-by-column search up front would
         // read the row-major matrix once per column.
         let saw_infinity = buf
@@ -423,9 +434,10 @@ impl Preprocessing {
                 for (r, row) in block.chunks_mut(p.max(1)).enumerate() {
                     let at = c * APPLY_CHUNK + r;
                     let i = source(at);
+                    let values = &raw[i * q..(i + 1) * q];
                     let mut k = 0;
                     for (t, &j) in self.numeric.iter().zip(&num_idx) {
-                        let v = input.numeric[[i, j]];
+                        let v = values[j];
                         let missing = v.is_nan();
                         infinite |= v.is_infinite();
                         row[k] = if missing { 0.0 } else { (v - t.mean) / t.std };
@@ -688,13 +700,30 @@ struct ColumnStats {
 /// The statistics of the columns `cols` of the row-major `x`: one row-wise pass for the counts
 /// and sums, a second for the squared deviations (the one-pass formula loses digits on columns
 /// like amounts with large means).
+///
+/// Each column's values are added in row order, as a plain loop would. A row with no infinite
+/// or too-large value (nearly every row) takes a branch-free step: a missing value adds `+0.0`,
+/// which leaves a sum unchanged (a sum that starts at `+0.0` is never `-0.0`), so the columns
+/// vectorize; any other row takes the per-value rules.
 fn column_stats(
     x: ndarray::ArrayView2<'_, f64>,
     cols: std::ops::Range<usize>,
     rows: Option<&[usize]>,
 ) -> Vec<ColumnStats> {
     let n = rows.map_or(x.nrows(), <[usize]>::len);
-    let row_at = |r: usize| x.row(rows.map_or(r, |rs| rs[r]));
+    let p = x.ncols();
+    let owned: Vec<f64>;
+    let data: &[f64] = match x.as_slice() {
+        Some(values) => values,
+        None => {
+            owned = x.iter().copied().collect();
+            &owned
+        }
+    };
+    let row_at = |r: usize| {
+        let start = rows.map_or(r, |rs| rs[r]) * p;
+        &data[start + cols.start..start + cols.end]
+    };
     let width = cols.len();
     let mut count = vec![0usize; width];
     let mut sum = vec![0.0; width];
@@ -703,7 +732,17 @@ fn column_stats(
     let mut first_too_large: Vec<Option<(usize, f64)>> = vec![None; width];
     for row in 0..n {
         let values = row_at(row);
-        for (j, &v) in values.iter().skip(cols.start).take(width).enumerate() {
+        // NaN compares false: only infinite and too-large values leave the fast step.
+        if !values.iter().any(|v| v.abs() > MAX_MAGNITUDE) {
+            for (j, &v) in values.iter().enumerate() {
+                let nan = v.is_nan();
+                any_nan[j] |= nan;
+                count[j] += usize::from(!nan);
+                sum[j] += if nan { 0.0 } else { v };
+            }
+            continue;
+        }
+        for (j, &v) in values.iter().enumerate() {
             if v.is_nan() {
                 any_nan[j] = true;
             } else if v.is_infinite() {
@@ -728,11 +767,10 @@ fn column_stats(
         .collect();
     let mut ss = vec![0.0; width];
     for row in 0..n {
-        let values = row_at(row);
-        for (j, &v) in values.iter().skip(cols.start).take(width).enumerate() {
-            if !v.is_nan() {
-                ss[j] += (v - mean[j]) * (v - mean[j]);
-            }
+        for ((s, &v), &m) in ss.iter_mut().zip(row_at(row)).zip(&mean) {
+            // A square is never -0.0, so a sum of them starts and stays at +0.0 or above.
+            let d = v - m;
+            *s += if v.is_nan() { 0.0 } else { d * d };
         }
     }
     (0..width)
@@ -780,7 +818,107 @@ fn fit_categorical(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::array;
+    use ndarray::{array, ShapeBuilder};
+
+    /// A column's statistics as bits: count, mean, sum of squares, any missing, the first
+    /// infinite and the first too-large value.
+    type Bits = (
+        usize,
+        u64,
+        u64,
+        bool,
+        Option<(usize, u64)>,
+        Option<(usize, u64)>,
+    );
+
+    /// The column statistics value by value, as they were before the branch-free step.
+    fn plain_column_stats(
+        x: ndarray::ArrayView2<'_, f64>,
+        cols: std::ops::Range<usize>,
+        rows: Option<&[usize]>,
+    ) -> Vec<Bits> {
+        let n = rows.map_or(x.nrows(), <[usize]>::len);
+        let row_at = |r: usize| x.row(rows.map_or(r, |rs| rs[r]));
+        cols.map(|j| {
+            let (mut count, mut sum, mut any_nan) = (0usize, 0.0f64, false);
+            let (mut inf, mut large) = (None, None);
+            for r in 0..n {
+                let v = row_at(r)[j];
+                if v.is_nan() {
+                    any_nan = true;
+                } else if v.is_infinite() {
+                    inf.get_or_insert((r, v.to_bits()));
+                } else {
+                    if v.abs() > MAX_MAGNITUDE {
+                        large.get_or_insert((r, v.to_bits()));
+                    }
+                    count += 1;
+                    sum += v;
+                }
+            }
+            let mean = if count > 0 { sum / count as f64 } else { 0.0 };
+            let mut ss = 0.0f64;
+            for r in 0..n {
+                let v = row_at(r)[j];
+                if !v.is_nan() {
+                    ss += (v - mean) * (v - mean);
+                }
+            }
+            (count, mean.to_bits(), ss.to_bits(), any_nan, inf, large)
+        })
+        .collect()
+    }
+
+    #[test]
+    fn column_statistics_have_the_plain_loops_bits() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(11);
+        let (n, p) = (700, 9);
+        let mut x = Array2::from_shape_fn((n, p), |(_, j)| match j {
+            0 => rng.gen_range(-1e6..1e6),
+            1 => (rng.gen_range(0..5) as f64) * 0.1,
+            _ => rng.gen_range(-3.0..3.0) * 10f64.powi(j as i32),
+        });
+        // Missing values, signed zeros, an all-missing and an all-(-0.0) column.
+        for r in (0..n).step_by(7) {
+            x[[r, 2]] = f64::NAN;
+            x[[r, 3]] = -0.0;
+        }
+        for r in 0..n {
+            x[[r, 4]] = f64::NAN;
+            x[[r, 5]] = -0.0;
+        }
+        let sample: Vec<usize> = (0..n).rev().step_by(3).collect();
+        let check = |x: &Array2<f64>| {
+            for rows in [None, Some(&sample[..])] {
+                for cols in [0..p, 2..6, 5..9] {
+                    let fast: Vec<_> = column_stats(x.view(), cols.clone(), rows)
+                        .iter()
+                        .map(|s| {
+                            (
+                                s.count,
+                                s.mean.to_bits(),
+                                s.ss.to_bits(),
+                                s.any_nan,
+                                s.first_infinite.map(|(r, v)| (r, v.to_bits())),
+                                s.first_too_large.map(|(r, v)| (r, v.to_bits())),
+                            )
+                        })
+                        .collect();
+                    assert_eq!(fast, plain_column_stats(x.view(), cols, rows));
+                }
+            }
+        };
+        check(&x);
+        // Rows with an infinite or a too-large value take the per-value rules.
+        x[[10, 6]] = f64::INFINITY;
+        x[[20, 7]] = -2e150;
+        x[[30, 7]] = f64::NEG_INFINITY;
+        check(&x);
+        // A column-major array is read in row order all the same.
+        let columns = Array2::from_shape_fn((n, p).f(), |(r, j)| x[[r, j]]);
+        check(&columns);
+    }
 
     fn names(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
