@@ -99,11 +99,23 @@ fn select_rows(x: ArrayView2<'_, f64>, rows: &[usize]) -> Array2<f64> {
     Array2::from_shape_vec((rows.len(), cols), out).unwrap_or_else(|_| x.select(Axis(0), rows))
 }
 
-/// A fitted preprocessing + model, and the scores on the rows it was fitted on.
+/// A fitted preprocessing + model, and the scores on the rows it was fitted on when asked for.
 struct Fit {
     preprocessing: Preprocessing,
     model: ArtifactModel,
-    train_scores: Array1<f64>,
+    train_scores: Option<Array1<f64>>,
+}
+
+impl Fit {
+    /// The scores on the training rows (see [`fit_on`]'s `with_scores`).
+    fn train_scores(&self) -> Result<ArrayView1<'_, f64>> {
+        self.train_scores
+            .as_ref()
+            .map(Array1::view)
+            .ok_or(ModelsError::Empty {
+                what: "the training rows' scores of a fit made without them",
+            })
+    }
 }
 
 /// The logistic coefficients of `previous` re-expressed for the design matrix of `next`, as a
@@ -158,8 +170,15 @@ fn carried_start(previous: &Fit, next: &Preprocessing) -> Option<LogisticModel> 
 }
 
 /// Fits the preprocessing and the model on the rows `rows` of the request's table (all rows
-/// when `None`), read in place: no copy of the rows besides the design matrix.
-fn fit_on(req: &TrainRequest<'_>, rows: Option<&[usize]>, previous: Option<&Fit>) -> Result<Fit> {
+/// when `None`), read in place: no copy of the rows besides the design matrix. `with_scores`:
+/// also score the training rows (a pass over the design matrix that a train-only fit replaced
+/// by a refit, or a cross-validation fold, has no use for).
+fn fit_on(
+    req: &TrainRequest<'_>,
+    rows: Option<&[usize]>,
+    previous: Option<&Fit>,
+    with_scores: bool,
+) -> Result<Fit> {
     let preprocessing = req.preprocess.fit_rows(&req.input, rows)?;
     let x = preprocessing.transform_rows(&req.input, rows)?;
     let pick = |v: ArrayView1<'_, f64>| match rows {
@@ -187,8 +206,9 @@ fn fit_on(req: &TrainRequest<'_>, rows: Option<&[usize]>, previous: Option<&Fit>
         }
     };
     let train_scores = match &model {
-        ArtifactModel::Single { model } => model.predict_proba(x.view())?,
-        ArtifactModel::Uplift { model } => model.predict(x.view())?.uplift,
+        _ if !with_scores => None,
+        ArtifactModel::Single { model } => Some(model.predict_proba(x.view())?),
+        ArtifactModel::Uplift { model } => Some(model.predict(x.view())?.uplift),
     };
     Ok(Fit {
         preprocessing,
@@ -285,7 +305,7 @@ pub fn fold_metrics(
     train_rows: &[usize],
     valid_rows: &[usize],
 ) -> Result<Metrics> {
-    let fit = fit_on(req, Some(train_rows), None)?;
+    let fit = fit_on(req, Some(train_rows), None, false)?;
     holdout_metrics(req, &fit, valid_rows, false).map(|(metrics, _)| metrics)
 }
 
@@ -335,7 +355,7 @@ pub fn train_evaluated(req: &TrainRequest<'_>) -> Result<(ModelArtifact, Holdout
     // The training rows are read in place; the train-only fit's design matrix is dropped
     // before the refit, which transforms every row, so the two never coexist.
     let (fit, (metrics, mut holdout), train_only_drift) = {
-        let fit = fit_on(req, Some(&train_rows), None)?;
+        let fit = fit_on(req, Some(&train_rows), None, !req.refit)?;
         let drift = if req.refit {
             None
         } else {
@@ -349,7 +369,7 @@ pub fn train_evaluated(req: &TrainRequest<'_>) -> Result<(ModelArtifact, Holdout
             Some(DriftReference::from_training(
                 &fit.preprocessing,
                 &train_input,
-                fit.train_scores.view(),
+                fit.train_scores()?,
             )?)
         };
         let metrics = holdout_metrics(req, &fit, &test_rows, true)?;
@@ -375,11 +395,11 @@ pub fn train_evaluated(req: &TrainRequest<'_>) -> Result<(ModelArtifact, Holdout
     }
     let (mut final_fit, mut drift, training_rows) = match train_only_drift {
         None => {
-            let refit = fit_on(req, None, Some(&fit))?;
+            let refit = fit_on(req, None, Some(&fit), true)?;
             let drift = DriftReference::from_training(
                 &refit.preprocessing,
                 &req.input,
-                refit.train_scores.view(),
+                refit.train_scores()?,
             )?;
             (refit, drift, n)
         }
@@ -394,7 +414,7 @@ pub fn train_evaluated(req: &TrainRequest<'_>) -> Result<(ModelArtifact, Holdout
     {
         forest.calibration = Some(map);
         // The score reference of the drift check is that of the scores the model now gives.
-        drift.scores = distribution("score", map.apply_all(final_fit.train_scores.view()).view());
+        drift.scores = distribution("score", map.apply_all(final_fit.train_scores()?).view());
     }
     let holdout_tab = subset(&req.input, &test_rows);
     holdout.inputs = HoldoutInputs {
@@ -576,7 +596,7 @@ mod tests {
             true,
         );
         let train_rows: Vec<usize> = (0..n).filter(|&i| !holdout[i]).collect();
-        let first = fit_on(&req, Some(&train_rows), None).unwrap();
+        let first = fit_on(&req, Some(&train_rows), None, true).unwrap();
         // Fitted in place, the training rows give the bits of a fit on their copy.
         let train_tab = subset(&req.input, &train_rows);
         let train_y = y.select(Axis(0), &train_rows);
@@ -592,14 +612,14 @@ mod tests {
             ClassifierParams::Logistic(LogisticParams::default()),
             true,
         );
-        let copied = fit_on(&on_copy, None, None).unwrap();
+        let copied = fit_on(&on_copy, None, None, true).unwrap();
         assert_eq!(first.preprocessing, copied.preprocessing);
         assert_eq!(
             serde_json::to_string(&first.model).unwrap(),
             serde_json::to_string(&copied.model).unwrap()
         );
         assert_eq!(first.train_scores, copied.train_scores);
-        let cold = fit_on(&req, None, None).unwrap();
+        let cold = fit_on(&req, None, None, true).unwrap();
         let start = carried_start(&first, &cold.preprocessing).unwrap();
         // The carried start scores every row as the first fit did.
         let logistic = |m: &ArtifactModel| match m {
@@ -619,7 +639,7 @@ mod tests {
         }
         // The warm refit reaches the cold refit's optimum, in no more Newton iterations here
         // (fewer on large tables, where the cold start needs more).
-        let warm = fit_on(&req, None, Some(&first)).unwrap();
+        let warm = fit_on(&req, None, Some(&first), true).unwrap();
         let (w, c) = (logistic(&warm.model), logistic(&cold.model));
         assert!(
             w.converged && w.iterations <= c.iterations,
