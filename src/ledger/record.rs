@@ -93,7 +93,14 @@ fn insert_run(tx: &Transaction<'_>, run: &RunRecord) -> rusqlite::Result<i64> {
             c.audience_file,
             c.audience_hash,
         ])?;
-        for r in &c.rows {
+        // In customer order, each row's entries in the two customer indexes (the primary key's
+        // and `selections_customer`) go in next to the previous row's instead of at a random
+        // page: at 55,000 rows in rank order the inserts were most of the ledger's time. The
+        // queries order what they read (or sort it, as attribution does), so the order the rows
+        // are stored in is not seen.
+        let mut rows: Vec<&SelectionRecord> = c.rows.iter().collect();
+        rows.sort_unstable_by(|a, b| a.customer_id.cmp(&b.customer_id));
+        for r in rows {
             row.execute(params![
                 run_id,
                 c.campaign,
