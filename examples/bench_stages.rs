@@ -72,12 +72,8 @@ fn main() {
     job.add_segments(segment::segmentation_frame(&seg).expect("frame"), true);
     let mut table = job.finish().expect("finish");
     if want("score") {
-        scores::write(
-            &out.join(scores::SCORES_FILE),
-            &mut table,
-            bullseye::io::CsvCells::default(),
-        )
-        .expect("write scores");
+        bullseye::io::write_table(&out.join(scores::SCORES_FILE), &mut table)
+            .expect("write scores");
         eprintln!(
             "score {:?} (psi {:?}) cpu {:.2} s",
             t.elapsed(),

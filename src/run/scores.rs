@@ -32,13 +32,11 @@
 //! `f64`); text as the output's CSV cell policy says (`io::CsvCells`: a `'` before a cell that
 //! starts with `=`, `+`, `-` or `@`, unless raw).
 
-use std::path::Path;
-
 use polars::prelude::*;
 
 use super::job::JobModel;
 use crate::error::polars_failure;
-use crate::{io, Error};
+use crate::Error;
 
 /// File name of the job's scores in a run folder.
 pub const SCORES_FILE: &str = "scores.csv";
@@ -204,11 +202,6 @@ pub fn scored_frame(
         columns.push(Column::new(UPLIFT_COLUMNS[1].into(), control));
     }
     DataFrame::new(n, columns).map_err(polars_failure("the scores"))
-}
-
-/// Writes a scores frame to `path` (CSV or Parquet by extension) with the cell policy `cells`.
-pub fn write(path: &Path, scores: &mut DataFrame, cells: io::CsvCells) -> Result<(), Error> {
-    Ok(io::write_table_with(path, scores, cells)?)
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! A table written on its own thread while the next stages run. polars' Parquet writer encodes
 //! and compresses on one core (`features.parquet`: 1 s at 1M customers, 9.5 s at 10M), and
 //! the stages after `features` (segment, score) leave that core partly idle; `segments.csv`
-//! (0.25 s at 1M) goes beside select, whose single-core stretches leave room.
+//! (0.25 s at 1M) and `scores.csv` (0.2 s) go beside select, whose single-core stretches leave
+//! room.
 //!
 //! The thread hashes the file it wrote for the manifest while the bytes are fresh in the page
-//! cache. `segments.csv` is written at the lowest CPU priority ([`Share::Idle`]): it takes the
+//! cache. The CSV files are written at the lowest CPU priority ([`Share::Idle`]): it takes the
 //! time select leaves idle, not the cores select uses. `features.parquet` is not: starved
 //! through segment and score (both cores), its write ran on into select at 10M customers and
 //! held the features table (~4 GB) under select's peak (12.8 GiB against 8.9).
@@ -68,8 +69,14 @@ fn lowest_priority() {
 }
 
 impl BackgroundWrite {
-    /// Starts writing `frame` to `path` (a clone of a frame is cheap: its columns are shared).
-    pub(super) fn start(path: PathBuf, mut frame: DataFrame, share: Share) -> Result<Self, Error> {
+    /// Starts writing `frame` to `path` (a clone of a frame is cheap: its columns are shared),
+    /// a CSV file's cells under `cells`.
+    pub(super) fn start(
+        path: PathBuf,
+        mut frame: DataFrame,
+        share: Share,
+        cells: io::CsvCells,
+    ) -> Result<Self, Error> {
         let target = path.clone();
         let handle = std::thread::Builder::new()
             .name("bullseye-write".into())
@@ -78,7 +85,7 @@ impl BackgroundWrite {
                     lowest_priority();
                 }
                 let t0 = Instant::now();
-                io::write_table(&target, &mut frame)?;
+                io::write_table_with(&target, &mut frame, cells)?;
                 let seconds = t0.elapsed().as_secs_f64();
                 drop(frame);
                 let (bytes, sha256) = io::file_digest(&target)?;
@@ -146,11 +153,15 @@ mod tests {
     fn a_dropped_write_is_waited_for_and_a_failed_one_is_reported() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("features.parquet");
-        drop(BackgroundWrite::start(path.clone(), frame(), Share::Even).unwrap());
+        drop(
+            BackgroundWrite::start(path.clone(), frame(), Share::Even, io::CsvCells::default())
+                .unwrap(),
+        );
         let back = io::read_table(&path, &[]).unwrap();
         assert!(back.equals(&frame()));
         // A finished write gives the digest of the file it left.
-        let w = BackgroundWrite::start(path.clone(), frame(), Share::Even).unwrap();
+        let w = BackgroundWrite::start(path.clone(), frame(), Share::Even, io::CsvCells::default())
+            .unwrap();
         assert_eq!(w.relative_path(dir.path()), "features.parquet");
         let written = w.finish().unwrap();
         let (bytes, sha256) = io::file_digest(&path).unwrap();
@@ -158,7 +169,7 @@ mod tests {
         // A folder that cannot be made: a file stands in its place.
         std::fs::write(dir.path().join("blocker"), "").unwrap();
         let bad = dir.path().join("blocker").join("features.parquet");
-        let e = BackgroundWrite::start(bad, frame(), Share::Idle)
+        let e = BackgroundWrite::start(bad, frame(), Share::Idle, io::CsvCells::default())
             .unwrap()
             .finish()
             .unwrap_err();

@@ -19,7 +19,7 @@ use crate::basket::{BasketBuilder, Baskets, Mined};
 use crate::clv::FitParams;
 use crate::features::{self, Family, FeatureParams, HistoryBuilder};
 use crate::ingest::{self, IngestRequest, Source, TableKind, Validated};
-use crate::io::{file_digest, input_digest};
+use crate::io::{file_digest, input_digest, CsvCells};
 use crate::ledger::CampaignRecord;
 use crate::models::training;
 use crate::models::{
@@ -789,7 +789,12 @@ impl State<'_> {
         self.background.push((
             Stage::Features,
             "features.parquet written beside the next stages",
-            BackgroundWrite::start(self.dir.join("features.parquet"), f.clone(), Share::Even)?,
+            BackgroundWrite::start(
+                self.dir.join("features.parquet"),
+                f.clone(),
+                Share::Even,
+                CsvCells::default(),
+            )?,
         ));
         self.summary.push_str(&format!(
             "\n== features ==\n{} customers × {} features → features.parquet\n",
@@ -827,7 +832,7 @@ impl State<'_> {
             self.background.push((
                 Stage::Segment,
                 "segments.csv written beside the next stages",
-                BackgroundWrite::start(path, frame, Share::Idle)?,
+                BackgroundWrite::start(path, frame, Share::Idle, CsvCells::default())?,
             ));
         }
         Ok(())
@@ -1112,12 +1117,19 @@ impl State<'_> {
             };
             scores.add_segments(table, seg.cluster.is_some());
         }
-        let mut scores = scores.finish()?;
-        scores::write(
-            &self.dir.join(scores::SCORES_FILE),
-            &mut scores,
-            self.job.config.output.cells(),
-        )?;
+        let scores = scores.finish()?;
+        // Written beside the next stage, as `segments.csv` is: select's single-core stretches
+        // leave room (same bytes; a failed later stage still waits for the whole file).
+        self.background.push((
+            Stage::Score,
+            "scores.csv written beside the next stages",
+            BackgroundWrite::start(
+                self.dir.join(scores::SCORES_FILE),
+                scores.clone(),
+                Share::Idle,
+                self.job.config.output.cells(),
+            )?,
+        ));
         self.summary.push_str(&format!(
             "\n== scores ==\n{} customers scored → {}\n",
             scores.height(),
