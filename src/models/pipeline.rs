@@ -205,11 +205,12 @@ fn fit_on(
             }
         }
     };
-    let train_scores = match &model {
-        _ if !with_scores => None,
-        ArtifactModel::Single { model } => Some(model.predict_proba(x.view())?),
-        ArtifactModel::Uplift { model } => Some(model.predict(x.view())?.uplift),
-    };
+    let train_scores = with_scores
+        .then(|| match &model {
+            ArtifactModel::Single { model } => model.predict_proba(x.view()),
+            ArtifactModel::Uplift { model } => model.predict(x.view()).map(|p| p.uplift),
+        })
+        .transpose()?;
     Ok(Fit {
         preprocessing,
         model,

@@ -416,14 +416,7 @@ impl Preprocessing {
         // Each row's values as a slice: indexing the array per value cost more than the
         // arithmetic.
         let q = input.numeric.ncols();
-        let owned: Vec<f64>;
-        let raw: &[f64] = match input.numeric.as_slice() {
-            Some(values) => values,
-            None => {
-                owned = input.numeric.iter().copied().collect();
-                &owned
-            }
-        };
+        let raw = row_major_values(input.numeric);
         // Infinities are only flagged during the fill: a column-by-column search up front would
         // read the row-major matrix once per column.
         let saw_infinity = buf
@@ -697,6 +690,15 @@ struct ColumnStats {
     first_too_large: Option<(usize, f64)>,
 }
 
+/// The values of `x` in row-major order: its own memory when it is laid out so (a table's
+/// matrix is), else a copy.
+fn row_major_values<'a>(x: ndarray::ArrayView2<'a, f64>) -> std::borrow::Cow<'a, [f64]> {
+    match x.to_slice() {
+        Some(values) => std::borrow::Cow::Borrowed(values),
+        None => std::borrow::Cow::Owned(x.iter().copied().collect()),
+    }
+}
+
 /// The statistics of the columns `cols` of the row-major `x`: one row-wise pass for the counts
 /// and sums, a second for the squared deviations (the one-pass formula loses digits on columns
 /// like amounts with large means).
@@ -712,14 +714,7 @@ fn column_stats(
 ) -> Vec<ColumnStats> {
     let n = rows.map_or(x.nrows(), <[usize]>::len);
     let p = x.ncols();
-    let owned: Vec<f64>;
-    let data: &[f64] = match x.as_slice() {
-        Some(values) => values,
-        None => {
-            owned = x.iter().copied().collect();
-            &owned
-        }
-    };
+    let data = row_major_values(x);
     let row_at = |r: usize| {
         let start = rows.map_or(r, |rs| rs[r]) * p;
         &data[start + cols.start..start + cols.end]
