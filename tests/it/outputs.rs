@@ -107,8 +107,8 @@ fn escaped_ids_read_back_as_written_so_suppressions_still_match() {
     );
 }
 
-/// A job on the CDNOW sample with the `ingest` and `clv` stages (clv.csv carries the ids), one
-/// customer's id made formula-like.
+/// A job on the CDNOW sample with the `ingest`, `features`, `segment` and `clv` stages (clv.csv
+/// and segments.csv carry the ids), one customer's id made formula-like.
 fn write_clv_job(sb: &Sandbox, extra: &str) {
     let sample = std::fs::read_to_string(root().join("notebooks-data/CDNOW_sample.txt")).unwrap();
     let sample = sample.replace(" 00004 ", " -00004 ");
@@ -120,7 +120,7 @@ fn write_clv_job(sb: &Sandbox, extra: &str) {
 name = "clv"
 out = "runs"
 as_of = "1998-06-30"
-stages = ["ingest", "clv"]
+stages = ["ingest", "features", "segment", "clv"]
 {extra}
 [sources.transactions]
 path = "t.txt"
@@ -145,11 +145,16 @@ fn run_csv_outputs_are_safe_and_raw_with_the_output_key() {
     assert_ok(&sb.run(&["run", "job.toml", "--quiet"]));
     let clv = sb.read("runs/1998-06-30/clv.csv");
     assert!(clv.contains("\n'-00004,"), "{}", &clv[..200]);
+    let segments = sb.read("runs/1998-06-30/segments.csv");
+    assert!(segments.contains("\n'-00004,"), "{}", &segments[..200]);
 
     write_clv_job(&sb, "[output]\nraw_csv = true\n");
     assert_ok(&sb.run(&["run", "job.toml", "--quiet"]));
     let clv = sb.read("runs/1998-06-30/clv.csv");
     assert!(clv.contains("\n-00004,"), "{}", &clv[..200]);
+    // segments.csv is written beside the later stages; it takes the job's cell policy too.
+    let segments = sb.read("runs/1998-06-30/segments.csv");
+    assert!(segments.contains("\n-00004,"), "{}", &segments[..200]);
 }
 
 #[test]

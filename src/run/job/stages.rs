@@ -832,7 +832,7 @@ impl State<'_> {
             self.background.push((
                 Stage::Segment,
                 "segments.csv written beside the next stages",
-                BackgroundWrite::start(path, frame, Share::Idle, CsvCells::default())?,
+                BackgroundWrite::start(path, frame, Share::Idle, self.job.config.output.cells())?,
             ));
         }
         Ok(())
