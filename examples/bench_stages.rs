@@ -25,6 +25,10 @@ fn cpu() -> f64 {
     f.iter().sum::<f64>() / 100.0
 }
 
+// The allocator of the `bullseye` binary, so the stages allocate as they do in a job.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let run = PathBuf::from(&args[1]);
@@ -86,7 +90,10 @@ fn main() {
         let spec = SourceSpec::default();
         let raw = read_raw(&customers_csv, &spec, TableKind::Customers).expect("customers");
         let customers = validate(raw, TableKind::Customers, &spec, None).expect("validate");
-        let ids: Vec<String> = feats
+        // A job's transaction ids come in the history's order (the synthetic data's: the
+        // customers table's), not the features' (sorted as text).
+        let ids: Vec<String> = customers
+            .frame
             .column("customer_id")
             .expect("ids")
             .str()

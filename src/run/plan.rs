@@ -3,6 +3,7 @@
 //! ([`crate::plan::plan`]), and write one `select`-shaped folder per campaign plus `plan.json`,
 //! published as one folder swap like `select`'s.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -14,8 +15,8 @@ use crate::plan::{self, CampaignInput, Plan, PlanError, PlanPolicy};
 use crate::run::job::{check_distinct_folders, file_safe};
 use crate::run::ledger::{self as ledger_run, LedgerSettings};
 use crate::run::select::{
-    account_for_known, campaign_dir, load_campaign, load_shared, match_options, publish_staged,
-    resolve_scored, scores_index, segment_column, select_owns, write_export, write_selection,
+    campaign_dir, load_campaign, load_shared, match_options, publish_staged, resolve_scored,
+    scores_index, segment_column, select_owns, unscored, write_export, write_selection,
     write_side_rejects, Frames, Scored, SideTable, Written,
 };
 use crate::select::{resolve, CampaignConfig};
@@ -219,9 +220,15 @@ pub(crate) fn plan_and_write(
     // Every campaign reads the same scored customers: indexed once. On an error each campaign
     // builds its own index and reports it as `select` would (after its own side files' errors).
     let index = scores_index(frames.scores, frames.options).ok();
+    // The known customers never scored, found once for every campaign (an index that failed
+    // fails every campaign's resolution below).
+    let unscored = match &index {
+        Some(index) => unscored(&frames, index)?,
+        None => Vec::new(),
+    };
     let scored = Scored {
         frame: frames.scores,
-        index: index.as_ref(),
+        index: index.as_ref().map(Cow::Borrowed),
     };
     // Campaigns resolve independently: one task each, errors reported in campaign order.
     let mut resolved = (0..configs.len())
@@ -230,7 +237,7 @@ pub(crate) fn plan_and_write(
             resolve_scored(
                 &configs[k],
                 campaign_dir(&paths[k]),
-                scored,
+                scored.clone(),
                 frames.customers,
                 frames.side.clone(),
                 segments[k].as_deref(),
@@ -276,7 +283,7 @@ pub(crate) fn plan_and_write(
         .enumerate()
         .map(|(k, (sel, r))| {
             let mut warnings = String::new();
-            account_for_known(sel, &frames)?;
+            resolve::account_for_unscored(sel, &unscored);
             sel.summary.matching = std::mem::take(&mut r.matching);
             for w in sel.summary.matching.warnings(&sel.summary.campaign, &used) {
                 warnings.push_str(&format!("warning: {w}\n"));

@@ -448,12 +448,13 @@ fn contacts(
     Ok(resolve::resolve_contacts(config, index, entries, report))
 }
 
-/// The scores table and, when several campaigns resolve from it, its id index built once
-/// ([`scores_index`]; `None`: each campaign builds its own).
-#[derive(Clone, Copy)]
+/// The scores table and its id index when built already ([`scores_index`]; `None`: the
+/// resolution builds it): shared when several campaigns resolve from it, owned when one campaign
+/// does (its candidates then take the index's ids instead of copies).
+#[derive(Clone)]
 pub struct Scored<'a> {
     pub frame: &'a DataFrame,
-    pub index: Option<&'a IdIndex>,
+    pub index: Option<Cow<'a, IdIndex>>,
 }
 
 /// Indexes the scored customers (their canonical ids), failing on a missing, blank or
@@ -512,7 +513,7 @@ fn candidates_of(
 ) -> Result<(Vec<Candidate>, MatchReport), Error> {
     let scores = scored.frame;
     let index = match scored.index {
-        Some(index) => Cow::Borrowed(index),
+        Some(index) => index,
         None => Cow::Owned(scores_index(scores, options)?),
     };
     let n = index.ids().len();
@@ -641,20 +642,30 @@ pub struct Frames<'a> {
     pub previous: Option<&'a Path>,
 }
 
-/// Adds to a campaign's selection every customer of the customers table or the transactions
-/// that was not scored, as `no_history` (see [`resolve::account_for_unscored`]).
-pub(crate) fn account_for_known(selection: &mut Selection, frames: &Frames) -> Result<(), Error> {
+/// The customers of the customers table or the transactions that were not scored (see
+/// [`resolve::unscored_ids`]): every campaign of a selection or a plan excludes them as
+/// `no_history`.
+pub(crate) fn unscored(frames: &Frames, index: &IdIndex) -> Result<Vec<String>, Error> {
     let customers = match frames.customers {
         Some(c) => Some(text_column(c, ID_COLUMN, "--customers", "customers table")?),
         None => None,
     };
     let customers = customers.as_ref().map(text_values).transpose()?;
-    let known = customers
-        .into_iter()
-        .flat_map(|c| c.iter().flatten())
-        .chain(frames.transaction_ids.iter().map(String::as_str));
-    resolve::account_for_unscored(selection, frames.options.id_policy, known);
-    Ok(())
+    let customer_ids: Vec<&str> = customers.iter().flat_map(|c| c.iter().flatten()).collect();
+    // A customers table and transactions sorted alike (one system's exports): every
+    // transaction's customer is then a customer met before, in the same spelling, and looking
+    // them up again would find nothing new.
+    let transactions = frames.transaction_ids.iter().map(String::as_str);
+    let transactions = if resolve::is_subsequence(transactions.clone(), &customer_ids) {
+        None
+    } else {
+        Some(transactions)
+    };
+    let known = customer_ids
+        .iter()
+        .copied()
+        .chain(transactions.into_iter().flatten());
+    Ok(resolve::unscored_ids(index, known))
 }
 
 /// Selects one campaign's audience from [`Frames`] and the campaign's side files read from
@@ -672,10 +683,22 @@ pub fn select_from_frames(
         steps.push((name, clock.elapsed().as_secs_f64()));
         clock = std::time::Instant::now();
     };
-    let mut resolved = resolve_from_frames(
+    // Built here, not by the resolution, because the unscored customers are found from it. On an
+    // error the resolution builds its own and reports it after the side files' errors.
+    let index = scores_index(frames.scores, frames.options).ok();
+    let unscored = match &index {
+        Some(index) => unscored(frames, index)?,
+        None => Vec::new(),
+    };
+    lap("unscored customers");
+    let scored = Scored {
+        frame: frames.scores,
+        index: index.map(Cow::Owned),
+    };
+    let mut resolved = resolve_scored(
         config,
         campaign_dir,
-        frames.scores,
+        scored,
         frames.customers,
         frames.side.clone(),
         segment_column,
@@ -686,9 +709,8 @@ pub fn select_from_frames(
     }
     lap("candidates");
     let mut selection = select_audience_owned(config, resolved.candidates)?;
+    resolve::account_for_unscored(&mut selection, &unscored);
     lap("audience");
-    account_for_known(&mut selection, frames)?;
-    lap("unscored customers");
     if global_control.is_some() {
         let counts = &mut selection.summary.exclusions;
         counts.include(crate::select::ExclusionReason::GlobalControl);
@@ -712,32 +734,8 @@ pub struct Resolved {
     pub side_tables: Vec<SideTable>,
 }
 
-/// The candidates of [`select_from_frames`], before selection.
-pub fn resolve_from_frames(
-    config: &CampaignConfig,
-    campaign_dir: &Path,
-    scores: &DataFrame,
-    customers: Option<&DataFrame>,
-    shared: Vec<SideTable>,
-    segment_column: Option<&str>,
-    options: MatchOptions,
-) -> Result<Resolved, Error> {
-    let scored = Scored {
-        frame: scores,
-        index: None,
-    };
-    resolve_scored(
-        config,
-        campaign_dir,
-        scored,
-        customers,
-        shared,
-        segment_column,
-        options,
-    )
-}
-
-/// [`resolve_from_frames`] from a scores table whose index may be built already.
+/// The candidates of [`select_from_frames`] (and each campaign of a plan), before selection,
+/// from a scores table whose index may be built already.
 pub fn resolve_scored(
     config: &CampaignConfig,
     campaign_dir: &Path,

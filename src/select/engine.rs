@@ -70,6 +70,20 @@ pub(crate) fn validate(
     Ok(order)
 }
 
+/// An integer whose ascending order is `key`'s descending [`f64::total_cmp`] order.
+#[inline]
+fn descending(key: f64) -> u64 {
+    let bits = key.to_bits();
+    // Negative numbers (sign bit set) order by their bits reversed; then every bit pattern
+    // orders as its total-order place, and complementing it reverses that.
+    let ascending = if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    };
+    !ascending
+}
+
 /// Result of the rules for one candidate (in customer-id order).
 enum Status {
     Excluded(ExclusionReason),
@@ -127,7 +141,10 @@ fn choose(config: &CampaignConfig, candidates: &[Candidate]) -> Result<Chosen, S
         opts: Vec::new(),
     };
     let mut pool_cand: Vec<usize> = Vec::new();
-    let mut ranked: Vec<(f64, usize, ContactOption)> = Vec::new();
+    // Every pooled candidate's best option, and its rank key (see `descending`) with its
+    // position: the sort moves the 16-byte keys, not the options.
+    let mut best_options: Vec<ContactOption> = Vec::new();
+    let mut ranked: Vec<(u64, usize)> = Vec::new();
     for &ci in &order {
         let cand = &candidates[ci];
         if let Some(r) = rules.rule_exclusion(cand) {
@@ -136,7 +153,8 @@ fn choose(config: &CampaignConfig, candidates: &[Candidate]) -> Result<Chosen, S
         }
         let best = rules.options(cand, &mut pool.opts);
         if let Some(b) = best {
-            ranked.push((b.key, ranked.len(), b));
+            ranked.push((descending(b.key), ranked.len()));
+            best_options.push(b);
         }
         if pool.opts.len() > *pool.start.last().unwrap_or(&0) {
             pool.start.push(pool.opts.len());
@@ -199,9 +217,11 @@ fn choose(config: &CampaignConfig, candidates: &[Candidate]) -> Result<Chosen, S
         exclusions.push((order[k], reason));
     }
 
-    // The positions are distinct, so the order is total and an unstable sort gives it.
-    ranked.par_sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let ranked_opts: Vec<ContactOption> = ranked.into_iter().map(|r| r.2).collect();
+    // Key descending, then position: the positions are distinct, so the order is total and an
+    // unstable sort gives it.
+    ranked.par_sort_unstable();
+    let ranked_opts: Vec<ContactOption> = ranked.iter().map(|&(_, i)| best_options[i]).collect();
+    drop(best_options);
     let contacts: Vec<(ContactOption, bool)> = chosen
         .iter()
         .zip(&is_control)
@@ -347,5 +367,39 @@ pub(crate) fn summarize(
         profit_curve: profit_curve(ranked, contacts.len()),
         exclusions: counts,
         matching: Default::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::descending;
+
+    #[test]
+    fn descending_keys_order_as_total_cmp_reversed() {
+        let keys = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -f64::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE / 2.0,
+            1e-3,
+            0.1,
+            0.1 + 1e-17,
+            40.0,
+            f64::INFINITY,
+            f64::NAN,
+            -f64::NAN,
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(
+                    descending(a).cmp(&descending(b)),
+                    b.total_cmp(&a),
+                    "{a} {b}"
+                );
+            }
+        }
     }
 }

@@ -417,73 +417,90 @@ pub fn resolve_consent(
     out
 }
 
-/// Accounts for the customers known to the command but never scored (ids of the customers table
-/// or the transactions, `known`): each one whose key under `policy` is neither in the audience
-/// nor excluded is excluded as [`ExclusionReason::NoHistory`], once, so that audience ∪
-/// exclusions holds every known customer exactly once. Exclusions stay in customer-id order.
-pub fn account_for_unscored<'a>(
-    selection: &mut Selection,
-    policy: IdPolicy,
-    known: impl IntoIterator<Item = &'a str>,
-) {
-    // The listed keys, each a small integer where it is short (`KeyMap`): a million customers
-    // would otherwise be a million string hashes and, per lookup, a pointer and a string to
-    // fetch.
-    let mut seen: KeyMap<()> =
-        KeyMap::with_capacity(selection.audience.len() + selection.exclusions.len());
-    let key = |id: &String| Key::of(&policy_key(policy, Cow::Borrowed(id.as_str())));
-    let listed: Vec<Key> = (selection.audience.par_iter().map(|r| key(&r.customer_id)))
-        .chain(selection.exclusions.par_iter().map(|r| key(&r.customer_id)))
-        .collect();
-    for k in listed {
-        seen.insert(k, ());
-    }
-    // The known ids that are not listed, looked up in parallel (the lookups only read `seen`);
-    // only they go through the insertions below, in order, which find the same first-seen ids
-    // as inserting every known id would: a listed key's insertion never succeeds.
+/// The customers known to the command but never scored: the canonical ids of `known` (ids of the
+/// customers table or the transactions) whose key under the index's policy is no scored
+/// customer's, once per key (its first spelling), in id order. Blank ids are skipped.
+pub fn unscored_ids<'a>(index: &IdIndex, known: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let known: Vec<&str> = known.into_iter().collect();
     let fresh: Vec<&str> = known
-        .par_chunks(1 << 16)
-        .flat_map_iter(|chunk| {
-            // Keys first, then the lookups: a loop of lookups each packing its key overlaps
-            // fewer of the table's cache misses.
-            let keys: Vec<Option<Key>> = chunk
-                .iter()
-                .map(|raw| {
-                    let id = canonical_id(raw);
-                    (!id.is_empty()).then(|| Key::of(&policy_key(policy, id)))
-                })
-                .collect();
-            let fresh = keys
-                .into_iter()
-                .map(|k| k.is_some_and(|k| seen.get_key(&k).is_none()));
-            chunk
-                .iter()
-                .copied()
-                .zip(fresh)
-                .filter(|(_, f)| *f)
-                .map(|(raw, _)| raw)
-        })
+        .par_chunks(UNSCORED_CHUNK)
+        .flat_map_iter(|chunk| index.unscored_in(chunk))
         .collect();
-    let mut unscored = Vec::new();
+    let mut seen: KeyMap<()> = KeyMap::with_capacity(fresh.len());
+    let mut out = Vec::new();
     for raw in fresh {
         let id = canonical_id(raw);
-        if id.is_empty() || !seen.insert_new(Key::of(&policy_key(policy, id.clone())), ()) {
-            continue;
+        if seen.insert_new(Key::of(&policy_key(index.policy, id.clone())), ()) {
+            out.push(id.into_owned());
         }
-        unscored.push(ExclusionRow {
-            customer_id: id.into_owned(),
-            reason: ExclusionReason::NoHistory,
-        });
     }
-    drop(seen);
+    // Distinct keys are distinct ids: the order is total.
+    out.sort_unstable();
+    out
+}
+
+/// Whether every id of `part` appears in `whole`, in the same order and spelling (so `part` holds
+/// no id `whole` does not).
+pub fn is_subsequence<'a>(part: impl IntoIterator<Item = &'a str>, whole: &[&str]) -> bool {
+    let mut rest = whole.iter();
+    part.into_iter().all(|id| rest.any(|w| *w == id))
+}
+
+/// Known ids looked up at a time: small enough that a table listing the scored customers in the
+/// scores' order with a few others between them still takes the in-order path almost everywhere.
+const UNSCORED_CHUNK: usize = 4096;
+
+impl IdIndex {
+    /// The ids of `chunk` that are not blank and match no scored customer under the policy.
+    fn unscored_in<'a>(&self, chunk: &[&'a str]) -> Vec<&'a str> {
+        let ids: Vec<Cow<'a, str>> = chunk.iter().map(|raw| canonical_id(raw)).collect();
+        // A table listing the scored customers in the scores' order (a job's transactions do)
+        // is one lookup and a run of comparisons: equal canonical ids have equal keys. A hash
+        // lookup per id was most of the work, each a cache miss in a table of every customer.
+        let first = ids.iter().position(|id| !id.is_empty());
+        if let Some(first) = first {
+            if let Some(row) = self
+                .rows
+                .get_key(&Key::of(&policy_key(self.policy, ids[first].clone())))
+            {
+                let rest = &ids[first..];
+                let scored = self.ids.get(row..row + rest.len());
+                if scored.is_some_and(|s| s.iter().zip(rest).all(|(a, b)| a == b)) {
+                    return Vec::new();
+                }
+            }
+        }
+        // Keys first, then the lookups: a loop of lookups each packing its key overlaps fewer of
+        // the table's cache misses.
+        let keys: Vec<Option<Key>> = ids
+            .into_iter()
+            .map(|id| (!id.is_empty()).then(|| Key::of(&policy_key(self.policy, id))))
+            .collect();
+        chunk
+            .iter()
+            .zip(keys)
+            .filter(|(_, k)| k.as_ref().is_some_and(|k| self.rows.get_key(k).is_none()))
+            .map(|(raw, _)| *raw)
+            .collect()
+    }
+}
+
+/// Excludes the known customers never scored (`unscored`, from [`unscored_ids`] over the index
+/// the selection's candidates came from) as [`ExclusionReason::NoHistory`], so that audience ∪
+/// exclusions holds every known customer exactly once. Every candidate is listed in the
+/// selection (audience or exclusions), so no unscored id is listed already. Exclusions stay in
+/// customer-id order.
+pub fn account_for_unscored(selection: &mut Selection, unscored: &[String]) {
     if unscored.is_empty() {
         return;
     }
-    for _ in &unscored {
+    for id in unscored {
         selection.summary.exclusions.add(ExclusionReason::NoHistory);
+        selection.exclusions.push(ExclusionRow {
+            customer_id: id.clone(),
+            reason: ExclusionReason::NoHistory,
+        });
     }
-    selection.exclusions.extend(unscored);
     selection
         .exclusions
         .sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
@@ -798,11 +815,11 @@ mod tests {
             .collect();
         cands[1].suppression = Suppression::AllChannels;
         let mut sel = crate::select::select_audience(&cfg, &cands).unwrap();
-        account_for_unscored(
-            &mut sel,
-            IdPolicy::Numeric,
-            ["00003", " 1", "00002", "3", "", "00000"],
-        );
+        let ids: Vec<String> = cands.iter().map(|c| c.customer_id.clone()).collect();
+        let index = IdIndex::new(&ids, IdPolicy::Numeric).unwrap();
+        let unscored = unscored_ids(&index, ["00003", " 1", "00002", "3", "", "00000"]);
+        assert_eq!(unscored, ["00000", "00003"]);
+        account_for_unscored(&mut sel, &unscored);
         let excluded: Vec<(&str, &str)> = sel
             .exclusions
             .iter()
@@ -818,6 +835,49 @@ mod tests {
         );
         assert_eq!(sel.summary.exclusions.get(ExclusionReason::NoHistory), 2);
         assert_eq!(sel.audience.len(), 1);
+    }
+
+    /// The in-order path (a run of comparisons) and the lookups find the same unscored ids as a
+    /// plain set difference, across chunk boundaries, with ids out of order and respelled.
+    #[test]
+    fn unscored_ids_are_the_known_keys_no_scored_customer_has() {
+        let scored: Vec<String> = (0..10_000).map(|i| format!("{:06}", i * 2)).collect();
+        let index = IdIndex::new(&scored, IdPolicy::Text).unwrap();
+        let mut known: Vec<String> = Vec::new();
+        for (i, id) in scored.iter().enumerate() {
+            known.push(id.clone());
+            if i % 3_000 == 7 {
+                known.push(format!("{:06}", i * 2 + 1));
+            }
+        }
+        known.extend(scored.iter().rev().take(5_000).map(|id| format!(" {id}")));
+        known.extend([
+            "999999".into(),
+            " 999999".into(),
+            "".into(),
+            "000003".into(),
+        ]);
+        let got = unscored_ids(&index, known.iter().map(String::as_str));
+        let scored_set: BTreeSet<&str> = scored.iter().map(String::as_str).collect();
+        let want: BTreeSet<String> = known
+            .iter()
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty() && !scored_set.contains(k.as_str()))
+            .collect();
+        assert_eq!(got, want.into_iter().collect::<Vec<_>>());
+        assert_eq!(got.len(), 6, "{got:?}");
+    }
+
+    #[test]
+    fn a_subsequence_keeps_the_order_and_spelling() {
+        let whole = ["1", "2", "3", "5"];
+        assert!(is_subsequence(["1", "3", "5"], &whole));
+        assert!(is_subsequence([], &whole));
+        assert!(is_subsequence(whole, &whole));
+        assert!(!is_subsequence(["3", "1"], &whole));
+        assert!(!is_subsequence(["1", "4"], &whole));
+        assert!(!is_subsequence([" 1"], &whole));
+        assert!(!is_subsequence(["5", "5"], &whole));
     }
 
     mod property {
