@@ -122,6 +122,9 @@ fn main() {
         let selected = select::select_from_frames(&campaign, dir, &frames, Some("rfm_segment"))
             .expect("select");
         let picked = t.elapsed();
+        for (name, seconds) in &selected.steps {
+            eprintln!("  {name} {seconds:.3} s");
+        }
         let audience = out.join("audience").join("synthetic-email");
         select::write_selection(
             &audience,

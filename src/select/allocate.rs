@@ -138,8 +138,8 @@ fn costs_by_channel(pool: &Pool, n_channels: usize) -> Vec<f64> {
     costs
 }
 
-/// Maps an f64 to a u64 with the same order (total order, -0 < +0).
-fn ordered_bits(x: f64) -> u64 {
+/// Maps an f64 to a u64 with the same order ([`f64::total_cmp`]: -0 < +0, NaNs at the ends).
+pub(crate) fn ordered_bits(x: f64) -> u64 {
     let b = x.to_bits();
     if b >> 63 == 1 {
         !b
@@ -377,6 +377,33 @@ mod tests {
         let a = allocate(&p, &l);
         assert_eq!(a.total_key, 50.0);
         assert!(a.prices.lambda > 0.0);
+    }
+
+    #[test]
+    fn ordered_bits_order_as_total_cmp() {
+        let keys = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -f64::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE / 2.0,
+            0.1,
+            0.1 + 1e-17,
+            f64::INFINITY,
+            f64::NAN,
+            -f64::NAN,
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(
+                    ordered_bits(a).cmp(&ordered_bits(b)),
+                    a.total_cmp(&b),
+                    "{a} {b}"
+                );
+            }
+        }
     }
 
     #[test]
