@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use crate::plan::problem::{Opt, Problem};
+use crate::select::allocate::descending;
 use crate::select::limits::Usage;
 
 /// One coupling constraint of the relaxation: a bound's budget, one of its channel
@@ -650,14 +651,6 @@ fn priced_order(p: &Problem, rel: &Relaxation, lambda: &[f64]) -> Vec<u32> {
     keyed.into_iter().map(|x| x as u32).collect()
 }
 
-/// An integer whose ascending order is `f64::total_cmp`'s descending order.
-fn descending(x: f64) -> u64 {
-    let b = x.to_bits();
-    // Flip negatives entirely and set the sign bit of positives: ascending as total_cmp.
-    let ascending = if b >> 63 == 1 { !b } else { b | 1 << 63 };
-    !ascending
-}
-
 /// The repair at `lambda` from an empty plan: first the relaxation's own choices (each
 /// customer's best set, which a greedy over single options misses when two cheaper options of
 /// a customer beat one dear one), in priced order while they fit, then every other option in
@@ -858,36 +851,6 @@ fn exchange_on(p: &Problem, rel: &Relaxation, lambda: &[f64], r: usize, s: &mut 
                 s.take(p, j);
             }
             next = start;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::descending;
-
-    #[test]
-    fn descending_keys_sort_as_total_cmp_reversed() {
-        let xs = [
-            f64::NEG_INFINITY,
-            -3.5,
-            -0.0,
-            0.0,
-            1e-300,
-            2.0,
-            2.000_000_000_000_001,
-            f64::INFINITY,
-            f64::NAN,
-            -f64::NAN,
-        ];
-        for a in xs {
-            for b in xs {
-                assert_eq!(
-                    descending(a).cmp(&descending(b)),
-                    b.total_cmp(&a),
-                    "{a} vs {b}"
-                );
-            }
         }
     }
 }

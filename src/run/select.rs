@@ -661,20 +661,17 @@ pub(crate) fn unscored(frames: &Frames, index: &IdIndex) -> Result<Vec<String>, 
         None => None,
     };
     let customers = customers.as_ref().map(text_values).transpose()?;
-    let customer_ids: Vec<&str> = customers.iter().flat_map(|c| c.iter().flatten()).collect();
+    let customer_ids = || customers.iter().flat_map(|c| c.iter().flatten());
     // A customers table and transactions sorted alike (one system's exports): every
     // transaction's customer is then a customer met before, in the same spelling, and looking
     // them up again would find nothing new.
     let transactions = frames.transaction_ids.iter().map(String::as_str);
-    let transactions = if resolve::is_subsequence(transactions.clone(), &customer_ids) {
+    let transactions = if resolve::is_subsequence(transactions.clone(), customer_ids()) {
         None
     } else {
         Some(transactions)
     };
-    let known = customer_ids
-        .iter()
-        .copied()
-        .chain(transactions.into_iter().flatten());
+    let known = customer_ids().chain(transactions.into_iter().flatten());
     Ok(resolve::unscored_ids(index, known))
 }
 

@@ -76,7 +76,7 @@ pub(crate) fn greedy(pool: &Pool, limits: &Limits, prices: &Prices) -> Allocatio
                 .iter()
                 .map(priced)
                 .fold(f64::NEG_INFINITY, f64::max);
-            (!ordered_bits(p), i as u32)
+            (descending(p), i as u32)
         })
         .collect();
     order.par_sort_unstable();
@@ -138,8 +138,14 @@ fn costs_by_channel(pool: &Pool, n_channels: usize) -> Vec<f64> {
     costs
 }
 
+/// An integer whose ascending order is [`f64::total_cmp`]'s descending order (rank keys, best
+/// first).
+pub(crate) fn descending(x: f64) -> u64 {
+    !ordered_bits(x)
+}
+
 /// Maps an f64 to a u64 with the same order ([`f64::total_cmp`]: -0 < +0, NaNs at the ends).
-pub(crate) fn ordered_bits(x: f64) -> u64 {
+fn ordered_bits(x: f64) -> u64 {
     let b = x.to_bits();
     if b >> 63 == 1 {
         !b
@@ -380,27 +386,26 @@ mod tests {
     }
 
     #[test]
-    fn ordered_bits_order_as_total_cmp() {
-        let keys = [
+    fn descending_keys_sort_as_total_cmp_reversed() {
+        let xs = [
             f64::NEG_INFINITY,
-            -1e300,
-            -2.5,
+            -3.5,
             -f64::MIN_POSITIVE,
             -0.0,
             0.0,
-            f64::MIN_POSITIVE / 2.0,
-            0.1,
-            0.1 + 1e-17,
+            1e-300,
+            2.0,
+            2.000_000_000_000_001,
             f64::INFINITY,
             f64::NAN,
             -f64::NAN,
         ];
-        for a in keys {
-            for b in keys {
+        for a in xs {
+            for b in xs {
                 assert_eq!(
-                    ordered_bits(a).cmp(&ordered_bits(b)),
-                    a.total_cmp(&b),
-                    "{a} {b}"
+                    descending(a).cmp(&descending(b)),
+                    b.total_cmp(&a),
+                    "{a} vs {b}"
                 );
             }
         }

@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use crate::select::allocate::{allocate, ordered_bits, Limits, Pool};
+use crate::select::allocate::{allocate, descending, Limits, Pool};
 use crate::select::control::{assign_control, fit_target};
 use crate::select::curve::profit_curve;
 use crate::select::rules::{ContactOption, Rules};
@@ -142,7 +142,7 @@ fn choose(config: &CampaignConfig, candidates: &[Candidate]) -> Result<Chosen, S
         }
         let best = rules.options(cand, &mut pool.opts);
         if let Some(b) = best {
-            ranked.push((!ordered_bits(b.key), ranked.len()));
+            ranked.push((descending(b.key), ranked.len()));
             best_options.push(b);
         }
         if pool.opts.len() > *pool.start.last().unwrap_or(&0) {
