@@ -3,6 +3,7 @@
 //! Revenue shares use the positive part of `monetary_total`, as in the Pareto table, so that
 //! the shares of a partition sum to 1 even when some customers are net negative.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::types::FeatureMatrix;
@@ -120,16 +121,27 @@ pub fn cluster_profiles_of_columns(
     let d = names.len();
     let rows = columns.first().map_or(labels.len(), |c| c.len());
     let mut sums = ClusterSums::new(k, d, labels, revenue, rows);
-    for (j, column) in columns.iter().enumerate() {
-        for (&c, v) in labels
-            .iter()
-            .zip(revenue)
-            .map(|(c, _)| c)
-            .zip(column.iter())
-        {
-            if c < k {
-                sums.means[c * d + j] += v;
+    // A column per task: each sum still starts at zero and adds its rows in order.
+    let per_column: Vec<Vec<f64>> = columns
+        .par_iter()
+        .map(|column| {
+            let mut s = vec![0.0; k];
+            for (&c, v) in labels
+                .iter()
+                .zip(revenue)
+                .map(|(c, _)| c)
+                .zip(column.iter())
+            {
+                if c < k {
+                    s[c] += v;
+                }
             }
+            s
+        })
+        .collect();
+    for (j, column_sums) in per_column.iter().enumerate() {
+        for (c, v) in column_sums.iter().enumerate() {
+            sums.means[c * d + j] = *v;
         }
     }
     sums.profiles(names)

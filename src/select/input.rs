@@ -4,6 +4,12 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
+use smallvec::SmallVec;
+
+/// A candidate's values per channel, aligned with `CampaignConfig::channels`: held inline for up
+/// to two channels (a campaign rarely has more), so a million candidates are not two million
+/// small allocations to make and free.
+pub type PerChannel<T> = SmallVec<[T; 2]>;
 
 /// Suppression state of one customer.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -34,7 +40,7 @@ pub struct Candidate {
     pub customer_id: String,
     /// Score per configured channel, aligned with `CampaignConfig::channels`. `None` (or a
     /// non-finite value) means the score is missing and that channel cannot be used.
-    pub scores: Vec<Option<f64>>,
+    pub scores: PerChannel<Option<f64>>,
     /// Per-customer response value from `value_column`; ignored when `value_per_response` is set.
     /// Missing or non-finite: no profit can be computed (the customer is `unprofitable`).
     pub value: Option<f64>,
@@ -42,7 +48,7 @@ pub struct Candidate {
     pub segment: Option<String>,
     /// Consent per channel, aligned with the channels. `None`: the channel has no consent column
     /// (consent is assumed); `Some(false)`: the channel may not be used.
-    pub consent: Vec<Option<bool>>,
+    pub consent: PerChannel<Option<bool>>,
     /// Suppression state.
     pub suppression: Suppression,
     /// Past contacts, on any channel.
@@ -58,10 +64,10 @@ impl Candidate {
         let n = scores.len();
         Candidate {
             customer_id: customer_id.into(),
-            scores,
+            scores: PerChannel::from_vec(scores),
             value: None,
             segment: None,
-            consent: vec![None; n],
+            consent: smallvec::smallvec![None; n],
             suppression: Suppression::None,
             contacts: Vec::new(),
             global_control: false,

@@ -71,7 +71,7 @@ pub use config::{
 pub use engine::{select_audience, select_audience_owned};
 pub use error::SelectError;
 pub use hillstrom::{realized_incremental_value, IncrementalValue, TestRow};
-pub use input::{Candidate, PastContact, Suppression};
+pub use input::{Candidate, PastContact, PerChannel, Suppression};
 pub use output::{
     AudienceRow, ChannelCounts, CurvePoint, ExclusionCounts, ExclusionRow, Group, Selection,
     Summary, SUMMARY_SCHEMA_VERSION,

@@ -314,14 +314,14 @@ mod tests {
         let r = Rules::new(&cfg).unwrap();
         let mut c = with_contacts(&["2026-11-20"]);
         c.suppression = Suppression::Channels([0usize, 1].into_iter().collect());
-        c.consent = vec![Some(false), Some(false)];
+        c.consent = vec![Some(false), Some(false)].into();
         c.global_control = true;
         assert_eq!(r.rule_exclusion(&c), Some(ExclusionReason::Suppressed));
         c.suppression = Suppression::Channels([0usize].into_iter().collect());
         assert_eq!(r.rule_exclusion(&c), Some(ExclusionReason::GlobalControl));
         c.global_control = false;
         assert_eq!(r.rule_exclusion(&c), Some(ExclusionReason::NoConsent));
-        c.consent = vec![Some(false), None];
+        c.consent = vec![Some(false), None].into();
         assert_eq!(r.rule_exclusion(&c), Some(ExclusionReason::Cooldown));
         c.contacts.clear();
         assert_eq!(r.rule_exclusion(&c), Some(ExclusionReason::NotEligible));

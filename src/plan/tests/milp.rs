@@ -75,7 +75,7 @@ impl Golden {
                         capacity: c.capacity,
                     })
                     .collect(),
-                scores: cands.iter().map(|c| c.scores.clone()).collect(),
+                scores: cands.iter().map(|c| c.scores.to_vec()).collect(),
             })
             .collect();
         Golden {
