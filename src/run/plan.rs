@@ -15,9 +15,9 @@ use crate::plan::{self, CampaignInput, Plan, PlanError, PlanPolicy};
 use crate::run::job::{check_distinct_folders, file_safe};
 use crate::run::ledger::{self as ledger_run, LedgerSettings};
 use crate::run::select::{
-    campaign_dir, load_campaign, load_shared, match_options, publish_staged, resolve_scored,
-    scores_index, segment_column, select_owns, unscored, write_export, write_selection,
-    write_side_rejects, Frames, Scored, SideTable, Written,
+    campaign_dir, index_and_unscored, load_campaign, load_shared, match_options, publish_staged,
+    resolve_scored, segment_column, select_owns, write_export, write_selection, write_side_rejects,
+    Frames, Scored, SideTable, Written,
 };
 use crate::select::{resolve, CampaignConfig};
 use crate::{io, Error};
@@ -217,15 +217,9 @@ pub(crate) fn plan_and_write(
         .iter()
         .map(|config| segment_column(config, segment))
         .collect::<Result<Vec<_>, Error>>()?;
-    // Every campaign reads the same scored customers: indexed once. On an error each campaign
-    // builds its own index and reports it as `select` would (after its own side files' errors).
-    let index = scores_index(frames.scores, frames.options).ok();
-    // The known customers never scored, found once for every campaign (an index that failed
-    // fails every campaign's resolution below).
-    let unscored = match &index {
-        Some(index) => unscored(&frames, index)?,
-        None => Vec::new(),
-    };
+    // Every campaign reads the same scored customers: indexed once, the unscored found once. On
+    // an error each campaign builds its own index and reports it as `select` would.
+    let (index, unscored) = index_and_unscored(&frames)?;
     let scored = Scored {
         frame: frames.scores,
         index: index.as_ref().map(Cow::Borrowed),

@@ -652,10 +652,22 @@ pub struct Frames<'a> {
     pub previous: Option<&'a Path>,
 }
 
-/// The customers of the customers table or the transactions that were not scored (see
-/// [`resolve::unscored_ids`]): every campaign of a selection or a plan excludes them as
-/// `no_history`.
-pub(crate) fn unscored(frames: &Frames, index: &IdIndex) -> Result<Vec<String>, Error> {
+/// The scores' id index and the customers of the customers table or the transactions that were
+/// not scored (see [`resolve::unscored_ids`]), whom every campaign of a selection or a plan
+/// excludes as `no_history`. An index that fails is `None` (and no one unscored): the
+/// resolution then builds its own and reports the error after the side files' errors.
+pub(crate) fn index_and_unscored(frames: &Frames) -> Result<(Option<IdIndex>, Vec<String>), Error> {
+    match scores_index(frames.scores, frames.options) {
+        Ok(index) => {
+            let unscored = unscored(frames, &index)?;
+            Ok((Some(index), unscored))
+        }
+        Err(_) => Ok((None, Vec::new())),
+    }
+}
+
+/// The known customers never scored, from the scores' index.
+fn unscored(frames: &Frames, index: &IdIndex) -> Result<Vec<String>, Error> {
     let customers = match frames.customers {
         Some(c) => Some(text_column(c, ID_COLUMN, "--customers", "customers table")?),
         None => None,
@@ -690,13 +702,8 @@ pub fn select_from_frames(
         steps.push((name, clock.elapsed().as_secs_f64()));
         clock = std::time::Instant::now();
     };
-    // Built here, not by the resolution, because the unscored customers are found from it. On an
-    // error the resolution builds its own and reports it after the side files' errors.
-    let index = scores_index(frames.scores, frames.options).ok();
-    let unscored = match &index {
-        Some(index) => unscored(frames, index)?,
-        None => Vec::new(),
-    };
+    // Built here, not by the resolution, because the unscored customers are found from it.
+    let (index, unscored) = index_and_unscored(frames)?;
     lap("unscored customers");
     let scored = Scored {
         frame: frames.scores,
